@@ -1,0 +1,91 @@
+/* ops: pure kernels, forward/backward pairs (llm.c's convention).
+ * Argument order: outputs first, then inputs and weights, then dimensions. Kernels never allocate:
+ * scratch comes from a caller-owned workspace sized by the *_workspace_floats twin. Every backward
+ * ACCUMULATES (+=) into its d* outputs, so fan-out (residuals) needs no special case; a NULL d*
+ * pointer means "not needed" (e.g. dw of a frozen conv, dx of the first layer) and is skipped.
+ * Layouts are PyTorch's: activations NCHW, conv weights (OC, C, KH, KW), linear weights (OUT, IN).
+ * Kernels call cblas_sgemm for the heavy lifting; they are single-threaded apart from BLAS. */
+#ifndef DL_OPS_H
+#define DL_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/rng.h"
+
+/* ---- conv2d ------------------------------------------------------------------------------ */
+typedef struct dl_conv2d_cfg {
+    int in_c, in_h, in_w;
+    int out_c, kh, kw;
+    int stride, pad;
+    int out_h, out_w; /* filled by dl_conv2d_cfg_init */
+} dl_conv2d_cfg;
+
+/* Fills out_h/out_w; returns 0, or -1 when the geometry is impossible (output < 1). */
+int dl_conv2d_cfg_init(dl_conv2d_cfg *c, int in_c, int in_h, int in_w, int out_c, int kh, int kw,
+                       int stride, int pad);
+/* Floats of scratch the conv needs (im2col per image or tile, never a whole-batch buffer). */
+size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c);
+/* y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C, KH, KW)) + b (OC) [b may be NULL]. */
+void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b, const dl_conv2d_cfg *c,
+                       int n, float *ws);
+/* dx += dL/dx, dw += dL/dw, db += dL/db; any of them may be NULL. */
+void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                        const dl_conv2d_cfg *c, int n, float *ws);
+
+/* ---- batch norm (2d: hw = H*W; 1d: hw = 1) ---------------------------------------------- */
+/* Train mode: normalises with the biased batch variance; updates running stats with momentum
+ * (running = (1-m)*running + m*batch, using the UNBIASED variance for running_var); saves
+ * mean (C) and rstd (C) = 1/sqrt(var+eps) for backward. running_* may be NULL. */
+void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
+                                float *running_var, const float *x, const float *gamma, const float *beta,
+                                int n, int c, int hw, float momentum, float eps);
+void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                               const float *running_mean, const float *running_var, int n, int c, int hw,
+                               float eps);
+/* Backward of the train-mode forward. dx, dgamma, dbeta accumulate; any may be NULL. */
+void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                           const float *save_mean, const float *save_rstd, const float *gamma, int n, int c,
+                           int hw);
+
+/* ---- relu ----------------------------------------------------------------------------- */
+void dl_relu_forward(float *y, const float *x, size_t n);         /* y may equal x */
+void dl_relu_backward(float *dx, const float *dy, const float *y, size_t n); /* dx += dy * (y > 0) */
+
+/* ---- pooling ---------------------------------------------------------------------------- */
+/* Max pool; padding counts as -inf. argmax (N*C*OH*OW) records the input index within each plane. */
+void dl_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w, int k,
+                          int stride, int pad, int oh, int ow);
+void dl_maxpool2d_backward(float *dx, const float *dy, const int32_t *argmax, int n, int c, int h, int w,
+                           int oh, int ow);
+/* Adaptive pools with PyTorch's window rule: start = floor(i*H/OH), end = ceil((i+1)*H/OH). */
+void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w, int oh, int ow);
+void dl_adaptive_avgpool2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int oh, int ow);
+void dl_adaptive_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w,
+                                   int oh, int ow);
+/* (backward of the adaptive max pool is dl_maxpool2d_backward with the same argmax) */
+
+/* ---- linear ---------------------------------------------------------------------------- */
+/* y (N, OUT) = x (N, IN) w^T (OUT, IN) + b (OUT) [b may be NULL] */
+void dl_linear_forward(float *y, const float *x, const float *w, const float *b, int n, int in, int out);
+void dl_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                        int n, int in, int out);
+
+/* ---- dropout (inverted: kept values scaled by 1/(1-p)) ---------------------------------- */
+/* mask (n floats) holds 0 or 1/(1-p); p == 0 copies x and fills mask with 1. */
+void dl_dropout_forward(float *y, float *mask, const float *x, size_t n, float p, dl_rng *rng);
+void dl_dropout_backward(float *dx, const float *dy, const float *mask, size_t n);
+
+/* ---- residual add ------------------------------------------------------------------------ */
+void dl_add_forward(float *y, const float *a, const float *b, size_t n);
+/* da += dy, db += dy (either may be NULL) */
+void dl_add_backward(float *da, float *db, const float *dy, size_t n);
+
+/* ---- losses (mean reduction), each fused with its backward ------------------------------- */
+/* Cross-entropy over logits (N, K) with class targets; writes (not accumulates) dlogits = dL/dlogits
+ * when non-NULL; returns the mean loss in double. Stable for |logits| up to any finite size. */
+double dl_cross_entropy(float *dlogits, const float *logits, const int32_t *targets, int n, int k);
+/* Binary cross-entropy with logits, mean over all N*K elements; targets in [0, 1]. */
+double dl_bce_with_logits(float *dlogits, const float *logits, const float *targets, int n, int k);
+
+#endif

@@ -1,0 +1,1 @@
+# core/store: this room's sources and check suites (included by Makefile.am).

@@ -1,0 +1,33 @@
+/* cmd-version: `dllab --version` prints the version, the BLAS library, the kernel in use and how
+ * it was chosen, and the thread count. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blas_select.h"
+#include "src/commands.h"
+
+int cmd_version(int argc, char **argv)
+{
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help") == 0) {
+            printf("usage: dllab version\n\nPrints the version, the BLAS library and kernel, and threads.\n");
+            return DL_EXIT_OK;
+        }
+        fprintf(stderr, "dllab version: unexpected argument '%s'\nusage: dllab version\n", argv[1]);
+        return DL_EXIT_USAGE;
+    }
+    const char *before = getenv("DLLAB_BLAS_REEXEC");
+    const char *best = dl_blas_cpu_best_core();
+    printf("dllab %s\n", PACKAGE_VERSION);
+    printf("blas: OpenBLAS, kernel %s", dl_blas_corename());
+    if (before)
+        printf(" (OpenBLAS chose %s; dllab set OPENBLAS_CORETYPE=%s for this CPU)", before, getenv("OPENBLAS_CORETYPE"));
+    else if (getenv("OPENBLAS_CORETYPE"))
+        printf(" (OPENBLAS_CORETYPE=%s set by the user)", getenv("OPENBLAS_CORETYPE"));
+    printf("\ncpu: best vector kernel %s\n", best ? best : "none above SSE");
+    printf("threads: %d\n", dl_blas_threads());
+    return DL_EXIT_OK;
+}

@@ -1,0 +1,1 @@
+# benchmarks: built by 'make bench', never part of make check.

@@ -1,0 +1,231 @@
+/* check_core: the foundation: RNG streams, tensor maps, the parameter store and its state-dict
+ * import/export rules, and the BLAS kernel decision. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blas_select.h"
+#include "core/params.h"
+#include "core/rng.h"
+#include "core/tensor_map.h"
+#include "tests/testutil.h"
+
+START_TEST(rng_streams_are_reproducible_and_distinct)
+{
+    dl_rng a, b, c;
+    dl_rng_seed(&a, 42, 1, 7);
+    dl_rng_seed(&b, 42, 1, 7);
+    dl_rng_seed(&c, 42, 1, 8);
+    int same_c = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t x = dl_rng_u64(&a), y = dl_rng_u64(&b), z = dl_rng_u64(&c);
+        ck_assert_uint_eq(x, y);
+        same_c += x == z;
+    }
+    ck_assert_int_lt(same_c, 2);
+}
+END_TEST
+
+START_TEST(rng_distributions)
+{
+    dl_rng r;
+    dl_rng_seed(&r, 1, 0, 0);
+    double s = 0, s2 = 0, su = 0;
+    int n = 200000, counts[7] = {0};
+    for (int i = 0; i < n; i++) {
+        float z = dl_rng_normal(&r);
+        s += z;
+        s2 += (double)z * z;
+        float u = dl_rng_uniform(&r);
+        ck_assert(u >= 0.0f && u < 1.0f);
+        su += u;
+        counts[dl_rng_below(&r, 7)]++;
+    }
+    ck_assert_double_lt(fabs(s / n), 0.01);
+    ck_assert_double_lt(fabs(s2 / n - 1.0), 0.02);
+    ck_assert_double_lt(fabs(su / n - 0.5), 0.005);
+    for (int k = 0; k < 7; k++)
+        ck_assert_int_lt(abs(counts[k] - n / 7), n / 70);
+}
+END_TEST
+
+START_TEST(rng_shuffle_is_a_permutation)
+{
+    dl_rng r;
+    dl_rng_seed(&r, 3, 0, 0);
+    uint32_t idx[100];
+    for (uint32_t i = 0; i < 100; i++)
+        idx[i] = i;
+    dl_rng_shuffle_u32(&r, idx, 100);
+    int seen[100] = {0}, moved = 0;
+    for (uint32_t i = 0; i < 100; i++) {
+        seen[idx[i]]++;
+        moved += idx[i] != i;
+    }
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(seen[i], 1);
+    ck_assert_int_gt(moved, 80);
+}
+END_TEST
+
+START_TEST(tensor_map_rejects_duplicates_and_keeps_meta)
+{
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    dl_err err;
+    int64_t shape[2] = {2, 3};
+    float data[6] = {1, 2, 3, 4, 5, 6};
+    ck_assert_int_eq(dl_tensor_map_add(&m, "a", DL_DTYPE_F32, 2, shape, data, &err), DL_OK);
+    ck_assert_int_eq(dl_tensor_map_add(&m, "a", DL_DTYPE_F32, 2, shape, data, &err), DL_EFORMAT);
+    ck_assert(strstr(err.msg, "'a'") != NULL);
+    const dl_named_tensor *t = dl_tensor_map_get(&m, "a");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_float_eq(((float *)t->data)[5], 6.0f);
+    ck_assert_int_eq(dl_tensor_map_set_meta(&m, "arch", "resnet18", &err), DL_OK);
+    ck_assert_int_eq(dl_tensor_map_set_meta(&m, "arch", "resnet34", &err), DL_OK);
+    ck_assert_str_eq(dl_tensor_map_get_meta(&m, "arch"), "resnet34");
+    ck_assert_ptr_null(dl_tensor_map_get_meta(&m, "nope"));
+    dl_tensor_map_free(&m);
+}
+END_TEST
+
+/* A tiny store in state-dict order: conv weight (group 0), bn (group 0), fc (group 1). */
+static void tiny_store(dl_params *ps)
+{
+    dl_params_init(ps);
+    int64_t w[4] = {4, 3, 3, 3}, c[1] = {4}, fw[2] = {2, 4}, fb[1] = {2};
+    ck_assert_int_ge(dl_params_add(ps, "conv1.weight", 4, w, 0, 0, NULL), 0);
+    ck_assert_int_ge(dl_params_add(ps, "bn1.weight", 1, c, 0, DL_PARAM_NORM, NULL), 0);
+    ck_assert_int_ge(dl_params_add(ps, "bn1.bias", 1, c, 0, DL_PARAM_NORM | DL_PARAM_BIAS, NULL), 0);
+    ck_assert_int_ge(dl_params_add_buffer(ps, "bn1.running_mean", DL_ENTRY_BUF_F32, 1, c, NULL), 0);
+    ck_assert_int_ge(dl_params_add_buffer(ps, "bn1.running_var", DL_ENTRY_BUF_F32, 1, c, NULL), 0);
+    ck_assert_int_ge(dl_params_add_buffer(ps, "bn1.num_batches_tracked", DL_ENTRY_BUF_I64, 0, NULL, NULL), 0);
+    ck_assert_int_ge(dl_params_add(ps, "fc.weight", 2, fw, 1, 0, NULL), 0);
+    ck_assert_int_ge(dl_params_add(ps, "fc.bias", 1, fb, 1, DL_PARAM_BIAS, NULL), 0);
+    ck_assert_int_eq(dl_params_finalize(ps, NULL), DL_OK);
+    for (size_t i = 0; i < ps->n; i++) {
+        if (ps->e[i].kind == DL_ENTRY_PARAM)
+            for (size_t j = 0; j < ps->e[i].numel; j++)
+                dl_params_data(ps, i)[j] = (float)(i * 100 + j);
+        else if (ps->e[i].kind == DL_ENTRY_BUF_F32)
+            for (size_t j = 0; j < ps->e[i].numel; j++)
+                dl_params_buf(ps, i)[j] = (float)(i * 10 + j);
+        else
+            dl_params_ibuf(ps, i)[0] = 17;
+    }
+}
+
+START_TEST(params_layout_and_freeze)
+{
+    dl_params ps;
+    tiny_store(&ps);
+    ck_assert_int_eq(ps.n_groups, 2);
+    ck_assert_uint_eq(dl_params_count(&ps), 108 + 4 + 4 + 8 + 2);
+    for (size_t i = 0; i < ps.n; i++)
+        ck_assert_uint_eq(ps.e[i].offset % 16, 0);
+    dl_params_freeze_to(&ps, -1);
+    ck_assert(!dl_params_trainable(&ps, 0));               /* frozen conv */
+    ck_assert(dl_params_trainable(&ps, 1));                /* BN stays trainable (train_bn) */
+    ck_assert(!dl_params_trainable(&ps, 3));               /* buffers never are */
+    ck_assert(dl_params_trainable(&ps, (size_t)dl_params_find(&ps, "fc.weight")));
+    dl_params_freeze_to(&ps, 0);
+    ck_assert(dl_params_trainable(&ps, 0));
+    dl_params_free(&ps);
+}
+END_TEST
+
+START_TEST(params_state_dict_round_trip)
+{
+    dl_params a, b;
+    tiny_store(&a);
+    dl_params_init(&b);
+    tiny_store(&b);
+    memset(b.data, 0, b.total * sizeof(float));
+    memset(b.buf, 0, b.buf_total * sizeof(float));
+    b.ibuf[0] = 0;
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    ck_assert_int_eq(dl_params_to_map(&a, &m, NULL), DL_OK);
+    ck_assert_uint_eq(m.n, 8);
+    ck_assert_str_eq(m.items[5].name, "bn1.num_batches_tracked");
+    ck_assert_int_eq(m.items[5].dtype, DL_DTYPE_I64);
+    dl_err err;
+    ck_assert_int_eq(dl_params_load_map(&b, &m, NULL, &err), DL_OK);
+    ck_assert_mem_eq(a.data, b.data, a.total * sizeof(float));
+    ck_assert_mem_eq(a.buf, b.buf, a.buf_total * sizeof(float));
+    ck_assert_int_eq(b.ibuf[0], 17);
+    dl_tensor_map_free(&m);
+    dl_params_free(&a);
+    dl_params_free(&b);
+}
+END_TEST
+
+START_TEST(params_load_reports_missing_unexpected_and_shape)
+{
+    dl_params a;
+    tiny_store(&a);
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    ck_assert_int_eq(dl_params_to_map(&a, &m, NULL), DL_OK);
+    float before = a.data[0];
+    /* a 1000-class fc: shape error names the tensor and both shapes, and leaves the model alone */
+    int64_t big[2] = {1000, 4};
+    dl_tensor_map m2;
+    dl_tensor_map_init(&m2);
+    for (size_t i = 0; i < m.n; i++) {
+        dl_named_tensor *t = &m.items[i];
+        if (strcmp(t->name, "fc.weight") == 0)
+            dl_tensor_map_add(&m2, t->name, t->dtype, 2, big, NULL, NULL);
+        else if (strcmp(t->name, "bn1.num_batches_tracked") != 0)
+            dl_tensor_map_add(&m2, t->name, t->dtype, t->ndim, t->shape, t->data, NULL);
+    }
+    dl_tensor_map_add(&m2, "extra.weight", DL_DTYPE_F32, 1, big, NULL, NULL);
+    a.data[0] = -1;
+    dl_err err;
+    ck_assert_int_eq(dl_params_load_map(&a, &m2, NULL, &err), DL_ESHAPE);
+    ck_assert_msg(strstr(err.msg, "fc.weight") && strstr(err.msg, "(1000, 4)") && strstr(err.msg, "(2, 4)"),
+                  "message: %s", err.msg);
+    ck_assert_float_eq(a.data[0], -1);
+    /* skipping the head: now the missing counter and the extra key are reported */
+    dl_load_opts o = {.skip_prefix = "fc."};
+    ck_assert_int_eq(dl_params_load_map(&a, &m2, &o, &err), DL_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "bn1.num_batches_tracked") && strstr(err.msg, "extra.weight"), "message: %s",
+                  err.msg);
+    o.allow_missing_nbt = true;
+    o.allow_unexpected = true;
+    ck_assert_int_eq(dl_params_load_map(&a, &m2, &o, &err), DL_OK);
+    ck_assert_float_eq(a.data[0], before);
+    (void)before;
+    dl_tensor_map_free(&m);
+    dl_tensor_map_free(&m2);
+    dl_params_free(&a);
+}
+END_TEST
+
+START_TEST(blas_kernel_is_not_weaker_than_the_cpu)
+{
+    /* Tests run under the same selection as dllab: the test driver re-executes like main does
+     * (see tests/cli.sh); here we only check the decision logic is consistent. */
+    const char *best = dl_blas_cpu_best_core();
+    const char *force = dl_blas_coretype_to_force();
+    if (!best)
+        ck_assert_ptr_null(force);
+    ck_assert_ptr_nonnull(dl_blas_corename());
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("foundation");
+    tcase_add_test(tc, rng_streams_are_reproducible_and_distinct);
+    tcase_add_test(tc, rng_distributions);
+    tcase_add_test(tc, rng_shuffle_is_a_permutation);
+    tcase_add_test(tc, tensor_map_rejects_duplicates_and_keeps_meta);
+    tcase_add_test(tc, params_layout_and_freeze);
+    tcase_add_test(tc, params_state_dict_round_trip);
+    tcase_add_test(tc, params_load_reports_missing_unexpected_and_shape);
+    tcase_add_test(tc, blas_kernel_is_not_weaker_than_the_cpu);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Whole-program checks of dllab's command line: help, version, usage errors and exit codes.
+set -u
+bin=${top_builddir:-.}/src/dllab
+fail=0
+check() { # check NAME EXPECTED_RC PATTERN -- ARGS...
+    name=$1 want=$2 pat=$3; shift 4
+    out=$("$bin" "$@" 2>&1); rc=$?
+    if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, want $want"; echo "$out"; fail=1; return; fi
+    if ! printf '%s' "$out" | grep -qE -- "$pat"; then echo "FAIL $name: output lacks /$pat/"; echo "$out"; fail=1; return; fi
+    echo "ok   $name"
+}
+check help 0 'usage: dllab' -- --help
+check version 0 '^dllab [0-9]+\.[0-9]+' -- --version
+check version-kernel 0 'blas: OpenBLAS, kernel [A-Za-z0-9]+' -- --version
+check unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
+check unknown-option 2 "unknown option '--frob'" -- --frob
+# On a CPU with AVX2/AVX-512 dllab must not be left on a weaker OpenBLAS kernel.
+best=$("$bin" --version | sed -n 's/^cpu: best vector kernel //p')
+kernel=$("$bin" --version | sed -n 's/^blas: OpenBLAS, kernel \([A-Za-z0-9]*\).*/\1/p')
+case "$best:$kernel" in
+    SkylakeX:Prescott|SkylakeX:Haswell|Haswell:Prescott) echo "FAIL blas: CPU supports $best, kernel is $kernel"; fail=1;;
+    *) echo "ok   blas kernel $kernel on a CPU whose best is $best";;
+esac
+exit $fail

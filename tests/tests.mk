@@ -1,0 +1,8 @@
+# tests: suites of the foundation and the whole-program checks. Module suites live in their
+# room's fragment (core/*.mk).
+check_PROGRAMS += tests/check_core
+tests_check_core_SOURCES = tests/check_core.c tests/testutil.c tests/testutil.h
+tests_check_core_CFLAGS = $(TEST_CFLAGS)
+tests_check_core_LDADD = $(TEST_LDADD)
+TESTS += tests/check_core tests/no-curses-in-core.sh tests/cli.sh
+EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh

@@ -1,0 +1,85 @@
+/* testutil: see testutil.h. */
+#include "tests/testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol, double rtol,
+                     int rtol_of_max)
+{
+    double maxr = 0, worst = -1, max_abs = 0, max_rel = 0;
+    size_t wi = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(r[i]) > maxr)
+            maxr = fabs(r[i]);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)c[i] - (double)r[i]);
+        double tol = atol + rtol * (rtol_of_max ? maxr : fabs(r[i]));
+        if (d > max_abs)
+            max_abs = d;
+        if (fabs(r[i]) > 0 && d / fabs(r[i]) > max_rel)
+            max_rel = d / fabs(r[i]);
+        if (!(d <= tol)) { /* also catches NaN */
+            bad++;
+            if (d - tol > worst || isnan(d)) {
+                worst = isnan(d) ? INFINITY : d - tol;
+                wi = i;
+            }
+        }
+    }
+    ck_assert_msg(bad == 0, "%s: %d of %zu elements out of tolerance; worst at [%zu]: got %.9g want %.9g; "
+                  "max abs err %.3g, max rel err %.3g", name, bad, n, wi, bad ? c[wi] : 0.0, bad ? r[wi] : 0.0,
+                  max_abs, max_rel);
+}
+
+double tu_rel_err(const float *c, const float *r, size_t n)
+{
+    double maxr = 0, maxd = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs(r[i]) > maxr)
+            maxr = fabs(r[i]);
+        double d = fabs((double)c[i] - (double)r[i]);
+        if (d > maxd || isnan(d))
+            maxd = isnan(d) ? INFINITY : d;
+    }
+    return maxr > 0 ? maxd / maxr : maxd;
+}
+
+const char *tu_fixture(const char *rel)
+{
+    static char bufs[8][1024];
+    static int slot;
+    char *b = bufs[slot++ % 8];
+    snprintf(b, 1024, "%s/%s", FIXTURES_DIR, rel);
+    return b;
+}
+
+char *tu_mkdtemp(void)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[1024];
+    snprintf(tmpl, sizeof tmpl, "%s/dllab-test-XXXXXX", base ? base : "/tmp");
+    char *d = mkdtemp(tmpl);
+    ck_assert_msg(d != NULL, "mkdtemp failed");
+    return strdup(d);
+}
+
+void tu_rmtree(const char *dir)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
+int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,23 @@
+/* testutil: helpers shared by the check suites. */
+#ifndef DL_TESTUTIL_H
+#define DL_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+
+/* Compares c against r element-wise with |c-r| <= atol + rtol*|r| (rtol_of_max: rtol times max|r|
+ * instead). On failure reports the tensor name, the worst index with both values, max-abs and
+ * max-rel error, and fails the current check test. */
+void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol, double rtol,
+                     int rtol_of_max);
+/* Max |c-r| / max |r|. */
+double tu_rel_err(const float *c, const float *r, size_t n);
+/* Path of a committed fixture: FIXTURES_DIR "/" rel, in a static buffer per call slot. */
+const char *tu_fixture(const char *rel);
+/* A fresh temporary directory (removed by tu_rmtree). */
+char *tu_mkdtemp(void);
+void tu_rmtree(const char *dir);
+/* Runs a suite with check's runner and returns the process exit code. */
+int tu_run(Suite *s);
+
+#endif

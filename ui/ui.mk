@@ -1,0 +1,2 @@
+# ui: ncurses views, plots and input (included by Makefile.am). Core never links this.
+UI_LIB =
