@@ -1,0 +1,71 @@
+/* model: the public face of a network, as the learner, the weight importer and the benchmark
+ * see it. A model is a tree of nodes (core/nn) built by the zoo (core/models), owning its
+ * parameter store and its activation memory, which is planned once per (batch size, input shape)
+ * and re-planned when either changes.
+ *
+ * Architectures (dl_model_cfg.arch):
+ *   "resnet18", "resnet34", "resnet50"  torchvision's definitions and state_dict names
+ *   "resnet-xs", "resnet-s", ...        small ResNets for 28-64 px images: 3x3 stem, no max-pool,
+ *                                        torchvision naming (conv1, bn1, layer1.., downsample.{0,1}, fc)
+ * Heads (dl_model_cfg.head):
+ *   DL_HEAD_TORCHVISION  avgpool + fc, as torchvision (names "fc.weight", "fc.bias")
+ *   DL_HEAD_FASTAI       fastai's create_head on the body (names "head.*", see models/head.c);
+ *                        the body is the ResNet without avgpool/fc, its names unchanged.
+ * Layer groups as fastai splits a ResNet: 0 = stem + layer1 + layer2, 1 = layer3 + layer4,
+ * 2 = head (with a torchvision head: the fc). */
+#ifndef DL_MODEL_H
+#define DL_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/params.h"
+#include "core/tensor_map.h"
+
+typedef enum dl_head_kind { DL_HEAD_TORCHVISION = 0, DL_HEAD_FASTAI = 1 } dl_head_kind;
+
+typedef struct dl_model_cfg {
+    const char *arch;  /* see above */
+    int in_channels;   /* 1 or 3 (any positive number works) */
+    int n_out;         /* classes (or labels for multi-label) */
+    dl_head_kind head;
+    uint64_t seed;     /* initialisation (and dropout) stream */
+} dl_model_cfg;
+
+typedef struct dl_model dl_model;
+
+dl_status dl_model_create(dl_model **out, const dl_model_cfg *cfg, dl_err *err);
+void dl_model_free(dl_model *m);
+
+/* Runs the network on x (N, C, H, W). train selects BatchNorm batch statistics and dropout.
+ * *logits points into model-owned memory (N, n_out), valid until the next forward. */
+dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, bool train,
+                           const float **logits, dl_err *err);
+/* Back-propagates dlogits (N, n_out) of the last train forward; ACCUMULATES parameter gradients
+ * into the store (call dl_params_zero_grad first). Frozen non-norm parameters get no gradient and
+ * their weight-gradient GEMMs are skipped. */
+dl_status dl_model_backward(dl_model *m, const float *dlogits, dl_err *err);
+
+dl_params *dl_model_params(dl_model *m);
+const dl_model_cfg *dl_model_config(const dl_model *m);
+int dl_model_n_groups(const dl_model *m);
+/* Number of body output channels (512 for resnet18/34, 2048 for resnet50). */
+int dl_model_body_channels(const dl_model *m);
+
+/* Re-initialises every parameter and buffer as torchvision/fastai would for this seed. */
+dl_status dl_model_init_weights(dl_model *m, uint64_t seed, dl_err *err);
+
+/* The state dict (torchvision names, state_dict order) and its metadata
+ * ("arch", "n_out", "in_channels", "head"). */
+dl_status dl_model_state_dict(const dl_model *m, dl_tensor_map *out, dl_err *err);
+/* Loads a full state dict (every key must fit). */
+dl_status dl_model_load_state_dict(dl_model *m, const dl_tensor_map *sd, dl_err *err);
+/* Loads only the body (everything but the head) from sd; the head stays freshly initialised.
+ * Accepts torchvision checkpoints (with "fc.*", which is ignored) and dllab ones of either head. */
+dl_status dl_model_load_body(dl_model *m, const dl_tensor_map *sd, dl_err *err);
+
+/* Lists the architectures the zoo knows, NULL-terminated. */
+const char *const *dl_model_arch_names(void);
+
+#endif
