@@ -12,6 +12,8 @@
 const char *dl_blas_corename(void);
 /* The CPU's best vector ISA as OpenBLAS core names: "SkylakeX" (AVX-512F), "Haswell" (AVX2+FMA), or NULL. */
 const char *dl_blas_cpu_best_core(void);
+/* The kernel OpenBLAS chose on its own (or DLLAB_ASSUME_BLAS_CORE, a test hook). */
+const char *dl_blas_library_choice(void);
 /* When OpenBLAS chose a weaker kernel than the CPU supports and the user has not set
  * OPENBLAS_CORETYPE, returns the core type to set before re-executing; otherwise NULL. */
 const char *dl_blas_coretype_to_force(void);

@@ -23,7 +23,7 @@ int cmd_version(int argc, char **argv)
     const char *best = dl_blas_cpu_best_core();
     printf("dllab %s\n", PACKAGE_VERSION);
     printf("blas: OpenBLAS, kernel %s", dl_blas_corename());
-    if (before)
+    if (before && getenv("OPENBLAS_CORETYPE"))
         printf(" (OpenBLAS chose %s; dllab set OPENBLAS_CORETYPE=%s for this CPU)", before, getenv("OPENBLAS_CORETYPE"));
     else if (getenv("OPENBLAS_CORETYPE"))
         printf(" (OPENBLAS_CORETYPE=%s set by the user)", getenv("OPENBLAS_CORETYPE"));

@@ -45,7 +45,7 @@ static void select_blas_kernel(char **argv)
     if (!force || getenv("DLLAB_BLAS_REEXEC"))
         return;
     setenv("OPENBLAS_CORETYPE", force, 1);
-    setenv("DLLAB_BLAS_REEXEC", dl_blas_corename(), 1); /* remembers what OpenBLAS had chosen */
+    setenv("DLLAB_BLAS_REEXEC", dl_blas_library_choice(), 1); /* remembers what OpenBLAS had chosen */
     execv("/proc/self/exe", argv);
     /* If re-execution fails we carry on with the weaker kernel; --version shows which one. */
     unsetenv("OPENBLAS_CORETYPE");
