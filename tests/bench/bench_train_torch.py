@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""PyTorch CPU peer of bench_train.c: the same models, batch, loss and optimiser step
+(forward + backward + AdamW with fastai's Adam settings), timed the same way.
+Prints one line: `torch MODEL threads=T img/s=MEDIAN steps=N rss_mb=R`.
+Run by tests/bench/bench_train.sh, alternating with dllab; not part of make check."""
+import argparse, resource, time
+import torch, torch.nn as nn
+import torchvision
+from torchvision.models.resnet import BasicBlock
+
+
+def fmnist_resnet(n_out=10):
+    # conv3x3 1->32 + BN + ReLU; 3 stages x 2 BasicBlocks (32/64/128, strides 1/2/2); avg pool; linear
+    layers = [nn.Conv2d(1, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True)]
+    cin = 32
+    for planes, stride in ((32, 1), (64, 2), (128, 2)):
+        for b in range(2):
+            s = stride if b == 0 else 1
+            down = None
+            if s != 1 or cin != planes:
+                down = nn.Sequential(nn.Conv2d(cin, planes, 1, s, bias=False), nn.BatchNorm2d(planes))
+            layers.append(BasicBlock(cin, planes, s, down))
+            cin = planes
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, n_out)]
+    return nn.Sequential(*layers)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", choices=["resnet18", "resnet-xs"], required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--warmup", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    if a.model == "resnet18":
+        model, shape = torchvision.models.resnet18(num_classes=10), (64, 3, 64, 64)
+    else:
+        model, shape = fmnist_resnet(), (128, 1, 28, 28)
+    model.train()
+    x = torch.randn(*shape)
+    y = torch.randint(0, 10, (shape[0],))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
+    lossf = nn.CrossEntropyLoss()
+    times = []
+    for i in range(a.warmup + a.steps):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss = lossf(model(x), y)
+        loss.backward()
+        opt.step()
+        t = time.perf_counter() - t0
+        if i >= a.warmup:
+            times.append(t)
+    times.sort()
+    med = times[len(times) // 2]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"torch {a.model} threads={a.threads} img/s={shape[0] / med:.1f} steps={a.steps} rss_mb={rss:.0f}")
+
+
+if __name__ == "__main__":
+    main()
