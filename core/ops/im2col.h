@@ -1,0 +1,21 @@
+/* im2col: the column transforms behind conv2d (internal to core/ops).
+ * im2col lays one image's receptive fields out as a (C*KH*KW, OH*OW) row-major matrix, zero where
+ * the window hangs over the padding; col2im is its adjoint and ACCUMULATES into the image, which is
+ * what the conv backward's "+=" contract needs. The strided gather/scatter pair serves 1x1 convs
+ * with stride > 1 (ResNet downsample), where a full im2col would only copy. One image at a time:
+ * callers never build a whole-batch buffer. */
+#ifndef DL_OPS_IM2COL_H
+#define DL_OPS_IM2COL_H
+
+#include "core/ops/ops.h"
+
+/* col (C*KH*KW, OH*OW) <- x (C, H, W) */
+void dl_im2col(float *col, const float *x, const dl_conv2d_cfg *c);
+/* dx (C, H, W) += adjoint of im2col applied to col (C*KH*KW, OH*OW) */
+void dl_col2im_add(float *dx, const float *col, const dl_conv2d_cfg *c);
+/* col (C, OH*OW) <- x (C, H, W) sampled at (oh*s, ow*s): a 1x1 kernel without padding */
+void dl_strided_gather(float *col, const float *x, const dl_conv2d_cfg *c);
+/* dx (C, H, W) += scatter of col (C, OH*OW) to (oh*s, ow*s) */
+void dl_strided_scatter_add(float *dx, const float *col, const dl_conv2d_cfg *c);
+
+#endif
