@@ -1,0 +1,14 @@
+/* read_file: reads a whole file into memory for the weight-file parsers, which all work on an
+ * in-memory image so that every bounds check is against one known length. Refuses folders and
+ * files it cannot open; a missing file is DL_ENOTFOUND, other failures DL_EIO with errno text. */
+#ifndef DL_IO_READ_FILE_H
+#define DL_IO_READ_FILE_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+/* On success *buf is malloc'd (free with free) and holds *len bytes. */
+dl_status dl_io_read_file(const char *path, void **buf, size_t *len, dl_err *err);
+
+#endif
