@@ -1,1 +1,4 @@
-# core/optim: this room's sources and check suites (included by Makefile.am).
+# core/optim: optimisers (SGD, Adam), schedules (one-cycle, flat-cos, fine_tune, LR spreading)
+# and the LR finder's sweep and suggestion maths, with their check suites.
+core_libdlcore_a_SOURCES += \
+	core/optim.c core/optim.h
