@@ -3,3 +3,9 @@ core_libdlcore_a_SOURCES += \
 	core/ops/ops.h core/ops/im2col.h core/ops/im2col.c core/ops/conv2d.c \
 	core/ops/batchnorm.c core/ops/relu.c core/ops/pool.c core/ops/linear.c \
 	core/ops/dropout.c core/ops/add.c core/ops/loss.c
+
+check_PROGRAMS += tests/check_ops_grad
+tests_check_ops_grad_SOURCES = tests/check_ops_grad.c tests/testutil.c tests/testutil.h
+tests_check_ops_grad_CFLAGS = $(TEST_CFLAGS)
+tests_check_ops_grad_LDADD = $(TEST_LDADD)
+TESTS += tests/check_ops_grad
