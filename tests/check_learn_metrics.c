@@ -1,6 +1,5 @@
 /* check_learn_metrics: metrics and interpretation on fixed, hand-checked predictions:
- * accuracy / error_rate / accuracy_multi, batch-size-weighted averages, fastai's debiased loss
- * smoothing (spec §7 check values), the confusion matrix orientation, most_confused ordering and
+ * accuracy / error_rate / accuracy_multi, batch-size-weighted averages, the confusion matrix orientation, most_confused ordering and
  * its min_val boundary, top losses, and multi-label per-class figures and the threshold sweep. */
 #include <math.h>
 #include <stdlib.h>
@@ -32,7 +31,7 @@ START_TEST(accuracy_error_rate_and_multi)
 }
 END_TEST
 
-START_TEST(weighted_average_and_smoothing)
+START_TEST(weighted_average)
 {
     dl_wavg a;
     dl_wavg_reset(&a);
@@ -41,12 +40,6 @@ START_TEST(weighted_average_and_smoothing)
     dl_wavg_add(&a, 0.0, 16); /* a small last batch weighs less than a plain mean of batch values */
     ck_assert_double_eq_tol(dl_wavg_value(&a), 0.8, 1e-12);
 
-    dl_smooth s;
-    dl_smooth_reset(&s, 0.98);
-    ck_assert(isnan(dl_smooth_value(&s)));
-    const double in[] = {2, 1, 1, 0.5}, want[] = {2.0, 1.494949, 1.326622, 1.113663};
-    for (int i = 0; i < 4; i++)
-        ck_assert_double_eq_tol(dl_smooth_add(&s, in[i]), want[i], 1e-6);
 }
 END_TEST
 
@@ -191,7 +184,7 @@ int main(void)
     Suite *s = suite_create("learn_metrics");
     TCase *tc = tcase_create("metrics");
     tcase_add_test(tc, accuracy_error_rate_and_multi);
-    tcase_add_test(tc, weighted_average_and_smoothing);
+    tcase_add_test(tc, weighted_average);
     tcase_add_test(tc, metric_names);
     tcase_add_test(tc, confusion_matrix_rows_actual_cols_predicted);
     tcase_add_test(tc, multi_label_figures_and_sweep);

@@ -1,4 +1,4 @@
-/* metrics: accuracy, error_rate, accuracy_multi, weighted averages, loss smoothing; see metrics.h. */
+/* metrics: accuracy, error_rate, accuracy_multi, weighted averages; see metrics.h. */
 #include "core/learn/metrics.h"
 
 #include <math.h>
@@ -75,23 +75,4 @@ double dl_metric_eval(dl_metric_kind kind, const float *logits, const int32_t *t
 double dl_wavg_value(const dl_wavg *a)
 {
     return a->count > 0 ? a->sum / a->count : NAN;
-}
-
-void dl_smooth_reset(dl_smooth *s, double beta)
-{
-    s->beta = beta;
-    s->v = 0;
-    s->count = 0;
-}
-
-double dl_smooth_add(dl_smooth *s, double loss)
-{
-    s->count++;
-    s->v = s->beta * s->v + (1.0 - s->beta) * loss;
-    return dl_smooth_value(s);
-}
-
-double dl_smooth_value(const dl_smooth *s)
-{
-    return s->count ? s->v / (1.0 - pow(s->beta, (double)s->count)) : NAN;
 }

@@ -1,8 +1,8 @@
-/* metrics: fastai's validation metrics and the training-loss smoother.
+/* metrics: fastai's validation metrics and their batch-size-weighted averages.
  * accuracy (argmax == target), error_rate (1 - accuracy) and accuracy_multi (sigmoid, then
  * prob > thresh compared with the 0/1 targets over all N*K elements) are computed per batch and
  * averaged weighted by batch size (dl_wavg), which gives the exact global mean as fastai's does.
- * dl_smooth is fastai's AvgSmoothLoss: EMA with beta 0.98, debiased by 1 - beta^count.
+ * (fastai's debiased loss smoothing is dl_smooth in core/lrfind.h.)
  * It refuses unknown metric names (dl_metric_parse returns DL_EINVAL naming the choices). */
 #ifndef DL_METRICS_H
 #define DL_METRICS_H
@@ -43,15 +43,5 @@ typedef struct dl_wavg {
 static inline void dl_wavg_reset(dl_wavg *a) { a->sum = 0, a->count = 0; }
 static inline void dl_wavg_add(dl_wavg *a, double value, int bs) { a->sum += value * bs, a->count += bs; }
 double dl_wavg_value(const dl_wavg *a); /* NAN when empty */
-
-/* fastai's AvgSmoothLoss (beta 0.98 by default). Reset at the start of every fit, not per epoch. */
-typedef struct dl_smooth {
-    double beta, v;
-    long count;
-} dl_smooth;
-void dl_smooth_reset(dl_smooth *s, double beta);
-/* Adds one batch loss and returns the debiased smoothed value. */
-double dl_smooth_add(dl_smooth *s, double loss);
-double dl_smooth_value(const dl_smooth *s); /* NAN before the first loss */
 
 #endif
