@@ -1,0 +1,281 @@
+/* layers: the parameterised leaf nodes (conv2d, batchnorm, linear) over core/ops kernels.
+ * Parameters are entry indices into the store passed in the context; a frozen conv/linear gets
+ * dw = NULL so its weight-gradient GEMM is skipped (fastai's train_bn keeps BN trainable; the
+ * store's dl_params_trainable decides). BN follows PyTorch: momentum 0.1, eps 1e-5, biased
+ * variance to normalise, num_batches_tracked += 1 per train forward. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/nn/nn.h"
+#include "core/nn/nn_internal.h"
+#include "core/ops/ops.h"
+
+#define BN_MOMENTUM 0.1f
+#define BN_EPS 1e-5f
+
+void *dl_nn_leaf_new(size_t size, const dl_node_vt *vt, const char *name, dl_err *err)
+{
+    dl_node *nd = calloc(1, size);
+    if (!nd) {
+        dl_err_set(err, DL_ENOMEM, "out of memory creating layer '%s'", name);
+        return NULL;
+    }
+    nd->vt = vt;
+    snprintf(nd->name, sizeof nd->name, "%s", name);
+    return nd;
+}
+
+long dl_nn_add_param(dl_params *ps, const char *layer, const char *what, int ndim, const int64_t *shape,
+                     int group, unsigned flags, dl_err *err)
+{
+    char full[DL_NAME_MAX + 32];
+    snprintf(full, sizeof full, "%s%s%s", layer, *layer ? "." : "", what);
+    return dl_params_add(ps, full, ndim, shape, group, flags, err);
+}
+
+static long add_buffer(dl_params *ps, const char *layer, const char *what, dl_entry_kind kind, int ndim,
+                       const int64_t *shape, dl_err *err)
+{
+    char full[DL_NAME_MAX + 32];
+    snprintf(full, sizeof full, "%s%s%s", layer, *layer ? "." : "", what);
+    return dl_params_add_buffer(ps, full, kind, ndim, shape, err);
+}
+
+/* gradient pointer of entry i, or NULL when the entry is frozen */
+static float *grad_or_null(const dl_params *ps, long i)
+{
+    return i >= 0 && dl_params_trainable(ps, (size_t)i) ? dl_params_grad(ps, (size_t)i) : NULL;
+}
+
+/* ---- conv2d ------------------------------------------------------------------------------ */
+static dl_status conv_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
+{
+    dl_nn_conv *cv = (dl_nn_conv *)nd;
+    if (in[0] != cv->in_c)
+        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d input channels, got %d", nd->name, cv->in_c,
+                          in[0]);
+    if (dl_conv2d_cfg_init(&cv->cfg, in[0], in[1], in[2], cv->out_c, cv->k, cv->k, cv->stride, cv->pad) != 0)
+        return dl_err_set(err, DL_ESHAPE, "layer '%s': input %dx%d is too small for kernel %d stride %d pad %d",
+                          nd->name, in[1], in[2], cv->k, cv->stride, cv->pad);
+    memcpy(nd->in, in, sizeof nd->in);
+    nd->out[0] = cv->out_c;
+    nd->out[1] = cv->cfg.out_h;
+    nd->out[2] = cv->cfg.out_w;
+    size_t m = (size_t)p->n * dl_nn_numel(nd->out);
+    nd->y = dl_nn_take(p, m);
+    nd->dy = dl_nn_take(p, m);
+    size_t ws = dl_conv2d_workspace_floats(&cv->cfg);
+    if (ws > p->ws_floats)
+        p->ws_floats = ws;
+    return DL_OK;
+}
+
+static void conv_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
+{
+    dl_nn_conv *cv = (dl_nn_conv *)nd;
+    dl_conv2d_forward(nd->y, x, dl_params_data(c->ps, (size_t)cv->w), NULL, &cv->cfg, c->n, c->ws);
+}
+
+static void conv_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+{
+    dl_nn_conv *cv = (dl_nn_conv *)nd;
+    float *dw = grad_or_null(c->ps, cv->w);
+    if (!dx && !dw)
+        return;
+    dl_conv2d_backward(dx, dw, NULL, nd->dy, x, dl_params_data(c->ps, (size_t)cv->w), &cv->cfg, c->n, c->ws);
+}
+
+const dl_node_vt dl_nn_conv_vt = {"conv2d", conv_plan, conv_forward, conv_backward, NULL, NULL};
+
+dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int k, int stride, int pad,
+                      int group, dl_err *err)
+{
+    if (in_c < 1 || out_c < 1 || k < 1 || stride < 1 || pad < 0) {
+        dl_err_set(err, DL_EINVAL, "layer '%s': bad conv (%d -> %d, k %d, stride %d, pad %d)", name, in_c, out_c,
+                   k, stride, pad);
+        return NULL;
+    }
+    dl_nn_conv *cv = dl_nn_leaf_new(sizeof *cv, &dl_nn_conv_vt, name, err);
+    if (!cv)
+        return NULL;
+    cv->in_c = in_c;
+    cv->out_c = out_c;
+    cv->k = k;
+    cv->stride = stride;
+    cv->pad = pad;
+    int64_t shape[4] = {out_c, in_c, k, k};
+    cv->w = dl_nn_add_param(ps, name, "weight", 4, shape, group, 0, err);
+    if (cv->w < 0) {
+        free(cv);
+        return NULL;
+    }
+    return &cv->base;
+}
+
+/* ---- batchnorm --------------------------------------------------------------------------- */
+typedef struct bn_node {
+    dl_node base;
+    int c;
+    bool relu;
+    long w, b, rm, rv, nbt;
+    float *mean, *rstd; /* (C) saved by the train forward */
+    bool have_stats;    /* the last forward was a train forward */
+} bn_node;
+
+static dl_status bn_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
+{
+    bn_node *b = (bn_node *)nd;
+    if (in[0] != b->c)
+        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d channels, got %d", nd->name, b->c, in[0]);
+    memcpy(nd->in, in, sizeof nd->in);
+    memcpy(nd->out, in, sizeof nd->out);
+    size_t m = (size_t)p->n * dl_nn_numel(in);
+    nd->y = dl_nn_take(p, m);
+    nd->dy = dl_nn_take(p, m);
+    b->mean = dl_nn_take(p, (size_t)b->c);
+    b->rstd = dl_nn_take(p, (size_t)b->c);
+    return DL_OK;
+}
+
+static void bn_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
+{
+    bn_node *b = (bn_node *)nd;
+    dl_params *ps = c->ps;
+    int hw = nd->in[1] * nd->in[2];
+    const float *g = dl_params_data(ps, (size_t)b->w), *be = dl_params_data(ps, (size_t)b->b);
+    float *rm = dl_params_buf(ps, (size_t)b->rm), *rv = dl_params_buf(ps, (size_t)b->rv);
+    if (c->train) {
+        dl_batchnorm_forward_train(nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw, BN_MOMENTUM, BN_EPS);
+        dl_params_ibuf(ps, (size_t)b->nbt)[0] += 1;
+    } else {
+        dl_batchnorm_forward_eval(nd->y, x, g, be, rm, rv, c->n, b->c, hw, BN_EPS);
+    }
+    if (b->relu)
+        dl_relu_forward(nd->y, nd->y, (size_t)c->n * dl_nn_numel(nd->out));
+}
+
+static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+{
+    bn_node *b = (bn_node *)nd;
+    size_t m = (size_t)c->n * dl_nn_numel(nd->out);
+    if (b->relu) { /* fused ReLU: mask our own gradient in place */
+        float *dy = nd->dy;
+        const float *y = nd->y;
+        for (size_t i = 0; i < m; i++)
+            if (!(y[i] > 0.0f))
+                dy[i] = 0.0f;
+    }
+    dl_batchnorm_backward(dx, grad_or_null(c->ps, b->w), grad_or_null(c->ps, b->b), nd->dy, x, b->mean, b->rstd,
+                          dl_params_data(c->ps, (size_t)b->w), c->n, b->c, nd->in[1] * nd->in[2]);
+}
+
+const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward, bn_backward, NULL, NULL};
+
+dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu, int group, dl_err *err)
+{
+    bn_node *b = dl_nn_leaf_new(sizeof *b, &dl_nn_bn_vt, name, err);
+    if (!b)
+        return NULL;
+    b->c = c;
+    b->relu = fuse_relu;
+    int64_t shape[1] = {c};
+    b->w = dl_nn_add_param(ps, name, "weight", 1, shape, group, DL_PARAM_NORM, err);
+    b->b = b->w < 0 ? -1 : dl_nn_add_param(ps, name, "bias", 1, shape, group, DL_PARAM_NORM | DL_PARAM_BIAS, err);
+    b->rm = b->b < 0 ? -1 : add_buffer(ps, name, "running_mean", DL_ENTRY_BUF_F32, 1, shape, err);
+    b->rv = b->rm < 0 ? -1 : add_buffer(ps, name, "running_var", DL_ENTRY_BUF_F32, 1, shape, err);
+    b->nbt = b->rv < 0 ? -1 : add_buffer(ps, name, "num_batches_tracked", DL_ENTRY_BUF_I64, 0, shape, err);
+    if (b->nbt < 0) {
+        free(b);
+        return NULL;
+    }
+    return &b->base;
+}
+
+/* ---- linear ------------------------------------------------------------------------------ */
+typedef struct lin_node {
+    dl_node base;
+    int in_f, out_f;
+    long w, b; /* b = -1: no bias */
+} lin_node;
+
+static dl_status lin_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
+{
+    lin_node *l = (lin_node *)nd;
+    if (dl_nn_numel(in) != (size_t)l->in_f)
+        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d input features, got (%d, %d, %d)", nd->name,
+                          l->in_f, in[0], in[1], in[2]);
+    memcpy(nd->in, in, sizeof nd->in);
+    nd->out[0] = l->out_f;
+    nd->out[1] = nd->out[2] = 1;
+    size_t m = (size_t)p->n * (size_t)l->out_f;
+    nd->y = dl_nn_take(p, m);
+    nd->dy = dl_nn_take(p, m);
+    return DL_OK;
+}
+
+static void lin_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
+{
+    lin_node *l = (lin_node *)nd;
+    dl_linear_forward(nd->y, x, dl_params_data(c->ps, (size_t)l->w),
+                      l->b >= 0 ? dl_params_data(c->ps, (size_t)l->b) : NULL, c->n, l->in_f, l->out_f);
+}
+
+static void lin_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+{
+    lin_node *l = (lin_node *)nd;
+    float *dw = grad_or_null(c->ps, l->w), *db = grad_or_null(c->ps, l->b);
+    if (!dx && !dw && !db)
+        return;
+    dl_linear_backward(dx, dw, db, nd->dy, x, dl_params_data(c->ps, (size_t)l->w), c->n, l->in_f, l->out_f);
+}
+
+const dl_node_vt dl_nn_linear_vt = {"linear", lin_plan, lin_forward, lin_backward, NULL, NULL};
+
+dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool bias, int group, dl_err *err)
+{
+    if (in_f < 1 || out_f < 1) {
+        dl_err_set(err, DL_EINVAL, "layer '%s': bad linear %d -> %d", name, in_f, out_f);
+        return NULL;
+    }
+    lin_node *l = dl_nn_leaf_new(sizeof *l, &dl_nn_linear_vt, name, err);
+    if (!l)
+        return NULL;
+    l->in_f = in_f;
+    l->out_f = out_f;
+    int64_t shape[2] = {out_f, in_f};
+    l->w = dl_nn_add_param(ps, name, "weight", 2, shape, group, 0, err);
+    l->b = -1;
+    if (l->w >= 0 && bias) {
+        int64_t bshape[1] = {out_f};
+        l->b = dl_nn_add_param(ps, name, "bias", 1, bshape, group, DL_PARAM_BIAS, err);
+        if (l->b < 0)
+            l->w = -1;
+    }
+    if (l->w < 0) {
+        free(l);
+        return NULL;
+    }
+    return &l->base;
+}
+
+/* ---- walking ----------------------------------------------------------------------------- */
+void dl_nn_walk_convs(const dl_node *root, dl_nn_conv_visit visit, void *user)
+{
+    if (root->vt == &dl_nn_conv_vt) {
+        const dl_nn_conv *cv = (const dl_nn_conv *)root;
+        visit(user, root->name, root->in[0], root->in[1], root->in[2], cv->out_c, cv->k, cv->stride, cv->pad);
+        return;
+    }
+    if (!root->vt->child)
+        return;
+    for (size_t i = 0;; i++) { /* a residual's shortcut may be NULL (identity): stop at two NULLs */
+        const dl_node *k = root->vt->child(root, i);
+        if (!k) {
+            if (!root->vt->child(root, i + 1))
+                break;
+            continue;
+        }
+        dl_nn_walk_convs(k, visit, user);
+    }
+}

@@ -1,0 +1,237 @@
+/* node: the planner and the two composites (sequential, residual). Leaves live in layers*.c.
+ * Sequential aliases its y/dy to its last child and zeroes each intermediate gradient right before
+ * the consumer accumulates into it (cache-warm, and no whole-block memset per step). Residual is
+ * torchvision's block tail: relu(branch(x) + shortcut(x)). Refuses empty sequentials at plan time. */
+#include "core/nn/nn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ops/ops.h"
+
+float *dl_nn_take(dl_nn_planner *p, size_t floats)
+{
+    size_t off = p->used;
+    p->used += (floats + 15) / 16 * 16; /* 64-byte aligned slices */
+    return p->base ? p->base + off : NULL;
+}
+
+void dl_nn_free(dl_node *nd)
+{
+    if (!nd)
+        return;
+    if (nd->vt->destroy)
+        nd->vt->destroy(nd);
+    free(nd);
+}
+
+dl_status dl_nn_plan(dl_node *root, int n, const int in[3], float *base, size_t *act, size_t *ws,
+                     dl_err *err)
+{
+    dl_nn_planner p = {.base = base, .used = 0, .ws_floats = 0, .n = n};
+    dl_status st = root->vt->plan(root, &p, in, err);
+    if (st != DL_OK)
+        return st;
+    if (act)
+        *act = p.used;
+    if (ws)
+        *ws = p.ws_floats;
+    return DL_OK;
+}
+
+/* ---- sequential ------------------------------------------------------------------------- */
+typedef struct seq_node {
+    dl_node base;
+    dl_node **kids;
+    size_t n, cap;
+} seq_node;
+
+static dl_status seq_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
+{
+    seq_node *s = (seq_node *)nd;
+    if (s->n == 0)
+        return dl_err_set(err, DL_EINVAL, "layer '%s': empty sequential", nd->name);
+    memcpy(nd->in, in, sizeof nd->in);
+    const int *cur = in;
+    for (size_t i = 0; i < s->n; i++) {
+        dl_status st = s->kids[i]->vt->plan(s->kids[i], p, cur, err);
+        if (st != DL_OK)
+            return st;
+        cur = s->kids[i]->out;
+    }
+    memcpy(nd->out, cur, sizeof nd->out);
+    nd->y = s->kids[s->n - 1]->y;
+    nd->dy = s->kids[s->n - 1]->dy;
+    return DL_OK;
+}
+
+static void seq_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
+{
+    seq_node *s = (seq_node *)nd;
+    const float *cur = x;
+    for (size_t i = 0; i < s->n; i++) {
+        s->kids[i]->vt->forward(s->kids[i], c, cur);
+        cur = s->kids[i]->y;
+    }
+}
+
+static void seq_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+{
+    seq_node *s = (seq_node *)nd;
+    for (size_t i = s->n; i-- > 0;) {
+        dl_node *k = s->kids[i];
+        const float *kx = i ? s->kids[i - 1]->y : x;
+        float *kdx = dx;
+        if (i) {
+            kdx = s->kids[i - 1]->dy;
+            memset(kdx, 0, sizeof(float) * (size_t)c->n * dl_nn_numel(s->kids[i - 1]->out));
+        }
+        k->vt->backward(k, c, kx, kdx);
+    }
+}
+
+static void seq_destroy(dl_node *nd)
+{
+    seq_node *s = (seq_node *)nd;
+    for (size_t i = 0; i < s->n; i++)
+        dl_nn_free(s->kids[i]);
+    free(s->kids);
+}
+
+static dl_node *seq_child(const dl_node *nd, size_t i)
+{
+    const seq_node *s = (const seq_node *)nd;
+    return i < s->n ? s->kids[i] : NULL;
+}
+
+static const dl_node_vt seq_vt = {"sequential", seq_plan, seq_forward, seq_backward, seq_destroy, seq_child};
+
+dl_node *dl_nn_sequential(const char *name, dl_err *err)
+{
+    seq_node *s = calloc(1, sizeof *s);
+    if (!s) {
+        dl_err_set(err, DL_ENOMEM, "out of memory creating '%s'", name);
+        return NULL;
+    }
+    s->base.vt = &seq_vt;
+    snprintf(s->base.name, sizeof s->base.name, "%s", name);
+    return &s->base;
+}
+
+dl_status dl_nn_seq_append(dl_node *seq, dl_node *child, dl_err *err)
+{
+    seq_node *s = (seq_node *)seq;
+    if (!child)
+        return err ? err->code : DL_EINVAL;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 8;
+        dl_node **k = realloc(s->kids, cap * sizeof *k);
+        if (!k) {
+            dl_nn_free(child);
+            return dl_err_set(err, DL_ENOMEM, "out of memory appending to '%s'", seq->name);
+        }
+        s->kids = k;
+        s->cap = cap;
+    }
+    s->kids[s->n++] = child;
+    return DL_OK;
+}
+
+size_t dl_nn_seq_len(const dl_node *seq) { return ((const seq_node *)seq)->n; }
+dl_node *dl_nn_seq_child(const dl_node *seq, size_t i) { return seq_child(seq, i); }
+
+/* ---- residual ---------------------------------------------------------------------------- */
+typedef struct res_node {
+    dl_node base;
+    dl_node *branch, *shortcut; /* shortcut NULL: identity */
+} res_node;
+
+static dl_status res_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
+{
+    res_node *r = (res_node *)nd;
+    memcpy(nd->in, in, sizeof nd->in);
+    dl_status st = r->branch->vt->plan(r->branch, p, in, err);
+    if (st != DL_OK)
+        return st;
+    const int *sc = in;
+    if (r->shortcut) {
+        if ((st = r->shortcut->vt->plan(r->shortcut, p, in, err)) != DL_OK)
+            return st;
+        sc = r->shortcut->out;
+    }
+    if (memcmp(r->branch->out, sc, sizeof nd->out) != 0)
+        return dl_err_set(err, DL_ESHAPE,
+                          "layer '%s': branch gives (%d, %d, %d) but the shortcut (%d, %d, %d); a "
+                          "downsample is needed when channels or stride change",
+                          nd->name, r->branch->out[0], r->branch->out[1], r->branch->out[2], sc[0], sc[1], sc[2]);
+    memcpy(nd->out, sc, sizeof nd->out);
+    size_t m = (size_t)p->n * dl_nn_numel(nd->out);
+    nd->y = dl_nn_take(p, m);
+    nd->dy = dl_nn_take(p, m);
+    return DL_OK;
+}
+
+static void res_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
+{
+    res_node *r = (res_node *)nd;
+    r->branch->vt->forward(r->branch, c, x);
+    const float *sc = x;
+    if (r->shortcut) {
+        r->shortcut->vt->forward(r->shortcut, c, x);
+        sc = r->shortcut->y;
+    }
+    size_t m = (size_t)c->n * dl_nn_numel(nd->out);
+    dl_add_forward(nd->y, r->branch->y, sc, m);
+    dl_relu_forward(nd->y, nd->y, m);
+}
+
+static void res_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+{
+    res_node *r = (res_node *)nd;
+    size_t m = (size_t)c->n * dl_nn_numel(nd->out);
+    /* d(sum) = dy * (y > 0), written straight into the branch's (and the shortcut's) dy */
+    float *db = r->branch->dy;
+    const float *y = nd->y, *dy = nd->dy;
+    for (size_t i = 0; i < m; i++)
+        db[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    if (r->shortcut) {
+        memcpy(r->shortcut->dy, db, m * sizeof(float));
+        r->shortcut->vt->backward(r->shortcut, c, x, dx);
+    } else if (dx) {
+        dl_add_backward(dx, NULL, db, m);
+    }
+    r->branch->vt->backward(r->branch, c, x, dx);
+}
+
+static void res_destroy(dl_node *nd)
+{
+    res_node *r = (res_node *)nd;
+    dl_nn_free(r->branch);
+    dl_nn_free(r->shortcut);
+}
+
+static dl_node *res_child(const dl_node *nd, size_t i)
+{
+    const res_node *r = (const res_node *)nd;
+    return i == 0 ? r->branch : i == 1 ? r->shortcut : NULL;
+}
+
+static const dl_node_vt res_vt = {"residual", res_plan, res_forward, res_backward, res_destroy, res_child};
+
+dl_node *dl_nn_residual(const char *name, dl_node *branch, dl_node *shortcut, dl_err *err)
+{
+    res_node *r = branch ? calloc(1, sizeof *r) : NULL;
+    if (!r) {
+        if (branch)
+            dl_err_set(err, DL_ENOMEM, "out of memory creating '%s'", name);
+        dl_nn_free(branch);
+        dl_nn_free(shortcut);
+        return NULL;
+    }
+    r->base.vt = &res_vt;
+    snprintf(r->base.name, sizeof r->base.name, "%s", name);
+    r->branch = branch;
+    r->shortcut = shortcut;
+    return &r->base;
+}
