@@ -2,3 +2,6 @@
 # and the LR finder's sweep and suggestion maths, with their check suites.
 core_libdlcore_a_SOURCES += \
 	core/optim.c core/optim.h
+core_libdlcore_a_SOURCES += \
+	core/sched.c core/sched.h \
+	core/lrfind.c core/lrfind.h
