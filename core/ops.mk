@@ -9,3 +9,9 @@ tests_check_ops_grad_SOURCES = tests/check_ops_grad.c tests/testutil.c tests/tes
 tests_check_ops_grad_CFLAGS = $(TEST_CFLAGS)
 tests_check_ops_grad_LDADD = $(TEST_LDADD)
 TESTS += tests/check_ops_grad
+
+check_PROGRAMS += tests/check_ops_parity
+tests_check_ops_parity_SOURCES = tests/check_ops_parity.c tests/testutil.c tests/testutil.h
+tests_check_ops_parity_CFLAGS = $(TEST_CFLAGS)
+tests_check_ops_parity_LDADD = $(TEST_LDADD)
+TESTS += tests/check_ops_parity
