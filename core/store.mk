@@ -1,1 +1,5 @@
-# core/store: this room's sources and check suites (included by Makefile.am).
+# core/store: the run store (SQLite) and its check suites (included by Makefile.am).
+core_libdlcore_a_SOURCES += \
+	core/store/store.h core/store/internal.h \
+	core/store/schema.c core/store/db.c core/store/write.c core/store/read.c \
+	core/store/checkpoint.c core/store/manage.c

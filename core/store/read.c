@@ -1,0 +1,477 @@
+/* read: the views the commands and the UI need: runs with their summary (epochs, best valid
+ * loss and its metric), batch and epoch series, events, LR-finder sweeps, interpretation results,
+ * skipped files. Every read is one statement, so it sees one committed state of the store. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/store/internal.h"
+
+/* Columns 0..: run fields, then the summary computed by subqueries. */
+#define RUN_SELECT                                                                                             \
+    "SELECT r.id, r.name, r.created, r.finished, r.status, r.dataset, r.arch, r.n_train, r.n_valid, r.vocab,"  \
+    " r.config, r.version, r.blas_kernel, r.host, r.pid,"                                                      \
+    " coalesce((SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE run_id=r.id ORDER BY tag)),''),"\
+    " r.note, r.baseline,"                                                                                     \
+    " (SELECT count(*) FROM epochs WHERE run_id=r.id),"                                                        \
+    " (SELECT count(*) FROM batches WHERE run_id=r.id),"                                                       \
+    " b.epoch, b.valid_loss,"                                                                                  \
+    " (SELECT name FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                    \
+    " (SELECT value FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                   \
+    " max(r.created, coalesce((SELECT max(t) FROM batches WHERE run_id=r.id),0),"                              \
+    "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0))"                                             \
+    " FROM runs r LEFT JOIN (SELECT run_id, epoch, valid_loss, min(valid_loss) FROM epochs"                    \
+    "  WHERE valid_loss IS NOT NULL GROUP BY run_id) b ON b.run_id=r.id"
+
+static void run_from_row(sqlite3_stmt *q, dl_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(q, 0);
+    r->name = dl_store__col_text(q, 1);
+    r->created = sqlite3_column_double(q, 2);
+    r->finished = sqlite3_column_double(q, 3);
+    dl_run_status st = DL_RUN_RUNNING;
+    const char *sn = (const char *)sqlite3_column_text(q, 4);
+    if (dl_run_status_parse(sn, &st, NULL) != DL_OK)
+        st = DL_RUN_CRASHED;
+    r->status = st;
+    r->dataset = dl_store__col_text(q, 5);
+    r->arch = dl_store__col_text(q, 6);
+    r->n_train = sqlite3_column_int64(q, 7);
+    r->n_valid = sqlite3_column_int64(q, 8);
+    r->vocab_json = dl_store__col_text(q, 9);
+    r->config_json = dl_store__col_text(q, 10);
+    r->version = dl_store__col_text(q, 11);
+    r->blas_kernel = dl_store__col_text(q, 12);
+    r->host = dl_store__col_text(q, 13);
+    r->pid = sqlite3_column_int64(q, 14);
+    r->tags = dl_store__col_text(q, 15);
+    r->note = dl_store__col_text(q, 16);
+    r->baseline = sqlite3_column_int(q, 17) != 0;
+    r->n_epochs = sqlite3_column_int(q, 18);
+    r->n_batches = sqlite3_column_int64(q, 19);
+    r->best_epoch = sqlite3_column_type(q, 20) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 20);
+    r->best_valid_loss = dl_store__col_double(q, 21);
+    r->metric_name = dl_store__col_text(q, 22);
+    r->metric_value = dl_store__col_double(q, 23);
+    r->last_t = sqlite3_column_double(q, 24);
+}
+
+void dl_run_clear(dl_run *r)
+{
+    if (!r)
+        return;
+    free(r->name);
+    free(r->dataset);
+    free(r->arch);
+    free(r->vocab_json);
+    free(r->config_json);
+    free(r->version);
+    free(r->blas_kernel);
+    free(r->host);
+    free(r->tags);
+    free(r->note);
+    free(r->metric_name);
+    memset(r, 0, sizeof *r);
+}
+
+void dl_runs_free(dl_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n && runs; i++)
+        dl_run_clear(&runs[i]);
+    free(runs);
+}
+
+/* Grows *arr (of elem bytes) to hold one more element. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *p = realloc(*arr, c * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
+dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs, size_t *n, dl_err *err)
+{
+    *runs = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db,
+                                RUN_SELECT " WHERE (?1 IS NULL OR EXISTS(SELECT 1 FROM tags WHERE run_id=r.id AND tag=?1))"
+                                           " AND (?2 < 0 OR r.status=?3)"
+                                           " AND (?4 IS NULL OR substr(r.name, 1, length(?4))=?4) ORDER BY r.id",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "listing runs", err);
+    if (f && f->tag)
+        sqlite3_bind_text(q, 1, f->tag, -1, SQLITE_STATIC);
+    int status = f ? f->status : -1;
+    sqlite3_bind_int(q, 2, status);
+    sqlite3_bind_text(q, 3, status >= 0 ? dl_run_status_name((dl_run_status)status) : "", -1, SQLITE_STATIC);
+    if (f && f->name_like)
+        sqlite3_bind_text(q, 4, f->name_like, -1, SQLITE_STATIC);
+    dl_run *out = NULL;
+    size_t cap = 0, cnt = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
+            sqlite3_finalize(q);
+            dl_runs_free(out, cnt);
+            return dl_err_set(err, DL_ENOMEM, "out of memory listing runs");
+        }
+        run_from_row(q, &out[cnt++]);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        dl_runs_free(out, cnt);
+        return dl_store__sqlerr(st, rc, "listing runs", err);
+    }
+    *runs = out;
+    *n = cnt;
+    return DL_OK;
+}
+
+dl_status dl_store_run_get(dl_store *st, int64_t run_id, dl_run *out, dl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db, RUN_SELECT " WHERE r.id=?", -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading a run", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        run_from_row(q, out);
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW)
+        return DL_OK;
+    if (rc == SQLITE_DONE)
+        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)run_id);
+    return dl_store__sqlerr(st, rc, "reading a run", err);
+}
+
+static int parse_lrs(const char *s, double *lr)
+{
+    int n = 0;
+    if (!s || *s != '[')
+        return 0;
+    s++;
+    while (*s && *s != ']' && n < DL_STORE_MAX_GROUPS) {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s)
+            break;
+        lr[n++] = v;
+        s = end;
+        while (*s == ',' || *s == ' ')
+            s++;
+    }
+    return n;
+}
+
+dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_batch_row **rows, size_t *n,
+                           dl_err *err)
+{
+    *rows = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT step, epoch, lrs, mom, loss, smooth_loss, t FROM batches"
+                                " WHERE run_id=? AND step>? ORDER BY step",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading batch rows", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_int64(q, 2, after_step);
+    dl_batch_row *out = NULL;
+    size_t cap = 0, cnt = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
+            sqlite3_finalize(q);
+            free(out);
+            return dl_err_set(err, DL_ENOMEM, "out of memory reading batch rows");
+        }
+        dl_batch_row *r = &out[cnt++];
+        memset(r, 0, sizeof *r);
+        r->step = sqlite3_column_int64(q, 0);
+        r->epoch = sqlite3_column_int(q, 1);
+        r->n_lr = parse_lrs((const char *)sqlite3_column_text(q, 2), r->lr);
+        r->mom = dl_store__col_double(q, 3);
+        r->loss = dl_store__col_double(q, 4);
+        r->smooth_loss = dl_store__col_double(q, 5);
+        r->t = sqlite3_column_double(q, 6);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        free(out);
+        return dl_store__sqlerr(st, rc, "reading batch rows", err);
+    }
+    *rows = out;
+    *n = cnt;
+    return DL_OK;
+}
+
+dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, size_t *n, dl_err *err)
+{
+    *rows = NULL;
+    *n = 0;
+    /* One statement (a LEFT JOIN) so epochs and their metrics come from the same snapshot. */
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT e.epoch, e.train_loss, e.valid_loss, e.duration, e.t, m.idx, m.name, m.value"
+                                " FROM epochs e LEFT JOIN metrics m ON m.run_id=e.run_id AND m.epoch=e.epoch"
+                                " WHERE e.run_id=? ORDER BY e.epoch, m.idx",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading epoch rows", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    dl_epoch_row *out = NULL;
+    size_t cap = 0, cnt = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int epoch = sqlite3_column_int(q, 0);
+        if (!cnt || out[cnt - 1].epoch != epoch) {
+            if (grow((void **)&out, &cap, cnt, sizeof *out)) {
+                sqlite3_finalize(q);
+                free(out);
+                return dl_err_set(err, DL_ENOMEM, "out of memory reading epoch rows");
+            }
+            dl_epoch_row *r = &out[cnt++];
+            memset(r, 0, sizeof *r);
+            r->epoch = epoch;
+            r->train_loss = dl_store__col_double(q, 1);
+            r->valid_loss = dl_store__col_double(q, 2);
+            r->duration = dl_store__col_double(q, 3);
+            r->t = sqlite3_column_double(q, 4);
+        }
+        dl_epoch_row *r = &out[cnt - 1];
+        if (sqlite3_column_type(q, 5) != SQLITE_NULL && r->n_metrics < DL_STORE_MAX_METRICS) {
+            dl_metric *m = &r->metrics[r->n_metrics++];
+            const unsigned char *name = sqlite3_column_text(q, 6);
+            snprintf(m->name, sizeof m->name, "%s", name ? (const char *)name : "");
+            m->value = dl_store__col_double(q, 7);
+        }
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        free(out);
+        return dl_store__sqlerr(st, rc, "reading epoch rows", err);
+    }
+    *rows = out;
+    *n = cnt;
+    return DL_OK;
+}
+
+dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_event_row **rows, size_t *n,
+                          dl_err *err)
+{
+    *rows = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT id, kind, step, t, payload FROM events WHERE run_id=? AND id>? ORDER BY id", -1,
+                                &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading events", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_int64(q, 2, after_id);
+    dl_event_row *out = NULL;
+    size_t cap = 0, cnt = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
+            sqlite3_finalize(q);
+            dl_events_free(out, cnt);
+            return dl_err_set(err, DL_ENOMEM, "out of memory reading events");
+        }
+        dl_event_row *r = &out[cnt++];
+        r->id = sqlite3_column_int64(q, 0);
+        const unsigned char *k = sqlite3_column_text(q, 1);
+        snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "");
+        r->step = sqlite3_column_int64(q, 2);
+        r->t = sqlite3_column_double(q, 3);
+        r->payload = dl_store__col_text(q, 4);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        dl_events_free(out, cnt);
+        return dl_store__sqlerr(st, rc, "reading events", err);
+    }
+    *rows = out;
+    *n = cnt;
+    return DL_OK;
+}
+
+void dl_events_free(dl_event_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n && rows; i++)
+        free(rows[i].payload);
+    free(rows);
+}
+
+void dl_lrfinds_free(dl_lrfind *l, size_t n)
+{
+    for (size_t i = 0; i < n && l; i++) {
+        free(l[i].lr);
+        free(l[i].loss);
+    }
+    free(l);
+}
+
+static dl_status lrfind_fill(dl_store *st, dl_lrfind *l, dl_err *err)
+{
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT lr, loss FROM lrfind_points WHERE lrfind_id=? ORDER BY i", -1, &q,
+                                NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading an LR-finder sweep", err);
+    sqlite3_bind_int64(q, 1, l->id);
+    size_t cap = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (l->n == cap) {
+            cap = cap ? cap * 2 : 128;
+            double *a = realloc(l->lr, cap * sizeof *a), *b = a ? realloc(l->loss, cap * sizeof *b) : NULL;
+            if (a)
+                l->lr = a;
+            if (b)
+                l->loss = b;
+            if (!a || !b) {
+                sqlite3_finalize(q);
+                return dl_err_set(err, DL_ENOMEM, "out of memory reading an LR-finder sweep");
+            }
+        }
+        l->lr[l->n] = sqlite3_column_double(q, 0);
+        l->loss[l->n] = dl_store__col_double(q, 1);
+        l->n++;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return dl_store__sqlerr(st, rc, "reading an LR-finder sweep", err);
+    rc = sqlite3_prepare_v2(st->db, "SELECT method, lr, loss FROM lrfind_suggestions WHERE lrfind_id=? ORDER BY i", -1,
+                            &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading LR suggestions", err);
+    sqlite3_bind_int64(q, 1, l->id);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && l->n_sug < 8) {
+        dl_lr_suggestion *s = &l->sug[l->n_sug++];
+        const unsigned char *m = sqlite3_column_text(q, 0);
+        snprintf(s->method, sizeof s->method, "%s", m ? (const char *)m : "");
+        s->lr = dl_store__col_double(q, 1);
+        s->loss = dl_store__col_double(q, 2);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return dl_store__sqlerr(st, rc, "reading LR suggestions", err);
+    return DL_OK;
+}
+
+dl_status dl_store_lrfinds(dl_store *st, int64_t run_id, dl_lrfind **out, size_t *n, dl_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    /* Points and suggestions are read in a second and third statement: hold one read snapshot. */
+    dl_status s = dl_store__exec(st, "BEGIN", "reading LR-finder sweeps", err);
+    if (s)
+        return s;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT id, step, t FROM lrfinds WHERE run_id=? ORDER BY id", -1, &q, NULL);
+    if (rc != SQLITE_OK) {
+        dl_store__rollback(st);
+        return dl_store__sqlerr(st, rc, "reading LR-finder sweeps", err);
+    }
+    sqlite3_bind_int64(q, 1, run_id);
+    dl_lrfind *l = NULL;
+    size_t cap = 0, cnt = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow((void **)&l, &cap, cnt, sizeof *l)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        memset(&l[cnt], 0, sizeof *l);
+        l[cnt].id = sqlite3_column_int64(q, 0);
+        l[cnt].step = sqlite3_column_int64(q, 1);
+        l[cnt].t = sqlite3_column_double(q, 2);
+        cnt++;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        s = dl_store__sqlerr(st, rc, "reading LR-finder sweeps", err);
+    for (size_t i = 0; !s && i < cnt; i++)
+        s = lrfind_fill(st, &l[i], err);
+    dl_store__rollback(st);
+    if (s) {
+        dl_lrfinds_free(l, cnt);
+        return s;
+    }
+    *out = l;
+    *n = cnt;
+    return DL_OK;
+}
+
+dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, char **json, int *epoch, dl_err *err)
+{
+    *json = NULL;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT json, epoch FROM interp WHERE run_id=? AND kind=? ORDER BY epoch DESC, t DESC"
+                                " LIMIT 1",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading an interpretation result", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *json = dl_store__col_text(q, 0);
+        if (epoch)
+            *epoch = sqlite3_column_int(q, 1);
+    }
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW)
+        return *json ? DL_OK : dl_err_set(err, DL_ENOMEM, "out of memory");
+    if (rc == SQLITE_DONE)
+        return dl_err_set(err, DL_ENOTFOUND, "run %lld has no '%s' interpretation result", (long long)run_id, kind);
+    return dl_store__sqlerr(st, rc, "reading an interpretation result", err);
+}
+
+dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, size_t *n, dl_err *err)
+{
+    *rows = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT path, reason FROM skipped WHERE run_id=? ORDER BY id", -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading skipped files", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    dl_skipped_row *out = NULL;
+    size_t cap = 0, cnt = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        out[cnt].path = dl_store__col_text(q, 0);
+        out[cnt].reason = dl_store__col_text(q, 1);
+        cnt++;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        dl_skipped_free(out, cnt);
+        return dl_store__sqlerr(st, rc, "reading skipped files", err);
+    }
+    *rows = out;
+    *n = cnt;
+    return DL_OK;
+}
+
+void dl_skipped_free(dl_skipped_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n && rows; i++) {
+        free(rows[i].path);
+        free(rows[i].reason);
+    }
+    free(rows);
+}
