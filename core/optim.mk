@@ -5,3 +5,9 @@ core_libdlcore_a_SOURCES += \
 core_libdlcore_a_SOURCES += \
 	core/sched.c core/sched.h \
 	core/lrfind.c core/lrfind.h
+
+check_PROGRAMS += tests/check_optim
+tests_check_optim_SOURCES = tests/check_optim.c tests/testutil.c tests/testutil.h
+tests_check_optim_CFLAGS = $(TEST_CFLAGS)
+tests_check_optim_LDADD = $(TEST_LDADD)
+TESTS += tests/check_optim

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""mkfix_optim: PyTorch references for dllab's optimisers (tests/check_optim.c), run by hand with
+Debian's python3-torch (the `safetensors` package is not installed, so the file is written by hand:
+u64 little-endian header length, JSON header padded with spaces to 8, raw little-endian data).
+
+Writes tests/fixtures/optim/{sgd_mom,adamw}.safetensors. The parameters, and the gradients fed at
+each of 3 steps, are drawn as float32 with a fixed seed; the reference run is in float64 on those
+float32 values, and its results are stored as float32.
+
+Layout (the C test registers the same entries): name, shape, group, flags
+  conv.weight [4,3,3,3] g0 -         bn.weight [4] g0 NORM      bn.bias [4] g0 NORM|BIAS
+  fc.weight   [5,7]     g1 -         fc.bias   [5] g1 BIAS
+fastai excludes NORM and BIAS entries from weight decay (wd_bn_bias=False): they form a torch
+parameter group with weight_decay=0. Group 0 gets lr/10, group 1 lr (fastai's slice(lr)). lr and
+momentum change at every step, as a one-cycle schedule makes them, to check that the current
+values are used (Adam's bias correction uses the current beta1). fc.bias gradients are scaled by
+1e-5 so that Adam's eps (1e-5, added outside the square root) matters.
+
+- SGD: torch.optim.SGD(momentum=mom, dampening=0, weight_decay=0) with fastai's decoupled weight
+  decay applied by hand before each step: p <- p * (1 - lr*wd).
+- Adam: torch.optim.AdamW(betas=(mom, 0.99), eps=1e-5, weight_decay=0.01), which is fastai's Adam.
+
+Tensors: "param.<name>" (initial), "grad.<k>.<name>", "after.<k>.<name>" (params after step k),
+"state0.<name>" / "state1.<name>" after the last step (momentum buffer; exp_avg, exp_avg_sq).
+Metadata: hyper-parameters as repr() strings (exact doubles), generator and torch version.
+
+Usage: /usr/bin/python3 tests/gen/mkfix_optim.py  (from the top of the source tree)
+"""
+import json
+import struct
+
+import torch
+
+FIX = "tests/fixtures/optim/"
+SEED = 20261128
+STEPS = 3
+LRS = [1e-2, 3e-2, 2e-2]        # group 1 (last group); group 0 gets lr/10
+MOMS = [0.95, 0.9, 0.85]
+LAYOUT = [("conv.weight", [4, 3, 3, 3], 0, ""), ("bn.weight", [4], 0, "norm"), ("bn.bias", [4], 0, "norm,bias"),
+          ("fc.weight", [5, 7], 1, ""), ("fc.bias", [5], 1, "bias")]
+
+
+def save(tensors, path, metadata):
+    header, blobs, off = {"__metadata__": metadata}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].to(torch.float32).contiguous()
+        b = t.numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def draw():
+    g = torch.Generator().manual_seed(SEED)
+    params = {n: torch.randn(s, generator=g, dtype=torch.float32) for n, s, _, _ in LAYOUT}
+    grads = []
+    for _ in range(STEPS):
+        gk = {n: torch.randn(s, generator=g, dtype=torch.float32) for n, s, _, _ in LAYOUT}
+        gk["fc.bias"] = (gk["fc.bias"].double() * 1e-5).float()
+        grads.append(gk)
+    return params, grads
+
+
+def groups_of(ps, wd):
+    """torch groups: (layer group, do_wd) -> params, in a fixed order."""
+    out = []
+    for lg in (0, 1):
+        for do_wd in (True, False):
+            names = [n for n, _, g, fl in LAYOUT if g == lg and (fl == "") == do_wd]
+            if names:
+                out.append({"params": [ps[n] for n in names], "lg": lg, "do_wd": do_wd,
+                            "weight_decay": wd if do_wd else 0.0})
+    return out
+
+
+def run(kind):
+    params, grads = draw()
+    ps = {n: params[n].double().clone().requires_grad_(True) for n in params}
+    wd = 0.05 if kind == "sgd" else 0.01
+    if kind == "sgd":
+        gs = groups_of(ps, wd)
+        for gr in gs:
+            gr["weight_decay"] = 0.0  # decoupled wd is applied by hand, below
+        opt = torch.optim.SGD(gs, lr=LRS[0], momentum=MOMS[0], dampening=0, weight_decay=0)
+    else:
+        opt = torch.optim.AdamW(groups_of(ps, wd), lr=LRS[0], betas=(MOMS[0], 0.99), eps=1e-5, weight_decay=wd)
+    out = {"param." + n: params[n] for n in params}
+    for k in range(STEPS):
+        for n in ps:
+            ps[n].grad = grads[k][n].double().clone()
+            out["grad.%d.%s" % (k, n)] = grads[k][n]
+        for gr in opt.param_groups:
+            lr = LRS[k] / 10 if gr["lg"] == 0 else LRS[k]
+            gr["lr"] = lr
+            if kind == "sgd":
+                gr["momentum"] = MOMS[k]
+                if gr["do_wd"]:
+                    with torch.no_grad():
+                        for p in gr["params"]:
+                            p.mul_(1 - lr * wd)
+            else:
+                gr["betas"] = (MOMS[k], 0.99)
+        opt.step()
+        for n in ps:
+            out["after.%d.%s" % (k, n)] = ps[n].detach().clone()
+    for n in ps:
+        st = opt.state[ps[n]]
+        if kind == "sgd":
+            out["state0." + n] = st["momentum_buffer"]
+        else:
+            out["state0." + n] = st["exp_avg"]
+            out["state1." + n] = st["exp_avg_sq"]
+    meta = {"generator": "tests/gen/mkfix_optim.py", "torch": torch.__version__, "seed": str(SEED),
+            "kind": kind, "steps": str(STEPS), "wd": repr(wd), "sqr_mom": repr(0.99), "eps": repr(1e-5),
+            "layout": ";".join("%s:%s:%d:%s" % (n, "x".join(map(str, s)), g, fl) for n, s, g, fl in LAYOUT),
+            "call": ("torch.optim.SGD(momentum=mom, dampening=0) + p.mul_(1-lr*wd) by hand on do_wd groups"
+                     if kind == "sgd" else "torch.optim.AdamW(betas=(mom,0.99), eps=1e-5, weight_decay=0.01)")
+            + "; group 0 lr/10, group 1 lr; NORM/BIAS entries without wd; float64 run on float32 inputs"}
+    for k in range(STEPS):
+        meta["lr.%d" % k] = repr(LRS[k])
+        meta["mom.%d" % k] = repr(MOMS[k])
+    save(out, FIX + ("sgd_mom" if kind == "sgd" else "adamw") + ".safetensors", meta)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    run("sgd")
+    run("adamw")
