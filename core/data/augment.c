@@ -1,0 +1,228 @@
+/* data/augment: per-item random parameters (fastai aug_transforms defaults) and the one-pass
+ * renderer that takes the size x size window of a fitted uint8 image, applies flip, rotation,
+ * zoom, perspective warp and random resized crop as a single bilinear resampling (reflection
+ * padding, align_corners=True as fastai), then lighting in logit space and normalisation.
+ * Randomness comes only from dl_rng_seed(seed, epoch, item), never from thread timing. */
+#include <math.h>
+#include <string.h>
+
+#include "core/data/internal.h"
+#include "core/rng.h"
+
+static float unif(dl_rng *r, float a, float b) { return a + (b - a) * dl_rng_uniform(r); }
+
+void dl_aug_draw(dl_aug_params *p, uint64_t seed, uint64_t epoch, uint64_t item, bool train, bool aug,
+                 float min_scale)
+{
+    memset(p, 0, sizeof *p);
+    p->u_x = p->u_y = 0.5f;
+    p->zoom = 1.0f;
+    p->rrc_scale = 1.0f;
+    p->rrc_ratio = 1.0f;
+    p->bright = 0.5f;
+    p->contrast = 1.0f;
+    if (!train)
+        return;
+    dl_rng r;
+    dl_rng_seed(&r, seed, epoch, item);
+    /* Resize places its window at random on the train split, with or without augmentation. */
+    p->u_x = dl_rng_uniform(&r);
+    p->u_y = dl_rng_uniform(&r);
+    if (!aug)
+        return;
+    const float p_affine = 0.75f, p_light = 0.75f;
+    p->flip = dl_rng_uniform(&r) < 0.5f;
+    if (dl_rng_uniform(&r) < p_affine)
+        p->rot_deg = unif(&r, -10.0f, 10.0f);
+    if (dl_rng_uniform(&r) < p_affine) {
+        p->zoom = unif(&r, 1.0f, 1.1f);
+        p->zoom_cx = dl_rng_uniform(&r);
+        p->zoom_cy = dl_rng_uniform(&r);
+    }
+    if (dl_rng_uniform(&r) < p_affine) {
+        p->warp_x = unif(&r, -0.2f, 0.2f);
+        p->warp_y = unif(&r, -0.2f, 0.2f);
+    }
+    if (min_scale < 1.0f) { /* RandomResizedCrop: 10 tries, else the whole window */
+        for (int t = 0; t < 10; t++) {
+            float a = unif(&r, min_scale, 1.0f);
+            float ratio = expf(unif(&r, logf(3.0f / 4.0f), logf(4.0f / 3.0f)));
+            float fw = sqrtf(a * ratio), fh = sqrtf(a / ratio);
+            if (fw <= 1.0f && fh <= 1.0f) {
+                p->rrc_scale = fh;
+                p->rrc_ratio = fw / fh;
+                p->rrc_cx = (1.0f - fw) * (2.0f * dl_rng_uniform(&r) - 1.0f);
+                p->rrc_cy = (1.0f - fh) * (2.0f * dl_rng_uniform(&r) - 1.0f);
+                break;
+            }
+        }
+    }
+    if (dl_rng_uniform(&r) < p_light)
+        p->bright = unif(&r, 0.4f, 0.6f);
+    if (dl_rng_uniform(&r) < p_light)
+        p->contrast = expf(unif(&r, logf(0.8f), -logf(0.8f)));
+    p->affine = p->flip || p->rot_deg != 0 || p->zoom != 1 || p->warp_x != 0 || p->warp_y != 0 ||
+                p->rrc_scale != 1.0f;
+    p->lighting = p->bright != 0.5f || p->contrast != 1.0f;
+}
+
+/* Reflection of x into [0, n-1] (align_corners reflection, period 2(n-1)). */
+static float reflectf(float x, int n)
+{
+    if (n <= 1)
+        return 0;
+    float span = (float)(n - 1);
+    x = fabsf(x);
+    float period = 2 * span;
+    x = fmodf(x, period);
+    return x > span ? period - x : x;
+}
+
+static int reflecti(int i, int n)
+{
+    if (n <= 1)
+        return 0;
+    int period = 2 * (n - 1);
+    i = i < 0 ? -i : i;
+    i %= period;
+    return i >= n ? period - i : i;
+}
+
+/* Pixel (x, y) channel ch of the fitted image, with the resize method's padding outside it. */
+static inline float px_at(const dl_img *im, int x, int y, int ch, dl_resize_method m)
+{
+    if (x < 0 || y < 0 || x >= im->w || y >= im->h) {
+        if (m == DL_RESIZE_PAD_ZEROS)
+            return 0;
+        if (m == DL_RESIZE_PAD_REFLECT) {
+            x = reflecti(x, im->w);
+            y = reflecti(y, im->h);
+        } else {
+            x = x < 0 ? 0 : x >= im->w ? im->w - 1 : x;
+            y = y < 0 ? 0 : y >= im->h ? im->h - 1 : y;
+        }
+    }
+    return im->px[((size_t)y * im->w + x) * im->c + ch];
+}
+
+/* Solves the 8 perspective coefficients mapping src[i] to dst[i] (Gaussian elimination). */
+static void perspective_coeffs(const float src[4][2], const float dst[4][2], double c[8])
+{
+    double a[8][9];
+    for (int i = 0; i < 4; i++) {
+        double x = src[i][0], y = src[i][1], u = dst[i][0], v = dst[i][1];
+        double r1[9] = {x, y, 1, 0, 0, 0, -u * x, -u * y, u};
+        double r2[9] = {0, 0, 0, x, y, 1, -v * x, -v * y, v};
+        memcpy(a[2 * i], r1, sizeof r1);
+        memcpy(a[2 * i + 1], r2, sizeof r2);
+    }
+    for (int col = 0; col < 8; col++) {
+        int piv = col;
+        for (int r = col + 1; r < 8; r++)
+            if (fabs(a[r][col]) > fabs(a[piv][col]))
+                piv = r;
+        if (piv != col)
+            for (int k = 0; k < 9; k++) {
+                double t = a[col][k];
+                a[col][k] = a[piv][k];
+                a[piv][k] = t;
+            }
+        for (int r = 0; r < 8; r++) {
+            if (r == col || a[col][col] == 0)
+                continue;
+            double f = a[r][col] / a[col][col];
+            for (int k = col; k < 9; k++)
+                a[r][k] -= f * a[col][k];
+        }
+    }
+    for (int i = 0; i < 8; i++)
+        c[i] = a[i][i] == 0 ? 0 : a[i][8] / a[i][i];
+}
+
+static float logitf(float x)
+{
+    x = x < 1e-7f ? 1e-7f : x > 1 - 1e-7f ? 1 - 1e-7f : x;
+    return logf(x / (1 - x));
+}
+
+void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_params *p, int oc,
+                   const float *mean, const float *std, float *out)
+{
+    int c = im->c;
+    int offx = (int)floorf(p->u_x * (float)(im->w - size));
+    int offy = (int)floorf(p->u_y * (float)(im->h - size));
+    size_t plane = (size_t)size * size;
+    float lut[257]; /* lighting over [0,1], linearly interpolated */
+    if (p->lighting) {
+        float lb = logitf(p->bright);
+        for (int i = 0; i <= 256; i++)
+            lut[i] = 1.0f / (1.0f + expf(-p->contrast * (logitf(i / 256.0f) + lb)));
+    }
+    float scale[3], shift[3];
+    for (int ch = 0; ch < oc; ch++) {
+        scale[ch] = 1.0f / (255.0f * std[ch]);
+        shift[ch] = -mean[ch] / std[ch];
+    }
+    if (!p->affine && !p->lighting) {
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                for (int ch = 0; ch < oc; ch++) {
+                    float v = px_at(im, x + offx, y + offy, c == 1 ? 0 : ch, m);
+                    out[ch * plane + (size_t)y * size + x] = v * scale[ch] + shift[ch];
+                }
+        return;
+    }
+    /* Output grid point (xn, yn) in [-1,1] -> warp -> flip/rotate/zoom -> crop window. */
+    double wc[8] = {1, 0, 0, 0, 1, 0, 0, 0};
+    bool warp = p->warp_x != 0 || p->warp_y != 0;
+    if (warp) {
+        float wx = p->warp_x, wy = p->warp_y;
+        const float src[4][2] = {{-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
+        const float dst[4][2] = {{-1 - wy, -1 - wx}, {-1 + wy, 1 + wx}, {1 + wy, -1 + wx}, {1 - wy, 1 - wx}};
+        perspective_coeffs(src, dst, wc);
+    }
+    float th = p->rot_deg * (float)M_PI / 180.0f, cs = cosf(th), sn = sinf(th);
+    float zs = 1.0f / p->zoom;
+    float ztx = (1 - zs) * (2 * p->zoom_cx - 1), zty = (1 - zs) * (2 * p->zoom_cy - 1);
+    float fl = p->flip ? -1.0f : 1.0f;
+    float rw = p->rrc_scale * p->rrc_ratio, rh = p->rrc_scale;
+    float half = (size - 1) * 0.5f;
+    for (int y = 0; y < size; y++) {
+        float yn = size > 1 ? 2.0f * y / (size - 1) - 1 : 0;
+        for (int x = 0; x < size; x++) {
+            float xn = size > 1 ? 2.0f * x / (size - 1) - 1 : 0;
+            float ax = xn, ay = yn;
+            if (warp) {
+                double d = wc[6] * ax + wc[7] * ay + 1;
+                double ux = (wc[0] * ax + wc[1] * ay + wc[2]) / d, uy = (wc[3] * ax + wc[4] * ay + wc[5]) / d;
+                ax = (float)ux;
+                ay = (float)uy;
+            }
+            /* zoom, then rotate, then flip (matrices multiplied flip . rotate . zoom) */
+            float zx = zs * ax + ztx, zy = zs * ay + zty;
+            float rx = cs * zx - sn * zy, ry = sn * zx + cs * zy;
+            float sx = fl * rx, sy = ry;
+            sx = p->rrc_cx + rw * sx;
+            sy = p->rrc_cy + rh * sy;
+            float wxp = reflectf((sx + 1) * half, size), wyp = reflectf((sy + 1) * half, size);
+            float ix = wxp + offx, iy = wyp + offy;
+            int x0 = (int)floorf(ix), y0 = (int)floorf(iy);
+            float fx = ix - x0, fy = iy - y0;
+            for (int ch = 0; ch < oc; ch++) {
+                int sc = c == 1 ? 0 : ch;
+                float v00 = px_at(im, x0, y0, sc, m), v10 = px_at(im, x0 + 1, y0, sc, m);
+                float v01 = px_at(im, x0, y0 + 1, sc, m), v11 = px_at(im, x0 + 1, y0 + 1, sc, m);
+                float v = (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
+                if (p->lighting) {
+                    float t = v * (256.0f / 255.0f);
+                    int i = (int)t;
+                    if (i > 255)
+                        i = 255;
+                    float f = t - i;
+                    v = (lut[i] * (1 - f) + lut[i + 1] * f) * 255.0f;
+                }
+                out[ch * plane + (size_t)y * size + x] = v * scale[ch] + shift[ch];
+            }
+        }
+    }
+}

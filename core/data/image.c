@@ -1,0 +1,316 @@
+/* data/image: JPEG (TurboJPEG 2.1 API) and PNG (libpng simplified API) decoding and writing.
+ * JPEGs decode straight to the smallest DCT scale that is still >= the size the resizer needs,
+ * grey/RGB/CMYK, with the EXIF orientation applied. Refuses other formats (DL_EUNSUPPORTED) and
+ * truncated or corrupt files (DL_EFORMAT: TurboJPEG warnings stop the decode). */
+#include <errno.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <turbojpeg.h>
+
+#include "core/data/internal.h"
+
+dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return dl_err_set(err, DL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return dl_err_set(err, DL_EIO, "%s: not a regular file", path);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *b = malloc(size ? size : 1);
+    if (!b) {
+        fclose(f);
+        return dl_err_set(err, DL_ENOMEM, "%s: out of memory (%zu bytes)", path, size);
+    }
+    size_t got = fread(b, 1, size, f);
+    int rerr = ferror(f);
+    fclose(f);
+    if (got != size || rerr) {
+        free(b);
+        return dl_err_set(err, DL_EIO, "%s: read failed", path);
+    }
+    *buf = b;
+    *n = size;
+    return DL_OK;
+}
+
+static bool is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+static bool is_png(const uint8_t *b, size_t n) { return n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0; }
+
+static unsigned rd16(const uint8_t *p, bool le) { return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1]; }
+static uint32_t rd32(const uint8_t *p, bool le)
+{
+    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Walks the JPEG markers up to the first SOS looking for an APP1 "Exif" segment, then the IFD0
+ * Orientation tag (0x0112). Every read is bounds-checked; anything odd means "no orientation". */
+int dl_jpeg_exif_orientation(const uint8_t *b, size_t n)
+{
+    size_t p = 2;
+    while (p + 4 <= n && b[p] == 0xFF) {
+        unsigned marker = b[p + 1];
+        if (marker == 0xDA || marker == 0xD9)
+            break;
+        size_t len = rd16(b + p + 2, false);
+        if (len < 2 || p + 2 + len > n)
+            break;
+        const uint8_t *s = b + p + 4;
+        size_t sl = len - 2;
+        if (marker == 0xE1 && sl >= 14 && memcmp(s, "Exif\0\0", 6) == 0) {
+            const uint8_t *t = s + 6;
+            size_t tl = sl - 6;
+            bool le = t[0] == 'I' && t[1] == 'I';
+            if (!le && !(t[0] == 'M' && t[1] == 'M'))
+                return 1;
+            uint32_t ifd = rd32(t + 4, le);
+            if (ifd + 2 > tl)
+                return 1;
+            unsigned cnt = rd16(t + ifd, le);
+            for (unsigned i = 0; i < cnt; i++) {
+                size_t e = ifd + 2 + 12 * (size_t)i;
+                if (e + 12 > tl)
+                    return 1;
+                if (rd16(t + e, le) == 0x0112) {
+                    unsigned v = rd16(t + e + 8, le);
+                    return v >= 1 && v <= 8 ? (int)v : 1;
+                }
+            }
+            return 1;
+        }
+        p += 2 + len;
+    }
+    return 1;
+}
+
+static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&im, buf, n))
+        return dl_err_set(err, DL_EFORMAT, "%s: bad PNG: %s", name, im.message);
+    *w = (int)im.width;
+    *h = (int)im.height;
+    *grey = !(im.format & PNG_FORMAT_FLAG_COLOR);
+    png_image_free(&im);
+    return DL_OK;
+}
+
+dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
+{
+    if (is_png(buf, n))
+        return png_probe(buf, n, name, w, h, grey, err);
+    if (!is_jpeg(buf, n))
+        return dl_err_set(err, DL_EUNSUPPORTED, "%s: not a JPEG or PNG image", name);
+    tjhandle tj = tjInitDecompress();
+    if (!tj)
+        return dl_err_set(err, DL_ENOMEM, "%s: TurboJPEG init failed", name);
+    int iw, ih, ss, cs;
+    if (tjDecompressHeader3(tj, buf, (unsigned long)n, &iw, &ih, &ss, &cs) != 0) {
+        dl_status st = dl_err_set(err, DL_EFORMAT, "%s: bad JPEG header: %s", name, tjGetErrorStr2(tj));
+        tjDestroy(tj);
+        return st;
+    }
+    tjDestroy(tj);
+    int o = dl_jpeg_exif_orientation(buf, n);
+    *w = o >= 5 ? ih : iw;
+    *h = o >= 5 ? iw : ih;
+    *grey = cs == TJCS_GRAY;
+    return DL_OK;
+}
+
+/* Applies EXIF orientation o to img in place (new buffer). */
+static dl_status orient(dl_img *img, int o, dl_err *err)
+{
+    if (o <= 1)
+        return DL_OK;
+    int w = img->w, h = img->h, c = img->c;
+    int nw = o >= 5 ? h : w, nh = o >= 5 ? w : h;
+    uint8_t *d = malloc((size_t)nw * nh * c);
+    if (!d)
+        return dl_err_set(err, DL_ENOMEM, "out of memory orienting an image");
+    for (int y = 0; y < nh; y++)
+        for (int x = 0; x < nw; x++) {
+            int sx, sy; /* source pixel shown at (x, y) */
+            switch (o) {
+            case 2: sx = w - 1 - x; sy = y; break;
+            case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+            case 4: sx = x; sy = h - 1 - y; break;
+            case 5: sx = y; sy = x; break;
+            case 6: sx = y; sy = h - 1 - x; break;
+            case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+            default: sx = w - 1 - y; sy = x; break; /* 8 */
+            }
+            memcpy(d + ((size_t)y * nw + x) * c, img->px + ((size_t)sy * w + sx) * c, c);
+        }
+    free(img->px);
+    img->px = d;
+    img->w = nw;
+    img->h = nh;
+    return DL_OK;
+}
+
+static dl_status png_decode(const uint8_t *buf, size_t n, const char *name, int c, dl_img *out, dl_err *err)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&im, buf, n))
+        return dl_err_set(err, DL_EFORMAT, "%s: bad PNG: %s", name, im.message);
+    im.format = c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+    size_t sz = PNG_IMAGE_SIZE(im);
+    uint8_t *px = malloc(sz);
+    if (!px) {
+        png_image_free(&im);
+        return dl_err_set(err, DL_ENOMEM, "%s: out of memory", name);
+    }
+    png_color black = {0, 0, 0};
+    if (!png_image_finish_read(&im, &black, px, 0, NULL)) {
+        free(px);
+        dl_status st = dl_err_set(err, DL_EFORMAT, "%s: bad PNG data: %s", name, im.message);
+        png_image_free(&im);
+        return st;
+    }
+    out->px = px;
+    out->w = (int)im.width;
+    out->h = (int)im.height;
+    out->c = c;
+    return DL_OK;
+}
+
+static dl_status jpeg_fail(tjhandle tj, const char *name, dl_err *err)
+{
+    dl_status st = dl_err_set(err, DL_EFORMAT, "%s: bad JPEG: %s", name, tjGetErrorStr2(tj));
+    tjDestroy(tj);
+    return st;
+}
+
+dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w, int min_h,
+                            dl_img *out, dl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (is_png(buf, n))
+        return png_decode(buf, n, name, c, out, err);
+    if (!is_jpeg(buf, n))
+        return dl_err_set(err, DL_EUNSUPPORTED, "%s: not a JPEG or PNG image", name);
+    tjhandle tj = tjInitDecompress();
+    if (!tj)
+        return dl_err_set(err, DL_ENOMEM, "%s: TurboJPEG init failed", name);
+    int iw, ih, ss, cs;
+    if (tjDecompressHeader3(tj, buf, (unsigned long)n, &iw, &ih, &ss, &cs) != 0)
+        return jpeg_fail(tj, name, err);
+    int o = dl_jpeg_exif_orientation(buf, n);
+    if (o >= 5) { /* the decoder works in stored orientation */
+        int t = min_w;
+        min_w = min_h;
+        min_h = t;
+    }
+    /* Smallest scaling factor whose output still covers the requested size. */
+    int nsf = 0;
+    tjscalingfactor *sf = tjGetScalingFactors(&nsf);
+    int bw = iw, bh = ih;
+    for (int i = 0; sf && i < nsf; i++) {
+        if (sf[i].num > sf[i].denom)
+            continue;
+        int sw = TJSCALED(iw, sf[i]), sh = TJSCALED(ih, sf[i]);
+        if (sw >= min_w && sh >= min_h && (long)sw * sh < (long)bw * bh) {
+            bw = sw;
+            bh = sh;
+        }
+    }
+    bool cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
+    int pf = cmyk ? TJPF_CMYK : c == 1 ? TJPF_GRAY : TJPF_RGB;
+    int pc = tjPixelSize[pf];
+    uint8_t *px = malloc((size_t)bw * bh * pc);
+    if (!px) {
+        tjDestroy(tj);
+        return dl_err_set(err, DL_ENOMEM, "%s: out of memory", name);
+    }
+    if (tjDecompress2(tj, buf, (unsigned long)n, px, bw, 0, bh, pf, TJFLAG_STOPONWARNING | TJFLAG_FASTDCT) != 0) {
+        free(px);
+        return jpeg_fail(tj, name, err);
+    }
+    tjDestroy(tj);
+    if (cmyk) { /* Adobe CMYK JPEGs store inverted inks: R = C*K/255 etc. */
+        size_t np = (size_t)bw * bh;
+        for (size_t i = 0; i < np; i++) {
+            const uint8_t *s = px + 4 * i;
+            unsigned r = s[0] * s[3] / 255, g = s[1] * s[3] / 255, b = s[2] * s[3] / 255;
+            if (c == 1)
+                px[i] = (uint8_t)((299 * r + 587 * g + 114 * b + 500) / 1000);
+            else {
+                px[3 * i] = (uint8_t)r;
+                px[3 * i + 1] = (uint8_t)g;
+                px[3 * i + 2] = (uint8_t)b;
+            }
+        }
+    }
+    out->px = px;
+    out->w = bw;
+    out->h = bh;
+    out->c = c;
+    dl_status st = orient(out, o, err);
+    if (st) {
+        free(out->px);
+        out->px = NULL;
+    }
+    return st;
+}
+
+dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err)
+{
+    uint8_t *buf;
+    size_t n;
+    dl_status st = dl_read_file(path, &buf, &n, err);
+    if (st)
+        return st;
+    st = dl_img_decode_mem(buf, n, path, c, min_w, min_h, out, err);
+    free(buf);
+    return st;
+}
+
+dl_status dl_jpeg_write(const char *path, const dl_img *img, int quality, dl_err *err)
+{
+    tjhandle tj = tjInitCompress();
+    if (!tj)
+        return dl_err_set(err, DL_ENOMEM, "TurboJPEG init failed");
+    unsigned char *jb = NULL;
+    unsigned long jn = 0;
+    int pf = img->c == 1 ? TJPF_GRAY : TJPF_RGB;
+    int samp = img->c == 1 ? TJSAMP_GRAY : TJSAMP_420;
+    if (tjCompress2(tj, img->px, img->w, 0, img->h, pf, &jb, &jn, samp, quality, 0) != 0) {
+        dl_status st = dl_err_set(err, DL_EFORMAT, "%s: JPEG encode failed: %s", path, tjGetErrorStr2(tj));
+        tjDestroy(tj);
+        return st;
+    }
+    tjDestroy(tj);
+    FILE *f = fopen(path, "wb");
+    dl_status st = DL_OK;
+    if (!f || fwrite(jb, 1, jn, f) != jn)
+        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", path, strerror(errno));
+    if (f && fclose(f) != 0 && !st)
+        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", path, strerror(errno));
+    tjFree(jb);
+    return st;
+}
+
+dl_status dl_png_write(const char *path, const dl_img *img, dl_err *err)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    im.width = (png_uint_32)img->w;
+    im.height = (png_uint_32)img->h;
+    im.format = img->c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+    if (!png_image_write_to_file(&im, path, 0, img->px, 0, NULL))
+        return dl_err_set(err, DL_EIO, "%s: PNG write failed: %s", path, im.message);
+    return DL_OK;
+}

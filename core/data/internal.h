@@ -1,0 +1,155 @@
+/* data/internal: types shared by the files of core/data (not a public header).
+ * Sources append raw items (path or in-memory pixels, label strings, split); dataset.c turns them
+ * into the split, the vocabulary and the image cache; the loader samples from the cache. */
+#ifndef DL_DATA_INTERNAL_H
+#define DL_DATA_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/data/data.h"
+#include "core/err.h"
+
+/* ---- images (image.c, resize.c) ---- */
+typedef struct dl_img {
+    uint8_t *px; /* h x w x c, interleaved */
+    int w, h, c;
+} dl_img;
+
+/* Reads the header: size after EXIF orientation and whether the image is grey. Unknown format:
+ * DL_EUNSUPPORTED. */
+dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey,
+                           dl_err *err);
+/* Decodes to c channels (1 grey, 3 RGB), JPEGs DCT-scaled to the smallest scale whose (oriented)
+ * size is >= min_w x min_h (0: full size), EXIF orientation applied. out->px is malloc'd. */
+dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w, int min_h,
+                            dl_img *out, dl_err *err);
+dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err);
+dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err);
+/* EXIF orientation (1..8) of a JPEG, 1 when absent or unreadable. */
+int dl_jpeg_exif_orientation(const uint8_t *buf, size_t n);
+/* Anti-aliased resize (Pillow-style: triangle filter widened by the scale factor when shrinking;
+ * box filter when area is set). dst->w, dst->h, dst->c set by the caller, dst->px allocated. */
+void dl_img_resize(const dl_img *src, dl_img *dst, bool area);
+dl_status dl_jpeg_write(const char *path, const dl_img *img, int quality, dl_err *err);
+dl_status dl_png_write(const char *path, const dl_img *img, dl_err *err);
+
+/* Size an image of w x h is resized to before the size x size window is taken (crop: the short
+ * side becomes size; pad: the long side; squish: size x size). */
+void dl_fit_size(int w, int h, int size, dl_resize_method m, int *fw, int *fh);
+
+/* ---- sampling (augment.c) ---- */
+typedef struct dl_aug_params {
+    float u_x, u_y;    /* window placement in [0,1] (0.5: centred) */
+    bool affine;       /* any of flip/rotate/zoom/warp/rrc below */
+    bool flip;
+    float rot_deg, zoom, zoom_cx, zoom_cy, warp_x, warp_y;
+    float rrc_scale, rrc_ratio, rrc_cx, rrc_cy; /* random resized crop in window coords */
+    bool lighting;
+    float bright, contrast;
+} dl_aug_params;
+
+/* Draws augmentation parameters for one item (fastai aug_transforms defaults). */
+void dl_aug_draw(dl_aug_params *p, uint64_t seed, uint64_t epoch, uint64_t item, bool train, bool aug,
+                 float min_scale);
+/* Samples the size x size window of a fitted image into out (oc x size x size floats, normalised
+ * with mean/std), applying p. */
+void dl_aug_render(const dl_img *fitted, int size, dl_resize_method m, const dl_aug_params *p, int oc,
+                   const float *mean, const float *std, float *out);
+
+/* ---- CSV (csv.c) ---- */
+typedef struct dl_csv {
+    char **cells;   /* rows * cols, row 0 is the header */
+    int *line;      /* source line of each row */
+    size_t rows;
+    int cols;
+} dl_csv;
+/* RFC 4180: comma separated, "quoted" fields with "" escapes and embedded newlines, CRLF or LF.
+ * Every row must have the header's number of fields. Errors: "file:line: reason". */
+dl_status dl_csv_parse(const char *text, size_t n, const char *fname, dl_csv *out, dl_err *err);
+dl_status dl_csv_read(const char *path, dl_csv *out, dl_err *err);
+int dl_csv_col(const dl_csv *c, const char *name); /* -1 when absent */
+void dl_csv_free(dl_csv *c);
+
+/* ---- raw items gathered by sources (sources.c, idx.c) ---- */
+enum { DL_RAW_RANDOM = -1, DL_RAW_TRAIN = 0, DL_RAW_VALID = 1, DL_RAW_NONE = 2 };
+
+typedef struct dl_raw_item {
+    char *path;            /* NULL for in-memory pixels */
+    const uint8_t *pixels; /* in-memory grey image (fashion-mnist), w x h */
+    int w, h;
+    char **labels;
+    int n_labels;
+    int split;             /* DL_RAW_* */
+} dl_raw_item;
+
+typedef struct dl_rawset {
+    dl_raw_item *items;
+    size_t n, cap;
+    dl_source_kind kind;
+    char *root;
+    uint8_t *blob, *blob2; /* owned in-memory pixels (fashion-mnist train, test) */
+    const char *const *class_names; /* fixed vocab in dataset order (fashion-mnist), else NULL */
+    int n_class_names;
+    size_t left_out;
+    char **skipped, **skip_reason; /* files never made items (not images by their name) */
+    size_t n_skipped, skip_cap;
+} dl_rawset;
+
+dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels, int n_labels, int split,
+                     dl_err *err);
+void dl_rawset_free(dl_rawset *rs);
+dl_status dl_raw_skip(dl_rawset *rs, const char *path, const char *reason, dl_err *err);
+bool dl_is_image_name(const char *name);
+
+dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs, dl_err *err);
+dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *rs, dl_err *err);
+dl_status dl_source_fashion_mnist(const char *dir, dl_rawset *rs, dl_err *err);
+/* Writes the mosaic dataset into dir (if not complete already) and returns its path. */
+dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint64_t seed, int n_train,
+                            int n_valid, char *out_dir, size_t cap, dl_err *err);
+/* Extracts an archive into cache_dir/<name>-<size>-<mtime> once; out_dir receives the folder. */
+dl_status dl_archive_extract(const char *archive, const char *cache_dir, char *out_dir, size_t cap,
+                             dl_err *err);
+bool dl_is_archive_name(const char *path);
+const char *dl_fashion_class_name(int k);
+const char *dl_default_cache_dir(char *buf, size_t cap);
+dl_status dl_mkdirs(const char *path, dl_err *err);
+
+/* ---- the opened dataset (dataset.c) ---- */
+typedef struct dl_ditem {
+    const char *path;
+    const uint8_t *pixels;
+    int w, h;              /* original (oriented) size */
+    int label_off, n_labels;
+    _Atomic(uint8_t *) cache; /* fitted uint8 image, or NULL */
+    int fw, fh;            /* fitted size */
+} dl_ditem;
+
+struct dl_dataset {
+    dl_data_config cfg;
+    dl_rawset raw;
+    dl_source_kind kind;
+    char root[4096];
+    dl_ditem *items[2];
+    size_t count[2];
+    int *labels;           /* all label indices, item label_off.. */
+    char **vocab;
+    int n_classes;
+    bool multi;
+    int cache_c;           /* channels the cache holds */
+    dl_image_prep prep;
+    char **skipped, **skip_reason;
+    size_t n_skipped;
+    _Atomic size_t cache_bytes;
+    size_t cache_cap;
+    _Atomic int cache_full_warned;
+};
+
+/* Fitted uint8 image of an item: from the cache, or decoded (and cached while the cap allows).
+ * *owned tells whether the caller must free img->px. */
+dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned, dl_err *err);
+
+#endif
