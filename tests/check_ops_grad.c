@@ -212,6 +212,16 @@ START_TEST(conv_odd_nonsquare)
 END_TEST
 START_TEST(conv_batch1) { conv_case("k3s1p1 batch1", 1, 4, 6, 5, 2, 3, 3, 1, 1, 1, 6, 5); }
 END_TEST
+/* Outputs of >= 256 pixels take the one-image-per-GEMM path (the small cases above tile images);
+ * 7 images of 7x7 outputs make tiles of 6 + 1. */
+START_TEST(conv_wide_and_partial_tiles)
+{
+    conv_case("k3s1p1 16x17 one image per gemm", 2, 2, 16, 17, 2, 3, 3, 1, 1, 1, 16, 17);
+    conv_case("k1s1p0 16x16 in place", 2, 3, 16, 16, 2, 1, 1, 1, 0, 1, 16, 16);
+    conv_case("k1s2p0 32x32 gather", 1, 2, 32, 32, 2, 1, 1, 2, 0, 0, 16, 16);
+    conv_case("k3s1p1 7 images, tiles 6+1", 7, 2, 7, 7, 3, 3, 3, 1, 1, 1, 7, 7);
+}
+END_TEST
 
 START_TEST(conv_cfg_rejects_impossible_geometry)
 {
@@ -226,8 +236,11 @@ START_TEST(conv_cfg_rejects_impossible_geometry)
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)64 * 9 * 256);
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 16, 16, 128, 1, 1, 1, 0), 0);
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), 0);
-    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 16, 16, 128, 1, 1, 2, 0), 0);
-    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)64 * 64);
+    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 32, 32, 128, 1, 1, 2, 0), 0);
+    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)64 * 256); /* strided gather only */
+    /* tiny outputs tile images side by side: about 256 columns whatever the batch */
+    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 512, 2, 2, 512, 3, 3, 1, 1), 0);
+    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)(4608 + 512) * 256);
 }
 END_TEST
 
@@ -235,10 +248,12 @@ END_TEST
  * gradient, and a NULL d* leaves the others exactly as a full call computes them. */
 START_TEST(conv_accumulates_and_skips_null)
 {
-    const int geo[3][4] = {{3, 1, 1, 1}, {1, 1, 0, 0}, {1, 2, 0, 0}}; /* k, s, pad, unused */
-    for (int g = 0; g < 3; g++) {
+    /* k, s, pad, size: tiled im2col, 1x1 tiled gather, 1x1 strided gather, wide im2col, 1x1 in place */
+    const int geo[5][4] = {{3, 1, 1, 7}, {1, 1, 0, 7}, {1, 2, 0, 7}, {3, 1, 1, 17}, {1, 1, 0, 17}};
+    for (int g = 0; g < 5; g++) {
         conv_ctx c;
-        conv_setup(&c, 2, 3, 7, 6, 4, geo[g][0], geo[g][0], geo[g][1], geo[g][2], 1, 7 + (uint64_t)g);
+        conv_setup(&c, 3, 3, geo[g][3], geo[g][3] - 1, 4, geo[g][0], geo[g][0], geo[g][1], geo[g][2], 1,
+                   7 + (uint64_t)g);
         float *dx1 = falloc(c.nx), *dw1 = falloc(c.nw), *db1 = falloc(4);
         float *dx2 = falloc(c.nx), *dw2 = falloc(c.nw), *db2 = falloc(4);
         conv_backward(&c, dx1, dw1, db1);
@@ -699,6 +714,7 @@ static Suite *suite(void)
     tcase_add_test(conv, conv_k7_s2_p3);
     tcase_add_test(conv, conv_odd_nonsquare);
     tcase_add_test(conv, conv_batch1);
+    tcase_add_test(conv, conv_wide_and_partial_tiles);
     tcase_add_test(conv, conv_cfg_rejects_impossible_geometry);
     tcase_add_test(conv, conv_accumulates_and_skips_null);
     suite_add_tcase(s, conv);

@@ -20,7 +20,7 @@ static void valid_cols(int kj, const dl_conv2d_cfg *c, int *lo, int *hi)
     *hi = h;
 }
 
-void dl_im2col(float *col, const float *x, const dl_conv2d_cfg *c)
+void dl_im2col(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c)
 {
     const int oh_n = c->out_h, ow_n = c->out_w, s = c->stride;
     for (int ch = 0; ch < c->in_c; ch++) {
@@ -50,13 +50,13 @@ void dl_im2col(float *col, const float *x, const dl_conv2d_cfg *c)
                     for (int ow = hi; ow < ow_n; ow++)
                         dst[ow] = 0.0f;
                 }
-                col += (size_t)oh_n * ow_n;
+                col += ld;
             }
         }
     }
 }
 
-void dl_col2im_add(float *dx, const float *col, const dl_conv2d_cfg *c)
+void dl_col2im_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *c)
 {
     const int oh_n = c->out_h, ow_n = c->out_w, s = c->stride;
     for (int ch = 0; ch < c->in_c; ch++) {
@@ -81,36 +81,38 @@ void dl_col2im_add(float *dx, const float *col, const dl_conv2d_cfg *c)
                             dst[(size_t)ow * s] += src[ow];
                     }
                 }
-                col += (size_t)oh_n * ow_n;
+                col += ld;
             }
         }
     }
 }
 
-void dl_strided_gather(float *col, const float *x, const dl_conv2d_cfg *c)
+void dl_strided_gather(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c)
 {
     const int s = c->stride;
     for (int ch = 0; ch < c->in_c; ch++) {
         const float *xc = x + (size_t)ch * c->in_h * c->in_w;
+        float *dst = col + ch * ld;
         for (int oh = 0; oh < c->out_h; oh++) {
             const float *src = xc + (size_t)oh * s * c->in_w;
             for (int ow = 0; ow < c->out_w; ow++)
-                col[ow] = src[(size_t)ow * s];
-            col += c->out_w;
+                dst[ow] = src[(size_t)ow * s];
+            dst += c->out_w;
         }
     }
 }
 
-void dl_strided_scatter_add(float *dx, const float *col, const dl_conv2d_cfg *c)
+void dl_strided_scatter_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *c)
 {
     const int s = c->stride;
     for (int ch = 0; ch < c->in_c; ch++) {
         float *dxc = dx + (size_t)ch * c->in_h * c->in_w;
+        const float *src = col + ch * ld;
         for (int oh = 0; oh < c->out_h; oh++) {
             float *dst = dxc + (size_t)oh * s * c->in_w;
             for (int ow = 0; ow < c->out_w; ow++)
-                dst[(size_t)ow * s] += col[ow];
-            col += c->out_w;
+                dst[(size_t)ow * s] += src[ow];
+            src += c->out_w;
         }
     }
 }

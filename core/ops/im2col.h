@@ -2,20 +2,23 @@
  * im2col lays one image's receptive fields out as a (C*KH*KW, OH*OW) row-major matrix, zero where
  * the window hangs over the padding; col2im is its adjoint and ACCUMULATES into the image, which is
  * what the conv backward's "+=" contract needs. The strided gather/scatter pair serves 1x1 convs
- * with stride > 1 (ResNet downsample), where a full im2col would only copy. One image at a time:
- * callers never build a whole-batch buffer. */
+ * with stride > 1 (ResNet downsample), where a full im2col would only copy. Each call handles one
+ * image; conv2d places a small tile of images side by side when one image's output is too narrow
+ * for an efficient GEMM, never a whole-batch buffer. */
 #ifndef DL_OPS_IM2COL_H
 #define DL_OPS_IM2COL_H
 
 #include "core/ops/ops.h"
 
-/* col (C*KH*KW, OH*OW) <- x (C, H, W) */
-void dl_im2col(float *col, const float *x, const dl_conv2d_cfg *c);
+/* ld is the row stride of the column matrix in floats (>= OH*OW): several images can share one
+ * matrix side by side, image t in columns [t*OH*OW, (t+1)*OH*OW). */
+/* col (C*KH*KW rows, OH*OW used columns) <- x (C, H, W) */
+void dl_im2col(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c);
 /* dx (C, H, W) += adjoint of im2col applied to col (C*KH*KW, OH*OW) */
-void dl_col2im_add(float *dx, const float *col, const dl_conv2d_cfg *c);
+void dl_col2im_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *c);
 /* col (C, OH*OW) <- x (C, H, W) sampled at (oh*s, ow*s): a 1x1 kernel without padding */
-void dl_strided_gather(float *col, const float *x, const dl_conv2d_cfg *c);
+void dl_strided_gather(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c);
 /* dx (C, H, W) += scatter of col (C, OH*OW) to (oh*s, ow*s) */
-void dl_strided_scatter_add(float *dx, const float *col, const dl_conv2d_cfg *c);
+void dl_strided_scatter_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *c);
 
 #endif
