@@ -173,7 +173,7 @@ static dl_status check_file(const char *path, bool *exists, dl_err *err)
     unsigned char h[100];
     ssize_t got = read(fd, h, sizeof h);
     close(fd);
-    if (got >= 16 && memcmp(h, "SQLite format 3", 16) != 0)
+    if (got <= 0 || memcmp(h, "SQLite format 3", got < 16 ? (size_t)got : 16) != 0)
         return dl_err_set(err, DL_EFORMAT,
                           "%s is not a dllab run store (not a SQLite database); it was left untouched", path);
     if (got < 100)
