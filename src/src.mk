@@ -2,3 +2,4 @@
 src_dllab_SOURCES += \
 	src/main.c src/commands.h src/commands.def \
 	src/cmd-version.c
+src_dllab_SOURCES += src/cmd-data.c

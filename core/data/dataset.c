@@ -174,6 +174,15 @@ typedef struct probe_ctx {
     bool *grey;
 } probe_ctx;
 
+/* The reason alone: messages start with the path, which the skip list already shows. */
+static char *reason_of(const char *msg, const char *path)
+{
+    size_t l = path ? strlen(path) : 0;
+    if (l && strncmp(msg, path, l) == 0 && msg[l] == ':' && msg[l + 1] == ' ')
+        msg += l + 2;
+    return strdup(msg);
+}
+
 static void probe_one(void *vctx, size_t i)
 {
     probe_ctx *c = vctx;
@@ -189,7 +198,7 @@ static void probe_one(void *vctx, size_t i)
         free(buf);
     }
     if (st)
-        c->why[i] = strdup(e.msg);
+        c->why[i] = reason_of(e.msg, it->path);
 }
 
 static void warm_one(void *vctx, size_t i)
@@ -202,7 +211,7 @@ static void warm_one(void *vctx, size_t i)
     dl_img img;
     bool owned;
     if (dl_data_fitted(c->ds, it, &img, &owned, &e) != DL_OK)
-        c->why[i] = strdup(e.msg);
+        c->why[i] = reason_of(e.msg, it->path);
     else if (owned)
         free(img.px);
 }
@@ -398,13 +407,13 @@ static dl_status check_images(dl_dataset *ds, dl_err *err)
     for (size_t i = 0; i < n; i++)
         if (c.why[i]) {
             bad++;
-            dl_log(DL_LOG_WARN, "skipping %s", c.why[i]);
+            dl_log(DL_LOG_WARN, "skipping %s: %s", c.list[i]->path ? c.list[i]->path : "an image", c.why[i]);
             if (add_skipped(ds, c.list[i]->path ? c.list[i]->path : "(in-memory image)", c.why[i]))
                 st = dl_err_set(err, DL_ENOMEM, "out of memory");
         }
     if (!st && bad * 20 > n)
-        st = dl_err_set(err, DL_EFORMAT, "%zu of %zu image files (%.1f %%) are unreadable (more than 5 %%); first: %s",
-                        bad, n, 100.0 * bad / n, ds->skip_reason[ds->n_skipped - bad]);
+        st = dl_err_set(err, DL_EFORMAT, "%zu of %zu image files (%.1f %%) are unreadable (more than 5 %%); first: %s: %s",
+                        bad, n, 100.0 * bad / n, ds->skipped[ds->n_skipped - bad], ds->skip_reason[ds->n_skipped - bad]);
     if (!st && bad) { /* compact the splits */
         size_t i = 0;
         for (int s = 0; s < 2; s++) {
