@@ -77,9 +77,15 @@ int dl_actions_help(dl_grid *g, dl_rect r, int screen, int ascii)
     int shown = 0, y = r.y + 1, col_w = r.w - 2, x = r.x + 2;
     int n = (int)(sizeof table / sizeof table[0]);
     /* Two columns when there is room for them. */
-    int per_col = r.h - 2, cols = r.w >= 90 ? 2 : 1;
-    if (cols == 2)
+    int per_col = r.h - 2, cols = 1, longest = 0;
+    for (int i = 0; i < n; i++)
+        if ((table[i].screens & screen) && dl_utf8_width(table[i].help) > longest)
+            longest = dl_utf8_width(table[i].help);
+    /* Two columns only when both fit their longest help line. */
+    if ((r.w - 4) / 2 >= 7 + longest + 2) {
+        cols = 2;
         col_w = (r.w - 4) / 2;
+    }
     for (int i = 0; i < n; i++) {
         if (!(table[i].screens & screen))
             continue;

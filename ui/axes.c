@@ -103,7 +103,8 @@ double dl_axis_unmap(const dl_axis *a, double p, double p0, double p1)
 
 static int in_range(const dl_axis *a, double v)
 {
-    double eps = (a->log ? v : (a->hi - a->lo)) * 1e-9;
+    /* Axis ends often come from float data: allow float rounding. */
+    double eps = (a->log ? v : (a->hi - a->lo)) * 1e-6;
     return v >= a->lo - eps && v <= a->hi + eps;
 }
 
@@ -122,7 +123,8 @@ int dl_axis_ticks(const dl_axis *a, int max, double *ticks)
         while ((decades / every) + 1 > max)
             every++;
         static const double sub[] = {1, 2, 5};
-        int nsub = decades < 2 ? 3 : 1;
+        /* Under two decades of span, decade ticks alone are too few: add 2x and 5x. */
+        int nsub = log10(a->hi) - log10(a->lo) < 2 ? 3 : 1;
         for (int d = d0; d <= d1; d++) {
             if ((d - d0) % every)
                 continue;

@@ -10,3 +10,13 @@ ui_libdlui_a_SOURCES = \
 	ui/colors.c ui/colors.h \
 	ui/image.c ui/image.h \
 	ui/actions.c ui/actions.h ui/actions.def
+ui_libdlui_a_SOURCES += \
+	ui/term.c ui/term.h \
+	ui/app.c ui/app.h
+ui_libdlui_a_SOURCES += ui/layout.c ui/layout.h
+# The UI's check suite: widgets rendered into in-memory grids, compared with tests/fixtures/ui/.
+check_PROGRAMS += tests/check_ui
+tests_check_ui_SOURCES = tests/check_ui.c tests/testutil.c tests/testutil.h
+tests_check_ui_CFLAGS = $(TEST_CFLAGS)
+tests_check_ui_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
+TESTS += tests/check_ui
