@@ -11,3 +11,9 @@ tests_check_optim_SOURCES = tests/check_optim.c tests/testutil.c tests/testutil.
 tests_check_optim_CFLAGS = $(TEST_CFLAGS)
 tests_check_optim_LDADD = $(TEST_LDADD)
 TESTS += tests/check_optim
+
+check_PROGRAMS += tests/check_sched
+tests_check_sched_SOURCES = tests/check_sched.c tests/testutil.c tests/testutil.h
+tests_check_sched_CFLAGS = $(TEST_CFLAGS)
+tests_check_sched_LDADD = $(TEST_LDADD)
+TESTS += tests/check_sched
