@@ -9,3 +9,16 @@ tests_check_store_SOURCES = tests/check_store.c tests/testutil.c tests/testutil.
 tests_check_store_CFLAGS = $(TEST_CFLAGS)
 tests_check_store_LDADD = $(TEST_LDADD)
 TESTS += tests/check_store
+
+# Crash consistency (fork + SIGKILL, 120 kills) and two writers with a reader.
+check_PROGRAMS += tests/check_store_proc
+tests_check_store_proc_SOURCES = tests/check_store_proc.c tests/testutil.c tests/testutil.h
+tests_check_store_proc_CFLAGS = $(TEST_CFLAGS)
+tests_check_store_proc_LDADD = $(TEST_LDADD)
+TESTS += tests/check_store_proc
+
+# The heavier crash run: `make stress-store` (STORE_KILLS kills, 3000 by default).
+STORE_KILLS = 3000
+stress-store: tests/check_store_proc
+	DLLAB_STORE_KILLS=$(STORE_KILLS) CK_DEFAULT_TIMEOUT=36000 ./tests/check_store_proc
+.PHONY: stress-store

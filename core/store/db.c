@@ -355,14 +355,46 @@ static dl_status reopen_immutable(dl_store *st, dl_err *err)
     return DL_OK;
 }
 
+/* Switching a new database to WAL needs an exclusive lock, and SQLite does not call the busy
+ * handler for it: two processes creating one store at once would see "database is locked". */
+static dl_status set_wal(dl_store *st, dl_err *err)
+{
+    int rc = SQLITE_OK;
+    for (int waited = 0; waited <= DL_STORE_BUSY_MS; waited += 10) {
+        sqlite3_stmt *q;
+        rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(q);
+            const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(q, 0) : NULL;
+            bool wal = mode && strcmp((const char *)mode, "wal") == 0;
+            sqlite3_finalize(q);
+            if (wal)
+                return DL_OK;
+            if (rc == SQLITE_ROW) /* the mode could not be changed (e.g. an in-memory file system) */
+                return dl_err_set(err, DL_EIO, "run store %s: cannot switch to WAL mode (journal mode %s)", st->path,
+                                  mode ? "other" : "unknown");
+        }
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        usleep(10000);
+    }
+    return dl_store__sqlerr(st, rc, "switching to WAL", err);
+}
+
 static dl_status identify(dl_store *st, bool *fresh, dl_err *err)
 {
     int64_t app = 0, ver = 0, tables = 0;
-    dl_status s;
+    /* One read snapshot: another process may be creating the store right now. */
+    dl_status s = dl_store__exec(st, "BEGIN", "reading the header", err);
+    if (s)
+        return s;
     if ((s = pragma_int(st, "PRAGMA application_id", &app, err)) ||
         (s = pragma_int(st, "PRAGMA user_version", &ver, err)) ||
-        (s = pragma_int(st, "SELECT count(*) FROM sqlite_master", &tables, err)))
+        (s = pragma_int(st, "SELECT count(*) FROM sqlite_master", &tables, err))) {
+        dl_store__rollback(st);
         return s;
+    }
+    dl_store__rollback(st);
     st->schema_found = (int)ver;
     *fresh = app == 0 && ver == 0 && tables == 0;
     if (*fresh)
@@ -432,7 +464,7 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
         }
     } else {
         /* Only now, with the file known to be ours (or new), may anything be written to it. */
-        if ((s = dl_store__exec(st, "PRAGMA journal_mode=WAL", "switching to WAL", err)))
+        if ((s = set_wal(st, err)))
             goto fail;
         if (st->schema_found < DL_STORE_SCHEMA_VERSION && (s = migrate(st, err)))
             goto fail;
