@@ -4,3 +4,10 @@ core_libdlcore_a_SOURCES += \
 	core/data/image.c core/data/resize.c core/data/augment.c core/data/csv.c \
 	core/data/sources.c core/data/idx.c core/data/mosaic.c core/data/archive.c \
 	core/data/dataset.c core/data/loader.c
+
+DATA_TEST_UTIL = tests/check_data_util.c tests/data_testutil.h tests/testutil.c tests/testutil.h
+check_PROGRAMS += tests/check_data_sources
+tests_check_data_sources_SOURCES = tests/check_data_sources.c $(DATA_TEST_UTIL)
+tests_check_data_sources_CFLAGS = $(TEST_CFLAGS)
+tests_check_data_sources_LDADD = $(TEST_LDADD)
+TESTS += tests/check_data_sources

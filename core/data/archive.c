@@ -51,7 +51,7 @@ static dl_status extract(const char *archive_path, const char *dir, dl_err *err)
     archive_read_support_format_all(a);
     dl_status st = DL_OK;
     if (archive_read_open_filename(a, archive_path, 1 << 16) != ARCHIVE_OK) {
-        st = dl_err_set(err, DL_EFORMAT, "%s: cannot read archive: %s", archive_path, archive_error_string(a));
+        st = dl_err_set(err, DL_EFORMAT, "%s: damaged archive (cannot read it): %s", archive_path, archive_error_string(a));
         archive_read_free(a);
         return st;
     }

@@ -617,8 +617,8 @@ dl_status dl_data_open(const dl_data_config *cfg, dl_dataset **out, dl_err *err)
         norm_stats(ds);
     }
     if (st) {
-        if (err)
-            dl_err_wrap(err, "opening %s", cfg->source ? cfg->source : "data");
+        if (err && cfg->source && !strstr(err->msg, cfg->source))
+            dl_err_wrap(err, "opening %s", cfg->source);
         dl_data_close(ds);
         return st;
     }
