@@ -1,8 +1,9 @@
 /* add: the residual join y = a + b and its backward, which hands dy to both branches
  * (accumulating, so a branch that also feeds elsewhere keeps its other gradient). */
 #include "core/ops/ops.h"
+#include "core/ops/vec.h"
 
-void dl_add_forward(float *y, const float *a, const float *b, size_t n)
+DL_HOT void dl_add_forward(float *y, const float *a, const float *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = a[i] + b[i];
@@ -10,10 +11,9 @@ void dl_add_forward(float *y, const float *a, const float *b, size_t n)
 
 void dl_add_backward(float *da, float *db, const float *dy, size_t n)
 {
+    /* da and db never alias dy (a gradient buffer is never its own input) */
     if (da)
-        for (size_t i = 0; i < n; i++)
-            da[i] += dy[i];
+        dl_vec_add(da, dy, n);
     if (db)
-        for (size_t i = 0; i < n; i++)
-            db[i] += dy[i];
+        dl_vec_add(db, dy, n);
 }

@@ -2,58 +2,18 @@
  * BatchNorm1d on (N, C): hw = 1). Train mode normalises with the biased batch variance and moves
  * the running stats by momentum using the unbiased one (PyTorch's rule); eval mode uses the
  * running stats. Per-channel statistics are taken in two passes (mean, then squared deviations)
- * with float partial sums per contiguous row folded into double, which stays accurate at large
- * N*H*W and leaves the inner loops vectorisable. gamma == NULL means 1 and beta == NULL means 0.
- * Refuses nothing; with a single value per channel the running variance takes the biased value.
+ * with 16-lane float partial sums per contiguous row (core/ops/vec.h) folded into double, which
+ * stays accurate at large N*H*W and keeps the inner loops vectorised. gamma == NULL means 1 and
+ * beta == NULL means 0. Refuses nothing; with a single value per channel the running variance takes the biased value.
  * Reference: https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html */
 #include <math.h>
 
 #include "core/ops/ops.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT
-#endif
-
-HOT static float row_sum(const float *x, int hw)
-{
-    float s = 0.0f;
-    for (int j = 0; j < hw; j++)
-        s += x[j];
-    return s;
-}
-
-HOT static float row_sqdev(const float *x, int hw, float mean)
-{
-    float s = 0.0f;
-    for (int j = 0; j < hw; j++) {
-        float d = x[j] - mean;
-        s += d * d;
-    }
-    return s;
-}
-
-HOT static void row_affine(float *y, const float *x, int hw, float scale, float shift)
-{
-    for (int j = 0; j < hw; j++)
-        y[j] = x[j] * scale + shift;
-}
-
-/* sum(dy) and sum(dy * (x - mean)) over one row */
-HOT static void row_grad_sums(const float *dy, const float *x, int hw, float mean, float *sdy, float *sdyx)
-{
-    float a = 0.0f, b = 0.0f;
-    for (int j = 0; j < hw; j++) {
-        a += dy[j];
-        b += dy[j] * (x[j] - mean);
-    }
-    *sdy = a;
-    *sdyx = b;
-}
+#include "core/ops/vec.h"
 
 /* dx += k1 * dy + k2 * (x - mean) + k3 */
-HOT static void row_dx(float *dx, const float *dy, const float *x, int hw, float mean, float k1, float k2,
+DL_HOT static void row_dx(float *dx, const float *dy, const float *x, int hw, float mean, float k1, float k2,
                        float k3)
 {
     for (int j = 0; j < hw; j++)
@@ -69,11 +29,11 @@ void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, fl
         const float *xc = x + (size_t)ch * hw;
         double s = 0.0;
         for (int i = 0; i < n; i++)
-            s += row_sum(xc + i * plane, hw);
+            s += dl_vec_sum(xc + i * plane, (size_t)hw);
         const float mean = (float)(s / (double)cnt);
         double q = 0.0;
         for (int i = 0; i < n; i++)
-            q += row_sqdev(xc + i * plane, hw, mean);
+            q += dl_vec_sqdev(xc + i * plane, (size_t)hw, mean);
         const double var = q / (double)cnt;
         const float rstd = (float)(1.0 / sqrt(var + (double)eps));
         if (save_mean)
@@ -89,7 +49,7 @@ void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, fl
         const float g = gamma ? gamma[ch] : 1.0f, bt = beta ? beta[ch] : 0.0f;
         const float scale = g * rstd, shift = bt - mean * scale;
         for (int i = 0; i < n; i++)
-            row_affine(y + (size_t)ch * hw + i * plane, xc + i * plane, hw, scale, shift);
+            dl_vec_affine(y + (size_t)ch * hw + i * plane, xc + i * plane, (size_t)hw, scale, shift);
     }
 }
 
@@ -104,7 +64,7 @@ void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, con
         const float scale = g * rstd, shift = bt - running_mean[ch] * scale;
         for (int i = 0; i < n; i++) {
             size_t off = (size_t)ch * hw + i * plane;
-            row_affine(y + off, x + off, hw, scale, shift);
+            dl_vec_affine(y + off, x + off, (size_t)hw, scale, shift);
         }
     }
 }
@@ -123,7 +83,7 @@ void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *
         for (int i = 0; i < n; i++) {
             size_t off = (size_t)ch * hw + i * plane;
             float a, b;
-            row_grad_sums(dy + off, x + off, hw, mean, &a, &b);
+            dl_vec_grad_sums(dy + off, x + off, (size_t)hw, mean, &a, &b);
             sdy += a;
             sdyx += b;
         }

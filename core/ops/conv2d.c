@@ -16,6 +16,7 @@
 
 #include "core/ops/im2col.h"
 #include "core/ops/ops.h"
+#include "core/ops/vec.h"
 
 #define DL_CONV_TILE_COLS 256
 
@@ -107,11 +108,8 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
     }
     if (b) {
         for (int i = 0; i < n; i++)
-            for (int o = 0; o < m; o++) {
-                float bo = b[o], *row = y + i * ys + (size_t)o * ohw;
-                for (int j = 0; j < ohw; j++)
-                    row[j] += bo;
-            }
+            for (int o = 0; o < m; o++)
+                dl_vec_add_scalar(y + i * ys + (size_t)o * ohw, (size_t)ohw, b[o]);
     }
 }
 
@@ -124,13 +122,8 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
     float *dyt = ws + (size_t)k * tile * ohw; /* tile > 1 only: dY of the tile as (OC, T*OHW) */
     if (db) {
         for (int i = 0; i < n; i++)
-            for (int o = 0; o < m; o++) {
-                const float *row = dy + i * ys + (size_t)o * ohw;
-                float s = 0.0f;
-                for (int j = 0; j < ohw; j++)
-                    s += row[j];
-                db[o] += s;
-            }
+            for (int o = 0; o < m; o++)
+                db[o] += dl_vec_sum(dy + i * ys + (size_t)o * ohw, (size_t)ohw);
     }
     if (!dx && !dw)
         return;

@@ -3,6 +3,7 @@
  * the backward one multiply. Randomness comes only from the caller's dl_rng stream, so a run is
  * reproducible from its seed. p >= 1 drops everything; p <= 0 is the identity. */
 #include "core/ops/ops.h"
+#include "core/ops/vec.h"
 
 void dl_dropout_forward(float *y, float *mask, const float *x, size_t n, float p, dl_rng *rng)
 {
@@ -20,7 +21,7 @@ void dl_dropout_forward(float *y, float *mask, const float *x, size_t n, float p
     }
 }
 
-void dl_dropout_backward(float *dx, const float *dy, const float *mask, size_t n)
+DL_HOT void dl_dropout_backward(float *dx, const float *dy, const float *mask, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         dx[i] += dy[i] * mask[i];

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "core/ops/vec.h"
+
 /* Output columns ow whose input column ow*s - p + kj lies in [0, w). */
 static void valid_cols(int kj, const dl_conv2d_cfg *c, int *lo, int *hi)
 {
@@ -20,8 +22,90 @@ static void valid_cols(int kj, const dl_conv2d_cfg *c, int *lo, int *hi)
     *hi = h;
 }
 
+/* The fast path for stride 1 with out_w == in_w ("same" convs: 3x3 pad 1, 7x7 pad 3): then
+ * column j = oh*W + ow of a tap reads input element j + d with one constant d, so all rows of
+ * the tap form one contiguous range [j0, j1) and the tap is a single long copy (or add) instead
+ * of one short call per row. Columns inside the range whose window hangs over the left or right
+ * padding wrap onto a neighbouring row; they are zeroed. Returns 0 when the tap touches nothing. */
+typedef struct tap_range {
+    long j0, j1, d;
+    int oh_lo, oh_hi;
+} tap_range;
+
+static int same_tap(int ki, int kj, int lo, int hi, const dl_conv2d_cfg *c, tap_range *t)
+{
+    const int w = c->in_w, p = c->pad;
+    t->oh_lo = p - ki > 0 ? p - ki : 0;
+    t->oh_hi = c->in_h + p - ki < c->out_h ? c->in_h + p - ki : c->out_h;
+    if (t->oh_lo >= t->oh_hi || lo >= hi)
+        return 0;
+    t->d = (long)(ki - p) * w + (kj - p);
+    t->j0 = (long)t->oh_lo * w + lo;
+    t->j1 = (long)(t->oh_hi - 1) * w + hi;
+    return 1;
+}
+
+/* zero the wrapped columns [0, lo) and [hi, W) of rows oh_lo..oh_hi-1 */
+static void zero_wrapped(float *row, const tap_range *t, int lo, int hi, int w)
+{
+    if (lo == 0 && hi == w)
+        return;
+    for (int oh = t->oh_lo; oh < t->oh_hi; oh++) {
+        float *r = row + (size_t)oh * w;
+        for (int ow = 0; ow < lo; ow++)
+            r[ow] = 0.0f;
+        for (int ow = hi; ow < w; ow++)
+            r[ow] = 0.0f;
+    }
+}
+
+static int is_same_stride1(const dl_conv2d_cfg *c) { return c->stride == 1 && c->out_w == c->in_w; }
+
+static void im2col_same(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c)
+{
+    const size_t ohw = (size_t)c->out_h * c->out_w;
+    for (int ch = 0; ch < c->in_c; ch++) {
+        const float *xc = x + (size_t)ch * c->in_h * c->in_w;
+        for (int ki = 0; ki < c->kh; ki++)
+            for (int kj = 0; kj < c->kw; kj++, col += ld) {
+                int lo, hi;
+                tap_range t;
+                valid_cols(kj, c, &lo, &hi);
+                if (!same_tap(ki, kj, lo, hi, c, &t)) {
+                    memset(col, 0, sizeof(float) * ohw);
+                    continue;
+                }
+                memset(col, 0, sizeof(float) * (size_t)t.j0);
+                memcpy(col + t.j0, xc + t.j0 + t.d, sizeof(float) * (size_t)(t.j1 - t.j0));
+                memset(col + t.j1, 0, sizeof(float) * (ohw - (size_t)t.j1));
+                zero_wrapped(col, &t, lo, hi, c->out_w);
+            }
+    }
+}
+
+static void col2im_same(float *dx, float *col, size_t ld, const dl_conv2d_cfg *c)
+{
+    for (int ch = 0; ch < c->in_c; ch++) {
+        float *dxc = dx + (size_t)ch * c->in_h * c->in_w;
+        for (int ki = 0; ki < c->kh; ki++)
+            for (int kj = 0; kj < c->kw; kj++, col += ld) {
+                int lo, hi;
+                tap_range t;
+                valid_cols(kj, c, &lo, &hi);
+                if (!same_tap(ki, kj, lo, hi, c, &t))
+                    continue;
+                zero_wrapped(col, &t, lo, hi, c->out_w); /* padding gets no gradient */
+                dl_vec_add(dxc + t.j0 + t.d, col + t.j0, (size_t)(t.j1 - t.j0));
+            }
+    }
+}
+
 void dl_im2col(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c)
 {
+    if (is_same_stride1(c)) {
+        im2col_same(col, ld, x, c);
+        return;
+    }
     const int oh_n = c->out_h, ow_n = c->out_w, s = c->stride;
     for (int ch = 0; ch < c->in_c; ch++) {
         const float *xc = x + (size_t)ch * c->in_h * c->in_w;
@@ -56,8 +140,12 @@ void dl_im2col(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c)
     }
 }
 
-void dl_col2im_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *c)
+void dl_col2im_add(float *dx, float *col, size_t ld, const dl_conv2d_cfg *c)
 {
+    if (is_same_stride1(c)) {
+        col2im_same(dx, col, ld, c);
+        return;
+    }
     const int oh_n = c->out_h, ow_n = c->out_w, s = c->stride;
     for (int ch = 0; ch < c->in_c; ch++) {
         float *dxc = dx + (size_t)ch * c->in_h * c->in_w;
@@ -74,8 +162,7 @@ void dl_col2im_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *
                     const float *src = col + (size_t)oh * ow_n + lo;
                     float *dst = dxc + (size_t)ih * c->in_w + (lo * s - c->pad + kj);
                     if (s == 1) {
-                        for (int ow = 0; ow < hi - lo; ow++)
-                            dst[ow] += src[ow];
+                        dl_vec_add(dst, src, (size_t)(hi - lo));
                     } else {
                         for (int ow = 0; ow < hi - lo; ow++)
                             dst[(size_t)ow * s] += src[ow];

@@ -14,8 +14,9 @@
  * matrix side by side, image t in columns [t*OH*OW, (t+1)*OH*OW). */
 /* col (C*KH*KW rows, OH*OW used columns) <- x (C, H, W) */
 void dl_im2col(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c);
-/* dx (C, H, W) += adjoint of im2col applied to col (C*KH*KW, OH*OW) */
-void dl_col2im_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *c);
+/* dx (C, H, W) += adjoint of im2col applied to col (C*KH*KW, OH*OW). col is scratch and may be
+ * clobbered (entries that fall on padding are zeroed on the way). */
+void dl_col2im_add(float *dx, float *col, size_t ld, const dl_conv2d_cfg *c);
 /* col (C, OH*OW) <- x (C, H, W) sampled at (oh*s, ow*s): a 1x1 kernel without padding */
 void dl_strided_gather(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c);
 /* dx (C, H, W) += scatter of col (C, OH*OW) to (oh*s, ow*s) */

@@ -2,21 +2,16 @@
  * (y > 0), so it still works after an in-place forward has overwritten x. NaN stays NaN, as in
  * torch.relu. Refuses nothing. */
 #include "core/ops/ops.h"
+#include "core/ops/vec.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT
-#endif
-
-HOT void dl_relu_forward(float *y, const float *x, size_t n)
+DL_HOT void dl_relu_forward(float *y, const float *x, size_t n)
 {
     /* x < 0 ? 0 : x keeps NaN (the comparison is false), as torch.relu does */
     for (size_t i = 0; i < n; i++)
         y[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
-HOT void dl_relu_backward(float *dx, const float *dy, const float *y, size_t n)
+DL_HOT void dl_relu_backward(float *dx, const float *dy, const float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;

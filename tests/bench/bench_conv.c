@@ -7,6 +7,7 @@
  * Usage: bench_conv [--reps N] [--threads LIST] [--model resnet18|fmnist|all]   (LIST like 1,2) */
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,9 +122,11 @@ static float *randbuf(size_t n, unsigned seed)
         fprintf(stderr, "bench_conv: out of memory (%zu floats)\n", n);
         exit(1);
     }
-    srand(seed);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+    uint32_t st = seed * 2654435761u + 1u; /* xorshift32: cheap fill, the values do not matter */
+    for (size_t i = 0; i < n; i++) {
+        st ^= st << 13, st ^= st >> 17, st ^= st << 5;
+        p[i] = (float)(st >> 8) * (1.0f / 16777216.0f) - 0.5f;
+    }
     return p;
 }
 
