@@ -41,14 +41,14 @@ typedef struct dl_smooth {
 void dl_smooth_reset(dl_smooth *s); /* beta 0.98 */
 double dl_smooth_add(dl_smooth *s, double loss);
 
-/* The sweep's running record. lrs/losses are caller-provided arrays of num_it entries. */
+/* The sweep's running record. lrs/losses are caller-provided arrays of max(num_it, 6) entries. */
 typedef struct dl_lrfind_run {
     dl_lrfind_cfg cfg;
     dl_smooth smooth;
     double best;
     int n;          /* points recorded */
-    double *lrs;    /* [num_it] */
-    double *losses; /* [num_it] smoothed */
+    double *lrs;    /* [num_it], after raising it to 6 */
+    double *losses; /* [num_it] smoothed, same size */
     const char *stop_reason; /* static string once stopped, else NULL */
 } dl_lrfind_run;
 

@@ -14,8 +14,10 @@
 dl_hyper dl_optim_defaults(dl_optim_kind kind)
 {
     dl_hyper h = {.lr = 1e-3, .mom = 0.9, .sqr_mom = 0.99, .eps = 1e-5, .wd = 0.01};
-    if (kind == DL_OPTIM_SGD)
-        h.wd = 0.0; /* fastai's SGD: wd=0 */
+    if (kind == DL_OPTIM_SGD) { /* fastai's SGD(mom=0, wd=0): plain SGD until a schedule sets mom */
+        h.mom = 0.0;
+        h.wd = 0.0;
+    }
     return h;
 }
 

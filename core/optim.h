@@ -37,8 +37,8 @@ typedef struct dl_optim {
     int64_t *step;                  /* ps->n counters (only parameter entries are used) */
 } dl_optim;
 
-/* fastai's defaults: SGD lr 1e-3, mom 0.9 (the learner's fit sets it), wd 0; Adam lr 1e-3,
- * mom 0.9, sqr_mom 0.99, eps 1e-5, wd 0.01. */
+/* fastai's defaults: SGD lr 1e-3, mom 0, wd 0 (so fastai's fit() with SGD has no momentum;
+ * fit_one_cycle schedules it); Adam lr 1e-3, mom 0.9, sqr_mom 0.99, eps 1e-5, wd 0.01. */
 dl_hyper dl_optim_defaults(dl_optim_kind kind);
 /* Binds an optimiser to a finalised store, every group set to the defaults, state cleared. */
 dl_status dl_optim_init(dl_optim *o, dl_optim_kind kind, dl_params *ps, dl_err *err);

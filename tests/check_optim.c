@@ -370,6 +370,8 @@ START_TEST(hyper_checks_name_the_group)
     ck_assert_int_eq(dl_optim_init(&o, DL_OPTIM_ADAM, &ps, &err), DL_OK);
     dl_hyper d = dl_optim_defaults(DL_OPTIM_ADAM);
     ck_assert(d.mom == 0.9 && d.sqr_mom == 0.99 && d.eps == 1e-5 && d.wd == 0.01 && d.lr == 1e-3);
+    d = dl_optim_defaults(DL_OPTIM_SGD);
+    ck_assert(d.mom == 0 && d.wd == 0 && d.lr == 1e-3);
     ck_assert_int_eq(dl_optim_check_hyper(&o, &err), DL_OK);
     o.h[1].lr = NAN;
     ck_assert_int_eq(dl_optim_check_hyper(&o, &err), DL_EINVAL);
