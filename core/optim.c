@@ -212,6 +212,16 @@ dl_status dl_optim_state_to_map(const dl_optim *o, dl_tensor_map *out, dl_err *e
     return DL_OK;
 }
 
+static const char *shape_str(char *buf, size_t cap, int ndim, const int64_t *shape)
+{
+    size_t used = (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < ndim && used < cap; d++)
+        used += (size_t)snprintf(buf + used, cap - used, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (used < cap)
+        snprintf(buf + used, cap - used, "]");
+    return buf;
+}
+
 static dl_status get_checked(const dl_tensor_map *m, const char *name, dl_dtype dtype, int ndim,
                              const int64_t *shape, const dl_named_tensor **out, dl_err *err)
 {
@@ -224,10 +234,11 @@ static dl_status get_checked(const dl_tensor_map *m, const char *name, dl_dtype 
     bool same = t->ndim == ndim;
     for (int d = 0; same && d < ndim; d++)
         same = t->shape[d] == shape[d];
-    if (!same)
-        return dl_err_set(err, DL_ESHAPE, "optimiser state: tensor '%s' has %d dims (first %lld), expected %d (first %lld)",
-                          name, t->ndim, t->ndim ? (long long)t->shape[0] : 0LL, ndim,
-                          ndim ? (long long)shape[0] : 0LL);
+    if (!same) {
+        char got[96], want[96];
+        return dl_err_set(err, DL_ESHAPE, "optimiser state: tensor '%s' has shape %s, expected %s", name,
+                          shape_str(got, sizeof got, t->ndim, t->shape), shape_str(want, sizeof want, ndim, shape));
+    }
     *out = t;
     return DL_OK;
 }

@@ -69,8 +69,10 @@ double dl_sched_pos(long epoch, long iter, long n_epoch, long n_iter)
 
 double dl_fit_sched_lr(const dl_fit_sched *s, int group, double pos)
 {
+    if (s->n_groups < 1)
+        return 0.0; /* an empty (zeroed) schedule */
     if (group < 0 || group >= s->n_groups)
-        group = s->n_groups - 1;
+        group = s->n_groups - 1; /* fastai records and shows the last group's lr */
     return dl_sched_combo_at(&s->lr[group], pos);
 }
 

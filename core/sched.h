@@ -64,6 +64,7 @@ typedef struct dl_fit_sched {
 
 /* pos of batch iter of epoch epoch (both 0-based). */
 double dl_sched_pos(long epoch, long iter, long n_epoch, long n_iter);
+/* lr of group at pos; a group out of range gives the last group's (the one fastai records). */
 double dl_fit_sched_lr(const dl_fit_sched *s, int group, double pos);
 /* Returns false (and leaves *mom) when momentum is not scheduled. */
 bool dl_fit_sched_mom(const dl_fit_sched *s, double pos, double *mom);

@@ -348,6 +348,7 @@ START_TEST(state_restore_rejects_bad_maps)
     ck_assert_int_eq(dl_tensor_map_add(&bad, "opt.state1.fc.weight", DL_DTYPE_F32, 1, shp, NULL, &err), DL_OK);
     ck_assert_int_eq(dl_optim_state_from_map(&o, &bad, &err), DL_ESHAPE);
     ck_assert_ptr_nonnull(strstr(err.msg, "opt.state1.fc.weight"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "[3], expected [5, 7]"));
     /* no metadata at all */
     dl_tensor_map empty;
     dl_tensor_map_init(&empty);
