@@ -22,7 +22,7 @@
 
 enum { PLAIN, DIRECT, GATHER }; /* im2col, 1x1 stride-1 (no copy), 1x1 strided (gather) */
 
-static int tile_images(const dl_conv2d_cfg *c)
+int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
 {
     int ohw = c->out_h * c->out_w;
     return ohw >= DL_CONV_TILE_COLS ? 1 : (DL_CONV_TILE_COLS + ohw - 1) / ohw;
@@ -31,7 +31,7 @@ static int tile_images(const dl_conv2d_cfg *c)
 static int conv_kind(const dl_conv2d_cfg *c)
 {
     if (c->kh == 1 && c->kw == 1 && c->pad == 0)
-        return c->stride == 1 && tile_images(c) == 1 ? DIRECT : GATHER;
+        return c->stride == 1 && dl_conv2d_tile_images(c) == 1 ? DIRECT : GATHER;
     return PLAIN;
 }
 
@@ -60,7 +60,7 @@ int dl_conv2d_cfg_init(dl_conv2d_cfg *c, int in_c, int in_h, int in_w, int out_c
 
 size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
 {
-    const size_t ohw = (size_t)c->out_h * c->out_w, t = (size_t)tile_images(c);
+    const size_t ohw = (size_t)c->out_h * c->out_w, t = (size_t)dl_conv2d_tile_images(c);
     const size_t k = (size_t)c->in_c * c->kh * c->kw;
     if (conv_kind(c) == DIRECT)
         return 0;
@@ -88,7 +88,7 @@ static const float *columns(const float *x, int tn, size_t ld, const dl_conv2d_c
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b, const dl_conv2d_cfg *c,
                        int n, float *ws)
 {
-    const int kind = conv_kind(c), tile = tile_images(c);
+    const int kind = conv_kind(c), tile = dl_conv2d_tile_images(c);
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *out = ws + (size_t)k * tile * ohw; /* tile > 1 only */
@@ -116,7 +116,7 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
 void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
                         const dl_conv2d_cfg *c, int n, float *ws)
 {
-    const int kind = conv_kind(c), tile = tile_images(c);
+    const int kind = conv_kind(c), tile = dl_conv2d_tile_images(c);
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *dyt = ws + (size_t)k * tile * ohw; /* tile > 1 only: dY of the tile as (OC, T*OHW) */

@@ -26,6 +26,9 @@ int dl_conv2d_cfg_init(dl_conv2d_cfg *c, int in_c, int in_h, int in_w, int out_c
                        int stride, int pad);
 /* Floats of scratch the conv needs (im2col per image or tile, never a whole-batch buffer). */
 size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c);
+/* Images per GEMM call: 1, or a small tile when one image's output is too narrow for an
+ * efficient GEMM (about 256 columns per call; depends only on the geometry, never on the batch). */
+int dl_conv2d_tile_images(const dl_conv2d_cfg *c);
 /* y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C, KH, KW)) + b (OC) [b may be NULL]. */
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b, const dl_conv2d_cfg *c,
                        int n, float *ws);

@@ -1,7 +1,8 @@
 /* bench_conv: GFLOP/s of dl_conv2d forward, backward-data and backward-weight for every distinct
  * conv layer of resnet18 at 3x64x64 (batch 64) and the Fashion-MNIST ResNet at 1x28x28 (batch 128),
- * each beside a plain cblas_sgemm of the same per-image M x N x K with the same transposes over the
- * same batch: the gap between the two is what im2col/col2im/gather and the bias/db loops cost.
+ * each beside a plain cblas_sgemm of the same M x N x K (N = images per GEMM x OH*OW, as the kernel
+ * tiles them) with the same transposes over the same batch: the gap between the two is what
+ * im2col/col2im/gather and the copies between tiles and NCHW cost.
  * Median of several timed runs after one warm-up; 1 BLAS thread first (the primary figure), then
  * 2 threads. Not a test: built by `make bench`, run by hand.
  * Usage: bench_conv [--reps N] [--threads LIST] [--model resnet18|fmnist|all]   (LIST like 1,2) */
@@ -85,18 +86,19 @@ static void call(run *r, int what, int impl)
             dl_conv2d_backward(NULL, r->dw, NULL, r->dy, r->x, r->w, c, r->n, r->ws);
         return;
     }
-    /* the same GEMMs on a ready-made column matrix: no im2col, col2im or gather */
-    const size_t ys = (size_t)m * ohw;
-    for (int i = 0; i < r->n; i++) {
+    /* the same GEMMs (same tiles of images) on a ready-made column matrix: no im2col, col2im or
+     * gather, no copies between the tile and NCHW */
+    const int tile = dl_conv2d_tile_images(c);
+    for (int i0 = 0; i0 < r->n; i0 += tile) {
+        const int tn = r->n - i0 < tile ? r->n - i0 : tile, ld = tn * ohw;
+        float *g = r->dy + (size_t)i0 * m * ohw, *out = r->y + (size_t)i0 * m * ohw;
         if (what == FWD)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ohw, k, 1.0f, r->w, k, r->col, ohw, 0.0f,
-                        r->y + i * ys, ohw);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ld, k, 1.0f, r->w, k, r->col, ld, 0.0f, out,
+                        ld);
         else if (what == BWD_DATA)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ohw, m, 1.0f, r->w, k, r->dy + i * ys, ohw,
-                        0.0f, r->col, ohw);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, m, 1.0f, r->w, k, g, ld, 0.0f, r->col, ld);
         else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, ohw, 1.0f, r->dy + i * ys, ohw, r->col, ohw,
-                        1.0f, r->dw, k);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, ld, 1.0f, g, ld, r->col, ld, 1.0f, r->dw, k);
     }
 }
 
@@ -134,7 +136,7 @@ static float *randbuf(size_t n, unsigned seed)
 static double bench_model(const char *title, const layer *ls, int nl, int batch, int reps)
 {
     printf("\n%s, batch %d\n", title, batch);
-    printf("%-22s %-26s %5s | %-19s | %-19s | %-19s | %8s\n", "layer", "shape", "count",
+    printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s\n", "layer", "shape", "count", "tile",
            "fwd GF/s (sgemm)", "bwd-data (sgemm)", "bwd-weight (sgemm)", "ms/step");
     double total = 0, total_gemm = 0, flops_total = 0;
     for (int li = 0; li < nl; li++) {
@@ -146,14 +148,15 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
         }
         const size_t nx = (size_t)batch * l->c * l->h * l->w, nw = (size_t)l->oc * l->c * l->k * l->k;
         const size_t ohw = (size_t)r.cfg.out_h * r.cfg.out_w, ny = (size_t)batch * l->oc * ohw;
-        const size_t ncol = (size_t)l->c * l->k * l->k * ohw, nws = dl_conv2d_workspace_floats(&r.cfg);
+        const size_t ncol = (size_t)l->c * l->k * l->k * ohw * (size_t)dl_conv2d_tile_images(&r.cfg);
+        const size_t nws = dl_conv2d_workspace_floats(&r.cfg);
         r.x = randbuf(nx, 1), r.w = randbuf(nw, 2), r.y = randbuf(ny, 3), r.dy = randbuf(ny, 4);
         r.dx = randbuf(nx, 5), r.dw = randbuf(nw, 6), r.ws = randbuf(nws, 7), r.col = randbuf(ncol, 8);
         const double flops = 2.0 * (double)batch * (double)l->oc * (double)ohw * (double)(l->c * l->k * l->k);
         char shape[64];
         snprintf(shape, sizeof shape, "%d->%d k%d s%d p%d %dx%d->%dx%d", l->c, l->oc, l->k, l->s, l->p, l->h, l->w,
                  r.cfg.out_h, r.cfg.out_w);
-        printf("%-22s %-26s %5d", l->name, shape, l->count);
+        printf("%-22s %-26s %5d %4d", l->name, shape, l->count, dl_conv2d_tile_images(&r.cfg));
         double step = 0, step_gemm = 0;
         for (int what = FWD; what <= BWD_WEIGHT; what++) {
             /* the first layer needs no dx: a training step skips it */
@@ -209,7 +212,7 @@ int main(int argc, char **argv)
     }
     printf("bench_conv: OpenBLAS kernel %s (CPU best: %s), median of %d runs after 1 warm-up\n",
            dl_blas_corename(), dl_blas_cpu_best_core() ? dl_blas_cpu_best_core() : "none", reps);
-    printf("GFLOP/s = 2*N*OC*OH*OW*C*KH*KW / time; in parentheses: the bare per-image sgemm of the same shape\n");
+    printf("GFLOP/s = 2*N*OC*OH*OW*C*KH*KW / time; in parentheses: the bare sgemm of the same shape (tile = images per GEMM)\n");
     for (const char *t = threads; *t;) {
         int nt = atoi(t);
         if (nt < 1)
