@@ -135,6 +135,8 @@ dl_params *dl_model_params(dl_model *m) { return &m->ps; }
 const dl_model_cfg *dl_model_config(const dl_model *m) { return &m->cfg; }
 int dl_model_n_groups(const dl_model *m) { return m->ps.n_groups; }
 int dl_model_body_channels(const dl_model *m) { return m->body_c; }
+dl_rng *dl_model_dropout_rng(dl_model *m) { return &m->drop_rng; }
+size_t dl_model_activation_bytes(const dl_model *m) { return (m->act_floats + m->ws_floats) * sizeof(float); }
 
 dl_status dl_model_state_dict(const dl_model *m, dl_tensor_map *out, dl_err *err)
 {

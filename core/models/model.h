@@ -17,10 +17,12 @@
 #define DL_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
 #include "core/params.h"
+#include "core/rng.h"
 #include "core/tensor_map.h"
 
 typedef enum dl_head_kind { DL_HEAD_TORCHVISION = 0, DL_HEAD_FASTAI = 1 } dl_head_kind;
@@ -64,6 +66,12 @@ dl_status dl_model_load_state_dict(dl_model *m, const dl_tensor_map *sd, dl_err 
 /* Loads only the body (everything but the head) from sd; the head stays freshly initialised.
  * Accepts torchvision checkpoints (with "fc.*", which is ignored) and dllab ones of either head. */
 dl_status dl_model_load_body(dl_model *m, const dl_tensor_map *sd, dl_err *err);
+
+/* The dropout stream (seeded from cfg.seed): save and restore its state to resume a run exactly
+ * or to repeat a train-mode forward with the same masks. */
+dl_rng *dl_model_dropout_rng(dl_model *m);
+/* Bytes of the current activation plan and conv workspace (0 before the first forward). */
+size_t dl_model_activation_bytes(const dl_model *m);
 
 /* Lists the architectures the zoo knows, NULL-terminated. */
 const char *const *dl_model_arch_names(void);

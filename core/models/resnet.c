@@ -51,10 +51,10 @@ static int parse_ints(const char *s, size_t len, int *out, int max)
 static dl_status parse_custom(const char *arch, dl_resnet_spec *s, dl_err *err)
 {
     const char *hint = "expected resnet-custom:<basic|bottleneck>:<blocks,..>:<planes,..>:<imagenet|small>";
-    const char *f[5];
-    size_t len[5];
+    const char *f[4];
+    size_t len[4];
     const char *p = arch + strlen("resnet-custom:");
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 3; i++) {
         const char *c = strchr(p, ':');
         if (!c)
             return dl_err_set(err, DL_EINVAL, "arch '%s': %s", arch, hint);
@@ -62,8 +62,8 @@ static dl_status parse_custom(const char *arch, dl_resnet_spec *s, dl_err *err)
         len[i] = (size_t)(c - p);
         p = c + 1;
     }
-    f[4] = p;
-    len[4] = strlen(p);
+    f[3] = p;
+    len[3] = strlen(p);
     memset(s, 0, sizeof *s);
     if (len[0] == 5 && !strncmp(f[0], "basic", 5))
         s->block = DL_BLOCK_BASIC;
@@ -77,12 +77,12 @@ static dl_status parse_custom(const char *arch, dl_resnet_spec *s, dl_err *err)
         return dl_err_set(err, DL_EINVAL, "arch '%s': blocks and planes must be 1-%d positive numbers each, "
                           "as many planes as stages; %s", arch, DL_RESNET_MAX_STAGES, hint);
     s->n_stages = nb;
-    if (!strcmp(f[4], "imagenet"))
+    if (!strcmp(f[3], "imagenet"))
         s->stem = DL_STEM_IMAGENET;
-    else if (!strcmp(f[4], "small"))
+    else if (!strcmp(f[3], "small"))
         s->stem = DL_STEM_SMALL;
     else
-        return dl_err_set(err, DL_EINVAL, "arch '%s': unknown stem '%s'; %s", arch, f[4], hint);
+        return dl_err_set(err, DL_EINVAL, "arch '%s': unknown stem '%s'; %s", arch, f[3], hint);
     return DL_OK;
 }
 
