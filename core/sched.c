@@ -317,6 +317,42 @@ dl_status dl_sched_fine_tune(dl_fine_tune_plan *p, int n_groups, int epochs, con
     return DL_OK;
 }
 
+static dl_status validate_combo(const dl_sched_combo *c, const char *what, int group, dl_err *err)
+{
+    if (c->n < 1 || c->n > DL_SCHED_MAX_PHASES)
+        return dl_err_set(err, DL_EFORMAT, "schedule %s %d: %d phases (1 to %d allowed)", what, group, c->n,
+                          DL_SCHED_MAX_PHASES);
+    if (c->edge[0] != 0.0 || c->edge[c->n] != 1.0)
+        return dl_err_set(err, DL_EFORMAT, "schedule %s %d: phase edges must run from 0 to 1", what, group);
+    for (int k = 0; k < c->n; k++) {
+        const dl_sched *p = &c->ph[k];
+        if (!(c->edge[k + 1] >= c->edge[k]))
+            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: edges %g..%g go backwards", what, group, k,
+                              c->edge[k], c->edge[k + 1]);
+        if (p->kind != DL_SCHED_NO && p->kind != DL_SCHED_LIN && p->kind != DL_SCHED_COS && p->kind != DL_SCHED_EXP)
+            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: unknown kind %d", what, group, k,
+                              (int)p->kind);
+        if (!isfinite(p->start) || !isfinite(p->end))
+            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: values %g..%g are not finite", what, group,
+                              k, p->start, p->end);
+    }
+    return DL_OK;
+}
+
+dl_status dl_fit_sched_validate(const dl_fit_sched *s, dl_err *err)
+{
+    if (s->n_groups < 1 || s->n_groups > DL_MAX_GROUPS)
+        return dl_err_set(err, DL_EFORMAT, "schedule: %d parameter groups (1 to %d allowed)", s->n_groups,
+                          DL_MAX_GROUPS);
+    dl_status st;
+    for (int g = 0; g < s->n_groups; g++)
+        if ((st = validate_combo(&s->lr[g], "lr of group", g, err)) != DL_OK)
+            return st;
+    if (s->has_mom && (st = validate_combo(&s->mom, "momentum", 0, err)) != DL_OK)
+        return st;
+    return DL_OK;
+}
+
 /* ---- mid-run changes ---- */
 
 static void scale_combo(dl_sched_combo *c, double f)

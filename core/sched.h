@@ -62,6 +62,11 @@ typedef struct dl_fit_sched {
     dl_sched_combo mom;
 } dl_fit_sched;
 
+/* Checks a schedule that came from outside (e.g. the bytes of a checkpoint): group count, phase
+ * counts, kinds, edges rising from 0 to 1, finite values; the message names the group and phase.
+ * Evaluating an unchecked corrupt schedule could read past its phase arrays. */
+dl_status dl_fit_sched_validate(const dl_fit_sched *s, dl_err *err);
+
 /* pos of batch iter of epoch epoch (both 0-based). */
 double dl_sched_pos(long epoch, long iter, long n_epoch, long n_iter);
 /* lr of group at pos; a group out of range gives the last group's (the one fastai records). */

@@ -267,6 +267,39 @@ START_TEST(mid_run_rescale)
 }
 END_TEST
 
+START_TEST(validate_rejects_corrupt_schedules)
+{
+    dl_err err;
+    dl_fit_sched s, bad;
+    const double lr[3] = {1e-4, 1e-3, 1e-2};
+    ck_assert_int_eq(dl_sched_one_cycle(&s, 3, lr, NULL, &err), DL_OK);
+    ck_assert_int_eq(dl_fit_sched_validate(&s, &err), DL_OK);
+    ck_assert_int_eq(dl_sched_fit(&s, 3, lr, &err), DL_OK);
+    ck_assert_int_eq(dl_fit_sched_validate(&s, &err), DL_OK);
+    ck_assert_int_eq(dl_sched_one_cycle(&s, 3, lr, NULL, &err), DL_OK);
+    bad = s;
+    bad.n_groups = 99;
+    ck_assert_int_eq(dl_fit_sched_validate(&bad, &err), DL_EFORMAT);
+    bad = s;
+    bad.lr[1].n = 1000;
+    ck_assert_int_eq(dl_fit_sched_validate(&bad, &err), DL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "group 1"));
+    bad = s;
+    bad.lr[2].ph[1].kind = (dl_sched_kind)42;
+    ck_assert_int_eq(dl_fit_sched_validate(&bad, &err), DL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "group 2 phase 1"));
+    bad = s;
+    bad.lr[0].edge[1] = 1.5;
+    ck_assert_int_eq(dl_fit_sched_validate(&bad, &err), DL_EFORMAT);
+    bad = s;
+    bad.mom.ph[0].end = NAN;
+    ck_assert_int_eq(dl_fit_sched_validate(&bad, &err), DL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "momentum"));
+    bad.has_mom = false; /* an unscheduled momentum is not looked at */
+    ck_assert_int_eq(dl_fit_sched_validate(&bad, &err), DL_OK);
+}
+END_TEST
+
 /* ---- LR finder ---- */
 
 START_TEST(sweep_lrs_and_epochs)
@@ -566,6 +599,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lr_strings);
     tcase_add_test(tc, fine_tune_phases);
     tcase_add_test(tc, mid_run_rescale);
+    tcase_add_test(tc, validate_rejects_corrupt_schedules);
     suite_add_tcase(s, tc);
     TCase *lf = tcase_create("lrfind");
     tcase_add_test(lf, sweep_lrs_and_epochs);
