@@ -2,11 +2,15 @@
 #include "tests/data_testutil.h"
 
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-uint8_t du_smooth(int x, int y, int ch, int seed) { return (uint8_t)(64 + (x * 3 + y * 2 + ch * 40 + seed * 17) % 128); }
+uint8_t du_smooth(int x, int y, int ch, int seed)
+{
+    return (uint8_t)lround(128 + 60 * sin(x * 0.09 + seed * 0.7 + ch) * cos(y * 0.07 + ch * 0.5 + seed * 0.3));
+}
 uint8_t du_columns(int x, int y, int ch, int seed) { return (uint8_t)x; }
 uint8_t du_rows(int x, int y, int ch, int seed) { return (uint8_t)y; }
 

@@ -217,7 +217,7 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
     int nsf = 0;
     tjscalingfactor *sf = tjGetScalingFactors(&nsf);
     int bw = iw, bh = ih;
-    for (int i = 0; sf && i < nsf; i++) {
+    for (int i = 0; sf && (min_w > 0 || min_h > 0) && i < nsf; i++) {
         if (sf[i].num > sf[i].denom)
             continue;
         int sw = TJSCALED(iw, sf[i]), sh = TJSCALED(ih, sf[i]);
