@@ -47,14 +47,16 @@ const char *dl_optim_kind_name(dl_optim_kind kind); /* "sgd", "adam" */
 /* Parses "sgd" / "adam". */
 dl_status dl_optim_kind_parse(const char *s, dl_optim_kind *out, dl_err *err);
 
-/* Sets one field for every group (convenience for schedules that give every group one value). */
+/* Setters for the learner's schedule: lr of one group (ignored outside 0..DL_MAX_GROUPS-1);
+ * momentum and weight decay for every group (fastai gives every group the same mom and wd). */
 void dl_optim_set_lr(dl_optim *o, int group, double lr);
 void dl_optim_set_mom_all(dl_optim *o, double mom);
 void dl_optim_set_wd_all(dl_optim *o, double wd);
 /* Rejects non-finite or negative lr/wd/eps, mom or sqr_mom outside [0, 1), naming the group. */
 dl_status dl_optim_check_hyper(const dl_optim *o, dl_err *err);
 
-/* One update of every trainable entry from ps->grad. */
+/* One update of every trainable entry from ps->grad. The loops also run over each entry's zero
+ * padding to a multiple of 16 floats (see optim.c); padding stays zero. */
 void dl_optim_step(dl_optim *o);
 /* Zeroes the state mirrors and step counters (fastai: freeze, unfreeze, reset_opt). */
 void dl_optim_clear(dl_optim *o);
