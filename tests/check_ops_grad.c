@@ -213,13 +213,17 @@ END_TEST
 START_TEST(conv_batch1) { conv_case("k3s1p1 batch1", 1, 4, 6, 5, 2, 3, 3, 1, 1, 1, 6, 5); }
 END_TEST
 /* Outputs of >= 256 pixels take the one-image-per-GEMM path (the small cases above tile images);
- * 7 images of 7x7 outputs make tiles of 6 + 1. */
+ * 7 images of 7x7 outputs make tiles of 6 + 1; convs with <= 64 output channels accumulate dW
+ * transposed, wider ones directly. */
 START_TEST(conv_wide_and_partial_tiles)
 {
     conv_case("k3s1p1 16x17 one image per gemm", 2, 2, 16, 17, 2, 3, 3, 1, 1, 1, 16, 17);
     conv_case("k1s1p0 16x16 in place", 2, 3, 16, 16, 2, 1, 1, 1, 0, 1, 16, 16);
     conv_case("k1s2p0 32x32 gather", 1, 2, 32, 32, 2, 1, 1, 2, 0, 0, 16, 16);
     conv_case("k3s1p1 7 images, tiles 6+1", 7, 2, 7, 7, 3, 3, 3, 1, 1, 1, 7, 7);
+    /* more than 64 output channels: dW accumulates untransposed */
+    conv_case("k3s2p1 65 channels out", 3, 2, 5, 5, 65, 3, 3, 2, 1, 1, 3, 3);
+    conv_case("k3s1p1 65 channels out, one image per gemm", 1, 1, 16, 16, 65, 3, 3, 1, 1, 0, 16, 16);
 }
 END_TEST
 
@@ -232,7 +236,7 @@ START_TEST(conv_cfg_rejects_impossible_geometry)
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 3, 2, 2, 4, 3, 3, 1, 1), 0);
     ck_assert_int_eq(c.out_h, 2);
     /* one image's columns, not a batch's */
-    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 16, 16, 64, 3, 3, 1, 1), 0);
+    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 16, 16, 128, 3, 3, 1, 1), 0);
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)64 * 9 * 256);
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 16, 16, 128, 1, 1, 1, 0), 0);
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), 0);
@@ -241,6 +245,9 @@ START_TEST(conv_cfg_rejects_impossible_geometry)
     /* tiny outputs tile images side by side: about 256 columns whatever the batch */
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 512, 2, 2, 512, 3, 3, 1, 1), 0);
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)(4608 + 512) * 256);
+    /* <= 64 output channels: plus room for dW^T (K x OC) */
+    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 32, 28, 28, 32, 3, 3, 1, 1), 0);
+    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)288 * 784 + 288 * 32);
 }
 END_TEST
 
