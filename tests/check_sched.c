@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/io/safetensors.h"
 #include "core/lrfind.h"
 #include "core/sched.h"
 #include "tests/testutil.h"
@@ -297,6 +298,70 @@ START_TEST(validate_rejects_corrupt_schedules)
     ck_assert_ptr_nonnull(strstr(err.msg, "momentum"));
     bad.has_mom = false; /* an unscheduled momentum is not looked at */
     ck_assert_int_eq(dl_fit_sched_validate(&bad, &err), DL_OK);
+}
+END_TEST
+
+/* Compares a fit schedule, step by step, with a fixture table [n_epoch*n_iter, groups] (and the
+ * momentum column when mom_key is given). The fixture holds float32 roundings of float64 values. */
+static void compare_fit(const dl_tensor_map *m, const char *lr_key, const char *mom_key, const dl_fit_sched *s,
+                        int n_epoch, int n_iter)
+{
+    const dl_named_tensor *t = dl_tensor_map_get(m, lr_key);
+    ck_assert_msg(t != NULL, "fixture tensor '%s' missing", lr_key);
+    ck_assert_int_eq(t->ndim, 2);
+    ck_assert_int_eq(t->shape[0], n_epoch * n_iter);
+    ck_assert_int_eq(t->shape[1], s->n_groups);
+    const float *lr = t->data, *mom = NULL;
+    if (mom_key) {
+        const dl_named_tensor *tm = dl_tensor_map_get(m, mom_key);
+        ck_assert_msg(tm != NULL && tm->shape[0] == n_epoch * n_iter, "fixture tensor '%s'", mom_key);
+        mom = tm->data;
+    }
+    for (int e = 0, k = 0; e < n_epoch; e++)
+        for (int i = 0; i < n_iter; i++, k++) {
+            double pos = dl_sched_pos(e, i, n_epoch, n_iter), mv;
+            for (int g = 0; g < s->n_groups; g++) {
+                double c = dl_fit_sched_lr(s, g, pos), r = lr[k * s->n_groups + g];
+                ck_assert_msg(fabs(c - r) <= 1e-6 * fabs(r), "%s step %d group %d: %.9g, expected %.9g", lr_key, k,
+                              g, c, r);
+            }
+            ck_assert(dl_fit_sched_mom(s, pos, &mv) == (mom != NULL));
+            if (mom)
+                ck_assert_msg(fabs(mv - mom[k]) <= 1e-6 * mom[k], "%s step %d: %.9g, expected %.9g", mom_key, k, mv,
+                              (double)mom[k]);
+        }
+}
+
+START_TEST(whole_fits_match_the_formulas)
+{
+    dl_err err;
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    ck_assert_msg(dl_safetensors_read(tu_fixture("optim/onecycle.safetensors"), &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_str_eq(dl_tensor_map_get_meta(&m, "groups"), "3");
+    ck_assert_str_eq(dl_tensor_map_get_meta(&m, "n_iter"), "7");
+    double lr[3];
+    dl_fit_sched s;
+    dl_lr_spec sl = {DL_LR_SLICE_HI, 0, 1e-3}, rg = {DL_LR_RANGE, 1e-5, 1e-3};
+    ck_assert_int_eq(dl_lr_spread(&sl, 3, lr, &err), DL_OK);
+    ck_assert_int_eq(dl_sched_one_cycle(&s, 3, lr, NULL, &err), DL_OK);
+    compare_fit(&m, "one_cycle.lr", "one_cycle.mom", &s, 3, 7);
+    ck_assert_int_eq(dl_lr_spread(&rg, 3, lr, &err), DL_OK);
+    ck_assert_int_eq(dl_sched_flat_cos(&s, 3, lr, 0.75, 1e5, &err), DL_OK);
+    compare_fit(&m, "flat_cos.lr", NULL, &s, 3, 7);
+    dl_fine_tune_opts o = dl_fine_tune_defaults();
+    o.base_lr = 3e-3;
+    dl_fine_tune_plan p;
+    ck_assert_int_eq(dl_sched_fine_tune(&p, 3, 2, &o, &err), DL_OK);
+    ck_assert_int_eq(p.n_phases, 2);
+    compare_fit(&m, "fine_tune.1.lr", "fine_tune.1.mom", &p.phase[0].sched, p.phase[0].epochs, 7);
+    compare_fit(&m, "fine_tune.2.lr", "fine_tune.2.mom", &p.phase[1].sched, p.phase[1].epochs, 7);
+    const dl_named_tensor *sw = dl_tensor_map_get(&m, "lrfind.lr");
+    ck_assert(sw != NULL && sw->shape[0] == 100);
+    dl_lrfind_cfg c = dl_lrfind_defaults();
+    for (int i = 0; i < 100; i++)
+        ASSERT_REL(dl_lrfind_lr(&c, i), ((const float *)sw->data)[i], 1e-6);
+    dl_tensor_map_free(&m);
 }
 END_TEST
 
@@ -600,6 +665,7 @@ static Suite *suite(void)
     tcase_add_test(tc, fine_tune_phases);
     tcase_add_test(tc, mid_run_rescale);
     tcase_add_test(tc, validate_rejects_corrupt_schedules);
+    tcase_add_test(tc, whole_fits_match_the_formulas);
     suite_add_tcase(s, tc);
     TCase *lf = tcase_create("lrfind");
     tcase_add_test(lf, sweep_lrs_and_epochs);

@@ -3,7 +3,8 @@
 Debian's python3-torch (the `safetensors` package is not installed, so the file is written by hand:
 u64 little-endian header length, JSON header padded with spaces to 8, raw little-endian data).
 
-Writes tests/fixtures/optim/{sgd_mom,adamw}.safetensors. The parameters, and the gradients fed at
+Writes tests/fixtures/optim/{sgd_mom,adamw}.safetensors (checked by tests/check_optim.c) and
+tests/fixtures/optim/onecycle.safetensors (tests/check_sched.c). The parameters, and the gradients fed at
 each of 3 steps, are drawn as float32 with a fixed seed; the reference run is in float64 on those
 float32 values, and its results are stored as float32.
 
@@ -24,8 +25,16 @@ Tensors: "param.<name>" (initial), "grad.<k>.<name>", "after.<k>.<name>" (params
 "state0.<name>" / "state1.<name>" after the last step (momentum buffer; exp_avg, exp_avg_sq).
 Metadata: hyper-parameters as repr() strings (exact doubles), generator and torch version.
 
+onecycle.safetensors: per-batch hyper-parameters of whole fits, computed here from fastai's
+formulas (fastai-spec §0, §2-§4; an implementation independent of dllab's C): for 3 parameter
+groups and 7 batches per epoch, "one_cycle.lr" [21, 3] and "one_cycle.mom" [21] for
+fit_one_cycle(3, slice(1e-3)); "flat_cos.lr" [21, 3] for fit_flat_cos(3, slice(1e-5, 1e-3));
+"fine_tune.{1,2}.lr" / ".mom" for fine_tune(2, base_lr=3e-3, freeze_epochs=1) (7 and 14 batches);
+"lrfind.lr" [100], the default sweep.
+
 Usage: /usr/bin/python3 tests/gen/mkfix_optim.py  (from the top of the source tree)
 """
+import math
 import json
 import struct
 
@@ -129,7 +138,76 @@ def run(kind):
     save(out, FIX + ("sgd_mom" if kind == "sgd" else "adamw") + ".safetensors", meta)
 
 
+# ---- schedules, from the formulas (fastai's callback/schedule.py semantics) ----
+
+def sched_cos(a, b):
+    return lambda p: a + (1 + math.cos(math.pi * (1 - p))) * (b - a) / 2
+
+
+def combine(pcts, scheds):
+    edges = [0.0]
+    for q in pcts:
+        edges.append(edges[-1] + q)
+
+    def at(pos):
+        idx = min(max(i for i, e in enumerate(edges) if pos >= e), len(edges) - 2)
+        return scheds[idx]((pos - edges[idx]) / (edges[idx + 1] - edges[idx]))
+    return at
+
+
+def combined_cos(pct, a, b, c):
+    return combine([pct, 1 - pct], [sched_cos(a, b), sched_cos(b, c)])
+
+
+def slice_hi(hi, n):
+    return [hi / 10] * (n - 1) + [hi]
+
+
+def even_mults(lo, hi, n):
+    step = (hi / lo) ** (1 / (n - 1))
+    return [lo * step ** i for i in range(n)]
+
+
+def fit_values(lr_scheds, mom_sched, n_epoch, n_iter):
+    lrs, moms = [], []
+    for e in range(n_epoch):
+        for i in range(n_iter):
+            pos = (e * n_iter + i) / (n_epoch * n_iter)
+            lrs.append([f(pos) for f in lr_scheds])
+            if mom_sched:
+                moms.append(mom_sched(pos))
+    return lrs, moms
+
+
+def one_cycle(lr_max, n_epoch, n_iter, pct_start=0.25, div=25.0, div_final=1e5, moms=(0.95, 0.85, 0.95)):
+    return fit_values([combined_cos(pct_start, lm / div, lm, lm / div_final) for lm in lr_max],
+                      combined_cos(pct_start, *moms), n_epoch, n_iter)
+
+
+def schedules():
+    G, NI = 3, 7
+    out = {}
+    lrs, moms = one_cycle(slice_hi(1e-3, G), 3, NI)
+    out["one_cycle.lr"], out["one_cycle.mom"] = torch.tensor(lrs, dtype=torch.float64), torch.tensor(moms)
+    lr = even_mults(1e-5, 1e-3, G)
+    lrs, _ = fit_values([combined_cos(0.75, x, x, x / 1e5) for x in lr], None, 3, NI)
+    out["flat_cos.lr"] = torch.tensor(lrs, dtype=torch.float64)
+    base_lr = 3e-3                                     # fine_tune(2, base_lr=3e-3, freeze_epochs=1)
+    lrs, moms = one_cycle(slice_hi(base_lr, G), 1, NI, pct_start=0.99)
+    out["fine_tune.1.lr"], out["fine_tune.1.mom"] = torch.tensor(lrs, dtype=torch.float64), torch.tensor(moms)
+    base_lr /= 2
+    lrs, moms = one_cycle(even_mults(base_lr / 100, base_lr, G), 2, NI, pct_start=0.3, div=5.0)
+    out["fine_tune.2.lr"], out["fine_tune.2.mom"] = torch.tensor(lrs, dtype=torch.float64), torch.tensor(moms)
+    out["lrfind.lr"] = torch.tensor([1e-7 * (10 / 1e-7) ** (i / 100) for i in range(100)], dtype=torch.float64)
+    meta = {"generator": "tests/gen/mkfix_optim.py", "torch": torch.__version__, "groups": str(G),
+            "n_iter": str(NI),
+            "call": "fit_one_cycle(3, slice(1e-3)); fit_flat_cos(3, slice(1e-5,1e-3)); "
+                    "fine_tune(2, base_lr=3e-3, freeze_epochs=1); lr_find() sweep; from fastai's formulas"}
+    save(out, FIX + "onecycle.safetensors", meta)
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     run("sgd")
     run("adamw")
+    schedules()
