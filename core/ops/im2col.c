@@ -128,8 +128,7 @@ void dl_im2col(float *col, size_t ld, const float *x, const dl_conv2d_cfg *c)
                         if (s == 1)
                             memcpy(dst + lo, src, sizeof(float) * (size_t)(hi - lo));
                         else
-                            for (int ow = lo; ow < hi; ow++)
-                                dst[ow] = src[(size_t)(ow - lo) * s];
+                            dl_vec_gather(dst + lo, src, (size_t)(hi - lo), s);
                     }
                     for (int ow = hi; ow < ow_n; ow++)
                         dst[ow] = 0.0f;
@@ -164,8 +163,7 @@ void dl_col2im_add(float *dx, float *col, size_t ld, const dl_conv2d_cfg *c)
                     if (s == 1) {
                         dl_vec_add(dst, src, (size_t)(hi - lo));
                     } else {
-                        for (int ow = 0; ow < hi - lo; ow++)
-                            dst[(size_t)ow * s] += src[ow];
+                        dl_vec_scatter_add(dst, src, (size_t)(hi - lo), s);
                     }
                 }
                 col += ld;
@@ -182,8 +180,7 @@ void dl_strided_gather(float *col, size_t ld, const float *x, const dl_conv2d_cf
         float *dst = col + ch * ld;
         for (int oh = 0; oh < c->out_h; oh++) {
             const float *src = xc + (size_t)oh * s * c->in_w;
-            for (int ow = 0; ow < c->out_w; ow++)
-                dst[ow] = src[(size_t)ow * s];
+            dl_vec_gather(dst, src, (size_t)c->out_w, s);
             dst += c->out_w;
         }
     }
@@ -197,8 +194,7 @@ void dl_strided_scatter_add(float *dx, const float *col, size_t ld, const dl_con
         const float *src = col + ch * ld;
         for (int oh = 0; oh < c->out_h; oh++) {
             float *dst = dxc + (size_t)oh * s * c->in_w;
-            for (int ow = 0; ow < c->out_w; ow++)
-                dst[(size_t)ow * s] += src[ow];
+            dl_vec_scatter_add(dst, src, (size_t)c->out_w, s);
             src += c->out_w;
         }
     }

@@ -74,3 +74,25 @@ DL_HOT void dl_vec_affine(float *y, const float *x, size_t n, float a, float b)
     for (size_t i = 0; i < n; i++)
         y[i] = x[i] * a + b;
 }
+
+DL_HOT void dl_vec_gather(float *restrict dst, const float *restrict src, size_t n, int stride)
+{
+    if (stride == 2) { /* the common case, spelled out so the vectoriser sees a constant stride */
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[2 * i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i * (size_t)stride];
+}
+
+DL_HOT void dl_vec_scatter_add(float *restrict dst, const float *restrict src, size_t n, int stride)
+{
+    if (stride == 2) {
+        for (size_t i = 0; i < n; i++)
+            dst[2 * i] += src[i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i * (size_t)stride] += src[i];
+}

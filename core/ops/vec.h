@@ -25,6 +25,10 @@ void dl_vec_grad_sums(const float *dy, const float *x, size_t n, float m, float 
 void dl_vec_add(float *restrict dst, const float *restrict src, size_t n);
 /* dst[i] += b */
 void dl_vec_add_scalar(float *dst, size_t n, float b);
+/* dst[i] = src[i * stride] */
+void dl_vec_gather(float *restrict dst, const float *restrict src, size_t n, int stride);
+/* dst[i * stride] += src[i] */
+void dl_vec_scatter_add(float *restrict dst, const float *restrict src, size_t n, int stride);
 /* y[i] = x[i] * a + b (y may equal x) */
 void dl_vec_affine(float *y, const float *x, size_t n, float a, float b);
 
