@@ -22,3 +22,11 @@ STORE_KILLS = 3000
 stress-store: tests/check_store_proc
 	DLLAB_STORE_KILLS=$(STORE_KILLS) CK_DEFAULT_TIMEOUT=36000 ./tests/check_store_proc
 .PHONY: stress-store
+
+# The run-store commands, end to end through the built dllab.
+check_PROGRAMS += tests/check_store_cli
+tests_check_store_cli_SOURCES = tests/check_store_cli.c tests/testutil.c tests/testutil.h
+tests_check_store_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_store_cli_LDADD = $(TEST_LDADD)
+EXTRA_tests_check_store_cli_DEPENDENCIES = src/dllab
+TESTS += tests/check_store_cli

@@ -1,0 +1,31 @@
+/* runs-util: what the run-store commands (runs, show, export, tag, note, baseline, rm) share:
+ * the --runs DIR option, opening the store and finding a run with a printed error, formatting
+ * times and numbers, and a run as a JSON object. */
+#ifndef DL_RUNS_UTIL_H
+#define DL_RUNS_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/store/store.h"
+
+/* If argv[*i] is --runs DIR or --runs=DIR, stores DIR, advances *i past it and returns 1; returns
+ * -1 (after printing a usage error for cmd) when DIR is missing, 0 when argv[*i] is not --runs. */
+int dl_cli_runs_opt(const char *cmd, int argc, char **argv, int *i, const char **dir);
+/* Opens the store (dir NULL: DLLAB_RUNS, then ./dllab-runs); prints "dllab CMD: message". */
+int dl_cli_open(const char *cmd, const char *dir, int flags, dl_store **st);
+/* Finds RUN by name / id / unique prefix; prints the error (candidates when ambiguous). */
+int dl_cli_find(const char *cmd, dl_store *st, const char *query, int64_t *id);
+/* "2026-11-28 21:30" in local time; "-" for 0. */
+void dl_cli_fmt_time(double t, char *buf, size_t cap);
+/* "1h02m", "3m05s", "12s". */
+void dl_cli_fmt_duration(double seconds, char *buf, size_t cap);
+/* A number, or "-" when NaN. */
+void dl_cli_fmt_num(double v, const char *fmt, char *buf, size_t cap);
+/* A JSON number, or null when not finite. */
+json_t *dl_cli_json_num(double v);
+/* The run's fields and summary (config and vocab parsed back into JSON). */
+json_t *dl_cli_run_json(const dl_run *r);
+
+#endif
