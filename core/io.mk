@@ -19,3 +19,32 @@ tests_check_pth_SOURCES = tests/check_pth.c tests/testutil.c tests/testutil.h
 tests_check_pth_CFLAGS = $(TEST_CFLAGS)
 tests_check_pth_LDADD = $(TEST_LDADD)
 TESTS += tests/check_pth
+
+# make fuzz: libFuzzer runs (clang -fsanitize=fuzzer,address,undefined) of the three weight-file
+# readers, FUZZ_TIME seconds each (default 60), starting from the committed seeds in
+# tests/fuzz/seeds/<target>; new corpus entries and any crash-* reproducer land in
+# fuzz/<target>/ in the build folder. Not part of make check. Reproduce a crash with
+# `fuzz/fuzz_<target> fuzz/<target>/crash-...`.
+FUZZ_TIME = 60
+FUZZ_CC = clang
+FUZZ_TARGETS = safetensors zip pickle
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-I$(top_srcdir) -I$(top_builddir) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS)
+FUZZ_SOURCES = core/io/safetensors.c core/io/read_file.c core/io/zip.c core/io/pickle.c core/io/pth.c \
+	core/tensor_map.c core/tensor.c core/err.c
+EXTRA_DIST += tests/fuzz
+
+fuzz:
+	@mkdir -p fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: building fuzz/fuzz_$$t"; \
+	  $(FUZZ_CC) $(FUZZ_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz_$$t.c \
+	    $(addprefix $(top_srcdir)/,$(FUZZ_SOURCES)) -o fuzz/fuzz_$$t $(JANSSON_LIBS) $(ZLIB_LIBS) -lm || exit 1; \
+	  mkdir -p fuzz/$$t; \
+	  echo "fuzz: running fuzz_$$t for $(FUZZ_TIME) s"; \
+	  UBSAN_OPTIONS=halt_on_error=1 fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=65536 -rss_limit_mb=2048 \
+	    -artifact_prefix=fuzz/$$t/ fuzz/$$t $(top_srcdir)/tests/fuzz/seeds/$$t 2>fuzz/$$t.log \
+	    || { tail -40 fuzz/$$t.log; exit 1; }; \
+	  tail -1 fuzz/$$t.log; \
+	done
+.PHONY: fuzz

@@ -27,7 +27,7 @@ typedef struct pth_ctx {
     char *prefix; /* "<folder>/" holding data.pkl, or "" */
     storage_slot *slots;
     size_t n_slots, cap_slots;
-    uint64_t total_bytes;
+    uint64_t total_bytes, max_bytes; /* float32 output so far, and its cap */
     dl_err *err;
 } pth_ctx;
 
@@ -146,9 +146,10 @@ static dl_status materialise(pth_ctx *c, const char *tname, const dl_pk_obj *t, 
     int keep_i64 = s->stype == DL_PK_S_LONG && ends_with(tname, "num_batches_tracked");
     dl_dtype dt = keep_i64 ? DL_DTYPE_I64 : DL_DTYPE_F32;
     uint64_t bytes = numel * dl_dtype_size(dt);
-    if (bytes > DL_PTH_MAX_BYTES - c->total_bytes)
-        return dl_err_set(c->err, DL_EFORMAT, "%s: tensor '%s': tensors exceed %llu bytes in total", c->name, tname,
-                          (unsigned long long)DL_PTH_MAX_BYTES);
+    if (bytes > c->max_bytes - c->total_bytes)
+        return dl_err_set(c->err, DL_EFORMAT,
+                          "%s: tensor '%s': tensors would exceed %llu bytes in total (8x the file; broadcast views?)",
+                          c->name, tname, (unsigned long long)c->max_bytes);
     c->total_bytes += bytes;
     void *buf = dl_alloc_aligned(bytes ? (size_t)bytes : 1);
     if (!buf)
@@ -275,7 +276,10 @@ dl_status dl_pth_parse(const void *buf, size_t len, const char *name, dl_tensor_
                               name, is_tar(b, len) ? "tar format" : "bare pickle", RESAVE_HINT);
         return dl_err_set(err, DL_EFORMAT, "%s: not a PyTorch checkpoint (no zip header)", name);
     }
-    pth_ctx c = {.name = name, .err = err};
+    /* Stored storages convert to at most 4x their size (bytes -> float32); only stride-0
+     * (broadcast) views could grow more, and a state dict has none worth 8x the file. */
+    uint64_t cap = 8 * (uint64_t)len + (1u << 20);
+    pth_ctx c = {.name = name, .err = err, .max_bytes = cap < DL_PTH_MAX_BYTES ? cap : DL_PTH_MAX_BYTES};
     dl_pickle pk = {0};
     const dl_zip_entry *pkl;
     const unsigned char *pdata;

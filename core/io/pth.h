@@ -6,7 +6,8 @@
  * nests its state dict one level down ({'state_dict': ...} or {'model': ...}) is looked into.
  * Refuses legacy (pre-1.6 pickle or tar) checkpoints with a hint on re-saving them, big-endian
  * archives, storages that are missing or whose size disagrees with their element count, views past
- * the end of their storage, negative strides, and more than DL_PTH_MAX_BYTES of tensors. */
+ * the end of their storage, negative strides, and float32 output above 8x the file size (or
+ * DL_PTH_MAX_BYTES): only broadcast (stride-0) views or extreme compression could get there. */
 #ifndef DL_IO_PTH_H
 #define DL_IO_PTH_H
 

@@ -222,6 +222,11 @@ dl_status dl_zip_extract(const dl_zip *z, const dl_zip_entry *e, uint64_t max_by
     if (e->usize > max_bytes)
         return dl_err_set(err, DL_EFORMAT, "%s: entry '%s' declares %llu bytes, above the limit of %llu", z->name,
                           e->name, (unsigned long long)e->usize, (unsigned long long)max_bytes);
+    /* Deflate cannot expand more than 1032:1, so a larger claim is a bomb: refuse it before
+     * allocating the declared size. */
+    if (e->method == 8 && e->usize / 1032 > e->csize + 1)
+        return dl_err_set(err, DL_EFORMAT, "%s: entry '%s' claims %llu bytes from %llu compressed (a zip bomb)",
+                          z->name, e->name, (unsigned long long)e->usize, (unsigned long long)e->csize);
     const unsigned char *src = z->buf + e->data_offset;
     unsigned char *out = NULL;
     if (e->method == 8) {
