@@ -17,3 +17,7 @@ tests_check_sched_SOURCES = tests/check_sched.c tests/testutil.c tests/testutil.
 tests_check_sched_CFLAGS = $(TEST_CFLAGS)
 tests_check_sched_LDADD = $(TEST_LDADD)
 TESTS += tests/check_sched
+
+# Adam's sqrtf only vectorises without errno semantics (measured on 11.7M params: 24 -> 14 ms a
+# step); nothing in optim.c reads errno. A GNU make target-specific flag, for this object only.
+core/optim.$(OBJEXT): CFLAGS += -fno-math-errno
