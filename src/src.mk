@@ -3,3 +3,5 @@ src_dllab_SOURCES += \
 	src/main.c src/commands.h src/commands.def \
 	src/cmd-version.c
 src_dllab_SOURCES += src/cmd-data.c
+src_dllab_SOURCES += src/runs-util.c src/runs-util.h src/show-text.h src/cmd-runs.c src/cmd-show.c \
+	src/cmd-export.c src/cmd-tag.c src/cmd-note.c src/cmd-baseline.c src/cmd-rm.c
