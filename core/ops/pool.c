@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "core/ops/ops.h"
+#include "core/ops/vec.h"
 
 void dl_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w, int k,
                           int stride, int pad, int oh, int ow)
@@ -64,6 +65,12 @@ static int win_end(int i, int in, int out) { return (int)(((long)(i + 1) * in + 
 
 void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w, int oh, int ow)
 {
+    if (oh == 1 && ow == 1) { /* global pooling (every ResNet head): one vectorised sum per plane */
+        const size_t hw = (size_t)h * w;
+        for (size_t p = 0; p < (size_t)n * c; p++)
+            y[p] = dl_vec_sum(x + p * hw, hw) / (float)hw;
+        return;
+    }
     for (size_t p = 0; p < (size_t)n * c; p++) {
         const float *xp = x + p * h * w;
         float *yp = y + p * oh * ow;
@@ -83,6 +90,12 @@ void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h
 
 void dl_adaptive_avgpool2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int oh, int ow)
 {
+    if (oh == 1 && ow == 1) {
+        const size_t hw = (size_t)h * w;
+        for (size_t p = 0; p < (size_t)n * c; p++)
+            dl_vec_add_scalar(dx + p * hw, hw, dy[p] / (float)hw);
+        return;
+    }
     for (size_t p = 0; p < (size_t)n * c; p++) {
         float *dxp = dx + p * h * w;
         const float *dyp = dy + p * oh * ow;
