@@ -2,13 +2,19 @@
 core_libdlcore_a_SOURCES += \
 	core/learn/control.c core/learn/control.h \
 	core/learn/metrics.c core/learn/metrics.h \
-	core/learn/interp.c core/learn/interp.h
+	core/learn/interp.c core/learn/interp.h \
+	core/learn/learner.c core/learn/learner.h core/learn/learner_internal.h \
+	core/learn/learner_fit.c core/learn/learner_lrfind.c core/learn/learner_state.c \
+	core/learn/learner_thread.c
 
-check_PROGRAMS += tests/check_learn_control tests/check_learn_metrics
+check_PROGRAMS += tests/check_learn_control tests/check_learn_metrics tests/check_learn
 tests_check_learn_control_SOURCES = tests/check_learn_control.c tests/testutil.c tests/testutil.h
 tests_check_learn_control_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_control_LDADD = $(TEST_LDADD)
 tests_check_learn_metrics_SOURCES = tests/check_learn_metrics.c tests/testutil.c tests/testutil.h
 tests_check_learn_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_metrics_LDADD = $(TEST_LDADD)
-TESTS += tests/check_learn_control tests/check_learn_metrics
+tests_check_learn_SOURCES = tests/check_learn.c tests/testutil.c tests/testutil.h
+tests_check_learn_CFLAGS = $(TEST_CFLAGS)
+tests_check_learn_LDADD = $(TEST_LDADD)
+TESTS += tests/check_learn_control tests/check_learn_metrics tests/check_learn

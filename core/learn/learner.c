@@ -1,0 +1,518 @@
+/* learner: creation, events, one training batch, validation, freezing, the published snapshot
+ * and the command boundary; the fit loop is in learner_fit.c, the LR finder in learner_lrfind.c,
+ * checkpoints in learner_state.c, the thread in learner_thread.c. See learner.h. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/learn/learner_internal.h"
+#include "core/log.h"
+#include "core/ops/ops.h"
+
+static const char *const ev_names[DL_EV_COUNT] = {
+    "before_fit",      "before_epoch",   "before_train", "before_batch",    "after_pred",
+    "after_loss",      "before_backward", "after_backward", "after_step",   "after_batch",
+    "after_train",     "before_validate", "after_validate", "after_epoch",  "after_fit"};
+
+const char *dl_event_kind_name(dl_event_kind k)
+{
+    return (unsigned)k < DL_EV_COUNT ? ev_names[k] : "unknown";
+}
+
+double dl_learner_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void dl_learner_cfg_init(dl_learner_cfg *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->opt = DL_OPTIM_ADAM;
+    cfg->wd = NAN;
+    cfg->lr = 1e-3;
+    cfg->moms[0] = 0.95, cfg->moms[1] = 0.85, cfg->moms[2] = 0.95;
+    cfg->thresh = 0.5f;
+    cfg->plateau_patience = 1;
+    cfg->checkpoint_each_epoch = true;
+    cfg->snapshot_every = 50;
+}
+
+/* ---- batch sources over dl_loader ---- */
+static int64_t loader_n(void *ctx) { return dl_loader_batches(ctx); }
+static dl_status loader_start(void *ctx, int epoch, dl_err *err) { return dl_loader_start_epoch(ctx, epoch, err); }
+static dl_status loader_next(void *ctx, dl_batch *b, dl_err *err) { return dl_loader_next(ctx, b, err); }
+
+dl_batch_source dl_batch_source_loader(dl_loader *l)
+{
+    dl_batch_source s = {l, loader_n, loader_start, loader_next};
+    return s;
+}
+
+dl_status dl_learner_create(dl_learner **out, const dl_learner_cfg *cfg, dl_model *model,
+                            dl_batch_source train, dl_batch_source valid, dl_control *control,
+                            dl_err *err)
+{
+    *out = NULL;
+    if (!train.n_batches || !train.next || !train.start_epoch)
+        return dl_err_set(err, DL_EINVAL, "learner needs a training batch source");
+    dl_learner *l = calloc(1, sizeof *l);
+    if (!l)
+        return dl_err_set(err, DL_ENOMEM, "out of memory creating the learner");
+    l->cfg = *cfg;
+    snprintf(l->monitor, sizeof l->monitor, "%s", cfg->monitor ? cfg->monitor : "valid_loss");
+    l->cfg.monitor = l->monitor;
+    if (l->cfg.snapshot_every <= 0)
+        l->cfg.snapshot_every = 50;
+    if (l->cfg.plateau_patience <= 0)
+        l->cfg.plateau_patience = 1;
+    if (l->cfg.n_metrics < 0 || l->cfg.n_metrics > DL_SNAP_METRICS) {
+        free(l);
+        return dl_err_set(err, DL_EINVAL, "learner: %d metrics (at most %d)", cfg->n_metrics, DL_SNAP_METRICS);
+    }
+    l->model = model;
+    l->ps = dl_model_params(model);
+    l->train = train;
+    l->valid = valid;
+    l->control = control;
+    l->n_groups = dl_model_n_groups(model);
+    l->n_out = dl_model_config(model)->n_out;
+    dl_status st = dl_optim_init(&l->opt, cfg->opt, l->ps, err);
+    if (st != DL_OK) {
+        free(l);
+        return st;
+    }
+    if (!isnan(cfg->wd))
+        dl_optim_set_wd_all(&l->opt, cfg->wd);
+    for (int g = 0; g < l->n_groups; g++)
+        dl_optim_set_lr(&l->opt, g, l->cfg.lr);
+    if ((st = dl_optim_check_hyper(&l->opt, err)) != DL_OK) {
+        dl_optim_free(&l->opt);
+        free(l);
+        return st;
+    }
+    l->frozen_to = 0;
+    for (int g = 0; g < l->n_groups; g++)
+        if (l->ps->frozen[g])
+            l->frozen_to = g + 1;
+    dl_smooth_reset(&l->smooth);
+    l->smooth_value = NAN;
+    l->loss = NAN;
+    l->row.valid_loss = NAN;
+    l->row.train_loss = NAN;
+    l->lower_better = dl_metric_lower_is_better(l->monitor);
+    l->best = l->lower_better ? INFINITY : -INFINITY;
+    l->best_epoch = -1;
+    l->phase = DL_PHASE_IDLE;
+    *out = l;
+    return DL_OK;
+}
+
+void dl_learner_free(dl_learner *l)
+{
+    if (!l)
+        return;
+    if (l->running)
+        dl_learner_join(l, NULL);
+    dl_optim_free(&l->opt);
+    dl_state_copy_free(&l->good);
+    dl_state_copy_free(&l->best_copy);
+    free(l->dlogits);
+    free(l);
+}
+
+void dl_learner_attach_store(dl_learner *l, dl_store *st, int64_t run_id)
+{
+    l->store = st;
+    l->run_id = run_id;
+}
+
+dl_status dl_learner_add_callback(dl_learner *l, dl_callback_fn fn, void *user, dl_err *err)
+{
+    if (l->n_cb == DL_MAX_CALLBACKS)
+        return dl_err_set(err, DL_ENOSPC, "learner: more than %d callbacks", DL_MAX_CALLBACKS);
+    l->cb[l->n_cb].fn = fn;
+    l->cb[l->n_cb].user = user;
+    l->n_cb++;
+    return DL_OK;
+}
+
+dl_status dl_learner_fire(dl_learner *l, dl_event_kind ev, dl_err *err)
+{
+    for (int i = 0; i < l->n_cb; i++) {
+        dl_status st = l->cb[i].fn(l, ev, l->cb[i].user, err);
+        if (st == DL_ESTOPPED) {
+            l->stop_now = true;
+            continue;
+        }
+        if (st != DL_OK)
+            return dl_err_wrap(err, "callback at %s", dl_event_kind_name(ev));
+    }
+    return DL_OK;
+}
+
+/* ---- accessors ---- */
+const dl_epoch_result *dl_learner_epoch_row(const dl_learner *l) { return &l->row; }
+dl_model *dl_learner_model(dl_learner *l) { return l->model; }
+dl_optim *dl_learner_optim(dl_learner *l) { return &l->opt; }
+const dl_learner_cfg *dl_learner_config(const dl_learner *l) { return &l->cfg; }
+uint64_t dl_learner_step(const dl_learner *l) { return l->step; }
+double dl_learner_loss(const dl_learner *l) { return l->loss; }
+void dl_learner_set_loss(dl_learner *l, double loss) { l->loss = loss; }
+double dl_learner_smooth_loss(const dl_learner *l) { return l->smooth_value; }
+int dl_learner_frozen_to(const dl_learner *l) { return l->frozen_to; }
+bool dl_learner_diverged(const dl_learner *l) { return l->diverged; }
+double dl_learner_diverged_lr(const dl_learner *l) { return l->diverged_lr; }
+bool dl_learner_stopped(const dl_learner *l) { return l->stopped; }
+
+const char *dl_learner_metric_name(const dl_learner *l, int i)
+{
+    return i >= 0 && i < l->cfg.n_metrics ? dl_metric_name(l->cfg.metrics[i]) : "";
+}
+
+/* ---- events into the control and the store ---- */
+void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
+{
+    dl_event e;
+    memset(&e, 0, sizeof e);
+    e.step = l->step;
+    e.n_groups = l->n_groups;
+    for (int g = 0; g < l->n_groups; g++)
+        e.lr[g] = l->opt.h[g].lr;
+    e.frozen_to = l->frozen_to;
+    char text[100];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    snprintf(e.text, sizeof e.text, "%s%s%s", kind, text[0] ? " " : "", text);
+    if (l->control)
+        dl_control_push_event(l->control, &e);
+    if (l->store) {
+        char payload[512];
+        int k = snprintf(payload, sizeof payload, "{\"text\":\"%s\",\"frozen_to\":%d,\"lr\":[", text, l->frozen_to);
+        for (int g = 0; g < l->n_groups && k < (int)sizeof payload - 40; g++)
+            k += snprintf(payload + k, sizeof payload - (size_t)k, "%s%.9g", g ? "," : "", e.lr[g]);
+        snprintf(payload + k, sizeof payload - (size_t)k, "]}");
+        dl_err err;
+        if (dl_store_log_event(l->store, l->run_id, kind, (int64_t)l->step, 0, payload, &err) != DL_OK)
+            dl_log(DL_LOG_WARN, "recording event '%s': %s", kind, err.msg);
+    }
+    dl_log(DL_LOG_DEBUG, "event at step %llu: %s", (unsigned long long)l->step, e.text);
+}
+
+void dl_learner_publish(dl_learner *l)
+{
+    if (!l->control)
+        return;
+    dl_snapshot s;
+    memset(&s, 0, sizeof s);
+    s.phase = l->paused && l->phase == DL_PHASE_TRAIN ? DL_PHASE_PAUSED : l->phase;
+    s.epoch = l->epoch;
+    s.n_epochs = l->n_epochs;
+    s.batch = l->batch;
+    s.n_batches = l->n_iter;
+    s.step = l->step;
+    s.n_groups = l->n_groups;
+    for (int g = 0; g < l->n_groups; g++)
+        s.lr[g] = l->opt.h[g].lr;
+    s.mom = l->opt.h[l->n_groups - 1].mom;
+    s.frozen_to = l->frozen_to;
+    s.last_loss = l->loss;
+    s.smooth_loss = l->smooth_value;
+    s.valid_loss = l->row.valid_loss;
+    s.n_metrics = l->cfg.n_metrics;
+    for (int i = 0; i < l->cfg.n_metrics; i++) {
+        snprintf(s.metric_name[i], DL_SNAP_NAME, "%s", dl_learner_metric_name(l, i));
+        s.metric[i] = l->row.metrics[i];
+    }
+    double el = dl_learner_now() - l->t_fit0;
+    s.images_per_s = el > 0 ? (double)l->images_fit / el : 0;
+    long done = (long)(l->epoch - l->fit_start_epoch) * l->n_iter + l->batch;
+    long total = (long)(l->n_epochs - l->fit_start_epoch) * l->n_iter;
+    s.eta_s = done > 0 && l->phase == DL_PHASE_TRAIN ? el / done * (double)(total - done) : NAN;
+    snprintf(s.message, sizeof s.message, "%s", l->message);
+    dl_control_publish(l->control, &s);
+}
+
+/* ---- freezing ---- */
+void dl_learner_freeze_to(dl_learner *l, int n)
+{
+    int idx = n < 0 ? l->n_groups + n : n;
+    if (idx < 0)
+        idx = 0;
+    if (idx >= l->n_groups && l->n_groups > 0)
+        dl_log(DL_LOG_WARN, "freezing %d groups; the model has %d: the whole model is frozen", idx, l->n_groups);
+    dl_params_freeze_to(l->ps, idx);
+    l->frozen_to = idx > l->n_groups ? l->n_groups : idx;
+    dl_optim_clear(&l->opt); /* fastai wipes the optimiser state on every freeze/unfreeze */
+    /* the last good state must not resurrect old optimiser moments */
+    l->good.valid = false;
+    dl_learner_log_event(l, idx == 0 ? DL_EV_UNFREEZE : DL_EV_FREEZE, "%d", l->frozen_to);
+}
+
+void dl_learner_freeze(dl_learner *l) { dl_learner_freeze_to(l, -1); }
+void dl_learner_unfreeze(dl_learner *l) { dl_learner_freeze_to(l, 0); }
+
+/* ---- one batch ---- */
+static dl_status check_batch(dl_learner *l, const dl_batch *b, dl_err *err)
+{
+    if (b->n_classes != l->n_out)
+        return dl_err_set(err, DL_ESHAPE, "batch has %d classes but the model outputs %d", b->n_classes, l->n_out);
+    if (!b->onehot) {
+        if (!b->targets)
+            return dl_err_set(err, DL_EINVAL, "batch has neither class targets nor one-hot targets");
+        for (int i = 0; i < b->n; i++)
+            if (b->targets[i] < 0 || b->targets[i] >= l->n_out)
+                return dl_err_set(err, DL_EINVAL, "batch item %d: class %d outside [0, %d)", i,
+                                  (int)b->targets[i], l->n_out);
+    }
+    size_t need = (size_t)b->n * (size_t)l->n_out;
+    if (need > l->dlogits_cap) {
+        float *p = realloc(l->dlogits, need * sizeof *p);
+        if (!p)
+            return dl_err_set(err, DL_ENOMEM, "out of memory for the loss gradient");
+        l->dlogits = p;
+        l->dlogits_cap = need;
+    }
+    return DL_OK;
+}
+
+static double batch_loss(dl_learner *l, const dl_batch *b, const float *logits, float *dlogits)
+{
+    return b->onehot ? dl_bce_with_logits(dlogits, logits, b->onehot, b->n, l->n_out)
+                     : dl_cross_entropy(dlogits, logits, b->targets, b->n, l->n_out);
+}
+
+dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err)
+{
+    dl_status st = check_batch(l, b, err);
+    const float *logits;
+    if (st == DL_OK)
+        st = dl_model_forward(l->model, b->images, b->n, b->h, b->w, true, &logits, err);
+    if (st == DL_OK)
+        st = dl_learner_fire(l, DL_EV_AFTER_PRED, err);
+    if (st != DL_OK)
+        return st;
+    l->loss = batch_loss(l, b, logits, l->dlogits);
+    if ((st = dl_learner_fire(l, DL_EV_AFTER_LOSS, err)) != DL_OK)
+        return st;
+    if (!isfinite(l->loss))
+        return dl_err_set(err, DL_EDIVERGED, "loss is %g at step %llu (lr %g)", l->loss,
+                          (unsigned long long)l->step, l->opt.h[l->n_groups - 1].lr);
+    if ((st = dl_learner_fire(l, DL_EV_BEFORE_BACKWARD, err)) != DL_OK)
+        return st;
+    dl_params_zero_grad(l->ps);
+    if ((st = dl_model_backward(l->model, l->dlogits, err)) != DL_OK)
+        return st;
+    if ((st = dl_learner_fire(l, DL_EV_AFTER_BACKWARD, err)) != DL_OK)
+        return st;
+    dl_optim_step(&l->opt);
+    return dl_learner_fire(l, DL_EV_AFTER_STEP, err);
+}
+
+/* ---- validation ---- */
+dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics, dl_err *err)
+{
+    *valid_loss = NAN;
+    for (int i = 0; i < l->cfg.n_metrics; i++)
+        metrics[i] = NAN;
+    if (!l->valid.next)
+        return DL_OK;
+    dl_status st = l->valid.start_epoch(l->valid.ctx, 0, err);
+    dl_wavg loss, m[DL_SNAP_METRICS];
+    dl_wavg_reset(&loss);
+    for (int i = 0; i < DL_SNAP_METRICS; i++)
+        dl_wavg_reset(&m[i]);
+    dl_batch b;
+    while (st == DL_OK && (st = l->valid.next(l->valid.ctx, &b, err)) == DL_OK && b.n > 0) {
+        const float *logits;
+        if ((st = check_batch(l, &b, err)) != DL_OK)
+            break;
+        if ((st = dl_model_forward(l->model, b.images, b.n, b.h, b.w, false, &logits, err)) != DL_OK)
+            break;
+        dl_wavg_add(&loss, batch_loss(l, &b, logits, NULL), b.n);
+        for (int i = 0; i < l->cfg.n_metrics; i++)
+            dl_wavg_add(&m[i], dl_metric_eval(l->cfg.metrics[i], logits, b.targets, b.onehot, b.n, l->n_out,
+                                              l->cfg.thresh), b.n);
+    }
+    if (st != DL_OK)
+        return dl_err_wrap(err, "validation");
+    *valid_loss = dl_wavg_value(&loss);
+    for (int i = 0; i < l->cfg.n_metrics; i++)
+        metrics[i] = dl_wavg_value(&m[i]);
+    return DL_OK;
+}
+
+dl_status dl_learner_get_preds(dl_learner *l, float **logits_out, int32_t **targets_i, float **targets_f,
+                               int *n_out, int *k_out, dl_err *err)
+{
+    *logits_out = NULL;
+    *targets_i = NULL;
+    *targets_f = NULL;
+    *n_out = 0;
+    *k_out = l->n_out;
+    if (!l->valid.next)
+        return dl_err_set(err, DL_EINVAL, "no validation set to predict on");
+    size_t cap = 0, n = 0, k = (size_t)l->n_out;
+    float *lg = NULL, *tf = NULL;
+    int32_t *ti = NULL;
+    dl_status st = l->valid.start_epoch(l->valid.ctx, 0, err);
+    dl_batch b;
+    while (st == DL_OK && (st = l->valid.next(l->valid.ctx, &b, err)) == DL_OK && b.n > 0) {
+        const float *logits;
+        if ((st = check_batch(l, &b, err)) != DL_OK)
+            break;
+        if ((st = dl_model_forward(l->model, b.images, b.n, b.h, b.w, false, &logits, err)) != DL_OK)
+            break;
+        if (n + (size_t)b.n > cap) {
+            cap = (n + (size_t)b.n) * 2;
+            float *a = realloc(lg, cap * k * sizeof *a);
+            if (a)
+                lg = a;
+            if (b.onehot) {
+                float *c = realloc(tf, cap * k * sizeof *c);
+                if (c)
+                    tf = c;
+                if (!a || !c)
+                    st = dl_err_set(err, DL_ENOMEM, "out of memory collecting predictions");
+            } else {
+                int32_t *c = realloc(ti, cap * sizeof *c);
+                if (c)
+                    ti = c;
+                if (!a || !c)
+                    st = dl_err_set(err, DL_ENOMEM, "out of memory collecting predictions");
+            }
+            if (st != DL_OK)
+                break;
+        }
+        memcpy(lg + n * k, logits, (size_t)b.n * k * sizeof *lg);
+        if (b.onehot)
+            memcpy(tf + n * k, b.onehot, (size_t)b.n * k * sizeof *tf);
+        else
+            memcpy(ti + n, b.targets, (size_t)b.n * sizeof *ti);
+        n += (size_t)b.n;
+    }
+    if (st != DL_OK) {
+        free(lg);
+        free(tf);
+        free(ti);
+        return st;
+    }
+    *logits_out = lg;
+    *targets_i = ti;
+    *targets_f = tf;
+    *n_out = (int)n;
+    return DL_OK;
+}
+
+/* ---- commands at the batch boundary ---- */
+static void set_group_lrs(dl_learner *l, const double *lr)
+{
+    for (int g = 0; g < l->n_groups; g++)
+        dl_optim_set_lr(&l->opt, g, lr[g]);
+}
+
+static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
+{
+    double lr[DL_MAX_GROUPS];
+    dl_err e2;
+    switch (c->kind) {
+    case DL_CMD_SET_LR: {
+        dl_lr_spec spec = {c->lo > 0 ? DL_LR_RANGE : DL_LR_SLICE_HI, c->lo, c->hi};
+        if (dl_lr_spread(&spec, l->n_groups, lr, &e2) != DL_OK) {
+            dl_learner_log_event(l, DL_EV_WARNING, "set_lr refused: %s", e2.msg);
+            return DL_OK;
+        }
+        if (l->in_fit && dl_fit_sched_set_lr(&l->sched, l->pos, lr, &e2) != DL_OK) {
+            dl_learner_log_event(l, DL_EV_WARNING, "set_lr refused: %s", e2.msg);
+            return DL_OK;
+        }
+        set_group_lrs(l, lr);
+        dl_learner_log_event(l, DL_EV_LR_CHANGE, "set %g..%g", c->lo, c->hi);
+        return DL_OK;
+    }
+    case DL_CMD_SCALE_LR:
+        if (!(c->factor > 0 && isfinite(c->factor))) {
+            dl_learner_log_event(l, DL_EV_WARNING, "scale_lr refused: factor %g", c->factor);
+            return DL_OK;
+        }
+        if (l->in_fit && dl_fit_sched_scale_lr(&l->sched, c->factor, &e2) != DL_OK) {
+            dl_learner_log_event(l, DL_EV_WARNING, "scale_lr refused: %s", e2.msg);
+            return DL_OK;
+        }
+        for (int g = 0; g < l->n_groups; g++)
+            lr[g] = l->opt.h[g].lr * c->factor;
+        set_group_lrs(l, lr);
+        dl_learner_log_event(l, DL_EV_LR_CHANGE, "scale %g", c->factor);
+        return DL_OK;
+    case DL_CMD_FREEZE:
+        dl_learner_freeze_to(l, c->arg == 0 ? -1 : c->arg);
+        return DL_OK;
+    case DL_CMD_UNFREEZE:
+        dl_learner_unfreeze(l);
+        return DL_OK;
+    case DL_CMD_PAUSE:
+        if (!l->paused) {
+            l->paused = true;
+            if (l->store)
+                dl_store_flush(l->store, NULL);
+            dl_learner_log_event(l, DL_EV_PAUSE, "%s", "");
+        }
+        return DL_OK;
+    case DL_CMD_RESUME:
+        if (l->paused) {
+            l->paused = false;
+            dl_learner_log_event(l, DL_EV_RESUME, "%s", "");
+        }
+        return DL_OK;
+    case DL_CMD_STOP_NOW:
+        l->stop_now = true;
+        dl_learner_log_event(l, DL_EV_STOP, "%s", "now");
+        return DL_OK;
+    case DL_CMD_STOP_AFTER_EPOCH:
+        l->stop_after_epoch = true;
+        dl_learner_log_event(l, DL_EV_STOP, "%s", "after epoch");
+        return DL_OK;
+    case DL_CMD_SAVE: {
+        char name[64];
+        snprintf(name, sizeof name, "step-%llu", (unsigned long long)l->step);
+        l->ckpt_epoch = l->epoch;
+        l->ckpt_batch = l->batch;
+        if (dl_learner_save_checkpoint(l, name, false, &e2) != DL_OK)
+            dl_learner_log_event(l, DL_EV_WARNING, "save failed: %s", e2.msg);
+        return DL_OK;
+    }
+    case DL_CMD_LRFIND:
+        return dl_learner_lrfind_now(l, err);
+    default:
+        return DL_OK;
+    }
+}
+
+dl_status dl_learner_boundary(dl_learner *l, dl_err *err)
+{
+    for (;;) {
+        dl_cmd cmds[DL_CONTROL_QUEUE];
+        size_t n = l->control ? dl_control_take(l->control, cmds, DL_CONTROL_QUEUE) : 0;
+        for (size_t i = 0; i < n; i++) {
+            dl_status st = apply(l, &cmds[i], err);
+            if (st != DL_OK)
+                return st;
+        }
+        if (dl_control_signal_pending() && !l->stop_now) {
+            l->stop_now = true;
+            dl_learner_log_event(l, DL_EV_STOP, "%s", "signal");
+        }
+        if (!l->control)
+            l->paused = false; /* nobody could resume us */
+        if (!l->paused || l->stop_now)
+            return DL_OK;
+        dl_learner_publish(l);
+        dl_control_wait(l->control, 250);
+    }
+}

@@ -1,0 +1,353 @@
+/* learner_fit: the fit loop (fastai's event order), fit / fit_flat_cos / fit_one_cycle /
+ * fine_tune over core/sched's schedules, the tracker (best by monitor, early stopping,
+ * reduce-lr-on-plateau, load-best) and divergence handling. See learner.h.
+ *
+ * Divergence: a non-finite loss skips the step; weights, BN buffers and optimiser state go back
+ * to the last good copy (taken at the start of the fit and every cfg.snapshot_every batches); the
+ * lr is recorded and the run marked diverged. With pause_on_diverge (a UI is attached) the
+ * learner pauses so the user can lower the lr and resume; otherwise the fit ends with
+ * DL_EDIVERGED. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/learn/learner_internal.h"
+#include "core/log.h"
+
+void dl_fit_opts_init(dl_fit_opts *o, dl_fit_kind kind, int epochs, double lr)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->epochs = epochs;
+    o->lr.kind = DL_LR_SLICE_HI;
+    o->lr.hi = lr;
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static bool monitor_value(const dl_learner *l, double *v)
+{
+    if (strcmp(l->monitor, "valid_loss") == 0)
+        *v = l->row.valid_loss;
+    else if (strcmp(l->monitor, "train_loss") == 0)
+        *v = l->row.train_loss;
+    else {
+        for (int i = 0; i < l->cfg.n_metrics; i++)
+            if (strcmp(l->monitor, dl_learner_metric_name(l, i)) == 0) {
+                *v = l->row.metrics[i];
+                return true;
+            }
+        return false;
+    }
+    return true;
+}
+
+/* fastai's TrackerCallback family after an epoch; sets *early when early stopping fires. */
+static void track(dl_learner *l, bool *improved, bool *early)
+{
+    double v = NAN;
+    monitor_value(l, &v);
+    *improved = l->lower_better ? v < l->best - l->cfg.min_delta : v > l->best + l->cfg.min_delta;
+    *early = false;
+    if (*improved) {
+        l->best = v;
+        l->best_epoch = l->row.epoch;
+        l->wait = 0;
+        l->plateau_wait = 0;
+        if (l->cfg.load_best && dl_state_copy_take(&l->best_copy, l, false) != DL_OK)
+            dl_log(DL_LOG_WARN, "out of memory keeping the best weights: load-best disabled");
+        snprintf(l->message, sizeof l->message, "Better model found at epoch %d with %s value: %g.", l->row.epoch,
+                 l->monitor, v);
+        return;
+    }
+    l->wait++;
+    l->plateau_wait++;
+    if (l->cfg.plateau_factor > 0 && l->plateau_wait >= l->cfg.plateau_patience) {
+        dl_err e;
+        double f = 1.0 / l->cfg.plateau_factor;
+        if (dl_fit_sched_scale_lr(&l->sched, f, &e) == DL_OK) {
+            for (int g = 0; g < l->n_groups; g++)
+                dl_optim_set_lr(&l->opt, g, l->opt.h[g].lr * f);
+            dl_learner_log_event(l, DL_EV_LR_CHANGE, "plateau: lr divided by %g", l->cfg.plateau_factor);
+        }
+        l->plateau_wait = 0;
+    }
+    if (l->cfg.patience > 0 && l->wait >= l->cfg.patience) {
+        snprintf(l->message, sizeof l->message, "No improvement since epoch %d: early stopping",
+                 l->row.epoch - l->wait);
+        dl_learner_log_event(l, DL_EV_STOP, "%s", l->message);
+        *early = true;
+    }
+}
+
+static void record_batch(dl_learner *l, int epoch)
+{
+    double lr = l->opt.h[l->n_groups - 1].lr;
+    if (l->control) {
+        dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = l->step, .epoch = epoch, .lr = lr,
+                            .loss = l->smooth_value, .raw = l->loss};
+        dl_control_push_point(l->control, &p);
+    }
+    if (l->store) {
+        dl_batch_row r;
+        memset(&r, 0, sizeof r);
+        r.step = (int64_t)l->step;
+        r.epoch = epoch;
+        r.n_lr = l->n_groups < DL_STORE_MAX_GROUPS ? l->n_groups : DL_STORE_MAX_GROUPS;
+        for (int g = 0; g < r.n_lr; g++)
+            r.lr[g] = l->opt.h[g].lr;
+        r.mom = l->opt.h[l->n_groups - 1].mom;
+        r.loss = l->loss;
+        r.smooth_loss = l->smooth_value;
+        r.t = wall_now();
+        dl_err e;
+        if (dl_store_log_batch(l->store, l->run_id, &r, &e) != DL_OK)
+            dl_log(DL_LOG_WARN, "recording batch %lld: %s", (long long)r.step, e.msg);
+    }
+}
+
+static void record_epoch(dl_learner *l, bool improved)
+{
+    if (l->control) {
+        dl_curve_point p = {.kind = DL_POINT_VALID, .step = l->step, .epoch = l->row.epoch,
+                            .lr = l->opt.h[l->n_groups - 1].lr, .loss = l->row.valid_loss, .raw = l->row.valid_loss};
+        dl_control_push_point(l->control, &p);
+    }
+    if (!l->store)
+        return;
+    dl_epoch_row r;
+    memset(&r, 0, sizeof r);
+    r.epoch = l->row.epoch;
+    r.train_loss = l->row.train_loss;
+    r.valid_loss = l->row.valid_loss;
+    r.duration = l->row.duration;
+    r.t = wall_now();
+    r.n_metrics = l->cfg.n_metrics;
+    for (int i = 0; i < l->cfg.n_metrics; i++) {
+        snprintf(r.metrics[i].name, sizeof r.metrics[i].name, "%s", dl_learner_metric_name(l, i));
+        r.metrics[i].value = l->row.metrics[i];
+    }
+    dl_err e;
+    if (dl_store_log_epoch(l->store, l->run_id, &r, &e) != DL_OK)
+        dl_log(DL_LOG_WARN, "recording epoch %d: %s", r.epoch, e.msg);
+    /* A failed checkpoint is recorded by the store as an event; training goes on. */
+    if (l->cfg.checkpoint_each_epoch && dl_learner_save_checkpoint(l, NULL, improved, &e) != DL_OK)
+        dl_log(DL_LOG_WARN, "checkpoint of epoch %d: %s", r.epoch, e.msg);
+}
+
+static void on_diverged(dl_learner *l, const dl_err *why)
+{
+    l->diverged = true;
+    l->diverged_lr = l->opt.h[l->n_groups - 1].lr;
+    dl_state_copy_restore(&l->good, l, true);
+    snprintf(l->message, sizeof l->message, "diverged at lr %g (step %llu): weights restored", l->diverged_lr,
+             (unsigned long long)l->step);
+    dl_learner_log_event(l, DL_EV_WARNING, "diverged at lr %.6g: %s", l->diverged_lr, why->msg);
+    if (l->cfg.pause_on_diverge && l->control)
+        l->paused = true;
+    else
+        l->stop_now = true;
+}
+
+/* Runs epochs [start_epoch, epochs) of the schedule in l->sched, the first one from batch skip. */
+static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, dl_err *err)
+{
+    int64_t n_iter = l->train.n_batches(l->train.ctx);
+    if (n_iter <= 0)
+        return dl_err_set(err, DL_EINVAL, "the training set yields no full batch (batch size larger than the set?)");
+    if (epochs < 1 || start_epoch < 0 || start_epoch > epochs)
+        return dl_err_set(err, DL_EINVAL, "fit of %d epochs starting at epoch %d", epochs, start_epoch);
+    double v;
+    if (!monitor_value(l, &v))
+        return dl_err_set(err, DL_EINVAL, "monitor '%s' is not a column (train_loss, valid_loss or a metric)",
+                          l->monitor);
+    l->in_fit = true;
+    l->n_epochs = epochs;
+    l->n_iter = (int)n_iter;
+    l->fit_start_epoch = start_epoch;
+    l->t_fit0 = dl_learner_now();
+    l->images_fit = 0;
+    l->stop_now = l->stop_after_epoch = l->stopped = l->diverged = false;
+    l->message[0] = 0;
+    l->ckpt_epoch = start_epoch;
+    l->ckpt_batch = skip;
+    if (start_epoch == 0 && skip == 0) { /* reset_on_fit, as fastai's trackers and smoother */
+        dl_smooth_reset(&l->smooth);
+        l->smooth_value = NAN;
+        l->best = l->lower_better ? INFINITY : -INFINITY;
+        l->best_epoch = -1;
+        l->wait = l->plateau_wait = 0;
+        l->best_copy.valid = false;
+    }
+    dl_status st = dl_state_copy_take(&l->good, l, true);
+    if (st != DL_OK)
+        st = dl_err_set(err, st, "out of memory for the last-good copy of the weights");
+    if (st == DL_OK)
+        st = dl_learner_fire(l, DL_EV_BEFORE_FIT, err);
+    bool early = false;
+    dl_status result = DL_OK;
+    for (int e = start_epoch; st == DL_OK && e < epochs && !l->stop_now && !early; e++) {
+        l->epoch = e;
+        l->phase = DL_PHASE_TRAIN;
+        l->t_epoch0 = dl_learner_now();
+        if ((st = l->train.start_epoch(l->train.ctx, e, err)) != DL_OK)
+            break;
+        if ((st = dl_learner_fire(l, DL_EV_BEFORE_EPOCH, err)) != DL_OK ||
+            (st = dl_learner_fire(l, DL_EV_BEFORE_TRAIN, err)) != DL_OK)
+            break;
+        int first = e == start_epoch ? skip : 0;
+        for (int i = 0;; i++) {
+            l->batch = i;
+            if (i >= first && ((st = dl_learner_boundary(l, err)) != DL_OK || l->stop_now))
+                break;
+            dl_batch b;
+            if ((st = l->train.next(l->train.ctx, &b, err)) != DL_OK || b.n == 0)
+                break;
+            if (i < first)
+                continue; /* resuming mid-epoch: these batches were trained before the checkpoint */
+            l->pos = dl_sched_pos(e, i, epochs, n_iter);
+            for (int g = 0; g < l->n_groups; g++)
+                dl_optim_set_lr(&l->opt, g, dl_fit_sched_lr(&l->sched, g, l->pos));
+            double mom;
+            if (dl_fit_sched_mom(&l->sched, l->pos, &mom))
+                dl_optim_set_mom_all(&l->opt, mom);
+            if ((st = dl_learner_fire(l, DL_EV_BEFORE_BATCH, err)) != DL_OK)
+                break;
+            dl_err why;
+            st = dl_learner_train_batch(l, &b, &why);
+            if (st == DL_EDIVERGED) {
+                on_diverged(l, &why);
+                if (!l->paused)
+                    result = dl_err_set(err, DL_EDIVERGED, "%s", l->message);
+                st = DL_OK;
+                dl_learner_publish(l);
+                continue;
+            }
+            if (st != DL_OK) {
+                if (err)
+                    *err = why;
+                break;
+            }
+            l->step++;
+            l->images_fit += (uint64_t)b.n;
+            l->smooth_value = dl_smooth_add(&l->smooth, l->loss);
+            l->ckpt_epoch = e;
+            l->ckpt_batch = i + 1;
+            if (l->step % (uint64_t)l->cfg.snapshot_every == 0 && dl_state_copy_take(&l->good, l, true) != DL_OK)
+                dl_log(DL_LOG_WARN, "out of memory refreshing the last-good copy");
+            record_batch(l, e);
+            if ((st = dl_learner_fire(l, DL_EV_AFTER_BATCH, err)) != DL_OK)
+                break;
+            dl_learner_publish(l);
+        }
+        if (st != DL_OK)
+            break;
+        if ((st = dl_learner_fire(l, DL_EV_AFTER_TRAIN, err)) != DL_OK || l->stop_now)
+            break;
+        l->phase = DL_PHASE_VALID;
+        dl_learner_publish(l);
+        l->row.epoch = e;
+        l->row.train_loss = l->smooth_value;
+        l->row.n_metrics = l->cfg.n_metrics;
+        if ((st = dl_learner_fire(l, DL_EV_BEFORE_VALIDATE, err)) != DL_OK ||
+            (st = dl_learner_validate(l, &l->row.valid_loss, l->row.metrics, err)) != DL_OK ||
+            (st = dl_learner_fire(l, DL_EV_AFTER_VALIDATE, err)) != DL_OK)
+            break;
+        l->row.duration = dl_learner_now() - l->t_epoch0;
+        bool improved;
+        track(l, &improved, &early);
+        l->ckpt_epoch = e + 1;
+        l->ckpt_batch = 0;
+        record_epoch(l, improved);
+        if ((st = dl_learner_fire(l, DL_EV_AFTER_EPOCH, err)) != DL_OK)
+            break;
+        dl_learner_publish(l);
+        if (l->stop_after_epoch) {
+            l->stopped = true;
+            break;
+        }
+    }
+    if (l->stop_now && !l->diverged) {
+        l->stopped = true;
+        dl_err e2;
+        if (l->store && dl_learner_save_checkpoint(l, "stopped", false, &e2) != DL_OK)
+            dl_log(DL_LOG_WARN, "checkpoint at stop: %s", e2.msg);
+    }
+    if (st == DL_OK)
+        st = dl_learner_fire(l, DL_EV_AFTER_FIT, err);
+    if (st == DL_OK && l->cfg.load_best && l->best_copy.valid) {
+        dl_state_copy_restore(&l->best_copy, l, false);
+        dl_learner_log_event(l, DL_EV_CHECKPOINT, "loaded the best weights (epoch %d)", l->best_epoch);
+    }
+    if (l->store)
+        dl_store_flush(l->store, NULL);
+    l->in_fit = false;
+    l->phase = st != DL_OK ? DL_PHASE_FAILED
+               : l->diverged && result != DL_OK ? DL_PHASE_DIVERGED
+               : l->stopped ? DL_PHASE_STOPPED
+                            : DL_PHASE_DONE;
+    dl_learner_publish(l);
+    return st != DL_OK ? st : result;
+}
+
+dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err)
+{
+    bool resuming = o->start_epoch > 0 || (l->sched_loaded && l->resume_batch > 0);
+    if (!(resuming && l->sched_loaded)) {
+        double lr[DL_MAX_GROUPS];
+        dl_lr_spec spec = o->lr;
+        if (!(spec.hi > 0)) {
+            spec.kind = DL_LR_CONST;
+            spec.hi = l->cfg.lr;
+        }
+        dl_status st = dl_lr_spread(&spec, l->n_groups, lr, err);
+        if (st != DL_OK)
+            return st;
+        if (o->kind == DL_FIT_CONST) {
+            st = dl_sched_fit(&l->sched, l->n_groups, lr, err);
+        } else if (o->kind == DL_FIT_FLAT_COS) {
+            st = dl_sched_flat_cos(&l->sched, l->n_groups, lr, o->pct_start > 0 ? o->pct_start : 0.75,
+                                   o->div_final > 0 ? o->div_final : 1e5, err);
+        } else {
+            dl_one_cycle_opts oc = dl_one_cycle_defaults();
+            if (o->pct_start > 0)
+                oc.pct_start = o->pct_start;
+            if (o->div > 0)
+                oc.div = o->div;
+            if (o->div_final > 0)
+                oc.div_final = o->div_final;
+            memcpy(oc.moms, l->cfg.moms, sizeof oc.moms);
+            st = dl_sched_one_cycle(&l->sched, l->n_groups, lr, &oc, err);
+        }
+        if (st != DL_OK)
+            return st;
+    }
+    int skip = resuming && o->start_epoch == l->resume_epoch ? l->resume_batch : 0;
+    l->sched_loaded = false;
+    return run_fit(l, o->epochs, o->start_epoch, skip, err);
+}
+
+dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int freeze_epochs, dl_err *err)
+{
+    dl_fine_tune_opts o = dl_fine_tune_defaults();
+    if (base_lr > 0)
+        o.base_lr = base_lr;
+    o.freeze_epochs = freeze_epochs;
+    memcpy(o.moms, l->cfg.moms, sizeof o.moms);
+    dl_fine_tune_plan plan;
+    dl_status st = dl_sched_fine_tune(&plan, l->n_groups, epochs, &o, err);
+    for (int p = 0; st == DL_OK && p < plan.n_phases; p++) {
+        dl_learner_freeze_to(l, plan.phase[p].freeze_to);
+        l->sched = plan.phase[p].sched;
+        st = run_fit(l, plan.phase[p].epochs, 0, 0, err);
+        if (l->stopped || l->diverged)
+            break;
+    }
+    return st;
+}

@@ -1,0 +1,98 @@
+/* learner_internal: the learner's private state, shared by learner*.c only. */
+#ifndef DL_LEARNER_INTERNAL_H
+#define DL_LEARNER_INTERNAL_H
+
+#include <pthread.h>
+
+#include "core/learn/learner.h"
+
+#define DL_MAX_CALLBACKS 16
+
+/* A bit-exact copy of everything training mutates: weights, BN buffers, optimiser state. */
+typedef struct dl_train_state_copy {
+    float *data, *buf, *s0, *s1;
+    int64_t *ibuf, *steps;
+    dl_hyper h[DL_MAX_GROUPS];
+    bool valid;
+} dl_train_state_copy;
+
+struct dl_learner {
+    dl_learner_cfg cfg;
+    char monitor[64];
+    dl_model *model;
+    dl_params *ps;
+    dl_optim opt;
+    dl_batch_source train, valid;
+    dl_control *control;
+    dl_store *store;
+    int64_t run_id;
+    struct {
+        dl_callback_fn fn;
+        void *user;
+    } cb[DL_MAX_CALLBACKS];
+    int n_cb;
+    int n_groups, n_out;
+
+    /* the fit in progress */
+    dl_fit_sched sched;
+    bool in_fit;
+    int epoch, n_epochs, batch, n_iter;
+    int fit_start_epoch;
+    double pos;
+    uint64_t step;
+    double loss, smooth_value;
+    dl_smooth smooth;
+    int frozen_to;
+    dl_epoch_result row;
+    double t_fit0, t_epoch0;
+    uint64_t images_fit; /* images trained since the fit began (images/s) */
+    int resume_epoch, resume_batch; /* where a loaded checkpoint continues */
+    int ckpt_epoch, ckpt_batch;     /* the next batch to train, recorded in checkpoints */
+    bool sched_loaded;
+
+    /* control state */
+    bool paused, stop_now, stop_after_epoch, stopped;
+    bool diverged;
+    double diverged_lr;
+    dl_phase phase;
+    char message[160];
+
+    /* tracker (fastai-spec §10) */
+    bool lower_better;
+    double best;
+    int best_epoch, wait, plateau_wait;
+    dl_train_state_copy best_copy; /* weights of the best epoch (load_best) */
+    dl_train_state_copy good;      /* last good state (divergence) */
+
+    float *dlogits;
+    size_t dlogits_cap;
+
+    /* background thread */
+    pthread_t th;
+    bool running;
+    dl_job job;
+    dl_status job_status;
+    dl_err job_err;
+};
+
+/* learner_state.c */
+dl_status dl_state_copy_take(dl_train_state_copy *c, const dl_learner *l, bool with_opt);
+void dl_state_copy_restore(const dl_train_state_copy *c, dl_learner *l, bool with_opt);
+void dl_state_copy_free(dl_train_state_copy *c);
+
+/* learner.c, used by the other learner files */
+double dl_learner_now(void); /* monotonic seconds */
+dl_status dl_learner_fire(dl_learner *l, dl_event_kind ev, dl_err *err);
+/* One training batch at the optimiser's current hyper-parameters: forward, loss, backward, step
+ * (skipped when the loss is not finite). Sets l->loss. */
+dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err);
+/* Drains and applies the command queue; handles pause (blocks) and the signal flag. */
+dl_status dl_learner_boundary(dl_learner *l, dl_err *err);
+void dl_learner_publish(dl_learner *l);
+/* The LR-finder command: sweeps from the current weights, restores them, and puts the training
+ * source back where the fit was (learner_lrfind.c). */
+dl_status dl_learner_lrfind_now(dl_learner *l, dl_err *err);
+void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,671 @@
+/* check_learn: the learner on a tiny ResNet and a synthetic in-memory dataset (8x8 grey images
+ * whose class is the bright quadrant), so every test runs in a second or two:
+ *   - control commands are applied at the next batch boundary, in order, and logged as events;
+ *   - pause blocks the trainer until resume; stop-after-epoch and stop-now end the fit;
+ *   - freeze keeps frozen conv weights bit-identical while BN and head parameters move;
+ *   - the LR finder restores weights, BN buffers and optimiser state bit-exactly;
+ *   - a run stopped mid-epoch and resumed from its checkpoint reproduces the uninterrupted losses;
+ *   - a NaN loss skips the step, restores the last good weights and marks the run diverged;
+ *   - checkpoints land in the run store each epoch, the best one flagged;
+ *   - the model learns the synthetic task, and a multi-label variant beats the all-negative
+ *     accuracy_multi baseline. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/io/safetensors.h"
+#include "core/learn/learner.h"
+#include "core/rng.h"
+#include "tests/testutil.h"
+
+#define SZ 8
+#define ARCH "resnet-custom:basic:1,1,1:4,8,8:small"
+
+/* ---- synthetic data ---- */
+typedef struct synth {
+    int n, bs, k;
+    bool multi, shuffle;
+    uint64_t seed;
+    float *x;     /* n x 1 x 8 x 8 */
+    int32_t *y;   /* n */
+    float *oh;    /* n x k */
+    uint32_t *order;
+    int pos;
+    float *bx, *boh;
+    int32_t *by;
+} synth;
+
+static void synth_init(synth *s, int n, int bs, bool multi, bool shuffle, uint64_t seed)
+{
+    memset(s, 0, sizeof *s);
+    s->n = n, s->bs = bs, s->k = multi ? 3 : 4, s->multi = multi, s->shuffle = shuffle, s->seed = seed;
+    s->x = calloc((size_t)n * SZ * SZ, sizeof *s->x);
+    s->y = calloc((size_t)n, sizeof *s->y);
+    s->oh = calloc((size_t)n * s->k, sizeof *s->oh);
+    s->order = calloc((size_t)n, sizeof *s->order);
+    s->bx = calloc((size_t)bs * SZ * SZ, sizeof *s->bx);
+    s->by = calloc((size_t)bs, sizeof *s->by);
+    s->boh = calloc((size_t)bs * s->k, sizeof *s->boh);
+    dl_rng r;
+    dl_rng_seed(&r, seed, 99, 0);
+    for (int i = 0; i < n; i++) {
+        float *img = s->x + (size_t)i * SZ * SZ;
+        for (int p = 0; p < SZ * SZ; p++)
+            img[p] = 0.3f * dl_rng_normal(&r);
+        int cls = (int)dl_rng_below(&r, 4);
+        s->y[i] = cls;
+        for (int q = 0; q < 4; q++) {
+            bool on = multi ? (q < 3 && dl_rng_uniform(&r) < 0.3f) : q == cls;
+            if (multi && q < 3)
+                s->oh[(size_t)i * s->k + q] = on;
+            if (!on)
+                continue;
+            int oy = (q / 2) * 4, ox = (q % 2) * 4;
+            for (int yy = 0; yy < 4; yy++)
+                for (int xx = 0; xx < 4; xx++)
+                    img[(oy + yy) * SZ + ox + xx] += 1.0f;
+        }
+    }
+}
+
+static void synth_free(synth *s)
+{
+    free(s->x), free(s->y), free(s->oh), free(s->order), free(s->bx), free(s->by), free(s->boh);
+}
+
+static int64_t s_nb(void *ctx)
+{
+    synth *s = ctx;
+    return s->shuffle ? s->n / s->bs : (s->n + s->bs - 1) / s->bs;
+}
+
+static dl_status s_start(void *ctx, int epoch, dl_err *err)
+{
+    synth *s = ctx;
+    for (int i = 0; i < s->n; i++)
+        s->order[i] = (uint32_t)i;
+    if (s->shuffle) {
+        dl_rng r;
+        dl_rng_seed(&r, s->seed, (uint64_t)epoch, 7);
+        dl_rng_shuffle_u32(&r, s->order, (uint32_t)s->n);
+    }
+    s->pos = 0;
+    return DL_OK;
+}
+
+static dl_status s_next(void *ctx, dl_batch *b, dl_err *err)
+{
+    synth *s = ctx;
+    memset(b, 0, sizeof *b);
+    int left = s->n - s->pos;
+    int n = left < s->bs ? left : s->bs;
+    if (s->shuffle && n < s->bs)
+        n = 0; /* drop_last */
+    for (int i = 0; i < n; i++) {
+        uint32_t it = s->order[s->pos + i];
+        memcpy(s->bx + (size_t)i * SZ * SZ, s->x + (size_t)it * SZ * SZ, sizeof(float) * SZ * SZ);
+        s->by[i] = s->y[it];
+        memcpy(s->boh + (size_t)i * s->k, s->oh + (size_t)it * s->k, sizeof(float) * s->k);
+    }
+    s->pos += n;
+    b->n = n, b->c = 1, b->h = SZ, b->w = SZ;
+    b->images = s->bx;
+    b->targets = s->multi ? NULL : s->by;
+    b->onehot = s->multi ? s->boh : NULL;
+    b->n_classes = s->k;
+    return DL_OK;
+}
+
+static dl_batch_source src(synth *s)
+{
+    dl_batch_source b = {s, s_nb, s_start, s_next};
+    return b;
+}
+
+/* ---- fixture: model + data + learner ---- */
+typedef struct fx {
+    synth tr, va;
+    dl_model *m;
+    dl_learner *l;
+    dl_control *c;
+} fx;
+
+static void fx_init(fx *f, bool multi, bool with_control, dl_metric_kind metric, dl_head_kind head)
+{
+    dl_err err;
+    synth_init(&f->tr, 256, 16, multi, true, 5);
+    synth_init(&f->va, 64, 32, multi, false, 6);
+    dl_model_cfg mc = {.arch = ARCH, .in_channels = 1, .n_out = multi ? 3 : 4, .head = head, .seed = 11};
+    ck_assert_msg(dl_model_create(&f->m, &mc, &err) == DL_OK, "%s", err.msg);
+    f->c = NULL;
+    if (with_control)
+        ck_assert_int_eq(dl_control_create(&f->c, &err), DL_OK);
+    dl_learner_cfg lc;
+    dl_learner_cfg_init(&lc);
+    lc.n_metrics = 1;
+    lc.metrics[0] = metric;
+    ck_assert_msg(dl_learner_create(&f->l, &lc, f->m, src(&f->tr), src(&f->va), f->c, &err) == DL_OK, "%s",
+                  err.msg);
+}
+
+static void fx_free(fx *f)
+{
+    dl_learner_free(f->l);
+    dl_model_free(f->m);
+    dl_control_free(f->c);
+    synth_free(&f->tr);
+    synth_free(&f->va);
+}
+
+/* ---- control commands at boundaries ---- */
+typedef struct cmd_probe {
+    dl_control *c;
+    double lr_seen[64][DL_MAX_GROUPS];
+    int frozen_seen[64];
+} cmd_probe;
+
+static dl_status probe_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    cmd_probe *p = user;
+    uint64_t step = dl_learner_step(l);
+    if (ev == DL_EV_BEFORE_BATCH && step < 64) {
+        for (int g = 0; g < 3; g++)
+            p->lr_seen[step][g] = dl_learner_optim(l)->h[g].lr;
+        p->frozen_seen[step] = dl_learner_frozen_to(l);
+    }
+    if (ev == DL_EV_AFTER_BATCH && step == 3) { /* posted after batch 3 trained: applies before batch 3 (0-based) */
+        dl_cmd a = {.kind = DL_CMD_SET_LR, .hi = 1e-2};
+        dl_cmd b = {.kind = DL_CMD_FREEZE, .arg = -1};
+        dl_cmd c = {.kind = DL_CMD_SCALE_LR, .factor = 0.5};
+        dl_control_post(p->c, &a, NULL);
+        dl_control_post(p->c, &b, NULL);
+        dl_control_post(p->c, &c, NULL);
+    }
+    if (ev == DL_EV_AFTER_BATCH && step == 6) {
+        dl_cmd u = {.kind = DL_CMD_UNFREEZE};
+        dl_cmd s = {.kind = DL_CMD_STOP_AFTER_EPOCH};
+        dl_control_post(p->c, &u, NULL);
+        dl_control_post(p->c, &s, NULL);
+    }
+    return DL_OK;
+}
+
+START_TEST(commands_apply_at_the_next_boundary_and_are_logged)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    cmd_probe p = {.c = f.c};
+    dl_err err;
+    ck_assert_int_eq(dl_learner_add_callback(f.l, probe_cb, &p, &err), DL_OK);
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_CONST, 3, 0);
+    o.lr.kind = DL_LR_CONST;
+    o.lr.hi = 1e-3;
+    ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+    /* before: constant 1e-3 everywhere */
+    for (int s = 0; s < 3; s++)
+        for (int g = 0; g < 3; g++)
+            ck_assert_double_eq_tol(p.lr_seen[s][g], 1e-3, 1e-15);
+    /* from step 3: slice(1e-2) then halved -> 5e-4, 5e-4, 5e-3; frozen to 2 */
+    for (int s = 3; s < 6; s++) {
+        ck_assert_double_eq_tol(p.lr_seen[s][0], 5e-4, 1e-12);
+        ck_assert_double_eq_tol(p.lr_seen[s][2], 5e-3, 1e-12);
+        ck_assert_int_eq(p.frozen_seen[s], 2);
+    }
+    ck_assert_int_eq(p.frozen_seen[6], 0);
+    /* stop after epoch: one epoch of 16 batches, then the fit ended */
+    ck_assert_uint_eq(dl_learner_step(f.l), 16);
+    ck_assert(dl_learner_stopped(f.l));
+
+    dl_event ev[32];
+    uint64_t since = 0;
+    size_t n = dl_control_read_events(f.c, &since, ev, 32, NULL);
+    const char *want[] = {"lr-change set", "freeze 2", "lr-change scale 0.5", "unfreeze 0", "stop after epoch"};
+    const uint64_t want_step[] = {3, 3, 3, 6, 6};
+    size_t w = 0;
+    for (size_t i = 0; i < n && w < 5; i++)
+        if (strncmp(ev[i].text, want[w], strlen(want[w])) == 0) {
+            ck_assert_uint_eq(ev[i].step, want_step[w]);
+            if (w == 1)
+                ck_assert_int_eq(ev[i].frozen_to, 2);
+            if (w == 2)
+                ck_assert_double_eq_tol(ev[i].lr[2], 5e-3, 1e-12); /* the resulting lrs are logged */
+            w++;
+        }
+    ck_assert_msg(w == 5, "only %zu of 5 events found in order", w);
+    dl_snapshot snap;
+    dl_control_read(f.c, &snap);
+    ck_assert_int_eq(snap.phase, DL_PHASE_STOPPED);
+    ck_assert(!isnan(snap.valid_loss));
+    fx_free(&f);
+}
+END_TEST
+
+static void *resumer(void *arg)
+{
+    dl_control *c = arg;
+    dl_snapshot s;
+    for (int i = 0; i < 2000; i++) { /* wait (<= 10 s) until the trainer reports it is paused */
+        dl_control_read(c, &s);
+        if (s.phase == DL_PHASE_PAUSED)
+            break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    dl_cmd r = {.kind = DL_CMD_RESUME};
+    dl_control_post(c, &r, NULL);
+    return (void *)(uintptr_t)(s.phase == DL_PHASE_PAUSED);
+}
+
+static dl_status pause_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    if (ev == DL_EV_AFTER_BATCH && dl_learner_step(l) == 2) {
+        dl_cmd p = {.kind = DL_CMD_PAUSE};
+        dl_control_post(user, &p, NULL);
+    }
+    if (ev == DL_EV_AFTER_BATCH && dl_learner_step(l) == 5) {
+        dl_cmd s = {.kind = DL_CMD_STOP_NOW};
+        dl_control_post(user, &s, NULL);
+    }
+    return DL_OK;
+}
+
+START_TEST(pause_blocks_until_resume_and_stop_now_ends_the_fit)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ERROR_RATE, DL_HEAD_TORCHVISION);
+    dl_err err;
+    dl_learner_add_callback(f.l, pause_cb, f.c, &err);
+    pthread_t th;
+    pthread_create(&th, NULL, resumer, f.c);
+    dl_job job = {.kind = DL_JOB_FIT};
+    dl_fit_opts_init(&job.fit, DL_FIT_ONE_CYCLE, 2, 1e-3);
+    ck_assert_int_eq(dl_learner_start(f.l, &job, &err), DL_OK);
+    void *saw_pause;
+    pthread_join(th, &saw_pause);
+    ck_assert_msg(saw_pause != NULL, "the trainer never published the paused phase");
+    ck_assert_int_eq(dl_learner_join(f.l, &err), DL_OK);
+    ck_assert_uint_eq(dl_learner_step(f.l), 5); /* stopped right after batch 5 */
+    ck_assert(dl_learner_stopped(f.l));
+    dl_event ev[32];
+    uint64_t since = 0;
+    size_t n = dl_control_read_events(f.c, &since, ev, 32, NULL);
+    int order = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (order == 0 && strcmp(ev[i].text, "pause") == 0 && ev[i].step == 2)
+            order = 1;
+        else if (order == 1 && strcmp(ev[i].text, "resume") == 0 && ev[i].step == 2)
+            order = 2;
+        else if (order == 2 && strcmp(ev[i].text, "stop now") == 0 && ev[i].step == 5)
+            order = 3;
+    }
+    ck_assert_int_eq(order, 3);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- freeze ---- */
+START_TEST(freeze_keeps_frozen_convs_bit_identical_while_bn_and_head_move)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_params *ps = dl_model_params(f.m);
+    dl_learner_freeze(f.l);
+    ck_assert_int_eq(dl_learner_frozen_to(f.l), 2);
+    float *before = malloc(ps->total * sizeof *before);
+    float *bbuf = malloc(ps->buf_total * sizeof *bbuf);
+    memcpy(before, ps->data, ps->total * sizeof *before);
+    memcpy(bbuf, ps->buf, ps->buf_total * sizeof *bbuf);
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 1, 1e-2);
+    dl_err err;
+    ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+    int convs = 0, bns = 0, heads = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        const dl_entry *e = &ps->e[i];
+        if (e->kind != DL_ENTRY_PARAM) {
+            if (e->kind == DL_ENTRY_BUF_F32 && strstr(e->name, "running_mean"))
+                ck_assert_msg(memcmp(bbuf + e->offset, dl_params_buf(ps, i), e->numel * 4) != 0,
+                              "%s did not update", e->name); /* BN statistics update in train mode */
+            continue;
+        }
+        bool same = memcmp(before + e->offset, dl_params_data(ps, i), e->numel * sizeof(float)) == 0;
+        if (e->group < 2 && !(e->flags & DL_PARAM_NORM)) {
+            ck_assert_msg(same, "frozen %s changed", e->name);
+            convs++;
+        } else if (e->group < 2) {
+            ck_assert_msg(!same, "BN parameter %s of a frozen group did not train", e->name);
+            bns++;
+        } else {
+            ck_assert_msg(!same, "head parameter %s did not train", e->name);
+            heads++;
+        }
+    }
+    ck_assert_int_gt(convs, 3);
+    ck_assert_int_gt(bns, 3);
+    ck_assert_int_gt(heads, 0);
+    free(before);
+    free(bbuf);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- LR finder ---- */
+static void *dup(const void *p, size_t n)
+{
+    void *q = malloc(n ? n : 1);
+    memcpy(q, p, n);
+    return q;
+}
+
+START_TEST(lr_find_restores_weights_buffers_and_optimiser_bit_exactly)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_err err;
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 1, 1e-2); /* so the optimiser state is not all zero */
+    ck_assert_int_eq(dl_learner_fit(f.l, &o, &err), DL_OK);
+    dl_params *ps = dl_model_params(f.m);
+    dl_optim *op = dl_learner_optim(f.l);
+    float *d = dup(ps->data, ps->total * 4), *s0 = dup(ps->state0, ps->total * 4), *s1 = dup(ps->state1, ps->total * 4);
+    float *b = dup(ps->buf, ps->buf_total * 4);
+    int64_t *ib = dup(ps->ibuf, ps->ibuf_total * 8), *steps = dup(op->step, ps->n * 8);
+    dl_hyper h[DL_MAX_GROUPS];
+    memcpy(h, op->h, sizeof h);
+    uint64_t step = dl_learner_step(f.l);
+    double sm = dl_learner_smooth_loss(f.l);
+
+    static dl_lrfind_curve c;
+    dl_lrfind_cfg cfg = dl_lrfind_defaults();
+    cfg.num_it = 40;
+    ck_assert_msg(dl_learner_lr_find(f.l, &cfg, &c, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_gt(c.n, 5);
+    ck_assert_double_eq_tol(c.lr[0], 1e-7, 1e-20);
+    ck_assert_double_eq_tol(c.lr[1] / c.lr[0], pow(1e8, 1.0 / 40), 1e-9);
+    ck_assert_ptr_nonnull(c.stop_reason);
+
+    ck_assert(memcmp(d, ps->data, ps->total * 4) == 0);
+    ck_assert(memcmp(b, ps->buf, ps->buf_total * 4) == 0);
+    ck_assert(memcmp(ib, ps->ibuf, ps->ibuf_total * 8) == 0);
+    ck_assert(memcmp(s0, ps->state0, ps->total * 4) == 0);
+    ck_assert(memcmp(s1, ps->state1, ps->total * 4) == 0);
+    ck_assert(memcmp(steps, op->step, ps->n * 8) == 0);
+    ck_assert(memcmp(h, op->h, sizeof h) == 0);
+    ck_assert_uint_eq(dl_learner_step(f.l), step);
+    ck_assert(memcmp(&sm, &(double){dl_learner_smooth_loss(f.l)}, sizeof sm) == 0);
+    free(d), free(s0), free(s1), free(b), free(ib), free(steps);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- resume ---- */
+typedef struct loss_log {
+    double loss[256];
+    int n;
+    int stop_at; /* post STOP_NOW after this step (0: never) */
+    dl_control *c;
+} loss_log;
+
+static dl_status log_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    loss_log *g = user;
+    if (ev == DL_EV_AFTER_BATCH) {
+        if (g->n < 256)
+            g->loss[g->n++] = dl_learner_loss(l);
+        if (g->stop_at && (int)dl_learner_step(l) == g->stop_at)
+            return DL_ESTOPPED;
+    }
+    return DL_OK;
+}
+
+START_TEST(resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses)
+{
+    dl_err err;
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 3, 5e-3);
+
+    fx a;
+    fx_init(&a, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    loss_log la = {0};
+    dl_learner_add_callback(a.l, log_cb, &la, &err);
+    ck_assert_int_eq(dl_learner_fit(a.l, &o, &err), DL_OK);
+    ck_assert_int_eq(la.n, 48);
+
+    fx b;
+    fx_init(&b, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    loss_log lb = {.stop_at = 21}; /* batch 5 of epoch 1 */
+    dl_learner_add_callback(b.l, log_cb, &lb, &err);
+    ck_assert_int_eq(dl_learner_fit(b.l, &o, &err), DL_OK);
+    ck_assert(dl_learner_stopped(b.l));
+    ck_assert_int_eq(lb.n, 21);
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    ck_assert_msg(dl_learner_state_to_map(b.l, &m, &err) == DL_OK, "%s", err.msg);
+
+    /* Round trip through a file, as a checkpoint would go. */
+    char *dir = tu_mkdtemp(), path[1100];
+    snprintf(path, sizeof path, "%s/ck.safetensors", dir);
+    ck_assert_msg(dl_safetensors_write(path, &m, &err) == DL_OK, "%s", err.msg);
+    dl_tensor_map_free(&m);
+    dl_tensor_map_init(&m);
+    ck_assert_msg(dl_safetensors_read(path, &m, &err) == DL_OK, "%s", err.msg);
+
+    fx c;
+    fx_init(&c, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    ck_assert_msg(dl_learner_state_from_map(c.l, &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(dl_learner_resume_epoch(c.l), 1);
+    loss_log lc = {0};
+    dl_learner_add_callback(c.l, log_cb, &lc, &err);
+    dl_fit_opts oc = o;
+    oc.start_epoch = dl_learner_resume_epoch(c.l);
+    ck_assert_msg(dl_learner_fit(c.l, &oc, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(lc.n, 48 - 21);
+    for (int i = 0; i < 21; i++)
+        ck_assert_msg(la.loss[i] == lb.loss[i], "step %d: %.9g vs %.9g", i, la.loss[i], lb.loss[i]);
+    for (int i = 0; i < lc.n; i++)
+        ck_assert_msg(la.loss[21 + i] == lc.loss[i], "step %d: %.9g uninterrupted vs %.9g resumed", 21 + i,
+                      la.loss[21 + i], lc.loss[i]);
+    ck_assert_double_eq(dl_learner_epoch_row(a.l)->valid_loss, dl_learner_epoch_row(c.l)->valid_loss);
+    ck_assert_double_eq(dl_learner_epoch_row(a.l)->train_loss, dl_learner_epoch_row(c.l)->train_loss);
+
+    /* a map that is not a training checkpoint is refused, naming the key */
+    dl_tensor_map bad;
+    dl_tensor_map_init(&bad);
+    ck_assert_int_eq(dl_learner_state_from_map(c.l, &bad, &err), DL_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.msg, "learner.counters"));
+    dl_tensor_map_free(&bad);
+    dl_tensor_map_free(&m);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&a), fx_free(&b), fx_free(&c);
+}
+END_TEST
+
+/* ---- divergence ---- */
+typedef struct nan_probe {
+    int at;
+    bool fired; /* inject once: the skipped batch leaves the step counter where it was */
+    float *good;
+    size_t n;
+    double lr_at;
+} nan_probe;
+
+static dl_status nan_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    nan_probe *p = user;
+    dl_params *ps = dl_model_params(dl_learner_model(l));
+    if (ev == DL_EV_AFTER_BATCH && dl_learner_step(l) == 5)
+        memcpy(p->good, ps->data, p->n * sizeof(float)); /* the learner's last good copy (every 5) */
+    if (ev == DL_EV_AFTER_LOSS && (int)dl_learner_step(l) == p->at && !p->fired) {
+        p->fired = true;
+        p->lr_at = dl_learner_optim(l)->h[2].lr;
+        dl_learner_set_loss(l, NAN);
+    }
+    return DL_OK;
+}
+
+START_TEST(nan_loss_restores_last_good_weights_and_marks_diverged)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_params *ps = dl_model_params(f.m);
+    nan_probe p = {.at = 7, .n = ps->total};
+    p.good = malloc(ps->total * sizeof(float));
+    dl_err err;
+    dl_learner_add_callback(f.l, nan_cb, &p, &err);
+    ((dl_learner_cfg *)dl_learner_config(f.l))->snapshot_every = 5;
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 1e-3);
+    ck_assert_int_eq(dl_learner_fit(f.l, &o, &err), DL_EDIVERGED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "diverged at lr"));
+    ck_assert(dl_learner_diverged(f.l));
+    ck_assert_double_eq(dl_learner_diverged_lr(f.l), p.lr_at);
+    ck_assert_uint_eq(dl_learner_step(f.l), 7); /* the NaN batch was not counted or stepped */
+    ck_assert(memcmp(p.good, ps->data, ps->total * sizeof(float)) == 0);
+    for (size_t i = 0; i < ps->total; i++)
+        ck_assert(isfinite(ps->data[i]));
+    free(p.good);
+    fx_free(&f);
+}
+END_TEST
+
+static void *lower_and_resume(void *arg)
+{
+    dl_control *c = arg;
+    dl_snapshot s = {0};
+    for (int i = 0; i < 2000 && s.phase != DL_PHASE_PAUSED; i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+        dl_control_read(c, &s);
+    }
+    dl_cmd lower = {.kind = DL_CMD_SCALE_LR, .factor = 0.1}, r = {.kind = DL_CMD_RESUME};
+    dl_control_post(c, &lower, NULL);
+    dl_control_post(c, &r, NULL);
+    return NULL;
+}
+
+START_TEST(with_a_ui_divergence_pauses_and_training_continues_after_resume)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_params *ps = dl_model_params(f.m);
+    nan_probe p = {.at = 7, .n = ps->total};
+    p.good = malloc(ps->total * sizeof(float));
+    dl_err err;
+    dl_learner_add_callback(f.l, nan_cb, &p, &err);
+    ((dl_learner_cfg *)dl_learner_config(f.l))->pause_on_diverge = true;
+    pthread_t th;
+    pthread_create(&th, NULL, lower_and_resume, f.c);
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 1, 1e-3);
+    ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+    pthread_join(th, NULL);
+    ck_assert(dl_learner_diverged(f.l));
+    ck_assert_uint_eq(dl_learner_step(f.l), 15); /* 16 batches, one skipped */
+    fx_free(&f);
+    free(p.good);
+}
+END_TEST
+
+/* ---- store checkpoints ---- */
+START_TEST(checkpoints_each_epoch_in_the_store_with_the_best_flagged)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    char *dir = tu_mkdtemp();
+    dl_store *st;
+    dl_err err;
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "t", .dataset = "synthetic", .arch = ARCH};
+    int64_t run;
+    char name[DL_STORE_NAME_MAX];
+    ck_assert_int_eq(dl_store_run_create(st, &spec, &run, name, sizeof name, &err), DL_OK);
+    dl_learner_attach_store(f.l, st, run);
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 5e-3);
+    ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+    dl_checkpoint_row *rows;
+    size_t n;
+    ck_assert_int_eq(dl_store_checkpoints(st, run, &rows, &n, &err), DL_OK);
+    ck_assert_uint_eq(n, 2);
+    int best = 0;
+    for (size_t i = 0; i < n; i++)
+        best += rows[i].best;
+    ck_assert_int_eq(best, 1);
+    dl_epoch_row *er;
+    size_t ne;
+    ck_assert_int_eq(dl_store_epochs(st, run, &er, &ne, &err), DL_OK);
+    ck_assert_uint_eq(ne, 2);
+    ck_assert_str_eq(er[1].metrics[0].name, "accuracy");
+    free(er);
+    dl_checkpoint_row latest;
+    ck_assert_int_eq(dl_store_checkpoint_latest(st, run, &latest, &err), DL_OK);
+    char path[2048];
+    dl_store_checkpoint_abspath(st, latest.path, path, sizeof path);
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    ck_assert_msg(dl_safetensors_read(path, &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(dl_tensor_map_get(&m, "fc.weight"));
+    ck_assert_ptr_nonnull(dl_tensor_map_get(&m, "learner.counters"));
+    ck_assert_msg(dl_learner_state_from_map(f.l, &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(dl_learner_resume_epoch(f.l), 2);
+    dl_tensor_map_free(&m);
+    dl_checkpoint_row_clear(&latest);
+    dl_checkpoints_free(rows, n);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- learning ---- */
+START_TEST(learns_the_synthetic_task_single_and_multi_label)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
+    dl_err err;
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 10, 3e-2);
+    ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+    const dl_epoch_result *r = dl_learner_epoch_row(f.l);
+    ck_assert_msg(r->metrics[0] > 0.8, "accuracy %g (chance 0.25)", r->metrics[0]);
+    fx_free(&f);
+
+    fx g;
+    fx_init(&g, true, false, DL_METRIC_ACCURACY_MULTI, DL_HEAD_FASTAI);
+    ck_assert_msg(dl_learner_fit(g.l, &o, &err) == DL_OK, "%s", err.msg);
+    r = dl_learner_epoch_row(g.l);
+    /* all-negative baseline on the validation targets */
+    double pos = 0;
+    for (int i = 0; i < g.va.n * 3; i++)
+        pos += g.va.oh[i];
+    double baseline = 1.0 - pos / (g.va.n * 3);
+    ck_assert_msg(r->metrics[0] > baseline + 0.1, "accuracy_multi %g vs all-negative %g", r->metrics[0], baseline);
+    fx_free(&g);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("learn");
+    TCase *tc = tcase_create("learner");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, commands_apply_at_the_next_boundary_and_are_logged);
+    tcase_add_test(tc, pause_blocks_until_resume_and_stop_now_ends_the_fit);
+    tcase_add_test(tc, freeze_keeps_frozen_convs_bit_identical_while_bn_and_head_move);
+    tcase_add_test(tc, lr_find_restores_weights_buffers_and_optimiser_bit_exactly);
+    tcase_add_test(tc, resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses);
+    tcase_add_test(tc, nan_loss_restores_last_good_weights_and_marks_diverged);
+    tcase_add_test(tc, with_a_ui_divergence_pauses_and_training_continues_after_resume);
+    tcase_add_test(tc, checkpoints_each_epoch_in_the_store_with_the_best_flagged);
+    suite_add_tcase(s, tc);
+    TCase *tl = tcase_create("learning");
+    tcase_set_timeout(tl, 120);
+    tcase_add_test(tl, learns_the_synthetic_task_single_and_multi_label);
+    suite_add_tcase(s, tl);
+    return tu_run(s);
+}
