@@ -280,7 +280,9 @@ dl_status dl_app_run(dl_app *app, const char *stderr_log, dl_err *err)
         }
         for (int i = 0; i < app->depth && !app->quit; i++) {
             dl_screen *s = &app->stack[i];
-            if (s->tick && (s->tick(s, app) & DL_R_REDRAW) && i == app->depth - 1)
+            /* Screens below the top keep ticking (training goes on under an overlay screen);
+             * their data may show on the top screen too, so any change redraws. */
+            if (s->tick && (s->tick(s, app) & DL_R_REDRAW))
                 app->dirty = 1;
         }
         now = now_ms();

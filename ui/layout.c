@@ -20,7 +20,8 @@ int dl_layout_train(int cols, int rows, dl_train_layout *o)
     int top = 3, bottom = rows - 1; /* rows [top, bottom) are free */
     const int sched_h = 3;
     if (cols >= 120) {
-        int left = cols * 2 / 3, right = cols - left - 1;
+        /* The right column fits the epoch table with one metric and the time (48 columns). */
+        int right = cols / 3 > 48 ? cols / 3 : 48, left = cols - right - 1;
         o->plot = (dl_rect){0, top, left, bottom - top - sched_h};
         o->sched = (dl_rect){0, bottom - sched_h, left, sched_h};
         int table_h = (bottom - top) / 2;
@@ -34,7 +35,7 @@ int dl_layout_train(int cols, int rows, dl_train_layout *o)
         int plot_h = bottom - top - sched_h - band;
         o->plot = (dl_rect){0, top, cols, plot_h};
         o->sched = (dl_rect){0, top + plot_h, cols, sched_h};
-        int half = cols / 2;
+        int half = cols / 2 + 7; /* the epoch table needs a little more than the events */
         o->table = (dl_rect){0, bottom - band, half, band};
         o->events = (dl_rect){half, bottom - band, cols - half, band};
     }

@@ -1,0 +1,365 @@
+/* check_ui_screens: dllab's screens driven without a terminal. A dl_control is filled by hand
+ * (as a trainer would), the screens draw into grids at 80x24 and 120x40 that are compared with
+ * golden text in tests/fixtures/ui/ (DLLAB_UPDATE_GOLDEN=1 rewrites them), and keys are checked
+ * to post the right commands to the trainer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/learn/control.h"
+#include "core/lrfind.h"
+#include "tests/testutil.h"
+#include "ui/app.h"
+#include "ui/feed.h"
+#include "ui/screens.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (fread(s, 1, (size_t)n, f) != (size_t)n)
+        n = 0;
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void assert_golden(const char *name, const char *text)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "ui/%s", name);
+    const char *path = tu_fixture(rel);
+    const char *upd = getenv("DLLAB_UPDATE_GOLDEN");
+    if (upd && *upd == '1') {
+        FILE *f = fopen(path, "wb");
+        ck_assert_msg(f != NULL, "cannot write %s", path);
+        fputs(text, f);
+        fclose(f);
+    }
+    char *want = slurp(path);
+    ck_assert_msg(want != NULL, "golden file %s is missing (run with DLLAB_UPDATE_GOLDEN=1)", path);
+    ck_assert_msg(strcmp(want, text) == 0, "%s differs from the rendering:\n%s", path, text);
+    free(want);
+}
+
+/* A trainer's worth of progress: 3 epochs of 50 batches, 2 validations, events. */
+static dl_control *fake_training(void)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    unsigned s = 7;
+    double smooth = 0, pw = 1;
+    for (int step = 0; step < 130; step++) {
+        s = s * 1103515245u + 12345u;
+        double raw = 2.2 * exp(-step / 40.0) + 0.35 + 0.2 * (((s >> 16) % 1000) / 1000.0 - 0.5);
+        smooth = 0.98 * smooth + 0.02 * raw;
+        pw *= 0.98;
+        double lr = 1e-3 * (step < 40 ? 0.04 + 0.96 * step / 40.0 : 0.5 * (1 + cos(M_PI * (step - 40) / 110.0)));
+        dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = (uint64_t)step, .epoch = step / 50, .lr = lr,
+                            .loss = smooth / (1 - pw), .raw = raw};
+        dl_control_push_point(c, &p);
+        if (step == 49 || step == 99) {
+            dl_curve_point v = {.kind = DL_POINT_VALID, .step = (uint64_t)step, .epoch = step / 50, .lr = lr,
+                                .loss = step == 49 ? 0.74 : 0.52};
+            dl_control_push_point(c, &v);
+        }
+    }
+    dl_event e = {.step = 0, .n_groups = 3, .frozen_to = 2, .text = "freeze frozen_to 2"};
+    dl_control_push_event(c, &e);
+    e.step = 60;
+    snprintf(e.text, sizeof e.text, "scale_lr x2");
+    dl_control_push_event(c, &e);
+    e.step = 99;
+    snprintf(e.text, sizeof e.text, "checkpoint epoch-1 (valid_loss 0.52)");
+    dl_control_push_event(c, &e);
+    dl_snapshot sn = {.phase = DL_PHASE_TRAIN, .epoch = 2, .n_epochs = 3, .batch = 29, .n_batches = 50,
+                      .step = 129, .n_groups = 3, .lr = {1e-5, 1e-4, 1e-3}, .mom = 0.9, .frozen_to = 2,
+                      .last_loss = 0.4, .smooth_loss = 0.45, .valid_loss = 0.52, .n_metrics = 1,
+                      .metric_name = {"accuracy"}, .metric = {0.8125}, .images_per_s = 812, .eta_s = 95};
+    dl_control_publish(c, &sn);
+    return c;
+}
+
+static char *render(dl_app *app, int cols, int rows, int ascii)
+{
+    dl_ui_env env = {ascii, ascii ? DL_COLOR_MONO : DL_COLOR_256};
+    dl_app_set_env(app, &env);
+    dl_grid *g = dl_grid_new(cols, rows);
+    dl_app_draw(app, g);
+    char *s = dl_grid_dump(g);
+    dl_grid_free(g);
+    return s;
+}
+
+static int take_all(dl_control *c, dl_cmd *out, int cap) { return (int)dl_control_take(c, out, (size_t)cap); }
+
+START_TEST(train_screen_renders_a_training)
+{
+    dl_control *c = fake_training();
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    dl_run_info info = {"fmnist-resnet-xs-1", "fashion-mnist (idx) 60000/10000", "resnet-xs"};
+    ck_assert_int_eq(dl_screen_train(&s, c, NULL, &info, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    ck_assert(s.tick(dl_app_top(app), app) & DL_R_REDRAW);
+    ck_assert_int_eq(s.tick(dl_app_top(app), app), DL_R_NONE); /* nothing new */
+    char *t = render(app, 80, 24, 0);
+    assert_golden("train-80x24.txt", t);
+    ck_assert_ptr_nonnull(strstr(t, "fmnist-resnet-xs-1"));
+    ck_assert_ptr_nonnull(strstr(t, "epoch 3/3"));
+    ck_assert_ptr_nonnull(strstr(t, "frozen 0-1"));
+    ck_assert_ptr_nonnull(strstr(t, "0.520000")); /* epoch table valid loss */
+    ck_assert_ptr_nonnull(strstr(t, "scale_lr x2"));
+    free(t);
+    t = render(app, 120, 40, 0);
+    assert_golden("train-120x40.txt", t);
+    free(t);
+    t = render(app, 80, 24, 1);
+    for (const char *p = t; *p; p++)
+        ck_assert_msg((*p >= 32 && *p < 127) || *p == '\n', "non-ASCII byte in ASCII mode");
+    assert_golden("train-80x24-ascii.txt", t);
+    free(t);
+    t = render(app, 70, 20, 0);
+    ck_assert_ptr_nonnull(strstr(t, "terminal too small"));
+    free(t);
+    dl_app_free(app);
+    dl_control_free(c);
+}
+END_TEST
+
+START_TEST(train_keys_post_commands)
+{
+    dl_control *c = fake_training();
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_train(&s, c, NULL, NULL, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    const char *keys = "fu+-psl";
+    for (const char *k = keys; *k; k++)
+        dl_app_key(app, *k);
+    /* l opened the LR finder over the same feed; Esc goes back to the dashboard. */
+    ck_assert_int_eq(dl_app_depth(app), 2);
+    ck_assert_str_eq(dl_app_top(app)->name, "lrfind");
+    dl_app_key(app, DL_KEY_ESC);
+    ck_assert_int_eq(dl_app_depth(app), 1);
+    dl_app_key(app, 'e');
+    dl_cmd cmd[16];
+    int n = take_all(c, cmd, 16);
+    ck_assert_int_eq(n, 8);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_FREEZE);
+    ck_assert_int_eq(cmd[0].arg, -1);
+    ck_assert_int_eq(cmd[1].kind, DL_CMD_UNFREEZE);
+    ck_assert_int_eq(cmd[2].kind, DL_CMD_SCALE_LR);
+    ck_assert_double_eq(cmd[2].factor, 2);
+    ck_assert_int_eq(cmd[3].kind, DL_CMD_SCALE_LR);
+    ck_assert_double_eq(cmd[3].factor, 0.5);
+    ck_assert_int_eq(cmd[4].kind, DL_CMD_PAUSE);
+    ck_assert_int_eq(cmd[5].kind, DL_CMD_SAVE);
+    ck_assert_int_eq(cmd[6].kind, DL_CMD_LRFIND);
+    ck_assert_int_eq(cmd[7].kind, DL_CMD_STOP_AFTER_EPOCH);
+    /* p resumes when the trainer reports it paused. */
+    dl_snapshot sn;
+    dl_control_read(c, &sn);
+    sn.phase = DL_PHASE_PAUSED;
+    dl_control_publish(c, &sn);
+    s.tick(dl_app_top(app), app);
+    dl_app_key(app, 'p');
+    ck_assert_int_eq(take_all(c, cmd, 16), 1);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_RESUME);
+    /* '=' prompt: a range, then garbage (refused with a message, nothing posted). */
+    const char *typed = "=1e-5:1e-3\n=abc\n";
+    for (const char *k = typed; *k; k++)
+        dl_app_key(app, *k);
+    ck_assert_int_eq(take_all(c, cmd, 16), 1);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
+    ck_assert_double_eq_tol(cmd[0].lo, 1e-5, 1e-18);
+    ck_assert_double_eq_tol(cmd[0].hi, 1e-3, 1e-15);
+    char *t = render(app, 80, 24, 0);
+    ck_assert_ptr_nonnull(strstr(t, "'abc' is not an lr"));
+    free(t);
+    /* A single lr is fastai's slice(lr); Esc cancels a prompt. */
+    const char *typed2 = "=3e-4\n=1\x1b";
+    for (const char *k = typed2; *k; k++)
+        dl_app_key(app, *k);
+    ck_assert_int_eq(take_all(c, cmd, 16), 1);
+    ck_assert_double_eq(cmd[0].lo, 0);
+    ck_assert_double_eq_tol(cmd[0].hi, 3e-4, 1e-15);
+    /* x/y/[ toggles only change the view. */
+    dl_app_key(app, 'x');
+    dl_app_key(app, 'y');
+    dl_app_key(app, '[');
+    ck_assert_int_eq(take_all(c, cmd, 16), 0);
+    t = render(app, 80, 24, 0);
+    ck_assert_ptr_nonnull(strstr(t, "smoothing 0.95"));
+    ck_assert_ptr_nonnull(strstr(t, "epoch"));
+    free(t);
+    /* q asks, y confirms: the trainer is told to stop (it saves its state). */
+    dl_app_key(app, 'q');
+    ck_assert_int_eq(take_all(c, cmd, 16), 0);
+    dl_app_key(app, 'y');
+    ck_assert(dl_app_quitting(app));
+    ck_assert_int_eq(take_all(c, cmd, 16), 1);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_STOP_NOW);
+    dl_app_free(app);
+    dl_control_free(c);
+}
+END_TEST
+
+START_TEST(train_screen_shows_divergence)
+{
+    dl_control *c = fake_training();
+    dl_snapshot sn;
+    dl_control_read(c, &sn);
+    sn.phase = DL_PHASE_DIVERGED;
+    snprintf(sn.message, sizeof sn.message, "diverged at lr 0.08");
+    dl_control_publish(c, &sn);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    dl_screen_train(&s, c, NULL, NULL, NULL, NULL);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    char *t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "diverged at lr 0.08"));
+    ck_assert_ptr_nonnull(strstr(t, "set a lower lr (try 1e-4)"));
+    free(t);
+    dl_app_free(app);
+    dl_control_free(c);
+}
+END_TEST
+
+/* A synthetic LR-finder sweep: flat, then falling, then exploding. */
+static void push_sweep(dl_control *c, int n)
+{
+    dl_lrfind_cfg cfg = dl_lrfind_defaults();
+    dl_smooth sm;
+    dl_smooth_reset(&sm);
+    for (int i = 0; i < n; i++) {
+        double lr = dl_lrfind_lr(&cfg, i), t = log10(lr);
+        double raw = t < -4 ? 2.3 : t < -2 ? 2.3 - 0.9 * (t + 4) : 0.5 + 4 * (t + 2) * (t + 2);
+        dl_curve_point p = {.kind = DL_POINT_LRFIND, .step = (uint64_t)i, .lr = lr, .loss = dl_smooth_add(&sm, raw),
+                            .raw = raw};
+        dl_control_push_point(c, &p);
+    }
+}
+
+START_TEST(lrfind_screen_cursor_and_suggestions)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    push_sweep(c, 90);
+    dl_feed feed;
+    dl_feed_init(&feed, c);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_lrfind(&s, c, &feed, 100, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    ck_assert_int_eq(feed.lrfind.n, 90);
+    char *t = render(app, 100, 30, 0);
+    assert_golden("lrfind-100x30.txt", t);
+    ck_assert_ptr_nonnull(strstr(t, "valley"));
+    ck_assert_ptr_nonnull(strstr(t, "cursor"));
+    free(t);
+    /* The cursor starts on the valley suggestion; Left moves it one point lower. */
+    double lrs[90], losses[90];
+    for (int i = 0; i < 90; i++) {
+        lrs[i] = feed.lrfind.x[i];
+        losses[i] = feed.lrfind.y[i];
+    }
+    dl_suggestion sug[DL_SUGGEST_COUNT];
+    dl_lrfind_suggest_all(lrs, losses, 90, 100, sug);
+    ck_assert(sug[DL_SUGGEST_VALLEY].ok);
+    int valley = sug[DL_SUGGEST_VALLEY].idx;
+    dl_app_key(app, DL_KEY_LEFT);
+    dl_app_key(app, DL_KEY_LEFT);
+    dl_app_key(app, DL_KEY_RIGHT);
+    dl_app_key(app, DL_KEY_ENTER);
+    dl_cmd cmd[4];
+    ck_assert_int_eq(take_all(c, cmd, 4), 2);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
+    ck_assert_double_eq_tol(cmd[0].hi, feed.lrfind.x[valley - 1], 1e-12);
+    ck_assert_int_eq(cmd[1].kind, DL_CMD_RESUME);
+    ck_assert_int_eq(dl_app_depth(app), 0); /* Enter closed the finder */
+    /* A new sweep (step back to 0) replaces the curve. */
+    push_sweep(c, 10);
+    dl_feed_pull(&feed);
+    ck_assert_int_eq(feed.lrfind.n, 10);
+    dl_app_free(app);
+    dl_feed_free(&feed);
+    dl_control_free(c);
+}
+END_TEST
+
+START_TEST(confusion_screen)
+{
+    int64_t cm[9] = {50, 3, 0, 10, 40, 1, 0, 2, 47};
+    const char *names[3] = {"cat", "dog", "horse"};
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_confusion(&s, cm, 3, names, NULL), DL_OK);
+    dl_app_push(app, &s);
+    char *t = render(app, 80, 24, 1);
+    assert_golden("confusion-80x24-ascii.txt", t);
+    /* Most confused first: dog predicted as cat (10). */
+    char *first = strstr(t, "10 dog > cat"), *second = strstr(t, "3 cat > dog");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_nonnull(second);
+    ck_assert(first < second);
+    free(t);
+    dl_app_key(app, 'n');
+    t = render(app, 80, 24, 1);
+    ck_assert_ptr_nonnull(strstr(t, "row-normalised"));
+    ck_assert_ptr_nonnull(strstr(t, "0.94")); /* 47/49 */
+    free(t);
+    ck_assert_int_ne(dl_screen_confusion(&s, cm, 0, names, NULL), DL_OK);
+    dl_app_free(app);
+}
+END_TEST
+
+START_TEST(confusion_scrolls_many_classes)
+{
+    enum { K = 37 };
+    int64_t *cm = calloc(K * K, sizeof *cm);
+    for (int i = 0; i < K; i++)
+        cm[i * K + i] = 20 + i;
+    cm[5 * K + 7] = 9;
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    dl_screen_confusion(&s, cm, K, NULL, NULL);
+    dl_app_push(app, &s);
+    char *t = render(app, 120, 40, 0);
+    ck_assert_ptr_nonnull(strstr(t, "rows 1-36 of 37"));
+    free(t);
+    dl_app_key(app, DL_KEY_DOWN);
+    dl_app_key(app, DL_KEY_DOWN);
+    t = render(app, 120, 40, 0);
+    ck_assert_ptr_nonnull(strstr(t, "rows 2-37 of 37")); /* clamped at the end */
+    ck_assert_ptr_nonnull(strstr(t, "9 5 > 7"));
+    free(t);
+    dl_app_free(app);
+    free(cm);
+}
+END_TEST
+
+static Suite *screens_suite(void)
+{
+    Suite *s = suite_create("ui-screens");
+    TCase *c = tcase_create("screens");
+    tcase_add_test(c, train_screen_renders_a_training);
+    tcase_add_test(c, train_keys_post_commands);
+    tcase_add_test(c, train_screen_shows_divergence);
+    tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
+    tcase_add_test(c, confusion_screen);
+    tcase_add_test(c, confusion_scrolls_many_classes);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+int main(void) { return tu_run(screens_suite()); }

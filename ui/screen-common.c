@@ -1,0 +1,90 @@
+/* screen-common: drawing pieces shared by the training, run and compare screens: number
+ * formats, the fastai epoch table and the key bar (generated from the action table). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/actions.h"
+#include "ui/screens.h"
+
+void dl_fmt_lr(double lr, char *buf, int cap)
+{
+    if (!isfinite(lr)) {
+        snprintf(buf, (size_t)cap, "-");
+        return;
+    }
+    if (lr == 0) {
+        snprintf(buf, (size_t)cap, "0");
+        return;
+    }
+    int e = (int)floor(log10(fabs(lr)));
+    double m = lr / pow(10, e);
+    if (fabs(m - round(m)) < 0.05)
+        snprintf(buf, (size_t)cap, "%de%d", (int)round(m), e);
+    else
+        snprintf(buf, (size_t)cap, "%.1fe%d", m, e);
+}
+
+void dl_fmt_duration(double s, char *buf, int cap)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, (size_t)cap, "--:--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, (size_t)cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, (size_t)cap, "%02ld:%02ld", t / 60, t % 60);
+}
+
+void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n,
+                         const char (*metric_names)[DL_SNAP_NAME], int n_metrics, int ascii)
+{
+    dl_grid_box(g, r, ascii, "epochs");
+    int x = r.x + 1, w = r.w - 2, y = r.y + 1, h = r.h - 2;
+    if (w < 10 || h < 1)
+        return;
+    char line[256];
+    int k = snprintf(line, sizeof line, "%-5s %10s %10s", "epoch", "train_loss", "valid_loss");
+    for (int m = 0; m < n_metrics && k < (int)sizeof line - 16; m++)
+        k += snprintf(line + k, sizeof line - (size_t)k, " %*.*s", 10, 10, metric_names[m]);
+    snprintf(line + k, sizeof line - (size_t)k, " %6s", "time");
+    dl_grid_text(g, x, y, w, DL_ROLE_TITLE, DL_ATTR_BOLD, line);
+    /* Newest rows win when they do not all fit. */
+    int first = n > h - 1 ? n - (h - 1) : 0;
+    double prev_t = first > 0 ? rows[first - 1].t : 0;
+    for (int i = first; i < n; i++) {
+        const dl_feed_epoch *e = &rows[i];
+        char t[16];
+        dl_fmt_duration(e->t - prev_t, t, sizeof t);
+        prev_t = e->t;
+        k = snprintf(line, sizeof line, "%-5d %10.6f %10.6f", e->epoch, e->train_loss, e->valid_loss);
+        for (int m = 0; m < n_metrics && k < (int)sizeof line - 16; m++) {
+            if (m < e->n_metrics)
+                k += snprintf(line + k, sizeof line - (size_t)k, " %10.6f", e->metric[m]);
+            else /* the UI missed that validation's snapshot */
+                k += snprintf(line + k, sizeof line - (size_t)k, " %10s", "-");
+        }
+        snprintf(line + k, sizeof line - (size_t)k, " %6s", t);
+        dl_grid_text(g, x, y + 1 + i - first, w, DL_ROLE_DEFAULT, 0, line);
+    }
+}
+
+void dl_draw_keybar(dl_grid *g, dl_rect r, int screen)
+{
+    int n, x = r.x;
+    const dl_action_info *t = dl_actions(&n);
+    for (int i = 0; i < n; i++) {
+        if (!(t[i].screens & screen) || t[i].id == DL_ACT_BACK || t[i].id == DL_ACT_UP || t[i].id == DL_ACT_DOWN)
+            continue;
+        const char *k = dl_key_name(t[i].key);
+        int need = dl_utf8_width(k) + 1 + dl_utf8_width(t[i].name) + 2;
+        if (x + need > r.x + r.w)
+            break;
+        x += dl_grid_text(g, x, r.y, -1, DL_ROLE_SELECT, 0, k);
+        x += 1;
+        x += dl_grid_text(g, x, r.y, -1, DL_ROLE_DIM, 0, t[i].name);
+        x += 2;
+    }
+}

@@ -1,0 +1,68 @@
+/* screens: constructors of dllab's screens. Each fills a dl_screen (see ui/app.h) whose state it
+ * allocates; the app calls its close() when the screen goes away.
+ *  - train: the live dashboard over a learner's dl_control (header, progress, loss plot, lr
+ *    strip, epoch table, events; keys post commands to the trainer).
+ *  - lrfind: the LR-finder curve on a log-x axis with fastai's four suggestions and a cursor.
+ *  - confusion: a heat-map confusion matrix (counts or row-normalised) with the most-confused
+ *    list, from plain arrays.
+ * Screens read only the feed / arrays given to them: never a model, never a kernel. */
+#ifndef DL_UI_SCREENS_H
+#define DL_UI_SCREENS_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/learn/control.h"
+#include "ui/app.h"
+#include "ui/feed.h"
+
+/* What the header says about a run; strings are copied. */
+typedef struct dl_run_info {
+    const char *run_name; /* "fmnist-resnet-xs-3" */
+    const char *data;     /* "fashion-mnist (idx), 60000/10000" */
+    const char *arch;     /* "resnet-xs" */
+} dl_run_info;
+
+/* Optional hooks the command provides (all may be NULL). */
+typedef struct dl_train_hooks {
+    void *user;
+    /* `c` / `t`: push a confusion or top-losses screen for the latest validation, or return
+     * nonzero with a message in msg when not available. */
+    int (*confusion)(void *user, dl_app *app, char *msg, int cap);
+    int (*top_losses)(void *user, dl_app *app, char *msg, int cap);
+} dl_train_hooks;
+
+/* The training dashboard. ctl is not owned; feed may be NULL (the screen makes its own over ctl)
+ * or a feed the caller owns (then it must outlive the screen). */
+dl_status dl_screen_train(dl_screen *out, dl_control *ctl, dl_feed *feed, const dl_run_info *info,
+                          const dl_train_hooks *hooks, dl_err *err);
+
+/* What Enter does on the LR-finder screen: use_lr gets the chosen lr (return DL_R_* flags);
+ * NULL with a control: post set_lr (slice(lr)) and resume, then close the screen. */
+typedef struct dl_lrfind_hooks {
+    void *user;
+    int (*use_lr)(void *user, double lr, dl_app *app);
+} dl_lrfind_hooks;
+
+/* The LR-finder view over feed->lrfind (not owned; ctl may be NULL for a finished curve).
+ * num_it: the sweep's requested iterations (the suggesters' window depends on it; 0 = 100). */
+dl_status dl_screen_lrfind(dl_screen *out, dl_control *ctl, dl_feed *feed, int num_it,
+                           const dl_lrfind_hooks *hooks, dl_err *err);
+
+/* A confusion matrix: cm is k x k counts (row = actual, column = predicted), names k class
+ * names (copied). */
+dl_status dl_screen_confusion(dl_screen *out, const int64_t *cm, int k, const char *const *names,
+                              dl_err *err);
+
+/* Shared drawing pieces (also used by the run view). */
+void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n, const char (*metric_names)[DL_SNAP_NAME],
+                         int n_metrics, int ascii);
+void dl_fmt_lr(double lr, char *buf, int cap);
+void dl_fmt_duration(double s, char *buf, int cap);
+void dl_draw_keybar(dl_grid *g, dl_rect r, int screen);
+/* The LR-finder curve of f with its suggestions marked, the cursor (index, -1 for none) and,
+ * with_list, the suggestion list and cursor read-out on the right. */
+void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog, int num_it, int cursor,
+                    int with_list);
+
+#endif
