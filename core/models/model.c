@@ -19,6 +19,7 @@ void dl_model_free(dl_model *m)
     dl_params_free(&m->ps);
     dl_free_aligned(m->act);
     dl_free_aligned(m->ws);
+    dl_free_aligned(m->dlog);
     free(m);
 }
 
@@ -82,10 +83,13 @@ static dl_status plan(dl_model *m, int n, int h, int w, dl_err *err)
         return dl_err_wrap(err, "model '%s', input %dx%dx%d", m->arch, in[0], h, w);
     dl_free_aligned(m->act);
     dl_free_aligned(m->ws);
+    dl_free_aligned(m->dlog);
     m->act = dl_alloc_aligned(act * sizeof(float));
     m->ws = dl_alloc_aligned((ws ? ws : 1) * sizeof(float));
+    m->dlog = dl_alloc_aligned((size_t)n * (size_t)m->cfg.n_out * sizeof(float));
     m->plan_n = 0;
-    if (!m->act || !m->ws)
+    m->last_x = NULL;
+    if (!m->act || !m->ws || !m->dlog)
         return dl_err_set(err, DL_ENOMEM,
                           "model '%s': cannot allocate activations for batch %d at %dx%d (%.1f MB); hint: use a "
                           "smaller batch", m->arch, n, h, w, (double)act * 4.0 / 1e6);
@@ -125,9 +129,9 @@ dl_status dl_model_backward(dl_model *m, const float *dlogits, dl_err *err)
     if (!m->last_x || !m->last_train)
         return dl_err_set(err, DL_EINVAL, "model '%s': backward needs a train-mode forward first", m->arch);
     size_t k = (size_t)m->last_n * (size_t)m->cfg.n_out;
-    memcpy(m->root->dy, dlogits, k * sizeof(float));
+    memcpy(m->dlog, dlogits, k * sizeof(float)); /* the backward clobbers its incoming gradient */
     dl_nn_ctx c = {.ps = &m->ps, .n = m->last_n, .train = true, .ws = m->ws, .rng = &m->drop_rng};
-    m->root->vt->backward(m->root, &c, m->last_x, NULL);
+    m->root->vt->backward(m->root, &c, m->last_x, NULL, m->dlog);
     return DL_OK;
 }
 

@@ -19,6 +19,7 @@ struct dl_model {
     /* activation plan: valid for batches <= plan_n of exactly (in_channels, plan_h, plan_w) */
     int plan_n, plan_h, plan_w;
     float *act, *ws;
+    float *dlog;          /* (plan_n, n_out) the logits' gradient handed to the root's backward */
     size_t act_floats, ws_floats;
     dl_rng drop_rng;
     /* last forward, for backward */

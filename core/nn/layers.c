@@ -64,7 +64,6 @@ static dl_status conv_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_er
     nd->out[2] = cv->cfg.out_w;
     size_t m = (size_t)p->n * dl_nn_numel(nd->out);
     nd->y = dl_nn_take(p, m);
-    nd->dy = dl_nn_take(p, m);
     size_t ws = dl_conv2d_workspace_floats(&cv->cfg);
     if (ws > p->ws_floats)
         p->ws_floats = ws;
@@ -77,13 +76,13 @@ static void conv_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     dl_conv2d_forward(nd->y, x, dl_params_data(c->ps, (size_t)cv->w), NULL, &cv->cfg, c->n, c->ws);
 }
 
-static void conv_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void conv_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     dl_nn_conv *cv = (dl_nn_conv *)nd;
     float *dw = grad_or_null(c->ps, cv->w);
     if (!dx && !dw)
         return;
-    dl_conv2d_backward(dx, dw, NULL, nd->dy, x, dl_params_data(c->ps, (size_t)cv->w), &cv->cfg, c->n, c->ws);
+    dl_conv2d_backward(dx, dw, NULL, dy, x, dl_params_data(c->ps, (size_t)cv->w), &cv->cfg, c->n, c->ws);
 }
 
 const dl_node_vt dl_nn_conv_vt = {"conv2d", conv_plan, conv_forward, conv_backward, NULL, NULL};
@@ -132,7 +131,6 @@ static dl_status bn_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err 
     memcpy(nd->out, in, sizeof nd->out);
     size_t m = (size_t)p->n * dl_nn_numel(in);
     nd->y = dl_nn_take(p, m);
-    nd->dy = dl_nn_take(p, m);
     b->mean = dl_nn_take(p, (size_t)b->c);
     b->rstd = dl_nn_take(p, (size_t)b->c);
     return DL_OK;
@@ -155,18 +153,17 @@ static void bn_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
         dl_relu_forward(nd->y, nd->y, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
-static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     bn_node *b = (bn_node *)nd;
     size_t m = (size_t)c->n * dl_nn_numel(nd->out);
     if (b->relu) { /* fused ReLU: mask our own gradient in place */
-        float *dy = nd->dy;
         const float *y = nd->y;
         for (size_t i = 0; i < m; i++)
             if (!(y[i] > 0.0f))
                 dy[i] = 0.0f;
     }
-    dl_batchnorm_backward(dx, grad_or_null(c->ps, b->w), grad_or_null(c->ps, b->b), nd->dy, x, b->mean, b->rstd,
+    dl_batchnorm_backward(dx, grad_or_null(c->ps, b->w), grad_or_null(c->ps, b->b), dy, x, b->mean, b->rstd,
                           dl_params_data(c->ps, (size_t)b->w), c->n, b->c, nd->in[1] * nd->in[2]);
 }
 
@@ -210,7 +207,6 @@ static dl_status lin_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err
     nd->out[1] = nd->out[2] = 1;
     size_t m = (size_t)p->n * (size_t)l->out_f;
     nd->y = dl_nn_take(p, m);
-    nd->dy = dl_nn_take(p, m);
     return DL_OK;
 }
 
@@ -221,13 +217,13 @@ static void lin_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
                       l->b >= 0 ? dl_params_data(c->ps, (size_t)l->b) : NULL, c->n, l->in_f, l->out_f);
 }
 
-static void lin_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void lin_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     lin_node *l = (lin_node *)nd;
     float *dw = grad_or_null(c->ps, l->w), *db = grad_or_null(c->ps, l->b);
     if (!dx && !dw && !db)
         return;
-    dl_linear_backward(dx, dw, db, nd->dy, x, dl_params_data(c->ps, (size_t)l->w), c->n, l->in_f, l->out_f);
+    dl_linear_backward(dx, dw, db, dy, x, dl_params_data(c->ps, (size_t)l->w), c->n, l->in_f, l->out_f);
 }
 
 const dl_node_vt dl_nn_linear_vt = {"linear", lin_plan, lin_forward, lin_backward, NULL, NULL};

@@ -10,14 +10,13 @@
 #include "core/nn/nn_internal.h"
 #include "core/ops/ops.h"
 
-/* out-shape = in-shape, own y/dy */
+/* out-shape = in-shape, own y */
 static dl_status same_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
 {
     memcpy(nd->in, in, sizeof nd->in);
     memcpy(nd->out, in, sizeof nd->out);
     size_t m = (size_t)p->n * dl_nn_numel(in);
     nd->y = dl_nn_take(p, m);
-    nd->dy = dl_nn_take(p, m);
     return DL_OK;
 }
 
@@ -27,10 +26,10 @@ static void relu_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     dl_relu_forward(nd->y, x, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
-static void relu_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void relu_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     if (dx)
-        dl_relu_backward(dx, nd->dy, nd->y, (size_t)c->n * dl_nn_numel(nd->out));
+        dl_relu_backward(dx, dy, nd->y, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
 static const dl_node_vt relu_vt = {"relu", same_plan, relu_forward, relu_backward, NULL, NULL};
@@ -57,7 +56,6 @@ static dl_status mp_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err 
     nd->out[2] = ow;
     size_t sz = (size_t)p->n * dl_nn_numel(nd->out);
     nd->y = dl_nn_take(p, sz);
-    nd->dy = dl_nn_take(p, sz);
     m->argmax = (int32_t *)dl_nn_take(p, sz); /* int32 and float have the same size */
     return DL_OK;
 }
@@ -69,11 +67,11 @@ static void mp_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
                          nd->out[1], nd->out[2]);
 }
 
-static void mp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void mp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     mp_node *m = (mp_node *)nd;
     if (dx)
-        dl_maxpool2d_backward(dx, nd->dy, m->argmax, c->n, nd->in[0], nd->in[1], nd->in[2], nd->out[1], nd->out[2]);
+        dl_maxpool2d_backward(dx, dy, m->argmax, c->n, nd->in[0], nd->in[1], nd->in[2], nd->out[1], nd->out[2]);
 }
 
 static const dl_node_vt mp_vt = {"maxpool2d", mp_plan, mp_forward, mp_backward, NULL, NULL};
@@ -101,7 +99,6 @@ static dl_status vec_plan(dl_node *nd, dl_nn_planner *p, const int in[3], int fe
     nd->out[1] = nd->out[2] = 1;
     size_t m = (size_t)p->n * (size_t)features;
     nd->y = dl_nn_take(p, m);
-    nd->dy = dl_nn_take(p, m);
     return DL_OK;
 }
 
@@ -115,10 +112,10 @@ static void gap_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     dl_adaptive_avgpool2d_forward(nd->y, x, c->n, nd->in[0], nd->in[1], nd->in[2], 1, 1);
 }
 
-static void gap_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void gap_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     if (dx)
-        dl_adaptive_avgpool2d_backward(dx, nd->dy, c->n, nd->in[0], nd->in[1], nd->in[2], 1, 1);
+        dl_adaptive_avgpool2d_backward(dx, dy, c->n, nd->in[0], nd->in[1], nd->in[2], 1, 1);
 }
 
 static const dl_node_vt gap_vt = {"avgpool", gap_plan, gap_forward, gap_backward, NULL, NULL};
@@ -159,15 +156,15 @@ static void cp_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     }
 }
 
-static void cp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void cp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     cp_node *cp = (cp_node *)nd;
     if (!dx)
         return;
     int C = nd->in[0];
     for (int i = 0; i < c->n; i++) {
-        memcpy(cp->dmx + (size_t)i * C, nd->dy + (size_t)i * 2 * C, sizeof(float) * (size_t)C);
-        memcpy(cp->dav + (size_t)i * C, nd->dy + (size_t)i * 2 * C + C, sizeof(float) * (size_t)C);
+        memcpy(cp->dmx + (size_t)i * C, dy + (size_t)i * 2 * C, sizeof(float) * (size_t)C);
+        memcpy(cp->dav + (size_t)i * C, dy + (size_t)i * 2 * C + C, sizeof(float) * (size_t)C);
     }
     dl_maxpool2d_backward(dx, cp->dmx, cp->argmax, c->n, C, nd->in[1], nd->in[2], 1, 1);
     dl_adaptive_avgpool2d_backward(dx, cp->dav, c->n, C, nd->in[1], nd->in[2], 1, 1);
@@ -188,10 +185,10 @@ static void flat_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     memcpy(nd->y, x, sizeof(float) * (size_t)c->n * dl_nn_numel(nd->out));
 }
 
-static void flat_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void flat_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     if (dx)
-        dl_add_backward(dx, NULL, nd->dy, (size_t)c->n * dl_nn_numel(nd->out));
+        dl_add_backward(dx, NULL, dy, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
 static const dl_node_vt flat_vt = {"flatten", flat_plan, flat_forward, flat_backward, NULL, NULL};
@@ -225,16 +222,16 @@ static void drop_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
         memcpy(nd->y, x, m * sizeof(float));
 }
 
-static void drop_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void drop_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     drop_node *d = (drop_node *)nd;
     size_t m = (size_t)c->n * dl_nn_numel(nd->out);
     if (!dx)
         return;
     if (d->masked)
-        dl_dropout_backward(dx, nd->dy, d->mask, m);
+        dl_dropout_backward(dx, dy, d->mask, m);
     else
-        dl_add_backward(dx, NULL, nd->dy, m);
+        dl_add_backward(dx, NULL, dy, m);
 }
 
 static const dl_node_vt drop_vt = {"dropout", drop_plan, drop_forward, drop_backward, NULL, NULL};

@@ -4,13 +4,18 @@
  * layout. Refuses: lazy graphs, autograd, dynamic shapes between plans.
  *
  * Memory: dl_nn_plan walks the tree for one (max batch, C, H, W), hands every node its output
- * buffer y (N, out), its gradient buffer dy (same size) and its saved state (BN mean/rstd, pool
- * argmax, dropout mask) from ONE block, and records the largest conv workspace. Composites alias
- * y/dy to their last child. The walk runs twice (count, then assign) so sizes and pointers agree.
+ * buffer y (N, out) and its saved state (BN mean/rstd, pool argmax, dropout mask) from ONE block,
+ * and records the largest conv workspace. Composites alias y to their last child. Activation
+ * GRADIENTS are not per node: they live only while the backward recursion passes, and at any
+ * moment exactly one composite per tree depth is active, so each depth owns one pair of scratch
+ * buffers (sized for the largest composite at that depth) that its sequentials ping-pong through.
+ * For ResNets that is ~4 gradient buffers instead of one per layer. The walk runs twice (count,
+ * then assign) so sizes and pointers agree.
  *
- * Backward convention: when node->backward runs, node->dy holds the complete dL/dy; the node
- * ACCUMULATES dL/dx into dx (NULL: not needed) and may overwrite its own dy. Sequential zeroes
- * each child's input gradient before the consumer's backward, so fan-out needs no special case. */
+ * Backward convention: backward(nd, c, x, dx, dy): dy (N, out) holds the complete dL/dy and the
+ * node MAY OVERWRITE it (fused ReLUs mask it in place); the node ACCUMULATES dL/dx into dx (NULL:
+ * not needed). Sequential zeroes each intermediate gradient before the producer's consumer
+ * accumulates into it, so fan-out (residuals) needs no special case. */
 #ifndef DL_NN_H
 #define DL_NN_H
 
@@ -30,15 +35,23 @@ typedef struct dl_nn_ctx {
     dl_rng *rng;  /* dropout stream */
 } dl_nn_ctx;
 
+#define DL_NN_MAX_DEPTH 16
+
 /* Hands out slices of one activation block; base == NULL means "count only". */
 typedef struct dl_nn_planner {
     float *base;
     size_t used;       /* floats handed out so far (64-byte aligned slices) */
     size_t ws_floats;  /* max conv workspace seen */
     int n;             /* planned (maximum) batch */
+    int depth;         /* depth of the node being planned (root 0) */
+    size_t scratch_floats[DL_NN_MAX_DEPTH]; /* per buffer, per depth: max requested */
+    float *scratch[DL_NN_MAX_DEPTH][2];     /* assigned in the second pass */
 } dl_nn_planner;
 
 float *dl_nn_take(dl_nn_planner *p, size_t floats);
+/* A composite at the current depth asks for its gradient scratch pair of `floats` each; the
+ * returned pair is valid (non-NULL) in the assigning pass. */
+float *const *dl_nn_scratch(dl_nn_planner *p, size_t floats);
 
 typedef struct dl_node dl_node;
 
@@ -48,8 +61,9 @@ typedef struct dl_node_vt {
     dl_status (*plan)(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err);
     /* x: (n, in) -> node->y: (n, out) */
     void (*forward)(dl_node *nd, dl_nn_ctx *c, const float *x);
-    /* node->dy complete -> dx += dL/dx (dx may be NULL); parameter grads accumulate in the store */
-    void (*backward)(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx);
+    /* dy (n, out) complete (and clobberable) -> dx += dL/dx (dx may be NULL); parameter grads
+     * accumulate in the store */
+    void (*backward)(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy);
     void (*destroy)(dl_node *nd); /* frees kind-specific members (not the node); may be NULL */
     dl_node *(*child)(const dl_node *nd, size_t i); /* composites: i-th child or NULL; leaves: NULL */
 } dl_node_vt;
@@ -58,7 +72,7 @@ struct dl_node {
     const dl_node_vt *vt;
     char name[DL_NAME_MAX]; /* torchvision module path, e.g. "layer2.0.downsample" ("" for the root) */
     int in[3], out[3];      /* per-sample (C, H, W), set by plan; vectors are (F, 1, 1) */
-    float *y, *dy;          /* (N, out) output and its gradient, set by plan */
+    float *y;               /* (N, out) output, set by plan */
 };
 
 static inline size_t dl_nn_numel(const int s[3]) { return (size_t)s[0] * (size_t)s[1] * (size_t)s[2]; }

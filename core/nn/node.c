@@ -1,7 +1,8 @@
 /* node: the planner and the two composites (sequential, residual). Leaves live in layers*.c.
  * Sequential aliases its y/dy to its last child and zeroes each intermediate gradient right before
- * the consumer accumulates into it (cache-warm, and no whole-block memset per step). Residual is
- * torchvision's block tail: relu(branch(x) + shortcut(x)). Refuses empty sequentials at plan time. */
+ * the consumer accumulates into it (cache-warm, and no whole-block memset per step), ping-ponging
+ * through its depth's scratch pair. Residual is torchvision's block tail: relu(branch(x) +
+ * shortcut(x)). Refuses empty sequentials and trees deeper than DL_NN_MAX_DEPTH at plan time. */
 #include "core/nn/nn.h"
 
 #include <stdio.h>
@@ -17,6 +18,25 @@ float *dl_nn_take(dl_nn_planner *p, size_t floats)
     return p->base ? p->base + off : NULL;
 }
 
+float *const *dl_nn_scratch(dl_nn_planner *p, size_t floats)
+{
+    if (floats > p->scratch_floats[p->depth])
+        p->scratch_floats[p->depth] = floats;
+    return p->scratch[p->depth];
+}
+
+/* plans a child one level deeper */
+static dl_status plan_child(dl_node *k, dl_nn_planner *p, const int in[3], dl_err *err)
+{
+    if (p->depth + 1 >= DL_NN_MAX_DEPTH)
+        return dl_err_set(err, DL_EINVAL, "layer '%s': the network is nested deeper than %d", k->name,
+                          DL_NN_MAX_DEPTH);
+    p->depth++;
+    dl_status st = k->vt->plan(k, p, in, err);
+    p->depth--;
+    return st;
+}
+
 void dl_nn_free(dl_node *nd)
 {
     if (!nd)
@@ -29,15 +49,30 @@ void dl_nn_free(dl_node *nd)
 dl_status dl_nn_plan(dl_node *root, int n, const int in[3], float *base, size_t *act, size_t *ws,
                      dl_err *err)
 {
-    dl_nn_planner p = {.base = base, .used = 0, .ws_floats = 0, .n = n};
+    /* pass 1 (count) sizes the node buffers and the per-depth scratch; pass 2 assigns both, the
+     * scratch pairs after the node buffers */
+    dl_nn_planner p = {.base = NULL, .n = n};
     dl_status st = root->vt->plan(root, &p, in, err);
     if (st != DL_OK)
         return st;
+    size_t nodes = p.used, total = nodes;
+    for (int d = 0; d < DL_NN_MAX_DEPTH; d++)
+        total += 2 * ((p.scratch_floats[d] + 15) / 16 * 16);
     if (act)
-        *act = p.used;
+        *act = total;
     if (ws)
         *ws = p.ws_floats;
-    return DL_OK;
+    if (!base)
+        return DL_OK;
+    dl_nn_planner q = {.base = base, .n = n};
+    size_t off = nodes;
+    for (int d = 0; d < DL_NN_MAX_DEPTH; d++) {
+        size_t f = (p.scratch_floats[d] + 15) / 16 * 16;
+        q.scratch[d][0] = base + off;
+        q.scratch[d][1] = base + off + f;
+        off += 2 * f;
+    }
+    return root->vt->plan(root, &q, in, err);
 }
 
 /* ---- sequential ------------------------------------------------------------------------- */
@@ -45,6 +80,7 @@ typedef struct seq_node {
     dl_node base;
     dl_node **kids;
     size_t n, cap;
+    float *scratch[2]; /* this depth's gradient ping-pong pair */
 } seq_node;
 
 static dl_status seq_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
@@ -54,15 +90,20 @@ static dl_status seq_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err
         return dl_err_set(err, DL_EINVAL, "layer '%s': empty sequential", nd->name);
     memcpy(nd->in, in, sizeof nd->in);
     const int *cur = in;
+    size_t inner = 0; /* largest intermediate gradient */
     for (size_t i = 0; i < s->n; i++) {
-        dl_status st = s->kids[i]->vt->plan(s->kids[i], p, cur, err);
+        dl_status st = plan_child(s->kids[i], p, cur, err);
         if (st != DL_OK)
             return st;
         cur = s->kids[i]->out;
+        if (i + 1 < s->n && dl_nn_numel(cur) > inner)
+            inner = dl_nn_numel(cur);
     }
     memcpy(nd->out, cur, sizeof nd->out);
     nd->y = s->kids[s->n - 1]->y;
-    nd->dy = s->kids[s->n - 1]->dy;
+    float *const *sc = dl_nn_scratch(p, (size_t)p->n * inner);
+    s->scratch[0] = sc[0];
+    s->scratch[1] = sc[1];
     return DL_OK;
 }
 
@@ -76,18 +117,20 @@ static void seq_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     }
 }
 
-static void seq_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void seq_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     seq_node *s = (seq_node *)nd;
+    float *in = dy;
     for (size_t i = s->n; i-- > 0;) {
         dl_node *k = s->kids[i];
         const float *kx = i ? s->kids[i - 1]->y : x;
-        float *kdx = dx;
-        if (i) {
-            kdx = s->kids[i - 1]->dy;
-            memset(kdx, 0, sizeof(float) * (size_t)c->n * dl_nn_numel(s->kids[i - 1]->out));
+        float *out = dx;
+        if (i) { /* parity alternates, so out is never the buffer `in` points to */
+            out = s->scratch[i & 1];
+            memset(out, 0, sizeof(float) * (size_t)c->n * dl_nn_numel(s->kids[i - 1]->out));
         }
-        k->vt->backward(k, c, kx, kdx);
+        k->vt->backward(k, c, kx, out, in);
+        in = out;
     }
 }
 
@@ -145,18 +188,19 @@ dl_node *dl_nn_seq_child(const dl_node *seq, size_t i) { return seq_child(seq, i
 typedef struct res_node {
     dl_node base;
     dl_node *branch, *shortcut; /* shortcut NULL: identity */
+    float *dsc;                 /* (N, out) the shortcut's copy of d(sum): its backward may clobber it */
 } res_node;
 
 static dl_status res_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
 {
     res_node *r = (res_node *)nd;
     memcpy(nd->in, in, sizeof nd->in);
-    dl_status st = r->branch->vt->plan(r->branch, p, in, err);
+    dl_status st = plan_child(r->branch, p, in, err);
     if (st != DL_OK)
         return st;
     const int *sc = in;
     if (r->shortcut) {
-        if ((st = r->shortcut->vt->plan(r->shortcut, p, in, err)) != DL_OK)
+        if ((st = plan_child(r->shortcut, p, in, err)) != DL_OK)
             return st;
         sc = r->shortcut->out;
     }
@@ -168,7 +212,7 @@ static dl_status res_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err
     memcpy(nd->out, sc, sizeof nd->out);
     size_t m = (size_t)p->n * dl_nn_numel(nd->out);
     nd->y = dl_nn_take(p, m);
-    nd->dy = dl_nn_take(p, m);
+    r->dsc = dl_nn_scratch(p, r->shortcut ? m : 0)[0];
     return DL_OK;
 }
 
@@ -186,22 +230,22 @@ static void res_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     dl_relu_forward(nd->y, nd->y, m);
 }
 
-static void res_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx)
+static void res_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     res_node *r = (res_node *)nd;
     size_t m = (size_t)c->n * dl_nn_numel(nd->out);
-    /* d(sum) = dy * (y > 0), written straight into the branch's (and the shortcut's) dy */
-    float *db = r->branch->dy;
-    const float *y = nd->y, *dy = nd->dy;
+    /* d(sum) = dy * (y > 0), in place: it goes to both paths */
+    const float *y = nd->y;
     for (size_t i = 0; i < m; i++)
-        db[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+        if (!(y[i] > 0.0f))
+            dy[i] = 0.0f;
     if (r->shortcut) {
-        memcpy(r->shortcut->dy, db, m * sizeof(float));
-        r->shortcut->vt->backward(r->shortcut, c, x, dx);
+        memcpy(r->dsc, dy, m * sizeof(float));
+        r->shortcut->vt->backward(r->shortcut, c, x, dx, r->dsc);
     } else if (dx) {
-        dl_add_backward(dx, NULL, db, m);
+        dl_add_backward(dx, NULL, dy, m);
     }
-    r->branch->vt->backward(r->branch, c, x, dx);
+    r->branch->vt->backward(r->branch, c, x, dx, dy);
 }
 
 static void res_destroy(dl_node *nd)
