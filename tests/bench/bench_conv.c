@@ -212,7 +212,8 @@ int main(int argc, char **argv)
     }
     printf("bench_conv: OpenBLAS kernel %s (CPU best: %s), median of %d runs after 1 warm-up\n",
            dl_blas_corename(), dl_blas_cpu_best_core() ? dl_blas_cpu_best_core() : "none", reps);
-    printf("GFLOP/s = 2*N*OC*OH*OW*C*KH*KW / time; in parentheses: the bare sgemm of the same shape (tile = images per GEMM)\n");
+    printf("GFLOP/s = 2*N*OC*OH*OW*C*KH*KW / time; in parentheses: the bare sgemm of the same shape\n"
+           "(tile = images per GEMM)\n");
     for (const char *t = threads; *t;) {
         int nt = atoi(t);
         if (nt < 1)
