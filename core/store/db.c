@@ -283,7 +283,7 @@ static dl_status mark_crashed(dl_store *st, dl_err *err)
     sqlite3_stmt *u, *e;
     rc = sqlite3_prepare_v2(st->db,
                             "UPDATE runs SET status='crashed', finished=max(created,"
-                            " coalesce((SELECT max(t) FROM batches WHERE run_id=?1),0),"
+                            " coalesce((SELECT t FROM batches WHERE run_id=?1 ORDER BY step DESC LIMIT 1),0),"
                             " coalesce((SELECT max(t) FROM epochs WHERE run_id=?1),0),"
                             " coalesce((SELECT max(t) FROM events WHERE run_id=?1),0))"
                             " WHERE id=?1 AND status='running'",
@@ -471,8 +471,14 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
     }
     if ((s = dl_store__exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "setting pragmas", err)))
         goto fail;
-    if (!ro && (s = mark_crashed(st, err)))
-        goto fail;
+    if (!ro) {
+        int before;
+        do { /* 64 runs per pass */
+            before = st->crashed_on_open;
+            if ((s = mark_crashed(st, err)))
+                goto fail;
+        } while (st->crashed_on_open - before == 64);
+    }
     *out = st;
     return DL_OK;
 fail:

@@ -19,7 +19,7 @@
     " b.epoch, b.valid_loss,"                                                                                  \
     " (SELECT name FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                    \
     " (SELECT value FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                   \
-    " max(r.created, coalesce((SELECT max(t) FROM batches WHERE run_id=r.id),0),"                              \
+    " max(r.created, coalesce((SELECT t FROM batches WHERE run_id=r.id ORDER BY step DESC LIMIT 1),0),"                              \
     "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0))"                                             \
     " FROM runs r LEFT JOIN (SELECT run_id, epoch, valid_loss, min(valid_loss) FROM epochs"                    \
     "  WHERE valid_loss IS NOT NULL GROUP BY run_id) b ON b.run_id=r.id"
