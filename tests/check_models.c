@@ -110,6 +110,43 @@ END_TEST
 START_TEST(manifest_resnet50) { check_manifest("resnet50", 25557032); }
 END_TEST
 
+typedef struct conv_tally {
+    int n, strided, k7, last_hw;
+    char first[64];
+} conv_tally;
+
+static void tally(void *user, const char *name, int in_c, int in_h, int in_w, int out_c, int k, int stride, int pad)
+{
+    conv_tally *t = user;
+    if (!t->n)
+        snprintf(t->first, sizeof t->first, "%s", name);
+    t->n++;
+    t->strided += stride == 2;
+    t->k7 += k == 7 && pad == 3 && in_c == 3 && out_c == 64;
+    t->last_hw = in_h * in_w;
+}
+
+START_TEST(conv_walk_lists_the_plan)
+{
+    dl_model *m = make("resnet18", 3, 10, DL_HEAD_TORCHVISION, 0);
+    conv_tally t = {0};
+    dl_model_walk_convs(m, tally, &t);
+    ck_assert_int_eq(t.n, 0); /* nothing planned yet */
+    float *x = randn(2 * 3 * 64 * 64, 1, 1.0f);
+    const float *y;
+    ck_assert_int_eq(dl_model_forward(m, x, 2, 64, 64, false, &y, NULL), DL_OK);
+    dl_model_walk_convs(m, tally, &t);
+    /* stem + 16 block convs + 3 downsamples; stride 2 in the stem, 3 conv1s and 3 downsamples */
+    ck_assert_int_eq(t.n, 20);
+    ck_assert_int_eq(t.strided, 7);
+    ck_assert_int_eq(t.k7, 1);
+    ck_assert_str_eq(t.first, "conv1");
+    ck_assert_int_eq(t.last_hw, 2 * 2); /* layer4.1.conv2 at 64 / 32 */
+    free(x);
+    dl_model_free(m);
+}
+END_TEST
+
 START_TEST(layer_groups_follow_fastai)
 {
     dl_model *m = make("resnet18", 3, 10, DL_HEAD_TORCHVISION, 0);
@@ -685,6 +722,7 @@ static Suite *suite(void)
     tcase_add_test(t, manifest_resnet34);
     tcase_add_test(t, manifest_resnet50);
     tcase_add_test(t, layer_groups_follow_fastai);
+    tcase_add_test(t, conv_walk_lists_the_plan);
     tcase_add_test(t, small_resnets_shapes);
     tcase_add_test(t, fastai_head_names_shapes_groups);
     tcase_add_test(t, init_statistics);

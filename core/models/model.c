@@ -140,6 +140,12 @@ const dl_model_cfg *dl_model_config(const dl_model *m) { return &m->cfg; }
 int dl_model_n_groups(const dl_model *m) { return m->ps.n_groups; }
 int dl_model_body_channels(const dl_model *m) { return m->body_c; }
 dl_rng *dl_model_dropout_rng(dl_model *m) { return &m->drop_rng; }
+
+void dl_model_walk_convs(const dl_model *m, dl_model_conv_visit visit, void *user)
+{
+    if (m->act)
+        dl_nn_walk_convs(m->root, visit, user);
+}
 size_t dl_model_activation_bytes(const dl_model *m) { return (m->act_floats + m->ws_floats) * sizeof(float); }
 
 dl_status dl_model_state_dict(const dl_model *m, dl_tensor_map *out, dl_err *err)

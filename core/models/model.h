@@ -7,6 +7,11 @@
  *   "resnet18", "resnet34", "resnet50"  torchvision's definitions and state_dict names
  *   "resnet-xs", "resnet-s", ...        small ResNets for 28-64 px images: 3x3 stem, no max-pool,
  *                                        torchvision naming (conv1, bn1, layer1.., downsample.{0,1}, fc)
+ *                                        resnet-xs: stem 32, stages 2x32 / 2x64 / 2x128 BasicBlocks
+ *                                        (perf-anchors §2(d)); resnet-s: stem 64, 2x64 / 3x128 / 3x256
+ *   "resnet-custom:<basic|bottleneck>:<blocks,..>:<planes,..>:<imagenet|small>"
+ *                                        any 1-4 stage ResNet, e.g. the micro fixtures
+ *                                        "resnet-custom:basic:1,1,1,1:4,8,16,32:imagenet" (resnet.h)
  * Heads (dl_model_cfg.head):
  *   DL_HEAD_TORCHVISION  avgpool + fc, as torchvision (names "fc.weight", "fc.bias")
  *   DL_HEAD_FASTAI       fastai's create_head on the body (names "head.*", see models/head.c);
@@ -46,7 +51,8 @@ dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, boo
                            const float **logits, dl_err *err);
 /* Back-propagates dlogits (N, n_out) of the last train forward; ACCUMULATES parameter gradients
  * into the store (call dl_params_zero_grad first). Frozen non-norm parameters get no gradient and
- * their weight-gradient GEMMs are skipped. */
+ * their weight-gradient GEMMs are skipped. It reads the x of that forward again: keep x alive and
+ * unchanged until backward returns. dlogits is copied, never modified. */
 dl_status dl_model_backward(dl_model *m, const float *dlogits, dl_err *err);
 
 dl_params *dl_model_params(dl_model *m);
@@ -72,6 +78,12 @@ dl_status dl_model_load_body(dl_model *m, const dl_tensor_map *sd, dl_err *err);
 dl_rng *dl_model_dropout_rng(dl_model *m);
 /* Bytes of the current activation plan and conv workspace (0 before the first forward). */
 size_t dl_model_activation_bytes(const dl_model *m);
+
+/* Conv geometry of the current plan (nothing before the first forward), in network order; for
+ * benchmarks that time each conv shape. */
+typedef void (*dl_model_conv_visit)(void *user, const char *name, int in_c, int in_h, int in_w, int out_c,
+                                    int k, int stride, int pad);
+void dl_model_walk_convs(const dl_model *m, dl_model_conv_visit visit, void *user);
 
 /* Lists the architectures the zoo knows, NULL-terminated. */
 const char *const *dl_model_arch_names(void);
