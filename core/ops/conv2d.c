@@ -6,8 +6,10 @@
  * on the geometry, so the workspace does too: it never grows with the batch.
  * Special cases avoid copies: a 1x1 stride-1 unpadded conv with T = 1 multiplies the image in
  * place, a 1x1 strided conv (ResNet's downsample) gathers only the sampled pixels.
- * Backward per tile: dW += dY col^T (beta = 1, skipped when dw is NULL, e.g. a frozen conv), then
+ * Backward per tile: dW += dY col^T (beta = 1; with <= 64 output channels dW^T is gathered in the
+ * workspace instead and added once per call; skipped when dw is NULL, e.g. a frozen conv), then
  * col = W^T dY and col2im adds it into dx (skipped when dx is NULL); db by summation.
+ * Deterministic: no threads of its own, a fixed summation order for a given geometry and batch.
  * Refuses nothing at run time: dl_conv2d_cfg_init validates the geometry and callers size ws
  * with dl_conv2d_workspace_floats.
  * Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
