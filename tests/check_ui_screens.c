@@ -9,6 +9,7 @@
 
 #include "core/learn/control.h"
 #include "core/lrfind.h"
+#include "core/store/store.h"
 #include "tests/testutil.h"
 #include "ui/app.h"
 #include "ui/feed.h"
@@ -348,6 +349,140 @@ START_TEST(confusion_scrolls_many_classes)
 }
 END_TEST
 
+
+/* A finished run in a fresh store: 2 epochs of 20 batches, an event, a confusion result. */
+static dl_store *make_store(char **dir, int64_t *id)
+{
+    *dir = tu_mkdtemp();
+    dl_store *st;
+    dl_err err;
+    ck_assert_msg(dl_store_open(*dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "pets-resnet18", .dataset = "pets (folder)", .arch = "resnet18",
+                        .n_train = 80, .n_valid = 20, .vocab_json = "[\"cat\",\"dog\"]", .host = "testhost", .pid = 1};
+    char name[128];
+    ck_assert_msg(dl_store_run_create(st, &spec, id, name, sizeof name, &err) == DL_OK, "%s", err.msg);
+    for (int step = 0; step < 40; step++) {
+        dl_batch_row b = {.step = step, .epoch = step / 20, .n_lr = 2, .lr = {1e-4, 1e-3}, .mom = 0.9,
+                          .loss = 1.5 - step * 0.03 + (step % 3) * 0.05, .smooth_loss = 1.5 - step * 0.03, .t = 1000 + step};
+        ck_assert(dl_store_log_batch(st, *id, &b, &err) == DL_OK);
+        if (step % 20 == 19) {
+            dl_epoch_row e = {.epoch = step / 20, .train_loss = 1.5 - step * 0.03, .valid_loss = step < 20 ? 0.9 : 0.6,
+                              .duration = 12.5, .t = 1000 + step, .n_metrics = 1};
+            snprintf(e.metrics[0].name, sizeof e.metrics[0].name, "error_rate");
+            e.metrics[0].value = step < 20 ? 0.25 : 0.15;
+            ck_assert(dl_store_log_epoch(st, *id, &e, &err) == DL_OK);
+        }
+    }
+    ck_assert(dl_store_log_event(st, *id, "unfreeze", 20, 1020, "{\"text\":\"all groups\"}", &err) == DL_OK);
+    ck_assert(dl_store_interp_save(st, *id, 1, "confusion", "{\"matrix\":[[9,1],[2,8]]}", &err) == DL_OK);
+    ck_assert(dl_store_run_finish(st, *id, DL_RUN_FINISHED, &err) == DL_OK);
+    return st;
+}
+
+START_TEST(run_view_from_store)
+{
+    char *dir;
+    int64_t id;
+    dl_store *st = make_store(&dir, &id);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    dl_err err;
+    ck_assert_msg(dl_screen_run(&s, st, id, &err) == DL_OK, "%s", err.msg);
+    dl_app_push(app, &s);
+    char *t = render(app, 80, 24, 0);
+    assert_golden("run-80x24.txt", t);
+    ck_assert_ptr_nonnull(strstr(t, "pets-resnet18-1"));
+    ck_assert_ptr_nonnull(strstr(t, "error_rate"));
+    ck_assert_ptr_nonnull(strstr(t, "0.600000"));
+    ck_assert_ptr_nonnull(strstr(t, "unfreeze all groups"));
+    ck_assert_ptr_nonnull(strstr(t, "done"));
+    /* A saved run has no steering keys (f is not bound on the run view); c opens the stored
+     * confusion matrix. */
+    ck_assert_int_eq(dl_action_for_key(DL_SCR_RUN, 'f'), DL_ACT_NONE);
+    ck_assert_ptr_null(strstr(t, "f freeze"));
+    free(t);
+    dl_app_key(app, 'c');
+    ck_assert_int_eq(dl_app_depth(app), 2);
+    t = render(app, 80, 24, 1);
+    ck_assert_ptr_nonnull(strstr(t, "2 dog > cat"));
+    ck_assert_ptr_nonnull(strstr(t, "[9]"));
+    free(t);
+    dl_app_free(app);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(home_lists_marks_deletes_and_requests)
+{
+    char *dir;
+    int64_t id;
+    dl_store *st = make_store(&dir, &id);
+    dl_err err;
+    dl_run_spec spec = {.name_prefix = "fmnist-resnet-xs", .dataset = "fashion-mnist", .arch = "resnet-xs",
+                        .host = "testhost", .pid = 1};
+    int64_t id2;
+    char name[128];
+    ck_assert(dl_store_run_create(st, &spec, &id2, name, sizeof name, &err) == DL_OK);
+    ck_assert(dl_store_run_finish(st, id2, DL_RUN_STOPPED, &err) == DL_OK);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_msg(dl_screen_home(&s, st, NULL, &err) == DL_OK, "%s", err.msg);
+    dl_app_push(app, &s);
+    char *t = render(app, 80, 24, 0);
+    ck_assert_ptr_nonnull(strstr(t, "pets-resnet18-1"));
+    ck_assert_ptr_nonnull(strstr(t, "fmnist-resnet-xs-1"));
+    ck_assert_ptr_nonnull(strstr(t, "error_rate 0.1500"));
+    ck_assert_ptr_nonnull(strstr(t, "stopped"));
+    ck_assert_ptr_nonnull(strstr(t, "2 runs, 0 marked"));
+    free(t);
+    /* Mark both (Space moves down), compare without a hook says so. */
+    dl_app_key(app, DL_KEY_UP);
+    dl_app_key(app, ' ');
+    dl_app_key(app, ' ');
+    dl_app_key(app, 'c');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "2 marked"));
+    ck_assert_ptr_nonnull(strstr(t, "dllab compare RUN RUN"));
+    free(t);
+    /* Enter opens the run view of the selection; Esc comes back. */
+    dl_app_key(app, DL_KEY_UP);
+    dl_app_key(app, DL_KEY_ENTER);
+    ck_assert_int_eq(dl_app_depth(app), 2);
+    ck_assert_str_eq(dl_app_top(app)->name, "run");
+    dl_app_key(app, DL_KEY_ESC);
+    ck_assert_int_eq(dl_app_depth(app), 1);
+    /* d asks; n keeps the run; d y deletes it. */
+    dl_app_key(app, 'd');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "Delete run pets-resnet18-1"));
+    free(t);
+    dl_app_key(app, 'n');
+    dl_run *runs;
+    size_t n;
+    ck_assert(dl_store_runs_list(st, NULL, &runs, &n, &err) == DL_OK);
+    ck_assert_uint_eq(n, 2);
+    dl_runs_free(runs, n);
+    dl_app_key(app, 'd');
+    dl_app_key(app, 'y');
+    ck_assert(dl_store_runs_list(st, NULL, &runs, &n, &err) == DL_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(runs[0].name, "fmnist-resnet-xs-1");
+    dl_runs_free(runs, n);
+    /* n asks for a dataset; Enter alone means the default and ends the UI with a request. */
+    ck_assert_ptr_null(dl_home_request(dl_app_top(app)));
+    dl_app_key(app, 'n');
+    dl_app_key(app, DL_KEY_ENTER);
+    ck_assert(dl_app_quitting(app));
+    ck_assert_str_eq(dl_home_request(dl_app_top(app)), "fashion-mnist");
+    dl_app_free(app);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *screens_suite(void)
 {
     Suite *s = suite_create("ui-screens");
@@ -358,6 +493,8 @@ static Suite *screens_suite(void)
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
+    tcase_add_test(c, run_view_from_store);
+    tcase_add_test(c, home_lists_marks_deletes_and_requests);
     suite_add_tcase(s, c);
     return s;
 }

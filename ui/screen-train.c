@@ -37,6 +37,10 @@ typedef struct train_state {
 static int post(train_state *st, dl_app *app, dl_cmd cmd)
 {
     dl_err err;
+    if (!st->ctl) {
+        dl_app_message(app, "this run is not training here: nothing to steer");
+        return DL_R_REDRAW;
+    }
     if (dl_control_post(st->ctl, &cmd, &err) != DL_OK) {
         dl_app_message(app, err.msg);
         return DL_R_REDRAW;
@@ -113,7 +117,7 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
     switch (a) {
     case DL_ACT_QUIT:
         /* The app asked already: stop now; the trainer saves its state at the boundary. */
-        if (st->feed->snap.phase != DL_PHASE_DONE && st->feed->snap.phase != DL_PHASE_STOPPED)
+        if (st->ctl && st->feed->snap.phase != DL_PHASE_DONE && st->feed->snap.phase != DL_PHASE_STOPPED)
             post(st, app, (dl_cmd){.kind = DL_CMD_STOP_NOW});
         return DL_R_QUIT;
     case DL_ACT_FREEZE: return post(st, app, (dl_cmd){.kind = DL_CMD_FREEZE, .arg = -1});
@@ -124,6 +128,18 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
         return post(st, app, (dl_cmd){.kind = st->feed->snap.phase == DL_PHASE_PAUSED ? DL_CMD_RESUME : DL_CMD_PAUSE});
     case DL_ACT_SAVE: return post(st, app, (dl_cmd){.kind = DL_CMD_SAVE});
     case DL_ACT_LRFIND: {
+        if (!st->ctl) {
+            /* A saved run: show its last sweep. */
+            dl_screen ls;
+            dl_err err;
+            if (st->feed->lrfind.n == 0) {
+                dl_app_message(app, "this run has no LR-finder curve");
+                return DL_R_REDRAW;
+            }
+            if (dl_screen_lrfind(&ls, NULL, st->feed, 0, NULL, &err) == DL_OK && dl_app_push(app, &ls) != 0)
+                ls.close(&ls);
+            return DL_R_REDRAW;
+        }
         /* The finder's own screen shares this feed; the dashboard keeps its panel (Tab shows the
          * last curve there too). */
         int r = post(st, app, (dl_cmd){.kind = DL_CMD_LRFIND});
@@ -161,6 +177,8 @@ static int train_tick(dl_screen *s, dl_app *app)
 {
     train_state *st = s->self;
     (void)app;
+    if (st->hooks.tick)
+        return st->hooks.tick(st->hooks.user, st->feed, app);
     /* Pulling is idempotent (by sequence number), so a feed shared with the LR-finder screen may
      * be pulled by either. */
     return dl_feed_pull(st->feed) ? DL_R_REDRAW : DL_R_NONE;
@@ -346,7 +364,7 @@ static void train_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         dl_grid_textf(g, 0, l.keys.y, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
                       "lr (e.g. 1e-3, or lo:hi like 1e-5:1e-3; Enter applies, Esc cancels): %s_", st->input);
     } else {
-        dl_draw_keybar(g, l.keys, DL_SCR_TRAIN);
+        dl_draw_keybar(g, l.keys, s->id);
     }
 }
 
@@ -354,14 +372,16 @@ static void train_close(dl_screen *s)
 {
     train_state *st = s->self;
     dl_feed_free(&st->own_feed);
+    if (st->hooks.close)
+        st->hooks.close(st->hooks.user);
     free(st);
 }
 
 dl_status dl_screen_train(dl_screen *out, dl_control *ctl, dl_feed *feed, const dl_run_info *info,
                           const dl_train_hooks *hooks, dl_err *err)
 {
-    if (!ctl)
-        return dl_err_set(err, DL_EINVAL, "the training screen needs a control channel");
+    if (!ctl && !feed)
+        return dl_err_set(err, DL_EINVAL, "the training screen needs a control channel or a filled feed");
     train_state *st = calloc(1, sizeof *st);
     if (!st)
         return dl_err_set(err, DL_ENOMEM, "no memory for the training screen");

@@ -30,10 +30,16 @@ typedef struct dl_train_hooks {
      * nonzero with a message in msg when not available. */
     int (*confusion)(void *user, dl_app *app, char *msg, int cap);
     int (*top_losses)(void *user, dl_app *app, char *msg, int cap);
+    /* Replaces the feed pull on every loop turn (the run view polls the store); returns DL_R_*. */
+    int (*tick)(void *user, dl_feed *feed, dl_app *app);
+    /* Called when the screen closes (frees user). */
+    void (*close)(void *user);
 } dl_train_hooks;
 
 /* The training dashboard. ctl is not owned; feed may be NULL (the screen makes its own over ctl)
- * or a feed the caller owns (then it must outlive the screen). */
+ * or a feed the caller owns (then it must outlive the screen). With ctl NULL and a filled feed it
+ * is the run view of a saved run: the same panels, and steering keys say there is nothing to
+ * steer. */
 dl_status dl_screen_train(dl_screen *out, dl_control *ctl, dl_feed *feed, const dl_run_info *info,
                           const dl_train_hooks *hooks, dl_err *err);
 
@@ -53,6 +59,29 @@ dl_status dl_screen_lrfind(dl_screen *out, dl_control *ctl, dl_feed *feed, int n
  * names (copied). */
 dl_status dl_screen_confusion(dl_screen *out, const int64_t *cm, int k, const char *const *names,
                               dl_err *err);
+
+/* The run view (`dllab show RUN`, Enter on the home screen): the dashboard over a run read from
+ * the store (batches, epochs, events, last LR-finder sweep), polled about once a second so a run
+ * still training elsewhere keeps moving. st stays owned by the caller and must outlive the
+ * screen. `c` shows the stored confusion matrix when the run has one. */
+struct dl_store;
+dl_status dl_screen_run(dl_screen *out, struct dl_store *st, int64_t run_id, dl_err *err);
+/* Fills feed (initialised, ctl NULL) with what the store holds for the run beyond what the feed
+ * already has; returns 1 when anything was added. Used by the run view and its tests. */
+int dl_feed_from_store(dl_feed *feed, struct dl_store *st, int64_t run_id, dl_err *err);
+
+/* The home screen: the store's runs (name, date, data, arch, best metric, status). Enter opens
+ * the run view, Space marks runs, c compares the marked ones (hook), d deletes (asks), b makes
+ * the selected run the baseline, n asks for a dataset (default Fashion-MNIST) and leaves the UI
+ * with a request to train on it (dl_home_request). */
+typedef struct dl_home_hooks {
+    void *user;
+    int (*compare)(void *user, dl_app *app, const int64_t *ids, int n);
+} dl_home_hooks;
+dl_status dl_screen_home(dl_screen *out, struct dl_store *st, const dl_home_hooks *hooks, dl_err *err);
+/* After the app returns: the dataset the user asked to train on, or NULL. Valid until the
+ * screen closes; copy it. */
+const char *dl_home_request(const dl_screen *home);
 
 /* Shared drawing pieces (also used by the run view). */
 void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n, const char (*metric_names)[DL_SNAP_NAME],

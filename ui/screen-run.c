@@ -1,0 +1,276 @@
+/* screen-run: the run view. It reads a run from the store into a dl_feed (the same model the
+ * live dashboard uses) and shows it with the training screen's panels; about once a second it
+ * asks the store for rows newer than the ones it has, so a run training in another process keeps
+ * moving. Events show their payload's "text" when there is one, else their kind. `c` parses the
+ * stored "confusion" result: a JSON array of k rows of k counts, or an object holding it under
+ * "matrix" (class names from the run's vocabulary). */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/store/store.h"
+#include "ui/screens.h"
+
+typedef struct run_view {
+    dl_store *st;
+    int64_t id;
+    dl_feed feed;
+    int64_t last_step, last_event;
+    size_t n_epochs_seen;
+    int64_t lrfind_id;
+    double last_poll;
+    char *vocab_json;
+} run_view;
+
+int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
+{
+    int changed = 0;
+    int64_t after = f->train.n ? (int64_t)f->train.x[f->train.n - 1] : -1;
+    dl_batch_row *b = NULL;
+    size_t nb = 0;
+    if (dl_store_batches(st, run_id, after, &b, &nb, err) != DL_OK)
+        return -1;
+    for (size_t i = 0; i < nb; i++) {
+        dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = (uint64_t)b[i].step, .epoch = b[i].epoch,
+                            .lr = b[i].n_lr > 0 ? b[i].lr[b[i].n_lr - 1] : NAN, .loss = b[i].smooth_loss,
+                            .raw = b[i].loss};
+        dl_feed_add_point(f, &p);
+        f->snap.step = (uint64_t)b[i].step;
+        f->snap.epoch = b[i].epoch;
+        f->snap.n_groups = b[i].n_lr;
+        for (int g = 0; g < b[i].n_lr && g < DL_MAX_GROUPS; g++)
+            f->snap.lr[g] = b[i].lr[g];
+        f->snap.mom = b[i].mom;
+        f->snap.last_loss = b[i].loss;
+        f->snap.smooth_loss = b[i].smooth_loss;
+        changed = 1;
+    }
+    free(b);
+    dl_epoch_row *e = NULL;
+    size_t ne = 0;
+    if (dl_store_epochs(st, run_id, &e, &ne, err) != DL_OK)
+        return -1;
+    if (ne > (size_t)f->n_epochs) {
+        for (size_t i = (size_t)f->n_epochs; i < ne; i++) {
+            /* The valid point sits at the last batch of its epoch (batches per epoch from the
+             * run's summary), or after the last batch seen. */
+            dl_curve_point p = {.kind = DL_POINT_VALID, .epoch = e[i].epoch, .loss = e[i].valid_loss};
+            if (f->snap.n_batches > 0)
+                p.step = (uint64_t)((int64_t)(e[i].epoch + 1) * f->snap.n_batches - 1);
+            else if (f->train.n > 0)
+                p.step = (uint64_t)f->train.x[f->train.n - 1];
+            dl_feed_add_point(f, &p);
+            dl_feed_epoch *row = &f->epochs[f->n_epochs - 1];
+            row->train_loss = e[i].train_loss;
+            row->n_metrics = e[i].n_metrics < DL_SNAP_METRICS ? e[i].n_metrics : DL_SNAP_METRICS;
+            for (int m = 0; m < row->n_metrics; m++) {
+                row->metric[m] = e[i].metrics[m].value;
+                snprintf(f->snap.metric_name[m], DL_SNAP_NAME, "%s", e[i].metrics[m].name);
+            }
+            /* Durations: the table prints differences of t. */
+            row->t = (f->n_epochs > 1 ? f->epochs[f->n_epochs - 2].t : 0) + e[i].duration;
+            f->snap.n_metrics = row->n_metrics;
+            f->snap.valid_loss = e[i].valid_loss;
+        }
+        changed = 1;
+    }
+    free(e);
+    int64_t after_ev = -1;
+    int kept = dl_feed_events_kept(f);
+    if (kept > 0)
+        after_ev = (int64_t)dl_feed_event(f, kept - 1)->seq;
+    dl_event_row *ev = NULL;
+    size_t nev = 0;
+    if (dl_store_events(st, run_id, after_ev, &ev, &nev, err) != DL_OK)
+        return -1;
+    for (size_t i = 0; i < nev; i++) {
+        dl_event de;
+        memset(&de, 0, sizeof de);
+        de.seq = (uint64_t)ev[i].id;
+        de.step = (uint64_t)(ev[i].step > 0 ? ev[i].step : 0);
+        de.t = ev[i].t;
+        const char *text = NULL;
+        json_t *j = ev[i].payload && *ev[i].payload ? json_loads(ev[i].payload, 0, NULL) : NULL;
+        if (j && json_is_object(j) && json_is_string(json_object_get(j, "text")))
+            text = json_string_value(json_object_get(j, "text"));
+        snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind, text && *text ? " " : "", text ? text : "");
+        json_decref(j);
+        dl_feed_add_event(f, &de);
+        changed = 1;
+    }
+    dl_events_free(ev, nev);
+    return changed;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int load_summary(run_view *rv, dl_err *err)
+{
+    dl_run r;
+    memset(&r, 0, sizeof r);
+    if (dl_store_run_get(rv->st, rv->id, &r, err) != DL_OK)
+        return -1;
+    dl_snapshot *sn = &rv->feed.snap;
+    sn->phase = r.status == DL_RUN_RUNNING ? DL_PHASE_TRAIN
+                : r.status == DL_RUN_FINISHED ? DL_PHASE_DONE
+                : r.status == DL_RUN_DIVERGED ? DL_PHASE_DIVERGED
+                : r.status == DL_RUN_CRASHED ? DL_PHASE_FAILED : DL_PHASE_STOPPED;
+    /* Batches per epoch from the rows seen so far. */
+    sn->n_epochs = r.n_epochs;
+    if (r.n_epochs > 0 && r.n_batches > 0)
+        sn->n_batches = (int)(r.n_batches / (r.n_epochs > 0 ? r.n_epochs : 1));
+    sn->batch = sn->n_batches > 0 ? sn->n_batches - 1 : 0;
+    sn->epoch = r.n_epochs > 0 ? r.n_epochs - 1 : 0;
+    free(rv->vocab_json);
+    rv->vocab_json = r.vocab_json ? strdup(r.vocab_json) : NULL;
+    dl_run_clear(&r);
+    return 0;
+}
+
+static int load_lrfind(run_view *rv)
+{
+    dl_lrfind *l = NULL;
+    size_t n = 0;
+    if (dl_store_lrfinds(rv->st, rv->id, &l, &n, NULL) != DL_OK || n == 0)
+        return 0;
+    const dl_lrfind *last = &l[n - 1];
+    int changed = 0;
+    if (last->id != rv->lrfind_id) {
+        rv->lrfind_id = last->id;
+        for (size_t i = 0; i < last->n; i++) {
+            dl_curve_point p = {.kind = DL_POINT_LRFIND, .step = i, .lr = last->lr[i], .loss = last->loss[i]};
+            dl_feed_add_point(&rv->feed, &p);
+        }
+        rv->feed.lrfind_done = 1;
+        changed = 1;
+    }
+    dl_lrfinds_free(l, n);
+    return changed;
+}
+
+static int run_tick(void *user, dl_feed *feed, dl_app *app)
+{
+    run_view *rv = user;
+    (void)feed;
+    double t = now_s();
+    if (t - rv->last_poll < 1.0)
+        return DL_R_NONE;
+    rv->last_poll = t;
+    dl_err err;
+    int changed = dl_feed_from_store(&rv->feed, rv->st, rv->id, &err);
+    if (changed < 0) {
+        dl_app_message(app, err.msg);
+        return DL_R_REDRAW;
+    }
+    if (changed)
+        load_summary(rv, NULL);
+    changed |= load_lrfind(rv);
+    return changed ? DL_R_REDRAW : DL_R_NONE;
+}
+
+static int run_confusion(void *user, dl_app *app, char *msg, int cap)
+{
+    run_view *rv = user;
+    char *js = NULL;
+    dl_err err;
+    if (dl_store_interp_get(rv->st, rv->id, "confusion", &js, NULL, &err) != DL_OK) {
+        snprintf(msg, (size_t)cap, "no confusion matrix stored for this run");
+        return -1;
+    }
+    json_t *root = json_loads(js, 0, NULL);
+    free(js);
+    json_t *m = root && json_is_object(root) ? json_object_get(root, "matrix") : root;
+    size_t k = json_is_array(m) ? json_array_size(m) : 0;
+    int64_t *cm = k ? calloc(k * k, sizeof *cm) : NULL;
+    int ok = cm != NULL;
+    for (size_t i = 0; ok && i < k; i++) {
+        json_t *row = json_array_get(m, i);
+        ok = json_is_array(row) && json_array_size(row) == k;
+        for (size_t j = 0; ok && j < k; j++) {
+            json_t *v = json_array_get(row, j);
+            ok = json_is_integer(v);
+            if (ok)
+                cm[i * k + j] = json_integer_value(v);
+        }
+    }
+    const char **names = NULL;
+    json_t *vocab = rv->vocab_json ? json_loads(rv->vocab_json, 0, NULL) : NULL;
+    if (ok && json_is_array(vocab) && json_array_size(vocab) == k) {
+        names = calloc(k, sizeof *names);
+        for (size_t i = 0; names && i < k; i++)
+            names[i] = json_string_value(json_array_get(vocab, i));
+    }
+    int rc = -1;
+    if (!ok) {
+        snprintf(msg, (size_t)cap, "the stored confusion result is not a square matrix of counts");
+    } else {
+        dl_screen cs;
+        if (dl_screen_confusion(&cs, cm, (int)k, names, &err) == DL_OK) {
+            if (dl_app_push(app, &cs) == 0)
+                rc = 0;
+            else
+                cs.close(&cs);
+        } else {
+            snprintf(msg, (size_t)cap, "%s", err.msg);
+        }
+    }
+    free(names);
+    json_decref(vocab);
+    json_decref(root);
+    free(cm);
+    return rc;
+}
+
+static void run_close(void *user)
+{
+    run_view *rv = user;
+    dl_feed_free(&rv->feed);
+    free(rv->vocab_json);
+    free(rv);
+}
+
+dl_status dl_screen_run(dl_screen *out, dl_store *st, int64_t run_id, dl_err *err)
+{
+    run_view *rv = calloc(1, sizeof *rv);
+    if (!rv)
+        return dl_err_set(err, DL_ENOMEM, "no memory for the run view");
+    rv->st = st;
+    rv->id = run_id;
+    rv->lrfind_id = -1;
+    dl_feed_init(&rv->feed, NULL);
+    dl_run r;
+    memset(&r, 0, sizeof r);
+    if (dl_store_run_get(st, run_id, &r, err) != DL_OK) {
+        free(rv);
+        return err ? err->code : DL_ENOTFOUND;
+    }
+    char data[160];
+    snprintf(data, sizeof data, "%s %lld/%lld", r.dataset ? r.dataset : "?", (long long)r.n_train, (long long)r.n_valid);
+    dl_run_info info = {r.name, data, r.arch};
+    if (load_summary(rv, err) != 0 || dl_feed_from_store(&rv->feed, st, run_id, err) < 0) {
+        dl_run_clear(&r);
+        run_close(rv);
+        return err ? err->code : DL_EIO;
+    }
+    load_summary(rv, NULL);
+    load_lrfind(rv);
+    rv->last_poll = now_s();
+    dl_train_hooks hooks = {.user = rv, .confusion = run_confusion, .tick = run_tick, .close = run_close};
+    dl_status s = dl_screen_train(out, NULL, &rv->feed, &info, &hooks, err);
+    dl_run_clear(&r);
+    if (s != DL_OK) {
+        run_close(rv);
+        return s;
+    }
+    out->name = "run";
+    out->id = DL_SCR_RUN;
+    return DL_OK;
+}
