@@ -341,12 +341,20 @@ START_TEST(checkpoints_atomic_and_failures_recorded)
     ck_assert_int_eq(dl_store_events(st, id, -1, &ev, &n, &err), DL_OK);
     ck_assert_uint_eq(n, 3);
     ck_assert_str_eq(ev[0].kind, "checkpoint");
+    ck_assert_ptr_nonnull(strstr(ev[0].payload, "\"monitor\":0.9,"));
     ck_assert_str_eq(ev[2].kind, "checkpoint-failed");
     ck_assert_ptr_nonnull(strstr(ev[2].payload, "No space left"));
     ck_assert_ptr_nonnull(strstr(ev[2].payload, dl_status_name(DL_ENOSPC)));
     dl_events_free(ev, n);
 
     ck_assert_int_eq(dl_store_checkpoint_save(st, id, "../escape", &m, 0, 0, 0, false, NULL, 0, &err), DL_EINVAL);
+    /* No monitored value yet (NaN): the event stays valid JSON. */
+    make_map(&m, 4, 0.0f);
+    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "last", &m, 2, 40, NAN, false, NULL, 0, &err), DL_OK);
+    dl_tensor_map_free(&m);
+    ck_assert_int_eq(dl_store_events(st, id, -1, &ev, &n, &err), DL_OK);
+    ck_assert_ptr_nonnull(strstr(ev[n - 1].payload, "\"monitor\":null"));
+    dl_events_free(ev, n);
     dl_store_close(st);
 }
 END_TEST

@@ -137,10 +137,12 @@ dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *fil
     }
     if ((s = dl_store_checkpoint_record(st, run_id, rel, epoch, step, monitor, best, err)))
         return s;
-    char pth[1200], payload[1600];
+    char pth[1200], payload[1600], mon[32] = "null"; /* JSON has no NaN */
     json_escape(rel, pth, sizeof pth);
-    snprintf(payload, sizeof payload, "{\"path\":\"%s\",\"epoch\":%d,\"monitor\":%.9g,\"best\":%s}", pth, epoch,
-             isfinite(monitor) ? monitor : 0.0, best ? "true" : "false");
+    if (isfinite(monitor))
+        snprintf(mon, sizeof mon, "%.9g", monitor);
+    snprintf(payload, sizeof payload, "{\"path\":\"%s\",\"epoch\":%d,\"monitor\":%s,\"best\":%s}", pth, epoch,
+             mon, best ? "true" : "false");
     return dl_store_log_event(st, run_id, DL_EV_CHECKPOINT, step, 0, payload, err);
 }
 
