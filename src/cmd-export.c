@@ -13,8 +13,6 @@
 #include "src/commands.h"
 #include "src/runs-util.h"
 
-static const char *const interp_kinds[] = {"confusion", "per-class", "top-losses", "most-confused"};
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: dllab export [--runs DIR] (RUN | --all) (--csv FOLDER | --json FILE)\n"
@@ -345,15 +343,22 @@ static json_t *run_document(dl_store *st, const dl_run *r)
     for (size_t i = 0; i < nsk; i++)
         json_array_append_new(a, json_pack("{ss ss}", "path", sk[i].path, "reason", sk[i].reason));
     json_object_set_new(o, "skipped", a);
+    /* The latest result of each kind (rows come oldest first, so later ones overwrite). */
     json_t *interp = json_object();
-    for (size_t k = 0; k < sizeof interp_kinds / sizeof interp_kinds[0]; k++) {
-        char *text;
-        if (dl_store_interp_get(st, r->id, interp_kinds[k], &text, NULL, NULL) == DL_OK) {
-            json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-            json_object_set_new(interp, interp_kinds[k], v ? v : json_string(text));
-            free(text);
-        }
+    dl_interp_row *ir;
+    size_t nir;
+    if (dl_store_interp_list(st, r->id, &ir, &nir, &err) != DL_OK) {
+        fprintf(stderr, "dllab export: %s\n", err.msg);
+        json_decref(interp);
+        json_decref(o);
+        o = NULL;
+        goto done;
     }
+    for (size_t k = 0; k < nir; k++) {
+        json_t *v = json_loads(ir[k].json, JSON_DECODE_ANY, NULL);
+        json_object_set_new(interp, ir[k].kind, v ? v : json_string(ir[k].json));
+    }
+    dl_interp_free(ir, nir);
     json_object_set_new(o, "interpretation", interp);
 done:
     free(b);

@@ -257,6 +257,13 @@ START_TEST(events_lrfind_interp_skipped)
     ck_assert_int_eq(ep, 2);
     free(json);
     ck_assert_int_eq(dl_store_interp_get(st, id, "top-losses", &json, NULL, &err), DL_ENOTFOUND);
+    ck_assert_int_eq(dl_store_interp_save(st, id, 2, "per-class", "{\"a\":1}", &err), DL_OK);
+    dl_interp_row *ir;
+    ck_assert_int_eq(dl_store_interp_list(st, id, &ir, &n, &err), DL_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(ir[0].epoch, 0);
+    ck_assert_str_eq(ir[2].kind, "per-class");
+    dl_interp_free(ir, n);
 
     ck_assert_int_eq(dl_store_skipped_add(st, id, "train/3/bad.jpg", "not a JPEG", &err), DL_OK);
     dl_skipped_row *sk;

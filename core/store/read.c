@@ -475,3 +475,44 @@ void dl_skipped_free(dl_skipped_row *rows, size_t n)
     }
     free(rows);
 }
+
+dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **rows, size_t *n, dl_err *err)
+{
+    *rows = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT epoch, kind, t, json FROM interp WHERE run_id=? ORDER BY epoch, t", -1,
+                                &q, NULL);
+    if (rc != SQLITE_OK)
+        return dl_store__sqlerr(st, rc, "reading interpretation results", err);
+    sqlite3_bind_int64(q, 1, run_id);
+    dl_interp_row *out = NULL;
+    size_t cap = 0, cnt = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        dl_interp_row *r = &out[cnt++];
+        r->epoch = sqlite3_column_int(q, 0);
+        const unsigned char *k = sqlite3_column_text(q, 1);
+        snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "");
+        r->t = sqlite3_column_double(q, 2);
+        r->json = dl_store__col_text(q, 3);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        dl_interp_free(out, cnt);
+        return dl_store__sqlerr(st, rc, "reading interpretation results", err);
+    }
+    *rows = out;
+    *n = cnt;
+    return DL_OK;
+}
+
+void dl_interp_free(dl_interp_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n && rows; i++)
+        free(rows[i].json);
+    free(rows);
+}

@@ -268,6 +268,17 @@ void dl_lrfinds_free(dl_lrfind *l, size_t n);
 dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, char **json, int *epoch,
                               dl_err *err);
 
+typedef struct dl_interp_row {
+    int epoch;
+    char kind[DL_STORE_NAME_MAX];
+    double t;
+    char *json;
+} dl_interp_row;
+/* Every interpretation result of the run, by epoch then time (later rows supersede earlier ones
+ * of the same kind). Free with dl_interp_free. */
+dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **rows, size_t *n, dl_err *err);
+void dl_interp_free(dl_interp_row *rows, size_t n);
+
 typedef struct dl_skipped_row {
     char *path, *reason;
 } dl_skipped_row;
