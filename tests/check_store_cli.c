@@ -1,9 +1,12 @@
 /* check_store_cli: the run-store commands end to end. A store is filled through the API, then the
  * built dllab binary is run: runs (table, --json parsed back, --tag, --status), show, export
  * (--csv files read back, --json parsed back, --all), tag, note, baseline, rm (refuses without a
- * terminal unless --yes, removes checkpoints), ambiguous prefixes and exit codes. */
+ * terminal unless --yes, asks on a terminal, removes checkpoints), ambiguous prefixes and exit
+ * codes. */
 #include <jansson.h>
 #include <math.h>
+#include <poll.h>
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +295,61 @@ START_TEST(note_baseline_rm)
 }
 END_TEST
 
+/* Runs `dllab rm RUN` on a pseudo-terminal, waits for the question, answers `answer`; returns the
+ * exit code, the dialogue in out. */
+static int rm_on_tty(const char *run, const char *answer)
+{
+    int master;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        const char *bd = getenv("top_builddir");
+        char bin[4096];
+        snprintf(bin, sizeof bin, "%s/src/dllab", bd ? bd : ".");
+        setenv("DLLAB_RUNS", dir, 1);
+        execl(bin, bin, "rm", run, (char *)NULL);
+        _exit(127);
+    }
+    size_t len = 0;
+    bool answered = false;
+    for (;;) {
+        struct pollfd p = {master, POLLIN, 0};
+        if (poll(&p, 1, 10000) <= 0)
+            break;
+        ssize_t got = read(master, out + len, sizeof out - 1 - len);
+        if (got <= 0)
+            break; /* EIO once the child has exited */
+        len += (size_t)got;
+        out[len] = 0;
+        if (!answered && strstr(out, "[y/N]")) {
+            (void)!write(master, answer, strlen(answer));
+            answered = true;
+        }
+    }
+    close(master);
+    int ws;
+    waitpid(pid, &ws, 0);
+    ck_assert_msg(answered, "dllab rm did not ask: %s", out);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+START_TEST(rm_asks_on_a_terminal)
+{
+    ck_assert_int_eq(rm_on_tty("fmnist-resnet-xs-1", "n\n"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "remove run fmnist-resnet-xs-1 (finished, 2 epochs, 1 checkpoint)?"));
+    ck_assert_ptr_nonnull(strstr(out, "kept fmnist-resnet-xs-1"));
+    struct stat sb;
+    ck_assert_int_eq(stat(ckpath, &sb), 0);
+    ck_assert_int_eq(rm_on_tty("fmnist-resnet-xs-1", "y\n"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "removed fmnist-resnet-xs-1"));
+    ck_assert_int_ne(stat(ckpath, &sb), 0);
+    ck_assert_int_eq(dllab("runs --json"), 0);
+    json_t *arr = json_loads(out, 0, NULL);
+    ck_assert_uint_eq(json_array_size(arr), 2);
+    json_decref(arr);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_cli");
@@ -302,6 +360,7 @@ int main(void)
     tcase_add_test(tc, show_and_ambiguous_prefixes);
     tcase_add_test(tc, export_csv_and_json);
     tcase_add_test(tc, note_baseline_rm);
+    tcase_add_test(tc, rm_asks_on_a_terminal);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
