@@ -685,6 +685,17 @@ START_TEST(bad_configurations_are_named)
     dl_model_free(m);
     m = make("resnet-xs", 1, 10, DL_HEAD_FASTAI, 0);
     ck_assert_int_eq(dl_model_forward(m, x, 1, 8, 8, true, &y, &err), DL_EINVAL); /* BatchNorm1d needs 2 */
+    ck_assert_msg(strstr(err.msg, "head.2") != NULL, "%s", err.msg);
+    dl_model_free(m);
+    /* torchvision head: resnet18 at 32x32 has layer4 at 1x1, so batch 1 cannot train, batch 2 can */
+    m = make("resnet18", 3, 10, DL_HEAD_TORCHVISION, 0);
+    float *x32 = randn(2 * 3 * 32 * 32, 1, 1.0f);
+    ck_assert_int_eq(dl_model_forward(m, x32, 1, 32, 32, true, &y, &err), DL_EINVAL);
+    ck_assert_msg(strstr(err.msg, "layer4") != NULL, "%s", err.msg);
+    ck_assert_int_eq(dl_model_forward(m, x32, 1, 32, 32, false, &y, &err), DL_OK);
+    ck_assert_int_eq(dl_model_forward(m, x32, 2, 32, 32, true, &y, &err), DL_OK);
+    ck_assert_int_eq(dl_model_forward(m, x32, 1, 64, 32, true, &y, &err), DL_OK); /* layer4 2x1 */
+    free(x32);
     dl_model_free(m);
 }
 END_TEST

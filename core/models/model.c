@@ -97,6 +97,7 @@ static dl_status plan(dl_model *m, int n, int h, int w, dl_err *err)
         return st;
     m->act_floats = act;
     m->ws_floats = ws;
+    m->bn_min_hw = dl_nn_plan_bn_min_hw(m->root, m->bn_min_name, sizeof m->bn_min_name);
     m->plan_n = n;
     m->plan_h = h;
     m->plan_w = w;
@@ -108,13 +109,13 @@ dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, boo
 {
     if (n < 1 || h < 1 || w < 1)
         return dl_err_set(err, DL_EINVAL, "model '%s': bad input size %dx%dx%d", m->arch, n, h, w);
-    if (train && n < 2 && m->cfg.head == DL_HEAD_FASTAI)
-        return dl_err_set(err, DL_EINVAL,
-                          "model '%s': a train-mode forward needs at least 2 images (the head's BatchNorm1d "
-                          "normalises over the batch)", m->arch);
     dl_status st = plan(m, n, h, w, err);
     if (st != DL_OK)
         return st;
+    if (train && m->bn_min_hw > 0 && (long)n * m->bn_min_hw < 2)
+        return dl_err_set(err, DL_EINVAL,
+                          "model '%s': layer '%s' would normalise over a single value in train mode (batch %d, "
+                          "input %dx%d); hint: use a batch of at least 2", m->arch, m->bn_min_name, n, h, w);
     dl_nn_ctx c = {.ps = &m->ps, .n = n, .train = train, .ws = m->ws, .rng = &m->drop_rng};
     m->root->vt->forward(m->root, &c, x);
     m->last_x = x;

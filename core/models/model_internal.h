@@ -21,6 +21,8 @@ struct dl_model {
     float *act, *ws;
     float *dlog;          /* (plan_n, n_out) the logits' gradient handed to the root's backward */
     size_t act_floats, ws_floats;
+    int bn_min_hw;            /* smallest plane a BatchNorm normalises over in this plan */
+    char bn_min_name[DL_NAME_MAX];
     dl_rng drop_rng;
     /* last forward, for backward */
     const float *last_x;

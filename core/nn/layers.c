@@ -256,6 +256,30 @@ dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool
 }
 
 /* ---- walking ----------------------------------------------------------------------------- */
+int dl_nn_plan_bn_min_hw(const dl_node *root, char *name, size_t cap)
+{
+    if (root->vt == &dl_nn_bn_vt) {
+        snprintf(name, cap, "%s", root->name);
+        return root->in[1] * root->in[2];
+    }
+    int best = 0;
+    char tmp[DL_NAME_MAX];
+    for (size_t i = 0; root->vt->child; i++) {
+        const dl_node *k = root->vt->child(root, i);
+        if (!k) {
+            if (!root->vt->child(root, i + 1))
+                break;
+            continue;
+        }
+        int v = dl_nn_plan_bn_min_hw(k, tmp, sizeof tmp);
+        if (v > 0 && (best == 0 || v < best)) {
+            best = v;
+            snprintf(name, cap, "%s", tmp);
+        }
+    }
+    return best;
+}
+
 void dl_nn_walk_convs(const dl_node *root, dl_nn_conv_visit visit, void *user)
 {
     if (root->vt == &dl_nn_conv_vt) {

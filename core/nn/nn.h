@@ -110,6 +110,9 @@ void dl_nn_free(dl_node *nd);
  * workspace (*ws) when base is NULL, assigns pointers when base is the block of that size. */
 dl_status dl_nn_plan(dl_node *root, int n, const int in[3], float *base, size_t *act, size_t *ws,
                      dl_err *err);
+/* After a plan: the smallest H*W any BatchNorm normalises over (0: none) and that layer's name
+ * (train mode needs batch * H*W > 1, as PyTorch insists). */
+int dl_nn_plan_bn_min_hw(const dl_node *root, char *name, size_t cap);
 /* Calls visit on every leaf conv node's geometry: used by benchmarks to list conv shapes. */
 typedef void (*dl_nn_conv_visit)(void *user, const char *name, int in_c, int in_h, int in_w, int out_c,
                                  int k, int stride, int pad);
