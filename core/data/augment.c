@@ -163,6 +163,11 @@ void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_
         scale[ch] = 1.0f / (255.0f * std[ch]);
         shift[ch] = -mean[ch] / std[ch];
     }
+    float lutn[3][257]; /* lighting then normalisation, per output channel */
+    if (p->lighting)
+        for (int ch = 0; ch < oc; ch++)
+            for (int i = 0; i <= 256; i++)
+                lutn[ch][i] = lut[i] * 255.0f * scale[ch] + shift[ch];
     if (!p->affine && !p->lighting) {
         for (int y = 0; y < size; y++)
             for (int x = 0; x < size; x++)
@@ -181,47 +186,80 @@ void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_
         const float dst[4][2] = {{-1 - wy, -1 - wx}, {-1 + wy, 1 + wx}, {1 + wy, -1 + wx}, {1 - wy, 1 - wx}};
         perspective_coeffs(src, dst, wc);
     }
+    /* Everything after the warp is affine: window pixel = A (ax, ay) + b, composed once. */
     float th = p->rot_deg * (float)M_PI / 180.0f, cs = cosf(th), sn = sinf(th);
     float zs = 1.0f / p->zoom;
     float ztx = (1 - zs) * (2 * p->zoom_cx - 1), zty = (1 - zs) * (2 * p->zoom_cy - 1);
     float fl = p->flip ? -1.0f : 1.0f;
     float rw = p->rrc_scale * p->rrc_ratio, rh = p->rrc_scale;
     float half = (size - 1) * 0.5f;
+    /* zoom, then rotate, then flip (matrices multiplied flip . rotate . zoom), then the crop */
+    float a00 = half * rw * fl * cs * zs, a01 = -half * rw * fl * sn * zs;
+    float a10 = half * rh * sn * zs, a11 = half * rh * cs * zs;
+    float b0 = half * (1 + p->rrc_cx + rw * fl * (cs * ztx - sn * zty));
+    float b1 = half * (1 + p->rrc_cy + rh * (sn * ztx + cs * zty));
+    float wcf[8];
+    for (int i = 0; i < 8; i++)
+        wcf[i] = (float)wc[i];
+    const float span = (float)(size - 1);
+    const int w = im->w, h = im->h;
+    const size_t stride = (size_t)w * c;
+    float step = size > 1 ? 2.0f / (size - 1) : 0;
     for (int y = 0; y < size; y++) {
-        float yn = size > 1 ? 2.0f * y / (size - 1) - 1 : 0;
+        float yn = size > 1 ? step * y - 1 : 0;
+        float *orow = out + (size_t)y * size;
         for (int x = 0; x < size; x++) {
-            float xn = size > 1 ? 2.0f * x / (size - 1) - 1 : 0;
-            float ax = xn, ay = yn;
+            float ax = size > 1 ? step * x - 1 : 0, ay = yn;
             if (warp) {
-                double d = wc[6] * ax + wc[7] * ay + 1;
-                double ux = (wc[0] * ax + wc[1] * ay + wc[2]) / d, uy = (wc[3] * ax + wc[4] * ay + wc[5]) / d;
-                ax = (float)ux;
-                ay = (float)uy;
+                float d = wcf[6] * ax + wcf[7] * ay + 1;
+                float ux = (wcf[0] * ax + wcf[1] * ay + wcf[2]) / d, uy = (wcf[3] * ax + wcf[4] * ay + wcf[5]) / d;
+                ax = ux;
+                ay = uy;
             }
-            /* zoom, then rotate, then flip (matrices multiplied flip . rotate . zoom) */
-            float zx = zs * ax + ztx, zy = zs * ay + zty;
-            float rx = cs * zx - sn * zy, ry = sn * zx + cs * zy;
-            float sx = fl * rx, sy = ry;
-            sx = p->rrc_cx + rw * sx;
-            sy = p->rrc_cy + rh * sy;
-            float wxp = reflectf((sx + 1) * half, size), wyp = reflectf((sy + 1) * half, size);
+            float wxp = a00 * ax + a01 * ay + b0, wyp = a10 * ax + a11 * ay + b1;
+            /* reflection padding inside the window (cheap cases inline) */
+            if (wxp < 0)
+                wxp = -wxp;
+            if (wxp > span)
+                wxp = 2 * span - wxp;
+            if (wxp < 0 || wxp > span)
+                wxp = reflectf(wxp, size);
+            if (wyp < 0)
+                wyp = -wyp;
+            if (wyp > span)
+                wyp = 2 * span - wyp;
+            if (wyp < 0 || wyp > span)
+                wyp = reflectf(wyp, size);
             float ix = wxp + offx, iy = wyp + offy;
-            int x0 = (int)floorf(ix), y0 = (int)floorf(iy);
+            int x0 = (int)ix, y0 = (int)iy; /* floor without a libm call */
+            x0 -= ix < (float)x0;
+            y0 -= iy < (float)y0;
             float fx = ix - x0, fy = iy - y0;
+            float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            float v[3];
+            if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+                const uint8_t *q = im->px + (size_t)y0 * stride + (size_t)x0 * c;
+                if (c == 3) {
+                    v[0] = w00 * q[0] + w10 * q[3] + w01 * q[stride] + w11 * q[stride + 3];
+                    v[1] = w00 * q[1] + w10 * q[4] + w01 * q[stride + 1] + w11 * q[stride + 4];
+                    v[2] = w00 * q[2] + w10 * q[5] + w01 * q[stride + 2] + w11 * q[stride + 5];
+                } else
+                    v[0] = w00 * q[0] + w10 * q[1] + w01 * q[stride] + w11 * q[stride + 1];
+            } else
+                for (int ch = 0; ch < c; ch++)
+                    v[ch] = w00 * px_at(im, x0, y0, ch, m) + w10 * px_at(im, x0 + 1, y0, ch, m) +
+                            w01 * px_at(im, x0, y0 + 1, ch, m) + w11 * px_at(im, x0 + 1, y0 + 1, ch, m);
             for (int ch = 0; ch < oc; ch++) {
-                int sc = c == 1 ? 0 : ch;
-                float v00 = px_at(im, x0, y0, sc, m), v10 = px_at(im, x0 + 1, y0, sc, m);
-                float v01 = px_at(im, x0, y0 + 1, sc, m), v11 = px_at(im, x0 + 1, y0 + 1, sc, m);
-                float v = (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
+                float val = v[c == 1 ? 0 : ch];
                 if (p->lighting) {
-                    float t = v * (256.0f / 255.0f);
+                    float t = val * (256.0f / 255.0f);
                     int i = (int)t;
                     if (i > 255)
                         i = 255;
                     float f = t - i;
-                    v = (lut[i] * (1 - f) + lut[i + 1] * f) * 255.0f;
-                }
-                out[ch * plane + (size_t)y * size + x] = v * scale[ch] + shift[ch];
+                    orow[ch * plane + x] = lutn[ch][i] + f * (lutn[ch][i + 1] - lutn[ch][i]);
+                } else
+                    orow[ch * plane + x] = val * scale[ch] + shift[ch];
             }
         }
     }
