@@ -115,7 +115,7 @@ START_TEST(confusion_matrix_rows_actual_cols_predicted)
     ck_assert_double_eq_tol(tl[0].loss, log(exp(4.0) + 2.0) - 4.0, 1e-5);
 
     ck_assert_int_eq(dl_interp_per_class(&it, 0.5f, NULL, NULL, &err), DL_EINVAL);
-    dl_interp_free(&it);
+    dl_interp_clear(&it);
 
     act[7] = 3;
     ck_assert_int_eq(dl_interp_init(&it, lg, act, NULL, 10, 3, &err), DL_EINVAL);
@@ -175,7 +175,7 @@ START_TEST(multi_label_figures_and_sweep)
     ck_assert_int_eq(tl[0].item, 0);
     ck_assert_double_eq_tol(tl[0].loss, (-log(0.9) - log(0.3)) / 2, 1e-5);
     ck_assert_int_eq(dl_interp_confusion(&it, NULL, &err), DL_EINVAL);
-    dl_interp_free(&it);
+    dl_interp_clear(&it);
 }
 END_TEST
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void dl_interp_free(dl_interp *it)
+void dl_interp_clear(dl_interp *it)
 {
     free(it->probs);
     free(it->losses);
@@ -44,7 +44,7 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
         it->pred = malloc((n ? (size_t)n : 1) * sizeof *it->pred);
     }
     if (!it->probs || !it->losses || (it->multi ? !it->targets : (!it->actual || !it->pred))) {
-        dl_interp_free(it);
+        dl_interp_clear(it);
         return dl_err_set(err, DL_ENOMEM, "out of memory for the interpretation of %d items", n);
     }
     for (int i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
             for (int j = 0; j < k; j++) {
                 float y = targets[(size_t)i * k + j];
                 if (!(y >= 0.0f && y <= 1.0f)) {
-                    dl_interp_free(it);
+                    dl_interp_clear(it);
                     return dl_err_set(err, DL_EINVAL, "item %d class %d: multi-label target %g is not in [0, 1]",
                                       i, j, (double)y);
                 }
@@ -67,7 +67,7 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
         } else {
             int32_t t = actual[i];
             if (t < 0 || t >= k) {
-                dl_interp_free(it);
+                dl_interp_clear(it);
                 return dl_err_set(err, DL_EINVAL, "item %d: class target %d is outside the vocab [0, %d)", i,
                                   (int)t, k);
             }

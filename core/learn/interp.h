@@ -31,7 +31,7 @@ typedef struct dl_interp {
 /* Builds from logits (n, k). Pass actual (n) for single-label or targets (n, k) for multi-label. */
 dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actual, const float *targets,
                          int n, int k, dl_err *err);
-void dl_interp_free(dl_interp *it);
+void dl_interp_clear(dl_interp *it);
 
 /* cm (k, k) = counts, rows actual, columns predicted. Single-label only. */
 dl_status dl_interp_confusion(const dl_interp *it, int64_t *cm, dl_err *err);

@@ -134,6 +134,24 @@ dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_er
     return st;
 }
 
+dl_status dl_checkpoint_model_map(const dl_tensor_map *m, dl_tensor_map *out, dl_err *err)
+{
+    dl_tensor_map_init(out);
+    dl_status st = DL_OK;
+    for (size_t i = 0; i < m->n && st == DL_OK; i++) {
+        const dl_named_tensor *t = &m->items[i];
+        if (strncmp(t->name, "opt.", 4) == 0 || strncmp(t->name, "learner.", 8) == 0)
+            continue;
+        st = dl_tensor_map_add(out, t->name, t->dtype, t->ndim, t->shape, t->data, err);
+    }
+    for (size_t i = 0; i < m->n_meta && st == DL_OK; i++)
+        if (strncmp(m->meta[i].key, "opt.", 4) != 0 && strncmp(m->meta[i].key, "learner.", 8) != 0)
+            st = dl_tensor_map_set_meta(out, m->meta[i].key, m->meta[i].value, err);
+    if (st != DL_OK)
+        dl_tensor_map_free(out);
+    return st;
+}
+
 static const int64_t *get_i64(const dl_tensor_map *m, const char *name, int64_t n, dl_err *err)
 {
     const dl_named_tensor *t = dl_tensor_map_get(m, name);
@@ -159,20 +177,11 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
 
     /* The model takes only its own names; the optimiser and learner sections are separate. */
     dl_tensor_map model_sd;
-    dl_tensor_map_init(&model_sd);
-    dl_status st = DL_OK;
-    for (size_t i = 0; i < m->n && st == DL_OK; i++) {
-        const dl_named_tensor *t = &m->items[i];
-        if (strncmp(t->name, "opt.", 4) == 0 || strncmp(t->name, "learner.", 8) == 0)
-            continue;
-        st = dl_tensor_map_add(&model_sd, t->name, t->dtype, t->ndim, t->shape, t->data, err);
-    }
-    for (size_t i = 0; i < m->n_meta && st == DL_OK; i++)
-        if (strncmp(m->meta[i].key, "opt.", 4) != 0 && strncmp(m->meta[i].key, "learner.", 8) != 0)
-            st = dl_tensor_map_set_meta(&model_sd, m->meta[i].key, m->meta[i].value, err);
-    if (st == DL_OK)
+    dl_status st = dl_checkpoint_model_map(m, &model_sd, err);
+    if (st == DL_OK) {
         st = dl_model_load_state_dict(l->model, &model_sd, err);
-    dl_tensor_map_free(&model_sd);
+        dl_tensor_map_free(&model_sd);
+    }
     if (st == DL_OK)
         st = dl_optim_state_from_map(&l->opt, m, err);
     if (st != DL_OK)
