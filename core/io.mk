@@ -6,7 +6,8 @@ core_libdlcore_a_SOURCES += \
 	core/io/zip.c core/io/zip.h \
 	core/io/pickle.c core/io/pickle.h \
 	core/io/pth.c core/io/pth.h \
-	core/io/weights.c core/io/weights.h
+	core/io/weights.c core/io/weights.h \
+	core/io/names.c core/io/names.h
 
 check_PROGRAMS += tests/check_safetensors
 tests_check_safetensors_SOURCES = tests/check_safetensors.c tests/testutil.c tests/testutil.h
@@ -30,7 +31,7 @@ FUZZ_CC = clang
 FUZZ_TARGETS = safetensors zip pickle
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-I$(top_srcdir) -I$(top_builddir) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS)
-FUZZ_SOURCES = core/io/safetensors.c core/io/read_file.c core/io/zip.c core/io/pickle.c core/io/pth.c \
+FUZZ_SRCS = core/io/safetensors.c core/io/read_file.c core/io/zip.c core/io/pickle.c core/io/pth.c \
 	core/tensor_map.c core/tensor.c core/err.c
 EXTRA_DIST += tests/fuzz
 
@@ -39,7 +40,7 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz: building fuzz/fuzz_$$t"; \
 	  $(FUZZ_CC) $(FUZZ_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz_$$t.c \
-	    $(addprefix $(top_srcdir)/,$(FUZZ_SOURCES)) -o fuzz/fuzz_$$t $(JANSSON_LIBS) $(ZLIB_LIBS) -lm || exit 1; \
+	    $(addprefix $(top_srcdir)/,$(FUZZ_SRCS)) -o fuzz/fuzz_$$t $(JANSSON_LIBS) $(ZLIB_LIBS) -lm || exit 1; \
 	  mkdir -p fuzz/$$t; \
 	  echo "fuzz: running fuzz_$$t for $(FUZZ_TIME) s"; \
 	  UBSAN_OPTIONS=halt_on_error=1 fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=65536 -rss_limit_mb=2048 \
@@ -48,3 +49,12 @@ fuzz:
 	  tail -1 fuzz/$$t.log; \
 	done
 .PHONY: fuzz
+
+# `dllab weights` (src/cmd-weights.c): the architecture check it uses, and the command itself.
+check_PROGRAMS += tests/check_weights_arch
+tests_check_weights_arch_SOURCES = tests/check_weights_arch.c src/weights-arch.c src/weights-arch.h \
+	tests/testutil.c tests/testutil.h
+tests_check_weights_arch_CFLAGS = $(TEST_CFLAGS)
+tests_check_weights_arch_LDADD = $(TEST_LDADD)
+TESTS += tests/check_weights_arch tests/weights-cli.sh
+EXTRA_DIST += tests/weights-cli.sh

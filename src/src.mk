@@ -5,3 +5,4 @@ src_dllab_SOURCES += \
 src_dllab_SOURCES += src/cmd-data.c
 src_dllab_SOURCES += src/runs-util.c src/runs-util.h src/show-text.h src/cmd-runs.c src/cmd-show.c \
 	src/cmd-export.c src/cmd-tag.c src/cmd-note.c src/cmd-baseline.c src/cmd-rm.c
+src_dllab_SOURCES += src/cmd-weights.c src/weights-arch.c src/weights-arch.h

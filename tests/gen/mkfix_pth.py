@@ -5,6 +5,8 @@ python3-torch 1.13 / torchvision 0.14 from the top of the source tree:
     /usr/bin/python3 tests/gen/mkfix_pth.py
 
 Writes tests/fixtures/pth/:
+  tiny_body_module.pth, tiny_fastai_export.pth       the same weights as a 'module.'-prefixed body without
+                                                      fc/num_batches_tracked, and as a fastai export (0.*, 1.*)
   tiny_resnet.pth + tiny_resnet_expect.safetensors   a narrow ResNet with torchvision's names (BasicBlock,
                                                       one block per stage, widths 4/8/16/16, 10 classes) after
                                                       one train-mode forward; the expectation is the same
@@ -160,6 +162,17 @@ def main():
     sd = m.state_dict()
     torch.save(sd, OUT + "tiny_resnet.pth")
     save_st(expect(sd), OUT + "tiny_resnet_expect.safetensors")
+
+    # --- the same net as a DataParallel body without fc or num_batches_tracked (old torchvision
+    #     checkpoints lack it), and as a fastai learner export (body Sequential + create_head) ---
+    body = {"module." + k: v for k, v in sd.items() if not k.startswith("fc.") and "num_batches" not in k}
+    torch.save(body, OUT + "tiny_body_module.pth")
+    bc = 16
+    head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.BatchNorm1d(2 * bc), nn.Dropout(0.25),
+                         nn.Linear(2 * bc, 512, bias=False), nn.ReLU(inplace=True), nn.BatchNorm1d(512),
+                         nn.Dropout(0.5), nn.Linear(512, 3, bias=False))
+    fastai = nn.Sequential(nn.Sequential(*list(m.children())[:-2]), head)
+    torch.save(fastai.state_dict(), OUT + "tiny_fastai_export.pth")
 
     # --- views sharing one storage ---
     base = torch.arange(24, dtype=torch.float32) * 0.25 - 3.0
