@@ -116,6 +116,9 @@ int dl_feed_pull(dl_feed *f)
     if (!f->ctl)
         return 0;
     int changed = 0;
+    /* The wake fd stays readable until drained: drain first, so a publish that lands while we
+     * read is not lost (it makes the fd readable again). */
+    dl_control_drain_wake(f->ctl);
     dl_snapshot s;
     dl_control_read(f->ctl, &s);
     if (s.gen != f->snap.gen) {

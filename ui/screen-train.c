@@ -116,7 +116,10 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
         return prompt_key(st, key, app);
     switch (a) {
     case DL_ACT_QUIT:
-        /* The app asked already: stop now; the trainer saves its state at the boundary. */
+        /* The app asked already (or Ctrl-C, key -1): stop now; the trainer saves its state at
+         * the boundary. A signal also raises the control's flag, as the trainer expects. */
+        if (key < 0 && st->ctl)
+            dl_control_signal_raise();
         if (st->ctl && st->feed->snap.phase != DL_PHASE_DONE && st->feed->snap.phase != DL_PHASE_STOPPED)
             post(st, app, (dl_cmd){.kind = DL_CMD_STOP_NOW});
         return DL_R_QUIT;

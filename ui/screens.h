@@ -83,6 +83,12 @@ dl_status dl_screen_home(dl_screen *out, struct dl_store *st, const dl_home_hook
  * screen closes; copy it. */
 const char *dl_home_request(const dl_screen *home);
 
+/* A page of images (half blocks) with a label under each: show-batch and top losses. Images
+ * (dl_ui_image from ui/image.h) and labels are copied. */
+struct dl_ui_image;
+dl_status dl_screen_images(dl_screen *out, const char *title, const struct dl_ui_image *img,
+                           const char *const *labels, int n, dl_err *err);
+
 /* Shared drawing pieces (also used by the run view). */
 void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n, const char (*metric_names)[DL_SNAP_NAME],
                          int n_metrics, int ascii);

@@ -1,0 +1,37 @@
+/* ui: the entry points commands call. Each opens the terminal, runs the loop over one screen
+ * (and whatever it opens) and restores the terminal before returning; stderr goes to stderr_log
+ * (NULL: a temporary file replayed after the screen closes). They return DL_OK when the user
+ * quit, or the error that kept the UI from starting (no terminal, unknown TERM): callers then
+ * fall back to plain text. */
+#ifndef DL_UI_H
+#define DL_UI_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/learn/control.h"
+#include "core/store/store.h"
+#include "ui/colors.h"
+#include "ui/image.h"
+#include "ui/screens.h"
+
+/* Takes the UI's own options out of argv (in place, updating *argc): --ascii and --no-color, so
+ * a command can parse the rest with its own parser. */
+void dl_ui_opts_take(dl_ui_opts *o, int *argc, char **argv);
+
+/* The dashboard while a learner trains on its own thread (started before, joined after by the
+ * caller). q (confirmed) and Ctrl-C post stop_now, and Ctrl-C also raises the control's signal
+ * flag; the UI returns at once, the trainer stops at the next batch boundary and saves. When the
+ * training ends the dashboard stays up, showing the final state, until q. hooks may be NULL. */
+dl_status dl_ui_train(dl_control *ctl, const dl_run_info *info, const dl_train_hooks *hooks,
+                      const dl_ui_opts *opts, const char *stderr_log, dl_err *err);
+/* The run view of one stored run. */
+dl_status dl_ui_show_run(dl_store *st, int64_t run_id, const dl_ui_opts *opts, dl_err *err);
+/* The home screen. *request receives a malloc'd dataset to train on when the user asked for a new
+ * run (else NULL). */
+dl_status dl_ui_home(dl_store *st, const dl_home_hooks *hooks, const dl_ui_opts *opts, char **request, dl_err *err);
+/* A page of images (show-batch). */
+dl_status dl_ui_images(const char *title, const dl_ui_image *img, const char *const *labels, int n,
+                       const dl_ui_opts *opts, dl_err *err);
+
+#endif
