@@ -61,7 +61,7 @@ static void fill_sample(dl_tensor_map *m)
     int64_t nbt = 123456789012345LL;
     ck_assert_int_eq(dl_tensor_map_add(m, "conv1.weight", DL_DTYPE_F32, 4, s1, a, &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_add(m, "bn1.bias", DL_DTYPE_F32, 1, s2, b, &err), DL_OK);
-    ck_assert_int_eq(dl_tensor_map_add(m, "bn1.num_batches_tracked", DL_DTYPE_I64, 0, NULL, &nbt, &err), DL_OK);
+    ck_assert_int_eq(dl_tensor_map_add(m, "bn1.num_batches_tracked", DL_DTYPE_I64, 0, s2, &nbt, &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_add(m, "empty", DL_DTYPE_F32, 2, s3, NULL, &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_set_meta(m, "format", "dllab", &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_set_meta(m, "arch", "resnet34", &err), DL_OK);

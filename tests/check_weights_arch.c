@@ -58,6 +58,33 @@ START_TEST(import_loads_every_tensor_bit_for_bit)
 }
 END_TEST
 
+START_TEST(imported_model_gives_pytorch_logits)
+{
+    /* The whole path: .pth -> restricted unpickler -> checked import -> eval forward, against the
+     * logits PyTorch computed for the same batch (tolerance 1e-4 relative to the largest logit). */
+    dl_tensor_map m, ref;
+    read_renamed("pth/tiny_resnet.pth", &m, NULL);
+    dl_tensor_map_init(&ref);
+    dl_err err = {0};
+    ck_assert_int_eq(dl_safetensors_read(tu_fixture("pth/tiny_resnet_logits.safetensors"), &ref, &err), DL_OK);
+    const dl_named_tensor *x = dl_tensor_map_get(&ref, "x"), *want = dl_tensor_map_get(&ref, "logits");
+    ck_assert(x && want && x->shape[0] == 2 && want->shape[1] == 10);
+    wa_guess g;
+    char why[200];
+    ck_assert(wa_infer(&m, &g, why, sizeof why));
+    wa_report r;
+    dl_model *net;
+    ck_assert_msg(wa_compare(&m, g.arch, &g, &r, &net, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_model_load_state_dict(net, &m, &err) == DL_OK, "%s", err.msg);
+    const float *logits;
+    ck_assert_msg(dl_model_forward(net, x->data, 2, 32, 32, false, &logits, &err) == DL_OK, "%s", err.msg);
+    tu_assert_close("logits", logits, want->data, 20, 0.0, 1e-4, 1);
+    dl_model_free(net);
+    dl_tensor_map_free(&m);
+    dl_tensor_map_free(&ref);
+}
+END_TEST
+
 START_TEST(body_only_module_prefix_without_counters)
 {
     dl_tensor_map m;
@@ -145,6 +172,7 @@ int main(void)
     Suite *s = suite_create("weights_arch");
     TCase *tc = tcase_create("weights_arch");
     tcase_add_test(tc, import_loads_every_tensor_bit_for_bit);
+    tcase_add_test(tc, imported_model_gives_pytorch_logits);
     tcase_add_test(tc, body_only_module_prefix_without_counters);
     tcase_add_test(tc, fastai_export_is_renamed_and_keeps_its_head);
     tcase_add_test(tc, wrong_arch_is_reported_key_by_key);

@@ -5,6 +5,7 @@ python3-torch 1.13 / torchvision 0.14 from the top of the source tree:
     /usr/bin/python3 tests/gen/mkfix_pth.py
 
 Writes tests/fixtures/pth/:
+  tiny_resnet_logits.safetensors                     a fixed batch x (2,3,32,32) and the eval-mode logits
   tiny_body_module.pth, tiny_fastai_export.pth       the same weights as a 'module.'-prefixed body without
                                                       fc/num_batches_tracked, and as a fastai export (0.*, 1.*)
   tiny_resnet.pth + tiny_resnet_expect.safetensors   a narrow ResNet with torchvision's names (BasicBlock,
@@ -162,6 +163,10 @@ def main():
     sd = m.state_dict()
     torch.save(sd, OUT + "tiny_resnet.pth")
     save_st(expect(sd), OUT + "tiny_resnet_expect.safetensors")
+    m.eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        save_st({"x": x, "logits": m(x)}, OUT + "tiny_resnet_logits.safetensors")
 
     # --- the same net as a DataParallel body without fc or num_batches_tracked (old torchvision
     #     checkpoints lack it), and as a fastai learner export (body Sequential + create_head) ---
