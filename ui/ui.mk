@@ -27,3 +27,6 @@ tests_check_ui_screens_SOURCES = tests/check_ui_screens.c tests/testutil.c tests
 tests_check_ui_screens_CFLAGS = $(TEST_CFLAGS)
 tests_check_ui_screens_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
 TESTS += tests/check_ui_screens
+# End-to-end in a real terminal (tmux; skips when tmux or the fashion-mnist files are missing).
+TESTS += tests/ui/tmux.sh
+EXTRA_DIST += tests/ui/tmux.sh
