@@ -3,6 +3,8 @@
  * golden text in tests/fixtures/ui/ (DLLAB_UPDATE_GOLDEN=1 rewrites them), and keys are checked
  * to post the right commands to the trainer. */
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +485,55 @@ START_TEST(home_lists_marks_deletes_and_requests)
 }
 END_TEST
 
+
+/* A trainer thread publishing while the UI thread pulls: every point arrives once, in order. */
+typedef struct producer {
+    dl_control *c;
+    int n;
+} producer;
+
+static void *produce(void *arg)
+{
+    producer *p = arg;
+    for (int i = 0; i < p->n; i++) {
+        dl_curve_point pt = {.kind = DL_POINT_TRAIN, .step = (uint64_t)i, .lr = 1e-3, .loss = i, .raw = i};
+        dl_control_push_point(p->c, &pt);
+        if (i % 50 == 0) {
+            dl_snapshot sn = {.phase = DL_PHASE_TRAIN, .step = (uint64_t)i};
+            dl_control_publish(p->c, &sn);
+        }
+    }
+    dl_snapshot sn = {.phase = DL_PHASE_DONE, .step = (uint64_t)p->n};
+    dl_control_publish(p->c, &sn);
+    return NULL;
+}
+
+START_TEST(feed_pulls_while_a_trainer_publishes)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    dl_feed f;
+    dl_feed_init(&f, c);
+    producer p = {c, 3000}; /* below the ring size, so nothing may be dropped */
+    pthread_t th;
+    pthread_create(&th, NULL, produce, &p);
+    while (f.snap.phase != DL_PHASE_DONE)
+        dl_feed_pull(&f);
+    pthread_join(th, NULL);
+    dl_feed_pull(&f);
+    ck_assert_int_eq(f.train.n, 3000);
+    ck_assert_uint_eq(f.dropped, 0);
+    for (int i = 0; i < f.train.n; i++)
+        ck_assert_float_eq(f.train.x[i], (float)i);
+    /* The wake fd was drained by the pulls: the UI's poll() would sleep now. */
+    ck_assert_int_eq(dl_feed_pull(&f), 0);
+    struct pollfd pf = {.fd = dl_control_wake_fd(c), .events = POLLIN};
+    ck_assert_int_eq(poll(&pf, 1, 0), 0);
+    dl_feed_free(&f);
+    dl_control_free(c);
+}
+END_TEST
+
 static Suite *screens_suite(void)
 {
     Suite *s = suite_create("ui-screens");
@@ -494,6 +545,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
     tcase_add_test(c, run_view_from_store);
+    tcase_add_test(c, feed_pulls_while_a_trainer_publishes);
     tcase_add_test(c, home_lists_marks_deletes_and_requests);
     suite_add_tcase(s, c);
     return s;

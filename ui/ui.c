@@ -56,6 +56,20 @@ dl_status dl_ui_train(dl_control *ctl, const dl_run_info *info, const dl_train_h
     return run_one(&s, opts, dl_control_wake_fd(ctl), stderr_log, NULL, err);
 }
 
+dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks, const dl_ui_opts *opts,
+                       const char *stderr_log, dl_err *err)
+{
+    /* The screen borrows its feed; this one lives for the whole loop. */
+    dl_feed feed;
+    dl_feed_init(&feed, ctl);
+    dl_screen s;
+    dl_status st = dl_screen_lrfind(&s, ctl, &feed, num_it, hooks, err);
+    if (st == DL_OK)
+        st = run_one(&s, opts, dl_control_wake_fd(ctl), stderr_log, NULL, err);
+    dl_feed_free(&feed);
+    return st;
+}
+
 dl_status dl_ui_show_run(dl_store *store, int64_t run_id, const dl_ui_opts *opts, dl_err *err)
 {
     dl_screen s;

@@ -25,6 +25,11 @@ void dl_ui_opts_take(dl_ui_opts *o, int *argc, char **argv);
  * training ends the dashboard stays up, showing the final state, until q. hooks may be NULL. */
 dl_status dl_ui_train(dl_control *ctl, const dl_run_info *info, const dl_train_hooks *hooks,
                       const dl_ui_opts *opts, const char *stderr_log, dl_err *err);
+/* The LR-finder screen while a learner sweeps on its own thread (`dllab lrfind DATA` on a
+ * terminal): the curve grows live, the suggestions appear, the cursor picks an lr. Enter calls
+ * hooks->use_lr (e.g. to start training at it) or, without a hook, posts set_lr + resume. */
+dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks, const dl_ui_opts *opts,
+                       const char *stderr_log, dl_err *err);
 /* The run view of one stored run. */
 dl_status dl_ui_show_run(dl_store *st, int64_t run_id, const dl_ui_opts *opts, dl_err *err);
 /* The home screen. *request receives a malloc'd dataset to train on when the user asked for a new
