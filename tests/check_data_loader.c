@@ -72,8 +72,10 @@ START_TEST(valid_loader_in_order_keeps_last_batch)
     }
     ck_assert_int_eq(nb, 8);
     ck_assert_uint_eq(next, 50);
-    ck_assert_int_eq(dl_loader_next(l, &b, NULL), DL_OK); /* stays at the end */
-    ck_assert_int_eq(b.n, 0);
+    ck_assert_int_eq(dl_loader_next(l, &b, NULL), DL_OK); /* then epoch 1, prefetched, same order */
+    ck_assert_int_eq(b.n, 7);
+    ck_assert_uint_eq(b.items[0], 0);
+    ck_assert_uint_eq(b.items[6], 6);
     dl_loader_destroy(l);
     dl_data_close(ds);
 }

@@ -142,10 +142,12 @@ dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool 
 /* Batches per epoch (drop_last: floor, else ceil). */
 int64_t dl_loader_batches(const dl_loader *l);
 /* Starts (or restarts) epoch `epoch`: reshuffles from (seed, epoch) and wakes the workers. The
- * first dl_loader_next without a start begins epoch 0. */
+ * first dl_loader_next without a start begins epoch 0. Workers prefetch epoch 0 at creation and
+ * epoch e+1 once epoch e is over; starting that same epoch keeps the prefetched batches. */
 dl_status dl_loader_start_epoch(dl_loader *l, int epoch, dl_err *err);
 /* Next batch of the epoch; pointers stay valid until the next call. At the end of the epoch
- * returns DL_OK with batch->n == 0. An image that fails to decode mid-run is an error naming it. */
+ * returns DL_OK with batch->n == 0; the call after that continues with epoch e+1. An image that
+ * fails to decode mid-run is an error naming it. */
 dl_status dl_loader_next(dl_loader *l, dl_batch *batch, dl_err *err);
 /* Time the caller spent waiting for workers in dl_loader_next, seconds, since creation. */
 double dl_loader_wait_seconds(const dl_loader *l);

@@ -3,7 +3,8 @@
  * to slot b % nslots; workers take batches in order, the consumer returns them in order, so the
  * result never depends on thread timing — and each item's randomness comes from
  * dl_rng_seed(seed, epoch, item). Train shuffles per epoch from (seed, epoch); drop_last drops the
- * last partial batch. Signals are blocked in the workers. Refuses: batch size < 1, an empty split. */
+ * last partial batch. Epoch 0 is prefetched at creation and epoch e+1 as soon as epoch e has been
+ * handed out. Signals are blocked in the workers. Refuses: batch size < 1, an empty split. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,6 +96,8 @@ static void fill(dl_loader *l, slot *s, int64_t b, int epoch)
             s->targets[j] = labs[0];
     }
 }
+
+static void start_locked(dl_loader *l, int epoch);
 
 static void *worker(void *arg)
 {
@@ -188,6 +191,9 @@ dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool 
         dl_loader_destroy(l);
         return dl_err_set(err, DL_EIO, "loader: cannot start worker threads");
     }
+    pthread_mutex_lock(&l->mu);
+    start_locked(l, 0); /* prefetch epoch 0 */
+    pthread_mutex_unlock(&l->mu);
     *out = l;
     return DL_OK;
 }
@@ -221,7 +227,9 @@ dl_status dl_loader_start_epoch(dl_loader *l, int epoch, dl_err *err)
     if (epoch < 0)
         return dl_err_set(err, DL_EINVAL, "loader: epoch %d < 0", epoch);
     pthread_mutex_lock(&l->mu);
-    start_locked(l, epoch);
+    /* Already prefetching this epoch and nothing consumed yet: keep the work done so far. */
+    if (!(l->started && l->epoch == epoch && l->next_get == 0))
+        start_locked(l, epoch);
     pthread_mutex_unlock(&l->mu);
     return DL_OK;
 }
@@ -230,14 +238,16 @@ dl_status dl_loader_next(dl_loader *l, dl_batch *b, dl_err *err)
 {
     memset(b, 0, sizeof *b);
     pthread_mutex_lock(&l->mu);
-    if (!l->started)
-        start_locked(l, 0);
     if (l->held >= 0) {
         l->slots[l->held].state = SLOT_EMPTY;
         l->held = -1;
         pthread_cond_broadcast(&l->cv_work);
     }
     if (l->next_get >= l->nbatches) {
+        /* Epoch over: workers start on the next epoch right away (into the bounded ring), so the
+         * first batch of epoch e+1 does not wait; dl_loader_start_epoch(e+1) keeps that work. */
+        if (l->nbatches > 0)
+            start_locked(l, l->epoch + 1);
         pthread_mutex_unlock(&l->mu);
         return DL_OK;
     }
