@@ -279,6 +279,34 @@ static void check_parity(const char *name)
     dl_tensor_map_free(&sd);
 }
 
+/* fastai head, eval mode: concat pool order (max, then avg), BatchNorm1d, bias-free linears */
+START_TEST(parity_micro_fastai_head_eval)
+{
+    dl_err err = {0};
+    dl_tensor_map fx, sd;
+    dl_tensor_map_init(&fx);
+    dl_tensor_map_init(&sd);
+    ck_assert_msg(dl_safetensors_read(tu_fixture("models/micro_fastai.safetensors"), &fx, &err) == DL_OK, "%s",
+                  err.msg);
+    ck_assert_str_eq(dl_tensor_map_get_meta(&fx, "head"), "fastai");
+    dl_model *m = make(dl_tensor_map_get_meta(&fx, "arch"), 3, 10, DL_HEAD_FASTAI, 99);
+    for (size_t i = 0; i < fx.n; i++)
+        if (strcmp(fx.items[i].name, "x") && strcmp(fx.items[i].name, "logits_eval"))
+            ck_assert_int_eq(dl_tensor_map_add(&sd, fx.items[i].name, fx.items[i].dtype, fx.items[i].ndim,
+                                               fx.items[i].shape, fx.items[i].data, NULL),
+                             DL_OK);
+    ck_assert_msg(dl_model_load_state_dict(m, &sd, &err) == DL_OK, "%s", err.msg);
+    const dl_named_tensor *x = need(&fx, "x");
+    const float *y;
+    ck_assert_int_eq(dl_model_forward(m, x->data, 2, 32, 32, false, &y, &err), DL_OK);
+    double r = tu_rel_err(y, need(&fx, "logits_eval")->data, 20);
+    ck_assert_msg(r <= 1e-4, "fastai head eval logits: max-rel %g", r);
+    dl_model_free(m);
+    dl_tensor_map_free(&fx);
+    dl_tensor_map_free(&sd);
+}
+END_TEST
+
 START_TEST(parity_micro_basic) { check_parity("micro_basic"); }
 END_TEST
 START_TEST(parity_micro_bottleneck) { check_parity("micro_bottleneck"); }
@@ -742,6 +770,7 @@ static Suite *suite(void)
     tcase_add_test(t, parity_micro_basic);
     tcase_add_test(t, parity_micro_bottleneck);
     tcase_add_test(t, parity_micro_small);
+    tcase_add_test(t, parity_micro_fastai_head_eval);
     suite_add_tcase(s, t);
     t = tcase_create("train");
     tcase_add_test(t, finite_differences_whole_model);

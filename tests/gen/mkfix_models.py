@@ -144,10 +144,66 @@ def make_case(idx, name, block, layers, planes, stem, side):
     assert a <= 200 * 1024 and b <= 200 * 1024
 
 
+class ConcatPool(nn.Module):
+    """fastai's AdaptiveConcatPool2d(1): max first, then average."""
+
+    def forward(self, x):
+        return torch.cat([F.adaptive_max_pool2d(x, 1), F.adaptive_avg_pool2d(x, 1)], 1)
+
+
+class FastaiMicro(nn.Module):
+    """A micro body (torchvision names) plus fastai's create_head(2*nf -> 512 -> n_out) as "head",
+    whose Sequential indices give the names head.2 / head.4 / head.6 / head.8."""
+
+    def __init__(self, body, nf, n_out):
+        super().__init__()
+        for name in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3"):
+            setattr(self, name, getattr(body, name))
+        self.head = nn.Sequential(ConcatPool(), nn.Flatten(), nn.BatchNorm1d(2 * nf), nn.Dropout(0.25),
+                                  nn.Linear(2 * nf, 512, bias=False), nn.ReLU(inplace=True), nn.BatchNorm1d(512),
+                                  nn.Dropout(0.5), nn.Linear(512, n_out, bias=False))
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.head(self.layer3(self.layer2(self.layer1(x))))
+
+
+def make_fastai_case():
+    """Eval-mode parity of the fastai head (dropout makes train mode random): pins max-before-avg,
+    the BatchNorm1d eps and the head's names. Writes micro_fastai.safetensors (state dict, x,
+    logits_eval)."""
+    seed = 2000
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    body = MicroResNet(BasicBlock, [2, 1, 1], [4, 8, 16], "small")
+    model = FastaiMicro(body, 16, 10)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                c = m.num_features
+                m.weight.copy_(0.5 + torch.rand(c, generator=g))
+                m.bias.copy_(0.1 * torch.randn(c, generator=g))
+                m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
+                m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+    t = {k: v.clone() for k, v in model.state_dict().items()}
+    x32 = torch.randn(2, 3, 32, 32, generator=g)
+    model = model.double().eval()
+    with torch.no_grad():
+        t["logits_eval"] = model(x32.double())
+    t["x"] = x32
+    meta = {"generator": "tests/gen/mkfix_models.py", "torch": torch.__version__, "seed": seed,
+            "arch": "resnet-custom:basic:2,1,1:4,8,16:small", "head": "fastai",
+            "call": "eval forward of body + fastai create_head (concat pool max-then-avg); float64"}
+    a = write_safetensors(os.path.join(OUT, "micro_fastai.safetensors"), t, meta)
+    print("micro_fastai", meta["arch"], a)
+    assert a <= 200 * 1024
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for i, c in enumerate(CASES):
         make_case(i, *c)
+    make_fastai_case()
 
 
 if __name__ == "__main__":
