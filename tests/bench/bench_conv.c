@@ -132,9 +132,19 @@ static float *randbuf(size_t n, unsigned seed)
     return p;
 }
 
+/* Process CPU seconds (all threads): cpu/wall tells whether the host gave us the cores we asked
+ * for (this machine's two vCPUs are often shared; see perf-anchors §0). */
+static double cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* Prints one model's table and returns the conv seconds of one training step (all layers). */
 static double bench_model(const char *title, const layer *ls, int nl, int batch, int reps)
 {
+    const double wall0 = now(), cpu0 = cpu_seconds();
     printf("\n%s, batch %d\n", title, batch);
     printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s\n", "layer", "shape", "count", "tile",
            "fwd GF/s (sgemm)", "bwd-data (sgemm)", "bwd-weight (sgemm)", "ms/step");
@@ -181,6 +191,8 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
            total * 1e3, flops_total / total * 1e-9, total_gemm * 1e3, flops_total / total_gemm * 1e-9,
            batch / total);
     printf("(* = not part of a training step: the first conv needs no input gradient)\n");
+    printf("cpu/wall over this table: %.2f cores (1 thread on an idle core reads 1.00)\n",
+           (cpu_seconds() - cpu0) / (now() - wall0));
     return total;
 }
 
