@@ -376,7 +376,12 @@ static dl_store *make_store(char **dir, int64_t *id)
         }
     }
     ck_assert(dl_store_log_event(st, *id, "unfreeze", 20, 1020, "{\"text\":\"all groups\"}", &err) == DL_OK);
-    ck_assert(dl_store_interp_save(st, *id, 1, "confusion", "{\"matrix\":[[9,1],[2,8]]}", &err) == DL_OK);
+    ck_assert(dl_store_interp_save(st, *id, 1, "confusion", "{\"vocab\":[\"cat\",\"dog\"],\"matrix\":[[9,1],[2,8]]}",
+                                   &err) == DL_OK);
+    ck_assert(dl_store_interp_save(st, *id, 1, "top-losses",
+                                   "[{\"item\":3,\"path\":\"/nonexistent/x.jpg\",\"actual\":\"dog\","
+                                   "\"predicted\":\"cat\",\"prob\":0.91,\"loss\":2.41}]",
+                                   &err) == DL_OK);
     ck_assert(dl_store_run_finish(st, *id, DL_RUN_FINISHED, &err) == DL_OK);
     return st;
 }
@@ -408,6 +413,15 @@ START_TEST(run_view_from_store)
     t = render(app, 80, 24, 1);
     ck_assert_ptr_nonnull(strstr(t, "2 dog > cat"));
     ck_assert_ptr_nonnull(strstr(t, "[9]"));
+    free(t);
+    /* Back on the run view, t opens the top-losses images with their labels (a missing file is
+     * drawn black; its label still says what it was). */
+    dl_app_key(app, DL_KEY_ESC);
+    dl_app_key(app, 't');
+    ck_assert_int_eq(dl_app_depth(app), 2);
+    ck_assert_str_eq(dl_app_top(app)->name, "images");
+    t = render(app, 80, 24, 0);
+    ck_assert_ptr_nonnull(strstr(t, "dog/cat 2.41 0.91"));
     free(t);
     dl_app_free(app);
     dl_store_close(st);
@@ -534,6 +548,56 @@ START_TEST(feed_pulls_while_a_trainer_publishes)
 }
 END_TEST
 
+
+START_TEST(multilabel_view_from_store)
+{
+    char *dir;
+    int64_t id;
+    dl_store *st = make_store(&dir, &id);
+    dl_err err;
+    dl_run_spec spec = {.name_prefix = "mosaic", .dataset = "fashion-mosaic", .arch = "resnet-xs", .host = "h", .pid = 1};
+    int64_t ml;
+    char name[128];
+    ck_assert(dl_store_run_create(st, &spec, &ml, name, sizeof name, &err) == DL_OK);
+    ck_assert(dl_store_interp_save(st, ml, 0, "per-class",
+                                   "{\"thresh\":0.5,\"micro_f1\":0.8,\"classes\":["
+                                   "{\"class\":\"bag\",\"precision\":0.9,\"recall\":0.8,\"f1\":0.847},"
+                                   "{\"class\":\"shirt\",\"precision\":0.4,\"recall\":0.3,\"f1\":0.343}]}",
+                                   &err) == DL_OK);
+    ck_assert(dl_store_interp_save(st, ml, 0, "thresh-sweep",
+                                   "{\"points\":[{\"thresh\":0.3,\"micro_f1\":0.7,\"accuracy_multi\":0.85},"
+                                   "{\"thresh\":0.5,\"micro_f1\":0.8,\"accuracy_multi\":0.9},"
+                                   "{\"thresh\":0.7,\"micro_f1\":0.75,\"accuracy_multi\":0.92}]}",
+                                   &err) == DL_OK);
+    dl_app *app = dl_app_new(NULL);
+    char msg[256];
+    ck_assert_int_eq(dl_ui_push_stored_confusion(app, st, ml, msg, sizeof msg), 0);
+    char *t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "threshold 0.50 (micro-F1 0.8000)"));
+    ck_assert_ptr_nonnull(strstr(t, "shirt"));
+    ck_assert_ptr_nonnull(strstr(t, "threshold 0.50: micro-F1 0.8000, accuracy 0.9000"));
+    free(t);
+    dl_app_key(app, DL_KEY_RIGHT);
+    dl_app_key(app, DL_KEY_RIGHT); /* stops at the last point */
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "threshold 0.70: micro-F1 0.7500, accuracy 0.9200"));
+    free(t);
+    /* A run with nothing stored says so. */
+    dl_app_free(app);
+    app = dl_app_new(NULL);
+    int64_t empty;
+    ck_assert(dl_store_run_create(st, &spec, &empty, name, sizeof name, &err) == DL_OK);
+    ck_assert_int_eq(dl_ui_push_stored_confusion(app, st, empty, msg, sizeof msg), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "no interpretation stored"));
+    ck_assert_int_eq(dl_ui_push_stored_top_losses(app, st, empty, msg, sizeof msg), -1);
+    ck_assert_int_eq(dl_app_depth(app), 0);
+    dl_app_free(app);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *screens_suite(void)
 {
     Suite *s = suite_create("ui-screens");
@@ -545,6 +609,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
     tcase_add_test(c, run_view_from_store);
+    tcase_add_test(c, multilabel_view_from_store);
     tcase_add_test(c, feed_pulls_while_a_trainer_publishes);
     tcase_add_test(c, home_lists_marks_deletes_and_requests);
     suite_add_tcase(s, c);

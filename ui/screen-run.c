@@ -1,9 +1,8 @@
 /* screen-run: the run view. It reads a run from the store into a dl_feed (the same model the
  * live dashboard uses) and shows it with the training screen's panels; about once a second it
  * asks the store for rows newer than the ones it has, so a run training in another process keeps
- * moving. Events show their payload's "text" when there is one, else their kind. `c` parses the
- * stored "confusion" result: a JSON array of k rows of k counts, or an object holding it under
- * "matrix" (class names from the run's vocabulary). */
+ * moving. Events show their payload's "text" when there is one, else their kind. `c` and `t` open
+ * the run's stored interpretation (ui/screen-interp). */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +21,6 @@ typedef struct run_view {
     size_t n_epochs_seen;
     int64_t lrfind_id;
     double last_poll;
-    char *vocab_json;
 } run_view;
 
 int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
@@ -129,8 +127,6 @@ static int load_summary(run_view *rv, dl_err *err)
         sn->n_batches = (int)(r.n_batches / (r.n_epochs > 0 ? r.n_epochs : 1));
     sn->batch = sn->n_batches > 0 ? sn->n_batches - 1 : 0;
     sn->epoch = r.n_epochs > 0 ? r.n_epochs - 1 : 0;
-    free(rv->vocab_json);
-    rv->vocab_json = r.vocab_json ? strdup(r.vocab_json) : NULL;
     dl_run_clear(&r);
     return 0;
 }
@@ -179,61 +175,19 @@ static int run_tick(void *user, dl_feed *feed, dl_app *app)
 static int run_confusion(void *user, dl_app *app, char *msg, int cap)
 {
     run_view *rv = user;
-    char *js = NULL;
-    dl_err err;
-    if (dl_store_interp_get(rv->st, rv->id, "confusion", &js, NULL, &err) != DL_OK) {
-        snprintf(msg, (size_t)cap, "no confusion matrix stored for this run");
-        return -1;
-    }
-    json_t *root = json_loads(js, 0, NULL);
-    free(js);
-    json_t *m = root && json_is_object(root) ? json_object_get(root, "matrix") : root;
-    size_t k = json_is_array(m) ? json_array_size(m) : 0;
-    int64_t *cm = k ? calloc(k * k, sizeof *cm) : NULL;
-    int ok = cm != NULL;
-    for (size_t i = 0; ok && i < k; i++) {
-        json_t *row = json_array_get(m, i);
-        ok = json_is_array(row) && json_array_size(row) == k;
-        for (size_t j = 0; ok && j < k; j++) {
-            json_t *v = json_array_get(row, j);
-            ok = json_is_integer(v);
-            if (ok)
-                cm[i * k + j] = json_integer_value(v);
-        }
-    }
-    const char **names = NULL;
-    json_t *vocab = rv->vocab_json ? json_loads(rv->vocab_json, 0, NULL) : NULL;
-    if (ok && json_is_array(vocab) && json_array_size(vocab) == k) {
-        names = calloc(k, sizeof *names);
-        for (size_t i = 0; names && i < k; i++)
-            names[i] = json_string_value(json_array_get(vocab, i));
-    }
-    int rc = -1;
-    if (!ok) {
-        snprintf(msg, (size_t)cap, "the stored confusion result is not a square matrix of counts");
-    } else {
-        dl_screen cs;
-        if (dl_screen_confusion(&cs, cm, (int)k, names, &err) == DL_OK) {
-            if (dl_app_push(app, &cs) == 0)
-                rc = 0;
-            else
-                cs.close(&cs);
-        } else {
-            snprintf(msg, (size_t)cap, "%s", err.msg);
-        }
-    }
-    free(names);
-    json_decref(vocab);
-    json_decref(root);
-    free(cm);
-    return rc;
+    return dl_ui_push_stored_confusion(app, rv->st, rv->id, msg, cap);
+}
+
+static int run_top_losses(void *user, dl_app *app, char *msg, int cap)
+{
+    run_view *rv = user;
+    return dl_ui_push_stored_top_losses(app, rv->st, rv->id, msg, cap);
 }
 
 static void run_close(void *user)
 {
     run_view *rv = user;
     dl_feed_free(&rv->feed);
-    free(rv->vocab_json);
     free(rv);
 }
 
@@ -263,7 +217,8 @@ dl_status dl_screen_run(dl_screen *out, dl_store *st, int64_t run_id, dl_err *er
     load_summary(rv, NULL);
     load_lrfind(rv);
     rv->last_poll = now_s();
-    dl_train_hooks hooks = {.user = rv, .confusion = run_confusion, .tick = run_tick, .close = run_close};
+    dl_train_hooks hooks = {.user = rv, .confusion = run_confusion, .top_losses = run_top_losses, .tick = run_tick,
+                            .close = run_close};
     dl_status s = dl_screen_train(out, NULL, &rv->feed, &info, &hooks, err);
     dl_run_clear(&r);
     if (s != DL_OK) {

@@ -83,6 +83,17 @@ dl_status dl_screen_home(dl_screen *out, struct dl_store *st, const dl_home_hook
  * screen closes; copy it. */
 const char *dl_home_request(const dl_screen *home);
 
+/* The multi-label view: per-class precision/recall/F1 at `thresh` beside the threshold sweep
+ * (n_sweep points of threshold, micro-F1, accuracy_multi) with a slider (Left/Right). */
+dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const double *prec, const double *rec,
+                               const double *f1, int k, double thresh, double micro, const float *sweep_thresh,
+                               const float *sweep_f1, const float *sweep_acc, int n_sweep, dl_err *err);
+/* Push the stored interpretation of a run: the confusion matrix (or the multi-label view), or the
+ * top-losses images. Return 0, or -1 with a message in msg when the store has none. Usable as
+ * the training screen's hooks with a reader connection to the run's store. */
+int dl_ui_push_stored_confusion(dl_app *app, struct dl_store *st, int64_t run, char *msg, int cap);
+int dl_ui_push_stored_top_losses(dl_app *app, struct dl_store *st, int64_t run, char *msg, int cap);
+
 /* A page of images (half blocks) with a label under each: show-batch and top losses. Images
  * (dl_ui_image from ui/image.h) and labels are copied. */
 struct dl_ui_image;
