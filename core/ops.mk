@@ -15,3 +15,10 @@ tests_check_ops_parity_SOURCES = tests/check_ops_parity.c tests/testutil.c tests
 tests_check_ops_parity_CFLAGS = $(TEST_CFLAGS)
 tests_check_ops_parity_LDADD = $(TEST_LDADD)
 TESTS += tests/check_ops_parity
+
+# Maintainer target: regenerate the ops fixtures with Debian's python3-torch (never run by
+# make check; the outputs are committed). Other rooms may add their own prerequisites to 'fixtures'.
+.PHONY: fixtures fixtures-ops
+fixtures: fixtures-ops
+fixtures-ops:
+	/usr/bin/python3 $(top_srcdir)/tests/gen/mkfix_ops.py
