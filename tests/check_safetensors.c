@@ -251,6 +251,20 @@ START_TEST(corrupt_files_are_rejected_with_their_message)
 }
 END_TEST
 
+START_TEST(too_many_tensors_are_refused)
+{
+    /* 70000 entries: refused by count before any of them is looked at. */
+    size_t cap = 70000 * 16 + 16, used = 0;
+    char *json = malloc(cap);
+    used += (size_t)snprintf(json, cap, "{");
+    for (int i = 0; i < 70000; i++)
+        used += (size_t)snprintf(json + used, cap - used, "%s\"t%d\":{}", i ? "," : "", i);
+    snprintf(json + used, cap - used, "}");
+    expect_reject(json, 0, DL_EFORMAT, "70000 tensors", "limit 65536");
+    free(json);
+}
+END_TEST
+
 START_TEST(missing_file_is_not_found)
 {
     dl_tensor_map m;
@@ -368,6 +382,7 @@ int main(void)
     tcase_add_test(tc, leading_and_trailing_whitespace_in_header_are_accepted);
     tcase_add_test(tc, f16_bf16_f64_convert_to_known_values);
     tcase_add_test(tc, corrupt_files_are_rejected_with_their_message);
+    tcase_add_test(tc, too_many_tensors_are_refused);
     tcase_add_test(tc, missing_file_is_not_found);
     tcase_add_test(tc, failed_write_keeps_the_previous_file);
     tcase_add_test(tc, reads_a_pytorch_written_fixture);

@@ -12,6 +12,7 @@
 #include "core/io/zip.h"
 
 #define PTH_MAX_PICKLE (256ull << 20)
+#define PTH_MAX_TENSORS 65536
 #define RESAVE_HINT "re-save it with torch >= 1.6: torch.save(torch.load(p), p), or export it as safetensors"
 
 typedef struct storage_slot {
@@ -298,6 +299,11 @@ dl_status dl_pth_parse(const void *buf, size_t len, const char *name, dl_tensor_
     const dl_pk_obj *sd = NULL;
     if ((st = pick_state_dict(&c, pk.root, &sd)) != DL_OK)
         goto done;
+    if (sd->n / 2 > PTH_MAX_TENSORS) { /* the map's name lookups are linear: bound them */
+        st = dl_err_set(err, DL_EFORMAT, "%s: state dict has %zu tensors (limit %d)", name, sd->n / 2,
+                        PTH_MAX_TENSORS);
+        goto done;
+    }
     for (size_t i = 0; i + 1 < sd->n; i += 2) {
         const dl_pk_obj *k = sd->items[i];
         if (k->slen != strlen(k->s)) {

@@ -25,6 +25,7 @@
 #endif
 
 #define ST_MAX_HEADER 100000000ull
+#define DL_SAFETENSORS_MAX_TENSORS 65536
 
 typedef enum { ST_F32, ST_F16, ST_BF16, ST_F64, ST_I64 } st_dtype;
 
@@ -203,6 +204,9 @@ static dl_status st_parse_json(const unsigned char *p, size_t len, const char *n
     const unsigned char *data = p + 8 + hlen;
     uint64_t data_len = len - 8 - hlen;
     size_t n_ent = json_object_size(root);
+    if (n_ent > DL_SAFETENSORS_MAX_TENSORS + 1) /* the map's name lookups are linear: bound them */
+        return dl_err_set(err, DL_EFORMAT, "%s: header lists %zu tensors (limit %d)", name, n_ent,
+                          DL_SAFETENSORS_MAX_TENSORS);
     st_entry *ents = calloc(n_ent ? n_ent : 1, sizeof *ents);
     if (!ents)
         return dl_err_set(err, DL_ENOMEM, "%s: out of memory reading the header", name);
