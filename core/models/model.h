@@ -14,7 +14,8 @@
  *                                        "resnet-custom:basic:1,1,1,1:4,8,16,32:imagenet" (resnet.h)
  * Heads (dl_model_cfg.head):
  *   DL_HEAD_TORCHVISION  avgpool + fc, as torchvision (names "fc.weight", "fc.bias")
- *   DL_HEAD_FASTAI       fastai's create_head on the body (names "head.*", see models/head.c);
+ *   DL_HEAD_FASTAI       fastai's create_head on the body (names head.{2,6}.* BatchNorm1d and head.{4,8}.weight
+ *                        Linear without bias: fastai's Sequential indices; see models/resnet.h);
  *                        the body is the ResNet without avgpool/fc, its names unchanged.
  * Layer groups as fastai splits a ResNet: 0 = stem + layer1 + layer2, 1 = layer3 + layer4,
  * 2 = head (with a torchvision head: the fc). */

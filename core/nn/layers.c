@@ -256,6 +256,21 @@ dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool
 }
 
 /* ---- walking ----------------------------------------------------------------------------- */
+bool dl_nn_y_reusable(const dl_node *nd)
+{
+    if (nd->vt == &dl_nn_conv_vt || nd->vt == &dl_nn_linear_vt)
+        return true;
+    if (nd->vt == &dl_nn_bn_vt)
+        return !((const bn_node *)nd)->relu;
+    if (!strcmp(nd->vt->kind, "sequential")) {
+        const dl_node *last = NULL;
+        for (size_t i = 0; nd->vt->child(nd, i); i++)
+            last = nd->vt->child(nd, i);
+        return last && dl_nn_y_reusable(last);
+    }
+    return false;
+}
+
 int dl_nn_plan_bn_min_hw(const dl_node *root, char *name, size_t cap)
 {
     if (root->vt == &dl_nn_bn_vt) {

@@ -14,6 +14,10 @@ typedef struct dl_nn_conv {
 
 extern const dl_node_vt dl_nn_conv_vt;
 
+/* True when nd's backward never reads nd->y, so a consumer may overwrite y in place (conv,
+ * linear, BN without fused ReLU; a sequential when its last child is such a node). */
+bool dl_nn_y_reusable(const dl_node *nd);
+
 /* calloc's a node of `size` bytes with vt and name set; NULL with err on failure */
 void *dl_nn_leaf_new(size_t size, const dl_node_vt *vt, const char *name, dl_err *err);
 /* registers "<layer>.<what>" */

@@ -4,6 +4,7 @@
  * through its depth's scratch pair. Residual is torchvision's block tail: relu(branch(x) +
  * shortcut(x)). Refuses empty sequentials and trees deeper than DL_NN_MAX_DEPTH at plan time. */
 #include "core/nn/nn.h"
+#include "core/nn/nn_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,7 +212,9 @@ static dl_status res_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err
                           nd->name, r->branch->out[0], r->branch->out[1], r->branch->out[2], sc[0], sc[1], sc[2]);
     memcpy(nd->out, sc, sizeof nd->out);
     size_t m = (size_t)p->n * dl_nn_numel(nd->out);
-    nd->y = dl_nn_take(p, m);
+    /* The sum may overwrite the branch's output when the branch's backward never reads it
+     * (torchvision blocks end in a plain BN): one activation buffer less per block. */
+    nd->y = dl_nn_y_reusable(r->branch) ? r->branch->y : dl_nn_take(p, m);
     r->dsc = dl_nn_scratch(p, r->shortcut ? m : 0)[0];
     return DL_OK;
 }
