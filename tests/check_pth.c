@@ -144,6 +144,7 @@ static const bad_case bad_cases[] = {
     {"hostile_zip64_huge.pth", DL_EFORMAT, "'archive/data/0' declares 1099511627776 bytes", "limit"},
     {"hostile_ratio.pth", DL_EFORMAT, "'archive/data/0' claims 104857600 bytes from", "zip bomb"},
     {"hostile_broadcast.pth", DL_EFORMAT, "tensor 'w'", "broadcast views"},
+    {"hostile_bigendian.pth", DL_EUNSUPPORTED, "saved big-endian", NULL},
     {"hostile_method12.pth", DL_EUNSUPPORTED, "'archive/data.pkl' uses compression method 12", NULL},
     {"hostile_cd_past_eof.pth", DL_EFORMAT, "central directory", "outside the archive"},
     {"hostile_crc.pth", DL_EFORMAT, "'archive/data/0': CRC mismatch", "tensor 'w'"},

@@ -265,6 +265,9 @@ def main():
                      {"name": "archive/data/0", "data": w4, "method": 8, "usize": 100 << 20}]))
     # a 4-element storage viewed as 2^20 elements through stride 0: a memory bomb
     write("hostile_broadcast.pth", hostile_from(tensor_pickle(size=(1 << 20,), stride=(0,)), {"0": w4}))
+    write("hostile_bigendian.pth", zip_bytes([{"name": "archive/data.pkl", "data": good},
+                                              {"name": "archive/byteorder", "data": b"big"},
+                                              {"name": "archive/data/0", "data": w4}]))
     write("hostile_method12.pth", zip_bytes([{"name": "archive/data.pkl", "data": good, "method": 12}]))
     write("hostile_cd_past_eof.pth", hostile_from(good, {"0": w4}, cd_offset_delta=100000))
     crc_bad = bytearray(hostile_from(good, {"0": w4}))
