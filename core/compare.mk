@@ -7,3 +7,18 @@ tests_check_compare_SOURCES = tests/check_compare.c tests/testutil.c tests/testu
 tests_check_compare_CFLAGS = $(TEST_CFLAGS)
 tests_check_compare_LDADD = $(TEST_LDADD)
 TESTS += tests/check_compare
+
+# dllab compare (and later export --plot, sweep) end to end through the built binary.
+check_PROGRAMS += tests/check_compare_cli
+tests_check_compare_cli_SOURCES = tests/check_compare_cli.c tests/check_compare_fixture.h tests/testutil.c tests/testutil.h
+tests_check_compare_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_compare_cli_LDADD = $(TEST_LDADD)
+EXTRA_tests_check_compare_cli_DEPENDENCIES = src/dllab
+TESTS += tests/check_compare_cli
+
+# The compare screen drawn into in-memory grids.
+check_PROGRAMS += tests/check_compare_screen
+tests_check_compare_screen_SOURCES = tests/check_compare_screen.c tests/check_compare_fixture.h tests/testutil.c tests/testutil.h
+tests_check_compare_screen_CFLAGS = $(TEST_CFLAGS)
+tests_check_compare_screen_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
+TESTS += tests/check_compare_screen

@@ -30,3 +30,4 @@ TESTS += tests/check_ui_screens
 # End-to-end in a real terminal (tmux; skips when tmux or the fashion-mnist files are missing).
 TESTS += tests/ui/tmux.sh
 EXTRA_DIST += tests/ui/tmux.sh
+ui_libdlui_a_SOURCES += ui/screen-compare.c ui/screen-compare.h
