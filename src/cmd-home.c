@@ -11,6 +11,7 @@
 
 #include "src/commands.h"
 #include "src/runs-util.h"
+#include "ui/screen-compare.h"
 #include "ui/ui.h"
 
 static void usage(FILE *o)
@@ -51,7 +52,8 @@ int cmd_home(int argc, char **argv)
         return DL_EXIT_FAIL;
     char *request = NULL;
     dl_err err = {0};
-    dl_status s = dl_ui_home(st, NULL, &opts, &request, &err);
+    dl_home_hooks hooks = {.user = st, .compare = dl_compare_home_hook}; /* c: the compare screen */
+    dl_status s = dl_ui_home(st, &hooks, &opts, &request, &err);
     char store_dir[4096];
     snprintf(store_dir, sizeof store_dir, "%s", dl_store_dir(st));
     dl_store_close(st);
