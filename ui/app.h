@@ -7,7 +7,8 @@
  * Loop (dl_app_run): only this thread touches curses. It waits in poll() on the keyboard, the
  * app's own wake-up pipe (signals) and any fds added with dl_app_watch_fd (the learner's wake fd),
  * with a timeout of at most 250 ms; then it drains keys, ticks the screens, and redraws only when
- * something is dirty and at most ~20 times a second. SIGINT/SIGTERM write to the wake-up pipe and
+ * something is dirty, at most ~20 times a second, and never more often than 20x a frame's drawing
+ * time allows (so drawing stays under ~5% of a core on very long runs). SIGINT/SIGTERM write to the wake-up pipe and
  * become a quit without confirmation (the top screen's key() sees DL_ACT_QUIT with key -1 first,
  * so a training screen can ask its trainer to stop and save).
  *

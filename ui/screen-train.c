@@ -16,6 +16,7 @@
 #include "ui/canvas.h"
 #include "ui/layout.h"
 #include "ui/plot.h"
+#include "ui/series.h"
 #include "ui/screens.h"
 
 static const double betas[] = {0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995};
@@ -304,14 +305,20 @@ static void draw_sched(train_state *st, dl_grid *g, dl_rect r, int ascii)
     double x_lo = f->train.x[0], x_hi = total > f->train.x[f->train.n - 1] ? x_lo + total : f->train.x[f->train.n - 1];
     if (!(x_hi > x_lo))
         x_hi = x_lo + 1;
+    /* Decimated first: a frame must not cost one line per batch of a long run. */
+    int buckets = w * 2;
+    float *dx = malloc(sizeof(float) * (2 * buckets + 2)), *dy = malloc(sizeof(float) * (2 * buckets + 2));
+    int m = dx && dy ? dl_series_decimate(f->train.x, f->train.z, f->train.n, buckets, dx, dy) : 0;
     double px0 = NAN, py0 = NAN;
-    for (int i = 0; i < f->train.n; i++) {
-        double px = (f->train.x[i] - x_lo) / (x_hi - x_lo) * W, py = H - (f->train.z[i] - lo) / (hi - lo) * H;
+    for (int i = 0; i < m; i++) {
+        double px = (dx[i] - x_lo) / (x_hi - x_lo) * W, py = H - (dy[i] - lo) / (hi - lo) * H;
         if (isfinite(px0))
             dl_canvas_line(cv, px0, py0, px, py, DL_ROLE_TRAIN, 0);
         px0 = px;
         py0 = py;
     }
+    free(dx);
+    free(dy);
     for (int y = 0; y <= (int)H; y += 2)
         dl_canvas_dot(cv, (int)lround(px0), y, DL_ROLE_CURSOR, DL_ATTR_BOLD);
     dl_canvas_render(cv, g, x0, r.y, ascii);

@@ -2,6 +2,7 @@
 #include "ui/series.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void dl_series_ema(const float *y, int n, double beta, float *out)
 {
@@ -11,7 +12,9 @@ void dl_series_ema(const float *y, int n, double beta, float *out)
         float v = y[i];
         if (isfinite(v)) {
             avg = beta * avg + (1 - beta) * v;
-            pw *= beta;
+            /* beta^k underflows into denormals after a few ten thousand steps, where every
+             * multiply is ~100x slower; the bias correction is exactly 1 long before that. */
+            pw = pw > 1e-20 ? pw * beta : 0;
             seen = 1;
         }
         out[i] = seen ? (float)(avg / (1 - pw)) : NAN;
@@ -32,21 +35,34 @@ int dl_series_decimate(const float *x, const float *y, int n, int buckets, float
         return m;
     }
     double x0 = x[0], x1 = x[n - 1], span = x1 - x0;
-    int i = 0;
-    for (int b = 0; b < buckets && i < n; b++) {
-        double hi = b == buckets - 1 ? INFINITY : x0 + span * (b + 1) / buckets;
-        int imin = -1, imax = -1;
-        for (; i < n && (x[i] < hi || b == buckets - 1); i++) {
-            if (!isfinite(y[i]))
-                continue;
-            if (imin < 0 || y[i] < y[imin])
-                imin = i;
-            if (imax < 0 || y[i] > y[imax])
-                imax = i;
-        }
-        if (imin < 0)
+    double scale = span > 0 ? buckets / span : 0;
+    /* One pass: each sample lands in its bin by arithmetic, so the cost is a few ns per sample
+     * (this runs over the whole history every frame). */
+    int *imin = malloc(sizeof(int) * 2 * (size_t)buckets);
+    if (!imin)
+        return 0;
+    int *imax = imin + buckets;
+    for (int b = 0; b < buckets; b++)
+        imin[b] = imax[b] = -1;
+    for (int i = 0; i < n; i++) {
+        float v = y[i];
+        if (!isfinite(v))
             continue;
-        int first = imin < imax ? imin : imax, second = imin < imax ? imax : imin;
+        int b = (int)((x[i] - x0) * scale);
+        b = b < 0 ? 0 : b >= buckets ? buckets - 1 : b;
+        if (imin[b] < 0) {
+            imin[b] = imax[b] = i;
+            continue;
+        }
+        if (v < y[imin[b]])
+            imin[b] = i;
+        if (v > y[imax[b]])
+            imax[b] = i;
+    }
+    for (int b = 0; b < buckets; b++) {
+        if (imin[b] < 0)
+            continue;
+        int first = imin[b] < imax[b] ? imin[b] : imax[b], second = imin[b] < imax[b] ? imax[b] : imin[b];
         ox[m] = x[first];
         oy[m++] = y[first];
         if (second != first) {
@@ -54,6 +70,7 @@ int dl_series_decimate(const float *x, const float *y, int n, int buckets, float
             oy[m++] = y[second];
         }
     }
+    free(imin);
     /* Keep the end points so the curve spans the whole range. */
     if (m > 0 && isfinite(y[0]) && ox[0] != x[0]) {
         for (int k = m; k > 0; k--) {

@@ -15,7 +15,8 @@ void dl_series_ema(const float *y, int n, double beta, float *out);
  * cut into `buckets` equal-width bins, and each non-empty bin contributes its minimum and maximum
  * y (one point when they coincide), in index order. The first and last samples are always kept.
  * ox/oy must hold 2*buckets + 2 values. Returns the number of points written. When n <= 2*buckets
- * the series is copied unchanged. Non-finite y are dropped. */
+ * the series is copied unchanged. Non-finite y are dropped. Runs in one pass over the samples
+ * (it is called on the whole history every frame); returns 0 when out of memory. */
 int dl_series_decimate(const float *x, const float *y, int n, int buckets, float *ox, float *oy);
 
 #endif
