@@ -21,3 +21,9 @@ tests_check_data_loader_SOURCES = tests/check_data_loader.c $(DATA_TEST_UTIL)
 tests_check_data_loader_CFLAGS = $(TEST_CFLAGS)
 tests_check_data_loader_LDADD = $(TEST_LDADD)
 TESTS += tests/check_data_loader
+# dllab data end to end (runs $(top_builddir)/src/dllab, built by make check's all target)
+check_PROGRAMS += tests/check_data_cli
+tests_check_data_cli_SOURCES = tests/check_data_cli.c $(DATA_TEST_UTIL)
+tests_check_data_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_data_cli_LDADD = $(TEST_LDADD)
+TESTS += tests/check_data_cli
