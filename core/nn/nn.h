@@ -1,11 +1,13 @@
-/* nn: layer nodes. A network is a tree of nodes, each with a vtable {plan, forward, backward,
- * free}; sequential and residual nodes compose them. Nodes wrap the kernels of core/ops and keep
+/* nn: layer nodes. A network is a tree of nodes, each with a vtable {plan (the out_shape step:
+ * shape inference plus memory), forward, backward, destroy, child}; sequential and residual
+ * nodes compose them. Nodes wrap the kernels of core/ops and keep
  * entry indices into the model's parameter store, never pointers, so one tree serves any store
  * layout. Refuses: lazy graphs, autograd, dynamic shapes between plans.
  *
  * Memory: dl_nn_plan walks the tree for one (max batch, C, H, W), hands every node its output
  * buffer y (N, out) and its saved state (BN mean/rstd, pool argmax, dropout mask) from ONE block,
- * and records the largest conv workspace. Composites alias y to their last child. Activation
+ * and records the largest conv workspace. Composites alias y to their last child (a residual
+ * sums into its branch's y when the branch never reads it back). Activation
  * GRADIENTS are not per node: they live only while the backward recursion passes, and at any
  * moment exactly one composite per tree depth is active, so each depth owns one pair of scratch
  * buffers (sized for the largest composite at that depth) that its sequentials ping-pong through.
