@@ -55,7 +55,8 @@ static long add_entry(dl_params *ps, const char *name, dl_entry_kind kind, int n
     snprintf(en->name, sizeof en->name, "%s", name);
     en->kind = kind;
     en->ndim = ndim;
-    memcpy(en->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) /* a 0-d tensor may come with shape == NULL */
+        memcpy(en->shape, shape, sizeof(int64_t) * (size_t)ndim);
     en->numel = (size_t)dl_shape_numel(ndim, shape);
     en->group = group;
     en->flags = flags;

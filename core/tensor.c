@@ -36,7 +36,8 @@ dl_status dl_tensor_alloc(dl_tensor *t, int ndim, const int64_t *shape, dl_err *
             return dl_err_set(err, DL_EINVAL, "negative tensor dimension %lld", (long long)shape[i]);
     memset(t, 0, sizeof *t);
     t->ndim = ndim;
-    memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) /* a 0-d tensor may come with shape == NULL */
+        memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
     size_t n = (size_t)dl_shape_numel(ndim, shape);
     t->data = dl_alloc_aligned(n * sizeof(float));
     if (!t->data)
@@ -51,7 +52,8 @@ dl_tensor dl_tensor_view(float *data, int ndim, const int64_t *shape)
     memset(&t, 0, sizeof t);
     t.data = data;
     t.ndim = ndim;
-    memcpy(t.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) /* a 0-d tensor may come with shape == NULL */
+        memcpy(t.shape, shape, sizeof(int64_t) * (size_t)ndim);
     return t;
 }
 

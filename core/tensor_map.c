@@ -55,7 +55,8 @@ dl_status dl_tensor_map_add_owned(dl_tensor_map *m, const char *name, dl_dtype d
         return dl_err_set(err, DL_ENOMEM, "out of memory adding tensor '%s'", name);
     t->dtype = dtype;
     t->ndim = ndim;
-    memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) /* a 0-d tensor may come with shape == NULL */
+        memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
     t->data = data;
     m->n++;
     return DL_OK;
