@@ -1,0 +1,74 @@
+/* cmd-lrfind: `dllab lrfind DATA [options]` runs fastai's learning-rate finder (exponential sweep
+ * 1e-7 .. 10 over --num-it training batches, stopping when the smoothed loss passes 4x its best)
+ * on a fresh or --pretrained model, records the curve and the suggestions in a new run, and prints
+ * a summary of the curve and the four suggestions (valley, steep, minimum, slide), each with the
+ * reason when there is none. Exit codes: 0 ok, 1 failure, 2 usage. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/commands.h"
+#include "src/train-setup.h"
+
+static void usage(FILE *o)
+{
+    fprintf(o, "usage: dllab lrfind DATA [options] [--no-tui]\n\n"
+               "Runs the learning-rate finder and prints fastai's suggestions.\n\n");
+    dl_train_args_usage(o);
+}
+
+int cmd_lrfind(int argc, char **argv)
+{
+    dl_train_args a;
+    int rc = dl_train_args_parse(&a, "lrfind", argc, argv, usage);
+    if (rc >= 0)
+        return rc;
+    if (a.resume) {
+        fprintf(stderr, "dllab lrfind: --resume is for dllab train (use --pretrained RUN to start from a run)\n");
+        return DL_EXIT_USAGE;
+    }
+    dl_session s;
+    if ((rc = dl_session_open(&s, &a)) != DL_EXIT_OK)
+        return rc;
+    if ((rc = dl_session_new_run(&s, &a, argc, argv, NULL)) != DL_EXIT_OK) {
+        dl_session_close(&s);
+        return rc;
+    }
+    static dl_lrfind_curve curve;
+    dl_job job = {.kind = DL_JOB_LRFIND, .curve = &curve};
+    job.lrfind = dl_lrfind_defaults();
+    job.lrfind.num_it = a.num_it;
+    dl_err err = {0};
+    dl_control_install_signals(s.ctl, &err);
+    dl_status st = dl_learner_start(s.l, &job, &err);
+    if (st == DL_OK)
+        st = dl_learner_join(s.l, &err);
+    if (st != DL_OK) {
+        fprintf(stderr, "dllab lrfind: %s\n", err.msg);
+        dl_store_run_finish(s.st, s.run, DL_RUN_CRASHED, NULL);
+        dl_session_close(&s);
+        return DL_EXIT_FAIL;
+    }
+    int best = -1;
+    for (int i = 0; i < curve.n; i++)
+        if (isfinite(curve.loss[i]) && (best < 0 || curve.loss[i] < curve.loss[best]))
+            best = i;
+    printf("lr finder on %s (%s): %d points, lr %.3g .. %.3g; stopped: %s\n", a.data.source, a.arch, curve.n,
+           curve.n ? curve.lr[0] : NAN, curve.n ? curve.lr[curve.n - 1] : NAN, curve.stop_reason);
+    if (best >= 0)
+        printf("lowest smoothed loss %.4f at lr %.3g\n", curve.loss[best], curve.lr[best]);
+    printf("%-8s %12s %10s\n", "method", "lr", "loss");
+    for (int k = 0; k < DL_SUGGEST_COUNT; k++) {
+        const dl_suggestion *g = &curve.sug[k];
+        if (g->ok)
+            printf("%-8s %12.3e %10.4f\n", dl_suggest_name((dl_suggest_kind)k), g->lr, g->y);
+        else
+            printf("%-8s %12s %10s  (%s)\n", dl_suggest_name((dl_suggest_kind)k), "-", "-", g->reason);
+    }
+    dl_store_run_finish(s.st, s.run, dl_control_signal_pending() ? DL_RUN_STOPPED : DL_RUN_FINISHED, NULL);
+    printf("run %s: curve and suggestions saved in %s\n", s.run_name, dl_store_dir(s.st));
+    dl_session_close(&s);
+    return DL_EXIT_OK;
+}

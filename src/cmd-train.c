@@ -1,0 +1,237 @@
+/* cmd-train: `dllab train DATA [options]` trains a classifier the fastai way on a background
+ * thread and, headless (--no-tui, or stdout not a terminal), prints fastai's epoch table (epoch,
+ * train_loss, valid_loss, metrics, time) and a final line naming the run. It ends with the
+ * interpretation of the validation set saved to the run. `--resume RUN` continues a run from its
+ * last checkpoint with the options it was started with; `--from-epoch K` rewinds to epoch K's
+ * checkpoint in a new run. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint
+ * and mark the run stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/commands.h"
+#include "src/interp-report.h"
+#include "src/runs-util.h"
+#include "src/train-setup.h"
+
+static void usage(FILE *o)
+{
+    fprintf(o, "usage: dllab train DATA [options] [--no-tui]\n"
+               "       dllab train --resume RUN [--from-epoch K] [--no-tui]\n\n"
+               "Trains an image classifier (fastai's fit_one_cycle / fine_tune) and records the run.\n"
+               "DATA: a folder, an archive, fashion-mnist or fashion-mosaic (see dllab data --help).\n\n");
+    dl_train_args_usage(o);
+}
+
+/* ---- fastai's epoch table ---- */
+typedef struct table {
+    FILE *out;
+    int width[3 + DL_SNAP_METRICS];
+    int n_epochs_printed;
+} table;
+
+static void fmt_time(double s, char *buf, size_t cap)
+{
+    long t = (long)s;
+    if (t >= 3600)
+        snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, cap, "%02ld:%02ld", t / 60, t % 60);
+}
+
+static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    table *t = user;
+    int nm = dl_learner_config(l)->n_metrics;
+    if (ev == DL_EV_BEFORE_FIT) {
+        const char *cols[3 + DL_SNAP_METRICS];
+        int n = 0;
+        cols[n++] = "epoch";
+        cols[n++] = "train_loss";
+        cols[n++] = "valid_loss";
+        for (int i = 0; i < nm; i++)
+            cols[n++] = dl_learner_metric_name(l, i);
+        for (int i = 0; i < n; i++) {
+            t->width[i] = (int)strlen(cols[i]) > 10 ? (int)strlen(cols[i]) : 10;
+            fprintf(t->out, "%-*s  ", t->width[i], cols[i]);
+        }
+        fprintf(t->out, "time\n");
+        fflush(t->out);
+    } else if (ev == DL_EV_AFTER_EPOCH) {
+        const dl_epoch_result *r = dl_learner_epoch_row(l);
+        char tm[32];
+        fmt_time(r->duration, tm, sizeof tm);
+        fprintf(t->out, "%-*d  %-*.6f  %-*.6f  ", t->width[0], r->epoch, t->width[1], r->train_loss, t->width[2],
+                r->valid_loss);
+        for (int i = 0; i < nm; i++)
+            fprintf(t->out, "%-*.6f  ", t->width[3 + i], r->metrics[i]);
+        fprintf(t->out, "%s\n", tm);
+        fflush(t->out);
+        t->n_epochs_printed++;
+    }
+    return DL_OK;
+}
+
+static int build_job(const dl_train_args *a, dl_session *s, bool resumed, dl_job *job)
+{
+    memset(job, 0, sizeof *job);
+    dl_fit_choice fc = a->fit != DL_CHOOSE_DEFAULT ? a->fit : a->pretrained ? DL_CHOOSE_FINE_TUNE : DL_CHOOSE_ONE_CYCLE;
+    if (fc == DL_CHOOSE_FINE_TUNE) {
+        if (resumed) {
+            fprintf(stderr, "dllab train: --resume continues fit, flat-cos and one-cycle runs; this run used "
+                            "fine-tune (start a new run with --pretrained RUN instead)\n");
+            return DL_EXIT_FAIL;
+        }
+        job->kind = DL_JOB_FINE_TUNE;
+        job->epochs = a->epochs;
+        job->freeze_epochs = a->freeze_epochs;
+        job->base_lr = a->lr_set ? a->lr.hi : 2e-3;
+        return DL_EXIT_OK;
+    }
+    job->kind = DL_JOB_FIT;
+    dl_fit_opts_init(&job->fit, fc == DL_CHOOSE_FIT ? DL_FIT_CONST : fc == DL_CHOOSE_FLAT_COS ? DL_FIT_FLAT_COS
+                                                                                             : DL_FIT_ONE_CYCLE,
+                     a->epochs, 0);
+    if (a->lr_set)
+        job->fit.lr = a->lr;
+    if (resumed)
+        job->fit.start_epoch = dl_learner_resume_epoch(s->l);
+    return DL_EXIT_OK;
+}
+
+/* --resume RUN: the session is rebuilt from the run's own command line. */
+static int resume_args(dl_train_args *a, int64_t *run_out, char *orig_name, size_t cap)
+{
+    dl_store *st;
+    if (dl_cli_open("train", a->runs, 0, &st) != 0)
+        return DL_EXIT_FAIL;
+    int64_t run;
+    int rc = dl_cli_find("train", st, a->resume, &run);
+    dl_train_args b;
+    if (rc == 0)
+        rc = dl_train_args_from_run(&b, "train", st, run, usage);
+    if (rc < 0) {
+        dl_run r;
+        if (dl_store_run_get(st, run, &r, NULL) == DL_OK) {
+            snprintf(orig_name, cap, "%s", r.name);
+            dl_run_clear(&r);
+        }
+        b.resume = a->resume;
+        b.from_epoch = a->from_epoch;
+        b.no_tui = a->no_tui || b.no_tui;
+        b.runs = a->runs;
+        if (a->threads)
+            b.threads = a->threads;
+        *a = b;
+        *run_out = run;
+    }
+    dl_store_close(st);
+    return rc;
+}
+
+static int load_resume(dl_session *s, const dl_train_args *a, int64_t run)
+{
+    dl_tensor_map m;
+    dl_err err = {0};
+    dl_status st = dl_run_checkpoint_read(s->st, run, a->from_epoch, false, &m, &err);
+    if (st == DL_OK) {
+        st = dl_learner_state_from_map(s->l, &m, &err);
+        dl_tensor_map_free(&m);
+    }
+    if (st != DL_OK) {
+        fprintf(stderr, "dllab train: resuming %s: %s\n", a->resume, err.msg);
+        return DL_EXIT_FAIL;
+    }
+    return DL_EXIT_OK;
+}
+
+static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_done)
+{
+    dl_run_status rs = DL_RUN_FINISHED;
+    int rc = DL_EXIT_OK;
+    const char *word = "finished";
+    if (st == DL_EDIVERGED || (dl_learner_diverged(s->l) && st != DL_OK)) {
+        rs = DL_RUN_DIVERGED, rc = DL_EXIT_FAIL, word = "diverged";
+    } else if (st != DL_OK) {
+        rs = DL_RUN_CRASHED, rc = DL_EXIT_FAIL, word = "failed";
+        fprintf(stderr, "dllab train: %s\n", err->msg);
+    } else if (dl_learner_stopped(s->l)) {
+        rs = DL_RUN_STOPPED, rc = dl_control_signal_pending() ? DL_EXIT_FAIL : DL_EXIT_OK, word = "stopped";
+    }
+    dl_err e2;
+    if (dl_store_run_finish(s->st, s->run, rs, &e2) != DL_OK)
+        fprintf(stderr, "dllab train: warning: %s\n", e2.msg);
+    dl_run r;
+    char best[160] = "";
+    if (dl_store_run_get(s->st, s->run, &r, NULL) == DL_OK) {
+        if (r.best_epoch >= 0)
+            snprintf(best, sizeof best, ", best valid_loss %.6f at epoch %d", r.best_valid_loss, r.best_epoch);
+        dl_run_clear(&r);
+    }
+    if (dl_learner_diverged(s->l))
+        printf("diverged at lr %g: lower the learning rate (dllab lrfind helps)\n", dl_learner_diverged_lr(s->l));
+    printf("run %s %s (%d epochs%s) in %s\n", s->run_name, word, epochs_done, best, dl_store_dir(s->st));
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    dl_train_args a;
+    int rc = dl_train_args_parse(&a, "train", argc, argv, usage);
+    if (rc >= 0)
+        return rc;
+    int64_t resume_run = 0;
+    char orig[DL_STORE_NAME_MAX] = "";
+    bool resumed = a.resume != NULL;
+    if (resumed && (rc = resume_args(&a, &resume_run, orig, sizeof orig)) >= 0)
+        return rc;
+
+    dl_session s;
+    if ((rc = dl_session_open(&s, &a)) != DL_EXIT_OK)
+        return rc;
+    if (resumed && a.from_epoch < 0) {
+        /* Continue the same run: no new row, the learner writes where it stopped. */
+        s.run = resume_run;
+        snprintf(s.run_name, sizeof s.run_name, "%s", orig);
+        dl_learner_attach_store(s.l, s.st, s.run);
+    } else {
+        char prefix[DL_STORE_NAME_MAX + 16];
+        snprintf(prefix, sizeof prefix, "%s-rewind", orig);
+        if ((rc = dl_session_new_run(&s, &a, argc, argv, resumed ? prefix : NULL)) != DL_EXIT_OK) {
+            dl_session_close(&s);
+            return rc;
+        }
+    }
+    if (resumed && (rc = load_resume(&s, &a, resume_run)) != DL_EXIT_OK) {
+        dl_session_close(&s);
+        return rc;
+    }
+    dl_job job;
+    if ((rc = build_job(&a, &s, resumed, &job)) != DL_EXIT_OK) {
+        dl_session_close(&s);
+        return rc;
+    }
+    table t = {.out = stdout};
+    dl_err err = {0};
+    dl_learner_add_callback(s.l, table_cb, &t, &err);
+    dl_control_install_signals(s.ctl, &err);
+    if (!a.no_tui)
+        fprintf(stderr, "dllab train: the dashboard is not available in this build; printing the table\n");
+    printf("run %s: %s on %s, %zu train / %zu valid items\n", s.run_name, a.arch, a.data.source ? a.data.source : "?",
+           dl_data_count(s.ds, DL_SPLIT_TRAIN), dl_data_count(s.ds, DL_SPLIT_VALID));
+    fflush(stdout);
+    dl_status st = dl_learner_start(s.l, &job, &err);
+    if (st == DL_OK)
+        st = dl_learner_join(s.l, &err);
+    if (st == DL_OK && !dl_learner_stopped(s.l)) {
+        dl_report_opts ro = {.epoch = dl_learner_epoch_row(s.l)->epoch, .thresh = a.thresh, .top_k = 9,
+                             .min_val = 1, .save = true};
+        dl_interp_report(&s, "train", &ro, NULL);
+    }
+    rc = finish(&s, st, &err, t.n_epochs_printed);
+    dl_session_close(&s);
+    return rc;
+}
