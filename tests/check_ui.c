@@ -205,6 +205,16 @@ START_TEST(ema_is_debiased)
     ck_assert_float_eq_tol(o2[1], 1.25f / 0.75f, 1e-6);
     ck_assert_float_eq_tol(o2[2], 1.25f / 0.75f, 1e-6); /* NaN skipped, value carried */
     ck_assert_float_eq_tol(o2[3], 2.125f / 0.875f, 1e-6);
+    /* Far past the point where beta^k underflows, the value is still exact. */
+    enum { LONG = 60000 };
+    float *ly = malloc(sizeof(float) * LONG), *lo = malloc(sizeof(float) * LONG);
+    for (int i = 0; i < LONG; i++)
+        ly[i] = 0.5f;
+    dl_series_ema(ly, LONG, 0.98, lo);
+    ck_assert_float_eq_tol(lo[LONG - 1], 0.5f, 1e-6);
+    ck_assert_float_eq_tol(lo[40000], 0.5f, 1e-6);
+    free(ly);
+    free(lo);
     float lead[2] = {NAN, 4}, o3[2];
     dl_series_ema(lead, 2, 0.9, o3);
     ck_assert(isnan(o3[0]));

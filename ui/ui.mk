@@ -31,3 +31,10 @@ TESTS += tests/check_ui_screens
 TESTS += tests/ui/tmux.sh
 EXTRA_DIST += tests/ui/tmux.sh
 ui_libdlui_a_SOURCES += ui/screen-compare.c ui/screen-compare.h
+# Per-frame drawing cost of the dashboard (make bench).
+EXTRA_PROGRAMS += ui/bench_ui
+ui_bench_ui_SOURCES = ui/bench_ui.c
+ui_bench_ui_LDADD = ui/libdlui.a core/libdlcore.a $(NCURSES_LIBS) $(CORE_LIBS)
+CLEANFILES += ui/bench_ui
+bench: ui/bench_ui
+	ui/bench_ui
