@@ -107,6 +107,8 @@ static dl_status plan(dl_model *m, int n, int h, int w, dl_err *err)
 dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, bool train, const float **logits,
                            dl_err *err)
 {
+    if (!x || !logits)
+        return dl_err_set(err, DL_EINVAL, "model '%s': forward needs an input and a logits pointer", m->arch);
     if (n < 1 || h < 1 || w < 1)
         return dl_err_set(err, DL_EINVAL, "model '%s': bad input size %dx%dx%d", m->arch, n, h, w);
     dl_status st = plan(m, n, h, w, err);
@@ -127,6 +129,8 @@ dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, boo
 
 dl_status dl_model_backward(dl_model *m, const float *dlogits, dl_err *err)
 {
+    if (!dlogits)
+        return dl_err_set(err, DL_EINVAL, "model '%s': backward needs dlogits", m->arch);
     if (!m->last_x || !m->last_train)
         return dl_err_set(err, DL_EINVAL, "model '%s': backward needs a train-mode forward first", m->arch);
     size_t k = (size_t)m->last_n * (size_t)m->cfg.n_out;
