@@ -105,6 +105,7 @@ typedef struct file { uint8_t *buf; size_t n; } file;
 typedef struct job {
     file *files;
     int n, size;
+    bool aug;
     _Atomic int next;
     float mean[3], std[3];
 } job;
@@ -129,7 +130,7 @@ static void *run(void *arg)
             abort();
         dl_img_resize(&src, &fit, false);
         dl_aug_params p;
-        dl_aug_draw(&p, 1, 0, (uint64_t)i, true, true, 1.0f);
+        dl_aug_draw(&p, 1, 0, (uint64_t)i, j->aug, j->aug, 1.0f);
         dl_aug_render(&fit, j->size, DL_RESIZE_CROP, &p, 3, j->mean, j->std, out);
         free(src.px);
         free(fit.px);
@@ -138,9 +139,9 @@ static void *run(void *arg)
     return NULL;
 }
 
-static double c_rate(file *files, int n, int size, int threads)
+static double c_rate(file *files, int n, int size, int threads, bool aug)
 {
-    job j = {.files = files, .n = n, .size = size, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.25f, 0.25f, 0.25f}};
+    job j = {.files = files, .n = n, .size = size, .aug = aug, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.25f, 0.25f, 0.25f}};
     atomic_init(&j.next, 0);
     pthread_t th[64];
     double t0 = now();
@@ -293,23 +294,26 @@ int main(int argc, char **argv)
            bytes / 1024.0 / nf, rounds, all);
     printf("dllab: DCT-scaled decode + anti-aliased resize + random crop + aug_transforms + lighting + normalise\n");
     printf("Pillow: open + convert('RGB') + resize(BILINEAR), 1 thread\n\n");
-    printf("%-6s %14s %14s %14s %12s %12s\n", "size", "dllab 1 thr", "dllab all thr", "Pillow 1 thr", "ratio 1 thr",
-           "ratio all");
+    printf("%-5s %15s %15s %15s %15s %8s %8s\n", "size", "dllab 1 thr", "dllab all thr", "no-aug 1 thr", "Pillow 1 thr",
+           "ratio 1", "ratio all");
     const int sizes[2] = {128, 224};
     for (int s = 0; s < 2; s++) {
-        double c1[15], ca[15], py[15];
-        c_rate(files, nf < 50 ? nf : 50, sizes[s], 1); /* warm-up */
-        for (int r = 0; r < rounds; r++) {             /* alternate C and Pillow */
-            c1[r] = c_rate(files, nf, sizes[s], 1);
+        double c1[15], ca[15], cn[15], py[15];
+        c_rate(files, nf < 50 ? nf : 50, sizes[s], 1, true); /* warm-up */
+        for (int r = 0; r < rounds; r++) {                   /* alternate C and Pillow */
+            c1[r] = c_rate(files, nf, sizes[s], 1, true);
             py[r] = pil ? pil_rate(dir, sizes[s]) : 0;
-            ca[r] = c_rate(files, nf, sizes[s], all);
+            ca[r] = c_rate(files, nf, sizes[s], all, true);
+            cn[r] = c_rate(files, nf, sizes[s], 1, false);
         }
-        double m1 = median(c1, rounds), ma = median(ca, rounds), mp = median(py, rounds);
+        double m1 = median(c1, rounds), ma = median(ca, rounds), mn = median(cn, rounds), mp = median(py, rounds);
+        printf("%-5d %9.0f img/s %9.0f img/s %9.0f img/s ", sizes[s], m1, ma, mn);
         if (mp > 0)
-            printf("%-6d %10.0f img/s %8.0f img/s %8.0f img/s %11.2fx %11.2fx\n", sizes[s], m1, ma, mp, m1 / mp, ma / mp);
+            printf("%9.0f img/s %7.2fx %7.2fx\n", mp, m1 / mp, ma / mp);
         else
-            printf("%-6d %10.0f img/s %8.0f img/s %14s %12s %12s\n", sizes[s], m1, ma, "n/a", "-", "-");
+            printf("%15s %8s %8s\n", "n/a", "-", "-");
     }
+    printf("(ratio = dllab with augmentation / Pillow without; no-aug = decode + resize + centre crop + normalise)\n");
     loader_steady_state(dir, all, step_ms);
     for (int i = 0; i < nf; i++)
         free(files[i].buf);
