@@ -499,6 +499,35 @@ START_TEST(dropout_masks_follow_the_stream)
 }
 END_TEST
 
+/* Same seed, same input: bit-identical logits, gradients and buffers (dropout included), run
+ * after run; that is what makes a training run repeatable. */
+START_TEST(same_seed_is_bit_exact)
+{
+    const char *arch = "resnet-custom:bottleneck:1,1:4,8:small";
+    dl_model *a = make(arch, 3, 4, DL_HEAD_FASTAI, 21), *b = make(arch, 3, 4, DL_HEAD_FASTAI, 21);
+    float *x = randn(3 * 3 * 9 * 9, 8, 1.0f), *R = randn(12, 9, 1.0f);
+    for (int step = 0; step < 2; step++) {
+        const float *ya, *yb;
+        float la[12];
+        dl_params_zero_grad(dl_model_params(a));
+        dl_params_zero_grad(dl_model_params(b));
+        ck_assert_int_eq(dl_model_forward(a, x, 3, 9, 9, true, &ya, NULL), DL_OK);
+        memcpy(la, ya, sizeof la);
+        ck_assert_int_eq(dl_model_forward(b, x, 3, 9, 9, true, &yb, NULL), DL_OK);
+        ck_assert(memcmp(la, yb, sizeof la) == 0);
+        dl_model_backward(a, R, NULL);
+        dl_model_backward(b, R, NULL);
+        dl_params *pa = dl_model_params(a), *pb = dl_model_params(b);
+        ck_assert(memcmp(pa->grad, pb->grad, pa->total * sizeof(float)) == 0);
+        ck_assert(memcmp(pa->buf, pb->buf, pa->buf_total * sizeof(float)) == 0);
+    }
+    free(x);
+    free(R);
+    dl_model_free(a);
+    dl_model_free(b);
+}
+END_TEST
+
 START_TEST(frozen_groups_get_no_conv_grads)
 {
     dl_model *m = make("resnet-custom:basic:1,1,1:4,8,8:small", 3, 4, DL_HEAD_FASTAI, 5);
@@ -776,6 +805,7 @@ static Suite *suite(void)
     tcase_add_test(t, finite_differences_whole_model);
     tcase_add_test(t, dropout_masks_follow_the_stream);
     tcase_add_test(t, frozen_groups_get_no_conv_grads);
+    tcase_add_test(t, same_seed_is_bit_exact);
     tcase_add_test(t, replans_on_new_sizes);
     suite_add_tcase(s, t);
     t = tcase_create("weights");
