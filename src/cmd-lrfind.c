@@ -11,6 +11,7 @@
 
 #include "src/commands.h"
 #include "src/train-setup.h"
+#include "ui/ui.h"
 
 static void usage(FILE *o)
 {
@@ -21,6 +22,8 @@ static void usage(FILE *o)
 
 int cmd_lrfind(int argc, char **argv)
 {
+    dl_ui_opts uo;
+    dl_ui_opts_take(&uo, &argc, argv);
     dl_train_args a;
     int rc = dl_train_args_parse(&a, "lrfind", argc, argv, usage);
     if (rc >= 0)
@@ -43,6 +46,11 @@ int cmd_lrfind(int argc, char **argv)
     dl_err err = {0};
     dl_control_install_signals(s.ctl, &err);
     dl_status st = dl_learner_start(s.l, &job, &err);
+    if (st == DL_OK && !a.no_tui) {
+        dl_err uerr = {0};
+        if (dl_ui_lrfind(s.ctl, a.num_it, NULL, &uo, NULL, &uerr) != DL_OK)
+            fprintf(stderr, "dllab lrfind: %s; printing the summary\n", uerr.msg);
+    }
     if (st == DL_OK)
         st = dl_learner_join(s.l, &err);
     if (st != DL_OK) {

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "src/interp-report.h"
 #include "src/runs-util.h"
 #include "src/train-setup.h"
+#include "ui/ui.h"
 
 static void usage(FILE *o)
 {
@@ -29,6 +31,7 @@ static void usage(FILE *o)
 /* ---- fastai's epoch table ---- */
 typedef struct table {
     FILE *out;
+    atomic_int on; /* off while the dashboard owns the terminal */
     int width[3 + DL_SNAP_METRICS];
     int n_epochs_printed;
 } table;
@@ -45,6 +48,8 @@ static void fmt_time(double s, char *buf, size_t cap)
 static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
     table *t = user;
+    if (!atomic_load(&t->on))
+        return DL_OK;
     int nm = dl_learner_config(l)->n_metrics;
     if (ev == DL_EV_BEFORE_FIT) {
         const char *cols[3 + DL_SNAP_METRICS];
@@ -179,6 +184,8 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
 
 int cmd_train(int argc, char **argv)
 {
+    dl_ui_opts uo;
+    dl_ui_opts_take(&uo, &argc, argv);
     dl_train_args a;
     int rc = dl_train_args_parse(&a, "train", argc, argv, usage);
     if (rc >= 0)
@@ -215,15 +222,29 @@ int cmd_train(int argc, char **argv)
         return rc;
     }
     table t = {.out = stdout};
+    atomic_init(&t.on, a.no_tui);
     dl_err err = {0};
     dl_learner_add_callback(s.l, table_cb, &t, &err);
     dl_control_install_signals(s.ctl, &err);
-    if (!a.no_tui)
-        fprintf(stderr, "dllab train: the dashboard is not available in this build; printing the table\n");
-    printf("run %s: %s on %s, %zu train / %zu valid items\n", s.run_name, a.arch, a.data.source ? a.data.source : "?",
-           dl_data_count(s.ds, DL_SPLIT_TRAIN), dl_data_count(s.ds, DL_SPLIT_VALID));
-    fflush(stdout);
+    char data_desc[256];
+    snprintf(data_desc, sizeof data_desc, "%s, %zu/%zu", a.data.source ? a.data.source : "?",
+             dl_data_count(s.ds, DL_SPLIT_TRAIN), dl_data_count(s.ds, DL_SPLIT_VALID));
+    if (a.no_tui) {
+        printf("run %s: %s on %s, %zu train / %zu valid items\n", s.run_name, a.arch,
+               a.data.source ? a.data.source : "?", dl_data_count(s.ds, DL_SPLIT_TRAIN),
+               dl_data_count(s.ds, DL_SPLIT_VALID));
+        fflush(stdout);
+    }
     dl_status st = dl_learner_start(s.l, &job, &err);
+    if (st == DL_OK && !a.no_tui) {
+        dl_run_info info = {.run_name = s.run_name, .data = data_desc, .arch = a.arch};
+        dl_err uerr = {0};
+        if (dl_ui_train(s.ctl, &info, NULL, &uo, NULL, &uerr) != DL_OK) {
+            /* No usable terminal after all: the table takes over from the next epoch. */
+            fprintf(stderr, "dllab train: %s; printing the epoch table\n", uerr.msg);
+            atomic_store(&t.on, 1);
+        }
+    }
     if (st == DL_OK)
         st = dl_learner_join(s.l, &err);
     if (st == DL_OK && !dl_learner_stopped(s.l)) {

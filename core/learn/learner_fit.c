@@ -248,6 +248,8 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
         }
         if (st != DL_OK)
             break;
+        if (l->batch >= l->n_iter)
+            l->batch = l->n_iter - 1; /* the loop ended on the empty batch that closes the epoch */
         if ((st = dl_learner_fire(l, DL_EV_AFTER_TRAIN, err)) != DL_OK || l->stop_now)
             break;
         l->phase = DL_PHASE_VALID;
