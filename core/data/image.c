@@ -1,6 +1,6 @@
 /* data/image: JPEG (TurboJPEG 2.1 API) and PNG (libpng simplified API) decoding and writing.
- * JPEGs decode straight to the smallest DCT scale that is still >= the size the resizer needs,
- * grey/RGB/CMYK, with the EXIF orientation applied. Refuses other formats (DL_EUNSUPPORTED) and
+ * JPEGs decode straight to the smallest DCT scale (1/1, 1/2, 1/4, 1/8) still >= the size the
+ * resizer needs, grey/RGB/CMYK, with the EXIF orientation applied. Refuses other formats (DL_EUNSUPPORTED) and
  * truncated or corrupt files (DL_EFORMAT: TurboJPEG warnings stop the decode). */
 #include <errno.h>
 #include <png.h>

@@ -22,8 +22,8 @@ typedef struct dl_img {
  * DL_EUNSUPPORTED. */
 dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey,
                            dl_err *err);
-/* Decodes to c channels (1 grey, 3 RGB), JPEGs DCT-scaled to the smallest scale whose (oriented)
- * size is >= min_w x min_h (0: full size), EXIF orientation applied. out->px is malloc'd. */
+/* Decodes to c channels (1 grey, 3 RGB), JPEGs DCT-scaled to the smallest power-of-two scale
+ * whose (oriented) size is >= min_w x min_h (0: full size), EXIF orientation applied. out->px is malloc'd. */
 dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w, int min_h,
                             dl_img *out, dl_err *err);
 dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err);
