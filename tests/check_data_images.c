@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
+#include <zlib.h>
 
 #include "core/data/data.h"
 #include "core/data/internal.h"
@@ -312,6 +313,42 @@ START_TEST(load_prepped_matches_pipeline)
 }
 END_TEST
 
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+START_TEST(huge_or_foreign_images_are_refused)
+{
+    /* A PNG whose header claims 30000 x 30000 RGB pixels (2.7 GB decoded). */
+    uint8_t png[8 + 25 + 12];
+    memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+    put32(png + 8, 13);
+    memcpy(png + 12, "IHDR", 4);
+    put32(png + 16, 30000);
+    put32(png + 20, 30000);
+    const uint8_t rest[5] = {8, 2, 0, 0, 0};
+    memcpy(png + 24, rest, 5);
+    put32(png + 29, (uint32_t)crc32(0, png + 12, 17));
+    put32(png + 33, 0);
+    memcpy(png + 37, "IDAT", 4); /* the header reader stops at the first (here empty) IDAT */
+    put32(png + 41, (uint32_t)crc32(0, png + 37, 4));
+    int w, h;
+    bool grey;
+    dl_err e = {0};
+    ck_assert_int_eq(dl_img_probe_mem(png, sizeof png, "big.png", &w, &h, &grey, &e), DL_EFORMAT);
+    ck_assert_msg(strstr(e.msg, "big.png: 30000x30000 pixels is too large"), "%s", e.msg);
+    dl_img out;
+    ck_assert_int_eq(dl_img_decode_mem(png, sizeof png, "big.png", 3, 0, 0, &out, &e), DL_EFORMAT);
+    const uint8_t gif[] = "GIF89a\x01\x00\x01\x00";
+    ck_assert_int_eq(dl_img_probe_mem(gif, sizeof gif, "x.gif", &w, &h, &grey, &e), DL_EUNSUPPORTED);
+    ck_assert_msg(strstr(e.msg, "x.gif: not a JPEG or PNG image"), "%s", e.msg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("data_images");
@@ -324,6 +361,7 @@ int main(void)
     tcase_add_test(tc, resize_is_anti_aliased);
     tcase_add_test(tc, resize_geometry_exact);
     tcase_add_test(tc, load_prepped_matches_pipeline);
+    tcase_add_test(tc, huge_or_foreign_images_are_refused);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

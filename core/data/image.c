@@ -12,6 +12,10 @@
 
 #include "core/data/internal.h"
 
+/* Limits a hostile or mislabelled file cannot push us past. */
+#define MAX_FILE_BYTES ((size_t)512 << 20)
+#define MAX_PIXELS ((int64_t)1 << 28)
+
 dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
 {
     FILE *f = fopen(path, "rb");
@@ -23,6 +27,10 @@ dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
         return dl_err_set(err, DL_EIO, "%s: not a regular file", path);
     }
     size_t size = (size_t)st.st_size;
+    if (size > MAX_FILE_BYTES) {
+        fclose(f);
+        return dl_err_set(err, DL_EFORMAT, "%s: %zu MiB is too large for an image file", path, size >> 20);
+    }
     uint8_t *b = malloc(size ? size : 1);
     if (!b) {
         fclose(f);
@@ -101,6 +109,8 @@ static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *
     *h = (int)im.height;
     *grey = !(im.format & PNG_FORMAT_FLAG_COLOR);
     png_image_free(&im);
+    if ((int64_t)im.width * im.height > MAX_PIXELS)
+        return dl_err_set(err, DL_EFORMAT, "%s: %ux%u pixels is too large", name, im.width, im.height);
     return DL_OK;
 }
 
@@ -165,6 +175,10 @@ static dl_status png_decode(const uint8_t *buf, size_t n, const char *name, int 
     im.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(&im, buf, n))
         return dl_err_set(err, DL_EFORMAT, "%s: bad PNG: %s", name, im.message);
+    if ((int64_t)im.width * im.height > MAX_PIXELS) {
+        png_image_free(&im);
+        return dl_err_set(err, DL_EFORMAT, "%s: %ux%u pixels is too large", name, im.width, im.height);
+    }
     im.format = c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
     size_t sz = PNG_IMAGE_SIZE(im);
     uint8_t *px = malloc(sz);
@@ -207,6 +221,10 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
     int iw, ih, ss, cs;
     if (tjDecompressHeader3(tj, buf, (unsigned long)n, &iw, &ih, &ss, &cs) != 0)
         return jpeg_fail(tj, name, err);
+    if ((int64_t)iw * ih > MAX_PIXELS) {
+        tjDestroy(tj);
+        return dl_err_set(err, DL_EFORMAT, "%s: %dx%d pixels is too large", name, iw, ih);
+    }
     int o = dl_jpeg_exif_orientation(buf, n);
     if (o >= 5) { /* the decoder works in stored orientation */
         int t = min_w;
