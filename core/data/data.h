@@ -59,7 +59,8 @@ typedef struct dl_data_config {
     uint64_t seed;          /* split seed, also the base of augmentation seeds; default 42 */
     int64_t limit;          /* > 0: keep only the first N training items after the split */
     int64_t valid_limit;    /* > 0: keep only the first N validation items (tests, quick runs) */
-    int size;               /* output images are size x size; default 128 (28 for fashion-mnist if 0) */
+    int size;               /* output images are size x size; 0 (default) = 28 for fashion-mnist,
+                             * 64 for fashion-mosaic, else 128 */
     dl_resize_method resize;
     bool aug;               /* train-split augmentation (fastai aug_transforms defaults); default on */
     float min_scale;        /* random resized crop on train: area fraction U(min_scale, 1); 1 = off */
