@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "src/commands.h"
+#include "src/export-plot.h"
 #include "src/runs-util.h"
 
 static void usage(FILE *out)
@@ -20,7 +21,11 @@ static void usage(FILE *out)
                  "  --csv FOLDER  FOLDER/<run>/{batches,epochs,events,lrfind,lrfind_suggestions,checkpoints,\n"
                  "                skipped}.csv and run.json (configuration and summary)\n"
                  "  --json FILE   one JSON document {\"runs\": [...]} with every series; '-' is stdout\n"
-                 "  --all         every run in the store\n");
+                 "  --all         every run in the store\n"
+                 "\n"
+                 "       dllab export RUN... --plot loss|lr|lrfind|confusion|compare (--png FILE | --svg FILE |\n"
+                 "                    --csv DIR)... [--size WxH] [--x step|epoch|time] [--ylog]\n"
+                 "  --plot KIND   a figure of the runs (cairo); --csv DIR then writes its series as DIR/KIND.csv\n");
 }
 
 /* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
@@ -374,6 +379,10 @@ int cmd_export(int argc, char **argv)
 {
     const char *dir = NULL, *query = NULL, *csv = NULL, *jsonf = NULL;
     bool all = false;
+    /* --plot: figures of one or more runs (src/export-plot.c, which links cairo) */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--plot") == 0)
+            return dl_export_plot_cmd(argc, argv);
     for (int i = 1; i < argc; i++) {
         int r = dl_cli_runs_opt("export", argc, argv, &i, &dir);
         if (r < 0)

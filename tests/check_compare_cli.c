@@ -1,8 +1,11 @@
 /* check_compare_cli: `dllab compare` end to end through the built binary on a fixture store:
  * the text table (figures with epochs, only the differing hyper-parameters, "—" for a missing
  * key), --all-params, --json parsed back (figures, deltas against the store's baseline, params),
- * usage errors and unknown runs. */
+ * usage errors and unknown runs; `dllab export --plot`: PNGs decode with libpng at the requested size
+ * with real content, SVGs are well-formed XML with one stroke colour per drawn series, --csv
+ * writes the series drawn, bad requests are refused. */
 #include <jansson.h>
+#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +125,220 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+
+/* ---- export --plot ---- */
+
+/* Decodes path with libpng; returns the share of pixels that are not white and counts the
+ * distinct "coloured" pixels (r, g, b not all within 24 of each other). */
+static double png_ink(const char *path, int *w, int *h, int *coloured)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    ck_assert_msg(png_image_begin_read_from_file(&im, path), "%s: %s", path, im.message);
+    im.format = PNG_FORMAT_RGB;
+    unsigned char *buf = malloc(PNG_IMAGE_SIZE(im));
+    ck_assert(png_image_finish_read(&im, NULL, buf, 0, NULL));
+    *w = (int)im.width;
+    *h = (int)im.height;
+    size_t n = (size_t)im.width * im.height, ink = 0;
+    *coloured = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = buf[3 * i], g = buf[3 * i + 1], b = buf[3 * i + 2];
+        ink += r < 250 || g < 250 || b < 250;
+        int mx = r > g ? (r > b ? r : b) : (g > b ? g : b), mn = r < g ? (r < b ? r : b) : (g < b ? g : b);
+        *coloured += mx - mn > 24;
+    }
+    free(buf);
+    return (double)ink / (double)n;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* A small XML well-formedness check: every start tag is closed by an end tag of the same name,
+ * in order; comments, processing instructions and CDATA are skipped; attributes' quotes balance.
+ * Returns the number of elements, or -1 when malformed. */
+static int xml_elements(const char *s)
+{
+    char stack[256][64];
+    int depth = 0, count = 0;
+    for (const char *p = strchr(s, '<'); p; p = strchr(p, '<')) {
+        if (strncmp(p, "<?", 2) == 0 || strncmp(p, "<!--", 4) == 0 || strncmp(p, "<![CDATA[", 9) == 0 ||
+            strncmp(p, "<!", 2) == 0) {
+            const char *end = strncmp(p, "<!--", 4) == 0 ? strstr(p, "-->") : strncmp(p, "<![CDATA[", 9) == 0 ? strstr(p, "]]>") : strchr(p, '>');
+            if (!end)
+                return -1;
+            p = end + 1;
+            continue;
+        }
+        int closing = p[1] == '/';
+        const char *q = p + 1 + closing;
+        size_t len = strcspn(q, " \t\r\n/>");
+        if (len == 0 || len >= 64)
+            return -1;
+        const char *e = q + len;
+        char quote = 0;
+        for (; *e && (quote || *e != '>'); e++)
+            if (quote && *e == quote)
+                quote = 0;
+            else if (!quote && (*e == '"' || *e == '\''))
+                quote = *e;
+        if (!*e)
+            return -1;
+        int self = e[-1] == '/';
+        if (closing) {
+            if (depth == 0 || strncmp(stack[depth - 1], q, len) != 0 || stack[depth - 1][len])
+                return -1;
+            depth--;
+        } else {
+            count++;
+            if (!self) {
+                if (depth == 256)
+                    return -1;
+                memcpy(stack[depth], q, len);
+                stack[depth++][len] = 0;
+            }
+        }
+        p = e + 1;
+    }
+    return depth == 0 ? count : -1;
+}
+
+/* Distinct non-grey stroke colours in an SVG written by cairo (stroke:rgb(r%,g%,b%) or
+ * stroke="rgb(...)"): one per series, since axes, grid and text are grey or black. */
+static int svg_series_colours(const char *s)
+{
+    char seen[64][64];
+    int n = 0;
+    for (const char *p = strstr(s, "stroke"); p; p = strstr(p + 1, "stroke")) {
+        const char *q = p + 6;
+        if (*q == ':' || *q == '=')
+            q++;
+        if (*q == '"')
+            q++;
+        if (strncmp(q, "rgb(", 4) != 0)
+            continue;
+        double c[3];
+        if (sscanf(q + 4, "%lf%%,%lf%%,%lf%%", &c[0], &c[1], &c[2]) != 3 &&
+            sscanf(q + 4, "%lf,%lf,%lf", &c[0], &c[1], &c[2]) != 3)
+            continue;
+        if (fabs(c[0] - c[1]) < 1 && fabs(c[1] - c[2]) < 1)
+            continue;
+        size_t len = strcspn(q, ")");
+        char col[64];
+        snprintf(col, sizeof col, "%.*s", (int)len, q);
+        int k = 0;
+        while (k < n && strcmp(seen[k], col) != 0)
+            k++;
+        if (k == n && n < 64)
+            snprintf(seen[n++], sizeof seen[0], "%s", col);
+    }
+    return n;
+}
+
+START_TEST(plot_png_sizes_and_content)
+{
+    char cmd[8192], png[2048];
+    const char *kinds[] = {"loss", "lr", "lrfind", "confusion", "compare"};
+    for (int k = 0; k < 5; k++) {
+        snprintf(png, sizeof png, "%s/%s.png", dir, kinds[k]);
+        snprintf(cmd, sizeof cmd, "export lr-a-1%s --plot %s --png %s --size 640x%d", k == 4 ? " lr-b-1 lr-c-1" : "",
+                 kinds[k], png, 400 + 10 * k);
+        ck_assert_msg(dllab(cmd) == 0, "%s: %s", cmd, out);
+        int w, h, coloured;
+        double ink = png_ink(png, &w, &h, &coloured);
+        ck_assert_int_eq(w, 640);
+        ck_assert_int_eq(h, 400 + 10 * k);
+        ck_assert_msg(ink > 0.01 && ink < 0.9, "%s: %.3f of the pixels drawn", kinds[k], ink);
+        ck_assert_msg(coloured > 200, "%s: only %d coloured pixels", kinds[k], coloured);
+    }
+    /* default size */
+    snprintf(cmd, sizeof cmd, "export lr-b-1 --plot loss --png %s/d.png", dir);
+    ck_assert_int_eq(dllab(cmd), 0);
+    snprintf(png, sizeof png, "%s/d.png", dir);
+    int w, h, coloured;
+    png_ink(png, &w, &h, &coloured);
+    ck_assert(w == 800 && h == 500);
+}
+END_TEST
+
+START_TEST(plot_svg_wellformed_with_series)
+{
+    char cmd[8192], svg[2048];
+    snprintf(svg, sizeof svg, "%s/c.svg", dir);
+    snprintf(cmd, sizeof cmd, "export lr-a-1 lr-b-1 lr-c-1 --plot compare --svg %s", svg);
+    ck_assert_msg(dllab(cmd) == 0, "%s", out);
+    char *s = slurp(svg);
+    ck_assert_ptr_nonnull(strstr(s, "<svg"));
+    ck_assert_int_gt(xml_elements(s), 10);
+    ck_assert_int_eq(svg_series_colours(s), 3);
+    free(s);
+    snprintf(cmd, sizeof cmd, "export lr-a-1 lr-c-1 --plot lr --svg %s", svg);
+    ck_assert_int_eq(dllab(cmd), 0);
+    s = slurp(svg);
+    ck_assert_int_gt(xml_elements(s), 10);
+    ck_assert_int_eq(svg_series_colours(s), 2);
+    free(s);
+    /* the checker itself refuses broken XML */
+    ck_assert_int_eq(xml_elements("<svg><g></svg></g>"), -1);
+    ck_assert_int_eq(xml_elements("<svg><path d=\"M0 0\"/>"), -1);
+    ck_assert_int_eq(xml_elements("<?xml version=\"1.0\"?><svg a='>'><g/></svg>"), 2);
+}
+END_TEST
+
+START_TEST(plot_csv_and_errors)
+{
+    char cmd[8192], path[4096];
+    snprintf(cmd, sizeof cmd, "export lr-a-1 lr-b-1 --plot compare --csv %s/series", dir);
+    ck_assert_msg(dllab(cmd) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/series/compare.csv", dir);
+    char *s = slurp(path);
+    ck_assert(strncmp(s, "run,series,x,y\n", 15) == 0);
+    /* valid loss by epoch: 3 + 4 rows; smoothed train loss: 12 + 16 rows */
+    int rows = 0, valid = 0;
+    for (char *l = strchr(s, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        rows++;
+        valid += strncmp(strchr(l + 1, ',') + 1, "valid_loss,", 11) == 0;
+    }
+    ck_assert_int_eq(rows, 7 + 28);
+    ck_assert_int_eq(valid, 7);
+    ck_assert_ptr_nonnull(strstr(s, "lr-b-1,valid_loss,4,"));
+    free(s);
+    snprintf(cmd, sizeof cmd, "export lr-a-1 --plot confusion --csv %s/series", dir);
+    ck_assert_int_eq(dllab(cmd), 0);
+    snprintf(path, sizeof path, "%s/series/confusion.csv", dir);
+    s = slurp(path);
+    ck_assert_ptr_nonnull(strstr(s, "owl,0,5,37\n"));
+    free(s);
+    /* refusals */
+    ck_assert_int_eq(dllab("export lr-b-1 --plot lrfind --png /tmp/never-written.png"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "lr-b-1 has no LR-finder sweep"));
+    ck_assert_int_eq(dllab("export lr-b-1 --plot confusion --png x.png"), 1);
+    ck_assert_int_eq(dllab("export lr-a-1 lr-b-1 --plot confusion --png x.png"), 2);
+    ck_assert_int_eq(dllab("export lr-a-1 --plot pie --png x.png"), 2);
+    ck_assert_int_eq(dllab("export lr-a-1 --plot loss"), 2);
+    ck_assert_int_eq(dllab("export lr-a-1 --plot loss --png x.png --size 10x10"), 2);
+    ck_assert_int_eq(dllab("export lr-a-1 --plot loss --png x.png --size big"), 2);
+    ck_assert_int_eq(dllab("export lr-a-1 --plot loss --png /nonexistent/dir/x.png"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "/nonexistent/dir/x.png"));
+    /* the store engineer's export is untouched without --plot */
+    snprintf(cmd, sizeof cmd, "export lr-a-1 --csv %s/plain", dir);
+    ck_assert_int_eq(dllab(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("compare_cli");
@@ -130,6 +347,9 @@ int main(void)
     tcase_add_test(tc, text_table_and_diff);
     tcase_add_test(tc, json_with_baseline);
     tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, plot_png_sizes_and_content);
+    tcase_add_test(tc, plot_svg_wellformed_with_series);
+    tcase_add_test(tc, plot_csv_and_errors);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
