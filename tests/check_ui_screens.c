@@ -598,6 +598,29 @@ START_TEST(multilabel_view_from_store)
 }
 END_TEST
 
+
+START_TEST(number_formats)
+{
+    char b[32];
+    dl_fmt_lr(1e-3, b, sizeof b);
+    ck_assert_str_eq(b, "1e-3");
+    dl_fmt_lr(3.2e-4, b, sizeof b);
+    ck_assert_str_eq(b, "3.2e-4");
+    dl_fmt_lr(9.96e-6, b, sizeof b);
+    ck_assert_str_eq(b, "1e-5");
+    dl_fmt_lr(0, b, sizeof b);
+    ck_assert_str_eq(b, "0");
+    dl_fmt_lr(NAN, b, sizeof b);
+    ck_assert_str_eq(b, "-");
+    dl_fmt_duration(95, b, sizeof b);
+    ck_assert_str_eq(b, "01:35");
+    dl_fmt_duration(3725, b, sizeof b);
+    ck_assert_str_eq(b, "1:02:05");
+    dl_fmt_duration(-1, b, sizeof b);
+    ck_assert_str_eq(b, "--:--");
+}
+END_TEST
+
 static Suite *screens_suite(void)
 {
     Suite *s = suite_create("ui-screens");
@@ -609,6 +632,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
     tcase_add_test(c, run_view_from_store);
+    tcase_add_test(c, number_formats);
     tcase_add_test(c, multilabel_view_from_store);
     tcase_add_test(c, feed_pulls_while_a_trainer_publishes);
     tcase_add_test(c, home_lists_marks_deletes_and_requests);

@@ -19,6 +19,11 @@ void dl_fmt_lr(double lr, char *buf, int cap)
     }
     int e = (int)floor(log10(fabs(lr)));
     double m = lr / pow(10, e);
+    /* 9.96e-6 rounds to 10.0e-6: carry into the exponent so it reads 1e-5. */
+    if (fabs(m) >= 9.95) {
+        m /= 10;
+        e++;
+    }
     if (fabs(m - round(m)) < 0.05)
         snprintf(buf, (size_t)cap, "%de%d", (int)round(m), e);
     else
