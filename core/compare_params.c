@@ -1,11 +1,15 @@
 /* compare_params: the hyper-parameter diff of several runs' config JSON (jansson). Objects are
  * flattened into dotted keys ("prep.size"); arrays stay whole, as compact JSON, since an argv or
  * a mean vector is one setting. A key absent from a run has a NULL value (shown as
- * DL_CMP_MISSING), which differs from any present value. Refuses config text that does not parse
- * or is not an object, naming the run. */
+ * DL_CMP_MISSING), which differs from any present value. dllab's configs keep the command line as
+ * "argv" (["train", "--lr", "1e-3", ..., DATA]): it is read into keys "args.lr", "args.data", ...
+ * (flags as "true") so a learning rate shows as its own row, and the raw argv plus the options that
+ * are not hyper-parameters (--name, --runs, --no-tui, --threads) are left out. Refuses config text
+ * that does not parse or is not an object, naming the run. */
 #include "core/compare.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +62,58 @@ static int put(pset *s, const char *key, size_t run, const json_t *v)
     return s->p[k].value[run] ? 0 : -1;
 }
 
+/* dllab train's options without a value (src/train-setup.c's getopt table). */
+static const char *const flags[] = {"fit", "flat-cos", "one-cycle", "fine-tune", "load-best", "no-tui",
+                                    "multi-label", "no-aug", "help", NULL};
+/* Options that say where and how a run happens, not what it learns. */
+static const char *const not_hparams[] = {"name", "runs", "no-tui", "threads", "help", NULL};
+
+static bool listed(const char *const *list, const char *w, size_t len)
+{
+    for (; *list; list++)
+        if (strlen(*list) == len && strncmp(*list, w, len) == 0)
+            return true;
+    return false;
+}
+
+static int put_text(pset *s, const char *key, size_t run, const char *text)
+{
+    json_t *v = json_string(text);
+    int rc = v ? put(s, key, run, v) : -1;
+    json_decref(v);
+    return rc;
+}
+
+/* argv ["train", opts..., DATA] into args.*; returns 0, -1 on OOM, 1 when argv is not a list of
+ * strings (then it is kept as it is). */
+static int parse_argv(pset *s, size_t run, const json_t *argv)
+{
+    size_t n = json_array_size(argv);
+    for (size_t i = 0; i < n; i++)
+        if (!json_is_string(json_array_get(argv, i)))
+            return 1;
+    char key[DL_STORE_NAME_MAX + 8];
+    for (size_t i = 1; i < n; i++) {
+        const char *a = json_string_value(json_array_get(argv, i));
+        if (strncmp(a, "--", 2) != 0 || !a[2]) {
+            if (put_text(s, "args.data", run, a))
+                return -1;
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const char *val = eq ? eq + 1 : "true";
+        if (!eq && !listed(flags, name, len) && i + 1 < n)
+            val = json_string_value(json_array_get(argv, ++i));
+        if (listed(not_hparams, name, len))
+            continue;
+        snprintf(key, sizeof key, "args.%.*s", (int)len, name);
+        if (put_text(s, key, run, val))
+            return -1;
+    }
+    return 0;
+}
+
 static int flatten(pset *s, const char *prefix, size_t run, const json_t *obj)
 {
     const char *k;
@@ -69,7 +125,11 @@ static int flatten(pset *s, const char *prefix, size_t run, const json_t *obj)
         if (!key)
             return -1;
         snprintf(key, len, "%s%s%s", prefix, *prefix ? "." : "", k);
-        int rc = json_is_object(v) && json_object_size(v) > 0 ? flatten(s, key, run, v) : put(s, key, run, v);
+        int rc = 1;
+        if (!*prefix && strcmp(k, "argv") == 0 && json_is_array(v))
+            rc = parse_argv(s, run, v);
+        if (rc > 0)
+            rc = json_is_object(v) && json_object_size(v) > 0 ? flatten(s, key, run, v) : put(s, key, run, v);
         free(key);
         if (rc)
             return rc;

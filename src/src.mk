@@ -10,3 +10,4 @@ src_dllab_SOURCES += src/cmd-train.c src/cmd-lrfind.c src/cmd-interpret.c src/cm
 	src/train-setup.c src/train-setup.h src/interp-report.c src/interp-report.h
 src_dllab_SOURCES += src/cmd-home.c src/cmd-show-batch.c
 src_dllab_SOURCES += src/cmd-compare.c src/export-plot.c src/export-plot.h src/plot-cairo.c src/plot-cairo.h
+src_dllab_SOURCES += src/cmd-sweep.c src/sweep-grid.c src/sweep-grid.h

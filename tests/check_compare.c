@@ -257,8 +257,8 @@ END_TEST
 START_TEST(diff_nested_and_missing_keys)
 {
     const char *cfg[2] = {
-        "{\"prep\":{\"size\":28,\"mean\":[0.5],\"aug\":{\"flip\":true}},\"seed\":42,\"argv\":[\"a\",\"b\"]}",
-        "{\"prep\":{\"size\":64,\"mean\":[0.5],\"aug\":{\"flip\":false}},\"seed\":42,\"argv\":[\"a\",\"b\"],"
+        "{\"prep\":{\"size\":28,\"mean\":[0.5],\"aug\":{\"flip\":true}},\"seed\":42,\"argv\":[1,2]}",
+        "{\"prep\":{\"size\":64,\"mean\":[0.5],\"aug\":{\"flip\":false}},\"seed\":42,\"argv\":[1,2],"
         "\"pretrained\":\"imagenet\"}"};
     const char *names[2] = {"r1", "r2"};
     dl_cmp_param *p;
@@ -281,7 +281,36 @@ START_TEST(diff_nested_and_missing_keys)
     const dl_cmp_param *mean = param(p, np, "prep.mean");
     ck_assert(mean && !mean->differs);
     ck_assert_str_eq(mean->value[1], "[0.5]");
-    ck_assert_str_eq(param(p, np, "argv")->value[0], "[\"a\",\"b\"]");
+    ck_assert_str_eq(param(p, np, "argv")->value[0], "[1,2]"); /* not a command line: kept whole */
+    dl_cmp_params_free(p, np, 2);
+}
+END_TEST
+
+
+START_TEST(diff_reads_the_command_line)
+{
+    const char *cfg[2] = {
+        "{\"argv\":[\"train\",\"--lr\",\"1e-3\",\"--name\",\"s-1\",\"--no-tui\",\"--bs\",\"64\",\"fashion-mnist\"],\"bs\":64}",
+        "{\"argv\":[\"train\",\"--lr=1e-2\",\"--name\",\"s-2\",\"--fit\",\"--bs\",\"64\",\"--runs\",\"/x\",\"fashion-mnist\"],"
+        "\"bs\":64}"};
+    dl_cmp_param *p;
+    size_t np;
+    dl_err err = {0};
+    ck_assert(dl_cmp_params(cfg, NULL, 2, false, &p, &np, &err) == DL_OK);
+    ck_assert_uint_eq(np, 2);
+    const dl_cmp_param *lr = param(p, np, "args.lr"), *fit = param(p, np, "args.fit");
+    ck_assert(lr && fit);
+    ck_assert_str_eq(lr->value[0], "1e-3");
+    ck_assert_str_eq(lr->value[1], "1e-2");
+    ck_assert_ptr_null(fit->value[0]);
+    ck_assert_str_eq(fit->value[1], "true");
+    dl_cmp_params_free(p, np, 2);
+    ck_assert(dl_cmp_params(cfg, NULL, 2, true, &p, &np, &err) == DL_OK);
+    ck_assert_str_eq(param(p, np, "args.data")->value[1], "fashion-mnist");
+    ck_assert_str_eq(param(p, np, "args.bs")->value[0], "64");
+    ck_assert_ptr_null(param(p, np, "args.name"));
+    ck_assert_ptr_null(param(p, np, "args.runs"));
+    ck_assert_ptr_null(param(p, np, "argv"));
     dl_cmp_params_free(p, np, 2);
 }
 END_TEST
@@ -338,6 +367,7 @@ int main(void)
     tcase_add_test(tp, diff_one_key);
     tcase_add_test(tp, diff_nested_and_missing_keys);
     tcase_add_test(tp, diff_identical_and_bad);
+    tcase_add_test(tp, diff_reads_the_command_line);
     tcase_add_test(tp, xaxis_names);
     suite_add_tcase(s, tp);
     return tu_run(s);
