@@ -22,3 +22,11 @@ tests_check_compare_screen_SOURCES = tests/check_compare_screen.c tests/check_co
 tests_check_compare_screen_CFLAGS = $(TEST_CFLAGS)
 tests_check_compare_screen_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
 TESTS += tests/check_compare_screen
+
+# dllab sweep: the grid directly, then end to end on a tiny Fashion-MNIST (skipped without it).
+check_PROGRAMS += tests/check_compare_sweep
+tests_check_compare_sweep_SOURCES = tests/check_compare_sweep.c src/sweep-grid.c src/sweep-grid.h tests/testutil.c tests/testutil.h
+tests_check_compare_sweep_CFLAGS = $(TEST_CFLAGS)
+tests_check_compare_sweep_LDADD = $(TEST_LDADD)
+EXTRA_tests_check_compare_sweep_DEPENDENCIES = src/dllab
+TESTS += tests/check_compare_sweep
