@@ -12,6 +12,21 @@
 #include "core/data/data.h"
 #include "core/err.h"
 
+/* Hot loops: AVX-512/AVX2/baseline clones picked at load time (no -march=native: users' CPUs
+ * differ) with the cost model that vectorises loops -O2 leaves scalar. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DL_DATA_HOT __attribute__((target_clones("avx512f", "avx2", "default"), optimize("vect-cost-model=dynamic")))
+#else
+#define DL_DATA_HOT
+#endif
+
+/* Per-thread scratch buffers (resize.c), grown on demand and freed when the thread exits, so the
+ * image pipeline does not malloc per image. NULL when out of memory. A slot's contents are
+ * only valid until the next call for that slot on the same thread. */
+enum { DL_SCRATCH_TAPS_X, DL_SCRATCH_TAPS_Y, DL_SCRATCH_RESIZE_TMP, DL_SCRATCH_RESIZE_ACC, DL_SCRATCH_AUG,
+       DL_SCRATCH_SLOTS };
+void *dl_scratch(int slot, size_t bytes);
+
 /* ---- images (image.c, resize.c) ---- */
 typedef struct dl_img {
     uint8_t *px; /* h x w x c, interleaved */

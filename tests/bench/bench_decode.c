@@ -153,6 +153,48 @@ static double c_rate(file *files, int n, int size, int threads, bool aug)
     return n / (now() - t0);
 }
 
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Where one thread's time goes, in CPU time (robust to other load on the machine): ms per image
+ * for probe + DCT-scaled decode, resize to the fitted size, augmented render. */
+static void stage_times(file *files, int n, int size, double ms[3])
+{
+    float *out = malloc(sizeof(float) * 3 * size * size);
+    const float mean[3] = {0.5f, 0.5f, 0.5f}, std[3] = {0.25f, 0.25f, 0.25f};
+    double t[3] = {0, 0, 0};
+    for (int i = 0; i < n; i++) {
+        int w, h, fw, fh;
+        bool grey;
+        double t0 = cpu_now();
+        if (dl_img_probe_mem(files[i].buf, files[i].n, "x", &w, &h, &grey, NULL))
+            abort();
+        dl_fit_size(w, h, size, DL_RESIZE_CROP, &fw, &fh);
+        dl_img src, fit = {malloc((size_t)fw * fh * 3), fw, fh, 3};
+        if (dl_img_decode_mem(files[i].buf, files[i].n, "x", 3, fw, fh, &src, NULL))
+            abort();
+        double t1 = cpu_now();
+        dl_img_resize(&src, &fit, false);
+        double t2 = cpu_now();
+        dl_aug_params p;
+        dl_aug_draw(&p, 1, 0, (uint64_t)i, true, true, 1.0f);
+        dl_aug_render(&fit, size, DL_RESIZE_CROP, &p, 3, mean, std, out);
+        double t3 = cpu_now();
+        t[0] += t1 - t0;
+        t[1] += t2 - t1;
+        t[2] += t3 - t2;
+        free(src.px);
+        free(fit.px);
+    }
+    for (int k = 0; k < 3; k++)
+        ms[k] = 1e3 * t[k] / n;
+    free(out);
+}
+
 static double pil_rate(const char *dir, int size)
 {
     char cmd[8400];
@@ -314,6 +356,13 @@ int main(int argc, char **argv)
             printf("%15s %8s %8s\n", "n/a", "-", "-");
     }
     printf("(ratio = dllab with augmentation / Pillow without; no-aug = decode + resize + centre crop + normalise)\n");
+    printf("\nstages, 1 thread, CPU ms per image (decode incl. probe | resize to fitted size | augmented render)\n");
+    for (int s = 0; s < 2; s++) {
+        double ms[3];
+        stage_times(files, nf, sizes[s], ms);
+        printf("%-5d decode %.3f | resize %.3f | render %.3f | total %.3f ms\n", sizes[s], ms[0], ms[1], ms[2],
+               ms[0] + ms[1] + ms[2]);
+    }
     loader_steady_state(dir, all, step_ms);
     for (int i = 0; i < nf; i++)
         free(files[i].buf);
