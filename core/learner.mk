@@ -7,7 +7,7 @@ core_libdlcore_a_SOURCES += \
 	core/learn/learner_fit.c core/learn/learner_lrfind.c core/learn/learner_state.c \
 	core/learn/learner_thread.c
 
-check_PROGRAMS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e
+check_PROGRAMS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
 tests_check_learn_control_SOURCES = tests/check_learn_control.c tests/testutil.c tests/testutil.h
 tests_check_learn_control_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_control_LDADD = $(TEST_LDADD)
@@ -20,4 +20,7 @@ tests_check_learn_LDADD = $(TEST_LDADD)
 tests_check_learn_e2e_SOURCES = tests/check_learn_e2e.c tests/testutil.c tests/testutil.h
 tests_check_learn_e2e_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_e2e_LDADD = $(TEST_LDADD)
-TESTS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e
+tests_check_learn_cli_SOURCES = tests/check_learn_cli.c tests/testutil.c tests/testutil.h
+tests_check_learn_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_learn_cli_LDADD = $(TEST_LDADD)
+TESTS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli

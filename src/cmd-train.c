@@ -207,7 +207,7 @@ int cmd_train(int argc, char **argv)
     } else {
         char prefix[DL_STORE_NAME_MAX + 16];
         snprintf(prefix, sizeof prefix, "%s-rewind", orig);
-        if ((rc = dl_session_new_run(&s, &a, argc, argv, resumed ? prefix : NULL)) != DL_EXIT_OK) {
+        if ((rc = dl_session_new_run(&s, &a, a.argc, a.argv, resumed ? prefix : NULL)) != DL_EXIT_OK) {
             dl_session_close(&s);
             return rc;
         }

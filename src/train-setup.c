@@ -149,6 +149,8 @@ static void args_defaults(dl_train_args *a, const char *cmd)
 int dl_train_args_parse(dl_train_args *a, const char *cmd, int argc, char **argv, void (*usage)(FILE *))
 {
     args_defaults(a, cmd);
+    a->argc = argc;
+    a->argv = argv;
     optind = 1;
     opterr = 0;
     int o;

@@ -40,6 +40,8 @@ typedef struct dl_train_args {
     const char *resume;        /* RUN to continue */
     int from_epoch;            /* -1: the latest checkpoint */
     int num_it;                /* lrfind iterations (default 100) */
+    int argc;                  /* the command line these came from (recorded with a new run) */
+    char **argv;
 } dl_train_args;
 
 /* Parses argv (argv[0] is the command name). Returns -1 to go on, or an exit code (0 after --help,
