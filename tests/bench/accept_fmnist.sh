@@ -1,0 +1,52 @@
+#!/bin/sh
+# Acceptance run 1 of issue 5: Fashion-MNIST, resnet-xs, fit_one_cycle for EPOCHS (1) epoch(s),
+# dllab then PyTorch CPU (accept_fmnist_torch.py) in the same invocation, one after the other.
+# Both: train = the 60k training set, valid = t10k, no augmentation, batch BS (128), one learning
+# rate LR (3e-3) for every parameter group (dllab --lr =LR), fastai's Adam (wd 0.01, none on BN and
+# biases), fastai's one-cycle schedule, avgpool + linear head (dllab --head torchvision), 1 thread
+# (dllab --threads 1, torch.set_num_threads(1), OMP_WAIT_POLICY=PASSIVE), under nice -n 10.
+# Prints dllab's epoch table, torch's line, then a summary: test accuracy and wall time of each,
+# and whether the issue's target holds (dllab >= 0.88 and within 1 point of PyTorch).
+# Usage (from the build folder after `make src/dllab`):
+#   sh /work/main/tests/bench/accept_fmnist.sh [--limit N --valid-limit N]   (extra args go to both)
+# Env: DLLAB (./src/dllab), RUNS (run store, default ./accept-runs), EPOCHS, BS, LR, SEED.
+# The dllab run is named accept-fmnist-N: accept_transfer.sh uses it as the pretrained body.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+dllab=${DLLAB:-./src/dllab}
+runs=${RUNS:-./accept-runs}
+epochs=${EPOCHS:-1}; bs=${BS:-128}; lr=${LR:-3e-3}; seed=${SEED:-42}
+py=/usr/bin/python3
+if ! $py -c 'import torch' 2>/dev/null; then
+    echo "accept_fmnist.sh: PyTorch is missing: apt-get install python3-torch" >&2
+    exit 1
+fi
+[ -x "$dllab" ] || { echo "accept_fmnist.sh: $dllab not found (make src/dllab, or set DLLAB)" >&2; exit 1; }
+export OMP_WAIT_POLICY=PASSIVE
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+now() { date +%s.%N; }
+t0=$(now)
+nice -n 10 "$dllab" train fashion-mnist --arch resnet-xs --head torchvision --no-aug --epochs "$epochs" \
+    --bs "$bs" --lr "=$lr" --seed "$seed" --metric accuracy --threads 1 --no-tui --runs "$runs" \
+    --name accept-fmnist "$@" | tee "$out"
+rc=$?
+t1=$(now)
+[ "$rc" -eq 0 ] || { echo "accept_fmnist.sh: dllab train failed ($rc)" >&2; exit 1; }
+# last epoch row: epoch train_loss valid_loss accuracy time
+d_acc=$(awk '$1 ~ /^[0-9]+$/ && NF == 5 {a = $4} END {print a}' "$out")
+d_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+
+t0=$(now)
+nice -n 10 $py "$here/accept_fmnist_torch.py" --epochs "$epochs" --bs "$bs" --lr "$lr" --seed "$seed" \
+    --threads 1 "$@" | tee "$out"
+t1=$(now)
+t_acc=$(sed -n 's/.* acc=\([0-9.]*\).*/\1/p' "$out")
+t_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+[ -n "$t_acc" ] || { echo "accept_fmnist.sh: the torch run failed" >&2; exit 1; }
+
+echo "fashion-mnist resnet-xs one-cycle epochs=$epochs bs=$bs lr=$lr: dllab acc $d_acc wall ${d_wall}s," \
+     "PyTorch acc $t_acc wall ${t_wall}s"
+echo "$d_acc $t_acc" | awk '{ok = $1 >= 0.88 && $1 >= $2 - 0.01
+    printf "target (dllab >= 0.88, within 1 point of PyTorch): %s (difference %+.2f points)\n", ok ? "met" : "MISSED", 100 * ($1 - $2)}'
