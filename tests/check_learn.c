@@ -649,6 +649,164 @@ START_TEST(learns_the_synthetic_task_single_and_multi_label)
 }
 END_TEST
 
+/* ---- LR finder as a command in the middle of a fit ---- */
+static dl_status lrfind_cmd_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    loss_log *g = user;
+    if (ev == DL_EV_AFTER_BATCH) {
+        if (g->n < 256)
+            g->loss[g->n++] = dl_learner_loss(l);
+        if (g->c && dl_learner_step(l) == 20) {
+            dl_cmd c = {.kind = DL_CMD_LRFIND};
+            dl_control_post(g->c, &c, NULL);
+        }
+    }
+    return DL_OK;
+}
+
+START_TEST(lrfind_command_mid_fit_leaves_the_training_unchanged)
+{
+    dl_err err;
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 5e-3);
+    fx a, b;
+    fx_init(&a, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    fx_init(&b, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    loss_log la = {0}, lb = {.c = b.c};
+    dl_learner_add_callback(a.l, lrfind_cmd_cb, &la, &err);
+    dl_learner_add_callback(b.l, lrfind_cmd_cb, &lb, &err);
+    ck_assert_int_eq(dl_learner_fit(a.l, &o, &err), DL_OK);
+    ck_assert_msg(dl_learner_fit(b.l, &o, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(la.n, 32);
+    ck_assert_int_eq(lb.n, 32);
+    for (int i = 0; i < 32; i++) /* the sweep ran at step 20 and was undone bit-exactly */
+        ck_assert_msg(la.loss[i] == lb.loss[i], "step %d: %.9g vs %.9g", i, la.loss[i], lb.loss[i]);
+    ck_assert_double_eq(dl_learner_epoch_row(a.l)->valid_loss, dl_learner_epoch_row(b.l)->valid_loss);
+    dl_event ev[64];
+    uint64_t since = 0;
+    size_t n = dl_control_read_events(b.c, &since, ev, 64, NULL);
+    int start = 0, end = 0;
+    for (size_t i = 0; i < n; i++) {
+        start += strncmp(ev[i].text, "lr-find-start", 13) == 0 && ev[i].step == 20;
+        end += strncmp(ev[i].text, "lr-find-end", 11) == 0 && ev[i].step == 20;
+    }
+    ck_assert_int_eq(start, 1);
+    ck_assert_int_eq(end, 1);
+    dl_curve_point pts[512];
+    uint64_t ps = 0;
+    size_t np = dl_control_read_points(b.c, &ps, pts, 512, NULL);
+    int sweep = 0;
+    for (size_t i = 0; i < np; i++)
+        sweep += pts[i].kind == DL_POINT_LRFIND;
+    ck_assert_int_gt(sweep, 5);
+    fx_free(&a), fx_free(&b);
+}
+END_TEST
+
+/* ---- fine_tune ---- */
+typedef struct ft_probe {
+    double lr0[2][3];
+    int frozen[2];
+    int fits;
+    uint64_t first_step[2];
+} ft_probe;
+
+static dl_status ft_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    ft_probe *p = user;
+    if (ev == DL_EV_BEFORE_FIT)
+        p->first_step[p->fits < 2 ? p->fits : 1] = dl_learner_step(l), p->fits++;
+    if (ev == DL_EV_BEFORE_BATCH && p->fits <= 2 && dl_learner_step(l) == p->first_step[p->fits - 1]) {
+        for (int g = 0; g < 3; g++)
+            p->lr0[p->fits - 1][g] = dl_learner_optim(l)->h[g].lr;
+        p->frozen[p->fits - 1] = dl_learner_frozen_to(l);
+    }
+    return DL_OK;
+}
+
+START_TEST(fine_tune_runs_fastais_two_phases)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    ft_probe p = {0};
+    dl_err err;
+    dl_learner_add_callback(f.l, ft_cb, &p, &err);
+    ck_assert_msg(dl_learner_fine_tune(f.l, 1, 2e-3, 1, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(p.fits, 2);
+    /* phase 1: frozen, slice(2e-3) / div 25 */
+    ck_assert_int_eq(p.frozen[0], 2);
+    ck_assert_double_eq_tol(p.lr0[0][0], 2e-4 / 25, 1e-12);
+    ck_assert_double_eq_tol(p.lr0[0][2], 2e-3 / 25, 1e-12);
+    /* phase 2: unfrozen, even_mults(1e-5, 1e-3) / div 5 */
+    ck_assert_int_eq(p.frozen[1], 0);
+    ck_assert_double_eq_tol(p.lr0[1][0], 1e-5 / 5, 1e-12);
+    ck_assert_double_eq_tol(p.lr0[1][1], 1e-4 / 5, 1e-12);
+    ck_assert_double_eq_tol(p.lr0[1][2], 1e-3 / 5, 1e-12);
+    ck_assert_uint_eq(dl_learner_step(f.l), 32);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- trackers ---- */
+typedef struct track_probe {
+    double valid[16];
+    int n;
+    float *w_at[16];
+    size_t nw;
+} track_probe;
+
+static dl_status track_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    track_probe *p = user;
+    if (ev == DL_EV_AFTER_VALIDATE && p->n < 16) {
+        /* make the monitored value follow a script: improve, improve, worse, worse, ... */
+        static const double script[] = {1.0, 0.5, 0.6, 0.7, 0.4, 0.9, 0.9, 0.9};
+        dl_learner_set_valid_loss(l, script[p->n % 8]);
+    }
+    if (ev == DL_EV_AFTER_EPOCH && p->n < 16) {
+        dl_params *ps = dl_model_params(dl_learner_model(l));
+        p->valid[p->n] = dl_learner_epoch_row(l)->valid_loss;
+        p->w_at[p->n] = malloc(ps->total * sizeof(float));
+        memcpy(p->w_at[p->n], ps->data, ps->total * sizeof(float));
+        p->nw = ps->total;
+        p->n++;
+    }
+    return DL_OK;
+}
+
+START_TEST(early_stopping_plateau_and_load_best)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_learner_cfg *cfg = (dl_learner_cfg *)dl_learner_config(f.l);
+    cfg->patience = 2;
+    cfg->plateau_factor = 10;
+    cfg->plateau_patience = 1;
+    cfg->load_best = true;
+    track_probe p = {0};
+    dl_err err;
+    dl_learner_add_callback(f.l, track_cb, &p, &err);
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_CONST, 8, 1e-3);
+    o.lr.kind = DL_LR_CONST;
+    ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+    /* valid 1.0, 0.5 (best), 0.6, 0.7 -> two epochs without improvement: stop after epoch 3 */
+    ck_assert_int_eq(p.n, 4);
+    /* plateau divided the lr by 10 after epoch 2 and again after epoch 3 */
+    ck_assert_double_eq_tol(dl_learner_optim(f.l)->h[0].lr, 1e-5, 1e-15);
+    /* load_best: the weights are those at the end of epoch 1 */
+    dl_params *ps = dl_model_params(f.m);
+    ck_assert(memcmp(p.w_at[1], ps->data, p.nw * sizeof(float)) == 0);
+    ck_assert(memcmp(p.w_at[3], ps->data, p.nw * sizeof(float)) != 0);
+    dl_snapshot s;
+    dl_control_read(f.c, &s);
+    ck_assert_msg(strstr(s.message, "No improvement since epoch 1: early stopping") != NULL, "%s", s.message);
+    for (int i = 0; i < p.n; i++)
+        free(p.w_at[i]);
+    fx_free(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("learn");
@@ -662,6 +820,9 @@ int main(void)
     tcase_add_test(tc, nan_loss_restores_last_good_weights_and_marks_diverged);
     tcase_add_test(tc, with_a_ui_divergence_pauses_and_training_continues_after_resume);
     tcase_add_test(tc, checkpoints_each_epoch_in_the_store_with_the_best_flagged);
+    tcase_add_test(tc, lrfind_command_mid_fit_leaves_the_training_unchanged);
+    tcase_add_test(tc, fine_tune_runs_fastais_two_phases);
+    tcase_add_test(tc, early_stopping_plateau_and_load_best);
     suite_add_tcase(s, tc);
     TCase *tl = tcase_create("learning");
     tcase_set_timeout(tl, 120);

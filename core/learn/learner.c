@@ -163,6 +163,7 @@ const dl_learner_cfg *dl_learner_config(const dl_learner *l) { return &l->cfg; }
 uint64_t dl_learner_step(const dl_learner *l) { return l->step; }
 double dl_learner_loss(const dl_learner *l) { return l->loss; }
 void dl_learner_set_loss(dl_learner *l, double loss) { l->loss = loss; }
+void dl_learner_set_valid_loss(dl_learner *l, double v) { l->row.valid_loss = v; }
 double dl_learner_smooth_loss(const dl_learner *l) { return l->smooth_value; }
 int dl_learner_frozen_to(const dl_learner *l) { return l->frozen_to; }
 bool dl_learner_diverged(const dl_learner *l) { return l->diverged; }

@@ -170,6 +170,8 @@ const dl_learner_cfg *dl_learner_config(const dl_learner *l);
 uint64_t dl_learner_step(const dl_learner *l);   /* training batches since creation */
 double dl_learner_loss(const dl_learner *l);     /* loss of the current batch */
 void dl_learner_set_loss(dl_learner *l, double loss);
+/* An after_validate callback may replace the epoch's validation loss before the trackers see it. */
+void dl_learner_set_valid_loss(dl_learner *l, double valid_loss);
 double dl_learner_smooth_loss(const dl_learner *l);
 int dl_learner_frozen_to(const dl_learner *l);
 bool dl_learner_diverged(const dl_learner *l);
