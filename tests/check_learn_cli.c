@@ -5,7 +5,8 @@
  *     (exit 1); `--resume RUN` finishes it, and its last epoch row equals the uninterrupted run's;
  *   - `--resume RUN --from-epoch 0` rewinds into a new run that reproduces epoch 1;
  *   - `dllab lrfind` prints the four suggestions; `dllab interpret` the confusion matrix;
- *   - `dllab predict` classifies image files of a folder dataset with the run's model.
+ *   - `dllab predict` classifies image files of a folder dataset with the run's model, and
+ *     `--pretrained RUN` fine-tunes that run's body with a fresh head.
  * Small data (Fashion-MNIST 640/128, a tiny ResNet) keeps it to seconds; skipped without
  * Debian's Fashion-MNIST. */
 #include <fcntl.h>
@@ -245,6 +246,18 @@ START_TEST(predict_classifies_image_files)
     ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in:\n%s\nafter training:\n%s", want, out, train_out);
     snprintf(want, sizeof want, "%s/right/img02.png: right ", data);
     ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in:\n%s", want, out);
+
+    /* transfer: the body of f-1 with a fresh head, fine-tuned (two tables: frozen, then unfrozen) */
+    snprintf(args, sizeof args, "train %s --size 32 --epochs 1 --bs 16 --no-aug --threads 1 "
+                                "--arch resnet-custom:basic:1,1:8,16:small --pretrained f-1 --name g --no-tui",
+             data);
+    ck_assert_int_eq(run(args), 0);
+    const char *h1 = strstr(out, "epoch       train_loss");
+    ck_assert_msg(h1 && strstr(h1 + 1, "epoch       train_loss"), "fine-tune prints two tables:\n%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "run g-1 finished (2 epochs"));
+    snprintf(args, sizeof args, "train %s --size 32 --arch resnet-custom:basic:1,1:8,16:small --pretrained nosuch "
+                                "--no-tui", data);
+    ck_assert_int_eq(run(args), 1);
     tu_rmtree(data);
     free(data);
     tu_rmtree(runs);
