@@ -428,8 +428,14 @@ START_TEST(relu_grad)
     dl_relu_backward(dx2, c.r, c.y, c.n);
     dl_relu_backward(dx2, c.r, c.y, c.n);
     assert_twice("relu dx twice", dx, dx2, c.n);
-    /* in place */
+    /* the in-place mask equals the accumulating backward into zeros */
+    float *dm = falloc(c.n);
+    memcpy(dm, c.r, c.n * sizeof(float));
     relu_loss(&c);
+    dl_relu_mask(dm, c.y, c.n);
+    ck_assert(memcmp(dm, dx, c.n * sizeof(float)) == 0);
+    free(dm);
+    /* in place */
     float *xin = falloc(c.n);
     memcpy(xin, c.x, c.n * sizeof(float));
     dl_relu_forward(xin, xin, c.n);

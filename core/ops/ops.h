@@ -54,6 +54,8 @@ void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *
 /* ---- relu ----------------------------------------------------------------------------- */
 void dl_relu_forward(float *y, const float *x, size_t n);         /* y may equal x */
 void dl_relu_backward(float *dx, const float *dy, const float *y, size_t n); /* dx += dy * (y > 0) */
+/* dy[i] = y[i] > 0 ? dy[i] : 0, in place (a fused ReLU masking its own incoming gradient) */
+void dl_relu_mask(float *dy, const float *y, size_t n);
 
 /* ---- pooling ---------------------------------------------------------------------------- */
 /* Max pool; padding counts as -inf. argmax (N*C*OH*OW) records the input index within each plane. */

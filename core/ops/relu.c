@@ -16,3 +16,9 @@ DL_HOT void dl_relu_backward(float *dx, const float *dy, const float *y, size_t 
     for (size_t i = 0; i < n; i++)
         dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
+
+DL_HOT void dl_relu_mask(float *dy, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dy[i] = y[i] > 0.0f ? dy[i] : 0.0f; /* a select, not a branch: it vectorises */
+}
