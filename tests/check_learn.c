@@ -428,14 +428,14 @@ START_TEST(resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses)
     dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 3, 5e-3);
 
     fx a;
-    fx_init(&a, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    fx_init(&a, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
     loss_log la = {0};
     dl_learner_add_callback(a.l, log_cb, &la, &err);
     ck_assert_int_eq(dl_learner_fit(a.l, &o, &err), DL_OK);
     ck_assert_int_eq(la.n, 48);
 
     fx b;
-    fx_init(&b, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    fx_init(&b, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
     loss_log lb = {.stop_at = 21}; /* batch 5 of epoch 1 */
     dl_learner_add_callback(b.l, log_cb, &lb, &err);
     ck_assert_int_eq(dl_learner_fit(b.l, &o, &err), DL_OK);
@@ -454,7 +454,7 @@ START_TEST(resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses)
     ck_assert_msg(dl_safetensors_read(path, &m, &err) == DL_OK, "%s", err.msg);
 
     fx c;
-    fx_init(&c, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    fx_init(&c, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
     ck_assert_msg(dl_learner_state_from_map(c.l, &m, &err) == DL_OK, "%s", err.msg);
     ck_assert_int_eq(dl_learner_resume_epoch(c.l), 1);
     loss_log lc = {0};
@@ -670,8 +670,8 @@ START_TEST(lrfind_command_mid_fit_leaves_the_training_unchanged)
     dl_fit_opts o;
     dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 5e-3);
     fx a, b;
-    fx_init(&a, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
-    fx_init(&b, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    fx_init(&a, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
+    fx_init(&b, false, true, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
     loss_log la = {0}, lb = {.c = b.c};
     dl_learner_add_callback(a.l, lrfind_cmd_cb, &la, &err);
     dl_learner_add_callback(b.l, lrfind_cmd_cb, &lb, &err);

@@ -1,6 +1,7 @@
 /* learner_lrfind: fastai's lr_find run by the learner: the sweep's batches, then a bit-exact
- * restore of weights, BN buffers, optimiser state and hyper-parameters, the step counter and the
- * loss smoother. The sweep maths (lrs, smoothing, stop rule, suggestions) is core/lrfind's.
+ * restore of weights, BN buffers, optimiser state and hyper-parameters, the step counter, the
+ * loss smoother and the dropout stream (fastai leaves its RNG advanced; dllab does not, so an LR
+ * sweep in the middle of a fit leaves the fit exactly as it would have been). The sweep maths (lrs, smoothing, stop rule, suggestions) is core/lrfind's.
  * Refuses num_it above DL_LRFIND_MAX and an empty training set. */
 #include <math.h>
 #include <stdio.h>
@@ -51,6 +52,8 @@ dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg_in, dl_lrfi
     double smooth_value = l->smooth_value, loss = l->loss;
     uint64_t step = l->step;
     dl_phase phase = l->phase;
+    /* Unlike fastai, the dropout stream is restored too, so a sweep leaves no trace on training. */
+    dl_rng drop = *dl_model_dropout_rng(l->model);
 
     memset(c, 0, sizeof *c);
     dl_lrfind_run r;
@@ -105,6 +108,7 @@ dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg_in, dl_lrfi
     l->loss = loss;
     l->step = step;
     l->phase = phase;
+    *dl_model_dropout_rng(l->model) = drop;
     if (st != DL_OK)
         return dl_err_wrap(err, "lr_find");
     c->n = r.n;

@@ -129,6 +129,12 @@ dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_er
     if (st == DL_OK)
         st = dl_tensor_map_add(out, "learner.sched", DL_DTYPE_I64, 1, &n_s, sb, err);
     free(sb);
+    if (st == DL_OK) { /* the dropout stream, so a resumed run draws the masks it would have drawn */
+        const dl_rng *r = dl_model_dropout_rng(l->model);
+        int64_t n4 = 4, words[4];
+        memcpy(words, r->s, sizeof words);
+        st = dl_tensor_map_add(out, "learner.rng", DL_DTYPE_I64, 1, &n4, words, err);
+    }
     if (st == DL_OK)
         st = dl_tensor_map_set_meta(out, "learner.monitor", l->monitor, err);
     return st;
@@ -199,6 +205,10 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
     l->smooth_value = bitsd(fv[F_SMOOTH_VALUE]);
     l->best = bitsd(fv[F_BEST]);
     memcpy(&l->sched, sb, sizeof l->sched);
+    const int64_t *rw = get_i64(m, "learner.rng", 4, err);
+    if (!rw)
+        return err ? err->code : DL_EFORMAT;
+    memcpy(dl_model_dropout_rng(l->model)->s, rw, sizeof(uint64_t) * 4);
     /* The checkpoint names the next batch to train: (e+1, 0) at the end of epoch e; (e, i+1)
      * when written mid-epoch (stop, save command) after batch i. */
     l->resume_epoch = (int)iv[I_EPOCH];
