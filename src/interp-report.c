@@ -134,6 +134,18 @@ static void multi(dl_session *s, const dl_interp *it, const dl_report_opts *o, F
                 micro, o->thresh, sw[ba].acc_multi, sw[ba].thresh, sw[bf].micro_f1, sw[bf].thresh);
 }
 
+/* Multi-label: the labels of item i whose value (target, or probability) is above th, joined. */
+static void labels_of(const dl_session *s, const float *row, int k, float th, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int j = 0; j < k && n + 1 < cap; j++)
+        if (row[j] > th)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "," : "", dl_data_class_name(s->ds, j));
+    if (!n)
+        snprintf(buf, cap, "(none)");
+}
+
 static void top_losses(dl_session *s, const dl_interp *it, const dl_report_opts *o, FILE *out)
 {
     size_t k = o->top_k > 0 ? (size_t)o->top_k : 9;
@@ -148,19 +160,24 @@ static void top_losses(dl_session *s, const dl_interp *it, const dl_report_opts 
         json_object_set_new(e, "item", json_integer(tl[i].item));
         if (nm)
             json_object_set_new(e, "path", json_string(dl_data_item_path(s->ds, DL_SPLIT_VALID, (size_t)tl[i].item)));
+        char act[256], pred[256];
         if (tl[i].actual >= 0) {
-            json_object_set_new(e, "actual", json_string(dl_data_class_name(s->ds, tl[i].actual)));
-            json_object_set_new(e, "predicted", json_string(dl_data_class_name(s->ds, tl[i].predicted)));
+            snprintf(act, sizeof act, "%s", dl_data_class_name(s->ds, tl[i].actual));
+            snprintf(pred, sizeof pred, "%s", dl_data_class_name(s->ds, tl[i].predicted));
+        } else {
+            labels_of(s, it->targets + (size_t)tl[i].item * it->k, it->k, 0.5f, act, sizeof act);
+            labels_of(s, it->probs + (size_t)tl[i].item * it->k, it->k, o->thresh, pred, sizeof pred);
         }
+        json_object_set_new(e, "actual", json_string(act));
+        json_object_set_new(e, "predicted", json_string(pred));
         json_object_set_new(e, "prob", json_real(tl[i].prob));
         json_object_set_new(e, "loss", json_real(tl[i].loss));
         json_array_append_new(arr, e);
         if (out) {
             char id[64];
             snprintf(id, sizeof id, "#%lld", (long long)tl[i].item);
-            fprintf(out, "  %-24.24s %-14.14s %-14.14s %6.2f %7.2f\n", nm ? nm : id,
-                    tl[i].actual >= 0 ? dl_data_class_name(s->ds, tl[i].actual) : "-",
-                    tl[i].predicted >= 0 ? dl_data_class_name(s->ds, tl[i].predicted) : "-", tl[i].prob, tl[i].loss);
+            fprintf(out, "  %-24.24s %-20.20s %-20.20s %6.2f %7.2f\n", nm ? nm : id, act, pred, tl[i].prob,
+                    tl[i].loss);
         }
     }
     save(s, o, "top-losses", arr);

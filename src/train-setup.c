@@ -58,7 +58,8 @@ void dl_train_args_usage(FILE *o)
             "  --limit N           only the first N training items; --valid-limit N likewise\n"
             "  --valid-pct P       random validation fraction (default 0.2)\n"
             "  --label-re RE, --csv FILE, --fname-col C, --label-col C, --label-delim C,\n"
-            "  --valid-col C, --folder DIR, --multi-label, --channels N, --no-aug, --cache DIR\n");
+            "  --valid-col C, --folder DIR, --multi-label, --channels N, --no-aug, --cache DIR,\n"
+            "  --mosaic-train N, --mosaic-valid N   fashion-mosaic sizes (default 2000, 500)\n");
 }
 
 static int bad(const dl_train_args *a, const char *opt, const char *val)
@@ -91,7 +92,7 @@ enum {
     O_ARCH = 1000, O_HEAD, O_PRE, O_BS, O_EPOCHS, O_LR, O_FIT, O_FLAT, O_ONE, O_FT, O_FE, O_OPT, O_WD, O_METRIC,
     O_THRESH, O_MON, O_PAT, O_MD, O_PLAT, O_LB, O_RESUME, O_FROM, O_NUMIT, O_SEED, O_NAME, O_RUNS, O_THREADS,
     O_NOTUI, O_SIZE, O_RESIZE, O_LIMIT, O_VLIMIT, O_PCT, O_RE, O_CSV, O_FC, O_LC, O_LD, O_VC, O_FOLDER, O_MULTI,
-    O_CH, O_NOAUG, O_CACHE, O_HELP
+    O_CH, O_NOAUG, O_CACHE, O_MT, O_MV, O_HELP
 };
 
 static const struct option opts[] = {
@@ -109,7 +110,8 @@ static const struct option opts[] = {
     {"label-re", 1, 0, O_RE},      {"csv", 1, 0, O_CSV},         {"fname-col", 1, 0, O_FC},
     {"label-col", 1, 0, O_LC},     {"label-delim", 1, 0, O_LD},  {"valid-col", 1, 0, O_VC},
     {"folder", 1, 0, O_FOLDER},    {"multi-label", 0, 0, O_MULTI}, {"channels", 1, 0, O_CH},
-    {"no-aug", 0, 0, O_NOAUG},     {"cache", 1, 0, O_CACHE},     {"help", 0, 0, O_HELP},
+    {"no-aug", 0, 0, O_NOAUG},     {"cache", 1, 0, O_CACHE},     {"mosaic-train", 1, 0, O_MT},
+    {"mosaic-valid", 1, 0, O_MV},  {"help", 0, 0, O_HELP},
     {0, 0, 0, 0}};
 
 static int parse_metrics(dl_train_args *a, const char *s)
@@ -299,6 +301,12 @@ int dl_train_args_parse(dl_train_args *a, const char *cmd, int argc, char **argv
             break;
         case O_NOAUG: a->data.aug = false; break;
         case O_CACHE: a->data.cache_dir = optarg; break;
+        case O_MT:
+        case O_MV:
+            if (!num_ll(optarg, 1, 10000000, &v))
+                return bad(a, o == O_MT ? "--mosaic-train" : "--mosaic-valid", optarg);
+            *(o == O_MT ? &a->data.mosaic_train : &a->data.mosaic_valid) = (int)v;
+            break;
         case 'h':
         case O_HELP: usage(stdout); return DL_EXIT_OK;
         default:
