@@ -145,6 +145,107 @@ static float logitf(float x)
     return logf(x / (1 - x));
 }
 
+/* ---- the render, one output row at a time, in passes simple enough for GCC to vectorise ---- */
+
+/* Window coordinates (before reflection) of one output row: grid point (ax, ay) in [-1,1],
+ * through the perspective warp when wc is set, then the composed affine map a. */
+DL_DATA_HOT static void row_window(int size, float x0, float step, float ay, const float *wc, const float a[6],
+                                   float *restrict wx, float *restrict wy)
+{
+    if (wc) {
+        for (int x = 0; x < size; x++) {
+            float ax = step * x + x0;
+            float d = wc[6] * ax + wc[7] * ay + 1;
+            float ux = (wc[0] * ax + wc[1] * ay + wc[2]) / d, uy = (wc[3] * ax + wc[4] * ay + wc[5]) / d;
+            wx[x] = a[0] * ux + a[1] * uy + a[4];
+            wy[x] = a[2] * ux + a[3] * uy + a[5];
+        }
+    } else {
+        for (int x = 0; x < size; x++) {
+            float ax = step * x + x0;
+            wx[x] = a[0] * ax + a[1] * ay + a[4];
+            wy[x] = a[2] * ax + a[3] * ay + a[5];
+        }
+    }
+}
+
+/* Reflection padding inside the window (one fold each side, branch-free). Returns true when
+ * some coordinate lies more than one window away and needs the general reflection (only under
+ * extreme warps). */
+DL_DATA_HOT static bool row_reflect(int n, float span, float *restrict v)
+{
+    int far = 0;
+    for (int x = 0; x < n; x++) {
+        float t = fabsf(v[x]);
+        t = t > span ? 2 * span - t : t;
+        far |= t < 0;
+        v[x] = t;
+    }
+    return far;
+}
+
+/* Bilinear samples of the fitted image at window point (ix, iy) + the window's offset into
+ * v0 (grey) or v0..v2 (RGB), with the resize method's padding for taps outside the image. */
+static void row_sample(const dl_img *im, dl_resize_method m, int n, const float *ix, const float *iy, int offx,
+                       int offy, float *restrict v0, float *restrict v1, float *restrict v2)
+{
+    const int w = im->w, h = im->h, c = im->c;
+    const size_t stride = (size_t)w * c;
+    for (int x = 0; x < n; x++) {
+        float fxs = ix[x] + offx, fys = iy[x] + offy;
+        int x0 = (int)fxs, y0 = (int)fys; /* floor without a libm call */
+        x0 -= fxs < (float)x0;
+        y0 -= fys < (float)y0;
+        float fx = fxs - x0, fy = fys - y0;
+        if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+            const uint8_t *q = im->px + (size_t)y0 * stride + (size_t)x0 * c;
+            if (c == 3) {
+                float t0 = q[0] + fx * (q[3] - q[0]), b0 = q[stride] + fx * (q[stride + 3] - q[stride]);
+                float t1 = q[1] + fx * (q[4] - q[1]), b1 = q[stride + 1] + fx * (q[stride + 4] - q[stride + 1]);
+                float t2 = q[2] + fx * (q[5] - q[2]), b2 = q[stride + 2] + fx * (q[stride + 5] - q[stride + 2]);
+                v0[x] = t0 + fy * (b0 - t0);
+                v1[x] = t1 + fy * (b1 - t1);
+                v2[x] = t2 + fy * (b2 - t2);
+            } else {
+                float t0 = q[0] + fx * (q[1] - q[0]), b0 = q[stride] + fx * (q[stride + 1] - q[stride]);
+                v0[x] = t0 + fy * (b0 - t0);
+            }
+        } else {
+            float *vv[3] = {v0, v1, v2};
+            for (int ch = 0; ch < c; ch++) {
+                float t = px_at(im, x0, y0, ch, m) + fx * (px_at(im, x0 + 1, y0, ch, m) - px_at(im, x0, y0, ch, m));
+                float b = px_at(im, x0, y0 + 1, ch, m) +
+                          fx * (px_at(im, x0 + 1, y0 + 1, ch, m) - px_at(im, x0, y0 + 1, ch, m));
+                vv[ch][x] = t + fy * (b - t);
+            }
+        }
+    }
+}
+
+/* Lighting (a 257-entry table over [0,1], linearly interpolated, normalisation folded in). */
+DL_DATA_HOT static void row_light(int n, const float *v, const float *lut, const float *slope, float *restrict o)
+{
+    for (int x = 0; x < n; x++) {
+        float t = v[x] * (256.0f / 255.0f);
+        int i = (int)t;
+        i = i < 0 ? 0 : i > 255 ? 255 : i;
+        o[x] = lut[i] + (t - i) * slope[i];
+    }
+}
+
+DL_DATA_HOT static void row_norm(int n, const float *v, float scale, float shift, float *restrict o)
+{
+    for (int x = 0; x < n; x++)
+        o[x] = v[x] * scale + shift;
+}
+
+/* Plain window copy + normalisation of a row lying inside the image (no augmentation). */
+DL_DATA_HOT static void row_copy(int n, const uint8_t *s, int c, float scale, float shift, float *restrict o)
+{
+    for (int x = 0; x < n; x++)
+        o[x] = s[(size_t)x * c] * scale + shift;
+}
+
 void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_params *p, int oc,
                    const float *mean, const float *std, float *out)
 {
@@ -152,30 +253,41 @@ void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_
     int offx = (int)floorf(p->u_x * (float)(im->w - size));
     int offy = (int)floorf(p->u_y * (float)(im->h - size));
     size_t plane = (size_t)size * size;
-    float lut[257]; /* lighting over [0,1], linearly interpolated */
-    if (p->lighting) {
-        float lb = logitf(p->bright);
-        for (int i = 0; i <= 256; i++)
-            lut[i] = 1.0f / (1.0f + expf(-p->contrast * (logitf(i / 256.0f) + lb)));
-    }
     float scale[3], shift[3];
     for (int ch = 0; ch < oc; ch++) {
         scale[ch] = 1.0f / (255.0f * std[ch]);
         shift[ch] = -mean[ch] / std[ch];
     }
-    float lutn[3][257]; /* lighting then normalisation, per output channel */
-    if (p->lighting)
-        for (int ch = 0; ch < oc; ch++)
-            for (int i = 0; i <= 256; i++)
-                lutn[ch][i] = lut[i] * 255.0f * scale[ch] + shift[ch];
     if (!p->affine && !p->lighting) {
-        for (int y = 0; y < size; y++)
+        bool cols_in = offx >= 0 && offx + size <= im->w;
+        for (int y = 0; y < size; y++) {
+            int sy = y + offy;
+            if (cols_in && sy >= 0 && sy < im->h) {
+                const uint8_t *row = im->px + ((size_t)sy * im->w + offx) * c;
+                for (int ch = 0; ch < oc; ch++)
+                    row_copy(size, row + (c == 1 ? 0 : ch), c, scale[ch], shift[ch], out + ch * plane + (size_t)y * size);
+                continue;
+            }
             for (int x = 0; x < size; x++)
                 for (int ch = 0; ch < oc; ch++) {
-                    float v = px_at(im, x + offx, y + offy, c == 1 ? 0 : ch, m);
+                    float v = px_at(im, x + offx, sy, c == 1 ? 0 : ch, m);
                     out[ch * plane + (size_t)y * size + x] = v * scale[ch] + shift[ch];
                 }
+        }
         return;
+    }
+    float lutn[3][257], slope[3][256]; /* lighting then normalisation, per output channel */
+    if (p->lighting) {
+        float lut[257]; /* lighting over [0,1] */
+        float lb = logitf(p->bright);
+        for (int i = 0; i <= 256; i++)
+            lut[i] = 1.0f / (1.0f + expf(-p->contrast * (logitf(i / 256.0f) + lb)));
+        for (int ch = 0; ch < oc; ch++) {
+            for (int i = 0; i <= 256; i++)
+                lutn[ch][i] = lut[i] * 255.0f * scale[ch] + shift[ch];
+            for (int i = 0; i < 256; i++)
+                slope[ch][i] = lutn[ch][i + 1] - lutn[ch][i];
+        }
     }
     /* Output grid point (xn, yn) in [-1,1] -> warp -> flip/rotate/zoom -> crop window. */
     double wc[8] = {1, 0, 0, 0, 1, 0, 0, 0};
@@ -194,73 +306,39 @@ void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_
     float rw = p->rrc_scale * p->rrc_ratio, rh = p->rrc_scale;
     float half = (size - 1) * 0.5f;
     /* zoom, then rotate, then flip (matrices multiplied flip . rotate . zoom), then the crop */
-    float a00 = half * rw * fl * cs * zs, a01 = -half * rw * fl * sn * zs;
-    float a10 = half * rh * sn * zs, a11 = half * rh * cs * zs;
-    float b0 = half * (1 + p->rrc_cx + rw * fl * (cs * ztx - sn * zty));
-    float b1 = half * (1 + p->rrc_cy + rh * (sn * ztx + cs * zty));
+    const float a[6] = {half * rw * fl * cs * zs, -half * rw * fl * sn * zs, half * rh * sn * zs, half * rh * cs * zs,
+                        half * (1 + p->rrc_cx + rw * fl * (cs * ztx - sn * zty)),
+                        half * (1 + p->rrc_cy + rh * (sn * ztx + cs * zty))};
     float wcf[8];
     for (int i = 0; i < 8; i++)
         wcf[i] = (float)wc[i];
     const float span = (float)(size - 1);
-    const int w = im->w, h = im->h;
-    const size_t stride = (size_t)w * c;
-    float step = size > 1 ? 2.0f / (size - 1) : 0;
+    float step = size > 1 ? 2.0f / (size - 1) : 0, x0 = size > 1 ? -1.0f : 0.0f;
+    float *buf = dl_scratch(DL_SCRATCH_AUG, sizeof(float) * 5 * (size_t)size);
+    if (!buf) { /* only on allocation failure, as the resizer */
+        memset(out, 0, sizeof(float) * oc * plane);
+        return;
+    }
+    float *ix = buf, *iy = buf + size, *v[3] = {buf + 2 * size, buf + 3 * size, buf + 4 * size};
     for (int y = 0; y < size; y++) {
         float yn = size > 1 ? step * y - 1 : 0;
-        float *orow = out + (size_t)y * size;
-        for (int x = 0; x < size; x++) {
-            float ax = size > 1 ? step * x - 1 : 0, ay = yn;
-            if (warp) {
-                float d = wcf[6] * ax + wcf[7] * ay + 1;
-                float ux = (wcf[0] * ax + wcf[1] * ay + wcf[2]) / d, uy = (wcf[3] * ax + wcf[4] * ay + wcf[5]) / d;
-                ax = ux;
-                ay = uy;
-            }
-            float wxp = a00 * ax + a01 * ay + b0, wyp = a10 * ax + a11 * ay + b1;
-            /* reflection padding inside the window (cheap cases inline) */
-            if (wxp < 0)
-                wxp = -wxp;
-            if (wxp > span)
-                wxp = 2 * span - wxp;
-            if (wxp < 0 || wxp > span)
-                wxp = reflectf(wxp, size);
-            if (wyp < 0)
-                wyp = -wyp;
-            if (wyp > span)
-                wyp = 2 * span - wyp;
-            if (wyp < 0 || wyp > span)
-                wyp = reflectf(wyp, size);
-            float ix = wxp + offx, iy = wyp + offy;
-            int x0 = (int)ix, y0 = (int)iy; /* floor without a libm call */
-            x0 -= ix < (float)x0;
-            y0 -= iy < (float)y0;
-            float fx = ix - x0, fy = iy - y0;
-            float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-            float v[3];
-            if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
-                const uint8_t *q = im->px + (size_t)y0 * stride + (size_t)x0 * c;
-                if (c == 3) {
-                    v[0] = w00 * q[0] + w10 * q[3] + w01 * q[stride] + w11 * q[stride + 3];
-                    v[1] = w00 * q[1] + w10 * q[4] + w01 * q[stride + 1] + w11 * q[stride + 4];
-                    v[2] = w00 * q[2] + w10 * q[5] + w01 * q[stride + 2] + w11 * q[stride + 5];
-                } else
-                    v[0] = w00 * q[0] + w10 * q[1] + w01 * q[stride] + w11 * q[stride + 1];
-            } else
-                for (int ch = 0; ch < c; ch++)
-                    v[ch] = w00 * px_at(im, x0, y0, ch, m) + w10 * px_at(im, x0 + 1, y0, ch, m) +
-                            w01 * px_at(im, x0, y0 + 1, ch, m) + w11 * px_at(im, x0 + 1, y0 + 1, ch, m);
-            for (int ch = 0; ch < oc; ch++) {
-                float val = v[c == 1 ? 0 : ch];
-                if (p->lighting) {
-                    float t = val * (256.0f / 255.0f);
-                    int i = (int)t;
-                    if (i > 255)
-                        i = 255;
-                    float f = t - i;
-                    orow[ch * plane + x] = lutn[ch][i] + f * (lutn[ch][i + 1] - lutn[ch][i]);
-                } else
-                    orow[ch * plane + x] = val * scale[ch] + shift[ch];
-            }
+        row_window(size, x0, step, yn, warp ? wcf : NULL, a, ix, iy);
+        if (row_reflect(size, span, ix))
+            for (int x = 0; x < size; x++)
+                if (ix[x] < 0)
+                    ix[x] = reflectf(ix[x], size);
+        if (row_reflect(size, span, iy))
+            for (int x = 0; x < size; x++)
+                if (iy[x] < 0)
+                    iy[x] = reflectf(iy[x], size);
+        row_sample(im, m, size, ix, iy, offx, offy, v[0], v[1], v[2]);
+        for (int ch = 0; ch < oc; ch++) {
+            float *o = out + ch * plane + (size_t)y * size;
+            const float *vc = v[c == 1 ? 0 : ch];
+            if (p->lighting)
+                row_light(size, vc, lutn[ch], slope[ch], o);
+            else
+                row_norm(size, vc, scale[ch], shift[ch], o);
         }
     }
 }
