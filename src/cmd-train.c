@@ -1,12 +1,14 @@
 /* cmd-train: `dllab train DATA [options]` trains a classifier the fastai way on a background
  * thread and, headless (--no-tui, or stdout not a terminal), prints fastai's epoch table (epoch,
- * train_loss, valid_loss, metrics, time) and a final line naming the run. It ends with the
- * interpretation of the validation set saved to the run. `--resume RUN` continues a run from its
+ * train_loss, valid_loss, metrics, time) and a final line naming the run; on a terminal it opens
+ * the training dashboard (`c` shows the confusion matrix once a fit has ended). Each fit ends with
+ * the interpretation of the validation set saved to the run. `--resume RUN` continues a run from its
  * last checkpoint with the options it was started with; `--from-epoch K` rewinds to epoch K's
  * checkpoint in a new run. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint
  * and mark the run stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
 #include "config.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -78,6 +80,72 @@ static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
         t->n_epochs_printed++;
     }
     return DL_OK;
+}
+
+/* The interpretation is computed on the training thread when each fit ends (the only thread that
+ * may run the model) and saved to the run, where the dashboard's `c` key finds it. */
+typedef struct interp_ctx {
+    dl_session *s;
+    float thresh;
+} interp_ctx;
+
+static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    interp_ctx *c = user;
+    if (ev != DL_EV_AFTER_FIT || dl_learner_stopped(l) || isnan(dl_learner_epoch_row(l)->valid_loss))
+        return DL_OK;
+    dl_report_opts ro = {.epoch = dl_learner_epoch_row(l)->epoch, .thresh = c->thresh, .top_k = 9, .min_val = 1,
+                         .save = true};
+    dl_interp_report(c->s, "train", &ro, NULL); /* failures are reported on stderr, training is done */
+    return DL_OK;
+}
+
+/* The dashboard's `c`: the confusion matrix the last fit saved, read through a connection of the
+ * UI thread's own. */
+typedef struct ui_ctx {
+    const char *store_dir;
+    int64_t run;
+} ui_ctx;
+
+static int confusion_hook(void *user, dl_app *app, char *msg, int cap)
+{
+    ui_ctx *u = user;
+    dl_store *st;
+    dl_err err = {0};
+    if (dl_store_open(u->store_dir, DL_STORE_READONLY, &st, &err) != DL_OK) {
+        snprintf(msg, (size_t)cap, "%s", err.msg);
+        return 1;
+    }
+    char *txt = NULL;
+    int rc = 1;
+    if (dl_store_interp_get(st, u->run, "confusion", &txt, NULL, &err) != DL_OK) {
+        snprintf(msg, (size_t)cap, "the confusion matrix is computed when the fit ends");
+    } else {
+        json_t *j = json_loads(txt, 0, NULL), *voc = json_object_get(j, "vocab"), *mat = json_object_get(j, "matrix");
+        int k = (int)json_array_size(voc);
+        if (k > 0 && (int)json_array_size(mat) == k) {
+            int64_t *cm = calloc((size_t)k * k, sizeof *cm);
+            const char **names = calloc((size_t)k, sizeof *names);
+            for (int a = 0; a < k; a++) {
+                names[a] = json_string_value(json_array_get(voc, (size_t)a));
+                for (int p = 0; p < k; p++)
+                    cm[(size_t)a * k + p] = json_integer_value(json_array_get(json_array_get(mat, (size_t)a), (size_t)p));
+            }
+            dl_screen scr;
+            if (dl_screen_confusion(&scr, cm, k, names, &err) == DL_OK && dl_app_push(app, &scr) == 0)
+                rc = 0;
+            else
+                snprintf(msg, (size_t)cap, "cannot open the confusion matrix: %s", err.msg);
+            free(cm);
+            free(names);
+        } else {
+            snprintf(msg, (size_t)cap, "the saved confusion matrix is malformed");
+        }
+        json_decref(j);
+        free(txt);
+    }
+    dl_store_close(st);
+    return rc;
 }
 
 static int build_job(const dl_train_args *a, dl_session *s, bool resumed, dl_job *job)
@@ -225,6 +293,8 @@ int cmd_train(int argc, char **argv)
     atomic_init(&t.on, a.no_tui);
     dl_err err = {0};
     dl_learner_add_callback(s.l, table_cb, &t, &err);
+    interp_ctx ic = {.s = &s, .thresh = a.thresh};
+    dl_learner_add_callback(s.l, interp_cb, &ic, &err);
     dl_control_install_signals(s.ctl, &err);
     char data_desc[256];
     snprintf(data_desc, sizeof data_desc, "%s, %zu/%zu", a.data.source ? a.data.source : "?",
@@ -238,8 +308,10 @@ int cmd_train(int argc, char **argv)
     dl_status st = dl_learner_start(s.l, &job, &err);
     if (st == DL_OK && !a.no_tui) {
         dl_run_info info = {.run_name = s.run_name, .data = data_desc, .arch = a.arch};
+        ui_ctx uc = {.store_dir = dl_store_dir(s.st), .run = s.run};
+        dl_train_hooks hooks = {.user = &uc, .confusion = s.multi ? NULL : confusion_hook};
         dl_err uerr = {0};
-        if (dl_ui_train(s.ctl, &info, NULL, &uo, NULL, &uerr) != DL_OK) {
+        if (dl_ui_train(s.ctl, &info, &hooks, &uo, NULL, &uerr) != DL_OK) {
             /* No usable terminal after all: the table takes over from the next epoch. */
             fprintf(stderr, "dllab train: %s; printing the epoch table\n", uerr.msg);
             atomic_store(&t.on, 1);
@@ -247,11 +319,6 @@ int cmd_train(int argc, char **argv)
     }
     if (st == DL_OK)
         st = dl_learner_join(s.l, &err);
-    if (st == DL_OK && !dl_learner_stopped(s.l)) {
-        dl_report_opts ro = {.epoch = dl_learner_epoch_row(s.l)->epoch, .thresh = a.thresh, .top_k = 9,
-                             .min_val = 1, .save = true};
-        dl_interp_report(&s, "train", &ro, NULL);
-    }
     rc = finish(&s, st, &err, t.n_epochs_printed);
     dl_session_close(&s);
     return rc;
