@@ -30,3 +30,7 @@ tests_check_compare_sweep_CFLAGS = $(TEST_CFLAGS)
 tests_check_compare_sweep_LDADD = $(TEST_LDADD)
 EXTRA_tests_check_compare_sweep_DEPENDENCIES = src/dllab
 TESTS += tests/check_compare_sweep
+
+# The compare screen in a real terminal (tmux; skipped without tmux or Fashion-MNIST).
+TESTS += tests/ui/compare.sh
+EXTRA_DIST += tests/ui/compare.sh
