@@ -27,3 +27,9 @@ tests_check_data_cli_SOURCES = tests/check_data_cli.c $(DATA_TEST_UTIL)
 tests_check_data_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_data_cli_LDADD = $(TEST_LDADD)
 TESTS += tests/check_data_cli
+# fast paths of the image pipeline (fixed-point resize, vector render) against slow references
+check_PROGRAMS += tests/check_data_fast
+tests_check_data_fast_SOURCES = tests/check_data_fast.c $(DATA_TEST_UTIL)
+tests_check_data_fast_CFLAGS = $(TEST_CFLAGS)
+tests_check_data_fast_LDADD = $(TEST_LDADD)
+TESTS += tests/check_data_fast
