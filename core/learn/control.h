@@ -22,7 +22,7 @@
 typedef enum dl_cmd_kind {
     DL_CMD_SET_LR = 0,        /* lo..hi spread over groups (lo == 0: fastai's slice(hi)) */
     DL_CMD_SCALE_LR,          /* multiply every group's lr by factor */
-    DL_CMD_FREEZE,            /* freeze_to(arg); arg -1 = fastai's freeze() */
+    DL_CMD_FREEZE,            /* freeze_to(arg) */
     DL_CMD_UNFREEZE,
     DL_CMD_PAUSE,
     DL_CMD_RESUME,
@@ -37,7 +37,7 @@ typedef struct dl_cmd {
     dl_cmd_kind kind;
     double lo, hi;  /* SET_LR */
     double factor;  /* SCALE_LR */
-    int arg;        /* FREEZE: n for freeze_to */
+    int arg;        /* FREEZE: freeze_to(arg); 0 or -1 = fastai's freeze() (all groups but the head) */
 } dl_cmd;
 
 const char *dl_cmd_name(dl_cmd_kind k); /* "set_lr", "scale_lr", ... */
