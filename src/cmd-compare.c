@@ -61,8 +61,16 @@ static void fig_cell(const dl_compare *c, const dl_cmp_figure *f, size_t i, char
     snprintf(buf, cap, d[0] ? "%s (%s)" : "%s", v, d);
 }
 
+/* "  text" padded to w display cells (the em dash is one cell but three bytes); the last column
+ * is not padded, so lines carry no trailing blanks. */
+static void cell(const char *text, int w, bool last)
+{
+    int pad = last ? 0 : w - dl_utf8_width(text);
+    printf("  %s%*s", text, pad > 0 ? pad : 0, "");
+}
+
 static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, const dl_cmp_param *p, size_t np,
-                      size_t n_keys_all, bool all)
+                      bool all)
 {
     int kw = 18, cw = 12;
     for (size_t k = 0; k < np; k++)
@@ -72,9 +80,9 @@ static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, co
         int w = (int)strlen(c->runs[i].run.name) + 2;
         cw = w > cw ? w : cw;
         for (size_t k = 0; k < nf; k++) {
-            char cell[128];
-            fig_cell(c, &f[k], i, cell, sizeof cell);
-            cw = (int)strlen(cell) > cw ? (int)strlen(cell) : cw;
+            char text[128];
+            fig_cell(c, &f[k], i, text, sizeof text);
+            cw = (int)strlen(text) > cw ? (int)strlen(text) : cw;
         }
         for (size_t k = 0; k < np; k++) {
             const char *v = p[k].value[i] ? p[k].value[i] : DL_CMP_MISSING;
@@ -83,19 +91,21 @@ static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, co
         }
     }
     printf("%-*s", kw, "run");
-    for (size_t i = 0; i < c->n; i++)
-        printf("  %s%-*s", (int)i == c->baseline ? "*" : "", (int)i == c->baseline ? cw - 1 : cw,
-               c->runs[i].run.name);
+    for (size_t i = 0; i < c->n; i++) {
+        char head[DL_STORE_NAME_MAX + 2];
+        snprintf(head, sizeof head, "%s%s", (int)i == c->baseline ? "*" : "", c->runs[i].run.name);
+        cell(head, cw, i + 1 == c->n);
+    }
     printf("\n%-*s", kw, "status");
     for (size_t i = 0; i < c->n; i++)
-        printf("  %-*s", cw, dl_run_status_name(c->runs[i].run.status));
+        cell(dl_run_status_name(c->runs[i].run.status), cw, i + 1 == c->n);
     printf("\n");
     for (size_t k = 0; k < nf; k++) {
         printf("%-*s", kw, f[k].name);
         for (size_t i = 0; i < c->n; i++) {
-            char cell[128];
-            fig_cell(c, &f[k], i, cell, sizeof cell);
-            printf("  %-*s", cw, cell);
+            char text[128];
+            fig_cell(c, &f[k], i, text, sizeof text);
+            cell(text, cw, i + 1 == c->n);
         }
         printf("\n");
     }
@@ -104,14 +114,10 @@ static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, co
                c->runs[c->baseline].run.name);
     printf("\nhyper-parameters: %s\n",
            all ? "all" : np ? "only those that differ (--all-params shows all)" : "none differ");
-    (void)n_keys_all;
     for (size_t k = 0; k < np; k++) {
         printf("%s%-*s", all && p[k].differs ? "!" : "", all && p[k].differs ? kw - 1 : kw, p[k].key);
         for (size_t i = 0; i < c->n; i++) {
-            const char *v = p[k].value[i] ? p[k].value[i] : DL_CMP_MISSING;
-            /* pad by display width: the em dash is one cell but three bytes */
-            int pad = cw - dl_utf8_width(v);
-            printf("  %s%*s", v, pad > 0 ? pad : 0, "");
+            cell(p[k].value[i] ? p[k].value[i] : DL_CMP_MISSING, cw, i + 1 == c->n);
         }
         printf("\n");
     }
@@ -161,7 +167,7 @@ static int print_compare(const dl_compare *c, bool json, bool all)
 {
     dl_err err = {0};
     dl_cmp_figure *f = NULL;
-    size_t nf = 0, np = 0, n_all = 0;
+    size_t nf = 0, np = 0;
     dl_cmp_param *p = NULL;
     const char **cfg = calloc(c->n, sizeof *cfg), **names = calloc(c->n, sizeof *names);
     int rc = DL_EXIT_FAIL;
@@ -178,8 +184,7 @@ static int print_compare(const dl_compare *c, bool json, bool all)
         fprintf(stderr, "dllab compare: %s\n", err.msg);
         goto done;
     }
-    n_all = np;
-    rc = json ? print_json(c, f, nf, p, np) : print_text(c, f, nf, p, np, n_all, all);
+    rc = json ? print_json(c, f, nf, p, np) : print_text(c, f, nf, p, np, all);
 done:
     dl_cmp_figures_free(f, nf);
     dl_cmp_params_free(p, np, c->n);
@@ -209,7 +214,8 @@ int cmd_compare(int argc, char **argv)
             printf(USAGE "\nPuts runs side by side: curves (on a terminal), the figure table with the epoch\n"
                          "each best/final value happened, and the hyper-parameters that differ.\n"
                          "The store's baseline (dllab baseline RUN), or --baseline RUN, turns the\n"
-                         "other runs' figures into differences.\n");
+                         "other runs' figures into differences. --json lists every hyper-parameter with a\n"
+                         "\"differs\" flag.\n");
             free(queries);
             return DL_EXIT_OK;
         } else if (strcmp(argv[i], "--no-tui") == 0) {
