@@ -5,7 +5,7 @@
  * N at once. It prints the grid's progress, then the comparison of the finished runs (the compare
  * screen on a terminal, the table otherwise). A sweep started again with the same NAME (default:
  * DATA's base name + "-sweep") skips points whose tagged run finished. Children's output goes to
- * STORE/sweeps/NAME/K.log. Ctrl-C stops launching, lets running children stop at their next batch
+ * STORE/sweeps/NAME/K.log. With --jobs N and no --threads, each child gets cores/N threads. Ctrl-C stops launching, lets running children stop at their next batch
  * (they get the same signal from the terminal, or SIGTERM here), and waits for them.
  * Exit codes: 0 every point finished, 1 some did not, 2 usage. */
 #include <errno.h>
@@ -231,8 +231,16 @@ int cmd_sweep(int argc, char **argv)
         fprintf(stderr, "dllab sweep: cannot create %s: %s\n", logdir, strerror(errno));
         goto out;
     }
+    /* N children at once share the cores: unless told, each gets cores/N BLAS and loader threads */
+    char threads[24] = "";
+    bool threads_given = false;
+    for (int i = 0; i < npass; i++)
+        threads_given |= strncmp(pass[i], "--threads", 9) == 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs > 1 && !threads_given)
+        snprintf(threads, sizeof threads, "%ld", ncpu > jobs ? ncpu / jobs : 1);
     js = calloc((size_t)n, sizeof *js);
-    cargv = calloc((size_t)npass + 16, sizeof *cargv);
+    cargv = calloc((size_t)npass + 20, sizeof *cargv);
     if (!js || !cargv)
         goto out;
     int skipped = 0;
@@ -288,6 +296,10 @@ int cmd_sweep(int argc, char **argv)
             cargv[c++] = "--runs";
             cargv[c++] = (char *)dl_store_dir(st);
             cargv[c++] = "--no-tui";
+            if (threads[0]) {
+                cargv[c++] = "--threads";
+                cargv[c++] = threads;
+            }
             cargv[c] = NULL;
             js[next].pid = spawn(cargv, log);
             if (js[next].pid < 0) {
