@@ -234,8 +234,9 @@ static void draw_table(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
             dl_grid_text(g, x, y, kw - 1, p->differs ? DL_ROLE_WARN : DL_ROLE_DEFAULT, 0, p->key);
             for (int k = 0; k < ns; k++) {
                 const char *val = p->value[idx[k]];
+                /* ASCII terminals cannot show the em dash */
                 dl_grid_text(g, x + kw + k * cw, y, cw - 1, val ? DL_ROLE_DEFAULT : DL_ROLE_DIM, 0,
-                             val ? val : DL_CMP_MISSING);
+                             val ? val : ascii ? "-" : DL_CMP_MISSING);
             }
         }
     }
