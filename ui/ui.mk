@@ -38,3 +38,4 @@ ui_bench_ui_LDADD = ui/libdlui.a core/libdlcore.a $(NCURSES_LIBS) $(CORE_LIBS)
 CLEANFILES += ui/bench_ui
 bench: ui/bench_ui
 	ui/bench_ui
+EXTRA_DIST += tests/ui/bench-tui.sh

@@ -1,0 +1,41 @@
+#!/bin/sh
+# bench-tui.sh: training throughput with the dashboard open against --no-tui (issue 6: within
+# 3 %). Runs the same small Fashion-MNIST training headless and inside a tmux terminal, ROUNDS
+# times each, interleaved, and prints the wall times and the ratio of the medians. Not part of
+# make check (it takes minutes and wants a quiet machine): run it by hand,
+#   top_builddir=BUILD sh tests/ui/bench-tui.sh
+set -eu
+command -v tmux >/dev/null 2>&1 || { echo "needs tmux"; exit 77; }
+DLLAB=$(cd "${top_builddir:-.}/src" && pwd)/dllab
+ROUNDS=${ROUNDS:-3}
+ARGS=${ARGS:-"fashion-mnist --limit 3000 --valid-limit 500 --epochs 1 --bs 64 --threads 1"}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/dllab-bench-XXXXXX")
+SOCK=dllab-b$$
+trap 'tmux -L $SOCK kill-server >/dev/null 2>&1; rm -rf "$WORK"' EXIT INT TERM
+now() { date +%s.%N; }
+headless=""
+tui=""
+for r in $(seq "$ROUNDS"); do
+    t0=$(now)
+    DLLAB_RUNS="$WORK/runs" "$DLLAB" train $ARGS --no-tui >/dev/null
+    t1=$(now)
+    headless="$headless $(echo "$t1 - $t0" | bc)"
+    rm -f "$WORK/done"
+    t0=$(now)
+    tmux -L $SOCK -f /dev/null new-session -d -x 120 -y 40 \
+        "env LANG=C.UTF-8 TERM=screen-256color DLLAB_RUNS=$WORK/runs $DLLAB train $ARGS; touch $WORK/done; sleep 5"
+    # The dashboard stays up when training ends: watch for the final state, then quit.
+    # The end of the run (interpretation included, as headless) is when the command returns.
+    until tmux -L $SOCK capture-pane -p 2>/dev/null | grep -q " done"; do sleep 0.1; done
+    tmux -L $SOCK send-keys q y
+    while [ ! -f "$WORK/done" ]; do sleep 0.05; done
+    t1=$(now)
+    tmux -L $SOCK kill-server >/dev/null 2>&1 || true
+    tui="$tui $(echo "$t1 - $t0" | bc)"
+done
+median() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mh=$(median $headless)
+mt=$(median $tui)
+echo "headless (s):$headless   median $mh"
+echo "dashboard (s):$tui   median $mt"
+echo "dashboard / headless: $(echo "scale=4; $mt / $mh" | bc)"
