@@ -232,6 +232,32 @@ START_TEST(train_screen_shows_divergence)
     ck_assert_ptr_nonnull(strstr(t, "diverged at lr 0.08"));
     ck_assert_ptr_nonnull(strstr(t, "set a lower lr (try 1e-4)"));
     free(t);
+    /* The learner the UI drives pauses instead: same offer; once resumed, no banner. */
+    sn.phase = DL_PHASE_PAUSED;
+    dl_control_publish(c, &sn);
+    s.tick(dl_app_top(app), app);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "set a lower lr"));
+    free(t);
+    sn.phase = DL_PHASE_TRAIN;
+    dl_control_publish(c, &sn);
+    s.tick(dl_app_top(app), app);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_null(strstr(t, "set a lower lr"));
+    free(t);
+    /* Tab cycles the big panel: loss, lr schedule, LR-finder curve, loss. */
+    dl_app_key(app, '\t');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "learning rate (last group)"));
+    free(t);
+    dl_app_key(app, '\t');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "LR finder"));
+    free(t);
+    dl_app_key(app, '\t');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "loss (smoothing"));
+    free(t);
     dl_app_free(app);
     dl_control_free(c);
 }

@@ -362,7 +362,9 @@ static void train_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     const dl_snapshot *sn = &st->feed->snap;
     dl_draw_epoch_table(g, l.table, st->feed->epochs, st->feed->n_epochs, sn->metric_name, sn->n_metrics, env->ascii);
     draw_events(st, g, l.events, env->ascii);
-    if (sn->phase == DL_PHASE_DIVERGED) {
+    /* A UI-attached learner pauses on divergence (phase paused, message "diverged ..."); a
+     * headless one ends the fit (phase diverged). Either way: offer a lower lr. */
+    if (sn->phase == DL_PHASE_DIVERGED || (sn->phase == DL_PHASE_PAUSED && strncmp(sn->message, "diverged", 8) == 0)) {
         char lr[24], msg[400];
         dl_fmt_lr(sn->lr[sn->n_groups > 0 ? sn->n_groups - 1 : 0] / 10, lr, sizeof lr);
         snprintf(msg, sizeof msg, " diverged: %s  -> '=' to set a lower lr (try %s), '-' halves it, 'p' resumes ",
