@@ -57,6 +57,9 @@ int main(int argc, char **argv)
     dl_log_set_sink(dl_log_stderr_sink, NULL);
 
     if (argc < 2) {
+        /* On a terminal, no command means the home screen (the usage says so); in a pipe, usage. */
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+            return cmd_home(argc, argv);
         usage(stdout);
         return DL_EXIT_OK;
     }

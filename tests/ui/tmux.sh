@@ -95,8 +95,9 @@ refute asc "▀"
 $T send-keys -t asc C-c
 restored asc
 
-# 5. home on an empty store: help overlay from the action table, quit question.
-start home 80 24 C.UTF-8 "$DLLAB home"
+# 5. `dllab` alone on a terminal: the home screen on an empty store, the help overlay from the
+# action table, the quit question.
+start home 80 24 C.UTF-8 "$DLLAB"
 wait_for home "No runs yet"
 $T send-keys -t home '?'
 wait_for home "Mark or unmark a run for comparison"
