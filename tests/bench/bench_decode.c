@@ -1,7 +1,10 @@
 /* bench_decode: decode + resize + augment throughput (images/s) of dllab's data pipeline on a folder
- * of 500x375 JPEGs, to 128x128 and 224x224, on 1 thread and on all threads, next to Pillow (open,
- * convert RGB, resize bilinear; tests/bench/bench_decode_pil.py with Debian's /usr/bin/python3) run
- * in the same invocation, alternating C and Pillow rounds, with the ratio. Files are read into
+ * of 500x375 JPEGs, to 128x128 and 224x224, on 1 thread and on all threads, next to two Pillow peers
+ * (tests/bench/bench_decode_pil.py with Debian's /usr/bin/python3): "plain" (open, convert RGB,
+ * resize bilinear: the issue's peer) and "aug" (the same work as dllab's: DCT-scaled decode,
+ * resize, crop, one perspective transform for flip/rotate/zoom/warp, lighting, normalisation),
+ * run in the same invocation, alternating C and Pillow rounds, medians, with the ratios; then the
+ * CPU time per image of each stage. Files are read into
  * memory before timing (as perf-anchors §5). Then the loader's steady state: how long a consumer
  * that spends a fixed time per batch waits for data in a cached epoch.
  *
@@ -195,10 +198,11 @@ static void stage_times(file *files, int n, int size, double ms[3])
     free(out);
 }
 
-static double pil_rate(const char *dir, int size)
+static double pil_rate(const char *dir, int size, bool aug)
 {
     char cmd[8400];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/bench_decode_pil.py' '%s' %d", BENCH_DIR, dir, size);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/bench_decode_pil.py' '%s' %d %s", BENCH_DIR, dir, size,
+             aug ? "aug" : "plain");
     FILE *p = popen(cmd, "r");
     if (!p)
         return 0;
@@ -334,28 +338,36 @@ int main(int argc, char **argv)
     int all = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
     printf("bench_decode: %d JPEGs in %s, %.1f KiB average, %d round(s), %d threads available\n", nf, dir,
            bytes / 1024.0 / nf, rounds, all);
-    printf("dllab: DCT-scaled decode + anti-aliased resize + random crop + aug_transforms + lighting + normalise\n");
-    printf("Pillow: open + convert('RGB') + resize(BILINEAR), 1 thread\n\n");
-    printf("%-5s %15s %15s %15s %15s %8s %8s\n", "size", "dllab 1 thr", "dllab all thr", "no-aug 1 thr", "Pillow 1 thr",
-           "ratio 1", "ratio all");
+    printf("dllab aug: DCT-scaled decode + anti-aliased resize + random crop + aug_transforms (flip, rotate, zoom,\n"
+           "           warp: one resampling) + lighting + normalise to float CHW\n");
+    printf("dllab no-aug: DCT-scaled decode + anti-aliased resize + random crop + normalise\n");
+    printf("Pillow plain: open + convert('RGB') + resize(BILINEAR) (the issue's peer)\n");
+    printf("Pillow aug: draft (DCT-scaled) + convert + resize + random crop + one PERSPECTIVE transform (flip,\n"
+           "            rotate, zoom, warp) + lighting + normalise to float CHW (numpy) -- the same work\n");
+    printf("medians of %d round(s), dllab and Pillow alternating; Pillow always 1 thread\n\n", rounds);
+    printf("%-5s %12s %12s %12s %12s %12s  %9s %9s %9s\n", "size", "aug 1 thr", "aug all thr", "no-aug 1thr",
+           "Pillow plain", "Pillow aug", "aug/plain", "aug/aug", "all/aug");
     const int sizes[2] = {128, 224};
     for (int s = 0; s < 2; s++) {
-        double c1[15], ca[15], cn[15], py[15];
+        double c1[15], ca[15], cn[15], py[15], pa[15];
         c_rate(files, nf < 50 ? nf : 50, sizes[s], 1, true); /* warm-up */
         for (int r = 0; r < rounds; r++) {                   /* alternate C and Pillow */
             c1[r] = c_rate(files, nf, sizes[s], 1, true);
-            py[r] = pil ? pil_rate(dir, sizes[s]) : 0;
+            py[r] = pil ? pil_rate(dir, sizes[s], false) : 0;
             ca[r] = c_rate(files, nf, sizes[s], all, true);
+            pa[r] = pil ? pil_rate(dir, sizes[s], true) : 0;
             cn[r] = c_rate(files, nf, sizes[s], 1, false);
         }
         double m1 = median(c1, rounds), ma = median(ca, rounds), mn = median(cn, rounds), mp = median(py, rounds);
-        printf("%-5d %9.0f img/s %9.0f img/s %9.0f img/s ", sizes[s], m1, ma, mn);
-        if (mp > 0)
-            printf("%9.0f img/s %7.2fx %7.2fx\n", mp, m1 / mp, ma / mp);
+        double mpa = median(pa, rounds);
+        printf("%-5d %12.0f %12.0f %12.0f ", sizes[s], m1, ma, mn);
+        if (mp > 0 && mpa > 0)
+            printf("%12.0f %12.0f  %8.2fx %8.2fx %8.2fx\n", mp, mpa, m1 / mp, m1 / mpa, ma / mpa);
         else
-            printf("%15s %8s %8s\n", "n/a", "-", "-");
+            printf("%12s %12s  %9s %9s %9s\n", "n/a", "n/a", "-", "-", "-");
     }
-    printf("(ratio = dllab with augmentation / Pillow without; no-aug = decode + resize + centre crop + normalise)\n");
+    printf("(img/s; aug/plain = dllab aug 1 thr / Pillow plain, aug/aug = dllab aug 1 thr / Pillow aug,\n"
+           " all/aug = dllab aug on all threads / Pillow aug on 1)\n");
     printf("\nstages, 1 thread, CPU ms per image (decode incl. probe | resize to fitted size | augmented render)\n");
     for (int s = 0; s < 2; s++) {
         double ms[3];
