@@ -15,6 +15,10 @@
 #include "ui/actions.h"
 
 static volatile sig_atomic_t curses_up;
+/* Where a dying process can still talk to the user: the real stderr (saved while ours goes to the
+ * log) and the log's path, which a crash leaves behind. */
+static volatile int fatal_fd = STDERR_FILENO;
+static char fatal_log[512];
 static struct sigaction old_segv, old_abrt, old_bus, old_fpe;
 
 /* Fatal signals: give the terminal back before dying, then die of the same signal. endwin is not
@@ -26,8 +30,13 @@ static void on_fatal(int sig)
         curses_up = 0;
         endwin();
     }
-    static const char msg[] = "dllab: fatal signal; terminal restored\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    static const char msg[] = "dllab: fatal signal; terminal restored";
+    ssize_t w = write(fatal_fd, msg, sizeof msg - 1);
+    if (fatal_log[0]) {
+        w = write(fatal_fd, "; stderr of the session is in ", 30);
+        w = write(fatal_fd, fatal_log, strlen(fatal_log));
+    }
+    w = write(fatal_fd, "\n", 1);
     (void)w;
     signal(sig, SIG_DFL);
     raise(sig);
@@ -73,6 +82,10 @@ static int redirect_stderr(dl_term *t, const char *path, dl_err *err)
     t->saved_stderr = dup(STDERR_FILENO);
     dup2(fd, STDERR_FILENO);
     close(fd);
+    if (t->saved_stderr >= 0) {
+        fatal_fd = t->saved_stderr;
+        snprintf(fatal_log, sizeof fatal_log, "%s", t->stderr_log);
+    }
     return DL_OK;
 }
 
@@ -82,6 +95,8 @@ static void restore_stderr(dl_term *t)
         return;
     fflush(stderr);
     dup2(t->saved_stderr, STDERR_FILENO);
+    fatal_fd = STDERR_FILENO;
+    fatal_log[0] = '\0';
     close(t->saved_stderr);
     t->saved_stderr = -1;
     /* Replay what was written while the screen was up, so warnings are not lost. */

@@ -24,7 +24,7 @@ fails=0
 # terminal modes, so we can see the command ended and what it left the terminal in.
 start() {
     $T new-session -d -s "$1" -x "$2" -y "$3" \
-        "env LANG=$4 LC_ALL=$4 TERM=screen-256color DLLAB_RUNS=$WORK/runs $5; echo EXIT=\$?; stty -a | tr ';' '\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr -s ' \n' ' '; echo; sleep 30"
+        "env LANG=$4 LC_ALL=$4 TERM=screen-256color DLLAB_RUNS=$WORK/runs TMPDIR=$WORK $5; echo EXIT=\$?; stty -a | tr ';' '\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr -s ' \n' ' '; echo; sleep 30"
     $T set-option -t "$1" remain-on-exit on >/dev/null
 }
 screen() { $T capture-pane -p -t "$1" 2>/dev/null; }
@@ -94,6 +94,19 @@ refute asc "▀"
 # 4. Ctrl-C restores the terminal.
 $T send-keys -t asc C-c
 restored asc
+
+# 4b. A fatal signal (SIGSEGV) still gives the terminal back before the process dies.
+start segv 100 30 C.UTF-8 "$DLLAB show-batch fashion-mnist -n 4"
+wait_for segv "fashion-mnist: training batch"
+shell=$($T display-message -p -t segv '#{pane_pid}')
+victim=$(ps -o pid= --ppid "$shell" | head -n 1 | tr -d ' ')
+if [ -n "$victim" ]; then
+    kill -SEGV "$victim"
+    wait_for segv "fatal signal; terminal restored"
+    restored segv
+else
+    echo "FAIL: no dllab process under the segv pane"; fails=$((fails + 1))
+fi
 
 # 5. `dllab` alone on a terminal: the home screen on an empty store, the help overlay from the
 # action table, the quit question.
