@@ -46,7 +46,9 @@ static void images_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     int first = st->page * st->per_page;
     for (int t = 0; t < st->per_page && first + t < st->n; t++) {
         int i = first + t, cx = (t % nc) * (w + 2), cy = 1 + (t / nc) * (w / 2 + 2);
-        dl_image_draw(g, (dl_rect){cx, cy, w, w / 2 + 1}, &st->img[i], st->label[i], DL_ROLE_DEFAULT, env->ascii);
+        /* Without colour half blocks carry no picture: shades do. */
+        dl_image_draw(g, (dl_rect){cx, cy, w, w / 2 + 1}, &st->img[i], st->label[i], DL_ROLE_DEFAULT,
+                      env->ascii || env->depth == DL_COLOR_MONO);
     }
     dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_IMAGES);
 }

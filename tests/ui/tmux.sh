@@ -74,6 +74,9 @@ wait_for sb "▀"
 wait_for sb "page 1/"
 $T send-keys -t sb Right
 wait_for sb "page 2/"
+if ! $T capture-pane -e -p -t sb | grep -q "$(printf '\033')\[[0-9;]*[34]8;"; then
+    echo "FAIL: no colour escapes for the half-block images"; fails=$((fails + 1))
+fi
 # 2. resize: too small, then a redraw at the new size.
 $T resize-window -t sb -x 60 -y 16
 wait_for sb "terminal too small: 60x16"
@@ -91,6 +94,17 @@ start asc 100 30 C "$DLLAB show-batch fashion-mnist -n 6"
 wait_for asc "fashion-mnist: training batch"
 wait_for asc "[@%#]"
 refute asc "▀"
+# 3b. NO_COLOR: no colour escapes at all, and the pictures turn into shades.
+start noc 100 30 C.UTF-8 "env NO_COLOR=1 $DLLAB show-batch fashion-mnist -n 6"
+wait_for noc "fashion-mnist: training batch"
+wait_for noc "[@%#]"
+refute noc "▀"
+if $T capture-pane -e -p -t noc | grep -q "$(printf '\033')\[[0-9;]*[34]8;"; then
+    echo "FAIL: colour escapes on the screen with NO_COLOR"; fails=$((fails + 1))
+fi
+$T send-keys -t noc C-c
+restored noc
+
 # 4. Ctrl-C restores the terminal.
 $T send-keys -t asc C-c
 restored asc
