@@ -1,8 +1,8 @@
 /* screen-confusion: the confusion matrix as a heat map. Each cell's background shade grows with
  * its share of the row (so rare classes are as readable as common ones), the count (or the
  * row-normalised value, `n`) printed in it; the diagonal is green, mistakes red. Rows are
- * labelled by class name, columns by class number with a legend under the matrix; Up/Down
- * scroll when the classes exceed the screen (37 pet breeds). The most-confused pairs are listed
+ * labelled by class name, columns by class number with a legend under the matrix; Up/Down and
+ * Left/Right scroll when the classes exceed the screen (37 pet breeds). The most-confused pairs are listed
  * beside it. Monochrome/ASCII: the diagonal in [brackets], zeros as dots, no shading.
  * Multi-label runs (per-class P/R/F1 with a threshold) are not drawn here. */
 #include <math.h>
@@ -16,7 +16,7 @@ typedef struct conf_state {
     int k;
     int64_t *cm;
     char **names;
-    int normalise, scroll;
+    int normalise, scroll, hscroll;
 } conf_state;
 
 typedef struct pair {
@@ -58,20 +58,23 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         name_w = 16;
     int cell_w = env->depth == DL_COLOR_MONO || env->ascii ? 7 : st->normalise ? 5 : 6;
     int list_w = 34, avail = g->cols - list_w - name_w - 2;
-    int vis_cols = avail / cell_w < k ? avail / cell_w : k, vis_rows = g->rows - 4 < k ? g->rows - 4 : k;
+    int vis_cols = avail / cell_w < k ? avail / cell_w : k, vis_rows = g->rows - 6 < k ? g->rows - 6 : k; /* 2 info lines + key bar */
     if (st->scroll > k - vis_rows)
         st->scroll = k - vis_rows > 0 ? k - vis_rows : 0;
+    if (st->hscroll > k - vis_cols)
+        st->hscroll = k - vis_cols > 0 ? k - vis_cols : 0;
     int x0 = name_w + 1, y0 = 2;
     /* Column headers: class index (names would not fit a 5-cell column). */
-    for (int j = 0; j < vis_cols; j++)
-        dl_grid_textf(g, x0 + j * cell_w, 1, cell_w, DL_ROLE_AXIS, 0, "%*d", cell_w - 1, j);
+    for (int c = 0; c < vis_cols; c++)
+        dl_grid_textf(g, x0 + c * cell_w, 1, cell_w, DL_ROLE_AXIS, 0, "%*d", cell_w - 1, st->hscroll + c);
     for (int r = 0; r < vis_rows; r++) {
         int i = r + st->scroll;
         int64_t row_sum = 0;
         for (int j = 0; j < k; j++)
             row_sum += st->cm[(size_t)i * k + j];
         dl_grid_textf(g, 0, y0 + r, name_w, DL_ROLE_DEFAULT, 0, "%*.*s", name_w, name_w, st->names[i]);
-        for (int j = 0; j < vis_cols; j++) {
+        for (int col = 0; col < vis_cols; col++) {
+            int j = st->hscroll + col;
             int64_t c = st->cm[(size_t)i * k + j];
             double t = row_sum > 0 ? (double)c / row_sum : 0;
             char txt[16];
@@ -79,7 +82,7 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
                 snprintf(txt, sizeof txt, "%.2f", t);
             else
                 snprintf(txt, sizeof txt, "%lld", (long long)c);
-            int x = x0 + j * cell_w;
+            int x = x0 + col * cell_w;
             if (env->depth == DL_COLOR_MONO || env->ascii) {
                 /* No colour: the diagonal in brackets, zeros as dots. */
                 char cellt[24];
@@ -123,7 +126,8 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         dl_grid_textf(g, 0, y0 + vis_rows, g->cols - list_w, DL_ROLE_DIM, 0, "rows %d-%d of %d (Up/Down scroll)",
                       st->scroll + 1, st->scroll + vis_rows, k);
     if (vis_cols < k)
-        dl_grid_textf(g, 0, y0 + vis_rows + 1, g->cols - list_w, DL_ROLE_DIM, 0, "columns 0-%d of %d shown", vis_cols - 1, k);
+        dl_grid_textf(g, 0, y0 + vis_rows + 1, g->cols - list_w, DL_ROLE_DIM, 0, "columns %d-%d of %d (Left/Right scroll)",
+                      st->hscroll, st->hscroll + vis_cols - 1, k);
     /* Most confused: off-diagonal cells, largest first. */
     int lx = g->cols - list_w + 1, ly = 1;
     dl_grid_text(g, lx, ly++, list_w - 1, DL_ROLE_TITLE, DL_ATTR_BOLD, "most confused (actual > pred)");
@@ -154,6 +158,8 @@ static int conf_key(dl_screen *s, dl_action a, int key, dl_app *app)
     case DL_ACT_NORMALISE: st->normalise = !st->normalise; return DL_R_REDRAW;
     case DL_ACT_UP: if (st->scroll > 0) st->scroll--; return DL_R_REDRAW;
     case DL_ACT_DOWN: st->scroll++; return DL_R_REDRAW; /* clamped when drawn */
+    case DL_ACT_THRESH_DOWN: if (st->hscroll > 0) st->hscroll--; return DL_R_REDRAW;
+    case DL_ACT_THRESH_UP: st->hscroll++; return DL_R_REDRAW;
     default: return DL_R_UNHANDLED;
     }
 }
