@@ -248,10 +248,58 @@ static void hrow_rgb_sse2(const uint16_t *restrict r, const taps *t, int ow, uin
 }
 #endif
 
+#ifdef HAVE_VROW_AVX2
+/* RGB with AVX2: two output pixels at a time, one per 128-bit lane, each as hrow_rgb_sse2. The
+ * shorter filter runs on over zero weights (make_taps zero-pads each row of taps); its reads stay
+ * within the row + the headroom because start[x] + count[x+1] <= start[x+1] + count[x+1] <= w.
+ * Returns the number of pixels done. */
+__attribute__((target("avx2"))) static int hrow_rgb_avx2(const uint16_t *restrict r, const taps *t, int ow,
+                                                        uint8_t *restrict o)
+{
+    const __m256i half = _mm256_set1_epi32(1 << (PREC + MID - 1));
+    int x = 0;
+    for (; x + 2 <= ow; x += 2) {
+        const int32_t *w0 = t->w + (size_t)x * t->kmax, *w1 = w0 + t->kmax;
+        const uint16_t *s0 = r + (size_t)t->start[x] * 3, *s1 = r + (size_t)t->start[x + 1] * 3;
+        int n = t->count[x] > t->count[x + 1] ? t->count[x] : t->count[x + 1];
+        __m256i acc = half;
+        for (int k = 0; k < n; k += 2) {
+            __m128i a0 = _mm_loadl_epi64((const __m128i *)(const void *)(s0 + 3 * k));
+            __m128i b0 = _mm_loadl_epi64((const __m128i *)(const void *)(s0 + 3 * k + 3));
+            __m128i a1 = _mm_loadl_epi64((const __m128i *)(const void *)(s1 + 3 * k));
+            __m128i b1 = _mm_loadl_epi64((const __m128i *)(const void *)(s1 + 3 * k + 3));
+            __m256i px = _mm256_set_m128i(_mm_unpacklo_epi16(a1, b1), _mm_unpacklo_epi16(a0, b0));
+            __m256i wp = _mm256_set_m128i(_mm_set1_epi32((int32_t)((uint32_t)w1[k + 1] << 16 | (uint32_t)w1[k])),
+                                          _mm_set1_epi32((int32_t)((uint32_t)w0[k + 1] << 16 | (uint32_t)w0[k])));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(px, wp));
+        }
+        acc = _mm256_srai_epi32(acc, PREC + MID);
+        acc = _mm256_packs_epi32(acc, acc);
+        acc = _mm256_packus_epi16(acc, acc);
+        uint32_t p0 = (uint32_t)_mm256_extract_epi32(acc, 0), p1 = (uint32_t)_mm256_extract_epi32(acc, 4);
+        o[3 * x] = (uint8_t)p0;
+        o[3 * x + 1] = (uint8_t)(p0 >> 8);
+        o[3 * x + 2] = (uint8_t)(p0 >> 16);
+        o[3 * x + 3] = (uint8_t)p1;
+        o[3 * x + 4] = (uint8_t)(p1 >> 8);
+        o[3 * x + 5] = (uint8_t)(p1 >> 16);
+    }
+    return x;
+}
+#endif
+
 /* Horizontal pass: one intermediate row (w pixels of c channels) into ow output pixels. */
 static void hrow(const uint16_t *restrict r, int c, const taps *t, int ow, uint8_t *restrict o)
 {
     const int32_t half = 1 << (PREC + MID - 1);
+#ifdef HAVE_VROW_AVX2
+    if (c == 3 && __builtin_cpu_supports("avx2")) {
+        int done = hrow_rgb_avx2(r, t, ow, o);
+        taps rest = {t->start + done, t->count + done, t->w + (size_t)done * t->kmax, t->kmax};
+        hrow_rgb_sse2(r, &rest, ow - done, o + 3 * done);
+        return;
+    }
+#endif
 #ifdef __SSE2__
     if (c == 3) {
         hrow_rgb_sse2(r, t, ow, o);
