@@ -1,13 +1,16 @@
-/* cmd-show: `dllab show RUN` prints a text summary of a run: what it trained on and how
- * (configuration), the epoch table, its best and latest checkpoints, LR-finder suggestions,
- * skipped files and events. RUN is a name, an id or a unique prefix. */
+/* cmd-show: `dllab show RUN` opens the run view (plots, epoch table, confusion, events) on a
+ * terminal, and otherwise (or with --no-tui) prints a text summary of a run: what it trained on
+ * and how (configuration), the epoch table, its best and latest checkpoints, LR-finder
+ * suggestions, skipped files and events. RUN is a name, an id or a unique prefix. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "src/commands.h"
+#include "ui/ui.h"
 #include "src/runs-util.h"
 #include "src/show-text.h"
 
@@ -159,15 +162,24 @@ done:
 int cmd_show(int argc, char **argv)
 {
     const char *dir = NULL, *query = NULL;
+    bool text = !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO);
+    dl_ui_opts opts;
+    dl_ui_opts_take(&opts, &argc, argv);
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-tui") == 0) {
+            text = true;
+            continue;
+        }
         int r = dl_cli_runs_opt("show", argc, argv, &i, &dir);
         if (r < 0)
             return DL_EXIT_USAGE;
         if (r > 0)
             continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: dllab show [--runs DIR] RUN\n\nPrints a run's configuration, epochs, checkpoints "
-                   "and events.\nRUN is a run name, an id, or a unique prefix of a name.\n");
+            printf("usage: dllab show [--runs DIR] [--no-tui] [--ascii] [--no-color] RUN\n\n"
+                   "Opens the run view (plots, epoch table, confusion, events) on a terminal; with --no-tui\n"
+                   "or without a terminal, prints the run's configuration, epochs, checkpoints and events.\n"
+                   "RUN is a run name, an id, or a unique prefix of a name.\n");
             return DL_EXIT_OK;
         }
         if (argv[i][0] == '-' || query) {
@@ -187,7 +199,10 @@ int cmd_show(int argc, char **argv)
         return rc;
     if ((rc = dl_cli_find("show", st, query, &id)) == 0) {
         dl_err err = {0};
-        if (dl_show_text(stdout, st, id, &err) != DL_OK) {
+        /* The run view falls back to text when the terminal cannot be set up. */
+        if (!text && dl_ui_show_run(st, id, &opts, &err) == DL_OK)
+            ;
+        else if (dl_show_text(stdout, st, id, &err) != DL_OK) {
             fprintf(stderr, "dllab show: %s\n", err.msg);
             rc = DL_EXIT_FAIL;
         }
