@@ -17,7 +17,7 @@
 
 static uint8_t noise(int x, int y, int ch, int seed)
 {
-    uint32_t h = (uint32_t)(x * 73856093) ^ (uint32_t)(y * 19349663) ^ (uint32_t)(ch * 83492791) ^ (uint32_t)seed;
+    uint32_t h = (uint32_t)x * 73856093u ^ (uint32_t)y * 19349663u ^ (uint32_t)ch * 83492791u ^ (uint32_t)seed;
     h ^= h >> 13;
     h *= 0x5bd1e995u;
     h ^= h >> 15;

@@ -350,6 +350,7 @@ void dl_img_resize(const dl_img *src, dl_img *dst, bool area)
         memset(dst->px, 0, (size_t)ow * oh * c); /* only on allocation failure */
         return;
     }
+    memset(tmp + rowlen, 0, sizeof(uint16_t) * 8); /* the headroom the vector passes read (weighted 0) */
     for (int y = 0; y < oh; y++) {
         vrow(src->px + (size_t)ty.start[y] * rowlen, rowlen, ty.w + (size_t)y * ty.kmax, ty.count[y], acc,
              tmp);
