@@ -142,25 +142,29 @@ static void *run(void *arg)
     return NULL;
 }
 
-static double c_rate(file *files, int n, int size, int threads, bool aug)
-{
-    job j = {.files = files, .n = n, .size = size, .aug = aug, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.25f, 0.25f, 0.25f}};
-    atomic_init(&j.next, 0);
-    pthread_t th[64];
-    double t0 = now();
-    for (int t = 1; t < threads; t++)
-        pthread_create(&th[t], NULL, run, &j);
-    run(&j);
-    for (int t = 1; t < threads; t++)
-        pthread_join(th[t], NULL);
-    return n / (now() - t0);
-}
-
 static double cpu_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Images/s in wall time; *cpu_rate: in the calling thread's CPU time (meaningful on 1 thread,
+ * where that thread does all the work). */
+static double c_rate(file *files, int n, int size, int threads, bool aug, double *cpu_rate)
+{
+    job j = {.files = files, .n = n, .size = size, .aug = aug, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.25f, 0.25f, 0.25f}};
+    atomic_init(&j.next, 0);
+    pthread_t th[64];
+    double t0 = now(), c0 = cpu_now();
+    for (int t = 1; t < threads; t++)
+        pthread_create(&th[t], NULL, run, &j);
+    run(&j);
+    for (int t = 1; t < threads; t++)
+        pthread_join(th[t], NULL);
+    if (cpu_rate)
+        *cpu_rate = n / (cpu_now() - c0);
+    return n / (now() - t0);
 }
 
 /* Where one thread's time goes, in CPU time (robust to other load on the machine): ms per image
@@ -198,7 +202,8 @@ static void stage_times(file *files, int n, int size, double ms[3])
     free(out);
 }
 
-static double pil_rate(const char *dir, int size, bool aug)
+/* Pillow's images/s in wall time; *cpu_rate: in the Python process's CPU time. */
+static double pil_rate(const char *dir, int size, bool aug, double *cpu_rate)
 {
     char cmd[8400];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/bench_decode_pil.py' '%s' %d %s", BENCH_DIR, dir, size,
@@ -207,8 +212,9 @@ static double pil_rate(const char *dir, int size, bool aug)
     if (!p)
         return 0;
     double r = 0;
-    if (fscanf(p, "%lf", &r) != 1)
-        r = 0;
+    *cpu_rate = 0;
+    if (fscanf(p, "%lf %lf", &r, cpu_rate) != 2)
+        r = *cpu_rate = 0;
     pclose(p);
     return r;
 }
@@ -348,18 +354,23 @@ int main(int argc, char **argv)
     printf("%-5s %12s %12s %12s %12s %12s  %9s %9s %9s\n", "size", "aug 1 thr", "aug all thr", "no-aug 1thr",
            "Pillow plain", "Pillow aug", "aug/plain", "aug/aug", "all/aug");
     const int sizes[2] = {128, 224};
+    double cpu[2][4];
     for (int s = 0; s < 2; s++) {
-        double c1[15], ca[15], cn[15], py[15], pa[15];
-        c_rate(files, nf < 50 ? nf : 50, sizes[s], 1, true); /* warm-up */
-        for (int r = 0; r < rounds; r++) {                   /* alternate C and Pillow */
-            c1[r] = c_rate(files, nf, sizes[s], 1, true);
-            py[r] = pil ? pil_rate(dir, sizes[s], false) : 0;
-            ca[r] = c_rate(files, nf, sizes[s], all, true);
-            pa[r] = pil ? pil_rate(dir, sizes[s], true) : 0;
-            cn[r] = c_rate(files, nf, sizes[s], 1, false);
+        double c1[15], ca[15], cn[15], py[15], pa[15], k1[15], kn[15], kp[15], kpa[15];
+        c_rate(files, nf < 50 ? nf : 50, sizes[s], 1, true, NULL); /* warm-up */
+        for (int r = 0; r < rounds; r++) {                         /* alternate C and Pillow */
+            c1[r] = c_rate(files, nf, sizes[s], 1, true, &k1[r]);
+            py[r] = pil ? pil_rate(dir, sizes[s], false, &kp[r]) : (kp[r] = 0);
+            ca[r] = c_rate(files, nf, sizes[s], all, true, NULL);
+            pa[r] = pil ? pil_rate(dir, sizes[s], true, &kpa[r]) : (kpa[r] = 0);
+            cn[r] = c_rate(files, nf, sizes[s], 1, false, &kn[r]);
         }
         double m1 = median(c1, rounds), ma = median(ca, rounds), mn = median(cn, rounds), mp = median(py, rounds);
         double mpa = median(pa, rounds);
+        cpu[s][0] = median(k1, rounds);
+        cpu[s][1] = median(kn, rounds);
+        cpu[s][2] = median(kp, rounds);
+        cpu[s][3] = median(kpa, rounds);
         printf("%-5d %12.0f %12.0f %12.0f ", sizes[s], m1, ma, mn);
         if (mp > 0 && mpa > 0)
             printf("%12.0f %12.0f  %8.2fx %8.2fx %8.2fx\n", mp, mpa, m1 / mp, m1 / mpa, ma / mpa);
@@ -368,6 +379,17 @@ int main(int argc, char **argv)
     }
     printf("(img/s; aug/plain = dllab aug 1 thr / Pillow plain, aug/aug = dllab aug 1 thr / Pillow aug,\n"
            " all/aug = dllab aug on all threads / Pillow aug on 1)\n");
+    /* On a shared machine wall time depends on what else runs; CPU time much less so. */
+    printf("\nthe same rounds in CPU time (img per CPU-second, 1 thread; robust to other load on the machine)\n");
+    printf("%-5s %12s %12s %12s %12s  %9s %9s\n", "size", "aug 1 thr", "no-aug 1thr", "Pillow plain", "Pillow aug",
+           "aug/plain", "aug/aug");
+    for (int s = 0; s < 2; s++) {
+        printf("%-5d %12.0f %12.0f ", sizes[s], cpu[s][0], cpu[s][1]);
+        if (cpu[s][2] > 0 && cpu[s][3] > 0)
+            printf("%12.0f %12.0f  %8.2fx %8.2fx\n", cpu[s][2], cpu[s][3], cpu[s][0] / cpu[s][2], cpu[s][0] / cpu[s][3]);
+        else
+            printf("%12s %12s  %9s %9s\n", "n/a", "n/a", "-", "-");
+    }
     printf("\nstages, 1 thread, CPU ms per image (decode incl. probe | resize to fitted size | augmented render)\n");
     for (int s = 0; s < 2; s++) {
         double ms[3];
