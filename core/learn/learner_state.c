@@ -1,7 +1,7 @@
 /* learner_state: bit-exact in-memory copies of the training state (for divergence recovery, the
  * LR finder and load-best) and the checkpoint map (model + optimiser + learner counters).
- * Doubles travel as int64 bit patterns so a restore is exact; the schedule travels as the bytes
- * of its plain struct (it holds no pointers). Refuses maps whose learner section is missing or
+ * Doubles travel as int64 bit patterns so a restore is exact; so does the schedule, field by
+ * field. Refuses maps whose learner section is missing or
  * has the wrong size, naming the key. */
 #include <math.h>
 #include <stdio.h>
@@ -96,6 +96,64 @@ static double bitsd(int64_t b)
     return d;
 }
 
+/* The schedule as int64 words, field by field (a raw struct copy would carry padding and unused
+ * phases, making checkpoint bytes depend on stack garbage). */
+#define COMBO_WORDS (2 + DL_SCHED_MAX_PHASES + 3 * DL_SCHED_MAX_PHASES)
+#define SCHED_WORDS (2 + (DL_MAX_GROUPS + 1) * COMBO_WORDS)
+
+static void put_combo(int64_t *w, const dl_sched_combo *c)
+{
+    int n = c->n < 0 ? 0 : c->n > DL_SCHED_MAX_PHASES ? DL_SCHED_MAX_PHASES : c->n;
+    w[0] = n;
+    for (int i = 0; i <= n; i++)
+        w[1 + i] = dbits(c->edge[i]);
+    for (int i = 0; i < n; i++) {
+        w[2 + DL_SCHED_MAX_PHASES + 3 * i] = c->ph[i].kind;
+        w[3 + DL_SCHED_MAX_PHASES + 3 * i] = dbits(c->ph[i].start);
+        w[4 + DL_SCHED_MAX_PHASES + 3 * i] = dbits(c->ph[i].end);
+    }
+}
+
+static bool get_combo(const int64_t *w, dl_sched_combo *c)
+{
+    memset(c, 0, sizeof *c);
+    if (w[0] < 0 || w[0] > DL_SCHED_MAX_PHASES)
+        return false;
+    c->n = (int)w[0];
+    for (int i = 0; i <= c->n; i++)
+        c->edge[i] = bitsd(w[1 + i]);
+    for (int i = 0; i < c->n; i++) {
+        c->ph[i].kind = (dl_sched_kind)w[2 + DL_SCHED_MAX_PHASES + 3 * i];
+        c->ph[i].start = bitsd(w[3 + DL_SCHED_MAX_PHASES + 3 * i]);
+        c->ph[i].end = bitsd(w[4 + DL_SCHED_MAX_PHASES + 3 * i]);
+    }
+    return true;
+}
+
+static void sched_encode(const dl_fit_sched *s, int64_t *w)
+{
+    memset(w, 0, sizeof(int64_t) * SCHED_WORDS);
+    w[0] = s->n_groups;
+    w[1] = s->has_mom;
+    for (int g = 0; g < s->n_groups && g < DL_MAX_GROUPS; g++)
+        put_combo(w + 2 + g * COMBO_WORDS, &s->lr[g]);
+    if (s->has_mom)
+        put_combo(w + 2 + DL_MAX_GROUPS * COMBO_WORDS, &s->mom);
+}
+
+static bool sched_decode(const int64_t *w, dl_fit_sched *s)
+{
+    memset(s, 0, sizeof *s);
+    if (w[0] < 1 || w[0] > DL_MAX_GROUPS)
+        return false;
+    s->n_groups = (int)w[0];
+    s->has_mom = w[1] != 0;
+    for (int g = 0; g < s->n_groups; g++)
+        if (!get_combo(w + 2 + g * COMBO_WORDS, &s->lr[g]))
+            return false;
+    return !s->has_mom || get_combo(w + 2 + DL_MAX_GROUPS * COMBO_WORDS, &s->mom);
+}
+
 dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_err *err)
 {
     dl_status st = dl_model_state_dict(l->model, out, err);
@@ -118,17 +176,14 @@ dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_er
     fv[F_SMOOTH_BETA] = dbits(l->smooth.beta);
     fv[F_SMOOTH_VALUE] = dbits(l->smooth_value);
     fv[F_BEST] = dbits(l->best);
-    int64_t n_i = I_N, n_f = F_N, n_s = (int64_t)((sizeof l->sched + 7) / 8);
-    int64_t *sb = calloc((size_t)n_s, 8);
-    if (!sb)
-        return dl_err_set(err, DL_ENOMEM, "out of memory writing the learner state");
-    memcpy(sb, &l->sched, sizeof l->sched);
+    int64_t n_i = I_N, n_f = F_N, n_s = SCHED_WORDS;
+    int64_t sb[SCHED_WORDS];
+    sched_encode(&l->sched, sb);
     st = dl_tensor_map_add(out, "learner.counters", DL_DTYPE_I64, 1, &n_i, iv, err);
     if (st == DL_OK)
         st = dl_tensor_map_add(out, "learner.doubles", DL_DTYPE_I64, 1, &n_f, fv, err);
     if (st == DL_OK)
         st = dl_tensor_map_add(out, "learner.sched", DL_DTYPE_I64, 1, &n_s, sb, err);
-    free(sb);
     if (st == DL_OK) { /* the dropout stream, so a resumed run draws the masks it would have drawn */
         const dl_rng *r = dl_model_dropout_rng(l->model);
         int64_t n4 = 4, words[4];
@@ -174,12 +229,15 @@ static const int64_t *get_i64(const dl_tensor_map *m, const char *name, int64_t 
 
 dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_err *err)
 {
-    int64_t n_s = (int64_t)((sizeof l->sched + 7) / 8);
+    int64_t n_s = SCHED_WORDS;
     const int64_t *iv = get_i64(m, "learner.counters", I_N, err);
     const int64_t *fv = iv ? get_i64(m, "learner.doubles", F_N, err) : NULL;
     const int64_t *sb = fv ? get_i64(m, "learner.sched", n_s, err) : NULL;
     if (!sb)
         return err ? err->code : DL_EFORMAT;
+    dl_fit_sched sched;
+    if (!sched_decode(sb, &sched))
+        return dl_err_set(err, DL_EFORMAT, "checkpoint key 'learner.sched': not a valid schedule");
 
     /* The model takes only its own names; the optimiser and learner sections are separate. */
     dl_tensor_map model_sd;
@@ -204,7 +262,7 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
     l->smooth.beta = bitsd(fv[F_SMOOTH_BETA]);
     l->smooth_value = bitsd(fv[F_SMOOTH_VALUE]);
     l->best = bitsd(fv[F_BEST]);
-    memcpy(&l->sched, sb, sizeof l->sched);
+    l->sched = sched;
     const int64_t *rw = get_i64(m, "learner.rng", 4, err);
     if (!rw)
         return err ? err->code : DL_EFORMAT;
