@@ -86,7 +86,8 @@ void *dl_scratch(int slot, size_t bytes)
 
 typedef struct taps {
     int *start, *count;
-    int32_t *w; /* out x kmax, Q14 */
+    int32_t *w;   /* out x kmax, Q14 */
+    int16_t *w16; /* the same as int16: a pair of taps loads as one 32-bit word for pmaddwd */
     int kmax;
 } taps;
 
@@ -100,7 +101,7 @@ static bool make_taps(taps *t, int in, int out, bool area, int slot)
     double support = (area ? 0.5 : 1.0) * fs;
     /* even, with at least one zero tap at the end: the vector passes take taps in pairs */
     t->kmax = (int)ceil(support) * 2 + 2;
-    size_t ints = 2 * (size_t)out + (size_t)out * t->kmax;
+    size_t ints = 2 * (size_t)out + (size_t)out * t->kmax + (size_t)out * t->kmax / 2;
     ints += ints & 1; /* keep the doubles after the ints aligned */
     int *mem = dl_scratch(slot, sizeof(int32_t) * ints + sizeof(double) * t->kmax);
     if (!mem)
@@ -108,7 +109,8 @@ static bool make_taps(taps *t, int in, int out, bool area, int slot)
     t->start = mem;
     t->count = mem + out;
     t->w = mem + 2 * (size_t)out;
-    double *wd = (double *)(t->w + (size_t)out * t->kmax);
+    t->w16 = (int16_t *)(t->w + (size_t)out * t->kmax);
+    double *wd = (double *)(mem + ints);
     for (int i = 0; i < out; i++) {
         double center = (i + 0.5) * scale;
         int lo = (int)(center - support + 0.5);
@@ -144,6 +146,8 @@ static bool make_taps(taps *t, int in, int out, bool area, int slot)
                 big = k;
         }
         w[big] += (1 << PREC) - isum;
+        for (int k = 0; k < t->kmax; k++) /* Q14 weights lie in [0, 16384]: they fit */
+            t->w16[(size_t)i * t->kmax + k] = (int16_t)w[k];
         t->start[i] = lo;
         t->count[i] = hi - lo;
     }
@@ -156,7 +160,14 @@ static bool make_taps(taps *t, int in, int out, bool area, int slot)
  * and widened to int16 so one vpmaddwd applies both rows' weights (where the generic loop
  * needs a 32-bit multiply per byte and row). Same integer arithmetic, same result. Returns
  * how many bytes it did (a multiple of 16); the caller finishes the row. */
-__attribute__((target("avx2"))) static size_t vrow_avx2(const uint8_t *restrict s, size_t rowlen, const int32_t *w,
+static inline int32_t tap_pair(const int16_t *w16)
+{
+    int32_t p;
+    memcpy(&p, w16, sizeof p);
+    return p;
+}
+
+__attribute__((target("avx2"))) static size_t vrow_avx2(const uint8_t *restrict s, size_t rowlen, const int16_t *w16,
                                                        int n, uint16_t *restrict o)
 {
     const __m256i rnd = _mm256_set1_epi32(1 << (PREC - MID - 1));
@@ -165,7 +176,7 @@ __attribute__((target("avx2"))) static size_t vrow_avx2(const uint8_t *restrict 
         __m256i a0 = rnd, a1 = rnd;
         for (int k = 0; k < n; k += 2) { /* w[n] is 0 (make_taps pads) */
             const uint8_t *r0 = s + (size_t)k * rowlen + i, *r1 = k + 1 < n ? r0 + rowlen : r0;
-            __m256i wp = _mm256_set1_epi32((int32_t)((uint32_t)w[k + 1] << 16 | (uint32_t)w[k]));
+            __m256i wp = _mm256_set1_epi32(tap_pair(w16 + k));
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)r0);
             __m128i y = _mm_loadu_si128((const __m128i *)(const void *)r1);
             a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x, y)), wp));
@@ -182,12 +193,12 @@ __attribute__((target("avx2"))) static size_t vrow_avx2(const uint8_t *restrict 
 #endif
 
 /* Vertical pass: n source rows (stride rowlen bytes) weighted into one intermediate row. */
-DL_DATA_HOT static void vrow(const uint8_t *restrict s, size_t rowlen, const int32_t *w, int n,
+DL_DATA_HOT static void vrow(const uint8_t *restrict s, size_t rowlen, const int32_t *w, const int16_t *w16, int n,
                             int32_t *restrict acc, uint16_t *restrict o)
 {
 #ifdef HAVE_VROW_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        size_t done = vrow_avx2(s, rowlen, w, n, o);
+        size_t done = vrow_avx2(s, rowlen, w16, n, o);
         s += done;
         o += done;
         rowlen -= done; /* the rest: the generic loop below, with the source stride kept */
@@ -259,7 +270,7 @@ __attribute__((target("avx2"))) static int hrow_rgb_avx2(const uint16_t *restric
     const __m256i half = _mm256_set1_epi32(1 << (PREC + MID - 1));
     int x = 0;
     for (; x + 2 <= ow; x += 2) {
-        const int32_t *w0 = t->w + (size_t)x * t->kmax, *w1 = w0 + t->kmax;
+        const int16_t *w0 = t->w16 + (size_t)x * t->kmax, *w1 = w0 + t->kmax;
         const uint16_t *s0 = r + (size_t)t->start[x] * 3, *s1 = r + (size_t)t->start[x + 1] * 3;
         int n = t->count[x] > t->count[x + 1] ? t->count[x] : t->count[x + 1];
         __m256i acc = half;
@@ -269,20 +280,18 @@ __attribute__((target("avx2"))) static int hrow_rgb_avx2(const uint16_t *restric
             __m128i a1 = _mm_loadl_epi64((const __m128i *)(const void *)(s1 + 3 * k));
             __m128i b1 = _mm_loadl_epi64((const __m128i *)(const void *)(s1 + 3 * k + 3));
             __m256i px = _mm256_set_m128i(_mm_unpacklo_epi16(a1, b1), _mm_unpacklo_epi16(a0, b0));
-            __m256i wp = _mm256_set_m128i(_mm_set1_epi32((int32_t)((uint32_t)w1[k + 1] << 16 | (uint32_t)w1[k])),
-                                          _mm_set1_epi32((int32_t)((uint32_t)w0[k + 1] << 16 | (uint32_t)w0[k])));
+            __m256i wp = _mm256_set_m128i(_mm_set1_epi32(tap_pair(w1 + k)), _mm_set1_epi32(tap_pair(w0 + k)));
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(px, wp));
         }
         acc = _mm256_srai_epi32(acc, PREC + MID);
         acc = _mm256_packs_epi32(acc, acc);
         acc = _mm256_packus_epi16(acc, acc);
-        uint32_t p0 = (uint32_t)_mm256_extract_epi32(acc, 0), p1 = (uint32_t)_mm256_extract_epi32(acc, 4);
-        o[3 * x] = (uint8_t)p0;
-        o[3 * x + 1] = (uint8_t)(p0 >> 8);
-        o[3 * x + 2] = (uint8_t)(p0 >> 16);
-        o[3 * x + 3] = (uint8_t)p1;
-        o[3 * x + 4] = (uint8_t)(p1 >> 8);
-        o[3 * x + 5] = (uint8_t)(p1 >> 16);
+        uint64_t p0 = (uint32_t)_mm256_extract_epi32(acc, 0) & 0xFFFFFFu, p1 = (uint32_t)_mm256_extract_epi32(acc, 4);
+        uint64_t two = p0 | p1 << 24;
+        if (3 * x + 8 <= 3 * ow) /* 8-byte store; bytes 6-7 are the next pair's, written after */
+            memcpy(o + 3 * x, &two, 8);
+        else
+            memcpy(o + 3 * x, &two, 6);
     }
     return x;
 }
@@ -295,7 +304,8 @@ static void hrow(const uint16_t *restrict r, int c, const taps *t, int ow, uint8
 #ifdef HAVE_VROW_AVX2
     if (c == 3 && __builtin_cpu_supports("avx2")) {
         int done = hrow_rgb_avx2(r, t, ow, o);
-        taps rest = {t->start + done, t->count + done, t->w + (size_t)done * t->kmax, t->kmax};
+        taps rest = {t->start + done, t->count + done, t->w + (size_t)done * t->kmax,
+                     t->w16 + (size_t)done * t->kmax, t->kmax};
         hrow_rgb_sse2(r, &rest, ow - done, o + 3 * done);
         return;
     }
@@ -352,8 +362,8 @@ void dl_img_resize(const dl_img *src, dl_img *dst, bool area)
     }
     memset(tmp + rowlen, 0, sizeof(uint16_t) * 8); /* the headroom the vector passes read (weighted 0) */
     for (int y = 0; y < oh; y++) {
-        vrow(src->px + (size_t)ty.start[y] * rowlen, rowlen, ty.w + (size_t)y * ty.kmax, ty.count[y], acc,
-             tmp);
+        vrow(src->px + (size_t)ty.start[y] * rowlen, rowlen, ty.w + (size_t)y * ty.kmax, ty.w16 + (size_t)y * ty.kmax,
+             ty.count[y], acc, tmp);
         hrow(tmp, c, &tx, ow, dst->px + (size_t)y * ow * c);
     }
 }
