@@ -76,6 +76,9 @@ static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
         for (int i = 0; i < nm; i++)
             fprintf(t->out, "%-*.6f  ", t->width[3 + i], r->metrics[i]);
         fprintf(t->out, "%s\n", tm);
+        /* fastai prints its trackers' decisions under the row */
+        if (!strncmp(dl_learner_message(l), "No improvement", 14))
+            fprintf(t->out, "%s\n", dl_learner_message(l));
         fflush(t->out);
         t->n_epochs_printed++;
     }

@@ -169,6 +169,7 @@ int dl_learner_frozen_to(const dl_learner *l) { return l->frozen_to; }
 bool dl_learner_diverged(const dl_learner *l) { return l->diverged; }
 double dl_learner_diverged_lr(const dl_learner *l) { return l->diverged_lr; }
 bool dl_learner_stopped(const dl_learner *l) { return l->stopped; }
+const char *dl_learner_message(const dl_learner *l) { return l->message; }
 
 const char *dl_learner_metric_name(const dl_learner *l, int i)
 {

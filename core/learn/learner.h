@@ -177,6 +177,9 @@ int dl_learner_frozen_to(const dl_learner *l);
 bool dl_learner_diverged(const dl_learner *l);
 double dl_learner_diverged_lr(const dl_learner *l);
 bool dl_learner_stopped(const dl_learner *l);     /* a stop command or signal ended the last fit */
+/* The last notable message (fastai's tracker lines: "Better model found at epoch ...",
+ * "No improvement since epoch ...: early stopping", divergence). "" when none. */
+const char *dl_learner_message(const dl_learner *l);
 /* Metric column names as the epoch table prints them. */
 const char *dl_learner_metric_name(const dl_learner *l, int i);
 

@@ -281,12 +281,14 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
         if (l->store && dl_learner_save_checkpoint(l, "stopped", false, &e2) != DL_OK)
             dl_log(DL_LOG_WARN, "checkpoint at stop: %s", e2.msg);
     }
-    if (st == DL_OK)
-        st = dl_learner_fire(l, DL_EV_AFTER_FIT, err);
+    /* fastai's SaveModelCallback loads the best model in its own after_fit, so after-fit work
+     * (interpretation) sees the best weights. */
     if (st == DL_OK && l->cfg.load_best && l->best_copy.valid) {
         dl_state_copy_restore(&l->best_copy, l, false);
         dl_learner_log_event(l, DL_EV_CHECKPOINT, "loaded the best weights (epoch %d)", l->best_epoch);
     }
+    if (st == DL_OK)
+        st = dl_learner_fire(l, DL_EV_AFTER_FIT, err);
     if (l->store)
         dl_store_flush(l->store, NULL);
     l->in_fit = false;
