@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "core/blas_select.h"
+#include "core/io/names.h"
 #include "core/io/safetensors.h"
+#include "core/io/weights.h"
 #include "src/commands.h"
 #include "src/runs-util.h"
 #include "src/train-setup.h"
@@ -24,8 +26,10 @@ void dl_train_args_usage(FILE *o)
             "model and training:\n"
             "  --arch A            resnet-xs (default), resnet-s, resnet18, resnet34, resnet50\n"
             "  --head H            fastai (default) or torchvision\n"
-            "  --pretrained X      body weights from a .safetensors FILE or a saved RUN (fresh head;\n"
-            "                      the model starts frozen, and --fine-tune becomes the default)\n"
+            "  --pretrained X      body weights from a FILE (.safetensors or PyTorch .pth, e.g.\n"
+            "                      torchvision's; ImageNet statistics then normalise the images) or\n"
+            "                      a saved RUN (fresh head; the model starts frozen, and --fine-tune\n"
+            "                      becomes the default)\n"
             "  --bs N              batch size (default 64)\n"
             "  --epochs N          epochs (default 1)\n"
             "  --lr V | LO..HI     learning rate: V is fastai's slice(V) (V/10 for all groups but the\n"
@@ -380,29 +384,27 @@ dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want
     return dl_safetensors_read(path, map, err);
 }
 
-static int load_pretrained(dl_train_args *a, dl_session *s, dl_err *err)
+/* Reads the --pretrained weights (a weight FILE in any format core/io knows, or a saved RUN's best
+ * checkpoint) into *body, keeping the model's part only. Returns 0, -1 (already reported) or 1. */
+static int read_pretrained(dl_train_args *a, dl_session *s, dl_tensor_map *body, bool *from_file, dl_err *err)
 {
-    dl_tensor_map ck, body;
+    dl_tensor_map ck;
+    dl_tensor_map_init(&ck);
     dl_status st;
-    if (access(a->pretrained, R_OK) == 0) {
-        dl_tensor_map_init(&ck);
-        st = dl_safetensors_read(a->pretrained, &ck, err);
+    *from_file = access(a->pretrained, R_OK) == 0;
+    if (*from_file) {
+        st = dl_weights_read(a->pretrained, &ck, err);
+        if (st == DL_OK)
+            st = dl_weights_rename(&ck, NULL, err); /* DataParallel, timm, fastai exports */
     } else {
         int64_t run;
         if (dl_cli_find(a->cmd, s->st, a->pretrained, &run) != 0)
             return -1;
         st = dl_run_checkpoint_read(s->st, run, -1, true, &ck, err);
     }
-    if (st != DL_OK) {
-        dl_err_wrap(err, "--pretrained %s", a->pretrained);
-        return 1;
-    }
-    st = dl_checkpoint_model_map(&ck, &body, err);
+    if (st == DL_OK)
+        st = dl_checkpoint_model_map(&ck, body, err);
     dl_tensor_map_free(&ck);
-    if (st == DL_OK) {
-        st = dl_model_load_body(s->model, &body, err);
-        dl_tensor_map_free(&body);
-    }
     if (st != DL_OK) {
         dl_err_wrap(err, "--pretrained %s", a->pretrained);
         return 1;
@@ -476,13 +478,39 @@ int dl_session_open(dl_session *s, dl_train_args *a)
     dl_err err = {0};
     if (a->threads > 0)
         dl_blas_set_threads(a->threads);
-    if (dl_data_open(&a->data, &s->ds, &err) != DL_OK)
+    if (dl_cli_open(a->cmd, a->runs, 0, &s->st) != 0)
+        return DL_EXIT_FAIL;
+    dl_tensor_map body;
+    dl_tensor_map_init(&body);
+    if (a->pretrained) {
+        bool from_file;
+        int r = read_pretrained(a, s, &body, &from_file, &err);
+        if (r != 0) {
+            if (r > 0)
+                fprintf(stderr, "dllab %s: %s\n", a->cmd, err.msg);
+            dl_session_close(s);
+            return DL_EXIT_FAIL;
+        }
+        /* The images must have the channels the body was trained on; a foreign (ImageNet) body also
+         * wants ImageNet's normalisation, as fastai adds it for pretrained models. */
+        const dl_named_tensor *c1 = dl_tensor_map_get(&body, "conv1.weight");
+        if (c1 && c1->ndim == 4 && a->data.channels == 0 && (c1->shape[1] == 1 || c1->shape[1] == 3))
+            a->data.channels = (int)c1->shape[1];
+        if (from_file && c1 && c1->ndim == 4 && c1->shape[1] == 3)
+            a->data.imagenet_stats = true;
+    }
+    if (dl_data_open(&a->data, &s->ds, &err) != DL_OK) {
+        dl_tensor_map_free(&body);
         return fail(a, s, NULL, &err);
+    }
     s->multi = dl_data_multi_label(s->ds);
     if (dl_loader_create(s->ds, DL_SPLIT_TRAIN, a->bs, true, true, a->data.seed, a->threads, &s->tr, &err) != DL_OK ||
-        dl_loader_create(s->ds, DL_SPLIT_VALID, a->bs, false, false, a->data.seed, a->threads, &s->va, &err) != DL_OK)
+        dl_loader_create(s->ds, DL_SPLIT_VALID, a->bs, false, false, a->data.seed, a->threads, &s->va, &err) != DL_OK) {
+        dl_tensor_map_free(&body);
         return fail(a, s, "loader", &err);
+    }
     if (dl_loader_batches(s->tr) < 1) {
+        dl_tensor_map_free(&body);
         dl_err_set(&err, DL_EINVAL, "%zu training items make no full batch of %d (lower --bs)",
                    dl_data_count(s->ds, DL_SPLIT_TRAIN), a->bs);
         return fail(a, s, NULL, &err);
@@ -491,21 +519,15 @@ int dl_session_open(dl_session *s, dl_train_args *a)
     dl_data_prep(s->ds, &prep);
     dl_model_cfg mc = {.arch = a->arch, .in_channels = prep.channels, .n_out = dl_data_n_classes(s->ds),
                        .head = a->head, .seed = a->data.seed};
-    if (dl_model_create(&s->model, &mc, &err) != DL_OK)
+    dl_status st = dl_model_create(&s->model, &mc, &err);
+    if (st == DL_OK && a->pretrained) {
+        st = dl_model_load_body(s->model, &body, &err);
+        if (st != DL_OK)
+            dl_err_wrap(&err, "--pretrained %s", a->pretrained);
+    }
+    dl_tensor_map_free(&body);
+    if (st != DL_OK)
         return fail(a, s, NULL, &err);
-    if (dl_cli_open(a->cmd, a->runs, 0, &s->st) != 0) {
-        dl_session_close(s);
-        return DL_EXIT_FAIL;
-    }
-    if (a->pretrained) {
-        int r = load_pretrained(a, s, &err);
-        if (r < 0) {
-            dl_session_close(s);
-            return DL_EXIT_FAIL;
-        }
-        if (r > 0)
-            return fail(a, s, NULL, &err);
-    }
     if (dl_control_create(&s->ctl, &err) != DL_OK)
         return fail(a, s, NULL, &err);
     dl_learner_cfg lc;
