@@ -191,7 +191,9 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
 /* The model's part of a checkpoint map (everything but "opt.*" and "learner.*"), as a copy
  * (init'ed by this call) that dl_model_load_state_dict / dl_model_load_body accept. */
 dl_status dl_checkpoint_model_map(const dl_tensor_map *ckpt, dl_tensor_map *out, dl_err *err);
-/* Writes a checkpoint into the attached store as "epoch-<e>" (or file if non-NULL). */
+/* Writes a checkpoint into the attached store as "epoch-<e>" (or file if non-NULL), e counting
+ * the epochs of every fit since the learner was created (the store's epoch numbers; the epoch
+ * table restarts at 0 for each fit, as fastai's). */
 dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err);
 /* Epoch after the one stored in a checkpoint loaded by dl_learner_state_from_map (resume point). */
 int dl_learner_resume_epoch(const dl_learner *l);

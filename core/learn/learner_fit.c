@@ -98,7 +98,7 @@ static void record_batch(dl_learner *l, int epoch)
         dl_batch_row r;
         memset(&r, 0, sizeof r);
         r.step = (int64_t)l->step;
-        r.epoch = epoch;
+        r.epoch = l->epochs_done; /* the store numbers epochs over the whole run (fine_tune: both phases) */
         r.n_lr = l->n_groups < DL_STORE_MAX_GROUPS ? l->n_groups : DL_STORE_MAX_GROUPS;
         for (int g = 0; g < r.n_lr; g++)
             r.lr[g] = l->opt.h[g].lr;
@@ -123,7 +123,7 @@ static void record_epoch(dl_learner *l, bool improved)
         return;
     dl_epoch_row r;
     memset(&r, 0, sizeof r);
-    r.epoch = l->row.epoch;
+    r.epoch = l->epochs_done - 1;
     r.train_loss = l->row.train_loss;
     r.valid_loss = l->row.valid_loss;
     r.duration = l->row.duration;
@@ -262,6 +262,7 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
             (st = dl_learner_fire(l, DL_EV_AFTER_VALIDATE, err)) != DL_OK)
             break;
         l->row.duration = dl_learner_now() - l->t_epoch0;
+        l->epochs_done++;
         bool improved;
         track(l, &improved, &early);
         l->ckpt_epoch = e + 1;

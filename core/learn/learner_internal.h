@@ -40,6 +40,7 @@ struct dl_learner {
     int fit_start_epoch;
     double pos;
     uint64_t step;
+    int epochs_done; /* epochs completed since creation, over all fits: the store's epoch numbers */
     double loss, smooth_value;
     dl_smooth smooth;
     int frozen_to;

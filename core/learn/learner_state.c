@@ -79,7 +79,7 @@ void dl_state_copy_restore(const dl_train_state_copy *c, dl_learner *l, bool wit
 
 /* ---- checkpoint map ---- */
 
-enum { I_STEP, I_EPOCH /* next epoch to train */, I_NEPOCHS, I_FROZEN, I_SMOOTH_COUNT, I_BEST_EPOCH, I_WAIT, I_PLATEAU_WAIT, I_BATCH /* next batch in it */, I_N };
+enum { I_STEP, I_EPOCH /* next epoch to train */, I_NEPOCHS, I_FROZEN, I_SMOOTH_COUNT, I_BEST_EPOCH, I_WAIT, I_PLATEAU_WAIT, I_BATCH /* next batch in it */, I_EPOCHS_DONE, I_N };
 enum { F_SMOOTH_V, F_SMOOTH_BETA, F_SMOOTH_VALUE, F_BEST, F_N };
 
 static int64_t dbits(double d)
@@ -171,6 +171,7 @@ dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_er
     iv[I_WAIT] = l->wait;
     iv[I_PLATEAU_WAIT] = l->plateau_wait;
     iv[I_BATCH] = l->ckpt_batch;
+    iv[I_EPOCHS_DONE] = l->epochs_done;
     int64_t fv[F_N];
     fv[F_SMOOTH_V] = dbits(l->smooth.v);
     fv[F_SMOOTH_BETA] = dbits(l->smooth.beta);
@@ -271,6 +272,7 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
      * when written mid-epoch (stop, save command) after batch i. */
     l->resume_epoch = (int)iv[I_EPOCH];
     l->resume_batch = (int)iv[I_BATCH];
+    l->epochs_done = (int)iv[I_EPOCHS_DONE];
     l->sched_loaded = true;
     return DL_OK;
 }
@@ -289,12 +291,12 @@ dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best,
     dl_status st = dl_learner_state_to_map(l, &m, err);
     char name[64];
     if (!file) {
-        snprintf(name, sizeof name, "epoch-%d", l->row.epoch);
+        snprintf(name, sizeof name, "epoch-%d", l->epochs_done - 1);
         file = name;
     }
     double mon = l->best_epoch == l->row.epoch ? l->best : NAN;
     if (st == DL_OK)
-        st = dl_store_checkpoint_save(l->store, l->run_id, file, &m, l->row.epoch, (int64_t)l->step, mon, best,
+        st = dl_store_checkpoint_save(l->store, l->run_id, file, &m, l->epochs_done - 1, (int64_t)l->step, mon, best,
                                       NULL, 0, err);
     dl_tensor_map_free(&m);
     return st;
