@@ -747,6 +747,51 @@ START_TEST(fine_tune_runs_fastais_two_phases)
 }
 END_TEST
 
+START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
+    char *dir = tu_mkdtemp();
+    dl_store *st;
+    dl_err err;
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "ft", .dataset = "synthetic", .arch = ARCH};
+    int64_t run;
+    char name[DL_STORE_NAME_MAX];
+    ck_assert_int_eq(dl_store_run_create(st, &spec, &run, name, sizeof name, &err), DL_OK);
+    dl_learner_attach_store(f.l, st, run);
+    ck_assert_msg(dl_learner_fine_tune(f.l, 2, 2e-3, 1, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(dl_learner_epoch_row(f.l)->epoch, 1); /* the table's numbering restarts per fit */
+    dl_epoch_row *er;
+    size_t ne;
+    ck_assert_int_eq(dl_store_epochs(st, run, &er, &ne, &err), DL_OK);
+    ck_assert_uint_eq(ne, 3);
+    for (size_t i = 0; i < ne; i++)
+        ck_assert_int_eq(er[i].epoch, (int)i);
+    free(er);
+    dl_checkpoint_row *rows;
+    size_t n;
+    ck_assert_int_eq(dl_store_checkpoints(st, run, &rows, &n, &err), DL_OK);
+    ck_assert_uint_eq(n, 3); /* epoch-0 of phase 1 is not overwritten by phase 2 */
+    dl_checkpoints_free(rows, n);
+    dl_event_row *ev;
+    size_t nev;
+    ck_assert_int_eq(dl_store_events(st, run, -1, &ev, &nev, &err), DL_OK);
+    int freeze = 0, unfreeze = 0;
+    for (size_t i = 0; i < nev; i++) {
+        freeze += strcmp(ev[i].kind, "freeze") == 0;
+        unfreeze += strcmp(ev[i].kind, "unfreeze") == 0 && strstr(ev[i].payload, "\"frozen_to\":0") != NULL;
+    }
+    ck_assert_int_eq(freeze, 1);
+    ck_assert_int_eq(unfreeze, 1);
+    dl_events_free(ev, nev);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- trackers ---- */
 typedef struct track_probe {
     double valid[16];
@@ -822,6 +867,7 @@ int main(void)
     tcase_add_test(tc, checkpoints_each_epoch_in_the_store_with_the_best_flagged);
     tcase_add_test(tc, lrfind_command_mid_fit_leaves_the_training_unchanged);
     tcase_add_test(tc, fine_tune_runs_fastais_two_phases);
+    tcase_add_test(tc, fine_tune_numbers_store_epochs_over_both_phases);
     tcase_add_test(tc, early_stopping_plateau_and_load_best);
     suite_add_tcase(s, tc);
     TCase *tl = tcase_create("learning");
