@@ -1,7 +1,7 @@
 /* cmd-train: `dllab train DATA [options]` trains a classifier the fastai way on a background
  * thread and, headless (--no-tui, or stdout not a terminal), prints fastai's epoch table (epoch,
  * train_loss, valid_loss, metrics, time) and a final line naming the run; on a terminal it opens
- * the training dashboard (`c` shows the confusion matrix once a fit has ended). Each fit ends with
+ * the training dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has ended). Each fit ends with
  * the interpretation of the validation set saved to the run. `--resume RUN` continues a run from its
  * last checkpoint with the options it was started with; `--from-epoch K` rewinds to epoch K's
  * checkpoint in a new run. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint
@@ -103,52 +103,35 @@ static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *
     return DL_OK;
 }
 
-/* The dashboard's `c`: the confusion matrix the last fit saved, read through a connection of the
- * UI thread's own. */
+/* The dashboard's `c` and `t`: the confusion matrix (or multi-label P/R/F1) and the top losses the
+ * last fit saved, read through a store connection of the UI thread's own. */
 typedef struct ui_ctx {
     const char *store_dir;
     int64_t run;
 } ui_ctx;
 
-static int confusion_hook(void *user, dl_app *app, char *msg, int cap)
+static int push_stored(ui_ctx *u, dl_app *app, char *msg, int cap,
+                       int (*push)(dl_app *, dl_store *, int64_t, char *, int))
 {
-    ui_ctx *u = user;
     dl_store *st;
     dl_err err = {0};
     if (dl_store_open(u->store_dir, DL_STORE_READONLY, &st, &err) != DL_OK) {
         snprintf(msg, (size_t)cap, "%s", err.msg);
         return 1;
     }
-    char *txt = NULL;
-    int rc = 1;
-    if (dl_store_interp_get(st, u->run, "confusion", &txt, NULL, &err) != DL_OK) {
-        snprintf(msg, (size_t)cap, "the confusion matrix is computed when the fit ends");
-    } else {
-        json_t *j = json_loads(txt, 0, NULL), *voc = json_object_get(j, "vocab"), *mat = json_object_get(j, "matrix");
-        int k = (int)json_array_size(voc);
-        if (k > 0 && (int)json_array_size(mat) == k) {
-            int64_t *cm = calloc((size_t)k * k, sizeof *cm);
-            const char **names = calloc((size_t)k, sizeof *names);
-            for (int a = 0; a < k; a++) {
-                names[a] = json_string_value(json_array_get(voc, (size_t)a));
-                for (int p = 0; p < k; p++)
-                    cm[(size_t)a * k + p] = json_integer_value(json_array_get(json_array_get(mat, (size_t)a), (size_t)p));
-            }
-            dl_screen scr;
-            if (dl_screen_confusion(&scr, cm, k, names, &err) == DL_OK && dl_app_push(app, &scr) == 0)
-                rc = 0;
-            else
-                snprintf(msg, (size_t)cap, "cannot open the confusion matrix: %s", err.msg);
-            free(cm);
-            free(names);
-        } else {
-            snprintf(msg, (size_t)cap, "the saved confusion matrix is malformed");
-        }
-        json_decref(j);
-        free(txt);
-    }
+    int rc = push(app, st, u->run, msg, cap) == 0 ? 0 : 1;
     dl_store_close(st);
     return rc;
+}
+
+static int confusion_hook(void *user, dl_app *app, char *msg, int cap)
+{
+    return push_stored(user, app, msg, cap, dl_ui_push_stored_confusion);
+}
+
+static int top_losses_hook(void *user, dl_app *app, char *msg, int cap)
+{
+    return push_stored(user, app, msg, cap, dl_ui_push_stored_top_losses);
 }
 
 static int build_job(const dl_train_args *a, dl_session *s, bool resumed, dl_job *job)
@@ -312,7 +295,7 @@ int cmd_train(int argc, char **argv)
     if (st == DL_OK && !a.no_tui) {
         dl_run_info info = {.run_name = s.run_name, .data = data_desc, .arch = a.arch};
         ui_ctx uc = {.store_dir = dl_store_dir(s.st), .run = s.run};
-        dl_train_hooks hooks = {.user = &uc, .confusion = s.multi ? NULL : confusion_hook};
+        dl_train_hooks hooks = {.user = &uc, .confusion = confusion_hook, .top_losses = top_losses_hook};
         dl_err uerr = {0};
         if (dl_ui_train(s.ctl, &info, &hooks, &uo, NULL, &uerr) != DL_OK) {
             /* No usable terminal after all: the table takes over from the next epoch. */
