@@ -23,30 +23,33 @@ if ! $py -c 'import torch' 2>/dev/null; then
 fi
 [ -x "$dllab" ] || { echo "accept_fmnist.sh: $dllab not found (make src/dllab, or set DLLAB)" >&2; exit 1; }
 export OMP_WAIT_POLICY=PASSIVE
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+out=$(mktemp); tf=$(mktemp)
+trap 'rm -f "$out" "$tf"' EXIT
 
 now() { date +%s.%N; }
-t0=$(now)
+# CPU seconds (user + sys) of finished children: `times` must run in this shell (not in $(...)).
+mark() { times > "$tf"; }
+cpu() { awk 'NR == 2 {split($1, u, "m"); split($2, s, "m"); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2]}' "$tf"; }
+mark; c0=$(cpu); t0=$(now)
 nice -n 10 "$dllab" train fashion-mnist --arch resnet-xs --head torchvision --no-aug --epochs "$epochs" \
     --bs "$bs" --lr "=$lr" --seed "$seed" --metric accuracy --threads 1 --no-tui --runs "$runs" \
     --name accept-fmnist "$@" | tee "$out"
 rc=$?
-t1=$(now)
+t1=$(now); mark; c1=$(cpu)
 [ "$rc" -eq 0 ] || { echo "accept_fmnist.sh: dllab train failed ($rc)" >&2; exit 1; }
 # last epoch row: epoch train_loss valid_loss accuracy time
 d_acc=$(awk '$1 ~ /^[0-9]+$/ && NF == 5 {a = $4} END {print a}' "$out")
-d_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+d_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}'); d_cpu=$(echo "$c0 $c1" | awk '{printf "%.1f", $2 - $1}')
 
-t0=$(now)
+mark; c0=$(cpu); t0=$(now)
 nice -n 10 $py "$here/accept_fmnist_torch.py" --epochs "$epochs" --bs "$bs" --lr "$lr" --seed "$seed" \
     --threads 1 "$@" | tee "$out"
-t1=$(now)
+t1=$(now); mark; c1=$(cpu)
 t_acc=$(sed -n 's/.* acc=\([0-9.]*\).*/\1/p' "$out")
-t_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+t_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}'); t_cpu=$(echo "$c0 $c1" | awk '{printf "%.1f", $2 - $1}')
 [ -n "$t_acc" ] || { echo "accept_fmnist.sh: the torch run failed" >&2; exit 1; }
 
-echo "fashion-mnist resnet-xs one-cycle epochs=$epochs bs=$bs lr=$lr: dllab acc $d_acc wall ${d_wall}s," \
-     "PyTorch acc $t_acc wall ${t_wall}s"
+echo "fashion-mnist resnet-xs one-cycle epochs=$epochs bs=$bs lr=$lr: dllab acc $d_acc wall ${d_wall}s cpu ${d_cpu}s," \
+     "PyTorch acc $t_acc wall ${t_wall}s cpu ${t_cpu}s"
 echo "$d_acc $t_acc" | awk '{ok = $1 >= 0.88 && $1 >= $2 - 0.01
     printf "target (dllab >= 0.88, within 1 point of PyTorch): %s (difference %+.2f points)\n", ok ? "met" : "MISSED", 100 * ($1 - $2)}'

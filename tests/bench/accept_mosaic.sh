@@ -23,21 +23,24 @@ if ! $py -c 'import torch, PIL' 2>/dev/null; then
 fi
 [ -x "$dllab" ] || { echo "accept_mosaic.sh: $dllab not found (make src/dllab, or set DLLAB)" >&2; exit 1; }
 export OMP_WAIT_POLICY=PASSIVE
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+out=$(mktemp); tf=$(mktemp)
+trap 'rm -f "$out" "$tf"' EXIT
 
 now() { date +%s.%N; }
+# CPU seconds (user + sys) of finished children: `times` must run in this shell (not in $(...)).
+mark() { times > "$tf"; }
+cpu() { awk 'NR == 2 {split($1, u, "m"); split($2, s, "m"); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2]}' "$tf"; }
 # Generate the mosaic outside the timed run (a no-op once the cache folder exists).
 nice -n 10 "$dllab" data fashion-mosaic --seed "$seed" --cache "$cache" > /dev/null 2>&1
-t0=$(now)
+mark; c0=$(cpu); t0=$(now)
 nice -n 10 "$dllab" train fashion-mosaic --arch resnet-xs --head torchvision --no-aug --epochs "$epochs" \
     --bs "$bs" --lr "=$lr" --seed "$seed" --metric accuracy_multi --threads 1 --no-tui --runs "$runs" \
     --cache "$cache" --name accept-mosaic "$@" | tee "$out"
 rc=$?
-t1=$(now)
+t1=$(now); mark; c1=$(cpu)
 [ "$rc" -eq 0 ] || { echo "accept_mosaic.sh: dllab train failed ($rc)" >&2; exit 1; }
 d_acc=$(awk '$1 ~ /^[0-9]+$/ && NF == 5 {a = $4} END {print a}' "$out")
-d_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+d_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}'); d_cpu=$(echo "$c0 $c1" | awk '{printf "%.1f", $2 - $1}')
 run=$(sed -n 's/^run \([^ ]*\) finished.*/\1/p' "$out")
 nice -n 10 "$dllab" interpret "$run" --runs "$runs" --epoch $((epochs - 1)) --thresh 0.5 > "$out" 2>&1 ||
     { cat "$out"; echo "accept_mosaic.sh: dllab interpret $run failed" >&2; exit 1; }
@@ -45,14 +48,14 @@ grep '^micro-F1' "$out"
 d_f1=$(sed -n 's/^micro-F1 \([0-9.]*\) at.*/\1/p' "$out")
 
 dir="$cache/fashion-mosaic-s$seed-2000-500"
-t0=$(now)
+mark; c0=$(cpu); t0=$(now)
 nice -n 10 $py "$here/accept_mosaic_torch.py" --dir "$dir" --epochs "$epochs" --bs "$bs" --lr "$lr" \
     --seed "$seed" --threads 1 "$@" | tee "$out"
-t1=$(now)
+t1=$(now); mark; c1=$(cpu)
 t_acc=$(sed -n 's/.* acc_multi=\([0-9.]*\).*/\1/p' "$out")
 t_f1=$(sed -n 's/.* micro_f1=\([0-9.]*\).*/\1/p' "$out")
-t_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+t_wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}'); t_cpu=$(echo "$c0 $c1" | awk '{printf "%.1f", $2 - $1}')
 [ -n "$t_acc" ] || { echo "accept_mosaic.sh: the torch run failed" >&2; exit 1; }
 
 echo "fashion-mosaic resnet-xs one-cycle epochs=$epochs bs=$bs lr=$lr thresh=0.5:" \
-     "dllab accuracy_multi $d_acc micro-F1 $d_f1 wall ${d_wall}s; PyTorch accuracy_multi $t_acc micro-F1 $t_f1 wall ${t_wall}s"
+     "dllab accuracy_multi $d_acc micro-F1 $d_f1 wall ${d_wall}s cpu ${d_cpu}s; PyTorch accuracy_multi $t_acc micro-F1 $t_f1 wall ${t_wall}s cpu ${t_cpu}s"
