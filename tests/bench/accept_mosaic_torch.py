@@ -9,7 +9,7 @@ optimiser and one-cycle schedule come from accept_fmnist_torch.py; the loss is B
 over the 10 labels. Reports accuracy_multi at threshold 0.5 (fastai: sigmoid > thresh compared
 with the 0/1 targets, averaged over items x labels) and micro-F1 at 0.5 (TP/FP/FN pooled over
 labels). Refuses a folder without labels.csv (run dllab on fashion-mosaic first).
-Prints one line: `torch mosaic acc_multi=A micro_f1=F valid_loss=L fit_s=S wall_s=W`."""
+Prints one line: `torch mosaic acc_multi=A micro_f1=F valid_loss=L train_loss=T fit_s=S wall_s=W`."""
 import argparse, csv, os, sys, time
 
 import numpy as np
@@ -66,7 +66,7 @@ def main():
     init_like_dllab(model)
     opt = fastai_adam(model, a.lr, a.wd)
     t0 = time.perf_counter()
-    fit_one_cycle(model, opt, xt, yt, a.epochs, a.bs, a.lr, nn.BCEWithLogitsLoss(), a.seed)
+    tl = fit_one_cycle(model, opt, xt, yt, a.epochs, a.bs, a.lr, nn.BCEWithLogitsLoss(), a.seed)
     logits = predict(model, xv, 256)
     fit_s = time.perf_counter() - t0
     pred = (torch.sigmoid(logits) > a.thresh).float()
@@ -76,7 +76,7 @@ def main():
     fn = float(((1 - pred) * yv).sum())
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn > 0 else 0.0
     vl = float(F.binary_cross_entropy_with_logits(logits, yv))
-    print(f"torch mosaic acc_multi={acc:.4f} micro_f1={f1:.4f} valid_loss={vl:.4f} fit_s={fit_s:.1f} "
+    print(f"torch mosaic acc_multi={acc:.4f} micro_f1={f1:.4f} valid_loss={vl:.4f} train_loss={tl:.4f} fit_s={fit_s:.1f} "
           f"wall_s={time.perf_counter() - t_start:.1f} n_train={xt.shape[0]} n_valid={xv.shape[0]}", flush=True)
 
 
