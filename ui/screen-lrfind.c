@@ -21,6 +21,14 @@ typedef struct lrfind_state {
 
 static const char marker_glyph[DL_SUGGEST_COUNT] = {'v', 's', 'm', 'l'};
 
+/* Points drawn: like fastai's plot_lr_find (skip_end=5), a finished sweep leaves out its last five
+ * points, where the loss explodes and would squash the informative part of the curve. */
+static int shown_points(const dl_feed *f)
+{
+    int n = f->lrfind.n;
+    return f->lrfind_done && n > 15 ? n - 5 : n;
+}
+
 static int suggestions(const dl_feed *f, int num_it, dl_suggestion out[DL_SUGGEST_COUNT])
 {
     int n = f->lrfind.n;
@@ -56,7 +64,7 @@ void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog
     p.xlog = 1;
     p.ylog = ylog;
     p.xlabel = "lr";
-    dl_plot_add(&p, (dl_plot_series){"smoothed loss", f->lrfind.x, f->lrfind.y, f->lrfind.n, DL_ROLE_TRAIN, 0,
+    dl_plot_add(&p, (dl_plot_series){"smoothed loss", f->lrfind.x, f->lrfind.y, shown_points(f), DL_ROLE_TRAIN, 0,
                                      DL_PLOT_LINE, 0});
     for (int k = 0; have && k < DL_SUGGEST_COUNT; k++)
         if (sug[k].ok)
@@ -101,7 +109,7 @@ static void lrfind_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
 static int lrfind_key(dl_screen *s, dl_action a, int key, dl_app *app)
 {
     lrfind_state *st = s->self;
-    int n = st->feed->lrfind.n;
+    int n = shown_points(st->feed);
     (void)key;
     switch (a) {
     case DL_ACT_CURSOR_LEFT:
@@ -160,7 +168,7 @@ static int lrfind_tick(dl_screen *s, dl_app *app)
     /* Until the user moves it, the cursor sits on the valley suggestion (or the last point). */
     if (!st->cursor_moved && st->feed->lrfind.n > 0) {
         dl_suggestion sug[DL_SUGGEST_COUNT];
-        int c = st->feed->lrfind.n - 1;
+        int c = shown_points(st->feed) - 1;
         if (suggestions(st->feed, st->num_it, sug) && sug[DL_SUGGEST_VALLEY].ok)
             c = sug[DL_SUGGEST_VALLEY].idx;
         if (c != st->cursor) {
