@@ -139,11 +139,7 @@ static int build_job(const dl_train_args *a, dl_session *s, bool resumed, dl_job
     memset(job, 0, sizeof *job);
     dl_fit_choice fc = a->fit != DL_CHOOSE_DEFAULT ? a->fit : a->pretrained ? DL_CHOOSE_FINE_TUNE : DL_CHOOSE_ONE_CYCLE;
     if (fc == DL_CHOOSE_FINE_TUNE) {
-        if (resumed) {
-            fprintf(stderr, "dllab train: --resume continues fit, flat-cos and one-cycle runs; this run used "
-                            "fine-tune (start a new run with --pretrained RUN instead)\n");
-            return DL_EXIT_FAIL;
-        }
+        /* resumed: the learner finds the checkpoint's phase (frozen or unfrozen) in the plan */
         job->kind = DL_JOB_FINE_TUNE;
         job->epochs = a->epochs;
         job->freeze_epochs = a->freeze_epochs;

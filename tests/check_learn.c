@@ -4,7 +4,8 @@
  *   - pause blocks the trainer until resume; stop-after-epoch and stop-now end the fit;
  *   - freeze keeps frozen conv weights bit-identical while BN and head parameters move;
  *   - the LR finder restores weights, BN buffers and optimiser state bit-exactly;
- *   - a run stopped mid-epoch and resumed from its checkpoint reproduces the uninterrupted losses;
+ *   - a run stopped mid-epoch and resumed from its checkpoint reproduces the uninterrupted losses,
+ *     also fine_tune stopped in its frozen or its unfrozen phase;
  *   - a NaN loss skips the step, restores the last good weights and marks the run diverged;
  *   - checkpoints land in the run store each epoch, the best one flagged;
  *   - the model learns the synthetic task, and a multi-label variant beats the all-negative
@@ -792,6 +793,65 @@ START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
 }
 END_TEST
 
+/* fine_tune(2, freeze_epochs 1) is 16 frozen + 32 unfrozen batches. Stopped at `stop_at` (mid
+ * frozen phase, exactly at its end, mid unfrozen phase) and resumed from the checkpoint map, it
+ * must give the uninterrupted run's losses bit for bit, and end with the same epoch row. */
+static void fine_tune_resume_case(const loss_log *la, const dl_epoch_result *ra, int stop_at)
+{
+    dl_err err;
+    fx b;
+    fx_init(&b, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
+    loss_log lb = {.stop_at = stop_at};
+    dl_learner_add_callback(b.l, log_cb, &lb, &err);
+    ck_assert_msg(dl_learner_fine_tune(b.l, 2, 4e-3, 1, &err) == DL_OK, "%s", err.msg);
+    ck_assert(dl_learner_stopped(b.l));
+    ck_assert_int_eq(lb.n, stop_at);
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    ck_assert_msg(dl_learner_state_to_map(b.l, &m, &err) == DL_OK, "%s", err.msg);
+
+    fx c;
+    fx_init(&c, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
+    ck_assert_msg(dl_learner_state_from_map(c.l, &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(dl_learner_frozen_to(c.l), stop_at <= 16 ? 2 : 0); /* the phase's frozen state */
+    loss_log lc = {0};
+    dl_learner_add_callback(c.l, log_cb, &lc, &err);
+    ck_assert_msg(dl_learner_fine_tune(c.l, 2, 4e-3, 1, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(lc.n, 48 - stop_at);
+    for (int i = 0; i < lc.n; i++)
+        ck_assert_msg(la->loss[stop_at + i] == lc.loss[i], "stop at %d, step %d: %.9g uninterrupted vs %.9g resumed",
+                      stop_at, stop_at + i, la->loss[stop_at + i], lc.loss[i]);
+    ck_assert_int_eq(dl_learner_frozen_to(c.l), 0);
+    ck_assert_double_eq(ra->valid_loss, dl_learner_epoch_row(c.l)->valid_loss);
+    ck_assert_double_eq(ra->train_loss, dl_learner_epoch_row(c.l)->train_loss);
+    ck_assert_uint_eq(dl_learner_step(c.l), 48);
+
+    /* the same checkpoint is no point of another plan: refused, saying why */
+    fx d;
+    fx_init(&d, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
+    ck_assert_msg(dl_learner_state_from_map(d.l, &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(dl_learner_fine_tune(d.l, 5, 4e-3, 3, &err), DL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "is not a point of fine_tune(5, freeze_epochs 3)"));
+    dl_tensor_map_free(&m);
+    fx_free(&b), fx_free(&c), fx_free(&d);
+}
+
+START_TEST(fine_tune_resumes_in_either_phase_reproducing_the_losses)
+{
+    dl_err err;
+    fx a;
+    fx_init(&a, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
+    loss_log la = {0};
+    dl_learner_add_callback(a.l, log_cb, &la, &err);
+    ck_assert_msg(dl_learner_fine_tune(a.l, 2, 4e-3, 1, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(la.n, 48);
+    fine_tune_resume_case(&la, dl_learner_epoch_row(a.l), 9);  /* frozen phase, mid-epoch */
+    fine_tune_resume_case(&la, dl_learner_epoch_row(a.l), 16); /* last frozen batch, before validation */
+    fine_tune_resume_case(&la, dl_learner_epoch_row(a.l), 37); /* unfrozen phase, epoch 1 batch 5 */
+    fx_free(&a);
+}
+END_TEST
+
 /* ---- trackers ---- */
 typedef struct track_probe {
     double valid[16];
@@ -868,6 +928,7 @@ int main(void)
     tcase_add_test(tc, lrfind_command_mid_fit_leaves_the_training_unchanged);
     tcase_add_test(tc, fine_tune_runs_fastais_two_phases);
     tcase_add_test(tc, fine_tune_numbers_store_epochs_over_both_phases);
+    tcase_add_test(tc, fine_tune_resumes_in_either_phase_reproducing_the_losses);
     tcase_add_test(tc, early_stopping_plateau_and_load_best);
     suite_add_tcase(s, tc);
     TCase *tl = tcase_create("learning");

@@ -124,7 +124,9 @@ void dl_fit_opts_init(dl_fit_opts *o, dl_fit_kind kind, int epochs, double lr);
 dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err);
 /* fastai's fine_tune: freeze, one-cycle(freeze_epochs, slice(base_lr), pct 0.99), base_lr/2,
  * unfreeze, one-cycle(epochs, slice(base_lr/100, base_lr), pct 0.3, div 5). freeze_epochs 0 skips
- * the frozen phase. */
+ * the frozen phase. After dl_learner_state_from_map it resumes instead: the checkpoint's phase
+ * continues from the batch it names (its schedule, frozen and optimiser state as saved), then the
+ * later phases run as planned; a checkpoint that is no point of this plan is refused (DL_EINVAL). */
 dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int freeze_epochs, dl_err *err);
 
 /* ---- freezing ---- */

@@ -338,6 +338,23 @@ dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err)
     return run_fit(l, o->epochs, o->start_epoch, skip, err);
 }
 
+/* The phase of plan a loaded checkpoint belongs to, or -1. Phase p's epochs are the store's
+ * epochs [off(p), off(p) + epochs(p)); a checkpoint records the epochs done over the whole run and
+ * the next epoch within its own fit, so the phase is the one whose offset makes the two agree and
+ * whose length is the fit's. (With freeze_epochs > 0 the end of phase 0 has next epoch
+ * freeze_epochs while phase 1's start has 0, so no checkpoint fits two phases.) */
+static int resume_phase(const dl_learner *l, const dl_fine_tune_plan *plan)
+{
+    int off = 0;
+    for (int p = 0; p < plan->n_phases; p++) {
+        int n = plan->phase[p].epochs;
+        if (l->n_epochs == n && l->resume_epoch <= n && l->epochs_done == off + l->resume_epoch)
+            return p;
+        off += n;
+    }
+    return -1;
+}
+
 dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int freeze_epochs, dl_err *err)
 {
     dl_fine_tune_opts o = dl_fine_tune_defaults();
@@ -347,10 +364,28 @@ dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int fr
     memcpy(o.moms, l->cfg.moms, sizeof o.moms);
     dl_fine_tune_plan plan;
     dl_status st = dl_sched_fine_tune(&plan, l->n_groups, epochs, &o, err);
-    for (int p = 0; st == DL_OK && p < plan.n_phases; p++) {
-        dl_learner_freeze_to(l, plan.phase[p].freeze_to);
-        l->sched = plan.phase[p].sched;
-        st = run_fit(l, plan.phase[p].epochs, 0, 0, err);
+    if (st != DL_OK)
+        return st;
+    /* Resuming (a checkpoint was loaded): continue its phase where it stopped, with its schedule
+     * (mid-run rescales included), frozen state and optimiser state; later phases run as planned. */
+    int first = 0;
+    bool resuming = l->sched_loaded;
+    l->sched_loaded = false;
+    if (resuming && (first = resume_phase(l, &plan)) < 0)
+        return dl_err_set(err, DL_EINVAL,
+                          "checkpoint (epoch %d of a %d-epoch fit, %d epochs done) is not a point of "
+                          "fine_tune(%d, freeze_epochs %d)",
+                          l->resume_epoch, l->n_epochs, l->epochs_done, epochs, freeze_epochs);
+    for (int p = first; st == DL_OK && p < plan.n_phases; p++) {
+        if (resuming && p == first) {
+            if (l->resume_epoch >= plan.phase[p].epochs && p + 1 < plan.n_phases)
+                continue; /* stopped at the end of this phase: the next one starts afresh */
+            st = run_fit(l, plan.phase[p].epochs, l->resume_epoch, l->resume_batch, err);
+        } else {
+            dl_learner_freeze_to(l, plan.phase[p].freeze_to);
+            l->sched = plan.phase[p].sched;
+            st = run_fit(l, plan.phase[p].epochs, 0, 0, err);
+        }
         if (l->stopped || l->diverged)
             break;
     }
