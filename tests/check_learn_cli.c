@@ -3,7 +3,8 @@
  *   - `dllab train ... --no-tui` prints fastai's epoch table and a final line naming the run;
  *   - SIGTERM mid-run stops at a batch boundary, saves a checkpoint and marks the run stopped
  *     (exit 1); `--resume RUN` finishes it, and its last epoch row equals the uninterrupted run's;
- *   - `--resume RUN --from-epoch 0` rewinds into a new run that reproduces epoch 1;
+ *   - `--resume RUN --from-epoch 0` rewinds into a new run that reproduces epoch 1; a fine-tune
+ *     run rewinds into its unfrozen phase from the end of the frozen one or from inside it;
  *   - `dllab lrfind` prints the four suggestions; `dllab interpret` the confusion matrix;
  *   - `dllab predict` classifies image files of a folder dataset with the run's model, and
  *     `--pretrained RUN` fine-tunes that run's body with a fresh head.
@@ -194,6 +195,40 @@ START_TEST(train_table_stop_resume_rewind_interpret_lrfind)
 }
 END_TEST
 
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* fine_tune(2, freeze_epochs 1): the store's epochs 0 (frozen) and 1, 2 (unfrozen). Rewinding
+ * to epoch 0 continues with the unfrozen phase, to epoch 1 inside it; both end on the
+ * uninterrupted run's last row. */
+START_TEST(fine_tune_rewinds_into_either_phase)
+{
+    if (!setup())
+        return;
+    char name[256], row_a[256], row_b[256];
+    ck_assert_int_eq(run("train fashion-mnist --fine-tune --epochs 2 --freeze-epochs 1 --name ft --no-tui " SMALL), 0);
+    ck_assert_int_eq(count_of(out, "epoch       train_loss"), 2); /* one table per phase, as fastai */
+    row_of(out, 1, row_a, sizeof row_a);
+    for (int k = 0; k < 2; k++) {
+        char args[128];
+        snprintf(args, sizeof args, "train --resume ft-1 --from-epoch %d --no-tui", k);
+        ck_assert_int_eq(run(args), 0);
+        ck_assert_msg(count_of(out, "epoch       train_loss") == 1, "from epoch %d:\n%s", k, out);
+        ck_assert_int_eq(count_of(out, "\n0 "), k == 0 ? 1 : 0);
+        run_name(out, "finished", name, sizeof name);
+        ck_assert_ptr_nonnull(strstr(name, "ft-1-rewind-"));
+        row_of(out, 1, row_b, sizeof row_b);
+        ck_assert_msg(strcmp(row_a, row_b) == 0, "from epoch %d: '%s' vs uninterrupted '%s'", k, row_b, row_a);
+    }
+    tu_rmtree(runs);
+}
+END_TEST
+
 /* A folder dataset of 32x32 grey PNGs: class "left" is bright on the left, "right" on the right. */
 static void write_png(const char *path, int bright_left, int seed)
 {
@@ -271,6 +306,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, usage_errors_exit_2);
     tcase_add_test(tc, train_table_stop_resume_rewind_interpret_lrfind);
+    tcase_add_test(tc, fine_tune_rewinds_into_either_phase);
     tcase_add_test(tc, predict_classifies_image_files);
     suite_add_tcase(s, tc);
     return tu_run(s);
