@@ -238,10 +238,7 @@ static void res_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
     res_node *r = (res_node *)nd;
     size_t m = (size_t)c->n * dl_nn_numel(nd->out);
     /* d(sum) = dy * (y > 0), in place: it goes to both paths */
-    const float *y = nd->y;
-    for (size_t i = 0; i < m; i++)
-        if (!(y[i] > 0.0f))
-            dy[i] = 0.0f;
+    dl_relu_mask(dy, nd->y, m);
     if (r->shortcut) {
         memcpy(r->dsc, dy, m * sizeof(float));
         r->shortcut->vt->backward(r->shortcut, c, x, dx, r->dsc);
