@@ -1,68 +1,16 @@
 #!/bin/sh
 # compare.sh: the compare screen in a real terminal (tmux, private server, fixed size; the helpers
-# are tests/ui/tmux.sh's). Two finished runs come from a tiny `dllab sweep`; a third trains in
+# are tests/ui/lib.sh's). Two finished runs come from a tiny `dllab sweep`; a third trains in
 # the background while `dllab compare` shows all three, and the screen must follow it from
 # "running" to "finished" with no key pressed (the view polls the store). Keys: Space hides a run,
 # d shows all hyper-parameters, b makes a baseline (checked in the store), x changes the axis, the
 # help overlay lists the compare actions, q y quits and leaves a sane terminal. The home screen's
 # c opens the same screen on the marked runs. Skips (77) without tmux or Fashion-MNIST.
 set -u
-command -v tmux >/dev/null 2>&1 || { echo "tmux not installed: skipping"; exit 77; }
-[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
-    [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte ] ||
-    { echo "fashion-mnist files missing: skipping"; exit 77; }
-DLLAB=${top_builddir:-.}/src/dllab
-[ -x "$DLLAB" ] || { echo "no $DLLAB"; exit 1; }
-DLLAB=$(cd "$(dirname "$DLLAB")" && pwd)/dllab
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/dllab-tmuxcmp-XXXXXX")
+TAG=tmuxcmp
 SOCK=dllab-c$$
-T="tmux -L $SOCK -f /dev/null"
-BG=
-cleanup() {
-    [ -n "$BG" ] && kill "$BG" 2>/dev/null
-    $T kill-server >/dev/null 2>&1
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-fails=0
+. "$(dirname "$0")/lib.sh"
 export DLLAB_RUNS="$WORK/runs"
-
-start() {
-    $T new-session -d -s "$1" -x "$2" -y "$3" \
-        "env LANG=$4 LC_ALL=$4 TERM=screen-256color DLLAB_RUNS=$WORK/runs $5; echo EXIT=\$?; stty -a | tr ';' '\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr -s ' \n' ' '; echo; sleep 30"
-    $T set-option -t "$1" remain-on-exit on >/dev/null
-}
-screen() { $T capture-pane -p -t "$1" 2>/dev/null; }
-wait_for() {
-    i=0
-    lim=$(( ${3:-15} * 10 ))
-    while [ $i -lt $lim ]; do
-        if screen "$1" | grep -E -q -- "$2"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "FAIL: '$2' never appeared on $1; screen was:"; screen "$1"
-    fails=$((fails + 1))
-    return 1
-}
-wait_gone() {
-    i=0
-    while [ $i -lt 100 ]; do
-        if ! screen "$1" | grep -E -q -- "$2"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "FAIL: '$2' stayed on $1; screen was:"; screen "$1"
-    fails=$((fails + 1))
-}
-restored() {
-    wait_for "$1" "EXIT=" 10 || return
-    wait_for "$1" "icanon" 10 || return
-    if ! screen "$1" | grep -E -q -- "(^| )icanon" || ! screen "$1" | grep -E -q -- "(^| )echo( |$)"; then
-        echo "FAIL: terminal not restored after $1:"; screen "$1"
-        fails=$((fails + 1))
-    fi
-}
 
 TINY="--limit 64 --valid-limit 64 --bs 32 --threads 1"
 "$DLLAB" sweep fashion-mnist --lr 1e-3,1e-2 $TINY --name tm --no-tui >"$WORK/sweep.log" 2>&1 ||
