@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/golden.h"
 #include "tests/testutil.h"
 #include "ui/actions.h"
 #include "ui/app.h"
@@ -18,53 +19,6 @@
 #include "ui/layout.h"
 #include "ui/plot.h"
 #include "ui/series.h"
-
-/* ---- golden files ---- */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-static void assert_golden(const char *name, const char *text)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "ui/%s", name);
-    const char *path = tu_fixture(rel);
-    const char *upd = getenv("DLLAB_UPDATE_GOLDEN");
-    if (upd && *upd == '1') {
-        FILE *f = fopen(path, "wb");
-        ck_assert_msg(f != NULL, "cannot write %s", path);
-        fputs(text, f);
-        fclose(f);
-    }
-    char *want = slurp(path);
-    ck_assert_msg(want != NULL, "golden file %s is missing (run with DLLAB_UPDATE_GOLDEN=1)", path);
-    if (strcmp(want, text) != 0) {
-        /* Report the first differing line. */
-        const char *a = want, *b = text;
-        int line = 1;
-        while (*a && *a == *b) {
-            if (*a == '\n')
-                line++;
-            a++;
-            b++;
-        }
-        ck_abort_msg("%s differs from the rendering at line %d:\n--- got ---\n%s", path, line, text);
-    }
-    free(want);
-}
 
 static char *dump(const dl_grid *g)
 {
@@ -379,10 +333,10 @@ START_TEST(plot_golden_utf8)
     dl_grid *g = dl_grid_new(64, 16);
     draw_loss_plot(g, 0, 0, 0);
     char *s = dump(g);
-    assert_golden("plot-loss-64x16.txt", s);
+    tu_assert_golden("plot-loss-64x16.txt", s);
     free(s);
     s = dl_grid_dump_roles(g);
-    assert_golden("plot-loss-64x16.roles", s);
+    tu_assert_golden("plot-loss-64x16.roles", s);
     free(s);
     dl_grid_free(g);
 }
@@ -397,7 +351,7 @@ START_TEST(plot_golden_ascii_log_epochs)
     for (const char *p = s; *p; p++)
         ck_assert_msg((*p >= 32 && *p < 127) || *p == '\n', "non-ASCII byte 0x%02x", (unsigned char)*p);
     ck_assert_ptr_nonnull(strstr(s, "epoch"));
-    assert_golden("plot-loss-ascii-logy-epochs-64x16.txt", s);
+    tu_assert_golden("plot-loss-ascii-logy-epochs-64x16.txt", s);
     free(s);
     dl_grid_free(g);
 }
@@ -437,7 +391,7 @@ START_TEST(plot_lrfind_log_x_markers_cursor)
     for (int y = fr.canvas.y; y < fr.canvas.y + fr.canvas.h; y++)
         cursor_cells += dl_grid_at(g, col, y)->role == DL_ROLE_CURSOR;
     ck_assert_int_ge(cursor_cells, fr.canvas.h - 1);
-    assert_golden("plot-lrfind-72x14.txt", s);
+    tu_assert_golden("plot-lrfind-72x14.txt", s);
     free(s);
     dl_grid_free(g);
 }
@@ -734,7 +688,7 @@ START_TEST(app_dispatch_and_overlays)
     dl_grid *g = dl_grid_new(80, 24);
     dl_app_draw(app, g);
     char *s = dump(g);
-    assert_golden("help-train-80x24.txt", s);
+    tu_assert_golden("help-train-80x24.txt", s);
     ck_assert_ptr_nonnull(strstr(s, "Freeze the body"));
     ck_assert_ptr_null(strstr(s, "Mark or unmark")); /* a home-screen action */
     free(s);

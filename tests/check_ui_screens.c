@@ -12,44 +12,11 @@
 #include "core/learn/control.h"
 #include "core/lrfind.h"
 #include "core/store/store.h"
+#include "tests/golden.h"
 #include "tests/testutil.h"
 #include "ui/app.h"
 #include "ui/feed.h"
 #include "ui/screens.h"
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-static void assert_golden(const char *name, const char *text)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "ui/%s", name);
-    const char *path = tu_fixture(rel);
-    const char *upd = getenv("DLLAB_UPDATE_GOLDEN");
-    if (upd && *upd == '1') {
-        FILE *f = fopen(path, "wb");
-        ck_assert_msg(f != NULL, "cannot write %s", path);
-        fputs(text, f);
-        fclose(f);
-    }
-    char *want = slurp(path);
-    ck_assert_msg(want != NULL, "golden file %s is missing (run with DLLAB_UPDATE_GOLDEN=1)", path);
-    ck_assert_msg(strcmp(want, text) == 0, "%s differs from the rendering:\n%s", path, text);
-    free(want);
-}
 
 /* A trainer's worth of progress: 3 epochs of 50 batches, 2 validations, events. */
 static dl_control *fake_training(void)
@@ -113,7 +80,7 @@ START_TEST(train_screen_renders_a_training)
     ck_assert(s.tick(dl_app_top(app), app) & DL_R_REDRAW);
     ck_assert_int_eq(s.tick(dl_app_top(app), app), DL_R_NONE); /* nothing new */
     char *t = render(app, 80, 24, 0);
-    assert_golden("train-80x24.txt", t);
+    tu_assert_golden("train-80x24.txt", t);
     ck_assert_ptr_nonnull(strstr(t, "fmnist-resnet-xs-1"));
     ck_assert_ptr_nonnull(strstr(t, "epoch 3/3"));
     ck_assert_ptr_nonnull(strstr(t, "frozen 0-1"));
@@ -121,12 +88,12 @@ START_TEST(train_screen_renders_a_training)
     ck_assert_ptr_nonnull(strstr(t, "scale_lr x2"));
     free(t);
     t = render(app, 120, 40, 0);
-    assert_golden("train-120x40.txt", t);
+    tu_assert_golden("train-120x40.txt", t);
     free(t);
     t = render(app, 80, 24, 1);
     for (const char *p = t; *p; p++)
         ck_assert_msg((*p >= 32 && *p < 127) || *p == '\n', "non-ASCII byte in ASCII mode");
-    assert_golden("train-80x24-ascii.txt", t);
+    tu_assert_golden("train-80x24-ascii.txt", t);
     free(t);
     t = render(app, 70, 20, 0);
     ck_assert_ptr_nonnull(strstr(t, "terminal too small"));
@@ -292,7 +259,7 @@ START_TEST(lrfind_screen_cursor_and_suggestions)
     s.tick(dl_app_top(app), app);
     ck_assert_int_eq(feed.lrfind.n, 90);
     char *t = render(app, 100, 30, 0);
-    assert_golden("lrfind-100x30.txt", t);
+    tu_assert_golden("lrfind-100x30.txt", t);
     ck_assert_ptr_nonnull(strstr(t, "valley"));
     ck_assert_ptr_nonnull(strstr(t, "cursor"));
     free(t);
@@ -335,7 +302,7 @@ START_TEST(confusion_screen)
     ck_assert_int_eq(dl_screen_confusion(&s, cm, 3, names, NULL), DL_OK);
     dl_app_push(app, &s);
     char *t = render(app, 80, 24, 1);
-    assert_golden("confusion-80x24-ascii.txt", t);
+    tu_assert_golden("confusion-80x24-ascii.txt", t);
     /* Most confused first: dog predicted as cat (10). */
     char *first = strstr(t, "10 dog > cat"), *second = strstr(t, "3 cat > dog");
     ck_assert_ptr_nonnull(first);
@@ -445,7 +412,7 @@ START_TEST(run_view_from_store)
     ck_assert_msg(dl_screen_run(&s, st, id, &err) == DL_OK, "%s", err.msg);
     dl_app_push(app, &s);
     char *t = render(app, 80, 24, 0);
-    assert_golden("run-80x24.txt", t);
+    tu_assert_golden("run-80x24.txt", t);
     ck_assert_ptr_nonnull(strstr(t, "pets-resnet18-1"));
     ck_assert_ptr_nonnull(strstr(t, "error_rate"));
     ck_assert_ptr_nonnull(strstr(t, "0.600000"));

@@ -16,20 +16,20 @@ ui_libdlui_a_SOURCES += \
 ui_libdlui_a_SOURCES += ui/layout.c ui/layout.h
 # The UI's check suite: widgets rendered into in-memory grids, compared with tests/fixtures/ui/.
 check_PROGRAMS += tests/check_ui
-tests_check_ui_SOURCES = tests/check_ui.c tests/testutil.c tests/testutil.h
+tests_check_ui_SOURCES = tests/check_ui.c tests/golden.c tests/golden.h tests/testutil.c tests/testutil.h
 tests_check_ui_CFLAGS = $(TEST_CFLAGS)
 tests_check_ui_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
 TESTS += tests/check_ui
 ui_libdlui_a_SOURCES += ui/feed.c ui/feed.h
 ui_libdlui_a_SOURCES += ui/screens.h ui/screen-common.c ui/screen-train.c ui/screen-lrfind.c ui/screen-confusion.c ui/screen-run.c ui/screen-home.c ui/screen-images.c ui/screen-interp.c ui/ui.c ui/ui.h
 check_PROGRAMS += tests/check_ui_screens
-tests_check_ui_screens_SOURCES = tests/check_ui_screens.c tests/testutil.c tests/testutil.h
+tests_check_ui_screens_SOURCES = tests/check_ui_screens.c tests/golden.c tests/golden.h tests/testutil.c tests/testutil.h
 tests_check_ui_screens_CFLAGS = $(TEST_CFLAGS)
 tests_check_ui_screens_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
 TESTS += tests/check_ui_screens
 # End-to-end in a real terminal (tmux; skips when tmux or the fashion-mnist files are missing).
 TESTS += tests/ui/tmux.sh
-EXTRA_DIST += tests/ui/tmux.sh
+EXTRA_DIST += tests/ui/tmux.sh tests/ui/lib.sh
 ui_libdlui_a_SOURCES += ui/screen-compare.c ui/screen-compare.h
 # Per-frame drawing cost of the dashboard (make bench).
 EXTRA_PROGRAMS += ui/bench_ui
