@@ -18,27 +18,16 @@ import sys
 import numpy as np
 import torch
 
+import stwriter
+
 FIX = "tests/fixtures/io/"
-DT = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
-      torch.int64: "I64"}
-TORCH_DT = {v: k for k, v in DT.items()}
+TORCH_DT = stwriter.TORCH_DTYPES
 
 
 def save(tensors, path, metadata=None):
+    # the reference writer's layout: by dtype alignment (widest first), then name
     order = sorted(tensors.items(), key=lambda kv: (-kv[1].element_size(), kv[0]))
-    header, blobs, off = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
-    for name, t in order:
-        b = t.contiguous().view(torch.uint8).numpy().tobytes() if t.dim() else \
-            t.reshape(1).view(torch.uint8).numpy().tobytes()
-        header[name] = {"dtype": DT[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    stwriter.write(path, order, metadata if metadata else None)
 
 
 def load(path):

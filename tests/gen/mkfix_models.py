@@ -18,39 +18,21 @@ train-mode BatchNorm normalises over just 2 values; that is so ill-conditioned t
 float32 result misses its float64 one by 1.0e-4 (logits) and 1.2e-3 (grads), i.e. the §4.4
 tolerances. At 48x48 (layer4 2x2) torch float32 vs float64 is 1.8e-6 / 1.0e-5.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
+import stwriter
+
 torch.set_num_threads(1)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "models")
 
 
 def write_safetensors(path, tensors, meta):
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        if t.dtype == torch.int64:
-            dt, raw = "I64", t.contiguous().numpy().astype("<i8").tobytes()
-        else:
-            dt, raw = "F32", t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {k: str(v) for k, v in meta.items()}
-    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    return os.path.getsize(path)
+    return stwriter.write_sorted_f32(path, tensors, meta)
 
 
 class MicroResNet(nn.Module):

@@ -8,37 +8,20 @@ side compares against torch's maths, not torch's float32 rounding. Backward uses
 loss = (out * dout).sum() with a stored random dout. Safetensors is written by hand (no python
 package in Debian 12): sorted keys, header padded with spaces to a multiple of 8, byte-stable.
 """
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+import stwriter
 
 torch.set_num_threads(1)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "ops")
 
 
 def write_safetensors(path, tensors, meta):
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        if t.dtype == torch.int64:
-            dt, raw = "I64", t.contiguous().numpy().astype("<i8").tobytes()
-        else:
-            dt, raw = "F32", t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {k: str(v) for k, v in meta.items()}
-    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+    return stwriter.write_sorted_f32(path, tensors, meta)
 
 
 def meta(seed, call, **kw):

@@ -35,10 +35,10 @@ fit_one_cycle(3, slice(1e-3)); "flat_cos.lr" [21, 3] for fit_flat_cos(3, slice(1
 Usage: /usr/bin/python3 tests/gen/mkfix_optim.py  (from the top of the source tree)
 """
 import math
-import json
-import struct
 
 import torch
+
+import stwriter
 
 FIX = "tests/fixtures/optim/"
 SEED = 20261128
@@ -50,20 +50,7 @@ LAYOUT = [("conv.weight", [4, 3, 3, 3], 0, ""), ("bn.weight", [4], 0, "norm"), (
 
 
 def save(tensors, path, metadata):
-    header, blobs, off = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].to(torch.float32).contiguous()
-        b = t.numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+    stwriter.write(path, [(n, tensors[n].to(torch.float32)) for n in sorted(tensors)], metadata, sort_keys=True)
 
 
 def draw():

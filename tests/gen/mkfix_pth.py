@@ -21,7 +21,6 @@ Writes tests/fixtures/pth/:
 Everything is small (the whole folder stays well under 500 KB).
 """
 import io
-import json
 import os
 import struct
 import tarfile
@@ -32,23 +31,14 @@ import torch
 import torch.nn as nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
+import stwriter
+
 OUT = "tests/fixtures/pth/"
-ST_DT = {torch.float32: "F32", torch.int64: "I64"}
 
 
 def save_st(tensors, path):
     """safetensors written by hand (the package is not installed); F32/I64 in dict order."""
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        b = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        header[name] = {"dtype": ST_DT[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    stwriter.write(path, tensors.items())
 
 
 def expect(sd):
