@@ -271,6 +271,7 @@ int cmd_train(int argc, char **argv)
         dl_session_close(&s);
         return rc;
     }
+    dl_learner_note_skipped(s.l, s.ds); /* the dashboard's event log lists what the data pipeline skipped */
     table t = {.out = stdout};
     atomic_init(&t.on, a.no_tui);
     dl_err err = {0};

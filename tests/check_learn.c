@@ -8,13 +8,19 @@
  *     also fine_tune stopped in its frozen or its unfrozen phase;
  *   - a NaN loss skips the step, restores the last good weights and marks the run diverged;
  *   - checkpoints land in the run store each epoch, the best one flagged;
+ *   - every dashboard key (f u + - = p s l e) is applied at a batch boundary, shows in the event
+ *     log (the control's events, which the dashboard's feed copies) with checkpoints written or
+ *     failed (full disk), and is recorded in the store with step, time, lrs and frozen state;
+ *   - skipped input files reach the event log (count and first names);
  *   - the model learns the synthetic task, and a multi-label variant beats the all-negative
  *     accuracy_multi baseline. */
 #include <math.h>
+#include <png.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/io/safetensors.h"
 #include "core/learn/learner.h"
@@ -852,6 +858,206 @@ START_TEST(fine_tune_resumes_in_either_phase_reproducing_the_losses)
 }
 END_TEST
 
+/* ---- every key of the dashboard: applied at a boundary, in the event log and in the store ---- */
+static dl_status full_disk(const char *path, const dl_tensor_map *m, dl_err *err)
+{
+    (void)m;
+    return dl_err_set(err, DL_ENOSPC, "%s: No space left on device", path);
+}
+
+typedef struct key_probe {
+    dl_control *c;
+    dl_store *st;
+} key_probe;
+
+/* After batch k trains (step k), the keys f u + - = p p s l s(disk full) e, one step each. */
+static dl_status key_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    key_probe *p = user;
+    if (ev != DL_EV_AFTER_BATCH)
+        return DL_OK;
+    dl_cmd c = {.kind = DL_CMD_COUNT};
+    dl_store_set_checkpoint_writer(p->st, NULL);
+    switch (dl_learner_step(l)) {
+    case 2: c = (dl_cmd){.kind = DL_CMD_FREEZE, .arg = -1}; break;
+    case 3: c = (dl_cmd){.kind = DL_CMD_UNFREEZE}; break;
+    case 4: c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 2}; break;
+    case 5: c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 0.5}; break;
+    case 6: c = (dl_cmd){.kind = DL_CMD_SET_LR, .lo = 1e-5, .hi = 1e-3}; break;
+    case 7:
+        c = (dl_cmd){.kind = DL_CMD_PAUSE};
+        dl_control_post(p->c, &c, NULL);
+        c = (dl_cmd){.kind = DL_CMD_RESUME};
+        break;
+    case 8: c = (dl_cmd){.kind = DL_CMD_SAVE}; break;
+    case 9: c = (dl_cmd){.kind = DL_CMD_LRFIND}; break;
+    case 10: c = (dl_cmd){.kind = DL_CMD_SAVE}; break;
+    case 11: c = (dl_cmd){.kind = DL_CMD_STOP_AFTER_EPOCH}; break;
+    default: break;
+    }
+    if (dl_learner_step(l) == 10)
+        dl_store_set_checkpoint_writer(p->st, full_disk); /* the save at step 10 meets a full disk */
+    if (c.kind != DL_CMD_COUNT)
+        dl_control_post(p->c, &c, NULL);
+    return DL_OK;
+}
+
+START_TEST(every_key_is_applied_at_a_boundary_and_logged_in_the_event_log_and_store)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    char *dir = tu_mkdtemp();
+    dl_store *st;
+    dl_err err;
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "keys", .dataset = "synthetic", .arch = ARCH};
+    int64_t run;
+    char name[DL_STORE_NAME_MAX];
+    ck_assert_int_eq(dl_store_run_create(st, &spec, &run, name, sizeof name, &err), DL_OK);
+    dl_learner_attach_store(f.l, st, run);
+    key_probe p = {.c = f.c, .st = st};
+    dl_learner_add_callback(f.l, key_cb, &p, &err);
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_CONST, 3, 1e-3);
+    ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+    ck_assert(dl_learner_stopped(f.l));
+    ck_assert_uint_eq(dl_learner_step(f.l), 16); /* e: the fit ended with its epoch */
+
+    /* The control's events (what the dashboard's feed copies), in order, each at its boundary. */
+    static const struct {
+        const char *text;
+        uint64_t step;
+    } want[] = {{"freeze 2", 2},
+                {"unfreeze 0", 3},
+                {"lr-change scale 2", 4},
+                {"lr-change scale 0.5", 5},
+                {"lr-change set 1e-05..0.001", 6},
+                {"pause", 7},
+                {"resume", 7},
+                {"checkpoint step-8", 8},
+                {"lr-find-start", 9},
+                {"lr-find-end", 9},
+                {"checkpoint-failed step-10: ", 10},
+                {"stop after epoch", 11},
+                {"checkpoint epoch-0", 16}};
+    const size_t nw = sizeof want / sizeof want[0];
+    dl_event ev[DL_CONTROL_EVENTS];
+    uint64_t since = 0;
+    size_t n = dl_control_read_events(f.c, &since, ev, DL_CONTROL_EVENTS, NULL), w = 0;
+    for (size_t i = 0; i < n && w < nw; i++)
+        if (strncmp(ev[i].text, want[w].text, strlen(want[w].text)) == 0) {
+            ck_assert_msg(ev[i].step == want[w].step, "'%s' at step %llu, wanted %llu", ev[i].text,
+                          (unsigned long long)ev[i].step, (unsigned long long)want[w].step);
+            ck_assert_int_eq(ev[i].n_groups, 3);
+            w++;
+        }
+    ck_assert_msg(w == nw, "event log: only %zu of %zu found in order (missing '%s')", w, nw, want[w].text);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(ev[i].text, "checkpoint-failed", 17) == 0)
+            ck_assert_msg(strstr(ev[i].text, "No space left") != NULL, "%s", ev[i].text);
+        else if (strncmp(ev[i].text, "lr-change set", 13) == 0) /* the resulting lrs: even_mults(1e-5, 1e-3) */
+            ck_assert(fabs(ev[i].lr[0] - 1e-5) < 1e-12 && fabs(ev[i].lr[1] - 1e-4) < 1e-11 &&
+                      fabs(ev[i].lr[2] - 1e-3) < 1e-10);
+
+    /* The store: one event per key with its step, a time, the lr per group and the frozen state. */
+    dl_event_row *er;
+    size_t ne;
+    ck_assert_int_eq(dl_store_events(st, run, -1, &er, &ne, &err), DL_OK);
+    static const struct {
+        const char *kind;
+        int64_t step;
+        const char *frozen;
+    } key[] = {{"freeze", 2, "\"frozen_to\":2"},     {"unfreeze", 3, "\"frozen_to\":0"},
+               {"lr-change", 4, "\"lr\":["},         {"lr-change", 5, "\"lr\":["},
+               {"lr-change", 6, "\"lr\":[1e-05,"},   {"pause", 7, "\"frozen_to\":0"},
+               {"resume", 7, "\"frozen_to\":0"},     {"save", 8, "step-8"},
+               {"lr-find-start", 9, "\"lr\":["},     {"save", 10, "failed"},
+               {"checkpoint-failed", 10, "No space"}, {"stop", 11, "after epoch"}};
+    for (size_t k = 0; k < sizeof key / sizeof key[0]; k++) {
+        bool found = false;
+        for (size_t i = 0; i < ne && !found; i++)
+            found = strcmp(er[i].kind, key[k].kind) == 0 && er[i].step == key[k].step && er[i].t > 0 &&
+                    strstr(er[i].payload, key[k].frozen) != NULL &&
+                    (strcmp(er[i].kind, "checkpoint-failed") == 0 || strstr(er[i].payload, "\"lr\":[") != NULL);
+        ck_assert_msg(found, "no store event %s at step %lld with %s", key[k].kind, (long long)key[k].step,
+                      key[k].frozen);
+    }
+    dl_events_free(er, ne);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&f);
+}
+END_TEST
+
+/* A 16x16 grey PNG. */
+static void write_png(const char *path, int seed)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(p);
+    png_init_io(p, fp);
+    png_set_IHDR(p, info, 16, 16, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(p, info);
+    unsigned char row[16];
+    for (int y = 0; y < 16; y++) {
+        for (int x = 0; x < 16; x++)
+            row[x] = (unsigned char)((x * 13 + y * 7 + seed * 31) % 256);
+        png_write_row(p, row);
+    }
+    png_write_end(p, NULL);
+    png_destroy_write_struct(&p, &info);
+    fclose(fp);
+}
+
+/* The data pipeline's skipped files reach the event log: the count and the first three names. */
+START_TEST(skipped_files_reach_the_event_log)
+{
+    char *d = tu_mkdtemp(), path[1300];
+    for (int c = 0; c < 2; c++) {
+        snprintf(path, sizeof path, "%s/c%d", d, c);
+        ck_assert_int_eq(mkdir(path, 0777), 0);
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/c%d/img%d.png", d, c, i);
+            write_png(path, c * 3 + i);
+            snprintf(path, sizeof path, "%s/c%d/notes%d%d.mat", d, c, c, i);
+            FILE *fp = fopen(path, "w");
+            ck_assert_ptr_nonnull(fp);
+            fputs("not an image", fp);
+            fclose(fp);
+        }
+    }
+    dl_data_config cfg;
+    dl_data_config_init(&cfg);
+    cfg.source = d;
+    cfg.size = 8;
+    cfg.valid_pct = 0.34;
+    dl_dataset *ds = NULL;
+    dl_err err;
+    ck_assert_msg(dl_data_open(&cfg, &ds, &err) == DL_OK, "%s", err.msg);
+    ck_assert_uint_eq(dl_data_n_skipped(ds), 6);
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_learner_note_skipped(f.l, ds);
+    dl_event ev[8];
+    uint64_t since = 0;
+    size_t n = dl_control_read_events(f.c, &since, ev, 8, NULL);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_msg(strncmp(ev[0].text, "warning skipped 6 input files: notes", 36) == 0, "%s", ev[0].text);
+    ck_assert_msg(strstr(ev[0].text, ".mat, ...") != NULL, "%s", ev[0].text); /* three names, then ... */
+    int names = 0;
+    for (const char *q = ev[0].text; (q = strstr(q, ".mat")) != NULL; q++)
+        names++;
+    ck_assert_int_eq(names, 3);
+    dl_data_close(ds);
+    fx_free(&f);
+    tu_rmtree(d);
+    free(d);
+}
+END_TEST
+
 /* ---- trackers ---- */
 typedef struct track_probe {
     double valid[16];
@@ -929,6 +1135,8 @@ int main(void)
     tcase_add_test(tc, fine_tune_runs_fastais_two_phases);
     tcase_add_test(tc, fine_tune_numbers_store_epochs_over_both_phases);
     tcase_add_test(tc, fine_tune_resumes_in_either_phase_reproducing_the_losses);
+    tcase_add_test(tc, every_key_is_applied_at_a_boundary_and_logged_in_the_event_log_and_store);
+    tcase_add_test(tc, skipped_files_reach_the_event_log);
     tcase_add_test(tc, early_stopping_plateau_and_load_best);
     suite_add_tcase(s, tc);
     TCase *tl = tcase_create("learning");

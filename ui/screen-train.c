@@ -333,7 +333,7 @@ static void draw_events(train_state *st, dl_grid *g, dl_rect r, int ascii)
     int first = kept > h ? kept - h : 0;
     for (int i = first; i < kept; i++) {
         const dl_event *e = dl_feed_event(f, i);
-        int role = strstr(e->text, "diverge") || strstr(e->text, "error") ? DL_ROLE_BAD
+        int role = strstr(e->text, "diverge") || strstr(e->text, "error") || strstr(e->text, "fail") ? DL_ROLE_BAD
                    : strstr(e->text, "warn") || strstr(e->text, "skip") ? DL_ROLE_WARN : DL_ROLE_DEFAULT;
         int x = r.x + 1;
         x += dl_grid_textf(g, x, r.y + 1 + i - first, 8, DL_ROLE_DIM, 0, "%7llu ", (unsigned long long)e->step);

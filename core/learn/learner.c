@@ -177,7 +177,9 @@ const char *dl_learner_metric_name(const dl_learner *l, int i)
 }
 
 /* ---- events into the control and the store ---- */
-void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
+/* One event with the step, lr per group and frozen state, to the control (the dashboard's event
+ * log) and/or the store. */
+void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const char *kind, const char *text)
 {
     dl_event e;
     memset(&e, 0, sizeof e);
@@ -186,17 +188,23 @@ void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
     for (int g = 0; g < l->n_groups; g++)
         e.lr[g] = l->opt.h[g].lr;
     e.frozen_to = l->frozen_to;
-    char text[100];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    snprintf(e.text, sizeof e.text, "%s%s%s", kind, text[0] ? " " : "", text);
-    if (l->control)
+    snprintf(e.text, sizeof e.text, "%s%s%.100s", kind, text[0] ? " " : "", text);
+    if (to_control && l->control)
         dl_control_push_event(l->control, &e);
-    if (l->store) {
-        char payload[512];
-        int k = snprintf(payload, sizeof payload, "{\"text\":\"%s\",\"frozen_to\":%d,\"lr\":[", text, l->frozen_to);
+    if (to_store && l->store) {
+        char payload[512], esc[220];
+        size_t j = 0;
+        for (const char *c = text; *c && j + 7 < sizeof esc; c++) { /* JSON string escapes */
+            unsigned char ch = (unsigned char)*c;
+            if (ch == '"' || ch == '\\')
+                esc[j++] = '\\', esc[j++] = (char)ch;
+            else if (ch < 0x20)
+                j += (size_t)snprintf(esc + j, sizeof esc - j, "\\u%04x", ch);
+            else
+                esc[j++] = (char)ch;
+        }
+        esc[j] = 0;
+        int k = snprintf(payload, sizeof payload, "{\"text\":\"%s\",\"frozen_to\":%d,\"lr\":[", esc, l->frozen_to);
         for (int g = 0; g < l->n_groups && k < (int)sizeof payload - 40; g++)
             k += snprintf(payload + k, sizeof payload - (size_t)k, "%s%.9g", g ? "," : "", e.lr[g]);
         snprintf(payload + k, sizeof payload - (size_t)k, "]}");
@@ -205,6 +213,33 @@ void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
             dl_log(DL_LOG_WARN, "recording event '%s': %s", kind, err.msg);
     }
     dl_log(DL_LOG_DEBUG, "event at step %llu: %s", (unsigned long long)l->step, e.text);
+}
+
+void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
+{
+    char text[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    dl_learner_emit_event(l, true, true, kind, text);
+}
+
+void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds)
+{
+    size_t n = ds ? dl_data_n_skipped(ds) : 0;
+    if (n == 0)
+        return;
+    char text[200];
+    int k = snprintf(text, sizeof text, "skipped %zu input file%s:", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n && i < 3 && k < (int)sizeof text; i++) {
+        const char *why, *path = dl_data_skipped(ds, i, &why);
+        const char *base = strrchr(path, '/');
+        k += snprintf(text + k, sizeof text - (size_t)k, "%s %s", i ? "," : "", base ? base + 1 : path);
+    }
+    if (n > 3 && k < (int)sizeof text)
+        snprintf(text + k, sizeof text - (size_t)k, ", ...");
+    dl_learner_emit_event(l, true, false, DL_EV_WARNING, text);
 }
 
 void dl_learner_publish(dl_learner *l)
@@ -485,8 +520,12 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
         snprintf(name, sizeof name, "step-%llu", (unsigned long long)l->step);
         l->ckpt_epoch = l->epoch;
         l->ckpt_batch = l->batch;
+        /* The store gets the command (step, lrs, frozen state); the event log shows the
+         * checkpoint line dl_learner_save_checkpoint pushes, written or failed. */
         if (dl_learner_save_checkpoint(l, name, false, &e2) != DL_OK)
-            dl_learner_log_event(l, DL_EV_WARNING, "save failed: %s", e2.msg);
+            dl_learner_emit_event(l, false, true, "save", "failed");
+        else
+            dl_learner_emit_event(l, false, true, "save", name);
         return DL_OK;
     }
     case DL_CMD_LRFIND:

@@ -185,6 +185,11 @@ const char *dl_learner_message(const dl_learner *l);
 /* Metric column names as the epoch table prints them. */
 const char *dl_learner_metric_name(const dl_learner *l, int i);
 
+/* The data pipeline's skipped input files as one warning event on the control (count and the
+ * first three names), for the dashboard's event log; the run store lists them all
+ * (dl_store_skipped_add). Nothing when ds skipped nothing. */
+void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds);
+
 /* ---- checkpoints ---- */
 /* The full training state as a tensor map: model state dict, optimiser state ("opt.*") and the
  * learner's own ("learner.*": step, epoch, fit position, peak lrs, smoothing, tracker). */
@@ -195,7 +200,8 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
 dl_status dl_checkpoint_model_map(const dl_tensor_map *ckpt, dl_tensor_map *out, dl_err *err);
 /* Writes a checkpoint into the attached store as "epoch-<e>" (or file if non-NULL), e counting
  * the epochs of every fit since the learner was created (the store's epoch numbers; the epoch
- * table restarts at 0 for each fit, as fastai's). */
+ * table restarts at 0 for each fit, as fastai's). The control's event log gets "checkpoint FILE"
+ * or "checkpoint-failed FILE: why" (the store records its own checkpoint events). */
 dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err);
 /* Epoch after the one stored in a checkpoint loaded by dl_learner_state_from_map (resume point). */
 int dl_learner_resume_epoch(const dl_learner *l);

@@ -95,5 +95,8 @@ void dl_learner_publish(dl_learner *l);
 dl_status dl_learner_lrfind_now(dl_learner *l, dl_err *err);
 void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same event (step, lr per group, frozen state) to the control and/or the store only: e.g. a
+ * checkpoint, which the store records itself, still belongs in the dashboard's event log. */
+void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const char *kind, const char *text);
 
 #endif

@@ -299,5 +299,13 @@ dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best,
         st = dl_store_checkpoint_save(l->store, l->run_id, file, &m, l->epochs_done - 1, (int64_t)l->step, mon, best,
                                       NULL, 0, err);
     dl_tensor_map_free(&m);
+    char text[400];
+    if (st == DL_OK)
+        snprintf(text, sizeof text, "%.200s%s", file, best ? " (best)" : "");
+    else { /* the cause, without the long paths before it: "epoch-3: No space left on device" */
+        const char *why = err ? err->msg : dl_status_name(st), *colon = strrchr(why, ':');
+        snprintf(text, sizeof text, "%.200s: %.150s", file, colon && colon[1] == ' ' ? colon + 2 : why);
+    }
+    dl_learner_emit_event(l, true, false, st == DL_OK ? DL_EV_CHECKPOINT : DL_EV_CHECKPOINT_FAILED, text);
     return st;
 }
