@@ -16,6 +16,7 @@
 #include "tests/testutil.h"
 #include "ui/app.h"
 #include "ui/feed.h"
+#include "ui/layout.h"
 #include "ui/screens.h"
 
 /* A trainer's worth of progress: 3 epochs of 50 batches, 2 validations, events. */
@@ -31,8 +32,10 @@ static dl_control *fake_training(void)
         smooth = 0.98 * smooth + 0.02 * raw;
         pw *= 0.98;
         double lr = 1e-3 * (step < 40 ? 0.04 + 0.96 * step / 40.0 : 0.5 * (1 + cos(M_PI * (step - 40) / 110.0)));
+        /* one-cycle's momentum: 0.95 down to 0.85 while the lr warms up, back up as it anneals */
+        double mom = step < 40 ? 0.95 - 0.1 * step / 40.0 : 0.9 - 0.05 * cos(M_PI * (step - 40) / 110.0);
         dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = (uint64_t)step, .epoch = step / 50, .lr = lr,
-                            .loss = smooth / (1 - pw), .raw = raw};
+                            .loss = smooth / (1 - pw), .raw = raw, .mom = mom};
         dl_control_push_point(c, &p);
         if (step == 49 || step == 99) {
             dl_curve_point v = {.kind = DL_POINT_VALID, .step = (uint64_t)step, .epoch = step / 50, .lr = lr,
@@ -99,6 +102,51 @@ START_TEST(train_screen_renders_a_training)
     ck_assert_ptr_nonnull(strstr(t, "terminal too small"));
     free(t);
     dl_app_free(app);
+    dl_control_free(c);
+}
+END_TEST
+
+/* The strip under the loss plot: the lr (train colour) and the momentum the points carry (valid
+ * colour), each scaled to its own range, with the momentum's value beside it. */
+START_TEST(train_strip_draws_lr_and_momentum)
+{
+    dl_control *c = fake_training();
+    dl_feed feed;
+    dl_feed_init(&feed, c);
+    ck_assert_int_eq(dl_feed_pull(&feed), 1);
+    ck_assert_int_eq(feed.mom.n, feed.train.n);
+    ck_assert_float_eq_tol(feed.mom.y[0], 0.95f, 1e-6f);
+    ck_assert_float_eq_tol(feed.mom.y[40], 0.85f, 1e-6f);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_train(&s, NULL, &feed, NULL, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    dl_ui_env env = {0, DL_COLOR_256};
+    dl_app_set_env(app, &env);
+    dl_grid *g = dl_grid_new(80, 24);
+    dl_app_draw(app, g);
+    dl_train_layout l;
+    ck_assert_int_eq(dl_layout_train(80, 24, &l), 0);
+    int lr_cells = 0, mom_cells = 0, top_mom = 0, bottom_mom = 0;
+    for (int y = l.sched.y; y < l.sched.y + l.sched.h; y++)
+        for (int x = l.sched.x + 9; x < l.sched.x + l.sched.w; x++) {
+            const dl_cell *cell = dl_grid_cat(g, x, y);
+            lr_cells += cell->role == DL_ROLE_TRAIN;
+            mom_cells += cell->role == DL_ROLE_VALID;
+            top_mom += cell->role == DL_ROLE_VALID && y == l.sched.y;
+            bottom_mom += cell->role == DL_ROLE_VALID && y == l.sched.y + l.sched.h - 1;
+        }
+    ck_assert_int_gt(lr_cells, 10);
+    ck_assert_int_gt(mom_cells, 10);
+    /* 0.95 at the start is the top of the momentum's range, 0.85 (step 40) its bottom */
+    ck_assert_int_gt(top_mom, 0);
+    ck_assert_int_gt(bottom_mom, 0);
+    char *t = dl_grid_dump(g);
+    ck_assert_ptr_nonnull(strstr(t, "mom 0.9"));
+    free(t);
+    dl_grid_free(g);
+    dl_app_free(app);
+    dl_feed_free(&feed);
     dl_control_free(c);
 }
 END_TEST
@@ -641,6 +689,7 @@ static Suite *screens_suite(void)
     Suite *s = suite_create("ui-screens");
     TCase *c = tcase_create("screens");
     tcase_add_test(c, train_screen_renders_a_training);
+    tcase_add_test(c, train_strip_draws_lr_and_momentum);
     tcase_add_test(c, train_keys_post_commands);
     tcase_add_test(c, train_screen_shows_divergence);
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);

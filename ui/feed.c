@@ -23,6 +23,7 @@ static void series_free(dl_feed_series *s)
 void dl_feed_free(dl_feed *f)
 {
     series_free(&f->train);
+    series_free(&f->mom);
     series_free(&f->valid);
     series_free(&f->lrfind);
     free(f->epochs);
@@ -59,6 +60,8 @@ void dl_feed_add_point(dl_feed *f, const dl_curve_point *p)
     switch (p->kind) {
     case DL_POINT_TRAIN:
         r = dl_feed_series_push(&f->train, (double)p->step, p->raw, p->lr);
+        if (r == 0)
+            r = dl_feed_series_push(&f->mom, (double)p->step, p->mom, 0);
         f->last_smooth = p->loss;
         break;
     case DL_POINT_VALID: {

@@ -2,7 +2,7 @@
  * dl_feed_pull copies the latest snapshot and only the new curve points and events (by sequence
  * number) into growing arrays the UI owns, so drawing never holds the control's mutex. Points
  * that fell off the control's ring before the UI read them are counted in `dropped`.
- * Train points -> (step, raw loss, lr); valid points -> (step, loss) plus an epoch-table row;
+ * Train points -> (step, raw loss, lr) and (step, momentum); valid points -> (step, loss) plus an epoch-table row;
  * LR-finder points -> (lr, smoothed loss), reset when a new sweep starts (its step goes back to 0).
  * Events keep the last DL_FEED_EVENTS lines. Refuses nothing; out of memory stops growing the
  * series (the flag oom is set) rather than failing the UI. */
@@ -34,6 +34,7 @@ typedef struct dl_feed {
     dl_snapshot snap;
     uint64_t point_seq, event_seq, dropped;
     dl_feed_series train; /* x step, y raw loss, z lr */
+    dl_feed_series mom;   /* x step, y momentum of the train points (0 where the source had none) */
     dl_feed_series valid; /* x step, y valid loss */
     dl_feed_series lrfind; /* x lr, y smoothed loss, z raw loss */
     dl_feed_epoch *epochs;

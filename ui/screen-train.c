@@ -3,7 +3,7 @@
  * commands; the trainer applies them at the next batch boundary and logs each as an event, so
  * the header shows the *applied* state, never the requested one. It never touches the model.
  * Panels (ui/layout): header, progress bar, loss plot (train raw dim + smoothed, valid per
- * epoch; x by step/epoch, y linear/log, smoothing [ ]), lr strip with the current position,
+ * epoch; x by step/epoch, y linear/log, smoothing [ ]), lr/momentum strip with the current position,
  * fastai's epoch table, event log, key bar. Tab switches the big plot between loss, lr and the
  * last LR-finder curve. `=` opens a prompt for an exact lr or a range lo:hi. On divergence it
  * shows a banner offering a lower lr. */
@@ -275,52 +275,67 @@ static void draw_lr_plot(train_state *st, dl_grid *g, dl_rect r, int ascii)
     dl_plot_draw(&p, g, r, NULL);
 }
 
+/* One series of the schedule strip, scaled to its own range (a constant one sits mid-height),
+ * decimated first: a frame must not cost one line per batch of a long run. Returns the x of its
+ * last dot (NAN when nothing was drawn). */
+static double strip_line(dl_canvas *cv, const float *x, const float *y, int n, double x_lo, double x_hi, int w,
+                         double W, double H, int role)
+{
+    float lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        lo = fminf(lo, y[i]);
+        hi = fmaxf(hi, y[i]);
+    }
+    bool flat = !(hi > lo);
+    int buckets = w * 2;
+    float *dx = malloc(sizeof(float) * (2 * buckets + 2)), *dy = malloc(sizeof(float) * (2 * buckets + 2));
+    int m = dx && dy ? dl_series_decimate(x, y, n, buckets, dx, dy) : 0;
+    double px0 = NAN, py0 = NAN;
+    for (int i = 0; i < m; i++) {
+        double px = (dx[i] - x_lo) / (x_hi - x_lo) * W, py = flat ? H / 2 : H - (dy[i] - lo) / (hi - lo) * H;
+        if (isfinite(px0))
+            dl_canvas_line(cv, px0, py0, px, py, role, 0);
+        px0 = px;
+        py0 = py;
+    }
+    free(dx);
+    free(dy);
+    return px0;
+}
+
 static void draw_sched(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
-    /* A strip: the lr over the steps seen so far, the current step marked. */
+    /* A strip: the lr (and the momentum, when the points carry it) over the steps seen so far,
+     * each on its own scale, the current step marked. */
     const dl_feed *f = st->feed;
-    dl_grid_text(g, r.x, r.y, 3, DL_ROLE_DIM, 0, "lr");
+    dl_grid_text(g, r.x, r.y, 3, DL_ROLE_TRAIN, 0, "lr");
     char lr[24];
     if (f->train.n > 0) {
         dl_fmt_lr(f->train.z[f->train.n - 1], lr, sizeof lr);
         dl_grid_text(g, r.x, r.y + 1, 8, DL_ROLE_DEFAULT, 0, lr);
     }
-    dl_grid_textf(g, r.x, r.y + 2, 8, DL_ROLE_DIM, 0, "mom %.2g", f->snap.mom);
+    bool has_mom = false;
+    for (int i = 0; i < f->mom.n && !has_mom; i++)
+        has_mom = f->mom.y[i] > 0;
+    dl_grid_textf(g, r.x, r.y + 2, 8, has_mom ? DL_ROLE_VALID : DL_ROLE_DIM, 0, "mom %.2g", f->snap.mom);
     int x0 = r.x + 9, w = r.w - 9;
     if (w < 4 || f->train.n < 2)
         return;
     dl_canvas *cv = dl_canvas_new(w, r.h);
     if (!cv)
         return;
-    float lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < f->train.n; i++) {
-        lo = fminf(lo, f->train.z[i]);
-        hi = fmaxf(hi, f->train.z[i]);
-    }
-    if (!(hi > lo))
-        hi = lo + 1;
     double W = w * 2 - 1, H = r.h * 4 - 1;
     /* The planned length is unknown to the UI; scale x to the fit's total steps when known. */
     double total = (double)f->snap.n_epochs * f->snap.n_batches;
     double x_lo = f->train.x[0], x_hi = total > f->train.x[f->train.n - 1] ? x_lo + total : f->train.x[f->train.n - 1];
     if (!(x_hi > x_lo))
         x_hi = x_lo + 1;
-    /* Decimated first: a frame must not cost one line per batch of a long run. */
-    int buckets = w * 2;
-    float *dx = malloc(sizeof(float) * (2 * buckets + 2)), *dy = malloc(sizeof(float) * (2 * buckets + 2));
-    int m = dx && dy ? dl_series_decimate(f->train.x, f->train.z, f->train.n, buckets, dx, dy) : 0;
-    double px0 = NAN, py0 = NAN;
-    for (int i = 0; i < m; i++) {
-        double px = (dx[i] - x_lo) / (x_hi - x_lo) * W, py = H - (dy[i] - lo) / (hi - lo) * H;
-        if (isfinite(px0))
-            dl_canvas_line(cv, px0, py0, px, py, DL_ROLE_TRAIN, 0);
-        px0 = px;
-        py0 = py;
-    }
-    free(dx);
-    free(dy);
-    for (int y = 0; y <= (int)H; y += 2)
-        dl_canvas_dot(cv, (int)lround(px0), y, DL_ROLE_CURSOR, DL_ATTR_BOLD);
+    /* momentum first, so the lr wins the cells they share */
+    if (has_mom && f->mom.n >= 2)
+        strip_line(cv, f->mom.x, f->mom.y, f->mom.n, x_lo, x_hi, w, W, H, DL_ROLE_VALID);
+    double px = strip_line(cv, f->train.x, f->train.z, f->train.n, x_lo, x_hi, w, W, H, DL_ROLE_TRAIN);
+    for (int y = 0; y <= (int)H && isfinite(px); y += 2)
+        dl_canvas_dot(cv, (int)lround(px), y, DL_ROLE_CURSOR, DL_ATTR_BOLD);
     dl_canvas_render(cv, g, x0, r.y, ascii);
     dl_canvas_free(cv);
 }

@@ -89,6 +89,7 @@ typedef struct dl_curve_point {
     double lr;        /* last group's */
     double loss;      /* smoothed train loss, valid loss, or LR-finder smoothed loss */
     double raw;       /* unsmoothed batch loss (train) */
+    double mom;       /* last group's momentum (Adam's beta1, SGD's momentum) when the point was made */
 } dl_curve_point;
 
 typedef struct dl_event {

@@ -91,7 +91,7 @@ static void record_batch(dl_learner *l, int epoch)
     double lr = l->opt.h[l->n_groups - 1].lr;
     if (l->control) {
         dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = l->step, .epoch = epoch, .lr = lr,
-                            .loss = l->smooth_value, .raw = l->loss};
+                            .loss = l->smooth_value, .raw = l->loss, .mom = l->opt.h[l->n_groups - 1].mom};
         dl_control_push_point(l->control, &p);
     }
     if (l->store) {
@@ -116,7 +116,8 @@ static void record_epoch(dl_learner *l, bool improved)
 {
     if (l->control) {
         dl_curve_point p = {.kind = DL_POINT_VALID, .step = l->step, .epoch = l->row.epoch,
-                            .lr = l->opt.h[l->n_groups - 1].lr, .loss = l->row.valid_loss, .raw = l->row.valid_loss};
+                            .lr = l->opt.h[l->n_groups - 1].lr, .loss = l->row.valid_loss, .raw = l->row.valid_loss,
+                            .mom = l->opt.h[l->n_groups - 1].mom};
         dl_control_push_point(l->control, &p);
     }
     if (!l->store)
