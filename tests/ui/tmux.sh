@@ -94,6 +94,10 @@ if screen tr | grep -q "loss (smoothing"; then
     wait_for tr "unfreeze" 30
     $T send-keys -t tr +
     wait_for tr "lr-change scale 2" 30
+    $T send-keys -t tr -
+    wait_for tr "lr-change scale 0.5" 30
+    $T send-keys -t tr = 1e-4 Enter
+    wait_for tr "lr-change set 0\\.\\.0\\.0001" 30
     $T send-keys -t tr f
     wait_for tr "(^|[^n])freeze [0-9]" 30
     $T send-keys -t tr p
@@ -102,6 +106,7 @@ if screen tr | grep -q "loss (smoothing"; then
     wait_for tr "resume" 30
     $T send-keys -t tr s
     wait_for tr "sent save"
+    wait_for tr "checkpoint step-[0-9]" 30
     # Too small while training: the notice, then a full redraw at the old size.
     $T resize-window -t tr -x 70 -y 20
     wait_for tr "terminal too small: 70x20"
@@ -112,8 +117,8 @@ if screen tr | grep -q "loss (smoothing"; then
     $T send-keys -t tr y
     restored tr
     events=$(env DLLAB_RUNS="$WORK/runs" "$DLLAB" show 1 2>&1)
-    # s wrote a checkpoint named after its step.
-    for kind in unfreeze lr-change freeze pause resume step-; do
+    # s wrote a checkpoint named after its step (and logged the key as a save event).
+    for kind in unfreeze lr-change freeze pause resume save step-; do
         echo "$events" | grep -q -- "$kind" || { echo "FAIL: no '$kind' event in the store:"; echo "$events"; fails=$((fails + 1)); }
     done
 else
