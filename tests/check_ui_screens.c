@@ -1,7 +1,8 @@
 /* check_ui_screens: dllab's screens driven without a terminal. A dl_control is filled by hand
  * (as a trainer would), the screens draw into grids at 80x24 and 120x40 that are compared with
  * golden text in tests/fixtures/ui/ (DLLAB_UPDATE_GOLDEN=1 rewrites them), and keys are checked
- * to post the right commands to the trainer. */
+ * to post the right commands to the trainer; the lr/momentum strip and the event log's
+ * checkpoint and skipped-file lines are checked cell by cell. */
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -143,6 +144,68 @@ START_TEST(train_strip_draws_lr_and_momentum)
     ck_assert_int_gt(bottom_mom, 0);
     char *t = dl_grid_dump(g);
     ck_assert_ptr_nonnull(strstr(t, "mom 0.9"));
+    free(t);
+    dl_grid_free(g);
+    dl_app_free(app);
+    dl_feed_free(&feed);
+    dl_control_free(c);
+}
+END_TEST
+
+/* Checkpoints (written or failed) and skipped input files pushed by the learner reach the feed
+ * and the event log, a failed write in the "bad" colour and the skipped files as a warning. */
+START_TEST(train_event_log_shows_checkpoints_and_skipped_files)
+{
+    dl_control *c = fake_training();
+    static const char *const texts[] = {"warning skipped 4 input files: a.jpg, b.jpg, c.jpg, ...",
+                                        "checkpoint epoch-1 (best)", "checkpoint step-120",
+                                        "checkpoint-failed epoch-2: No space left on device"};
+    for (int i = 0; i < 4; i++) {
+        dl_event e = {.step = 100 + (uint64_t)i, .n_groups = 3, .frozen_to = 0};
+        snprintf(e.text, sizeof e.text, "%s", texts[i]);
+        dl_control_push_event(c, &e);
+    }
+    dl_feed feed;
+    dl_feed_init(&feed, c);
+    ck_assert_int_eq(dl_feed_pull(&feed), 1);
+    ck_assert_int_eq(dl_feed_events_kept(&feed), 7);
+    ck_assert_str_eq(dl_feed_event(&feed, 6)->text, texts[3]);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_train(&s, NULL, &feed, NULL, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    dl_ui_env env = {0, DL_COLOR_256};
+    dl_app_set_env(app, &env);
+    dl_grid *g = dl_grid_new(120, 40);
+    dl_app_draw(app, g);
+    char *t = dl_grid_dump(g);
+    /* (the event panel is 46 columns wide at 120x40: long lines are cut) */
+    ck_assert_ptr_nonnull(strstr(t, "warning skipped 4 input files"));
+    ck_assert_ptr_nonnull(strstr(t, "checkpoint epoch-1 (best)"));
+    ck_assert_ptr_nonnull(strstr(t, "checkpoint step-120"));
+    ck_assert_ptr_nonnull(strstr(t, "checkpoint-failed epoch-2: No"));
+    /* the role of each line's text: find the rows */
+    int row_fail = -1, row_skip = -1, row = 0;
+    for (const char *p = t; *p; row++) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
+        if (strstr(line, "checkpoint-failed"))
+            row_fail = row;
+        if (strstr(line, "warning skipped"))
+            row_skip = row;
+        p = nl ? nl + 1 : p + len;
+    }
+    ck_assert_int_ge(row_fail, 0);
+    ck_assert_int_ge(row_skip, 0);
+    int bad = 0, warn = 0;
+    for (int x = 0; x < 120; x++) {
+        bad += dl_grid_cat(g, x, row_fail)->role == DL_ROLE_BAD;
+        warn += dl_grid_cat(g, x, row_skip)->role == DL_ROLE_WARN;
+    }
+    ck_assert_int_gt(bad, 20);
+    ck_assert_int_gt(warn, 20);
     free(t);
     dl_grid_free(g);
     dl_app_free(app);
@@ -690,6 +753,7 @@ static Suite *screens_suite(void)
     TCase *c = tcase_create("screens");
     tcase_add_test(c, train_screen_renders_a_training);
     tcase_add_test(c, train_strip_draws_lr_and_momentum);
+    tcase_add_test(c, train_event_log_shows_checkpoints_and_skipped_files);
     tcase_add_test(c, train_keys_post_commands);
     tcase_add_test(c, train_screen_shows_divergence);
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
