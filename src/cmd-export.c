@@ -28,22 +28,6 @@ static void usage(FILE *out)
                  "  --plot KIND   a figure of the runs (cairo); --csv DIR then writes its series as DIR/KIND.csv\n");
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
-static void csv_str(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -142,7 +126,7 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
     int nm = ne ? e[0].n_metrics : 0;
     for (int m = 0; m < nm; m++) {
         fputc(',', f);
-        csv_str(f, e[0].metrics[m].name);
+        dl_cli_csv_str(f, e[0].metrics[m].name);
     }
     fprintf(f, ",duration,time\n");
     for (size_t i = 0; i < ne; i++) {
@@ -173,9 +157,9 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
     fprintf(f, "id,step,time,kind,payload\n");
     for (size_t i = 0; i < nev; i++) {
         fprintf(f, "%lld,%lld,%.6f,", (long long)ev[i].id, (long long)ev[i].step, ev[i].t);
-        csv_str(f, ev[i].kind);
+        dl_cli_csv_str(f, ev[i].kind);
         fputc(',', f);
-        csv_str(f, ev[i].payload);
+        dl_cli_csv_str(f, ev[i].payload);
         fputc('\n', f);
     }
     dl_events_free(ev, nev);
@@ -206,7 +190,7 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         }
         for (size_t i = 0; i < lf[k].n_sug; i++) {
             fprintf(g, "%zu,", k);
-            csv_str(g, lf[k].sug[i].method);
+            dl_cli_csv_str(g, lf[k].sug[i].method);
             fputc(',', g);
             csv_num(g, lf[k].sug[i].lr);
             fputc(',', g);
@@ -230,7 +214,7 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
     for (size_t i = 0; i < nck; i++) {
         char abs[4096];
         dl_store_checkpoint_abspath(st, ck[i].path, abs, sizeof abs);
-        csv_str(f, abs);
+        dl_cli_csv_str(f, abs);
         fprintf(f, ",%d,%lld,", ck[i].epoch, (long long)ck[i].step);
         csv_num(f, ck[i].monitor);
         fprintf(f, ",%d,%.6f\n", ck[i].best ? 1 : 0, ck[i].t);
@@ -248,9 +232,9 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
     }
     fprintf(f, "path,reason\n");
     for (size_t i = 0; i < nsk; i++) {
-        csv_str(f, sk[i].path);
+        dl_cli_csv_str(f, sk[i].path);
         fputc(',', f);
-        csv_str(f, sk[i].reason);
+        dl_cli_csv_str(f, sk[i].reason);
         fputc('\n', f);
     }
     dl_skipped_free(sk, nsk);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,6 @@ static void usage(FILE *o)
                "  --min-val N   most_confused: pairs seen at least N times (default 1)\n");
 }
 
-static int bad(const char *opt, const char *v)
-{
-    fprintf(stderr, "dllab interpret: bad value '%s' for %s\n", v, opt);
-    return DL_EXIT_USAGE;
-}
-
 int cmd_interpret(int argc, char **argv)
 {
     static const struct option opts[] = {{"runs", 1, 0, 'r'},   {"epoch", 1, 0, 'e'}, {"thresh", 1, 0, 't'},
@@ -41,29 +36,24 @@ int cmd_interpret(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int o;
-    char *end;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 'r': runs = optarg; break;
         case 'e':
-            epoch = (int)strtol(optarg, &end, 10);
-            if (*end || epoch < 0)
-                return bad("--epoch", optarg);
+            if (dl_cli_int_arg("interpret", "--epoch", optarg, 0, INT_MAX, &epoch))
+                return DL_EXIT_USAGE;
             break;
         case 't':
-            thresh = strtod(optarg, &end);
-            if (*end || !(thresh >= 0 && thresh <= 1))
-                return bad("--thresh", optarg);
+            if (dl_cli_prob_arg("interpret", "--thresh", optarg, &thresh))
+                return DL_EXIT_USAGE;
             break;
         case 'k':
-            top = (int)strtol(optarg, &end, 10);
-            if (*end || top < 1 || top > 10000)
-                return bad("--top", optarg);
+            if (dl_cli_int_arg("interpret", "--top", optarg, 1, 10000, &top))
+                return DL_EXIT_USAGE;
             break;
         case 'm':
-            min_val = (int)strtol(optarg, &end, 10);
-            if (*end || min_val < 1)
-                return bad("--min-val", optarg);
+            if (dl_cli_int_arg("interpret", "--min-val", optarg, 1, INT_MAX, &min_val))
+                return DL_EXIT_USAGE;
             break;
         case 'h': usage(stdout); return DL_EXIT_OK;
         default:

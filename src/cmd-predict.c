@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -135,30 +136,20 @@ int cmd_predict(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int o;
-    char *end;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 'r': runs = optarg; break;
         case 'k':
-            top = (int)strtol(optarg, &end, 10);
-            if (*end || top < 1) {
-                fprintf(stderr, "dllab predict: bad value '%s' for --top\n", optarg);
+            if (dl_cli_int_arg("predict", "--top", optarg, 1, INT_MAX, &top))
                 return DL_EXIT_USAGE;
-            }
             break;
         case 't':
-            thresh = strtod(optarg, &end);
-            if (*end || !(thresh >= 0 && thresh <= 1)) {
-                fprintf(stderr, "dllab predict: bad value '%s' for --thresh\n", optarg);
+            if (dl_cli_prob_arg("predict", "--thresh", optarg, &thresh))
                 return DL_EXIT_USAGE;
-            }
             break;
         case 'e':
-            epoch = (int)strtol(optarg, &end, 10);
-            if (*end || epoch < 0) {
-                fprintf(stderr, "dllab predict: bad value '%s' for --epoch\n", optarg);
+            if (dl_cli_int_arg("predict", "--epoch", optarg, 0, INT_MAX, &epoch))
                 return DL_EXIT_USAGE;
-            }
             break;
         case 'h': usage(stdout); return DL_EXIT_OK;
         default:

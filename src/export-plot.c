@@ -177,21 +177,6 @@ static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, d
     return DL_EXIT_OK;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static FILE *csv_open(const char *dir, const char *kind, char *path, size_t cap)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -223,7 +208,7 @@ static int write_lines_csv(const figure *fg, const char *dir, const char *kind)
     fprintf(f, "run,series,x,y\n");
     for (int l = 0; l < fg->chart.nlines; l++)
         for (size_t i = 0; i < fg->chart.lines[l].n; i++) {
-            csv_field(f, fg->run[l]);
+            dl_cli_csv_str(f, fg->run[l]);
             fprintf(f, ",%s,%.10g,%.10g\n", fg->series[l], fg->chart.lines[l].x[i], fg->chart.lines[l].y[i]);
         }
     return csv_close(f, path);
@@ -290,11 +275,11 @@ static int plot_confusion(dl_store *st, const dl_cmp_run *r, const char *png, co
             fprintf(f, "actual\\predicted");
             for (int j = 0; j < k; j++) {
                 fputc(',', f);
-                csv_field(f, names[j]);
+                dl_cli_csv_str(f, names[j]);
             }
             fputc('\n', f);
             for (int i = 0; i < k; i++) {
-                csv_field(f, names[i]);
+                dl_cli_csv_str(f, names[i]);
                 for (int j = 0; j < k; j++)
                     fprintf(f, ",%.0f", m[i * k + j]);
                 fputc('\n', f);

@@ -27,6 +27,30 @@ int dl_cli_runs_opt(const char *cmd, int argc, char **argv, int *i, const char *
     return 1;
 }
 
+int dl_cli_int_arg(const char *cmd, const char *opt, const char *v, long lo, long hi, int *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || x < lo || x > hi) {
+        fprintf(stderr, "dllab %s: bad value '%s' for %s\n", cmd, v, opt);
+        return DL_EXIT_USAGE;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+int dl_cli_prob_arg(const char *cmd, const char *opt, const char *v, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || !(x >= 0 && x <= 1)) { /* !(..) also refuses NaN */
+        fprintf(stderr, "dllab %s: bad value '%s' for %s\n", cmd, v, opt);
+        return DL_EXIT_USAGE;
+    }
+    *out = x;
+    return 0;
+}
+
 int dl_cli_open(const char *cmd, const char *dir, int flags, dl_store **st)
 {
     dl_err err = {0};
@@ -87,6 +111,21 @@ void dl_cli_fmt_num(double v, const char *fmt, char *buf, size_t cap)
         snprintf(buf, cap, "-");
     else
         snprintf(buf, cap, fmt, v);
+}
+
+void dl_cli_csv_str(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 json_t *dl_cli_json_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }

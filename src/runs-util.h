@@ -1,11 +1,12 @@
 /* runs-util: what the run-store commands (runs, show, export, tag, note, baseline, rm) share:
- * the --runs DIR option, opening the store and finding a run with a printed error, formatting
- * times and numbers, and a run as a JSON object. */
+ * the --runs DIR option, checked option values, opening the store and finding a run with a printed
+ * error, formatting times and numbers, CSV fields, and a run as a JSON object. */
 #ifndef DL_RUNS_UTIL_H
 #define DL_RUNS_UTIL_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "core/store/store.h"
@@ -13,6 +14,11 @@
 /* If argv[*i] is --runs DIR or --runs=DIR, stores DIR, advances *i past it and returns 1; returns
  * -1 (after printing a usage error for cmd) when DIR is missing, 0 when argv[*i] is not --runs. */
 int dl_cli_runs_opt(const char *cmd, int argc, char **argv, int *i, const char **dir);
+/* Parses v (the value of option opt) as a base-10 integer in [lo, hi] into *out and returns 0; else
+ * prints "dllab CMD: bad value 'V' for OPT" and returns DL_EXIT_USAGE. */
+int dl_cli_int_arg(const char *cmd, const char *opt, const char *v, long lo, long hi, int *out);
+/* The same for a probability (a number in [0, 1]), e.g. a multi-label threshold. */
+int dl_cli_prob_arg(const char *cmd, const char *opt, const char *v, double *out);
 /* Opens the store (dir NULL: DLLAB_RUNS, then ./dllab-runs); prints "dllab CMD: message". */
 int dl_cli_open(const char *cmd, const char *dir, int flags, dl_store **st);
 /* Finds RUN by name / id / unique prefix; prints the error (candidates when ambiguous). */
@@ -23,6 +29,8 @@ void dl_cli_fmt_time(double t, char *buf, size_t cap);
 void dl_cli_fmt_duration(double seconds, char *buf, size_t cap);
 /* A number, or "-" when NaN. */
 void dl_cli_fmt_num(double v, const char *fmt, char *buf, size_t cap);
+/* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+void dl_cli_csv_str(FILE *f, const char *s);
 /* A JSON number, or null when not finite. */
 json_t *dl_cli_json_num(double v);
 /* The run's fields and summary (config and vocab parsed back into JSON). */
