@@ -302,9 +302,12 @@ dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best,
     char text[400];
     if (st == DL_OK)
         snprintf(text, sizeof text, "%.200s%s", file, best ? " (best)" : "");
-    else { /* the cause, without the long paths before it: "epoch-3: No space left on device" */
+    else { /* a long message (the store's names the file's path) shortened to its cause:
+            * "epoch-3: No space left on device" */
         const char *why = err ? err->msg : dl_status_name(st), *colon = strrchr(why, ':');
-        snprintf(text, sizeof text, "%.200s: %.150s", file, colon && colon[1] == ' ' ? colon + 2 : why);
+        if (strlen(why) > 80 && colon && colon[1] == ' ')
+            why = colon + 2;
+        snprintf(text, sizeof text, "%.200s: %.150s", file, why);
     }
     dl_learner_emit_event(l, true, false, st == DL_OK ? DL_EV_CHECKPOINT : DL_EV_CHECKPOINT_FAILED, text);
     return st;
