@@ -3,8 +3,9 @@
  * train_loss, valid_loss, metrics, time) and a final line naming the run; on a terminal it opens
  * the training dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has ended). Each fit ends with
  * the interpretation of the validation set saved to the run. `--resume RUN` continues a run from its
- * last checkpoint with the options it was started with; `--from-epoch K` rewinds to epoch K's
- * checkpoint in a new run. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint
+ * last checkpoint with the options it was started with (fit, flat-cos, one-cycle, or fine-tune
+ * stopped in either phase); `--from-epoch K` rewinds to epoch K's checkpoint in a new run. The
+ * dashboard's event log starts with the files the data pipeline skipped. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint
  * and mark the run stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
 #include "config.h"
 
