@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "tests/check_compare_fixture.h"
 #include "tests/testutil.h"
@@ -20,15 +19,9 @@ static char out[1 << 16];
 
 static int dllab(const char *args)
 {
-    char cmd[8192];
-    const char *bd = getenv("top_builddir");
-    snprintf(cmd, sizeof cmd, "DLLAB_RUNS='%s' '%s/src/dllab' %s </dev/null 2>&1", dir, bd ? bd : ".", args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char cmd[16384]; /* some callers build args in 8 KB buffers */
+    snprintf(cmd, sizeof cmd, "DLLAB_RUNS='%s' '%s' %s </dev/null 2>&1", dir, tu_dllab(), args);
+    return tu_sh(cmd, out, sizeof out);
 }
 
 static void setup(void)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/store/store.h"
@@ -77,14 +76,8 @@ static char out[1 << 16];
 static int dllab(const char *dir, const char *args)
 {
     char cmd[4096];
-    const char *bd = getenv("top_builddir");
-    snprintf(cmd, sizeof cmd, "'%s/src/dllab' %s --runs '%s' </dev/null 2>&1", bd ? bd : ".", args, dir);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    snprintf(cmd, sizeof cmd, "'%s' %s --runs '%s' </dev/null 2>&1", tu_dllab(), args, dir);
+    return tu_sh(cmd, out, sizeof out);
 }
 
 static int count(const char *needle)

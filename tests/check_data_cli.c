@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "tests/data_testutil.h"
 #include "tests/testutil.h"
@@ -12,15 +11,9 @@
 /* Runs dllab with args (stderr merged), returns the exit code and the output in out. */
 static int run(const char *args, char *out, size_t cap)
 {
-    const char *b = getenv("top_builddir");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s/src/dllab' data %s 2>&1", b ? b : ".", args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    snprintf(cmd, sizeof cmd, "'%s' data %s 2>&1", tu_dllab(), args);
+    return tu_sh(cmd, out, cap);
 }
 
 static void has(const char *out, const char *needle)

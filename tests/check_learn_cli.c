@@ -32,14 +32,9 @@ static char out[65536];
 /* Runs `dllab ARGS` (shell syntax) and captures stdout into out; returns the exit code. */
 static int run(const char *args)
 {
-    char cmd[4096];
+    char cmd[8192]; /* args can be 4 KB, beside two paths */
     snprintf(cmd, sizeof cmd, "%s %s --runs %s 2>/dev/null", dllab, args, runs);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return tu_sh(cmd, out, sizeof out);
 }
 
 /* The run name from "run NAME finished|stopped ...". */
@@ -78,8 +73,7 @@ static void row_of(const char *text, int e, char *row, size_t cap)
 
 static bool setup(void)
 {
-    const char *b = getenv("top_builddir");
-    snprintf(dllab, sizeof dllab, "%s/src/dllab", b ? b : ".");
+    snprintf(dllab, sizeof dllab, "%s", tu_dllab()); /* execv wants a char * */
     if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0) {
         fprintf(stderr, "check_learn_cli: Fashion-MNIST not installed; skipped\n");
         return false;

@@ -26,15 +26,9 @@ static char ckpath[4096];
  * stdout+stderr into out; returns the exit code. */
 static int dllab(const char *args)
 {
-    const char *bd = getenv("top_builddir");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "DLLAB_RUNS='%s' '%s/src/dllab' %s </dev/null 2>&1", dir, bd ? bd : ".", args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    snprintf(cmd, sizeof cmd, "DLLAB_RUNS='%s' '%s' %s </dev/null 2>&1", dir, tu_dllab(), args);
+    return tu_sh(cmd, out, sizeof out);
 }
 
 static void fill(void)
@@ -303,9 +297,7 @@ static int rm_on_tty(const char *run, const char *answer)
     pid_t pid = forkpty(&master, NULL, NULL, NULL);
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        const char *bd = getenv("top_builddir");
-        char bin[4096];
-        snprintf(bin, sizeof bin, "%s/src/dllab", bd ? bd : ".");
+        const char *bin = tu_dllab();
         setenv("DLLAB_RUNS", dir, 1);
         execl(bin, bin, "rm", run, (char *)NULL);
         _exit(127);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol, double rtol,
                      int rtol_of_max)
@@ -73,6 +74,24 @@ void tu_rmtree(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
+const char *tu_dllab(void)
+{
+    static char path[1024];
+    const char *bd = getenv("top_builddir");
+    snprintf(path, sizeof path, "%s/src/dllab", bd ? bd : ".");
+    return path;
+}
+
+int tu_sh(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "cannot run: %s", cmd);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int tu_run(Suite *s)

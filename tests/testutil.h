@@ -17,6 +17,12 @@ const char *tu_fixture(const char *rel);
 /* A fresh temporary directory (removed by tu_rmtree). */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+/* The built program: $top_builddir/src/dllab (top_builddir comes from the test environment; "."
+ * when unset), in a static buffer. */
+const char *tu_dllab(void);
+/* Runs cmd through the shell (popen), reads its stdout into out (at most cap-1 bytes, then a NUL)
+ * and returns its exit code, or -1 when it did not exit normally (a crash fails any code check). */
+int tu_sh(const char *cmd, char *out, size_t cap);
 /* Runs a suite with check's runner and returns the process exit code. */
 int tu_run(Suite *s);
 
