@@ -284,7 +284,7 @@ static dl_status op_get(vm *m, size_t nbytes)
     return push(m, m->memo[idx]);
 }
 
-/* Pops everything above the innermost MARK into a new tuple/list, or appends/sets into target. */
+/* The start of the values above the innermost MARK (the MARK is dropped). */
 static dl_status pop_mark(vm *m, size_t *from)
 {
     if (!m->nmarks)
@@ -293,82 +293,62 @@ static dl_status pop_mark(vm *m, size_t *from)
     return DL_OK;
 }
 
+/* Moves stack[from..sp) into container c, in order, and pops them. */
+static dl_status move_items(vm *m, dl_pk_obj *c, size_t from)
+{
+    for (size_t i = from; i < m->sp; i++)
+        if (!add_item(c, m->stack[i]))
+            return fail(m, DL_ENOMEM, "out of memory");
+    m->sp = from;
+    return DL_OK;
+}
+
+/* A new tuple of the values from `from` up; pushed in their place. */
+static dl_status make_tuple(vm *m, size_t from)
+{
+    dl_pk_obj *t = new_obj(m, DL_PK_TUPLE);
+    if (!t)
+        return fail(m, DL_ENOMEM, "out of memory");
+    dl_status st = move_items(m, t, from);
+    return st != DL_OK ? st : push(m, t);
+}
+
 static dl_status op_tuple_n(vm *m, size_t n)
 {
     if (m->sp - fence(m) < n)
         return fail(m, DL_EFORMAT, "%s needs %zu values on the stack", opname(m->b[m->op_at]), n);
-    dl_pk_obj *t = new_obj(m, DL_PK_TUPLE);
-    if (!t)
-        return fail(m, DL_ENOMEM, "out of memory");
-    for (size_t i = m->sp - n; i < m->sp; i++)
-        if (!add_item(t, m->stack[i]))
-            return fail(m, DL_ENOMEM, "out of memory");
-    m->sp -= n;
-    return push(m, t);
+    return make_tuple(m, m->sp - n);
 }
 
 static dl_status op_tuple_mark(vm *m)
 {
     size_t from = 0;
     dl_status st = pop_mark(m, &from);
-    if (st != DL_OK)
-        return st;
-    dl_pk_obj *t = new_obj(m, DL_PK_TUPLE);
-    if (!t)
-        return fail(m, DL_ENOMEM, "out of memory");
-    for (size_t i = from; i < m->sp; i++)
-        if (!add_item(t, m->stack[i]))
-            return fail(m, DL_ENOMEM, "out of memory");
-    m->sp = from;
-    return push(m, t);
+    return st != DL_OK ? st : make_tuple(m, from);
 }
 
-static dl_status op_setitems(vm *m, int marked)
+/* SETITEM(S) into the dict (kind DL_PK_DICT: key/value pairs) or APPEND(S) into the list below the
+ * values: those above the MARK (marked), else the top pair or value. */
+static dl_status op_fill(vm *m, dl_pk_kind kind, int marked)
 {
-    size_t from = 0;
+    int dict = kind == DL_PK_DICT;
+    size_t per = dict ? 2 : 1, from = 0;
     dl_status st;
     if (marked) {
         if ((st = pop_mark(m, &from)) != DL_OK)
             return st;
     } else {
-        if (m->sp - fence(m) < 2)
-            return fail(m, DL_EFORMAT, "SETITEM needs a key and a value");
-        from = m->sp - 2;
+        if (m->sp - fence(m) < per)
+            return fail(m, DL_EFORMAT, "%s", dict ? "SETITEM needs a key and a value" : "APPEND needs a value");
+        from = m->sp - per;
     }
-    if ((m->sp - from) % 2)
+    if ((m->sp - from) % per)
         return fail(m, DL_EFORMAT, "SETITEMS with an odd number of values");
-    if (from <= fence(m) || m->stack[from - 1]->kind != DL_PK_DICT)
-        return fail(m, DL_EFORMAT, "%s on a %s, not a dict", opname(m->b[m->op_at]),
-                    from > fence(m) ? dl_pk_kind_name(m->stack[from - 1]->kind) : "missing value");
-    dl_pk_obj *d = m->stack[from - 1];
-    for (size_t i = from; i < m->sp; i++)
-        if (!add_item(d, m->stack[i]))
-            return fail(m, DL_ENOMEM, "out of memory");
-    m->sp = from;
-    return DL_OK;
-}
-
-static dl_status op_appends(vm *m, int marked)
-{
-    size_t from = 0;
-    dl_status st;
-    if (marked) {
-        if ((st = pop_mark(m, &from)) != DL_OK)
-            return st;
-    } else {
-        if (m->sp - fence(m) < 1)
-            return fail(m, DL_EFORMAT, "APPEND needs a value");
-        from = m->sp - 1;
-    }
-    if (from <= fence(m) || m->stack[from - 1]->kind != DL_PK_LIST)
-        return fail(m, DL_EFORMAT, "%s on a %s, not a list", opname(m->b[m->op_at]),
-                    from > fence(m) ? dl_pk_kind_name(m->stack[from - 1]->kind) : "missing value");
-    dl_pk_obj *l = m->stack[from - 1];
-    for (size_t i = from; i < m->sp; i++)
-        if (!add_item(l, m->stack[i]))
-            return fail(m, DL_ENOMEM, "out of memory");
-    m->sp = from;
-    return DL_OK;
+    if (from <= fence(m) || m->stack[from - 1]->kind != kind)
+        return fail(m, DL_EFORMAT, "%s on a %s, not a %s", opname(m->b[m->op_at]),
+                    from > fence(m) ? dl_pk_kind_name(m->stack[from - 1]->kind) : "missing value",
+                    dict ? "dict" : "list");
+    return move_items(m, m->stack[from - 1], from);
 }
 
 static int int_tuple(const dl_pk_obj *t, int64_t *out)
@@ -489,10 +469,10 @@ static dl_status step(vm *m, unsigned char op, int *stop)
     case 0x87: return op_tuple_n(m, 3);
     case '}': return push(m, new_obj(m, DL_PK_DICT));
     case ']': return push(m, new_obj(m, DL_PK_LIST));
-    case 's': return op_setitems(m, 0);
-    case 'u': return op_setitems(m, 1);
-    case 'a': return op_appends(m, 0);
-    case 'e': return op_appends(m, 1);
+    case 's': return op_fill(m, DL_PK_DICT, 0);
+    case 'u': return op_fill(m, DL_PK_DICT, 1);
+    case 'a': return op_fill(m, DL_PK_LIST, 0);
+    case 'e': return op_fill(m, DL_PK_LIST, 1);
     case 'X': return read_str(m, 4);
     case 'U': return read_str(m, 1);
     case 'K':
