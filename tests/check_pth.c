@@ -251,6 +251,10 @@ START_TEST(pickle_machine_refuses_bad_stack_use)
         {"\x80\x09.", 3, "protocol 9"},
         {"\x80\x02\x8a\x09", 4, "LONG1 of 9 bytes"},
         {"\x80\x02}N\x85" "b.", 7, "BUILD on a dict"},
+        {"\x80\x02}s.", 5, "SETITEM needs a key and a value"},
+        {"\x80\x02" "a.", 4, "APPEND needs a value"},
+        {"\x80\x02}K\x01" "a.", 7, "APPEND on a dict, not a list"},
+        {"\x80\x02](K\x01K\x02u.", 10, "SETITEMS on a list, not a dict"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dl_pickle pk;
