@@ -1,15 +1,7 @@
 #!/bin/sh
 # Whole-program checks of dllab's command line: help, version, usage errors and exit codes.
 set -u
-bin=${top_builddir:-.}/src/dllab
-fail=0
-check() { # check NAME EXPECTED_RC PATTERN -- ARGS...
-    name=$1 want=$2 pat=$3; shift 4
-    out=$("$bin" "$@" 2>&1); rc=$?
-    if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, want $want"; echo "$out"; fail=1; return; fi
-    if ! printf '%s' "$out" | grep -qE -- "$pat"; then echo "FAIL $name: output lacks /$pat/"; echo "$out"; fail=1; return; fi
-    echo "ok   $name"
-}
+. "$(dirname "$0")/cli-lib.sh" # bin, fail, check NAME EXPECTED_RC PATTERN -- ARGS...
 check help 0 'usage: dllab' -- --help
 check version 0 '^dllab [0-9]+\.[0-9]+' -- --version
 check version-kernel 0 'blas: OpenBLAS, kernel [A-Za-z0-9]+' -- --version

@@ -5,4 +5,4 @@ tests_check_core_SOURCES = tests/check_core.c tests/testutil.c tests/testutil.h
 tests_check_core_CFLAGS = $(TEST_CFLAGS)
 tests_check_core_LDADD = $(TEST_LDADD)
 TESTS += tests/check_core tests/no-curses-in-core.sh tests/cli.sh
-EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh
+EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh tests/cli-lib.sh

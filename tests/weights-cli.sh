@@ -2,18 +2,10 @@
 # `dllab weights info|import` end to end on the .pth fixtures: what is printed, what is written, and
 # the exit codes (0 ok, 1 failure with a message, 2 usage).
 set -u
-bin=${top_builddir:-.}/src/dllab
 fx=${top_srcdir:-.}/tests/fixtures/pth
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { # check NAME EXPECTED_RC PATTERN -- ARGS...
-    name=$1 want=$2 pat=$3; shift 4
-    out=$("$bin" "$@" 2>&1); rc=$?
-    if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, want $want"; echo "$out"; fail=1; return; fi
-    if ! printf '%s' "$out" | grep -qE -- "$pat"; then echo "FAIL $name: output lacks /$pat/"; echo "$out"; fail=1; return; fi
-    echo "ok   $name"
-}
+. "$(dirname "$0")/cli-lib.sh" # bin, fail, check NAME EXPECTED_RC PATTERN -- ARGS...
 tiny='resnet-custom:basic:1,1,1,1:4,8,16,16:imagenet'
 check info-arch 0 "architecture: $tiny \\(3 input channels, torchvision head\\)" -- weights info "$fx/tiny_resnet.pth"
 check info-count 0 'parameter count: 10654 ' -- weights info "$fx/tiny_resnet.pth"
