@@ -34,7 +34,7 @@ int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
     for (size_t i = 0; i < nb; i++) {
         dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = (uint64_t)b[i].step, .epoch = b[i].epoch,
                             .lr = b[i].n_lr > 0 ? b[i].lr[b[i].n_lr - 1] : NAN, .loss = b[i].smooth_loss,
-                            .raw = b[i].loss};
+                            .raw = b[i].loss, .mom = b[i].mom};
         dl_feed_add_point(f, &p);
         f->snap.step = (uint64_t)b[i].step;
         f->snap.epoch = b[i].epoch;
