@@ -16,6 +16,12 @@ tests_check_ops_parity_CFLAGS = $(TEST_CFLAGS)
 tests_check_ops_parity_LDADD = $(TEST_LDADD)
 TESTS += tests/check_ops_parity
 
+check_PROGRAMS += tests/check_ops_fused
+tests_check_ops_fused_SOURCES = tests/check_ops_fused.c tests/testutil.c tests/testutil.h
+tests_check_ops_fused_CFLAGS = $(TEST_CFLAGS)
+tests_check_ops_fused_LDADD = $(TEST_LDADD)
+TESTS += tests/check_ops_fused
+
 # Maintainer target: regenerate the ops fixtures with Debian's python3-torch (never run by
 # make check; the outputs are committed). Other rooms may add their own prerequisites to 'fixtures'.
 .PHONY: fixtures fixtures-ops

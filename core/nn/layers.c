@@ -143,24 +143,25 @@ static void bn_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     int hw = nd->in[1] * nd->in[2];
     const float *g = dl_params_data(ps, (size_t)b->w), *be = dl_params_data(ps, (size_t)b->b);
     float *rm = dl_params_buf(ps, (size_t)b->rm), *rv = dl_params_buf(ps, (size_t)b->rv);
-    if (c->train) {
-        dl_batchnorm_forward_train(nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw, BN_MOMENTUM, BN_EPS);
+    if (c->train) { /* a fused ReLU clamps in BN's own output pass */
+        (b->relu ? dl_batchnorm_relu_forward_train : dl_batchnorm_forward_train)(
+            nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw, BN_MOMENTUM, BN_EPS);
         dl_params_ibuf(ps, (size_t)b->nbt)[0] += 1;
     } else {
-        dl_batchnorm_forward_eval(nd->y, x, g, be, rm, rv, c->n, b->c, hw, BN_EPS);
+        (b->relu ? dl_batchnorm_relu_forward_eval : dl_batchnorm_forward_eval)(nd->y, x, g, be, rm, rv, c->n, b->c,
+                                                                               hw, BN_EPS);
     }
-    if (b->relu)
-        dl_relu_forward(nd->y, nd->y, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
 static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     bn_node *b = (bn_node *)nd;
-    size_t m = (size_t)c->n * dl_nn_numel(nd->out);
-    if (b->relu) /* fused ReLU: mask our own gradient in place (vectorised: 4-8x the scalar loop) */
-        dl_relu_mask(dy, nd->y, m);
-    dl_batchnorm_backward(dx, grad_or_null(c->ps, b->w), grad_or_null(c->ps, b->b), dy, x, b->mean, b->rstd,
-                          dl_params_data(c->ps, (size_t)b->w), c->n, b->c, nd->in[1] * nd->in[2]);
+    float *dg = grad_or_null(c->ps, b->w), *db = grad_or_null(c->ps, b->b);
+    const float *g = dl_params_data(c->ps, (size_t)b->w);
+    if (b->relu) /* fused ReLU: our own gradient is masked in place inside BN's gradient-sum pass */
+        dl_batchnorm_relu_backward(dx, dg, db, dy, nd->y, x, b->mean, b->rstd, g, c->n, b->c, nd->in[1] * nd->in[2]);
+    else
+        dl_batchnorm_backward(dx, dg, db, dy, x, b->mean, b->rstd, g, c->n, b->c, nd->in[1] * nd->in[2]);
 }
 
 const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward, bn_backward, NULL, NULL};

@@ -229,8 +229,7 @@ static void res_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
         sc = r->shortcut->y;
     }
     size_t m = (size_t)c->n * dl_nn_numel(nd->out);
-    dl_add_forward(nd->y, r->branch->y, sc, m);
-    dl_relu_forward(nd->y, nd->y, m);
+    dl_add_relu_forward(nd->y, r->branch->y, sc, m);
 }
 
 static void res_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)

@@ -20,9 +20,12 @@ DL_HOT static void row_dx(float *dx, const float *dy, const float *x, int hw, fl
         dx[j] += k1 * dy[j] + k2 * (x[j] - mean) + k3;
 }
 
-void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
-                                float *running_var, const float *x, const float *gamma, const float *beta,
-                                int n, int c, int hw, float momentum, float eps)
+/* The fused variants (BN + ReLU, a ConvLayer's tail) share these bodies: relu != 0 clamps in the
+ * affine pass and masks dy in the gradient-sum pass, saving a full read+write of the activation
+ * (or gradient) per layer; the arithmetic and its order are the unfused sequence's. */
+static void forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean, float *running_var,
+                          const float *x, const float *gamma, const float *beta, int n, int c, int hw,
+                          float momentum, float eps, int relu)
 {
     const size_t cnt = (size_t)n * hw, plane = (size_t)c * hw;
     for (int ch = 0; ch < c; ch++) {
@@ -48,14 +51,33 @@ void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, fl
         }
         const float g = gamma ? gamma[ch] : 1.0f, bt = beta ? beta[ch] : 0.0f;
         const float scale = g * rstd, shift = bt - mean * scale;
-        for (int i = 0; i < n; i++)
-            dl_vec_affine(y + (size_t)ch * hw + i * plane, xc + i * plane, (size_t)hw, scale, shift);
+        for (int i = 0; i < n; i++) {
+            float *yr = y + (size_t)ch * hw + i * plane;
+            if (relu)
+                dl_vec_affine_relu(yr, xc + i * plane, (size_t)hw, scale, shift);
+            else
+                dl_vec_affine(yr, xc + i * plane, (size_t)hw, scale, shift);
+        }
     }
 }
 
-void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                               const float *running_mean, const float *running_var, int n, int c, int hw,
-                               float eps)
+void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
+                                float *running_var, const float *x, const float *gamma, const float *beta,
+                                int n, int c, int hw, float momentum, float eps)
+{
+    forward_train(y, save_mean, save_rstd, running_mean, running_var, x, gamma, beta, n, c, hw, momentum, eps, 0);
+}
+
+void dl_batchnorm_relu_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
+                                     float *running_var, const float *x, const float *gamma, const float *beta,
+                                     int n, int c, int hw, float momentum, float eps)
+{
+    forward_train(y, save_mean, save_rstd, running_mean, running_var, x, gamma, beta, n, c, hw, momentum, eps, 1);
+}
+
+static void forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                         const float *running_mean, const float *running_var, int n, int c, int hw, float eps,
+                         int relu)
 {
     const size_t plane = (size_t)c * hw;
     for (int ch = 0; ch < c; ch++) {
@@ -64,17 +86,33 @@ void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, con
         const float scale = g * rstd, shift = bt - running_mean[ch] * scale;
         for (int i = 0; i < n; i++) {
             size_t off = (size_t)ch * hw + i * plane;
-            dl_vec_affine(y + off, x + off, (size_t)hw, scale, shift);
+            if (relu)
+                dl_vec_affine_relu(y + off, x + off, (size_t)hw, scale, shift);
+            else
+                dl_vec_affine(y + off, x + off, (size_t)hw, scale, shift);
         }
     }
+}
+
+void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                               const float *running_mean, const float *running_var, int n, int c, int hw,
+                               float eps)
+{
+    forward_eval(y, x, gamma, beta, running_mean, running_var, n, c, hw, eps, 0);
+}
+
+void dl_batchnorm_relu_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                                    const float *running_mean, const float *running_var, int n, int c, int hw,
+                                    float eps)
+{
+    forward_eval(y, x, gamma, beta, running_mean, running_var, n, c, hw, eps, 1);
 }
 
 /* With xhat = (x - mean) * rstd and M = N*HW:
  *   dbeta = sum dy, dgamma = sum dy * xhat,
  *   dx = gamma * rstd / M * (M * dy - dbeta - xhat * dgamma). */
-void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
-                           const float *save_mean, const float *save_rstd, const float *gamma, int n, int c,
-                           int hw)
+static void backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y, const float *x,
+                     const float *save_mean, const float *save_rstd, const float *gamma, int n, int c, int hw)
 {
     const size_t cnt = (size_t)n * hw, plane = (size_t)c * hw;
     for (int ch = 0; ch < c; ch++) {
@@ -83,7 +121,10 @@ void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *
         for (int i = 0; i < n; i++) {
             size_t off = (size_t)ch * hw + i * plane;
             float a, b;
-            dl_vec_grad_sums(dy + off, x + off, (size_t)hw, mean, &a, &b);
+            if (y) /* fused ReLU: dy is masked in place by the saved output */
+                dl_vec_grad_sums_masked(dy + off, y + off, x + off, (size_t)hw, mean, &a, &b);
+            else
+                dl_vec_grad_sums(dy + off, x + off, (size_t)hw, mean, &a, &b);
             sdy += a;
             sdyx += b;
         }
@@ -105,4 +146,19 @@ void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *
             row_dx(dx + off, dy + off, x + off, hw, mean, k1, k2, k3);
         }
     }
+}
+
+void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                           const float *save_mean, const float *save_rstd, const float *gamma, int n, int c,
+                           int hw)
+{
+    /* y == NULL: dy is only read */
+    backward(dx, dgamma, dbeta, (float *)dy, NULL, x, save_mean, save_rstd, gamma, n, c, hw);
+}
+
+void dl_batchnorm_relu_backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
+                                const float *x, const float *save_mean, const float *save_rstd,
+                                const float *gamma, int n, int c, int hw)
+{
+    backward(dx, dgamma, dbeta, dy, y, x, save_mean, save_rstd, gamma, n, c, hw);
 }

@@ -50,6 +50,18 @@ void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, con
 void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                            const float *save_mean, const float *save_rstd, const float *gamma, int n, int c,
                            int hw);
+/* Fused BN + ReLU (a ConvLayer's tail): the same results as the BN call followed by
+ * dl_relu_forward (resp. dl_relu_mask(dy, y) before dl_batchnorm_backward), one pass fewer over
+ * the activation. y in the backward is the fused output; dy is masked in place. */
+void dl_batchnorm_relu_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
+                                     float *running_var, const float *x, const float *gamma, const float *beta,
+                                     int n, int c, int hw, float momentum, float eps);
+void dl_batchnorm_relu_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                                    const float *running_mean, const float *running_var, int n, int c, int hw,
+                                    float eps);
+void dl_batchnorm_relu_backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
+                                const float *x, const float *save_mean, const float *save_rstd,
+                                const float *gamma, int n, int c, int hw);
 
 /* ---- relu ----------------------------------------------------------------------------- */
 void dl_relu_forward(float *y, const float *x, size_t n);         /* y may equal x */
@@ -83,6 +95,8 @@ void dl_dropout_backward(float *dx, const float *dy, const float *mask, size_t n
 
 /* ---- residual add ------------------------------------------------------------------------ */
 void dl_add_forward(float *y, const float *a, const float *b, size_t n);
+/* y = max(a + b, 0): the torchvision block tail in one pass (same results as add then relu) */
+void dl_add_relu_forward(float *y, const float *a, const float *b, size_t n);
 /* da += dy, db += dy (either may be NULL) */
 void dl_add_backward(float *da, float *db, const float *dy, size_t n);
 

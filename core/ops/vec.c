@@ -57,6 +57,33 @@ DL_HOT void dl_vec_grad_sums(const float *dy, const float *x, size_t n, float m,
     *sdyx = sb;
 }
 
+DL_HOT void dl_vec_grad_sums_masked(float *dy, const float *y, const float *x, size_t n, float m, float *sdy,
+                                   float *sdyx)
+{
+    float a[LANES] = {0}, b[LANES] = {0};
+    size_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            float g = y[j + l] > 0.0f ? dy[j + l] : 0.0f;
+            dy[j + l] = g;
+            a[l] += g;
+            b[l] += g * (x[j + l] - m);
+        }
+    float sa = 0.0f, sb = 0.0f;
+    for (; j < n; j++) {
+        float g = y[j] > 0.0f ? dy[j] : 0.0f;
+        dy[j] = g;
+        sa += g;
+        sb += g * (x[j] - m);
+    }
+    for (int l = 0; l < LANES; l++) {
+        sa += a[l];
+        sb += b[l];
+    }
+    *sdy = sa;
+    *sdyx = sb;
+}
+
 DL_HOT void dl_vec_add(float *restrict dst, const float *restrict src, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -73,6 +100,14 @@ DL_HOT void dl_vec_affine(float *y, const float *x, size_t n, float a, float b)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = x[i] * a + b;
+}
+
+DL_HOT void dl_vec_affine_relu(float *y, const float *x, size_t n, float a, float b)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i] * a + b;
+        y[i] = v < 0.0f ? 0.0f : v;
+    }
 }
 
 DL_HOT void dl_vec_gather(float *restrict dst, const float *restrict src, size_t n, int stride)

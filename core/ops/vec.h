@@ -31,5 +31,10 @@ void dl_vec_gather(float *restrict dst, const float *restrict src, size_t n, int
 void dl_vec_scatter_add(float *restrict dst, const float *restrict src, size_t n, int stride);
 /* y[i] = x[i] * a + b (y may equal x) */
 void dl_vec_affine(float *y, const float *x, size_t n, float a, float b);
+/* y[i] = max(x[i] * a + b, 0) with relu's NaN rule (y may equal x) */
+void dl_vec_affine_relu(float *y, const float *x, size_t n, float a, float b);
+/* dl_vec_grad_sums after dy[i] = y[i] > 0 ? dy[i] : 0 in the same pass (same sums, same order) */
+void dl_vec_grad_sums_masked(float *dy, const float *y, const float *x, size_t n, float m, float *sdy,
+                             float *sdyx);
 
 #endif
