@@ -10,6 +10,10 @@
 # Usage (from the build folder after `make src/dllab`):
 #   sh /work/main/tests/bench/accept_mosaic.sh [--limit N --valid-limit N]   (extra args go to both)
 # Env: DLLAB (./src/dllab), RUNS (./accept-runs), CACHE (dllab's cache folder), EPOCHS, BS, LR, SEED.
+# Measured 2026-11-28 (defaults, seed 42): dllab accuracy_multi 0.8906, micro-F1 0.6331, valid_loss
+# 0.2667, cpu 316 s; PyTorch accuracy_multi 0.8742, micro-F1 0.5689, valid_loss 0.2803, cpu 287 s.
+# (Both leave recall on the table at 0.5 after 4 epochs: dllab's threshold sweep finds micro-F1
+# 0.7384 at 0.31.)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 dllab=${DLLAB:-./src/dllab}
