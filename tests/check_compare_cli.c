@@ -146,20 +146,6 @@ static double png_ink(const char *path, int *w, int *h, int *coloured)
     return (double)ink / (double)n;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
-    s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 /* A small XML well-formedness check: every start tag is closed by an end tag of the same name,
  * in order; comments, processing instructions and CDATA are skipped; attributes' quotes balance.
  * Returns the number of elements, or -1 when malformed. */
@@ -273,14 +259,16 @@ START_TEST(plot_svg_wellformed_with_series)
     snprintf(svg, sizeof svg, "%s/c.svg", dir);
     snprintf(cmd, sizeof cmd, "export lr-a-1 lr-b-1 lr-c-1 --plot compare --svg %s", svg);
     ck_assert_msg(dllab(cmd) == 0, "%s", out);
-    char *s = slurp(svg);
+    char *s = tu_slurp(svg, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", svg);
     ck_assert_ptr_nonnull(strstr(s, "<svg"));
     ck_assert_int_gt(xml_elements(s), 10);
     ck_assert_int_eq(svg_series_colours(s), 3);
     free(s);
     snprintf(cmd, sizeof cmd, "export lr-a-1 lr-c-1 --plot lr --svg %s", svg);
     ck_assert_int_eq(dllab(cmd), 0);
-    s = slurp(svg);
+    s = tu_slurp(svg, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", svg);
     ck_assert_int_gt(xml_elements(s), 10);
     ck_assert_int_eq(svg_series_colours(s), 2);
     free(s);
@@ -297,7 +285,8 @@ START_TEST(plot_csv_and_errors)
     snprintf(cmd, sizeof cmd, "export lr-a-1 lr-b-1 --plot compare --csv %s/series", dir);
     ck_assert_msg(dllab(cmd) == 0, "%s", out);
     snprintf(path, sizeof path, "%s/series/compare.csv", dir);
-    char *s = slurp(path);
+    char *s = tu_slurp(path, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
     ck_assert(strncmp(s, "run,series,x,y\n", 15) == 0);
     /* valid loss by epoch: 3 + 4 rows; smoothed train loss: 12 + 16 rows */
     int rows = 0, valid = 0;
@@ -312,7 +301,8 @@ START_TEST(plot_csv_and_errors)
     snprintf(cmd, sizeof cmd, "export lr-a-1 --plot confusion --csv %s/series", dir);
     ck_assert_int_eq(dllab(cmd), 0);
     snprintf(path, sizeof path, "%s/series/confusion.csv", dir);
-    s = slurp(path);
+    s = tu_slurp(path, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
     ck_assert_ptr_nonnull(strstr(s, "owl,0,5,37\n"));
     free(s);
     /* refusals */

@@ -59,21 +59,6 @@ static dl_batch_row batch(int64_t step, int epoch)
     return r;
 }
 
-/* Whole file into a malloc'd buffer (for "left untouched" checks). */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    ck_assert(fread(b, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 static const char *db_path(void)
 {
     static char p[1200];
@@ -330,14 +315,16 @@ START_TEST(checkpoints_atomic_and_failures_recorded)
 
     /* Simulated full disk: error returned, event recorded, previous file intact. */
     size_t len0, len1;
-    char *before = slurp(path, &len0);
+    char *before = tu_slurp(path, &len0);
+    ck_assert_msg(before != NULL, "cannot read %s", path);
     dl_store_set_checkpoint_writer(st, fake_enospc);
     make_map(&m, 16, 3.0f);
     ck_assert_int_eq(dl_store_checkpoint_save(st, id, "epoch-0", &m, 2, 30, 0.5, true, NULL, 0, &err), DL_ENOSPC);
     ck_assert_ptr_nonnull(strstr(err.msg, "previous one is intact"));
     dl_tensor_map_free(&m);
     dl_store_set_checkpoint_writer(st, NULL);
-    char *after = slurp(path, &len1);
+    char *after = tu_slurp(path, &len1);
+    ck_assert_msg(after != NULL, "cannot read %s", path);
     ck_assert(len0 == len1 && memcmp(before, after, len0) == 0);
     free(before);
     free(after);
@@ -379,7 +366,8 @@ START_TEST(checkpoint_real_write_failure_keeps_previous)
     dl_tensor_map_free(&m);
     dl_store_close(st);
     size_t len0, len1;
-    char *before = slurp(path, &len0);
+    char *before = tu_slurp(path, &len0);
+    ck_assert_msg(before != NULL, "cannot read %s", path);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGXFSZ, SIG_IGN);
@@ -397,7 +385,8 @@ START_TEST(checkpoint_real_write_failure_keeps_previous)
     int ws;
     waitpid(pid, &ws, 0);
     ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "child status %d", ws);
-    char *after = slurp(path, &len1);
+    char *after = tu_slurp(path, &len1);
+    ck_assert_msg(after != NULL, "cannot read %s", path);
     ck_assert(len0 == len1 && memcmp(before, after, len0) == 0);
     free(before);
     free(after);
@@ -602,14 +591,16 @@ END_TEST
 static void assert_refused(int flags, dl_status code, const char *want)
 {
     size_t l0, l1;
-    char *before = slurp(db_path(), &l0);
+    char *before = tu_slurp(db_path(), &l0);
+    ck_assert_msg(before != NULL, "cannot read %s", db_path());
     dl_store *st;
     dl_err err = {0};
     ck_assert_int_eq(dl_store_open(dir, flags, &st, &err), code);
     ck_assert_ptr_null(st);
     ck_assert_msg(strstr(err.msg, want) != NULL, "message '%s' lacks '%s'", err.msg, want);
     ck_assert_ptr_nonnull(strstr(err.msg, "runs.db"));
-    char *after = slurp(db_path(), &l1);
+    char *after = tu_slurp(db_path(), &l1);
+    ck_assert_msg(after != NULL, "cannot read %s", db_path());
     ck_assert_msg(l0 == l1 && memcmp(before, after, l0) == 0, "the file was modified");
     free(before);
     free(after);
@@ -649,7 +640,8 @@ START_TEST(refuses_foreign_corrupt_truncated_newer)
     }
     dl_store_close(st);
     size_t len;
-    char *whole = slurp(db_path(), &len);
+    char *whole = tu_slurp(db_path(), &len);
+    ck_assert_msg(whole != NULL, "cannot read %s", db_path());
     ck_assert_uint_gt(len, 8 * 4096);
     write_file(db_path(), whole, len / 2);
     assert_refused(0, DL_EFORMAT, "truncated");

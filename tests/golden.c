@@ -7,22 +7,6 @@
 
 #include "tests/testutil.h"
 
-char *tu_slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 void tu_assert_golden(const char *name, const char *text)
 {
     char rel[256];
@@ -35,7 +19,7 @@ void tu_assert_golden(const char *name, const char *text)
         fputs(text, f);
         fclose(f);
     }
-    char *want = tu_slurp(path);
+    char *want = tu_slurp(path, NULL);
     ck_assert_msg(want != NULL, "golden file %s is missing (run with DLLAB_UPDATE_GOLDEN=1)", path);
     if (strcmp(want, text) != 0) {
         /* Report the first differing line: a whole screen is hard to diff by eye. */

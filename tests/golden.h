@@ -5,8 +5,6 @@
 #ifndef DL_TESTS_GOLDEN_H
 #define DL_TESTS_GOLDEN_H
 
-/* Whole file as a malloc'd NUL-terminated string, or NULL when it cannot be opened. */
-char *tu_slurp(const char *path);
 /* Compares text with tests/fixtures/ui/<name>. */
 void tu_assert_golden(const char *name, const char *text);
 

@@ -76,6 +76,28 @@ void tu_rmtree(const char *dir)
         fprintf(stderr, "warning: could not remove %s\n", dir);
 }
 
+char *tu_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    fclose(f);
+    if (!s)
+        return NULL;
+    s[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return s;
+}
+
 const char *tu_dllab(void)
 {
     static char path[1024];

@@ -17,6 +17,9 @@ const char *tu_fixture(const char *rel);
 /* A fresh temporary directory (removed by tu_rmtree). */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+/* Whole file as a malloc'd buffer with a NUL after the data (so text is a C string); the size in
+ * *len when len is not NULL. NULL when it cannot be opened or read. */
+char *tu_slurp(const char *path, size_t *len);
 /* The built program: $top_builddir/src/dllab (top_builddir comes from the test environment; "."
  * when unset), in a static buffer. */
 const char *tu_dllab(void);
