@@ -34,24 +34,6 @@ static void csv_num(FILE *f, double v)
         fprintf(f, "%.10g", v);
 }
 
-static FILE *open_csv(const char *folder, const char *name, char *path, size_t cap)
-{
-    snprintf(path, cap, "%s/%s", folder, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "dllab export: cannot write %s: %s\n", path, strerror(errno));
-    return f;
-}
-
-static int close_csv(FILE *f, const char *path)
-{
-    if (ferror(f) | (fclose(f) != 0)) {
-        fprintf(stderr, "dllab export: error writing %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 static int mkdirs(const char *dir)
 {
     char p[4096];
@@ -88,7 +70,7 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
     int groups = 1;
     for (size_t i = 0; i < nb; i++)
         groups = b[i].n_lr > groups ? b[i].n_lr : groups;
-    if (!(f = open_csv(folder, "batches.csv", path, sizeof path))) {
+    if (!(f = dl_cli_create("export", folder, "batches.csv", path, sizeof path))) {
         free(b);
         return -1;
     }
@@ -112,13 +94,13 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fprintf(f, ",%.6f\n", b[i].t);
     }
     free(b);
-    bad |= close_csv(f, path);
+    bad |= dl_cli_close("export", f, path);
 
     dl_epoch_row *e;
     size_t ne;
     if (dl_store_epochs(st, r->id, &e, &ne, &err) != DL_OK)
         goto fail;
-    if (!(f = open_csv(folder, "epochs.csv", path, sizeof path))) {
+    if (!(f = dl_cli_create("export", folder, "epochs.csv", path, sizeof path))) {
         free(e);
         return -1;
     }
@@ -144,13 +126,13 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fprintf(f, ",%.6f\n", e[i].t);
     }
     free(e);
-    bad |= close_csv(f, path);
+    bad |= dl_cli_close("export", f, path);
 
     dl_event_row *ev;
     size_t nev;
     if (dl_store_events(st, r->id, -1, &ev, &nev, &err) != DL_OK)
         goto fail;
-    if (!(f = open_csv(folder, "events.csv", path, sizeof path))) {
+    if (!(f = dl_cli_create("export", folder, "events.csv", path, sizeof path))) {
         dl_events_free(ev, nev);
         return -1;
     }
@@ -163,7 +145,7 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fputc('\n', f);
     }
     dl_events_free(ev, nev);
-    bad |= close_csv(f, path);
+    bad |= dl_cli_close("export", f, path);
 
     dl_lrfind *lf;
     size_t nlf;
@@ -171,8 +153,8 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         goto fail;
     FILE *g = NULL;
     char path2[4400];
-    if (!(f = open_csv(folder, "lrfind.csv", path, sizeof path)) ||
-        !(g = open_csv(folder, "lrfind_suggestions.csv", path2, sizeof path2))) {
+    if (!(f = dl_cli_create("export", folder, "lrfind.csv", path, sizeof path)) ||
+        !(g = dl_cli_create("export", folder, "lrfind_suggestions.csv", path2, sizeof path2))) {
         if (f)
             fclose(f);
         dl_lrfinds_free(lf, nlf);
@@ -199,14 +181,14 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         }
     }
     dl_lrfinds_free(lf, nlf);
-    bad |= close_csv(f, path);
-    bad |= close_csv(g, path2);
+    bad |= dl_cli_close("export", f, path);
+    bad |= dl_cli_close("export", g, path2);
 
     dl_checkpoint_row *ck;
     size_t nck;
     if (dl_store_checkpoints(st, r->id, &ck, &nck, &err) != DL_OK)
         goto fail;
-    if (!(f = open_csv(folder, "checkpoints.csv", path, sizeof path))) {
+    if (!(f = dl_cli_create("export", folder, "checkpoints.csv", path, sizeof path))) {
         dl_checkpoints_free(ck, nck);
         return -1;
     }
@@ -220,13 +202,13 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fprintf(f, ",%d,%.6f\n", ck[i].best ? 1 : 0, ck[i].t);
     }
     dl_checkpoints_free(ck, nck);
-    bad |= close_csv(f, path);
+    bad |= dl_cli_close("export", f, path);
 
     dl_skipped_row *sk;
     size_t nsk;
     if (dl_store_skipped(st, r->id, &sk, &nsk, &err) != DL_OK)
         goto fail;
-    if (!(f = open_csv(folder, "skipped.csv", path, sizeof path))) {
+    if (!(f = dl_cli_create("export", folder, "skipped.csv", path, sizeof path))) {
         dl_skipped_free(sk, nsk);
         return -1;
     }
@@ -238,7 +220,7 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fputc('\n', f);
     }
     dl_skipped_free(sk, nsk);
-    bad |= close_csv(f, path);
+    bad |= dl_cli_close("export", f, path);
 
     snprintf(path, sizeof path, "%s/run.json", folder);
     json_t *meta = dl_cli_run_json(r);

@@ -183,20 +183,9 @@ static FILE *csv_open(const char *dir, const char *kind, char *path, size_t cap)
         fprintf(stderr, "dllab export: cannot create %s: %s\n", dir, strerror(errno));
         return NULL;
     }
-    snprintf(path, cap, "%s/%s.csv", dir, kind);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "dllab export: cannot write %s: %s\n", path, strerror(errno));
-    return f;
-}
-
-static int csv_close(FILE *f, const char *path)
-{
-    if (ferror(f) | (fclose(f) != 0)) {
-        fprintf(stderr, "dllab export: error writing %s: %s\n", path, strerror(errno));
-        return DL_EXIT_FAIL;
-    }
-    return DL_EXIT_OK;
+    char name[64];
+    snprintf(name, sizeof name, "%s.csv", kind);
+    return dl_cli_create("export", dir, name, path, cap);
 }
 
 static int write_lines_csv(const figure *fg, const char *dir, const char *kind)
@@ -211,7 +200,7 @@ static int write_lines_csv(const figure *fg, const char *dir, const char *kind)
             dl_cli_csv_str(f, fg->run[l]);
             fprintf(f, ",%s,%.10g,%.10g\n", fg->series[l], fg->chart.lines[l].x[i], fg->chart.lines[l].y[i]);
         }
-    return csv_close(f, path);
+    return dl_cli_close("export", f, path);
 }
 
 /* The run's stored confusion matrix: k x k counts and class names (from the result or vocab). */
@@ -284,7 +273,7 @@ static int plot_confusion(dl_store *st, const dl_cmp_run *r, const char *png, co
                     fprintf(f, ",%.0f", m[i * k + j]);
                 fputc('\n', f);
             }
-            rc = csv_close(f, path);
+            rc = dl_cli_close("export", f, path);
         }
     }
     for (int i = 0; names && i < k; i++)

@@ -1,6 +1,7 @@
 /* runs-util: helpers shared by the run-store commands (see runs-util.h). */
 #include "src/runs-util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -126,6 +127,24 @@ void dl_cli_csv_str(FILE *f, const char *s)
         fputc(*s, f);
     }
     fputc('"', f);
+}
+
+FILE *dl_cli_create(const char *cmd, const char *dir, const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "dllab %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+    return f;
+}
+
+int dl_cli_close(const char *cmd, FILE *f, const char *path)
+{
+    if (ferror(f) | (fclose(f) != 0)) {
+        fprintf(stderr, "dllab %s: error writing %s: %s\n", cmd, path, strerror(errno));
+        return DL_EXIT_FAIL;
+    }
+    return 0;
 }
 
 json_t *dl_cli_json_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
