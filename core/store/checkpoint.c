@@ -146,6 +146,18 @@ dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *fil
     return dl_store_log_event(st, run_id, DL_EV_CHECKPOINT, step, 0, payload, err);
 }
 
+static void ckpt_fill(sqlite3_stmt *q, void *row)
+{
+    dl_checkpoint_row *r = row;
+    r->id = sqlite3_column_int64(q, 0);
+    r->path = dl_store__col_text(q, 1);
+    r->epoch = sqlite3_column_int(q, 2);
+    r->step = sqlite3_column_int64(q, 3);
+    r->monitor = dl_store__col_double(q, 4);
+    r->best = sqlite3_column_int(q, 5) != 0;
+    r->t = sqlite3_column_double(q, 6);
+}
+
 static dl_status ckpt_query(dl_store *st, int64_t run_id, const char *where_order, dl_checkpoint_row **rows, size_t *n,
                             size_t limit, dl_err *err)
 {
@@ -159,32 +171,14 @@ static dl_status ckpt_query(dl_store *st, int64_t run_id, const char *where_orde
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading checkpoints", err);
     sqlite3_bind_int64(q, 1, run_id);
-    dl_checkpoint_row *out = NULL;
-    size_t cnt = 0;
-    while (cnt < limit && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        dl_checkpoint_row *p = realloc(out, (cnt + 1) * sizeof *p);
-        if (!p) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        out = p;
-        dl_checkpoint_row *r = &out[cnt++];
-        r->id = sqlite3_column_int64(q, 0);
-        r->path = dl_store__col_text(q, 1);
-        r->epoch = sqlite3_column_int(q, 2);
-        r->step = sqlite3_column_int64(q, 3);
-        r->monitor = dl_store__col_double(q, 4);
-        r->best = sqlite3_column_int(q, 5) != 0;
-        r->t = sqlite3_column_double(q, 6);
+    dl_status s =
+        dl_store__read_rows(st, q, sizeof **rows, ckpt_fill, limit, "reading checkpoints", (void **)rows, n, err);
+    if (s != DL_OK) {
+        dl_checkpoints_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
     }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        dl_checkpoints_free(out, cnt);
-        return dl_store__sqlerr(st, rc, "reading checkpoints", err);
-    }
-    *rows = out;
-    *n = cnt;
-    return DL_OK;
+    return s;
 }
 
 dl_status dl_store_checkpoints(dl_store *st, int64_t run_id, dl_checkpoint_row **rows, size_t *n, dl_err *err)

@@ -97,6 +97,30 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
+dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem, void (*fill)(sqlite3_stmt *, void *),
+                              size_t limit, const char *what, void **rows, size_t *n, dl_err *err)
+{
+    char *out = NULL;
+    size_t cap = 0, cnt = 0;
+    int rc = SQLITE_DONE;
+    while (cnt < limit && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow((void **)&out, &cap, cnt, elem)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        void *r = out + cnt++ * elem;
+        memset(r, 0, elem);
+        fill(q, r);
+    }
+    sqlite3_finalize(q);
+    *rows = out;
+    *n = cnt;
+    /* SQLITE_ROW: stopped at the limit with rows left, which is not an error. */
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? DL_OK : dl_store__sqlerr(st, rc, what, err);
+}
+
+static void run_fill(sqlite3_stmt *q, void *r) { run_from_row(q, r); }
+
 dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs, size_t *n, dl_err *err)
 {
     *runs = NULL;
@@ -116,24 +140,13 @@ dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs
     sqlite3_bind_text(q, 3, status >= 0 ? dl_run_status_name((dl_run_status)status) : "", -1, SQLITE_STATIC);
     if (f && f->name_like)
         sqlite3_bind_text(q, 4, f->name_like, -1, SQLITE_STATIC);
-    dl_run *out = NULL;
-    size_t cap = 0, cnt = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
-            sqlite3_finalize(q);
-            dl_runs_free(out, cnt);
-            return dl_err_set(err, DL_ENOMEM, "out of memory listing runs");
-        }
-        run_from_row(q, &out[cnt++]);
+    dl_status s = dl_store__read_rows(st, q, sizeof **runs, run_fill, SIZE_MAX, "listing runs", (void **)runs, n, err);
+    if (s != DL_OK) {
+        dl_runs_free(*runs, *n);
+        *runs = NULL;
+        *n = 0;
     }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE) {
-        dl_runs_free(out, cnt);
-        return dl_store__sqlerr(st, rc, "listing runs", err);
-    }
-    *runs = out;
-    *n = cnt;
-    return DL_OK;
+    return s;
 }
 
 dl_status dl_store_run_get(dl_store *st, int64_t run_id, dl_run *out, dl_err *err)
@@ -174,6 +187,18 @@ static int parse_lrs(const char *s, double *lr)
     return n;
 }
 
+static void batch_fill(sqlite3_stmt *q, void *row)
+{
+    dl_batch_row *r = row;
+    r->step = sqlite3_column_int64(q, 0);
+    r->epoch = sqlite3_column_int(q, 1);
+    r->n_lr = parse_lrs((const char *)sqlite3_column_text(q, 2), r->lr);
+    r->mom = dl_store__col_double(q, 3);
+    r->loss = dl_store__col_double(q, 4);
+    r->smooth_loss = dl_store__col_double(q, 5);
+    r->t = sqlite3_column_double(q, 6);
+}
+
 dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_batch_row **rows, size_t *n,
                            dl_err *err)
 {
@@ -188,32 +213,14 @@ dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_
         return dl_store__sqlerr(st, rc, "reading batch rows", err);
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, after_step);
-    dl_batch_row *out = NULL;
-    size_t cap = 0, cnt = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
-            sqlite3_finalize(q);
-            free(out);
-            return dl_err_set(err, DL_ENOMEM, "out of memory reading batch rows");
-        }
-        dl_batch_row *r = &out[cnt++];
-        memset(r, 0, sizeof *r);
-        r->step = sqlite3_column_int64(q, 0);
-        r->epoch = sqlite3_column_int(q, 1);
-        r->n_lr = parse_lrs((const char *)sqlite3_column_text(q, 2), r->lr);
-        r->mom = dl_store__col_double(q, 3);
-        r->loss = dl_store__col_double(q, 4);
-        r->smooth_loss = dl_store__col_double(q, 5);
-        r->t = sqlite3_column_double(q, 6);
+    dl_status s =
+        dl_store__read_rows(st, q, sizeof **rows, batch_fill, SIZE_MAX, "reading batch rows", (void **)rows, n, err);
+    if (s != DL_OK) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
     }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE) {
-        free(out);
-        return dl_store__sqlerr(st, rc, "reading batch rows", err);
-    }
-    *rows = out;
-    *n = cnt;
-    return DL_OK;
+    return s;
 }
 
 dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, size_t *n, dl_err *err)
@@ -266,6 +273,17 @@ dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, siz
     return DL_OK;
 }
 
+static void event_fill(sqlite3_stmt *q, void *row)
+{
+    dl_event_row *r = row;
+    r->id = sqlite3_column_int64(q, 0);
+    const unsigned char *k = sqlite3_column_text(q, 1);
+    snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "");
+    r->step = sqlite3_column_int64(q, 2);
+    r->t = sqlite3_column_double(q, 3);
+    r->payload = dl_store__col_text(q, 4);
+}
+
 dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_event_row **rows, size_t *n,
                           dl_err *err)
 {
@@ -279,30 +297,14 @@ dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_eve
         return dl_store__sqlerr(st, rc, "reading events", err);
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, after_id);
-    dl_event_row *out = NULL;
-    size_t cap = 0, cnt = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
-            sqlite3_finalize(q);
-            dl_events_free(out, cnt);
-            return dl_err_set(err, DL_ENOMEM, "out of memory reading events");
-        }
-        dl_event_row *r = &out[cnt++];
-        r->id = sqlite3_column_int64(q, 0);
-        const unsigned char *k = sqlite3_column_text(q, 1);
-        snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "");
-        r->step = sqlite3_column_int64(q, 2);
-        r->t = sqlite3_column_double(q, 3);
-        r->payload = dl_store__col_text(q, 4);
+    dl_status s =
+        dl_store__read_rows(st, q, sizeof **rows, event_fill, SIZE_MAX, "reading events", (void **)rows, n, err);
+    if (s != DL_OK) {
+        dl_events_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
     }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE) {
-        dl_events_free(out, cnt);
-        return dl_store__sqlerr(st, rc, "reading events", err);
-    }
-    *rows = out;
-    *n = cnt;
-    return DL_OK;
+    return s;
 }
 
 void dl_events_free(dl_event_row *rows, size_t n)
@@ -368,6 +370,14 @@ static dl_status lrfind_fill(dl_store *st, dl_lrfind *l, dl_err *err)
     return DL_OK;
 }
 
+static void lrfind_head(sqlite3_stmt *q, void *row)
+{
+    dl_lrfind *l = row;
+    l->id = sqlite3_column_int64(q, 0);
+    l->step = sqlite3_column_int64(q, 1);
+    l->t = sqlite3_column_double(q, 2);
+}
+
 dl_status dl_store_lrfinds(dl_store *st, int64_t run_id, dl_lrfind **out, size_t *n, dl_err *err)
 {
     *out = NULL;
@@ -383,32 +393,17 @@ dl_status dl_store_lrfinds(dl_store *st, int64_t run_id, dl_lrfind **out, size_t
         return dl_store__sqlerr(st, rc, "reading LR-finder sweeps", err);
     }
     sqlite3_bind_int64(q, 1, run_id);
-    dl_lrfind *l = NULL;
-    size_t cap = 0, cnt = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (grow((void **)&l, &cap, cnt, sizeof *l)) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        memset(&l[cnt], 0, sizeof *l);
-        l[cnt].id = sqlite3_column_int64(q, 0);
-        l[cnt].step = sqlite3_column_int64(q, 1);
-        l[cnt].t = sqlite3_column_double(q, 2);
-        cnt++;
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        s = dl_store__sqlerr(st, rc, "reading LR-finder sweeps", err);
-    for (size_t i = 0; !s && i < cnt; i++)
-        s = lrfind_fill(st, &l[i], err);
+    s = dl_store__read_rows(st, q, sizeof **out, lrfind_head, SIZE_MAX, "reading LR-finder sweeps", (void **)out, n,
+                            err);
+    for (size_t i = 0; !s && i < *n; i++)
+        s = lrfind_fill(st, &(*out)[i], err);
     dl_store__rollback(st);
     if (s) {
-        dl_lrfinds_free(l, cnt);
-        return s;
+        dl_lrfinds_free(*out, *n);
+        *out = NULL;
+        *n = 0;
     }
-    *out = l;
-    *n = cnt;
-    return DL_OK;
+    return s;
 }
 
 dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, char **json, int *epoch, dl_err *err)
@@ -437,6 +432,13 @@ dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, ch
     return dl_store__sqlerr(st, rc, "reading an interpretation result", err);
 }
 
+static void skipped_fill(sqlite3_stmt *q, void *row)
+{
+    dl_skipped_row *r = row;
+    r->path = dl_store__col_text(q, 0);
+    r->reason = dl_store__col_text(q, 1);
+}
+
 dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, size_t *n, dl_err *err)
 {
     *rows = NULL;
@@ -446,25 +448,14 @@ dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, 
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading skipped files", err);
     sqlite3_bind_int64(q, 1, run_id);
-    dl_skipped_row *out = NULL;
-    size_t cap = 0, cnt = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        out[cnt].path = dl_store__col_text(q, 0);
-        out[cnt].reason = dl_store__col_text(q, 1);
-        cnt++;
+    dl_status s = dl_store__read_rows(st, q, sizeof **rows, skipped_fill, SIZE_MAX, "reading skipped files",
+                                      (void **)rows, n, err);
+    if (s != DL_OK) {
+        dl_skipped_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
     }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE) {
-        dl_skipped_free(out, cnt);
-        return dl_store__sqlerr(st, rc, "reading skipped files", err);
-    }
-    *rows = out;
-    *n = cnt;
-    return DL_OK;
+    return s;
 }
 
 void dl_skipped_free(dl_skipped_row *rows, size_t n)
@@ -474,6 +465,16 @@ void dl_skipped_free(dl_skipped_row *rows, size_t n)
         free(rows[i].reason);
     }
     free(rows);
+}
+
+static void interp_fill(sqlite3_stmt *q, void *row)
+{
+    dl_interp_row *r = row;
+    r->epoch = sqlite3_column_int(q, 0);
+    const unsigned char *k = sqlite3_column_text(q, 1);
+    snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "");
+    r->t = sqlite3_column_double(q, 2);
+    r->json = dl_store__col_text(q, 3);
 }
 
 dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **rows, size_t *n, dl_err *err)
@@ -486,28 +487,14 @@ dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **row
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading interpretation results", err);
     sqlite3_bind_int64(q, 1, run_id);
-    dl_interp_row *out = NULL;
-    size_t cap = 0, cnt = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (grow((void **)&out, &cap, cnt, sizeof *out)) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        dl_interp_row *r = &out[cnt++];
-        r->epoch = sqlite3_column_int(q, 0);
-        const unsigned char *k = sqlite3_column_text(q, 1);
-        snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "");
-        r->t = sqlite3_column_double(q, 2);
-        r->json = dl_store__col_text(q, 3);
+    dl_status s = dl_store__read_rows(st, q, sizeof **rows, interp_fill, SIZE_MAX, "reading interpretation results",
+                                      (void **)rows, n, err);
+    if (s != DL_OK) {
+        dl_interp_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
     }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE) {
-        dl_interp_free(out, cnt);
-        return dl_store__sqlerr(st, rc, "reading interpretation results", err);
-    }
-    *rows = out;
-    *n = cnt;
-    return DL_OK;
+    return s;
 }
 
 void dl_interp_free(dl_interp_row *rows, size_t n)
