@@ -326,12 +326,5 @@ done:
 
 dl_status dl_pth_read(const char *path, dl_tensor_map *out, dl_err *err)
 {
-    void *buf;
-    size_t len;
-    dl_status st = dl_io_read_file(path, &buf, &len, err);
-    if (st != DL_OK)
-        return st;
-    st = dl_pth_parse(buf, len, path, out, err);
-    free(buf);
-    return st;
+    return dl_io_read_parse(path, dl_pth_parse, out, err);
 }

@@ -37,3 +37,15 @@ dl_status dl_io_read_file(const char *path, void **buf, size_t *len, dl_err *err
     *len = n;
     return DL_OK;
 }
+
+dl_status dl_io_read_parse(const char *path, dl_io_parse_fn parse, dl_tensor_map *out, dl_err *err)
+{
+    void *buf;
+    size_t len;
+    dl_status st = dl_io_read_file(path, &buf, &len, err);
+    if (st != DL_OK)
+        return st;
+    st = parse(buf, len, path, out, err);
+    free(buf);
+    return st;
+}

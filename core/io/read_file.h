@@ -7,8 +7,13 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/tensor_map.h"
 
 /* On success *buf is malloc'd (free with free) and holds *len bytes. */
 dl_status dl_io_read_file(const char *path, void **buf, size_t *len, dl_err *err);
+/* A weight-file parser: the image buf[len] (name for messages) into out. */
+typedef dl_status (*dl_io_parse_fn)(const void *buf, size_t len, const char *name, dl_tensor_map *out, dl_err *err);
+/* Reads path and parses it with parse (the path names the file in messages), freeing the image. */
+dl_status dl_io_read_parse(const char *path, dl_io_parse_fn parse, dl_tensor_map *out, dl_err *err);
 
 #endif

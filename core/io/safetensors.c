@@ -297,14 +297,7 @@ dl_status dl_safetensors_parse(const void *buf, size_t len, const char *name, dl
 
 dl_status dl_safetensors_read(const char *path, dl_tensor_map *out, dl_err *err)
 {
-    void *buf;
-    size_t len;
-    dl_status st = dl_io_read_file(path, &buf, &len, err);
-    if (st != DL_OK)
-        return st;
-    st = dl_safetensors_parse(buf, len, path, out, err);
-    free(buf);
-    return st;
+    return dl_io_read_parse(path, dl_safetensors_parse, out, err);
 }
 
 dl_status dl_safetensors_serialize(const dl_tensor_map *m, void **buf, size_t *len, dl_err *err)

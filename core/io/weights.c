@@ -31,12 +31,5 @@ dl_status dl_weights_parse(const void *buf, size_t len, const char *name, dl_ten
 
 dl_status dl_weights_read(const char *path, dl_tensor_map *out, dl_err *err)
 {
-    void *buf;
-    size_t len;
-    dl_status st = dl_io_read_file(path, &buf, &len, err);
-    if (st != DL_OK)
-        return st;
-    st = dl_weights_parse(buf, len, path, out, err);
-    free(buf);
-    return st;
+    return dl_io_read_parse(path, dl_weights_parse, out, err);
 }
