@@ -6,4 +6,5 @@ core_libdlcore_a_SOURCES += \
 	core/tensor.c core/tensor.h \
 	core/tensor_map.c core/tensor_map.h \
 	core/params.c core/params.h \
-	core/blas_select.c core/blas_select.h
+	core/blas_select.c core/blas_select.h \
+	core/file.c core/file.h

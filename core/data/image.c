@@ -11,6 +11,7 @@
 #include <turbojpeg.h>
 
 #include "core/data/internal.h"
+#include "core/file.h"
 
 /* Limits a hostile or mislabelled file cannot push us past. */
 #define MAX_FILE_BYTES ((size_t)512 << 20)
@@ -18,34 +19,15 @@
 
 dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return dl_err_set(err, DL_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return dl_err_set(err, DL_EIO, "%s: not a regular file", path);
+    void *b;
+    dl_status st = dl_file_read(path, MAX_FILE_BYTES, "an image file", &b, n, err);
+    *buf = st == DL_OK ? b : NULL;
+    if (st == DL_ENOTFOUND) { /* a listed file that vanished is the data set's I/O failure (DL_EIO) */
+        st = DL_EIO;
+        if (err)
+            err->code = st;
     }
-    size_t size = (size_t)st.st_size;
-    if (size > MAX_FILE_BYTES) {
-        fclose(f);
-        return dl_err_set(err, DL_EFORMAT, "%s: %zu MiB is too large for an image file", path, size >> 20);
-    }
-    uint8_t *b = malloc(size ? size : 1);
-    if (!b) {
-        fclose(f);
-        return dl_err_set(err, DL_ENOMEM, "%s: out of memory (%zu bytes)", path, size);
-    }
-    size_t got = fread(b, 1, size, f);
-    int rerr = ferror(f);
-    fclose(f);
-    if (got != size || rerr) {
-        free(b);
-        return dl_err_set(err, DL_EIO, "%s: read failed", path);
-    }
-    *buf = b;
-    *n = size;
-    return DL_OK;
+    return st;
 }
 
 static bool is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }

@@ -1,6 +1,7 @@
 /* read_file: reads a whole file into memory for the weight-file parsers, which all work on an
- * in-memory image so that every bounds check is against one known length. Refuses folders and
- * files it cannot open; a missing file is DL_ENOTFOUND, other failures DL_EIO with errno text. */
+ * in-memory image so that every bounds check is against one known length (core/file.h, uncapped).
+ * Refuses folders and files it cannot open; a missing file is DL_ENOTFOUND, other failures DL_EIO
+ * with errno text. */
 #ifndef DL_IO_READ_FILE_H
 #define DL_IO_READ_FILE_H
 
