@@ -11,7 +11,9 @@
 # then the mean and spread per arm and which arm wins, whichever it is.
 # Usage (from the build folder after `make src/dllab` and accept_fmnist.sh):
 #   sh /work/main/tests/bench/accept_transfer.sh
-# Env: DLLAB (./src/dllab), RUNS (./accept-runs), PRETRAINED (accept-fmnist-1), LIMIT, EPOCHS, BS, SEEDS.
+# Env: DLLAB (./src/dllab), RUNS (./accept-runs), PRETRAINED (accept-fmnist-1, or a .safetensors
+# checkpoint file), LIMIT, EPOCHS, BS, SEEDS. Needs a dllab whose store numbers fine_tune's epochs
+# over the whole run (commit f1f91a1): the last checkpoint is epoch-(1 + EPOCHS - 1).
 set -u
 dllab=${DLLAB:-./src/dllab}
 runs=${RUNS:-./accept-runs}
@@ -35,7 +37,7 @@ one() { # arm seed extra-args...
     fi
     acc=$(awk '$1 ~ /^[0-9]+$/ && NF == 5 {a = $4} END {print a}' "$out")
     run=$(sed -n 's/^run \([^ ]*\) finished.*/\1/p' "$out")
-    nice -n 10 "$dllab" interpret "$run" --runs "$runs" --epoch $((epochs - 1)) --thresh 0.5 > "$out" 2>&1 ||
+    nice -n 10 "$dllab" interpret "$run" --runs "$runs" --epoch $((1 + epochs - 1)) --thresh 0.5 > "$out" 2>&1 ||
         { cat "$out"; echo "accept_transfer.sh: dllab interpret $run failed" >&2; exit 1; }
     f1=$(sed -n 's/^micro-F1 \([0-9.]*\) at.*/\1/p' "$out")
     wall=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
