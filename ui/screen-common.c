@@ -1,11 +1,20 @@
 /* screen-common: drawing pieces shared by the training, run and compare screens: number
- * formats, the fastai epoch table and the key bar (generated from the action table). */
+ * formats, the fastai epoch table and the key bar (generated from the action table); the clock
+ * the home, run and compare screens time their store reloads with. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ui/actions.h"
 #include "ui/screens.h"
+
+double dl_ui_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 void dl_fmt_lr(double lr, char *buf, int cap)
 {

@@ -35,13 +35,6 @@ typedef struct cmp_view {
     char msg[DL_ERR_MSG_MAX]; /* a table error (bad config JSON), shown instead of the parameters */
 } cmp_view;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void derive(cmp_view *v)
 {
     dl_cmp_figures_free(v->fig, v->nfig);
@@ -334,7 +327,7 @@ static int cmp_key(dl_screen *s, dl_action a, int key, dl_app *app)
 static int cmp_tick(dl_screen *s, dl_app *app)
 {
     cmp_view *v = s->self;
-    double t = now_s();
+    double t = dl_ui_now();
     if (t - v->last_poll < 1.0)
         return DL_R_NONE;
     v->last_poll = t;
@@ -374,7 +367,7 @@ dl_status dl_screen_compare(dl_screen *out, dl_store *st, dl_compare *c, bool al
     v->beta_i = 5; /* 0.98, fastai's */
     for (size_t i = 0; i < c->n && i < DL_CMP_SHOWN; i++)
         v->shown[i] = true;
-    v->last_poll = now_s();
+    v->last_poll = dl_ui_now();
     derive(v);
     memset(out, 0, sizeof *out);
     out->name = "compare";

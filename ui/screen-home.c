@@ -32,19 +32,12 @@ typedef struct home_state {
     char error[DL_ERR_MSG_MAX];
 } home_state;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int load(home_state *h)
 {
     dl_run *runs = NULL;
     size_t n = 0;
     dl_err err;
-    h->last_load = now_s();
+    h->last_load = dl_ui_now();
     if (dl_store_runs_list(h->st, NULL, &runs, &n, &err) != DL_OK) {
         snprintf(h->error, sizeof h->error, "%s", err.msg);
         return -1;
@@ -247,7 +240,7 @@ static int home_tick(dl_screen *s, dl_app *app)
 {
     home_state *h = s->self;
     (void)app;
-    if (now_s() - h->last_load < 2.0)
+    if (dl_ui_now() - h->last_load < 2.0)
         return DL_R_NONE;
     return load(h) != 0 ? DL_R_REDRAW : DL_R_NONE;
 }

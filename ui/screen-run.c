@@ -103,13 +103,6 @@ int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
     return changed;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int load_summary(run_view *rv, dl_err *err)
 {
     dl_run r;
@@ -156,7 +149,7 @@ static int run_tick(void *user, dl_feed *feed, dl_app *app)
 {
     run_view *rv = user;
     (void)feed;
-    double t = now_s();
+    double t = dl_ui_now();
     if (t - rv->last_poll < 1.0)
         return DL_R_NONE;
     rv->last_poll = t;
@@ -216,7 +209,7 @@ dl_status dl_screen_run(dl_screen *out, dl_store *st, int64_t run_id, dl_err *er
     }
     load_summary(rv, NULL);
     load_lrfind(rv);
-    rv->last_poll = now_s();
+    rv->last_poll = dl_ui_now();
     dl_train_hooks hooks = {.user = rv, .confusion = run_confusion, .top_losses = run_top_losses, .tick = run_tick,
                             .close = run_close};
     dl_status s = dl_screen_train(out, NULL, &rv->feed, &info, &hooks, err);
