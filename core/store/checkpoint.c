@@ -158,6 +158,8 @@ static void ckpt_fill(sqlite3_stmt *q, void *row)
     r->t = sqlite3_column_double(q, 6);
 }
 
+static void ckpt_drop(void *rows, size_t n) { dl_checkpoints_free(rows, n); }
+
 static dl_status ckpt_query(dl_store *st, int64_t run_id, const char *where_order, dl_checkpoint_row **rows, size_t *n,
                             size_t limit, dl_err *err)
 {
@@ -171,14 +173,8 @@ static dl_status ckpt_query(dl_store *st, int64_t run_id, const char *where_orde
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading checkpoints", err);
     sqlite3_bind_int64(q, 1, run_id);
-    dl_status s =
-        dl_store__read_rows(st, q, sizeof **rows, ckpt_fill, limit, "reading checkpoints", (void **)rows, n, err);
-    if (s != DL_OK) {
-        dl_checkpoints_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
-    return s;
+    return dl_store__read_rows(st, q, sizeof **rows, ckpt_fill, ckpt_drop, limit, "reading checkpoints", (void **)rows,
+                               n, err);
 }
 
 dl_status dl_store_checkpoints(dl_store *st, int64_t run_id, dl_checkpoint_row **rows, size_t *n, dl_err *err)

@@ -56,11 +56,12 @@ char *dl_store__col_text(sqlite3_stmt *s, int col);
 /* Column as double, NULL -> NaN. */
 double dl_store__col_double(sqlite3_stmt *s, int col);
 /* Steps the prepared statement q through at most limit rows, appending one zeroed element of elem
- * bytes per row that fill(q, element) fills in, then finalises q. *rows and *n are what was read,
- * also on failure (so the caller frees them with its type's free), where the status is
+ * bytes per row that fill(q, element) fills in, then finalises q; the array in *rows, its length
+ * in *n. On failure drop(array, count) frees what was read, *rows is NULL and the status is
  * dl_store__sqlerr's for `what` (running out of memory is SQLITE_NOMEM's). */
 dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem, void (*fill)(sqlite3_stmt *, void *),
-                              size_t limit, const char *what, void **rows, size_t *n, dl_err *err);
+                              void (*drop)(void *, size_t), size_t limit, const char *what, void **rows, size_t *n,
+                              dl_err *err);
 /* Fails with DL_EINVAL when opened read-only. */
 dl_status dl_store__writable(dl_store *st, const char *what, dl_err *err);
 /* Checks run_id exists; DL_ENOTFOUND naming the id otherwise. */

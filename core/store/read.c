@@ -98,7 +98,8 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 }
 
 dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem, void (*fill)(sqlite3_stmt *, void *),
-                              size_t limit, const char *what, void **rows, size_t *n, dl_err *err)
+                              void (*drop)(void *, size_t), size_t limit, const char *what, void **rows, size_t *n,
+                              dl_err *err)
 {
     char *out = NULL;
     size_t cap = 0, cnt = 0;
@@ -113,13 +114,26 @@ dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem, void (
         fill(q, r);
     }
     sqlite3_finalize(q);
+    /* SQLITE_ROW: stopped at the limit with rows left, which is not an error. */
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        drop(out, cnt);
+        *rows = NULL;
+        *n = 0;
+        return dl_store__sqlerr(st, rc, what, err);
+    }
     *rows = out;
     *n = cnt;
-    /* SQLITE_ROW: stopped at the limit with rows left, which is not an error. */
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? DL_OK : dl_store__sqlerr(st, rc, what, err);
+    return DL_OK;
 }
 
+/* Fillers and droppers in dl_store__read_rows' types. */
 static void run_fill(sqlite3_stmt *q, void *r) { run_from_row(q, r); }
+static void runs_drop(void *r, size_t n) { dl_runs_free(r, n); }
+static void plain_drop(void *r, size_t n) { (void)n, free(r); }
+static void events_drop(void *r, size_t n) { dl_events_free(r, n); }
+static void lrfinds_drop(void *r, size_t n) { dl_lrfinds_free(r, n); }
+static void skipped_drop(void *r, size_t n) { dl_skipped_free(r, n); }
+static void interp_drop(void *r, size_t n) { dl_interp_free(r, n); }
 
 dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs, size_t *n, dl_err *err)
 {
@@ -140,13 +154,8 @@ dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs
     sqlite3_bind_text(q, 3, status >= 0 ? dl_run_status_name((dl_run_status)status) : "", -1, SQLITE_STATIC);
     if (f && f->name_like)
         sqlite3_bind_text(q, 4, f->name_like, -1, SQLITE_STATIC);
-    dl_status s = dl_store__read_rows(st, q, sizeof **runs, run_fill, SIZE_MAX, "listing runs", (void **)runs, n, err);
-    if (s != DL_OK) {
-        dl_runs_free(*runs, *n);
-        *runs = NULL;
-        *n = 0;
-    }
-    return s;
+    return dl_store__read_rows(st, q, sizeof **runs, run_fill, runs_drop, SIZE_MAX, "listing runs", (void **)runs, n,
+                               err);
 }
 
 dl_status dl_store_run_get(dl_store *st, int64_t run_id, dl_run *out, dl_err *err)
@@ -213,14 +222,8 @@ dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_
         return dl_store__sqlerr(st, rc, "reading batch rows", err);
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, after_step);
-    dl_status s =
-        dl_store__read_rows(st, q, sizeof **rows, batch_fill, SIZE_MAX, "reading batch rows", (void **)rows, n, err);
-    if (s != DL_OK) {
-        free(*rows);
-        *rows = NULL;
-        *n = 0;
-    }
-    return s;
+    return dl_store__read_rows(st, q, sizeof **rows, batch_fill, plain_drop, SIZE_MAX, "reading batch rows",
+                               (void **)rows, n, err);
 }
 
 dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, size_t *n, dl_err *err)
@@ -297,14 +300,8 @@ dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_eve
         return dl_store__sqlerr(st, rc, "reading events", err);
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, after_id);
-    dl_status s =
-        dl_store__read_rows(st, q, sizeof **rows, event_fill, SIZE_MAX, "reading events", (void **)rows, n, err);
-    if (s != DL_OK) {
-        dl_events_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
-    return s;
+    return dl_store__read_rows(st, q, sizeof **rows, event_fill, events_drop, SIZE_MAX, "reading events",
+                               (void **)rows, n, err);
 }
 
 void dl_events_free(dl_event_row *rows, size_t n)
@@ -393,8 +390,8 @@ dl_status dl_store_lrfinds(dl_store *st, int64_t run_id, dl_lrfind **out, size_t
         return dl_store__sqlerr(st, rc, "reading LR-finder sweeps", err);
     }
     sqlite3_bind_int64(q, 1, run_id);
-    s = dl_store__read_rows(st, q, sizeof **out, lrfind_head, SIZE_MAX, "reading LR-finder sweeps", (void **)out, n,
-                            err);
+    s = dl_store__read_rows(st, q, sizeof **out, lrfind_head, lrfinds_drop, SIZE_MAX, "reading LR-finder sweeps",
+                            (void **)out, n, err);
     for (size_t i = 0; !s && i < *n; i++)
         s = lrfind_fill(st, &(*out)[i], err);
     dl_store__rollback(st);
@@ -448,14 +445,8 @@ dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, 
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading skipped files", err);
     sqlite3_bind_int64(q, 1, run_id);
-    dl_status s = dl_store__read_rows(st, q, sizeof **rows, skipped_fill, SIZE_MAX, "reading skipped files",
-                                      (void **)rows, n, err);
-    if (s != DL_OK) {
-        dl_skipped_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
-    return s;
+    return dl_store__read_rows(st, q, sizeof **rows, skipped_fill, skipped_drop, SIZE_MAX, "reading skipped files",
+                               (void **)rows, n, err);
 }
 
 void dl_skipped_free(dl_skipped_row *rows, size_t n)
@@ -487,14 +478,8 @@ dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **row
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading interpretation results", err);
     sqlite3_bind_int64(q, 1, run_id);
-    dl_status s = dl_store__read_rows(st, q, sizeof **rows, interp_fill, SIZE_MAX, "reading interpretation results",
-                                      (void **)rows, n, err);
-    if (s != DL_OK) {
-        dl_interp_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
-    return s;
+    return dl_store__read_rows(st, q, sizeof **rows, interp_fill, interp_drop, SIZE_MAX,
+                               "reading interpretation results", (void **)rows, n, err);
 }
 
 void dl_interp_free(dl_interp_row *rows, size_t n)
