@@ -1,5 +1,5 @@
 /* check_ops_fused: the fused kernels the models use for speed (BN + ReLU forward train/eval and
- * backward, residual add + ReLU) give exactly (bit for bit) what the unfused sequence gives, on
+ * backward, residual add + ReLU, BN backward writing dx) give exactly what the unfused sequence gives, on
  * plane sizes below, at, and off the 16-lane vector width, with NaNs and exact zeros in the
  * input (ReLU's NaN rule and its "y > 0" mask must survive the fusion). */
 #include <math.h>
@@ -91,6 +91,37 @@ START_TEST(add_relu_matches_add_then_relu)
 }
 END_TEST
 
+/* the write-mode backward equals zeroing dx, then the accumulating backward (value-equal: a write of
+ * -0 where 0 + -0 gives +0 is the only allowed difference) */
+START_TEST(bn_backward_set_matches_zero_then_add)
+{
+    const int n = 2, c = 3, hw = hws[_i];
+    const size_t m = (size_t)n * c * hw;
+    dl_rng r;
+    dl_rng_seed(&r, 11, (uint64_t)hw, 0);
+    float *x = randn(m, &r), *g = randn((size_t)c, &r), *b = randn((size_t)c, &r), *dy = randn(m, &r);
+    float *y = malloc(m * sizeof *y), mu[3], rs[3];
+    dl_batchnorm_relu_forward_train(y, mu, rs, NULL, NULL, x, g, b, n, c, hw, 0.1f, 1e-5f);
+    for (int relu = 0; relu < 2; relu++) {
+        float *dya = copy(dy, m), *dyb = copy(dy, m), *dxa = calloc(m, sizeof *dxa), *dxb = randn(m, &r);
+        float dga[3] = {0}, dgb[3] = {0}, dba[3] = {0}, dbb[3] = {0};
+        if (relu)
+            dl_batchnorm_relu_backward(dxa, dga, dba, dya, y, x, mu, rs, g, n, c, hw);
+        else
+            dl_batchnorm_backward(dxa, dga, dba, dya, x, mu, rs, g, n, c, hw);
+        dl_batchnorm_backward_set(dxb, dgb, dbb, dyb, relu ? y : NULL, x, mu, rs, g, n, c, hw);
+        for (size_t i = 0; i < m; i++)
+            ck_assert_msg(dxa[i] == dxb[i], "hw %d relu %d: dx[%zu] %g written vs %g accumulated", hw, relu, i,
+                          (double)dxb[i], (double)dxa[i]);
+        assert_same("set: masked dy", hw, dya, dyb, m);
+        assert_same("set: dgamma", hw, dga, dgb, 3);
+        assert_same("set: dbeta", hw, dba, dbb, 3);
+        free(dya), free(dyb), free(dxa), free(dxb);
+    }
+    free(x), free(g), free(b), free(dy), free(y);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops_fused");
@@ -98,6 +129,7 @@ int main(void)
     const int k = (int)(sizeof hws / sizeof hws[0]);
     tcase_add_loop_test(t, bn_relu_matches_bn_then_relu, 0, k);
     tcase_add_loop_test(t, add_relu_matches_add_then_relu, 0, k);
+    tcase_add_loop_test(t, bn_backward_set_matches_zero_then_add, 0, k);
     suite_add_tcase(s, t);
     return tu_run(s);
 }

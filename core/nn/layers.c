@@ -153,15 +153,29 @@ static void bn_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     }
 }
 
-static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
+static void bn_backward_mode(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy, bool set)
 {
     bn_node *b = (bn_node *)nd;
     float *dg = grad_or_null(c->ps, b->w), *db = grad_or_null(c->ps, b->b);
     const float *g = dl_params_data(c->ps, (size_t)b->w);
-    if (b->relu) /* fused ReLU: our own gradient is masked in place inside BN's gradient-sum pass */
-        dl_batchnorm_relu_backward(dx, dg, db, dy, nd->y, x, b->mean, b->rstd, g, c->n, b->c, nd->in[1] * nd->in[2]);
+    const int hw = nd->in[1] * nd->in[2];
+    /* fused ReLU: our own gradient is masked in place inside BN's gradient-sum pass */
+    if (set)
+        dl_batchnorm_backward_set(dx, dg, db, dy, b->relu ? nd->y : NULL, x, b->mean, b->rstd, g, c->n, b->c, hw);
+    else if (b->relu)
+        dl_batchnorm_relu_backward(dx, dg, db, dy, nd->y, x, b->mean, b->rstd, g, c->n, b->c, hw);
     else
-        dl_batchnorm_backward(dx, dg, db, dy, x, b->mean, b->rstd, g, c->n, b->c, nd->in[1] * nd->in[2]);
+        dl_batchnorm_backward(dx, dg, db, dy, x, b->mean, b->rstd, g, c->n, b->c, hw);
+}
+
+static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
+{
+    bn_backward_mode(nd, c, x, dx, dy, false);
+}
+
+void dl_nn_bn_backward_set(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
+{
+    bn_backward_mode(nd, c, x, dx, dy, true);
 }
 
 const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward, bn_backward, NULL, NULL};

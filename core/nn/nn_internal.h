@@ -13,6 +13,11 @@ typedef struct dl_nn_conv {
 } dl_nn_conv;
 
 extern const dl_node_vt dl_nn_conv_vt;
+extern const dl_node_vt dl_nn_bn_vt;
+
+/* A BN node's backward that WRITES dx (not NULL) instead of adding into it: a sequential calls it
+ * for a child whose input gradient buffer holds nothing yet, instead of zeroing the buffer first. */
+void dl_nn_bn_backward_set(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy);
 
 /* True when nd's backward never reads nd->y, so a consumer may overwrite y in place (conv,
  * linear, BN without fused ReLU; a sequential when its last child is such a node). */

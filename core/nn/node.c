@@ -128,6 +128,11 @@ static void seq_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
         float *out = dx;
         if (i) { /* parity alternates, so out is never the buffer `in` points to */
             out = s->scratch[i & 1];
+            if (k->vt == &dl_nn_bn_vt) { /* BN writes its dx outright: no zeroing pass */
+                dl_nn_bn_backward_set(k, c, kx, out, in);
+                in = out;
+                continue;
+            }
             memset(out, 0, sizeof(float) * (size_t)c->n * dl_nn_numel(s->kids[i - 1]->out));
         }
         k->vt->backward(k, c, kx, out, in);

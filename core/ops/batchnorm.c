@@ -20,6 +20,14 @@ DL_HOT static void row_dx(float *dx, const float *dy, const float *x, int hw, fl
         dx[j] += k1 * dy[j] + k2 * (x[j] - mean) + k3;
 }
 
+/* dx = k1 * dy + k2 * (x - mean) + k3 (a dx buffer that holds nothing yet) */
+DL_HOT static void row_dx_set(float *dx, const float *dy, const float *x, int hw, float mean, float k1, float k2,
+                              float k3)
+{
+    for (int j = 0; j < hw; j++)
+        dx[j] = k1 * dy[j] + k2 * (x[j] - mean) + k3;
+}
+
 /* The fused variants (BN + ReLU, a ConvLayer's tail) share these bodies: relu != 0 clamps in the
  * affine pass and masks dy in the gradient-sum pass, saving a full read+write of the activation
  * (or gradient) per layer; the arithmetic and its order are the unfused sequence's. */
@@ -112,7 +120,8 @@ void dl_batchnorm_relu_forward_eval(float *y, const float *x, const float *gamma
  *   dbeta = sum dy, dgamma = sum dy * xhat,
  *   dx = gamma * rstd / M * (M * dy - dbeta - xhat * dgamma). */
 static void backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y, const float *x,
-                     const float *save_mean, const float *save_rstd, const float *gamma, int n, int c, int hw)
+                     const float *save_mean, const float *save_rstd, const float *gamma, int n, int c, int hw,
+                     int set)
 {
     const size_t cnt = (size_t)n * hw, plane = (size_t)c * hw;
     for (int ch = 0; ch < c; ch++) {
@@ -143,7 +152,7 @@ static void backward(float *dx, float *dgamma, float *dbeta, float *dy, const fl
         const float k2 = (float)(-g * rstd * rstd * inv_m * sdyxhat);
         for (int i = 0; i < n; i++) {
             size_t off = (size_t)ch * hw + i * plane;
-            row_dx(dx + off, dy + off, x + off, hw, mean, k1, k2, k3);
+            (set ? row_dx_set : row_dx)(dx + off, dy + off, x + off, hw, mean, k1, k2, k3);
         }
     }
 }
@@ -153,12 +162,19 @@ void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *
                            int hw)
 {
     /* y == NULL: dy is only read */
-    backward(dx, dgamma, dbeta, (float *)dy, NULL, x, save_mean, save_rstd, gamma, n, c, hw);
+    backward(dx, dgamma, dbeta, (float *)dy, NULL, x, save_mean, save_rstd, gamma, n, c, hw, 0);
 }
 
 void dl_batchnorm_relu_backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
                                 const float *x, const float *save_mean, const float *save_rstd,
                                 const float *gamma, int n, int c, int hw)
 {
-    backward(dx, dgamma, dbeta, dy, y, x, save_mean, save_rstd, gamma, n, c, hw);
+    backward(dx, dgamma, dbeta, dy, y, x, save_mean, save_rstd, gamma, n, c, hw, 0);
+}
+
+void dl_batchnorm_backward_set(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
+                               const float *x, const float *save_mean, const float *save_rstd,
+                               const float *gamma, int n, int c, int hw)
+{
+    backward(dx, dgamma, dbeta, dy, y, x, save_mean, save_rstd, gamma, n, c, hw, 1);
 }

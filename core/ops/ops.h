@@ -62,6 +62,12 @@ void dl_batchnorm_relu_forward_eval(float *y, const float *x, const float *gamma
 void dl_batchnorm_relu_backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
                                 const float *x, const float *save_mean, const float *save_rstd,
                                 const float *gamma, int n, int c, int hw);
+/* As dl_batchnorm_relu_backward (y != NULL) or dl_batchnorm_backward (y == NULL: dy only read), but
+ * dx (not NULL) is WRITTEN, not accumulated: for a caller whose dx buffer holds nothing yet, so it
+ * need not zero it first. */
+void dl_batchnorm_backward_set(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
+                               const float *x, const float *save_mean, const float *save_rstd,
+                               const float *gamma, int n, int c, int hw);
 
 /* ---- relu ----------------------------------------------------------------------------- */
 void dl_relu_forward(float *y, const float *x, size_t n);         /* y may equal x */
