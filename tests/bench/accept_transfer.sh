@@ -20,7 +20,7 @@
 #   EPOCHS=6: pretrained accuracy_multi 0.7920 +- 0.0063, micro-F1 0.5946 +- 0.0079;
 #             scratch    accuracy_multi 0.6769 +- 0.0181, micro-F1 0.3809 +- 0.0074
 # The pretrained body wins every seed, but with 12 batches an epoch both arms are still under-trained
-# (accuracy_multi below the 0.83 of predicting no label at all; train BCE 0.7-0.9).
+# (accuracy_multi below the 0.81 of predicting no label at all; train BCE 0.7-0.9).
 set -u
 dllab=${DLLAB:-./src/dllab}
 runs=${RUNS:-./accept-runs}
