@@ -134,15 +134,19 @@ size_t dl_interp_most_confused(const dl_interp *it, int64_t min_val, dl_confused
     return n;
 }
 
-static const float *g_losses; /* qsort context; interpretation runs on one thread at a time */
-static int g_sign;
+typedef struct loss_order {
+    const float *losses;
+    int sign; /* 1: largest first, -1: smallest first */
+} loss_order;
 
-static int cmp_loss(const void *a, const void *b)
+/* Orders item indices by loss, ties by index (stable across runs); qsort_r keeps it reentrant. */
+static int cmp_loss(const void *a, const void *b, void *ctx)
 {
+    const loss_order *o = ctx;
     int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
-    float li = g_losses[i], lj = g_losses[j];
+    float li = o->losses[i], lj = o->losses[j];
     if (li != lj)
-        return (li > lj ? -1 : 1) * g_sign;
+        return (li > lj ? -1 : 1) * o->sign;
     return i < j ? -1 : 1;
 }
 
@@ -153,9 +157,8 @@ size_t dl_interp_top_losses(const dl_interp *it, size_t k, bool largest, dl_top_
         return 0;
     for (int i = 0; i < it->n; i++)
         idx[i] = i;
-    g_losses = it->losses;
-    g_sign = largest ? 1 : -1;
-    qsort(idx, (size_t)it->n, sizeof *idx, cmp_loss);
+    loss_order order = {it->losses, largest ? 1 : -1};
+    qsort_r(idx, (size_t)it->n, sizeof *idx, cmp_loss, &order);
     size_t m = k < (size_t)it->n ? k : (size_t)it->n;
     for (size_t r = 0; r < m; r++) {
         int64_t i = idx[r];
