@@ -194,6 +194,7 @@ void dl_app_draw(dl_app *app, dl_grid *g)
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
+/* The self-pipe a signal handler writes to (handlers can reach nothing else); one UI loop per process. */
 static int sig_pipe[2] = {-1, -1};
 
 static void on_quit_signal(int sig)

@@ -14,6 +14,7 @@
 
 #include "ui/actions.h"
 
+/* Signal handlers need these, so they are file-scope: whether curses owns the screen now. */
 static volatile sig_atomic_t curses_up;
 /* Where a dying process can still talk to the user: the real stderr (saved while ours goes to the
  * log) and the log's path, which a crash leaves behind. */
@@ -181,7 +182,8 @@ void dl_term_update_size(dl_term *t)
 }
 
 /* RGB cells (images) need pairs of their own: allocated after the role pairs, reused by value,
- * and recycled wholesale when the terminal runs out. */
+ * and recycled wholesale when the terminal runs out. File-scope because curses' pair table is
+ * itself process-wide; only the UI thread touches either. */
 #define PAIR_CACHE 4096
 static struct {
     int fg, bg, pair;
