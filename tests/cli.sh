@@ -5,6 +5,7 @@ set -u
 check help 0 'usage: dllab' -- --help
 check version 0 '^dllab [0-9]+\.[0-9]+' -- --version
 check version-kernel 0 'blas: OpenBLAS, kernel [A-Za-z0-9]+' -- --version
+check version-kernel-only 0 '^[A-Za-z0-9]+$' -- version --kernel
 check unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
 check unknown-option 2 "unknown option '--frob'" -- --frob
 # On a CPU with AVX2/AVX-512 dllab must not be left on a weaker OpenBLAS kernel.
@@ -16,7 +17,9 @@ case "$best:$kernel" in
 esac
 # The re-execution path: pretend OpenBLAS chose its SSE3 kernel on a CPU that can do better.
 if [ -n "$best" ] && [ "$best" != "none above SSE" ]; then
+    saved_core=${OPENBLAS_CORETYPE-}; unset OPENBLAS_CORETYPE   # make check exports the kernel
     export DLLAB_ASSUME_BLAS_CORE=Prescott; check blas-reexec 0 "kernel $best \\(OpenBLAS chose Prescott; dllab set OPENBLAS_CORETYPE=$best" -- --version
     unset DLLAB_ASSUME_BLAS_CORE
+    [ -n "$saved_core" ] && export OPENBLAS_CORETYPE="$saved_core"
 fi
 exit $fail
