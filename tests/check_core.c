@@ -221,6 +221,49 @@ START_TEST(blas_kernel_is_not_weaker_than_the_cpu)
 }
 END_TEST
 
+START_TEST(file_read_whole_capped_and_refusing)
+{
+    char *dir = tu_mkdtemp();
+    char path[1200];
+    dl_err err = {0};
+    void *buf;
+    size_t len = 99;
+    /* a missing file: DL_ENOTFOUND, the path first in the message */
+    snprintf(path, sizeof path, "%s/none.bin", dir);
+    ck_assert_int_eq(dl_file_read(path, 1000, "a test file", &buf, &len, &err), DL_ENOTFOUND);
+    ck_assert_ptr_null(buf);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0 && strstr(err.msg, ": cannot open: "), "%s", err.msg);
+    /* a folder is not a file */
+    ck_assert_int_eq(dl_file_read(dir, 1000, "a test file", &buf, &len, &err), DL_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));
+    /* the whole content, and the cap (at the cap is fine, one byte over is refused) */
+    snprintf(path, sizeof path, "%s/data.bin", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 1000; i++)
+        fputc(i % 251, f);
+    fclose(f);
+    ck_assert_int_eq(dl_file_read(path, 1000, "a test file", &buf, &len, &err), DL_OK);
+    ck_assert_uint_eq(len, 1000);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(((unsigned char *)buf)[i], i % 251);
+    free(buf);
+    ck_assert_int_eq(dl_file_read(path, 999, "a test file", &buf, &len, &err), DL_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "is too large for a test file"), "%s", err.msg);
+    /* an empty file: DL_OK, a freeable buffer, length 0 */
+    snprintf(path, sizeof path, "%s/empty.bin", dir);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(dl_file_read(path, 1000, "a test file", &buf, &len, &err), DL_OK);
+    ck_assert_uint_eq(len, 0);
+    free(buf);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
