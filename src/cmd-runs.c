@@ -17,13 +17,32 @@ static void usage(FILE *out)
                  "  --status STATUS  only running, finished, stopped, diverged or crashed runs\n");
 }
 
+static int max_width(int w, const char *s)
+{
+    int n = (int)strlen(s);
+    return n > w ? n : w;
+}
+
+/* Columns are as wide as their widest cell, so long run names and data descriptions
+ * ("fashion-mnist (built-in fashion-mnist)") are shown whole and the columns stay aligned. */
 static void print_table(const dl_run *runs, size_t n)
 {
-    printf("%-26s %-16s %-18s %-14s %6s %10s %-20s %-9s %s\n", "NAME", "STARTED", "DATA", "ARCH", "EPOCHS",
-           "BEST VALID", "METRIC", "STATUS", "TAGS");
+    char name[160], metric[64];
+    int wn = 4, wd = 4, wa = 4, wm = 6;
     for (size_t i = 0; i < n; i++) {
         const dl_run *r = &runs[i];
-        char started[32], best[32], metric[64], val[32], name[160];
+        snprintf(name, sizeof name, "%s%s", r->name, r->baseline ? " *" : "");
+        wn = max_width(wn, name);
+        wd = max_width(wd, *r->dataset ? r->dataset : "-");
+        wa = max_width(wa, *r->arch ? r->arch : "-");
+        wm = max_width(wm, *r->metric_name ? r->metric_name : "-");
+    }
+    wm += 7; /* " 0.1234" */
+    printf("%-*s %-16s %-*s %-*s %6s %10s %-*s %-9s %s\n", wn, "NAME", "STARTED", wd, "DATA", wa, "ARCH",
+           "EPOCHS", "BEST VALID", wm, "METRIC", "STATUS", "TAGS");
+    for (size_t i = 0; i < n; i++) {
+        const dl_run *r = &runs[i];
+        char started[32], best[32], val[32];
         dl_cli_fmt_time(r->created, started, sizeof started);
         dl_cli_fmt_num(r->best_valid_loss, "%.4f", best, sizeof best);
         dl_cli_fmt_num(r->metric_value, "%.4f", val, sizeof val);
@@ -32,8 +51,8 @@ static void print_table(const dl_run *runs, size_t n)
         else
             snprintf(metric, sizeof metric, "-");
         snprintf(name, sizeof name, "%s%s", r->name, r->baseline ? " *" : "");
-        printf("%-26s %-16s %-18.18s %-14.14s %6d %10s %-20s %-9s %s\n", name, started,
-               *r->dataset ? r->dataset : "-", *r->arch ? r->arch : "-", r->n_epochs, best, metric,
+        printf("%-*s %-16s %-*s %-*s %6d %10s %-*s %-9s %s\n", wn, name, started, wd,
+               *r->dataset ? r->dataset : "-", wa, *r->arch ? r->arch : "-", r->n_epochs, best, wm, metric,
                dl_run_status_name(r->status), r->tags);
     }
 }

@@ -136,6 +136,42 @@ START_TEST(runs_table_json_and_filters)
 }
 END_TEST
 
+/* The table shows a long run name and data description whole, with every column aligned. */
+START_TEST(runs_table_long_cells_whole_and_aligned)
+{
+    dl_store *st;
+    dl_err err = {0};
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "a-rather-long-experiment-name", .dataset = "my-photos (folder per class)",
+                        .arch = "resnet-xs", .n_train = 10, .n_valid = 2, .vocab_json = "[\"a\",\"b\"]",
+                        .config_json = "{}"};
+    int64_t id;
+    ck_assert_int_eq(dl_store_run_create(st, &spec, &id, NULL, 0, &err), DL_OK);
+    ck_assert_int_eq(dl_store_run_finish(st, id, DL_RUN_FINISHED, &err), DL_OK);
+    dl_store_close(st);
+    ck_assert_int_eq(dllab("runs"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "a-rather-long-experiment-name-1 "));
+    ck_assert_ptr_nonnull(strstr(out, " my-photos (folder per class) "));
+    /* STARTED, ARCH and STATUS start at the same column on every line. */
+    const char *cols[] = {"STARTED", "ARCH", "STATUS"};
+    const char *vals[][4] = {{"20", "20", "20", "20"}, {"resnet-xs", "resnet-xs", "resnet-xs", "resnet-xs"},
+                             {"finished", "stopped", "running", "finished"}};
+    const char *header_end = strchr(out, '\n');
+    ck_assert_ptr_nonnull(header_end);
+    for (int c = 0; c < 3; c++) {
+        long col = strstr(out, cols[c]) - out;
+        const char *line = header_end + 1;
+        for (int row = 0; row < 4 && *line; row++) {
+            ck_assert_msg(strncmp(line + col, vals[c][row], strlen(vals[c][row])) == 0,
+                          "row %d: %s is not at column %ld:\n%s", row, cols[c], col, out);
+            line = strchr(line, '\n');
+            ck_assert_ptr_nonnull(line);
+            line++;
+        }
+    }
+}
+END_TEST
+
 START_TEST(show_and_ambiguous_prefixes)
 {
     ck_assert_int_eq(dllab("show fmnist-resnet-xs-1"), 0);
@@ -349,6 +385,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, runs_table_json_and_filters);
+    tcase_add_test(tc, runs_table_long_cells_whole_and_aligned);
     tcase_add_test(tc, show_and_ambiguous_prefixes);
     tcase_add_test(tc, export_csv_and_json);
     tcase_add_test(tc, note_baseline_rm);
