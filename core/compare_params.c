@@ -29,6 +29,35 @@ static char *value_text(const json_t *v)
         snprintf(buf, sizeof buf, "%.6g", json_real_value(v));
         return strdup(buf);
     }
+    if (json_is_array(v)) {
+        /* element by element, so a mean vector reads [0.399768,0.378637] and fits its column */
+        size_t len = 3, i;
+        char *text = malloc(len), *e;
+        json_t *x;
+        if (!text)
+            return NULL;
+        strcpy(text, "[");
+        json_array_foreach(v, i, x) {
+            e = json_is_string(x) ? json_dumps(x, JSON_ENCODE_ANY) : value_text(x); /* strings quoted */
+            if (!e) {
+                free(text);
+                return NULL;
+            }
+            char *grown = realloc(text, len += strlen(e) + 1);
+            if (!grown) {
+                free(e);
+                free(text);
+                return NULL;
+            }
+            text = grown;
+            if (i)
+                strcat(text, ",");
+            strcat(text, e);
+            free(e);
+        }
+        strcat(text, "]");
+        return text;
+    }
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
 }
 

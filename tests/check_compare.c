@@ -283,6 +283,15 @@ START_TEST(diff_nested_and_missing_keys)
     ck_assert_str_eq(mean->value[1], "[0.5]");
     ck_assert_str_eq(param(p, np, "argv")->value[0], "[1,2]"); /* not a command line: kept whole */
     dl_cmp_params_free(p, np, 2);
+    /* arrays of reals read like single reals (%.6g), strings in them stay quoted */
+    const char *vec[2] = {"{\"mean\":[0.39976820349693298,0.37863659858703613],\"tags\":[\"a\",[]]}",
+                          "{\"mean\":[0.2825562059879303],\"tags\":[]}"};
+    ck_assert(dl_cmp_params(vec, names, 2, false, &p, &np, &err) == DL_OK);
+    ck_assert_str_eq(param(p, np, "mean")->value[0], "[0.399768,0.378637]");
+    ck_assert_str_eq(param(p, np, "mean")->value[1], "[0.282556]");
+    ck_assert_str_eq(param(p, np, "tags")->value[0], "[\"a\",[]]");
+    ck_assert_str_eq(param(p, np, "tags")->value[1], "[]");
+    dl_cmp_params_free(p, np, 2);
 }
 END_TEST
 
