@@ -88,15 +88,25 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     dl_grid_text(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "dllab - runs");
     dl_grid_textf(g, 14, 0, g->cols - 14, DL_ROLE_DIM, 0, "%s  (%zu runs, %d marked)", dl_store_dir(h->st), h->n,
                   h->nmarked);
-    /* Fixed columns; the data column takes what is left (and goes below 6 characters). */
-    int data_w = g->cols - 75;
+    /* Fixed columns but the name's and the data's: the name takes 20 characters, or up to 40 when
+     * a run's name is longer and the width allows; the data column takes what is left (and goes
+     * below 6 characters). */
+    int name_w = 20, longest = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (h->runs[i].name && (int)strlen(h->runs[i].name) > longest)
+            longest = (int)strlen(h->runs[i].name);
+    if (longest > name_w)
+        name_w = longest < 40 ? longest : 40;
+    if (name_w > g->cols - 55)
+        name_w = g->cols - 55 > 20 ? g->cols - 55 : 20;
+    int data_w = g->cols - 55 - name_w;
     if (data_w < 6)
         data_w = 0;
     if (data_w > 40)
         data_w = 40;
     char line[512];
-    snprintf(line, sizeof line, "  %-20s %-11s %-*s%s%-10s %-17s %s", "name", "started", data_w, data_w ? "data" : "",
-             data_w ? " " : "", "arch", "best", "status");
+    snprintf(line, sizeof line, "  %-*s %-11s %-*s%s%-10s %-17s %s", name_w, "name", "started", data_w,
+             data_w ? "data" : "", data_w ? " " : "", "arch", "best", "status");
     dl_grid_text(g, 0, 2, g->cols, DL_ROLE_AXIS, DL_ATTR_BOLD, line);
     int rows = g->rows - 5;
     if (h->sel < h->top)
@@ -117,8 +127,8 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
             snprintf(best, sizeof best, "%.10s %.4f", run->metric_name, run->metric_value);
         else if (run->best_valid_loss == run->best_valid_loss)
             snprintf(best, sizeof best, "valid %.4f", run->best_valid_loss);
-        snprintf(line, sizeof line, "%c %-20.20s %-11s %-*.*s%s%-10.10s %-17.17s %s%s", is_marked(h, run->id) ? '*' : ' ',
-                 run->name, when, data_w, data_w, data_w ? (run->dataset ? run->dataset : "-") : "", data_w ? " " : "",
+        snprintf(line, sizeof line, "%c %-*.*s %-11s %-*.*s%s%-10.10s %-17.17s %s%s", is_marked(h, run->id) ? '*' : ' ',
+                 name_w, name_w, run->name, when, data_w, data_w, data_w ? (run->dataset ? run->dataset : "-") : "", data_w ? " " : "",
                  run->arch ? run->arch : "-", best, dl_run_status_name(run->status), run->baseline ? " baseline" : "");
         int sel = h->top + r == h->sel;
         int role = run->status == DL_RUN_RUNNING ? DL_ROLE_GOOD
