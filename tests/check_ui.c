@@ -718,6 +718,33 @@ START_TEST(app_dispatch_and_overlays)
 }
 END_TEST
 
+/* Esc on a lone dashboard (dllab train) asks like q instead of closing it unseen while the
+ * training goes on; n keeps it, Esc then y quits after telling the screen. */
+START_TEST(app_esc_on_the_last_screen_asks)
+{
+    fake train = {0};
+    dl_app *app = dl_app_new(NULL);
+    dl_screen ts = {"train", DL_SCR_TRAIN, &train, fake_draw, fake_key, NULL, fake_close};
+    dl_app_push(app, &ts);
+    dl_grid *g = dl_grid_new(80, 24);
+    dl_app_key(app, DL_KEY_ESC);
+    dl_app_draw(app, g);
+    char *s = dump(g);
+    ck_assert_ptr_nonnull(strstr(s, "Quit dllab? (y/n)"));
+    free(s);
+    dl_app_key(app, 'n');
+    ck_assert(!dl_app_quitting(app));
+    ck_assert_int_eq(dl_app_depth(app), 1);
+    ck_assert_int_eq(train.closed, 0);
+    dl_app_key(app, DL_KEY_ESC);
+    dl_app_key(app, 'y');
+    ck_assert(dl_app_quitting(app));
+    ck_assert_int_eq(train.quit_seen, 1);
+    dl_grid_free(g);
+    dl_app_free(app);
+}
+END_TEST
+
 START_TEST(app_too_small_and_sizes)
 {
     fake f = {0};
@@ -810,6 +837,7 @@ static Suite *ui_suite(void)
     suite_add_tcase(s, c);
     c = tcase_create("app");
     tcase_add_test(c, app_dispatch_and_overlays);
+    tcase_add_test(c, app_esc_on_the_last_screen_asks);
     tcase_add_test(c, app_too_small_and_sizes);
     suite_add_tcase(s, c);
     return s;

@@ -146,8 +146,16 @@ int dl_app_key(dl_app *app, int key)
         break;
     }
     int r = s->key ? s->key(s, a, key, app) : DL_R_UNHANDLED;
-    if (a == DL_ACT_BACK && (r & DL_R_UNHANDLED))
+    if (a == DL_ACT_BACK && (r & DL_R_UNHANDLED)) {
+        /* Esc on the first screen would close dllab's last screen without telling it (a training
+         * went on with no dashboard and no table): it asks, like q. */
+        if (app->depth == 1) {
+            app->confirming = 1;
+            app->dirty = 1;
+            return DL_R_REDRAW;
+        }
         r = (r & ~DL_R_UNHANDLED) | DL_R_POP;
+    }
     return apply(app, r);
 }
 
