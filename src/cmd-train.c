@@ -223,13 +223,17 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     dl_run r;
     char best[160] = "";
     if (dl_store_run_get(s->st, s->run, &r, NULL) == DL_OK) {
+        /* the store counts the epochs the dashboard showed too, where no table was printed */
+        if (r.n_epochs > epochs_done)
+            epochs_done = r.n_epochs;
         if (r.best_epoch >= 0)
             snprintf(best, sizeof best, ", best valid_loss %.6f at epoch %d", r.best_valid_loss, r.best_epoch);
         dl_run_clear(&r);
     }
     if (dl_learner_diverged(s->l))
         printf("diverged at lr %g: lower the learning rate (dllab lrfind helps)\n", dl_learner_diverged_lr(s->l));
-    printf("run %s %s (%d epochs%s) in %s\n", s->run_name, word, epochs_done, best, dl_store_dir(s->st));
+    printf("run %s %s (%d epoch%s%s) in %s\n", s->run_name, word, epochs_done, epochs_done == 1 ? "" : "s", best,
+           dl_store_dir(s->st));
     return rc;
 }
 
