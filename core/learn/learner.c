@@ -470,7 +470,11 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
             return DL_OK;
         }
         set_group_lrs(l, lr);
-        dl_learner_log_event(l, DL_EV_LR_CHANGE, "set %g..%g", c->lo, c->hi);
+        /* lo 0 is fastai's slice(hi) (hi/10 for the body), which "0..hi" would misreport */
+        if (c->lo > 0)
+            dl_learner_log_event(l, DL_EV_LR_CHANGE, "set %g..%g", c->lo, c->hi);
+        else
+            dl_learner_log_event(l, DL_EV_LR_CHANGE, "set slice(%g)", c->hi);
         return DL_OK;
     }
     case DL_CMD_SCALE_LR:

@@ -96,7 +96,7 @@ if wait_for tr "loss \\(smoothing" 60; then
     $T send-keys -t tr -
     wait_for tr "lr-change scale 0.5" 30
     $T send-keys -t tr = 1e-4 Enter
-    wait_for tr "lr-change set 0\\.\\.0\\.0001" 30
+    wait_for tr "lr-change set slice\\(0\\.0001\\)" 30
     $T send-keys -t tr f
     wait_for tr "(^|[^n])freeze [0-9]" 30
     $T send-keys -t tr p
