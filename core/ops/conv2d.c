@@ -5,7 +5,9 @@
  * columns wide runs at a fifth of the speed (measured 34 vs 155 GFLOP/s). The tile depends only
  * on the geometry, so the workspace does too: it never grows with the batch.
  * Special cases avoid copies: a 1x1 stride-1 unpadded conv with T = 1 multiplies the image in
- * place, a 1x1 strided conv (ResNet's downsample) gathers only the sampled pixels.
+ * place, a 1x1 strided conv (ResNet's downsample) gathers only the sampled pixels, and a stride-1
+ * KxK conv with T = 1 runs one GEMM per tap on a padded copy of the image (SHIFT, below): no
+ * column matrix, no col2im.
  * Backward per tile: dW += dY col^T (beta = 1; with <= 64 output channels dW^T is gathered in the
  * workspace instead and added once per call; skipped when dw is NULL, e.g. a frozen conv), then
  * col = W^T dY and col2im adds it into dx (skipped when dx is NULL); db by summation.
@@ -22,7 +24,8 @@
 
 #define DL_CONV_TILE_COLS 256
 
-enum { PLAIN, DIRECT, GATHER }; /* im2col, 1x1 stride-1 (no copy), 1x1 strided (gather) */
+/* im2col, 1x1 stride-1 (no copy), 1x1 strided (gather), stride-1 shifted GEMMs (see below) */
+enum { PLAIN, DIRECT, GATHER, SHIFT };
 
 int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
 {
@@ -30,11 +33,61 @@ int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
     return ohw >= DL_CONV_TILE_COLS ? 1 : (DL_CONV_TILE_COLS + ohw - 1) / ohw;
 }
 
+/* Convs with few output channels accumulate dW transposed: OpenBLAS runs the (K, OC) product
+ * 10-25 % faster than the (OC, K) one when OC <= 64 (measured: 110 vs 87 GFLOP/s for OC 32,
+ * K 288), and one transpose-add per backward call is cheap. */
+#define DL_CONV_DWT_MAX_OC 64
+
+static int dw_transposed(const dl_conv2d_cfg *c) { return c->out_c <= DL_CONV_DWT_MAX_OC; }
+
+/* SHIFT: a stride-1 conv without a column matrix. With the input copied into a zero-padded plane
+ * of row width WP = W + 2p, output pixel q = oh*WP + ow of tap (ki, kj) reads padded pixel
+ * q + ki*WP + kj: one constant offset per tap. So Y' (OC, OH*WP) = sum over taps of W_tap (OC, C)
+ * x Xpad[:, off_tap ...], KH*KW GEMMs reading the padded plane in place (ld = its size), whose
+ * WP - OW extra columns per row are cropped away. The backward data is the adjoint: dY' (zero in
+ * those columns), dX' at each tap's offset += W_tap^T dY', then the inside of dX' is added to dx;
+ * no column buffer to zero and no col2im. dW keeps im2col + one GEMM: per tap it is a tiny
+ * (C, OC) product (resnet18's 64->64 layer1: 111 -> 83 GFLOP/s). Stage 1 of resnet-xs (32->32
+ * @28x28), measured alone: forward 81 -> 94, backward data 91 -> 110 GFLOP/s. Per-tap GEMMs
+ * have inner dimension C, so an input with one channel (a stem) keeps im2col; with 64 input
+ * channels im2col's GEMM (K = 576) is already efficient and SHIFT loses at 16x16 (resnet18's
+ * layer1: forward 122 -> 117, forward + backward 123 -> 112 GFLOP/s; level at 28x28-32x32), so
+ * SHIFT takes 2-32 input channels (3->32 @32x32 level to +8 %, 16->16 @32x32 +30 %). An image
+ * must fill a GEMM alone (tile 1), and the planes must fit the im2col workspace (so
+ * dl_conv2d_workspace_floats does not change). */
+#define DL_CONV_SHIFT_MIN_C 2
+#define DL_CONV_SHIFT_MAX_C 32
+
+typedef struct shift_geo {
+    int wp, q;      /* padded row width, output columns per image (OH*WP) */
+    size_t pp;      /* floats per padded plane (+ KW-1: the last tap reads past the last row) */
+    size_t need;    /* workspace: 2 padded images + repacked weights + one (OC, Q) buffer */
+} shift_geo;
+
+static void shift_geometry(const dl_conv2d_cfg *c, shift_geo *g)
+{
+    const size_t k = (size_t)c->in_c * c->kh * c->kw;
+    g->wp = c->in_w + 2 * c->pad;
+    g->q = c->out_h * g->wp;
+    g->pp = (size_t)(c->in_h + 2 * c->pad) * g->wp + (size_t)c->kw - 1;
+    g->need = 2 * (size_t)c->in_c * g->pp + k * c->out_c + (size_t)c->out_c * g->q;
+}
+
+static int shift_ok(const dl_conv2d_cfg *c)
+{
+    shift_geo g;
+    if (c->stride != 1 || c->kh * c->kw == 1 || c->in_c < DL_CONV_SHIFT_MIN_C || c->in_c > DL_CONV_SHIFT_MAX_C ||
+        dl_conv2d_tile_images(c) != 1)
+        return 0;
+    shift_geometry(c, &g);
+    return g.need <= (size_t)c->in_c * c->kh * c->kw * c->out_h * c->out_w;
+}
+
 static int conv_kind(const dl_conv2d_cfg *c)
 {
     if (c->kh == 1 && c->kw == 1 && c->pad == 0)
         return c->stride == 1 && dl_conv2d_tile_images(c) == 1 ? DIRECT : GATHER;
-    return PLAIN;
+    return shift_ok(c) ? SHIFT : PLAIN;
 }
 
 int dl_conv2d_cfg_init(dl_conv2d_cfg *c, int in_c, int in_h, int in_w, int out_c, int kh, int kw,
@@ -60,14 +113,8 @@ int dl_conv2d_cfg_init(dl_conv2d_cfg *c, int in_c, int in_h, int in_w, int out_c
     return 0;
 }
 
-/* Convs with few output channels accumulate dW transposed: OpenBLAS runs the (K, OC) product
- * 10-25 % faster than the (OC, K) one when OC <= 64 (measured: 110 vs 87 GFLOP/s for OC 32,
- * K 288), and one transpose-add per backward call is cheap. */
-#define DL_CONV_DWT_MAX_OC 64
-
-static int dw_transposed(const dl_conv2d_cfg *c) { return c->out_c <= DL_CONV_DWT_MAX_OC; }
-
-/* Workspace layout: [columns: K x T*OHW][tile > 1: dY of the tile, OC x T*OHW][dW^T: K x OC]. */
+/* Workspace layout: [columns: K x T*OHW][tile > 1: dY of the tile, OC x T*OHW][dW^T: K x OC].
+ * SHIFT uses the columns' room as [padded x][W per tap: KH*KW x (OC, C)][(OC, Q)][padded dx]. */
 static size_t ws_cols(const dl_conv2d_cfg *c)
 {
     const size_t ohw = (size_t)c->out_h * c->out_w, t = (size_t)dl_conv2d_tile_images(c);
@@ -99,6 +146,60 @@ static const float *columns(const float *x, int tn, size_t ld, const dl_conv2d_c
     return ws;
 }
 
+/* w (OC, C, KH, KW) -> wt (KH*KW, OC, C) */
+static void repack_taps(float *wt, const float *w, const dl_conv2d_cfg *c)
+{
+    const int taps = c->kh * c->kw, m = c->out_c, ch = c->in_c;
+    for (int o = 0; o < m; o++)
+        for (int i = 0; i < ch; i++)
+            for (int t = 0; t < taps; t++)
+                wt[((size_t)t * m + o) * ch + i] = w[((size_t)o * ch + i) * taps + t];
+}
+
+static size_t tap_offset(int t, const dl_conv2d_cfg *c, int wp) { return (size_t)(t / c->kw) * wp + t % c->kw; }
+
+static void shift_forward(float *y, const float *x, const float *w, const dl_conv2d_cfg *c, int n, float *ws)
+{
+    shift_geo g;
+    shift_geometry(c, &g);
+    const int m = c->out_c, ch = c->in_c, taps = c->kh * c->kw;
+    const size_t xs = (size_t)ch * c->in_h * c->in_w, ys = (size_t)m * c->out_h * c->out_w;
+    float *xp = ws, *wt = xp + ch * g.pp, *yb = wt + (size_t)taps * m * ch;
+    memset(xp, 0, sizeof(float) * ch * g.pp); /* the padding; image copies write only the inside */
+    repack_taps(wt, w, c);
+    for (int i = 0; i < n; i++) {
+        dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
+        for (int t = 0; t < taps; t++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, g.q, ch, 1.0f, wt + (size_t)t * m * ch, ch,
+                        xp + tap_offset(t, c, g.wp), (int)g.pp, t ? 1.0f : 0.0f, yb, g.q);
+        dl_plane_rows_crop(y + i * ys, yb, (size_t)g.q, g.wp, 0, 0, m, c->out_h, c->out_w);
+    }
+}
+
+/* dx (C, H, W) += conv input gradient of one image's dy (OC, OH, OW). fresh: ws does not hold
+ * the repacked weights and the zeroed dY' padding from the previous image (dW's im2col shares
+ * the room and ran in between). */
+static void shift_backward_data(float *dx, const float *dy, const float *w, const dl_conv2d_cfg *c, float *ws,
+                                int fresh)
+{
+    shift_geo g;
+    shift_geometry(c, &g);
+    const int m = c->out_c, ch = c->in_c, taps = c->kh * c->kw;
+    float *wt = ws + ch * g.pp, *dyp = wt + (size_t)taps * m * ch, *dxp = dyp + (size_t)m * g.q;
+    if (fresh) {
+        repack_taps(wt, w, c);
+        memset(dyp, 0, sizeof(float) * m * (size_t)g.q); /* the WP - OW columns stay zero */
+    }
+    dl_plane_rows_copy(dyp, (size_t)g.q, g.wp, 0, 0, dy, m, c->out_h, c->out_w);
+    /* tap 0 (offset 0) writes [0, Q) of each plane; the tail beyond it is zeroed */
+    for (int p = 0; p < ch; p++)
+        memset(dxp + p * g.pp + g.q, 0, sizeof(float) * (g.pp - (size_t)g.q));
+    for (int t = 0; t < taps; t++) /* dX' (C, Q) at the tap's offset (+)= W_tap^T (C, OC) x dY' (OC, Q) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ch, g.q, m, 1.0f, wt + (size_t)t * m * ch, ch, dyp, g.q,
+                    t ? 1.0f : 0.0f, dxp + tap_offset(t, c, g.wp), (int)g.pp);
+    dl_plane_rows_add(dx, dxp, g.pp, g.wp, c->pad, c->pad, ch, c->in_h, c->in_w);
+}
+
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b, const dl_conv2d_cfg *c,
                        int n, float *ws)
 {
@@ -106,7 +207,9 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *out = ws + (size_t)k * tile * ohw; /* tile > 1 only */
-    for (int i0 = 0; i0 < n; i0 += tile) {
+    if (kind == SHIFT)
+        shift_forward(y, x, w, c, n, ws);
+    for (int i0 = 0; kind != SHIFT && i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
         const float *col = columns(x + i0 * xs, tn, (size_t)ld, c, kind, ws);
         if (tile == 1) {
@@ -166,6 +269,10 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
             if (kind == DIRECT) {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ohw, m, 1.0f, w, k, g, ohw, 1.0f, dxi,
                             ohw);
+                continue;
+            }
+            if (kind == SHIFT) { /* tile 1 */
+                shift_backward_data(dxi, g, w, c, ws, dw || i0 == 0);
                 continue;
             }
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, m, 1.0f, w, k, g, ld, 0.0f, ws, ld);

@@ -22,4 +22,14 @@ void dl_strided_gather(float *col, size_t ld, const float *x, const dl_conv2d_cf
 /* dx (C, H, W) += scatter of col (C, OH*OW) to (oh*s, ow*s) */
 void dl_strided_scatter_add(float *dx, const float *col, size_t ld, const dl_conv2d_cfg *c);
 
+/* Padded planes for conv2d's shifted-GEMM path (stride 1): plane i of dst starts at dst + i*ld and
+ * has rows of width wp; dl_plane_rows_copy writes only the first w floats of each row, so padding
+ * zeroed once stays zero; dl_plane_rows_add is its adjoint, reading from a row offset. */
+/* dst[i*ld + (r + r0)*wp + c0 + j] = src[(i*h + r)*w + j] for i < planes, r < h, j < w */
+void dl_plane_rows_copy(float *dst, size_t ld, int wp, int r0, int c0, const float *src, int planes, int h, int w);
+/* dst[(i*h + r)*w + j] = src[i*ld + (r + r0)*wp + c0 + j] */
+void dl_plane_rows_crop(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes, int h, int w);
+/* dst[(i*h + r)*w + j] += src[i*ld + (r + r0)*wp + c0 + j] */
+void dl_plane_rows_add(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes, int h, int w);
+
 #endif
