@@ -4,7 +4,7 @@
 # blind sleep), sends keys and asserts on what is visible: show-batch's half-block images, the
 # ASCII mode under LANG=C, the "too small" screen on resize and the redraw after it, the home
 # screen's help overlay and quit question, and a terminal left sane (icanon, echo) after q and
-# after Ctrl-C. Skips (77) without tmux or without the fashion-mnist files (tests/ui/lib.sh has
+# after Ctrl-C, and lrfind's Enter starting a training at the cursor. Skips (77) without tmux or without the fashion-mnist files (tests/ui/lib.sh has
 # the helpers).
 set -u
 TAG=tmux
@@ -120,6 +120,21 @@ if wait_for tr "loss \\(smoothing" 60; then
     for kind in unfreeze lr-change freeze pause resume save step-; do
         echo "$events" | grep -q -- "$kind" || { echo "FAIL: no '$kind' event in the store:"; echo "$events"; fails=$((fails + 1)); }
     done
+fi
+
+# 7. dllab lrfind: Enter on the finished curve trains at the cursor's lr (a dllab train run).
+start lf 100 30 C.UTF-8 "$DLLAB lrfind fashion-mnist --limit 256 --valid-limit 64 --num-it 20"
+if wait_for lf "v valley" 60 && wait_gone lf "LR finder \\(running\\)"; then
+    $T send-keys -t lf Enter
+    wait_for lf "loss \\(smoothing" 60
+    wait_for lf " done$" 60
+    $T send-keys -t lf q
+    wait_for lf "Quit dllab\\? \\(y/n\\)"
+    $T send-keys -t lf y
+    restored lf
+    screen lf | grep -q "EXIT=0" || { echo "FAIL: lrfind then train did not exit 0"; screen lf; fails=$((fails + 1)); }
+    runs=$(env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs --json 2>&1)
+    echo "$runs" | grep -q '"--lr"' || { echo "FAIL: no run trained with --lr after Enter:"; echo "$runs"; fails=$((fails + 1)); }
 fi
 
 [ $fails -eq 0 ] && echo "tmux UI tests passed"
