@@ -404,6 +404,41 @@ START_TEST(lrfind_screen_cursor_and_suggestions)
 }
 END_TEST
 
+/* r asks a live learner for a new sweep; once the learner's job has ended it says so instead of
+ * posting a command nobody reads. */
+START_TEST(lrfind_screen_rerun_only_while_the_learner_lives)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    push_sweep(c, 30);
+    dl_snapshot sn = {.phase = DL_PHASE_LRFIND, .n_groups = 1};
+    dl_control_publish(c, &sn);
+    dl_feed feed;
+    dl_feed_init(&feed, c);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_lrfind(&s, c, &feed, 100, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    dl_cmd cmd[4];
+    dl_app_key(app, 'r');
+    ck_assert_int_eq(take_all(c, cmd, 4), 1);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_LRFIND);
+    sn.phase = DL_PHASE_DONE;
+    dl_control_publish(c, &sn);
+    dl_app_top(app)->tick(dl_app_top(app), app);
+    ck_assert_int_eq(feed.snap.phase, DL_PHASE_DONE);
+    dl_app_key(app, 'r');
+    ck_assert_int_eq(take_all(c, cmd, 4), 0);
+    char *t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "run dllab lrfind again"));
+    free(t);
+    dl_app_free(app);
+    dl_feed_free(&feed);
+    dl_control_free(c);
+}
+END_TEST
+
 START_TEST(confusion_screen)
 {
     int64_t cm[9] = {50, 3, 0, 10, 40, 1, 0, 2, 47};
@@ -757,6 +792,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, train_keys_post_commands);
     tcase_add_test(c, train_screen_shows_divergence);
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
+    tcase_add_test(c, lrfind_screen_rerun_only_while_the_learner_lives);
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
     tcase_add_test(c, run_view_from_store);

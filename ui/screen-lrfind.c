@@ -148,6 +148,12 @@ static int lrfind_key(dl_screen *s, dl_action a, int key, dl_app *app)
             dl_app_message(app, "this curve belongs to a finished run");
             return DL_R_REDRAW;
         }
+        /* a learner whose job has ended reads no more commands: r would silently do nothing */
+        dl_phase ph = st->feed->snap.phase;
+        if (ph == DL_PHASE_DONE || ph == DL_PHASE_STOPPED || ph == DL_PHASE_FAILED) {
+            dl_app_message(app, "the learner has finished: run dllab lrfind again to redo the sweep");
+            return DL_R_REDRAW;
+        }
         dl_err err;
         dl_cmd c = {.kind = DL_CMD_LRFIND};
         if (dl_control_post(st->ctl, &c, &err) != DL_OK)
