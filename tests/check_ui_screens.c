@@ -281,7 +281,21 @@ START_TEST(train_keys_post_commands)
     ck_assert_ptr_nonnull(strstr(t, "smoothing 0.95"));
     ck_assert_ptr_nonnull(strstr(t, "epoch"));
     free(t);
+    /* Once the training has ended, steering keys say so and post nothing. */
+    dl_control_read(c, &sn);
+    sn.phase = DL_PHASE_DONE;
+    dl_control_publish(c, &sn);
+    s.tick(dl_app_top(app), app);
+    for (const char *k = "fu+-pse"; *k; k++)
+        dl_app_key(app, *k);
+    ck_assert_int_eq(take_all(c, cmd, 16), 0);
+    t = render(app, 80, 24, 0);
+    ck_assert_ptr_nonnull(strstr(t, "training has ended"));
+    free(t);
     /* q asks, y confirms: the trainer is told to stop (it saves its state). */
+    sn.phase = DL_PHASE_TRAIN;
+    dl_control_publish(c, &sn);
+    s.tick(dl_app_top(app), app);
     dl_app_key(app, 'q');
     ck_assert_int_eq(take_all(c, cmd, 16), 0);
     dl_app_key(app, 'y');

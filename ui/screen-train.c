@@ -35,11 +35,22 @@ typedef struct train_state {
     int ninput;
 } train_state;
 
+/* The trainer's job has ended: it reads no more commands. */
+static int ended(const train_state *st)
+{
+    dl_phase ph = st->feed->snap.phase;
+    return ph == DL_PHASE_DONE || ph == DL_PHASE_STOPPED || ph == DL_PHASE_FAILED;
+}
+
 static int post(train_state *st, dl_app *app, dl_cmd cmd)
 {
     dl_err err;
     if (!st->ctl) {
         dl_app_message(app, "this run is not training here: nothing to steer");
+        return DL_R_REDRAW;
+    }
+    if (ended(st)) { /* "sent ... (applied at the next batch)" would promise a batch that never comes */
+        dl_app_message(app, "training has ended: nothing to steer (q quits)");
         return DL_R_REDRAW;
     }
     if (dl_control_post(st->ctl, &cmd, &err) != DL_OK) {
@@ -132,7 +143,7 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
         return post(st, app, (dl_cmd){.kind = st->feed->snap.phase == DL_PHASE_PAUSED ? DL_CMD_RESUME : DL_CMD_PAUSE});
     case DL_ACT_SAVE: return post(st, app, (dl_cmd){.kind = DL_CMD_SAVE});
     case DL_ACT_LRFIND: {
-        if (!st->ctl) {
+        if (!st->ctl || ended(st)) {
             /* A saved run: show its last sweep. */
             dl_screen ls;
             dl_err err;
