@@ -103,6 +103,21 @@ START_TEST(train_screen_renders_a_training)
     ck_assert_ptr_nonnull(strstr(t, "terminal too small"));
     free(t);
     dl_app_free(app);
+    /* A data description longer than the header stops before the phase, which ends the line. */
+    app = dl_app_new(NULL);
+    dl_run_info wide = {"fmnist-resnet-xs-1", "a-long-folder-of-photos-of-cats-and-dogs (folder per class) 6000/1500",
+                        "resnet-xs"};
+    ck_assert_int_eq(dl_screen_train(&s, c, NULL, &wide, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    t = render(app, 80, 24, 0);
+    char *eol = strchr(t, '\n');
+    ck_assert_ptr_nonnull(eol);
+    while (eol > t && eol[-1] == ' ')
+        eol--;
+    ck_assert_msg(eol - t >= 6 && strncmp(eol - 6, " train", 6) == 0, "header: %.*s", (int)(eol - t), t);
+    free(t);
+    dl_app_free(app);
     dl_control_free(c);
 }
 END_TEST

@@ -205,11 +205,14 @@ static void draw_header(train_state *st, dl_grid *g, dl_rect r)
     int x = r.x;
     x += dl_grid_text(g, x, r.y, r.w, DL_ROLE_TITLE, DL_ATTR_BOLD, st->run);
     x += 2;
-    x += dl_grid_textf(g, x, r.y, r.x + r.w - x, DL_ROLE_DEFAULT, 0, "data %s  arch %s", st->data, st->arch);
     const char *ph = dl_phase_name(sn->phase);
     int role = sn->phase == DL_PHASE_DIVERGED || sn->phase == DL_PHASE_FAILED ? DL_ROLE_BAD
                : sn->phase == DL_PHASE_PAUSED ? DL_ROLE_WARN : DL_ROLE_GOOD;
     int pw = dl_utf8_width(ph) + 2;
+    /* the data text stops before the phase, so a long one never shows through it ("failedr") */
+    int dw = r.x + r.w - pw - x;
+    if (dw > 0)
+        x += dl_grid_textf(g, x, r.y, dw, DL_ROLE_DEFAULT, 0, "data %s  arch %s", st->data, st->arch);
     dl_grid_textf(g, r.x + r.w - pw, r.y, pw, role, DL_ATTR_BOLD | DL_ATTR_REVERSE, " %s", ph);
     /* Second row: groups, frozen state, lr per group, momentum. */
     char line[256], lr[24];
