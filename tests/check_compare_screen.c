@@ -88,6 +88,32 @@ START_TEST(draws_runs_table_and_diff)
 }
 END_TEST
 
+/* Long names of one data and arch, cut at 80 columns, keep their distinct ends in the run list
+ * and the table header. */
+START_TEST(long_names_keep_their_ends)
+{
+    dl_err err = {0};
+    int64_t more[2];
+    more[0] = cf_run(st, "fashion-mnist-resnet-xs-long", "{\"lr\":0.001}", 2, 1);
+    more[1] = cf_run(st, "fashion-mnist-resnet-xs-long", "{\"lr\":0.01}", 2, 2);
+    dl_compare *c;
+    ck_assert(dl_compare_load(st, more, 2, &c, &err) == DL_OK);
+    dl_screen s;
+    ck_assert(dl_screen_compare(&s, st, c, false, &err) == DL_OK);
+    dl_app_free(app);
+    app = dl_app_new(NULL);
+    dl_ui_env env = {.ascii = 1, .depth = DL_COLOR_MONO};
+    dl_app_set_env(app, &env);
+    ck_assert_int_eq(dl_app_push(app, &s), 0);
+    char *t = render(80, 24);
+    ck_assert_msg(count(t, "-1 ") >= 1 && count(t, "-2 ") >= 1, "%s", t);
+    ck_assert_msg(strstr(t, "~"), "%s", t);
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        ck_assert_msg(*p < 0x80, "non-ASCII at %ld", (long)(p - (const unsigned char *)t));
+    free(t);
+}
+END_TEST
+
 START_TEST(keys)
 {
     dl_app_key(app, 'd');
@@ -136,6 +162,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, draws_runs_table_and_diff);
     tcase_add_test(tc, keys);
+    tcase_add_test(tc, long_names_keep_their_ends);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
