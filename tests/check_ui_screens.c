@@ -620,6 +620,38 @@ START_TEST(run_view_from_store)
 }
 END_TEST
 
+/* A long run name: whole when the width allows, else cut keeping its end (the run number). */
+START_TEST(home_long_run_names)
+{
+    char *dir;
+    int64_t id;
+    dl_store *st = make_store(&dir, &id);
+    dl_err err;
+    dl_run_spec spec = {.name_prefix = "my-very-long-experiment-name-for-cats", .dataset = "cats",
+                        .arch = "resnet-xs", .host = "testhost", .pid = 1};
+    int64_t id2;
+    char name[128];
+    ck_assert(dl_store_run_create(st, &spec, &id2, name, sizeof name, &err) == DL_OK);
+    ck_assert(dl_store_run_finish(st, id2, DL_RUN_FINISHED, &err) == DL_OK);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_msg(dl_screen_home(&s, st, NULL, &err) == DL_OK, "%s", err.msg);
+    dl_app_push(app, &s);
+    char *t = render(app, 120, 40, 0);
+    ck_assert_msg(strstr(t, "my-very-long-experiment-name-for-cats-1 "), "%s", t);
+    free(t);
+    t = render(app, 80, 24, 1);
+    ck_assert_msg(strstr(t, "~"), "%s", t);
+    ck_assert_msg(strstr(t, "cats-1 "), "%s", t);
+    ck_assert_ptr_nonnull(strstr(t, "finished"));
+    free(t);
+    dl_app_free(app);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(home_lists_marks_deletes_and_requests)
 {
     char *dir;
@@ -829,6 +861,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, multilabel_view_from_store);
     tcase_add_test(c, feed_pulls_while_a_trainer_publishes);
     tcase_add_test(c, home_lists_marks_deletes_and_requests);
+    tcase_add_test(c, home_long_run_names);
     suite_add_tcase(s, c);
     return s;
 }

@@ -1,6 +1,6 @@
 /* screen-common: drawing pieces shared by the training, run and compare screens: number
  * formats, the fastai epoch table and the key bar (generated from the action table); the clock
- * the home, run and compare screens time their store reloads with. */
+ * the home, run and compare screens time their store reloads with; run names cut to a column. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +14,22 @@ double dl_ui_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A run name cut to w cells keeps its end, where runs of one data and arch differ
+ * ("fmnist-~et-xs-3", not "fmnist-resnet-x"). Only ASCII names are cut here (bytes are cells);
+ * others are left to the grid, which cuts them at the end. */
+const char *dl_ui_fit_name(const char *name, int w, char *buf, size_t cap)
+{
+    int n = (int)strlen(name);
+    if (n <= w || w < 4 || (size_t)w >= cap)
+        return name;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p >= 0x80)
+            return name;
+    int tail = (w - 1) / 2, head = w - 1 - tail;
+    snprintf(buf, cap, "%.*s~%s", head, name, name + n - tail);
+    return buf;
 }
 
 void dl_fmt_lr(double lr, char *buf, int cap)

@@ -153,18 +153,6 @@ static void fmt_value(const dl_cmp_figure *f, double val, char *buf, int cap, in
         snprintf(buf, (size_t)cap, delta ? "%+.4f" : "%.4f", val);
 }
 
-/* A run name cut to w cells keeps its end, where runs of one data and arch differ
- * ("fmnist-~et-xs-3", not "fmnist-resnet-x"); names are ASCII, and so is the '~'. */
-static const char *fit_name(const char *name, int w, char *buf, size_t cap)
-{
-    int n = (int)strlen(name);
-    if (n <= w || w < 4 || (size_t)w >= cap)
-        return name;
-    int tail = (w - 1) / 2, head = w - 1 - tail;
-    snprintf(buf, cap, "%.*s~%s", head, name, name + n - tail);
-    return buf;
-}
-
 static void draw_list(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
 {
     dl_grid_box(g, r, ascii, v->focus == 0 ? "[runs]" : "runs");
@@ -186,7 +174,7 @@ static void draw_list(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
         int namew = x + w - cx - (int)strlen(st);
         char cut[128];
         dl_grid_text(g, cx, y, namew, slot >= 0 ? DL_ROLE_DEFAULT : DL_ROLE_DIM, sel,
-                     fit_name(run->run.name, namew, cut, sizeof cut));
+                     dl_ui_fit_name(run->run.name, namew, cut, sizeof cut));
         dl_grid_text(g, x + w - (int)strlen(st), y, (int)strlen(st),
                      run->run.status == DL_RUN_RUNNING ? DL_ROLE_GOOD
                      : run->run.status == DL_RUN_FINISHED ? DL_ROLE_DIM : DL_ROLE_WARN, sel, st);
@@ -208,7 +196,7 @@ static void draw_table(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
         char cut[128];
         int star = idx[k] == v->c->baseline, namew = cw - 1 - (k + 1 >= 10 ? 3 : 2) - star;
         dl_grid_textf(g, x + kw + k * cw, r.y + 1, cw - 1, DL_ROLE_SERIES1 + k, DL_ATTR_BOLD, "%d%s %s", k + 1,
-                      star ? "*" : "", fit_name(v->c->runs[idx[k]].run.name, namew, cut, sizeof cut));
+                      star ? "*" : "", dl_ui_fit_name(v->c->runs[idx[k]].run.name, namew, cut, sizeof cut));
     }
     /* body lines: figures, a title line, then the parameters */
     int total = (int)v->nfig + 1 + (v->msg[0] ? 1 : v->npar > 0 ? (int)v->npar : 1);

@@ -127,8 +127,9 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
             snprintf(best, sizeof best, "%.10s %.4f", run->metric_name, run->metric_value);
         else if (run->best_valid_loss == run->best_valid_loss)
             snprintf(best, sizeof best, "valid %.4f", run->best_valid_loss);
+        char cut[128];
         snprintf(line, sizeof line, "%c %-*.*s %-11s %-*.*s%s%-10.10s %-17.17s %s%s", is_marked(h, run->id) ? '*' : ' ',
-                 name_w, name_w, run->name, when, data_w, data_w, data_w ? (run->dataset ? run->dataset : "-") : "", data_w ? " " : "",
+                 name_w, name_w, run->name ? dl_ui_fit_name(run->name, name_w, cut, sizeof cut) : "-", when, data_w, data_w, data_w ? (run->dataset ? run->dataset : "-") : "", data_w ? " " : "",
                  run->arch ? run->arch : "-", best, dl_run_status_name(run->status), run->baseline ? " baseline" : "");
         int sel = h->top + r == h->sel;
         int role = run->status == DL_RUN_RUNNING ? DL_ROLE_GOOD

@@ -108,6 +108,8 @@ void dl_fmt_duration(double s, char *buf, int cap);
 void dl_draw_keybar(dl_grid *g, dl_rect r, int screen);
 /* Monotonic seconds, for the screens that reload from the store every so often. */
 double dl_ui_now(void);
+/* name cut to w cells keeping its end ("fmnist-~et-xs-3"), in buf (or name itself when it fits). */
+const char *dl_ui_fit_name(const char *name, int w, char *buf, size_t cap);
 /* The LR-finder curve of f with its suggestions marked, the cursor (index, -1 for none) and,
  * with_list, the suggestion list and cursor read-out on the right. */
 void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog, int num_it, int cursor,
