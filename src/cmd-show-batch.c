@@ -123,19 +123,38 @@ int cmd_show_batch(int argc, char **argv)
     char title[256];
     snprintf(title, sizeof title, "%s: %s batch", a.data.source, valid ? "validation" : "training");
     if (a.no_tui) {
-        /* No terminal: the same page, drawn in ASCII shades into a grid and printed. */
+        /* No terminal: every page, drawn in ASCII shades into a grid and printed without the
+         * key bar (there are no keys to press) or the blank rows under the pictures. */
         dl_screen s;
         if (dl_screen_images(&s, title, imgs, (const char *const *)labels, b.n, &err) == DL_OK) {
-            dl_grid *g = dl_grid_new(100, 40);
             dl_ui_env env = {1, DL_COLOR_MONO};
-            if (g) {
+            char last_title[512] = "";
+            for (int page = 0;; page++) {
+                dl_grid *g = dl_grid_new(100, 40);
+                if (!g)
+                    break;
                 s.draw(&s, g, &env);
                 char *text = dl_grid_dump(g);
-                if (text)
-                    fputs(text, stdout);
-                free(text);
                 dl_grid_free(g);
+                if (!text)
+                    break;
+                size_t len = strcspn(text, "\n");
+                if (page > 0 && strlen(last_title) == len && strncmp(text, last_title, len) == 0) {
+                    free(text); /* the page did not advance: that was the last one */
+                    break;
+                }
+                snprintf(last_title, sizeof last_title, "%.*s", (int)len, text);
+                char *end = text + strlen(text);
+                while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+                    end--;
+                while (end > text && end[-1] != '\n') /* the key bar, the last row */
+                    end--;
+                while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+                    end--;
+                printf("%s%.*s\n", page > 0 ? "\n" : "", (int)(end - text), text);
+                free(text);
                 rc = DL_EXIT_OK;
+                s.key(&s, DL_ACT_PAGE_NEXT, DL_KEY_RIGHT, NULL);
             }
             s.close(&s);
         }

@@ -22,4 +22,15 @@ if [ -n "$best" ] && [ "$best" != "none above SSE" ]; then
     unset DLLAB_ASSUME_BLAS_CORE
     [ -n "$saved_core" ] && export OPENBLAS_CORETYPE="$saved_core"
 fi
+# show-batch without a terminal prints every page, and no key bar (there are no keys to press).
+if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
+    [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte ]; then
+    out=$("$bin" show-batch fashion-mnist --no-tui -n 40 --limit 64 --valid-limit 16 2>&1)
+    pages=$(printf '%s\n' "$out" | grep -c 'training batch  (page [1-4]/4, 40 images)')
+    if [ "$pages" != 4 ] || printf '%s' "$out" | grep -q 'q quit'; then
+        echo "FAIL show-batch-no-tui: $pages of 4 pages, or a key bar:"; printf '%s\n' "$out" | head -5; fail=1
+    else
+        echo "ok   show-batch-no-tui"
+    fi
+fi
 exit $fail
