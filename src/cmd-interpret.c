@@ -72,7 +72,8 @@ int cmd_interpret(int argc, char **argv)
         return DL_EXIT_FAIL;
     int64_t run;
     dl_train_args a;
-    int rc = dl_cli_find("interpret", st, argv[optind], &run);
+    const char *run_arg = argv[optind]; /* dl_train_args_from_run parses again and moves optind */
+    int rc = dl_cli_find("interpret", st, run_arg, &run);
     if (rc == 0)
         rc = dl_train_args_from_run(&a, "interpret", st, run, usage);
     dl_store_close(st);
@@ -99,7 +100,7 @@ int cmd_interpret(int argc, char **argv)
         }
     }
     if (ds != DL_OK) {
-        fprintf(stderr, "dllab interpret: %s: %s\n", argv[optind], err.msg);
+        fprintf(stderr, "dllab interpret: %s: %s\n", run_arg, err.msg);
         dl_session_close(&s);
         return DL_EXIT_FAIL;
     }

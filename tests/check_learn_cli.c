@@ -181,6 +181,10 @@ START_TEST(train_table_stop_resume_rewind_interpret_lrfind)
     ck_assert_ptr_nonnull(strstr(out, "confusion matrix (rows actual, columns predicted)"));
     ck_assert_ptr_nonnull(strstr(out, "Ankle boot"));
     ck_assert_ptr_nonnull(strstr(out, "top losses"));
+    char cmd[8192]; /* the error, on stderr, names the run asked for */
+    snprintf(cmd, sizeof cmd, "%s interpret a-1 --epoch 77 --runs %s 2>&1", dllab, runs);
+    ck_assert_int_eq(tu_sh(cmd, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "dllab interpret: a-1: the run has no checkpoint of epoch 77") != NULL, "%s", out);
     ck_assert_int_eq(run("lrfind fashion-mnist --num-it 30 --no-tui " SMALL), 0);
     for (const char *m = "valley\0steep\0minimum\0slide\0"; *m; m += strlen(m) + 1)
         ck_assert_msg(strstr(out, m) != NULL, "no %s in:\n%s", m, out);
