@@ -242,12 +242,15 @@ dl_status dl_app_run(dl_app *app, const char *stderr_log, dl_err *err)
         dl_term_stop(&t);
         return dl_err_set(err, DL_EIO, "pipe: %s", strerror(errno));
     }
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa, old_int, old_term, old_hup;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_quit_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    /* A closed terminal window quits like Ctrl-C (the trainer saves its state and the run is
+     * marked), instead of killing dllab and leaving a finished training marked crashed. */
+    sigaction(SIGHUP, &sa, &old_hup);
 
     /* Frames are at least DL_UI_FRAME_MS apart, and at least 20x the last frame's drawing time
      * apart: drawing never takes more than ~5% of a core from the trainer, even when a very long
@@ -310,6 +313,7 @@ dl_status dl_app_run(dl_app *app, const char *stderr_log, dl_err *err)
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     close(sig_pipe[0]);
     close(sig_pipe[1]);
     sig_pipe[0] = sig_pipe[1] = -1;

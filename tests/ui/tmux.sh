@@ -4,7 +4,8 @@
 # blind sleep), sends keys and asserts on what is visible: show-batch's half-block images, the
 # ASCII mode under LANG=C, the "too small" screen on resize and the redraw after it, the home
 # screen's help overlay and quit question, and a terminal left sane (icanon, echo) after q and
-# after Ctrl-C, and lrfind's Enter starting a training at the cursor. Skips (77) without tmux or without the fashion-mnist files (tests/ui/lib.sh has
+# after Ctrl-C, lrfind's Enter starting a training at the cursor, and a hung-up terminal keeping a
+# finished run finished. Skips (77) without tmux or without the fashion-mnist files (tests/ui/lib.sh has
 # the helpers).
 set -u
 TAG=tmux
@@ -135,6 +136,18 @@ if wait_for lf "v valley" 60 && wait_gone lf "LR finder \\(running\\)"; then
     screen lf | grep -q "EXIT=0" || { echo "FAIL: lrfind then train did not exit 0"; screen lf; fails=$((fails + 1)); }
     runs=$(env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs --json 2>&1)
     echo "$runs" | grep -q '"--lr"' || { echo "FAIL: no run trained with --lr after Enter:"; echo "$runs"; fails=$((fails + 1)); }
+fi
+
+# 8. A closed terminal (SIGHUP) on the finished dashboard keeps the run finished, not crashed.
+start hup 100 30 C.UTF-8 "$DLLAB train fashion-mnist --limit 128 --valid-limit 32 --name hup"
+if wait_for hup " done$" 60; then
+    $T kill-session -t hup
+    i=0
+    while [ $i -lt 50 ] && ! env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs --status finished 2>&1 | grep -q "hup-1"; do
+        sleep 0.1; i=$((i + 1))
+    done
+    env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs --status finished 2>&1 | grep -q "hup-1" ||
+        { echo "FAIL: a hung-up finished training is not marked finished:"; env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs; fails=$((fails + 1)); }
 fi
 
 [ $fails -eq 0 ] && echo "tmux UI tests passed"
