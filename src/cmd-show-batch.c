@@ -21,8 +21,13 @@ static void usage(FILE *o)
 {
     fprintf(o, "usage: dllab show-batch DATA [options] [--valid] [-n N] [--ascii] [--no-color] [--no-tui]\n\n"
                "Shows N images of a batch (default 12) with their labels: training items with their\n"
-               "augmentation, or --valid items. Left/Right page, q quits.\n\n");
-    dl_train_args_usage(o);
+               "augmentation, or --valid items. Left/Right page, q quits.\n\n"
+               "  -n N                images in the batch (default 12)\n"
+               "  --valid             validation items (not augmented)\n"
+               "  --seed S            split and augmentation seed (default 42)\n"
+               "  --no-tui            print every page in ASCII shades instead of the screen\n"
+               "  --ascii, --no-color plain ASCII / no colours on the screen\n"
+               "  data options (--size, --resize, --limit, --label-re, --csv, ...): see dllab data --help\n");
 }
 
 /* The loader's normalised CHW floats back to HWC bytes. */

@@ -22,6 +22,9 @@ if [ -n "$best" ] && [ "$best" != "none above SSE" ]; then
     unset DLLAB_ASSUME_BLAS_CORE
     [ -n "$saved_core" ] && export OPENBLAS_CORETYPE="$saved_core"
 fi
+# show-batch's help lists its own options, not dllab train's.
+check show-batch-help 0 '^  -n N ' -- show-batch --help
+if "$bin" show-batch --help | grep -q -- '--epochs'; then echo "FAIL show-batch-help: lists training options"; fail=1; fi
 # show-batch without a terminal prints every page, and no key bar (there are no keys to press).
 if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
     [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte ]; then
