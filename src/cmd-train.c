@@ -173,7 +173,16 @@ static int resume_args(dl_train_args *a, int64_t *run_out, char *orig_name, size
         dl_run r;
         if (dl_store_run_get(st, run, &r, NULL) == DL_OK) {
             snprintf(orig_name, cap, "%s", r.name);
+            bool done = r.status == DL_RUN_FINISHED;
             dl_run_clear(&r);
+            if (done && a->from_epoch < 0) { /* it would print an empty table and "finished" again */
+                fprintf(stderr,
+                        "dllab train: run %s has finished all its epochs: nothing to resume "
+                        "(--from-epoch K rewinds to epoch K as a new run)\n",
+                        orig_name);
+                dl_store_close(st);
+                return DL_EXIT_FAIL;
+            }
         }
         b.resume = a->resume;
         b.from_epoch = a->from_epoch;

@@ -167,6 +167,11 @@ START_TEST(train_table_stop_resume_rewind_interpret_lrfind)
     ck_assert_str_eq(name, "b-1");
     row_of(out, 2, row_b, sizeof row_b);
     ck_assert_str_eq(row_a, row_b); /* the continuation reproduces the uninterrupted run */
+    /* b-1 is finished now: resuming it again says so and fails. */
+    char again[8192];
+    snprintf(again, sizeof again, "%s train --resume b-1 --no-tui --runs %s 2>&1", dllab, runs);
+    ck_assert_int_eq(tu_sh(again, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "run b-1 has finished all its epochs: nothing to resume") != NULL, "%s", out);
 
     /* C: rewind run a to epoch 0: a new run whose epochs 1 and 2 reproduce a's */
     ck_assert_int_eq(run("train --resume a-1 --from-epoch 0 --no-tui"), 0);
