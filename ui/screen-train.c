@@ -35,7 +35,7 @@ typedef struct train_state {
     int ninput;
 } train_state;
 
-/* The trainer's job has ended: it reads no more commands. */
+/* The current fit has ended (the last one, or fine_tune's frozen phase). */
 static int ended(const train_state *st)
 {
     dl_phase ph = st->feed->snap.phase;
@@ -49,16 +49,17 @@ static int post(train_state *st, dl_app *app, dl_cmd cmd)
         dl_app_message(app, "this run is not training here: nothing to steer");
         return DL_R_REDRAW;
     }
-    if (ended(st)) { /* "sent ... (applied at the next batch)" would promise a batch that never comes */
-        dl_app_message(app, "training has ended: nothing to steer (q quits)");
-        return DL_R_REDRAW;
-    }
     if (dl_control_post(st->ctl, &cmd, &err) != DL_OK) {
         dl_app_message(app, err.msg);
         return DL_R_REDRAW;
     }
-    char msg[96];
-    snprintf(msg, sizeof msg, "sent %s (applied at the next batch)", dl_cmd_name(cmd.kind));
+    char msg[128];
+    /* A fit that has ended may be the last one (no batch ever comes) or fine_tune's frozen phase
+     * (the unfrozen one follows): the command is posted either way, and the message says so. */
+    snprintf(msg, sizeof msg,
+             ended(st) ? "sent %s (the fit has ended: applied only if another one follows; q quits)"
+                       : "sent %s (applied at the next batch)",
+             dl_cmd_name(cmd.kind));
     dl_app_message(app, msg);
     return DL_R_REDRAW;
 }
