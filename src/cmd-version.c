@@ -25,15 +25,11 @@ int cmd_version(int argc, char **argv)
         fprintf(stderr, "dllab version: unexpected argument '%s'\nusage: dllab version [--kernel]\n", argv[1]);
         return DL_EXIT_USAGE;
     }
-    const char *before = getenv("DLLAB_BLAS_REEXEC");
     const char *best = dl_blas_cpu_best_core();
+    char kernel[256];
     printf("dllab %s\n", PACKAGE_VERSION);
-    printf("blas: OpenBLAS, kernel %s", dl_blas_corename());
-    if (before && getenv("OPENBLAS_CORETYPE"))
-        printf(" (OpenBLAS chose %s; dllab set OPENBLAS_CORETYPE=%s for this CPU)", before, getenv("OPENBLAS_CORETYPE"));
-    else if (getenv("OPENBLAS_CORETYPE"))
-        printf(" (OPENBLAS_CORETYPE=%s set by the user)", getenv("OPENBLAS_CORETYPE"));
-    printf("\ncpu: best vector kernel %s\n", best ? best : "none above SSE");
+    printf("blas: OpenBLAS, kernel %s\n", dl_blas_describe(kernel, sizeof kernel));
+    printf("cpu: best vector kernel %s\n", best ? best : "none above SSE");
     printf("threads: %d\n", dl_blas_threads());
     return DL_EXIT_OK;
 }

@@ -37,23 +37,9 @@ static void usage(FILE *out)
     fprintf(out, "\n'dllab COMMAND --help' describes a command.\n");
 }
 
-/* OpenBLAS reads OPENBLAS_CORETYPE when it loads, so the only way to change the kernel of a
- * running process is to set it and execute ourselves again, before any work is done. */
-static void select_blas_kernel(char **argv)
-{
-    const char *force = dl_blas_coretype_to_force();
-    if (!force || getenv("DLLAB_BLAS_REEXEC"))
-        return;
-    setenv("OPENBLAS_CORETYPE", force, 1);
-    setenv("DLLAB_BLAS_REEXEC", dl_blas_library_choice(), 1); /* remembers what OpenBLAS had chosen */
-    execv("/proc/self/exe", argv);
-    /* If re-execution fails we carry on with the weaker kernel; --version shows which one. */
-    unsetenv("OPENBLAS_CORETYPE");
-}
-
 int main(int argc, char **argv)
 {
-    select_blas_kernel(argv);
+    dl_blas_reexec_if_weak(argv); /* OpenBLAS reads its kernel choice only when it loads */
     dl_log_set_sink(dl_log_stderr_sink, NULL);
 
     if (argc < 2) {

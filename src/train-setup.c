@@ -472,6 +472,19 @@ static void run_prefix(const dl_train_args *a, char *out, size_t cap)
             *p = '-';
 }
 
+/* A kernel the user pinned through OPENBLAS_CORETYPE is kept, but when it is weaker than the CPU
+ * allows the dashboard's log says so once: it explains a slow run. Not stored as a run event. */
+static void note_weak_user_blas_kernel(dl_control *ctl)
+{
+    const char *kernel = dl_blas_corename(), *best = dl_blas_cpu_best_core();
+    if (dl_blas_kernel_origin() != DL_BLAS_BY_USER || !best || dl_blas_core_rank(kernel) >= dl_blas_core_rank(best))
+        return;
+    dl_event e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.text, sizeof e.text, "BLAS kernel %s set by OPENBLAS_CORETYPE; this CPU supports %s", kernel, best);
+    dl_control_push_event(ctl, &e);
+}
+
 int dl_session_open(dl_session *s, dl_train_args *a)
 {
     memset(s, 0, sizeof *s);
@@ -530,6 +543,7 @@ int dl_session_open(dl_session *s, dl_train_args *a)
         return fail(a, s, NULL, &err);
     if (dl_control_create(&s->ctl, &err) != DL_OK)
         return fail(a, s, NULL, &err);
+    note_weak_user_blas_kernel(s->ctl);
     dl_learner_cfg lc;
     dl_learner_cfg_init(&lc);
     lc.opt = a->opt;

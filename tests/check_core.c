@@ -204,20 +204,97 @@ START_TEST(params_load_reports_missing_unexpected_and_shape)
 }
 END_TEST
 
-START_TEST(blas_kernel_is_not_weaker_than_the_cpu)
+/* Synthetic cpuid facts: vendor, leaf 1 ecx, leaf 7.0 ebx, leaf 7.1 eax, xcr0. */
+static dl_cpuid_facts cpu(const char *vendor, bool avx2_fma, bool avx512, bool bf16, unsigned long long xcr0)
 {
-    /* make check runs every suite under the kernel dllab selects (Makefile.am exports it), so the
-     * numerics are tested with the kernel users get: never OpenBLAS's SSE3 fallback on a CPU with
-     * AVX2 or AVX-512. */
-    const char *best = dl_blas_cpu_best_core(), *kernel = dl_blas_corename();
-    ck_assert_ptr_nonnull(kernel);
-    if (best && getenv("DLLAB_TEST")) {
-        ck_assert_msg(strcmp(kernel, "Prescott") != 0, "CPU supports %s but the tests run OpenBLAS's %s", best, kernel);
-        if (strcmp(best, "SkylakeX") == 0)
-            ck_assert_msg(strcmp(kernel, "Haswell") != 0, "CPU supports SkylakeX but the tests run Haswell");
+    dl_cpuid_facts f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.vendor, sizeof f.vendor, "%s", vendor);
+    f.leaf1_ecx = (1u << 0) | (1u << 19) | (1u << 20); /* SSE3, SSE4.1, SSE4.2 */
+    if (avx2_fma || avx512)
+        f.leaf1_ecx |= (1u << 12) | (1u << 27) | (1u << 28); /* FMA, OSXSAVE, AVX */
+    if (avx2_fma || avx512)
+        f.leaf7_ebx |= 1u << 5; /* AVX2 */
+    if (avx512)
+        f.leaf7_ebx |= (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31); /* F DQ CD BW VL */
+    if (bf16)
+        f.leaf7_1_eax |= 1u << 5;
+    f.xcr0 = xcr0;
+    return f;
+}
+
+START_TEST(blas_best_core_from_synthetic_cpuid)
+{
+    const unsigned long long ymm = 0x7, zmm = 0xe7;
+    struct {
+        const char *what;
+        dl_cpuid_facts f;
+        const char *want;
+    } rows[] = {
+        {"Intel Skylake-SP (AVX-512)", cpu("GenuineIntel", true, true, false, zmm), "SkylakeX"},
+        {"Intel Sapphire/Emerald Rapids (AVX-512 + BF16 + AMX)", cpu("GenuineIntel", true, true, true, zmm | 0x60000),
+         "Cooperlake"},
+        {"AMD EPYC Zen 4 (AVX-512 + BF16)", cpu("AuthenticAMD", true, true, true, zmm), "Cooperlake"},
+        {"AMD EPYC Zen 3 (AVX2 only)", cpu("AuthenticAMD", true, false, false, ymm), "Zen"},
+        {"Intel Haswell (AVX2 only)", cpu("GenuineIntel", true, false, false, ymm), "Haswell"},
+        {"AVX-512 CPU whose OS does not save zmm", cpu("GenuineIntel", true, true, false, ymm), "Haswell"},
+        {"SSE-only CPU", cpu("GenuineIntel", false, false, false, 0), NULL},
+        {"AVX2 CPU whose OS does not save ymm", cpu("AuthenticAMD", true, false, false, 0x3), NULL},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *got = dl_blas_best_core_for(&rows[i].f);
+        ck_assert_msg((!got && !rows[i].want) || (got && rows[i].want && strcmp(got, rows[i].want) == 0),
+                      "%s: best core %s, want %s", rows[i].what, got ? got : "(none)",
+                      rows[i].want ? rows[i].want : "(none)");
     }
-    if (!best)
+    ck_assert_int_eq(dl_blas_core_rank("Prescott"), 1);
+    ck_assert_int_eq(dl_blas_core_rank("Zen"), 2);
+    ck_assert_int_eq(dl_blas_core_rank("haswell"), 2);
+    ck_assert_int_eq(dl_blas_core_rank("Cooperlake"), 3);
+    ck_assert_int_eq(dl_blas_core_rank("SapphireRapids"), 3);
+    ck_assert_int_eq(dl_blas_core_rank(NULL), 0);
+}
+END_TEST
+
+START_TEST(blas_decision_respects_the_user)
+{
+    /* The user's OPENBLAS_CORETYPE wins, even when weaker: administrators pin kernels on purpose. */
+    ck_assert_ptr_null(dl_blas_coretype_decide("Haswell", "Cooperlake", "Haswell"));
+    ck_assert_ptr_null(dl_blas_coretype_decide("Prescott", "SkylakeX", "Prescott"));
+    /* Unset: a weaker library choice is raised to the CPU's best; an equal tier is left alone. */
+    ck_assert_str_eq(dl_blas_coretype_decide(NULL, "Cooperlake", "Prescott"), "Cooperlake");
+    ck_assert_str_eq(dl_blas_coretype_decide(NULL, "SkylakeX", "Haswell"), "SkylakeX");
+    ck_assert_str_eq(dl_blas_coretype_decide(NULL, "Zen", "Prescott"), "Zen");
+    ck_assert_ptr_null(dl_blas_coretype_decide(NULL, "Cooperlake", "SkylakeX"));
+    ck_assert_ptr_null(dl_blas_coretype_decide(NULL, "Zen", "Haswell"));
+    ck_assert_ptr_null(dl_blas_coretype_decide(NULL, NULL, "Prescott"));
+}
+END_TEST
+
+START_TEST(blas_kernel_on_this_machine)
+{
+    /* Suites run under dllab's own selection (tests/testutil.c). A kernel OpenBLAS or dllab chose
+     * must not be weaker than the CPU; one the user set through OPENBLAS_CORETYPE is accepted and
+     * reported as the user's, and dllab must not have re-executed over it. */
+    const char *best = dl_blas_cpu_best_core(), *kernel = dl_blas_corename();
+    char desc[256];
+    ck_assert_ptr_nonnull(kernel);
+    dl_blas_describe(desc, sizeof desc);
+    switch (dl_blas_kernel_origin()) {
+    case DL_BLAS_BY_USER:
         ck_assert_ptr_null(dl_blas_coretype_to_force());
+        ck_assert_msg(strstr(desc, "set by the user"), "description '%s' does not name the user's choice", desc);
+        if (best && dl_blas_core_rank(kernel) < dl_blas_core_rank(best))
+            ck_assert_msg(strstr(desc, best), "description '%s' does not say the CPU supports %s", desc, best);
+        break;
+    case DL_BLAS_BY_DLLAB:
+        ck_assert_msg(strstr(desc, "dllab set OPENBLAS_CORETYPE"), "description '%s'", desc);
+        /* fall through: dllab's choice must be as good as the CPU */
+    default:
+        if (best)
+            ck_assert_msg(dl_blas_core_rank(kernel) >= dl_blas_core_rank(best),
+                          "CPU supports %s but the tests run %s, which nobody asked for", best, kernel);
+    }
 }
 END_TEST
 
@@ -275,7 +352,9 @@ int main(void)
     tcase_add_test(tc, params_layout_and_freeze);
     tcase_add_test(tc, params_state_dict_round_trip);
     tcase_add_test(tc, params_load_reports_missing_unexpected_and_shape);
-    tcase_add_test(tc, blas_kernel_is_not_weaker_than_the_cpu);
+    tcase_add_test(tc, blas_best_core_from_synthetic_cpuid);
+    tcase_add_test(tc, blas_decision_respects_the_user);
+    tcase_add_test(tc, blas_kernel_on_this_machine);
     tcase_add_test(tc, file_read_whole_capped_and_refusing);
     suite_add_tcase(s, tc);
     return tu_run(s);

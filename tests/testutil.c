@@ -7,6 +7,20 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "core/blas_select.h"
+
+/* Every suite runs its numerics under the BLAS kernel dllab itself would run (dllab re-executes
+ * when OpenBLAS chose a weaker kernel than the CPU supports and the user set none). glibc passes
+ * argc/argv to .init_array functions, so this happens before main without touching each suite. */
+static void tu_select_blas_kernel(int argc, char **argv, char **envp)
+{
+    (void)argc, (void)envp;
+    dl_blas_reexec_if_weak(argv);
+}
+__attribute__((section(".init_array"), used)) static void (*tu_select_blas_kernel_at_start)(int, char **,
+                                                                                        char **) =
+    tu_select_blas_kernel;
+
 void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol, double rtol,
                      int rtol_of_max)
 {
