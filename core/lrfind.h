@@ -1,4 +1,4 @@
-/* lrfind: the maths of fastai's learning-rate finder (fastai-spec §1), as pure functions the
+/* lrfind: the maths of fastai's learning-rate finder (docs/fastai.md §5), as pure functions the
  * learner's loop calls: the exponential sweep, the loss smoothing, the stop rule, the window the
  * suggesters look at, and the four suggesters (valley, steep, minimum, slide).
  *

@@ -1,5 +1,5 @@
 /* optim: fastai's optimisers over a parameter store: SGD with momentum and Adam, both with
- * decoupled weight decay (fastai-spec §5.2-5.3), hyper-parameters per parameter group.
+ * decoupled weight decay (docs/fastai.md §6), hyper-parameters per parameter group.
  *
  * The store's two state mirrors hold the optimiser state: SGD keeps its momentum buffer in
  * state0; Adam keeps exp_avg in state0 and exp_avg_sq in state1, plus one step counter per entry

@@ -1,9 +1,10 @@
-/* sched: fastai's hyper-parameter schedules (fastai-spec §2-§4) as pure functions of the
+/* sched: fastai's hyper-parameter schedules (docs/fastai.md §2-§4) as pure functions of the
  * training position, plus the rules that spread one learning rate over parameter groups.
  *
- * Position (spec §0): batch i (0-based) of epoch e in a fit of n_epoch epochs of n_iter batches is
- * scheduled at pos = (e*n_iter + i) / (n_epoch*n_iter), in [0, 1). The learner evaluates a
- * dl_fit_sched at pos before every training batch and writes the values into the optimiser.
+ * Position (docs/fastai.md §1.1): batch i (0-based) of epoch e in a fit of n_epoch epochs of
+ * n_iter batches is scheduled at pos = (e*n_iter + i) / (n_epoch*n_iter), in [0, 1). The learner
+ * evaluates a dl_fit_sched at pos before every training batch and writes the values into the
+ * optimiser.
  *
  * Building blocks: SchedNo (constant), SchedLin, SchedCos (fastai's form
  * a + (1 + cos(pi*(1-p))) * (b-a)/2), SchedExp (a*(b/a)^p), and combine_scheds: consecutive phases
@@ -93,7 +94,7 @@ dl_status dl_sched_one_cycle(dl_fit_sched *s, int n_groups, const double *lr_max
 dl_status dl_sched_flat_cos(dl_fit_sched *s, int n_groups, const double *lr, double pct_start, double div_final,
                             dl_err *err);
 
-/* ---- learning-rate spreading over groups (spec §4.3) ---- */
+/* ---- learning-rate spreading over groups (docs/fastai.md §4.3) ---- */
 
 typedef enum dl_lr_kind {
     DL_LR_CONST = 0, /* one value for every group (a plain float in fastai) */
@@ -115,7 +116,7 @@ dl_status dl_lr_parse(const char *s, dl_lr_spec *out, dl_err *err);
 /* Writes the same form back ("%g"); returns what snprintf returns. */
 int dl_lr_format(const dl_lr_spec *spec, char *buf, size_t cap);
 
-/* ---- fine_tune (spec §3) ---- */
+/* ---- fine_tune (docs/fastai.md §3) ---- */
 
 typedef struct dl_fine_tune_opts {
     double base_lr;    /* 2e-3 */

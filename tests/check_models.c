@@ -2,7 +2,8 @@
  *  - torchvision manifests: resnet18/34/50 names, dtypes, shapes and order match the committed
  *    key lists (tests/gen/mkfix_manifest.py), and the parameter counts match torchvision's;
  *  - PyTorch parity on micro ResNets (tests/gen/mkfix_models.py): eval and train logits, the loss,
- *    every parameter gradient and the BN buffers after one train forward (c-ml-style §4.4);
+ *    every parameter gradient and the BN buffers after one train forward (tolerances:
+ *    docs/architecture.md §9.4);
  *  - the fastai head: names, shapes, groups, init statistics; a finite-difference check of a whole
  *    small model; freezing; state-dict and safetensors round trips; load_body; bad input. */
 #include <math.h>
@@ -168,7 +169,7 @@ END_TEST
 
 START_TEST(small_resnets_shapes)
 {
-    /* resnet-xs: the Fashion-MNIST model of perf-anchors §2(d) */
+    /* resnet-xs: the Fashion-MNIST model of docs/performance.md §4, (d) */
     dl_model *m = make("resnet-xs", 1, 10, DL_HEAD_TORCHVISION, 0);
     ck_assert(entry(m, "conv1.weight")->shape[0] == 32 && entry(m, "conv1.weight")->shape[1] == 1 &&
               entry(m, "conv1.weight")->shape[2] == 3);

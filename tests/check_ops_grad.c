@@ -1,5 +1,5 @@
 /* check_ops_grad: finite-difference gradient checks for every kernel in core/ops and both losses
- * (c-ml-style §4.3). For each op L = sum(out * R) with a fixed random R, accumulated in double;
+ * (docs/architecture.md §9.3). For each op L = sum(out * R) with a fixed random R, in double;
  * the analytic gradient is the op's backward fed dy = R. Up to 64 elements of every input and
  * parameter are perturbed by ±h (h = 1e-2) and the central difference must satisfy
  * |a - n| <= 1e-3 + 1e-2 * max(|a|, |n|). Inputs stay away from kinks (ReLU at 0, max-pool ties).

@@ -2,7 +2,7 @@
  * (tests/fixtures/ops/<op>_<case>.safetensors, written by tests/gen/mkfix_ops.py in float64 from float32
  * inputs). This is the semantic check (eps, biased vs unbiased variance, padding, window rules,
  * loss reductions); the finite-difference suite is the independent one. Tolerances are
- * c-ml-style §4.4: forward |c-r| <= 1e-5 + 1e-4|r|; backward |c-r| <= 1e-5 + 1e-4 max|r|;
+ * docs/architecture.md §9.4: forward |c-r| <= 1e-5 + 1e-4|r|; backward |c-r| <= 1e-5 + 1e-4 max|r|;
  * loss |c-r| <= 1e-5. */
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
-/* check_sched: schedules against fastai-spec's worked numbers (§2.2 one-cycle, §3 fine_tune,
+/* check_sched: schedules against docs/fastai.md's worked numbers (§2.3 one-cycle, §3 fine_tune,
  * §4.3 spreading), the mid-run rescale rule, and the LR finder's sweep, smoothing, stop rule,
- * window and suggesters against the spec's test vectors (§1.9) and hand-computed curves,
+ * window and suggesters against that page's test vectors (§5.5) and hand-computed curves,
  * including NaN and diverge-early curves. */
 #include <math.h>
 #include <stdio.h>
@@ -54,7 +54,7 @@ END_TEST
 
 START_TEST(one_cycle_worked_example)
 {
-    /* spec §2.2: 100 iterations, lr_max 1e-2, defaults */
+    /* docs/fastai.md §2.3: 100 iterations, lr_max 1e-2, defaults */
     static const struct {
         int t;
         double lr, mom;
@@ -181,7 +181,7 @@ START_TEST(fine_tune_phases)
 {
     dl_err err;
     dl_fine_tune_plan p;
-    /* spec §3, defaults, 3 groups */
+    /* docs/fastai.md §3, defaults, 3 groups */
     ck_assert_int_eq(dl_sched_fine_tune(&p, 3, 2, NULL, &err), DL_OK);
     ck_assert_int_eq(p.n_phases, 2);
     const dl_fine_tune_phase *a = &p.phase[0], *b = &p.phase[1];

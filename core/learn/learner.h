@@ -82,7 +82,7 @@ typedef struct dl_learner_cfg {
     int n_metrics;
     dl_metric_kind metrics[DL_SNAP_METRICS];
     float thresh;             /* accuracy_multi threshold, default 0.5 */
-    /* tracking (fastai-spec §10); monitor NULL = "valid_loss" */
+    /* tracking (docs/fastai.md §8); monitor NULL = "valid_loss" */
     const char *monitor;
     double min_delta;
     int patience;             /* early stopping after this many epochs without improvement; 0 = off */

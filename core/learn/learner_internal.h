@@ -58,7 +58,7 @@ struct dl_learner {
     dl_phase phase;
     char message[160];
 
-    /* tracker (fastai-spec §10) */
+    /* tracker (docs/fastai.md §8) */
     bool lower_better;
     double best;
     int best_epoch, wait, plateau_wait;

@@ -8,7 +8,8 @@
  *   "resnet-xs", "resnet-s", ...        small ResNets for 28-64 px images: 3x3 stem, no max-pool,
  *                                        torchvision naming (conv1, bn1, layer1.., downsample.{0,1}, fc)
  *                                        resnet-xs: stem 32, stages 2x32 / 2x64 / 2x128 BasicBlocks
- *                                        (perf-anchors §2(d)); resnet-s: stem 64, 2x64 / 3x128 / 3x256
+ *                                        resnet-s: stem 64, 2x64 / 3x128 / 3x256
+ *                                        (shapes and sizes: docs/fastai.md §9.2)
  *   "resnet-custom:<basic|bottleneck>:<blocks,..>:<planes,..>:<imagenet|small>"
  *                                        any 1-4 stage ResNet, e.g. the micro fixtures
  *                                        "resnet-custom:basic:1,1,1,1:4,8,16,32:imagenet" (resnet.h)

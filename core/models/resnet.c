@@ -16,7 +16,7 @@ static const zoo_entry zoo[] = {
     {"resnet18", {DL_BLOCK_BASIC, DL_STEM_IMAGENET, 4, {2, 2, 2, 2}, {64, 128, 256, 512}}},
     {"resnet34", {DL_BLOCK_BASIC, DL_STEM_IMAGENET, 4, {3, 4, 6, 3}, {64, 128, 256, 512}}},
     {"resnet50", {DL_BLOCK_BOTTLENECK, DL_STEM_IMAGENET, 4, {3, 4, 6, 3}, {64, 128, 256, 512}}},
-    /* perf-anchors §2(d): the Fashion-MNIST model */
+    /* the Fashion-MNIST model: docs/fastai.md §9.2, model (d) of docs/performance.md §4 */
     {"resnet-xs", {DL_BLOCK_BASIC, DL_STEM_SMALL, 3, {2, 2, 2, 0}, {32, 64, 128, 0}}},
     {"resnet-s", {DL_BLOCK_BASIC, DL_STEM_SMALL, 3, {2, 3, 3, 0}, {64, 128, 256, 0}}},
 };

@@ -1,5 +1,5 @@
 /* resnet: one builder for every ResNet dllab knows (resnet_build(block, blocks[], planes[], stem)
- * of c-ml-style §3.4), with torchvision's module names so state dicts map by name.
+ * of docs/fastai.md §9), with torchvision's module names so state dicts map by name.
  *
  * Arch strings accepted by dl_resnet_spec_parse (and so by dl_model_cfg.arch):
  *   "resnet18" | "resnet34" | "resnet50"            torchvision

@@ -7,8 +7,8 @@
 # (dllab --threads 1, torch.set_num_threads(1), OMP_WAIT_POLICY=PASSIVE), under nice -n 10.
 # Prints dllab's epoch table, torch's line, then a summary: test accuracy and wall time of each,
 # and whether the target holds (dllab >= 0.88 and within 1 point of PyTorch).
-# Usage (from the build folder after `make src/dllab`):
-#   sh /work/main/tests/bench/accept_fmnist.sh [--limit N --valid-limit N]   (extra args go to both)
+# Usage (from the build folder after `make src/dllab`; SRC = the source tree):
+#   sh SRC/tests/bench/accept_fmnist.sh [--limit N --valid-limit N]   (extra args go to both)
 # Env: DLLAB (./src/dllab), RUNS (run store, default ./accept-runs), EPOCHS, BS, LR, SEED.
 # The dllab run is named accept-fmnist-N: accept_transfer.sh uses it as the pretrained body.
 # Measured 2026-11-28 (2 shared cores, load 3-7 from other builds; defaults): dllab acc 0.8998

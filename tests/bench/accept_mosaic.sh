@@ -7,8 +7,8 @@
 # (OMP_WAIT_POLICY=PASSIVE), under nice -n 10. dllab's micro-F1 comes from `dllab interpret` on
 # the last epoch's checkpoint. Prints both runs, then a summary line: accuracy_multi and micro-F1
 # at threshold 0.5 and the wall time of each.
-# Usage (from the build folder after `make src/dllab`):
-#   sh /work/main/tests/bench/accept_mosaic.sh [--limit N --valid-limit N]   (extra args go to both)
+# Usage (from the build folder after `make src/dllab`; SRC = the source tree):
+#   sh SRC/tests/bench/accept_mosaic.sh [--limit N --valid-limit N]   (extra args go to both)
 # Env: DLLAB (./src/dllab), RUNS (./accept-runs), CACHE (dllab's cache folder), EPOCHS, BS, LR, SEED.
 # Measured 2026-11-28 (defaults, seed 42): dllab accuracy_multi 0.8906, micro-F1 0.6331, valid_loss
 # 0.2667, cpu 316 s; PyTorch accuracy_multi 0.8742, micro-F1 0.5689, valid_loss 0.2803, cpu 287 s.

@@ -9,8 +9,8 @@
 # body, exactly as fine_tune would). The seed also draws the mosaics, the same for both arms of a seed.
 # Prints each run's last-epoch accuracy_multi and micro-F1 (threshold 0.5, from `dllab interpret`),
 # then the mean and spread per arm and which arm wins, whichever it is.
-# Usage (from the build folder after `make src/dllab` and accept_fmnist.sh):
-#   sh /work/main/tests/bench/accept_transfer.sh
+# Usage (from the build folder after `make src/dllab` and accept_fmnist.sh; SRC = the source tree):
+#   sh SRC/tests/bench/accept_transfer.sh
 # Env: DLLAB (./src/dllab), RUNS (./accept-runs), PRETRAINED (accept-fmnist-1, or a .safetensors
 # checkpoint file), LIMIT, EPOCHS, BS, SEEDS. Needs a dllab whose store numbers fine_tune's epochs
 # over the whole run (commit f1f91a1): the last checkpoint is epoch-(1 + EPOCHS - 1).

@@ -133,7 +133,7 @@ static float *randbuf(size_t n, unsigned seed)
 }
 
 /* Process CPU seconds (all threads): cpu/wall tells whether the host gave us the cores we asked
- * for (this machine's two vCPUs are often shared; see perf-anchors §0). */
+ * for (this machine's two vCPUs are often shared; see docs/performance.md §2). */
 static double cpu_seconds(void)
 {
     struct timespec t;

@@ -4,13 +4,13 @@
  * resize bilinear: the issue's peer) and "aug" (the same work as dllab's: DCT-scaled decode,
  * resize, crop, one perspective transform for flip/rotate/zoom/warp, lighting, normalisation),
  * run in the same invocation, alternating C and Pillow rounds, medians, with the ratios; then the
- * CPU time per image of each stage. Files are read into
- * memory before timing (as perf-anchors §5). Then the loader's steady state: how long a consumer
+ * CPU time per image of each stage. Files are read into memory before timing (as
+ * docs/performance.md §6). Then the loader's steady state: how long a consumer
  * that spends a fixed time per batch waits for data in a cached epoch.
  *
  * usage: bench_decode [--dir DIR] [--n N] [--rounds R] [--step-ms MS (default 50)] [--no-pil]
  * Without --dir it writes N (default 300) photo-like 500x375 JPEGs (quality 90, 4:2:0, multi-scale
- * value noise + gradients + edges, ~50 KiB like the photos of perf-anchors §5) into
+ * value noise + gradients + edges, ~50 KiB like the photos of docs/performance.md §6) into
  * /tmp/dllab-bench-jpegs-N/{a,b}/ once. */
 #include <math.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""mkfix_models: PyTorch reference fixtures for whole micro ResNets (c-ml-style §4.2).
+"""mkfix_models: PyTorch reference fixtures for whole micro ResNets (docs/architecture.md §9.2).
 
 Run by hand with Debian's python3-torch:  /usr/bin/python3 tests/gen/mkfix_models.py
 Each case builds a ResNet from torchvision's own BasicBlock / Bottleneck with tiny widths (planes
@@ -15,8 +15,8 @@ references are computed in float64 from those values. The C side builds the same
 
 Input size: the ImageNet-stem cases use 2x3x48x48, not 32x32. At 32x32 layer4 is 1x1, so its
 train-mode BatchNorm normalises over just 2 values; that is so ill-conditioned that torch's own
-float32 result misses its float64 one by 1.0e-4 (logits) and 1.2e-3 (grads), i.e. the §4.4
-tolerances. At 48x48 (layer4 2x2) torch float32 vs float64 is 1.8e-6 / 1.0e-5.
+float32 result misses its float64 one by 1.0e-4 (logits) and 1.2e-3 (grads), i.e. the tolerances
+of docs/architecture.md §9.4. At 48x48 (layer4 2x2) torch float32 vs float64 is 1.8e-6 / 1.0e-5.
 """
 import os
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""mkfix_ops: PyTorch reference fixtures for the kernels in core/ops (c-ml-style §4.2).
+"""mkfix_ops: PyTorch reference fixtures for the kernels in core/ops (docs/architecture.md §9.2).
 
 Run by hand with Debian's python3-torch:  /usr/bin/python3 tests/gen/mkfix_ops.py
 Writes tests/fixtures/ops/<op>_<case>.safetensors. Inputs are drawn in float32 with fixed seeds and

@@ -26,7 +26,7 @@ Tensors: "param.<name>" (initial), "grad.<k>.<name>", "after.<k>.<name>" (params
 Metadata: hyper-parameters as repr() strings (exact doubles), generator and torch version.
 
 onecycle.safetensors: per-batch hyper-parameters of whole fits, computed here from fastai's
-formulas (fastai-spec §0, §2-§4; an implementation independent of dllab's C): for 3 parameter
+formulas (docs/fastai.md §1-§4; an implementation independent of dllab's C): for 3 parameter
 groups and 7 batches per epoch, "one_cycle.lr" [21, 3] and "one_cycle.mom" [21] for
 fit_one_cycle(3, slice(1e-3)); "flat_cos.lr" [21, 3] for fit_flat_cos(3, slice(1e-5, 1e-3));
 "fine_tune.{1,2}.lr" / ".mom" for fine_tune(2, base_lr=3e-3, freeze_epochs=1) (7 and 14 batches);
