@@ -336,12 +336,7 @@ dl_status dl_jpeg_write(const char *path, const dl_img *img, int quality, dl_err
         return st;
     }
     tjDestroy(tj);
-    FILE *f = fopen(path, "wb");
-    dl_status st = DL_OK;
-    if (!f || fwrite(jb, 1, jn, f) != jn)
-        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", path, strerror(errno));
-    if (f && fclose(f) != 0 && !st)
-        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", path, strerror(errno));
+    dl_status st = dl_file_write(path, jb, jn, err);
     tjFree(jb);
     return st;
 }
@@ -354,7 +349,12 @@ dl_status dl_png_write(const char *path, const dl_img *img, dl_err *err)
     im.width = (png_uint_32)img->w;
     im.height = (png_uint_32)img->h;
     im.format = img->c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-    if (!png_image_write_to_file(&im, path, 0, img->px, 0, NULL))
+    FILE *f = dl_file_create(path, err);
+    if (!f)
+        return err ? err->code : DL_EIO;
+    if (!png_image_write_to_stdio(&im, f, 0, img->px, 0, NULL)) {
+        dl_file_discard(f, path);
         return dl_err_set(err, DL_EIO, "%s: PNG write failed: %s", path, im.message);
-    return DL_OK;
+    }
+    return dl_file_commit(f, path, err);
 }
