@@ -137,7 +137,7 @@ dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned,
     }
     size_t bytes = (size_t)it->fw * it->fh * ds->cache_c;
     uint8_t *px = NULL;
-    if (it->pixels && ds->cache_c == 1 && it->fw == it->w && it->fh == it->h && !it->crop_first) {
+    if (it->pixels && ds->cache_c == 1 && it->fw == it->w && it->fh == it->h) { /* crop box: all */
         px = (uint8_t *)it->pixels; /* already the right size: the cache points at the pixels */
         bytes = 0;
     } else {
