@@ -37,8 +37,8 @@ static void usage(FILE *o)
             "  --channels N        1 or 3 (default: as the data)\n"
             "  --imagenet-stats    normalise with ImageNet statistics\n"
             "  --no-aug            no augmentation\n"
-            "  --fast-decode       faster JPEG decoding (TurboJPEG's fast IDCT + upsampling, smaller\n"
-            "                      DCT scales); pixels then differ from Pillow's (fastai's)\n"
+            "  --fast-decode       faster JPEG decoding (fast IDCT + upsampling, smaller DCT\n"
+            "                      scales); pixels then differ from Pillow's (fastai's)\n"
             "  --cache DIR         where archives and fashion-mosaic are unpacked\n"
             "  --mosaic-train N, --mosaic-valid N   fashion-mosaic sizes (default 2000, 500)\n");
 }

@@ -63,8 +63,8 @@ void dl_train_args_usage(FILE *o)
             "  --valid-pct P       random validation fraction (default 0.2)\n"
             "  --label-re RE, --csv FILE, --fname-col C, --label-col C, --label-delim C,\n"
             "  --valid-col C, --folder DIR, --multi-label, --channels N, --no-aug, --cache DIR,\n"
-            "  --fast-decode       faster JPEG decoding (TurboJPEG's fast IDCT + upsampling, smaller\n"
-            "                      DCT scales); pixels then differ from Pillow's (fastai's)\n"
+            "  --fast-decode       faster JPEG decoding (fast IDCT + upsampling, smaller DCT\n"
+            "                      scales); pixels then differ from Pillow's (fastai's)\n"
             "  --mosaic-train N, --mosaic-valid N   fashion-mosaic sizes (default 2000, 500)\n");
 }
 

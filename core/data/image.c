@@ -2,7 +2,8 @@
  * JPEGs decode with libjpeg's defaults, to Pillow's exact pixels (fast mode: TurboJPEG's fast IDCT
  * and upsampling), straight to the smallest DCT scale (1/1, 1/2, 1/4, 1/8) still >= twice the
  * size the resizer needs (fast mode: the size), grey/RGB/CMYK, with the EXIF orientation applied.
- * Refuses other formats (DL_EUNSUPPORTED) and truncated or corrupt files (DL_EFORMAT: TurboJPEG warnings stop the decode). */
+ * Refuses other formats (DL_EUNSUPPORTED) and truncated or corrupt files (DL_EFORMAT: TurboJPEG
+ * warnings stop the decode). */
 #include <errno.h>
 #include <png.h>
 #include <stdio.h>

@@ -422,8 +422,9 @@ int main(int argc, char **argv)
         printf("%-5d decode %.3f | resize %.3f | render %.3f | total %.3f ms\n", sizes[s], ms[0], ms[1], ms[2],
                ms[0] + ms[1] + ms[2]);
     }
-    printf("\nexact decode (default: Pillow's pixels) vs --fast-decode (fast IDCT + upsampling, smallest DCT\n"
-           "scale), probe + decode + resize to the fitted size, 1 thread, CPU ms per image, median of %d\n",
+    printf("\nexact decode (default: Pillow's pixels) vs --fast-decode (fast IDCT + upsampling,\n"
+           "smallest DCT scale), probe + decode + resize to the fitted size, 1 thread, CPU ms per\n"
+           "image, median of %d\n",
            rounds);
     printf("%-5s %9s %9s %9s\n", "size", "exact", "fast", "gain");
     const int dsizes[3] = {128, 224, 0};
