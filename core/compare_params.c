@@ -93,7 +93,7 @@ static int put(pset *s, const char *key, size_t run, const json_t *v)
 
 /* dllab train's options without a value (src/train-setup.c's getopt table). */
 static const char *const flags[] = {"fit", "flat-cos", "one-cycle", "fine-tune", "load-best", "no-tui",
-                                    "multi-label", "no-aug", "help", NULL};
+                                    "multi-label", "no-aug", "fast-decode", "help", NULL};
 /* Options that say where and how a run happens, not what it learns. */
 static const char *const not_hparams[] = {"name", "runs", "no-tui", "threads", "help", NULL};
 

@@ -33,3 +33,9 @@ tests_check_data_fast_SOURCES = tests/check_data_fast.c $(DATA_TEST_UTIL)
 tests_check_data_fast_CFLAGS = $(TEST_CFLAGS)
 tests_check_data_fast_LDADD = $(TEST_LDADD)
 TESTS += tests/check_data_fast
+# pixels against Pillow's (fastai's) on committed JPEGs + references (tests/gen/mkfix_pixels.py)
+check_PROGRAMS += tests/check_pixels
+tests_check_pixels_SOURCES = tests/check_pixels.c tests/testutil.c tests/testutil.h
+tests_check_pixels_CFLAGS = $(TEST_CFLAGS)
+tests_check_pixels_LDADD = $(TEST_LDADD)
+TESTS += tests/check_pixels

@@ -37,6 +37,8 @@ static void usage(FILE *o)
             "  --channels N        1 or 3 (default: as the data)\n"
             "  --imagenet-stats    normalise with ImageNet statistics\n"
             "  --no-aug            no augmentation\n"
+            "  --fast-decode       faster JPEG decoding (fast IDCT + upsampling, smaller DCT\n"
+            "                      scales); pixels then differ from Pillow's (fastai's)\n"
             "  --cache DIR         where archives and fashion-mosaic are unpacked\n"
             "  --mosaic-train N, --mosaic-valid N   fashion-mosaic sizes (default 2000, 500)\n");
 }
@@ -84,7 +86,8 @@ int cmd_data(int argc, char **argv)
     dl_data_config cfg;
     dl_data_config_init(&cfg);
     enum { O_RE = 1000, O_CSV, O_FC, O_LC, O_LD, O_VC, O_FOLDER, O_MULTI, O_PCT, O_SEED, O_LIMIT, O_VLIMIT,
-           O_SIZE, O_RESIZE, O_CH, O_IMNET, O_NOAUG, O_CACHE, O_MT, O_MV, O_HELP };
+           O_SIZE, O_RESIZE, O_CH, O_IMNET, O_NOAUG, O_CACHE, O_MT, O_MV, O_HELP,
+           O_FAST };
     static const struct option opts[] = {
         {"label-re", 1, 0, O_RE},     {"csv", 1, 0, O_CSV},          {"fname-col", 1, 0, O_FC},
         {"label-col", 1, 0, O_LC},    {"label-delim", 1, 0, O_LD},   {"valid-col", 1, 0, O_VC},
@@ -93,6 +96,7 @@ int cmd_data(int argc, char **argv)
         {"size", 1, 0, O_SIZE},       {"resize", 1, 0, O_RESIZE},    {"channels", 1, 0, O_CH},
         {"imagenet-stats", 0, 0, O_IMNET}, {"no-aug", 0, 0, O_NOAUG}, {"cache", 1, 0, O_CACHE},
         {"mosaic-train", 1, 0, O_MT}, {"mosaic-valid", 1, 0, O_MV},  {"help", 0, 0, O_HELP},
+        {"fast-decode", 0, 0, O_FAST},
         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
@@ -154,6 +158,7 @@ int cmd_data(int argc, char **argv)
             break;
         case O_IMNET: cfg.imagenet_stats = true; break;
         case O_NOAUG: cfg.aug = false; break;
+        case O_FAST: cfg.fast_decode = true; break;
         case O_CACHE: cfg.cache_dir = optarg; break;
         case O_MT:
         case O_MV:

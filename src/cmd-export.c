@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/file.h"
 #include "src/commands.h"
 #include "src/export-plot.h"
 #include "src/runs-util.h"
@@ -32,6 +33,22 @@ static void csv_num(FILE *f, double v)
 {
     if (isfinite(v))
         fprintf(f, "%.10g", v);
+}
+
+/* A JSON document to path (core/file.h: never replaces a device or FIFO); 0 or -1 after a
+ * message naming the path. */
+static int write_json(const json_t *doc, const char *path, size_t flags)
+{
+    dl_err err = {0};
+    FILE *f = dl_file_create(path, &err);
+    if (f && json_dumpf(doc, f, flags) != 0) {
+        dl_err_set(&err, DL_EIO, "%s: cannot write the JSON document", path);
+        dl_file_discard(f, path);
+        f = NULL;
+    } else if (f && dl_file_commit(f, path, &err) == DL_OK)
+        return 0;
+    fprintf(stderr, "dllab export: %s\n", err.msg);
+    return -1;
 }
 
 static int mkdirs(const char *dir)
@@ -156,7 +173,7 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
     if (!(f = dl_cli_create("export", folder, "lrfind.csv", path, sizeof path)) ||
         !(g = dl_cli_create("export", folder, "lrfind_suggestions.csv", path2, sizeof path2))) {
         if (f)
-            fclose(f);
+            dl_file_discard(f, path);
         dl_lrfinds_free(lf, nlf);
         return -1;
     }
@@ -224,10 +241,8 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
 
     snprintf(path, sizeof path, "%s/run.json", folder);
     json_t *meta = dl_cli_run_json(r);
-    if (json_dump_file(meta, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
-        fprintf(stderr, "dllab export: cannot write %s\n", path);
+    if (write_json(meta, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0)
         bad = -1;
-    }
     json_decref(meta);
     return bad;
 fail:
@@ -421,8 +436,7 @@ int cmd_export(int argc, char **argv)
         if (!rc && strcmp(jsonf, "-") == 0) {
             json_dumpf(top, stdout, flags);
             printf("\n");
-        } else if (!rc && json_dump_file(top, jsonf, flags) != 0) {
-            fprintf(stderr, "dllab export: cannot write %s: %s\n", jsonf, strerror(errno));
+        } else if (!rc && write_json(top, jsonf, flags) != 0) {
             rc = DL_EXIT_FAIL;
         }
         json_decref(top);

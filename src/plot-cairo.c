@@ -7,7 +7,10 @@
 #include <cairo.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/file.h"
 
 static const unsigned palette[10] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
                                      0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
@@ -67,25 +70,69 @@ static dl_status check_size(const char *path, int w, int h, dl_err *err)
     return DL_OK;
 }
 
+/* The encoded file collects in memory and is written by dl_file_write (core/file.h), which never
+ * replaces a device or FIFO and replaces a regular file only once it is complete. */
+typedef struct membuf {
+    unsigned char *p;
+    size_t n, cap;
+} membuf;
+
+static const cairo_user_data_key_t membuf_key; /* its address is the key; never written */
+
+static cairo_status_t membuf_append(void *closure, const unsigned char *data, unsigned int len)
+{
+    membuf *b = closure;
+    if (b->n + len > b->cap) {
+        size_t cap = (b->n + len) * 2;
+        unsigned char *p = realloc(b->p, cap);
+        if (!p)
+            return CAIRO_STATUS_NO_MEMORY;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static void membuf_free(void *v)
+{
+    membuf *b = v;
+    if (b)
+        free(b->p);
+    free(b);
+}
+
 static cairo_surface_t *surface_new(dl_pc_format fmt, const char *path, int w, int h)
 {
-    return fmt == DL_PC_SVG ? cairo_svg_surface_create(path, w, h)
-                            : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    (void)path;
+    if (fmt != DL_PC_SVG)
+        return cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    membuf *b = calloc(1, sizeof *b);
+    cairo_surface_t *s = cairo_svg_surface_create_for_stream(b ? membuf_append : NULL, b, w, h);
+    cairo_surface_set_user_data(s, &membuf_key, b, membuf_free);
+    return s;
 }
 
 static dl_status surface_finish(cairo_surface_t *s, cairo_t *cr, dl_pc_format fmt, const char *path, dl_err *err)
 {
     cairo_status_t cs = cairo_status(cr);
     cairo_destroy(cr);
+    membuf png = {0}, *out = fmt == DL_PC_PNG ? &png : cairo_surface_get_user_data(s, &membuf_key);
     if (cs == CAIRO_STATUS_SUCCESS && fmt == DL_PC_PNG)
-        cs = cairo_surface_write_to_png(s, path);
-    cairo_surface_finish(s);
+        cs = cairo_surface_write_to_png_stream(s, membuf_append, &png);
+    cairo_surface_finish(s); /* an SVG's last bytes reach its buffer here */
     if (cs == CAIRO_STATUS_SUCCESS)
         cs = cairo_surface_status(s);
-    cairo_surface_destroy(s);
-    if (cs != CAIRO_STATUS_SUCCESS)
-        return dl_err_set(err, DL_EIO, "cannot write %s: %s", path, cairo_status_to_string(cs));
-    return DL_OK;
+    dl_status st = DL_OK;
+    if (cs != CAIRO_STATUS_SUCCESS || !out)
+        st = dl_err_set(err, DL_EIO, "cannot write %s: %s", path,
+                        out ? cairo_status_to_string(cs) : "out of memory");
+    else
+        st = dl_file_write(path, out->p, out->n, err);
+    free(png.p);
+    cairo_surface_destroy(s); /* frees an SVG's buffer */
+    return st;
 }
 
 static void text_at(cairo_t *cr, double x, double y, const char *s, double ax, double ay)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "src/commands.h"
 
 int dl_cli_runs_opt(const char *cmd, int argc, char **argv, int *i, const char **dir)
@@ -132,16 +133,18 @@ void dl_cli_csv_str(FILE *f, const char *s)
 FILE *dl_cli_create(const char *cmd, const char *dir, const char *name, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
+    dl_err err = {0};
+    FILE *f = dl_file_create(path, &err);
     if (!f)
-        fprintf(stderr, "dllab %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        fprintf(stderr, "dllab %s: %s\n", cmd, err.msg);
     return f;
 }
 
 int dl_cli_close(const char *cmd, FILE *f, const char *path)
 {
-    if (ferror(f) | (fclose(f) != 0)) {
-        fprintf(stderr, "dllab %s: error writing %s: %s\n", cmd, path, strerror(errno));
+    dl_err err = {0};
+    if (dl_file_commit(f, path, &err) != DL_OK) {
+        fprintf(stderr, "dllab %s: %s\n", cmd, err.msg);
         return DL_EXIT_FAIL;
     }
     return 0;

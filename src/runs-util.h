@@ -31,11 +31,12 @@ void dl_cli_fmt_duration(double seconds, char *buf, size_t cap);
 void dl_cli_fmt_num(double v, const char *fmt, char *buf, size_t cap);
 /* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
 void dl_cli_csv_str(FILE *f, const char *s);
-/* Creates (or truncates) DIR/NAME for writing, the path in path[cap]; prints "dllab CMD: cannot
- * write PATH: reason" and returns NULL when it cannot. */
+/* Opens DIR/NAME for writing (core/file.h's dl_file_create: a temporary renamed over it by
+ * dl_cli_close, or in place for a device or FIFO), the path in path[cap]; prints "dllab CMD:
+ * PATH: reason" and returns NULL when it cannot. */
 FILE *dl_cli_create(const char *cmd, const char *dir, const char *name, char *path, size_t cap);
-/* Closes a file being written: 0, or DL_EXIT_FAIL after "dllab CMD: error writing PATH: reason"
- * (a full disk shows at the last flush, so the close is checked as well as ferror). */
+/* Commits a file from dl_cli_create: 0, or DL_EXIT_FAIL after "dllab CMD: PATH: reason" (a full
+ * disk shows at the last flush; the previous file then stays). */
 int dl_cli_close(const char *cmd, FILE *f, const char *path);
 /* A JSON number, or null when not finite. */
 json_t *dl_cli_json_num(double v);

@@ -63,6 +63,8 @@ void dl_train_args_usage(FILE *o)
             "  --valid-pct P       random validation fraction (default 0.2)\n"
             "  --label-re RE, --csv FILE, --fname-col C, --label-col C, --label-delim C,\n"
             "  --valid-col C, --folder DIR, --multi-label, --channels N, --no-aug, --cache DIR,\n"
+            "  --fast-decode       faster JPEG decoding (fast IDCT + upsampling, smaller DCT\n"
+            "                      scales); pixels then differ from Pillow's (fastai's)\n"
             "  --mosaic-train N, --mosaic-valid N   fashion-mosaic sizes (default 2000, 500)\n");
 }
 
@@ -96,7 +98,7 @@ enum {
     O_ARCH = 1000, O_HEAD, O_PRE, O_BS, O_EPOCHS, O_LR, O_FIT, O_FLAT, O_ONE, O_FT, O_FE, O_OPT, O_WD, O_METRIC,
     O_THRESH, O_MON, O_PAT, O_MD, O_PLAT, O_LB, O_RESUME, O_FROM, O_NUMIT, O_SEED, O_NAME, O_RUNS, O_THREADS,
     O_NOTUI, O_SIZE, O_RESIZE, O_LIMIT, O_VLIMIT, O_PCT, O_RE, O_CSV, O_FC, O_LC, O_LD, O_VC, O_FOLDER, O_MULTI,
-    O_CH, O_NOAUG, O_CACHE, O_MT, O_MV, O_HELP
+    O_CH, O_NOAUG, O_CACHE, O_MT, O_MV, O_HELP, O_FAST
 };
 
 static const struct option opts[] = {
@@ -115,7 +117,7 @@ static const struct option opts[] = {
     {"label-col", 1, 0, O_LC},     {"label-delim", 1, 0, O_LD},  {"valid-col", 1, 0, O_VC},
     {"folder", 1, 0, O_FOLDER},    {"multi-label", 0, 0, O_MULTI}, {"channels", 1, 0, O_CH},
     {"no-aug", 0, 0, O_NOAUG},     {"cache", 1, 0, O_CACHE},     {"mosaic-train", 1, 0, O_MT},
-    {"mosaic-valid", 1, 0, O_MV},  {"help", 0, 0, O_HELP},
+    {"mosaic-valid", 1, 0, O_MV},  {"help", 0, 0, O_HELP},       {"fast-decode", 0, 0, O_FAST},
     {0, 0, 0, 0}};
 
 static int parse_metrics(dl_train_args *a, const char *s)
@@ -304,6 +306,7 @@ int dl_train_args_parse(dl_train_args *a, const char *cmd, int argc, char **argv
             a->data.channels = (int)v;
             break;
         case O_NOAUG: a->data.aug = false; break;
+        case O_FAST: a->data.fast_decode = true; break;
         case O_CACHE: a->data.cache_dir = optarg; break;
         case O_MT:
         case O_MV:

@@ -138,8 +138,12 @@ START_TEST(dct_scaled_decode_matches_full_decode_and_resize)
     dl_img full, scaled;
     ck_assert_int_eq(dl_img_decode_mem(jpg, n, "a.jpg", 3, 0, 0, &full, NULL), DL_OK);
     ck_assert_int_eq(full.w, 400);
+    /* The exact decoder keeps twice the requested size: 1/2 for 100x75, 1/4 for 50x37. */
     ck_assert_int_eq(dl_img_decode_mem(jpg, n, "a.jpg", 3, 100, 75, &scaled, NULL), DL_OK);
-    ck_assert_int_eq(scaled.w, 100); /* 1/4 is the smallest scale covering 100x75 */
+    ck_assert_int_eq(scaled.w, 200);
+    free(scaled.px);
+    ck_assert_int_eq(dl_img_decode_mem(jpg, n, "a.jpg", 3, 50, 37, &scaled, NULL), DL_OK);
+    ck_assert_int_eq(scaled.w, 100);
     ck_assert_int_eq(scaled.h, 75);
     dl_img a = {malloc(100 * 75 * 3), 100, 75, 3};
     dl_img_resize(&full, &a, false);
@@ -147,8 +151,14 @@ START_TEST(dct_scaled_decode_matches_full_decode_and_resize)
     double mad = mean_abs_diff(&a, &scaled, &maxd);
     ck_assert_msg(mad < 2.0 && maxd < 24, "mean %.2f max %d", mad, maxd);
     free(scaled.px);
-    /* 101x76 does not fit 1/4: 1/2 gives 200x150 (only power-of-two scales are used). */
-    ck_assert_int_eq(dl_img_decode_mem(jpg, n, "a.jpg", 3, 101, 76, &scaled, NULL), DL_OK);
+    /* The fast decoder takes the smallest scale covering the size; 101x76 does not fit 1/4: 1/2
+     * gives 200x150 (only power-of-two scales are used). */
+    ck_assert_int_eq(dl_img_decode_mem_mode(jpg, n, "a.jpg", 3, 100, 75, true, &scaled, NULL),
+                     DL_OK);
+    ck_assert_int_eq(scaled.w, 100);
+    free(scaled.px);
+    ck_assert_int_eq(dl_img_decode_mem_mode(jpg, n, "a.jpg", 3, 101, 76, true, &scaled, NULL),
+                     DL_OK);
     ck_assert_int_eq(scaled.w, 200);
     ck_assert_int_eq(scaled.h, 150);
     free(scaled.px);
@@ -291,14 +301,19 @@ START_TEST(load_prepped_matches_pipeline)
     float *out = malloc(sizeof(float) * 3 * 32 * 32);
     dl_err e = {0};
     ck_assert_msg(dl_image_load_prepped(p, &prep, out, &e) == DL_OK, "%s", e.msg);
-    /* Independent path: PNG is lossless, fitted size 43x32, centre offset 5. */
+    /* Independent path, fastai's order: PNG is lossless; the centre crop of 64x48 for 32 px is
+     * the 48x48 square at x = 8, cut out, then resized to 32x32. */
     dl_img full = du_image(64, 48, 3, du_smooth, 5);
-    dl_img fit = {malloc(43 * 32 * 3), 43, 32, 3};
-    dl_img_resize(&full, &fit, false);
+    dl_img crop = {malloc(48 * 48 * 3), 48, 48, 3};
+    for (int y = 0; y < 48; y++)
+        memcpy(crop.px + (size_t)y * 48 * 3, full.px + ((size_t)y * 64 + 8) * 3, 48 * 3);
+    dl_img fit = {malloc(32 * 32 * 3), 32, 32, 3};
+    dl_img_resize(&crop, &fit, false);
+    free(crop.px);
     for (int ch = 0; ch < 3; ch++)
         for (int y = 0; y < 32; y++)
             for (int x = 0; x < 32; x++) {
-                float v = fit.px[((size_t)y * 43 + x + 5) * 3 + ch] / 255.0f;
+                float v = fit.px[((size_t)y * 32 + x) * 3 + ch] / 255.0f;
                 float want = (v - prep.mean[ch]) / prep.std[ch];
                 ck_assert_float_eq_tol(out[ch * 1024 + y * 32 + x], want, 1e-5f);
             }

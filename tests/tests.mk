@@ -6,3 +6,11 @@ tests_check_core_CFLAGS = $(TEST_CFLAGS)
 tests_check_core_LDADD = $(TEST_LDADD)
 TESTS += tests/check_core tests/no-curses-in-core.sh tests/cli.sh
 EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh tests/cli-lib.sh
+# outputs never replace a device, FIFO or folder (core/file.h's writer and the commands using it)
+check_PROGRAMS += tests/check_outputs
+tests_check_outputs_SOURCES = tests/check_outputs.c tests/check_compare_fixture.h \
+	tests/testutil.c tests/testutil.h
+tests_check_outputs_CFLAGS = $(TEST_CFLAGS)
+tests_check_outputs_LDADD = $(TEST_LDADD)
+EXTRA_tests_check_outputs_DEPENDENCIES = src/dllab
+TESTS += tests/check_outputs

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "core/data/internal.h"
+#include "core/file.h"
 
 bool dl_is_archive_name(const char *p)
 {
@@ -131,9 +132,8 @@ dl_status dl_archive_extract(const char *archive, const char *cache_dir, char *o
             st = extract(archive, out_dir, err);
         if (st)
             return st;
-        FILE *f = fopen(marker, "w");
-        if (!f || fclose(f) != 0)
-            return dl_err_set(err, DL_EIO, "%s: cannot write: %s", marker, strerror(errno));
+        if ((st = dl_file_write(marker, "", 0, err))) /* core/file.h: never over a device */
+            return st;
     }
     /* A single top-level folder (pets.tgz -> oxford-iiit-pet/...) is the data root. */
     DIR *d = opendir(out_dir);

@@ -63,6 +63,8 @@ typedef struct dl_data_config {
                              * 64 for fashion-mosaic, else 128 */
     dl_resize_method resize;
     bool aug;               /* train-split augmentation (fastai aug_transforms defaults); default on */
+    bool fast_decode;       /* TurboJPEG's fast IDCT + upsampling (faster; pixels differ from
+                             * Pillow's); default off: Pillow's exact pixels */
     float min_scale;        /* random resized crop on train: area fraction U(min_scale, 1); 1 = off */
     int channels;           /* channels the model wants: 3 (grey replicated), 1 (RGB -> luma) or
                              * 0 = as the data (1 if every image is grey, else 3) */
@@ -118,7 +120,8 @@ typedef struct dl_image_prep {
 void dl_data_prep(const dl_dataset *ds, dl_image_prep *prep);
 
 /* Loads one image file (JPEG or PNG) for prediction with the validation-split preprocessing:
- * decode (EXIF orientation honoured), resize (centre crop / pad / squish), normalise.
+ * decode (EXIF orientation honoured, Pillow's pixels), resize (centre crop then resize, as fastai /
+ * pad / squish), normalise.
  * out: prep->channels * prep->size * prep->size floats (CHW). */
 dl_status dl_image_load_prepped(const char *path, const dl_image_prep *prep, float *out, dl_err *err);
 

@@ -94,6 +94,20 @@ static void par_for(size_t n, void (*fn)(void *, size_t), void *ctx)
 }
 
 /* ---- the cache ---- */
+/* src (an item of original size w x h, decoded at any DCT scale) into dst: the whole image, or
+ * with crop_first fastai's centre crop box (scaled to src's pixels) then the resize. */
+static void fit_into(const dl_img *src, int w, int h, bool crop_first, int size, dl_img *dst)
+{
+    if (!crop_first) {
+        dl_img_resize(src, dst, false);
+        return;
+    }
+    int x, y, cw, ch;
+    dl_crop_box(w, h, size, 0.5, 0.5, &x, &y, &cw, &ch);
+    double sx = (double)src->w / w, sy = (double)src->h / h;
+    dl_img_resize_box(src, x * sx, y * sy, cw * sx, ch * sy, dst, false);
+}
+
 dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned, dl_err *err)
 {
     uint8_t *c = atomic_load(&it->cache);
@@ -113,13 +127,17 @@ dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned,
         src.h = it->h;
         src.c = 1;
     } else {
-        st = dl_img_decode_file(it->path, ds->cache_c, it->fw, it->fh, &src, err);
+        /* DCT scaling keeps at least the crop-mode fitted size (short side >= size) */
+        int mw = it->fw, mh = it->fh;
+        if (it->crop_first)
+            dl_fit_size(it->w, it->h, ds->prep.size, DL_RESIZE_CROP, &mw, &mh);
+        st = dl_img_decode_file_mode(it->path, ds->cache_c, mw, mh, ds->cfg.fast_decode, &src, err);
         if (st)
             return st;
     }
     size_t bytes = (size_t)it->fw * it->fh * ds->cache_c;
     uint8_t *px = NULL;
-    if (it->pixels && ds->cache_c == 1 && it->fw == it->w && it->fh == it->h) {
+    if (it->pixels && ds->cache_c == 1 && it->fw == it->w && it->fh == it->h) { /* crop box: all */
         px = (uint8_t *)it->pixels; /* already the right size: the cache points at the pixels */
         bytes = 0;
     } else {
@@ -131,11 +149,11 @@ dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned,
         }
         dl_img dst = {px, it->fw, it->fh, ds->cache_c};
         if (src.c == ds->cache_c)
-            dl_img_resize(&src, &dst, false);
+            fit_into(&src, it->w, it->h, it->crop_first, ds->prep.size, &dst);
         else { /* in-memory grey, 3-channel cache: resize grey then replicate */
             dl_img g = {malloc((size_t)it->fw * it->fh), it->fw, it->fh, 1};
             if (g.px) {
-                dl_img_resize(&src, &g, false);
+                fit_into(&src, it->w, it->h, it->crop_first, ds->prep.size, &g);
                 for (size_t k = 0; k < (size_t)it->fw * it->fh; k++)
                     px[3 * k] = px[3 * k + 1] = px[3 * k + 2] = g.px[k];
             }
@@ -398,9 +416,17 @@ static dl_status check_images(dl_dataset *ds, dl_err *err)
     int want = ds->cfg.channels;
     ds->cache_c = want == 1 ? 1 : all_grey ? 1 : 3;
     ds->prep.channels = want ? want : ds->cache_c;
-    for (size_t i = 0; i < n; i++)
-        if (!c.why[i])
-            dl_fit_size(c.list[i]->w, c.list[i]->h, ds->prep.size, ds->prep.resize, &c.list[i]->fw, &c.list[i]->fh);
+    for (size_t i = 0; i < n; i++) {
+        if (c.why[i])
+            continue;
+        dl_ditem *it = c.list[i];
+        dl_fit_size(it->w, it->h, ds->prep.size, ds->prep.resize, &it->fw, &it->fh);
+        /* validation crops come first, as fastai's Resize; train windows move every epoch, so
+         * train keeps the fitted image and takes its window at render time (docs/pixels.md) */
+        it->crop_first = i >= ds->count[DL_SPLIT_TRAIN] && ds->prep.resize == DL_RESIZE_CROP;
+        if (it->crop_first)
+            it->fw = it->fh = ds->prep.size;
+    }
     par_for(n, warm_one, &c);
     size_t bad = 0;
     dl_status st = DL_OK;
@@ -727,12 +753,15 @@ dl_status dl_image_load_prepped(const char *path, const dl_image_prep *prep, flo
     free(buf);
     if (st)
         return st;
+    bool crop_first = prep->resize == DL_RESIZE_CROP; /* as the validation split */
+    if (crop_first)
+        fw = fh = prep->size;
     dl_img fit = {malloc((size_t)fw * fh * prep->channels), fw, fh, prep->channels};
     if (!fit.px) {
         free(src.px);
         return dl_err_set(err, DL_ENOMEM, "%s: out of memory", path);
     }
-    dl_img_resize(&src, &fit, false);
+    fit_into(&src, w, h, crop_first, prep->size, &fit);
     free(src.px);
     dl_aug_params p;
     dl_aug_draw(&p, 0, 0, 0, false, false, 1.0f);

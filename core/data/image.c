@@ -1,7 +1,9 @@
 /* data/image: JPEG (TurboJPEG 2.1 API) and PNG (libpng simplified API) decoding and writing.
- * JPEGs decode straight to the smallest DCT scale (1/1, 1/2, 1/4, 1/8) still >= the size the
- * resizer needs, grey/RGB/CMYK, with the EXIF orientation applied. Refuses other formats (DL_EUNSUPPORTED) and
- * truncated or corrupt files (DL_EFORMAT: TurboJPEG warnings stop the decode). */
+ * JPEGs decode with libjpeg's defaults, to Pillow's exact pixels (fast mode: TurboJPEG's fast IDCT
+ * and upsampling), straight to the smallest DCT scale (1/1, 1/2, 1/4, 1/8) still >= twice the
+ * size the resizer needs (fast mode: the size), grey/RGB/CMYK, with the EXIF orientation applied.
+ * Refuses other formats (DL_EUNSUPPORTED) and truncated or corrupt files (DL_EFORMAT: TurboJPEG
+ * warnings stop the decode). */
 #include <errno.h>
 #include <png.h>
 #include <stdio.h>
@@ -189,8 +191,29 @@ static dl_status jpeg_fail(tjhandle tj, const char *name, dl_err *err)
     return st;
 }
 
+/* Pillow's CMYK -> RGB for an Adobe (inverted) CMYK JPEG: r = nk - c*nk/255 rounded as its
+ * MULDIV255, with c = 255 - stored ink and nk = stored K. */
+static uint8_t cmyk_channel(unsigned stored, unsigned stored_k)
+{
+    unsigned ink = 255 - stored, t = ink * stored_k + 128;
+    return (uint8_t)(stored_k - (((t >> 8) + t) >> 8));
+}
+
+/* Pillow's RGB -> L (ITU-R 601-2 luma in 16-bit fixed point), so a colour JPEG read as grey is
+ * the image fastai's PILImageBW sees, not libjpeg's Y plane. */
+static uint8_t pil_luma(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+}
+
 dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w, int min_h,
                             dl_img *out, dl_err *err)
+{
+    return dl_img_decode_mem_mode(buf, n, name, c, min_w, min_h, false, out, err);
+}
+
+dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name, int c, int min_w,
+                                 int min_h, bool fast, dl_img *out, dl_err *err)
 {
     memset(out, 0, sizeof *out);
     if (is_png(buf, n))
@@ -213,7 +236,13 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
         min_w = min_h;
         min_h = t;
     }
-    /* Smallest scaling factor whose output still covers the requested size. */
+    /* Smallest scaling factor whose output still covers the requested size; decoding exactly,
+     * twice the requested size: the DCT's own reduction then stays small next to the resize's
+     * triangle filter (mean < 2/255 from Pillow's full decode + resize, docs/pixels.md). */
+    if (!fast) {
+        min_w *= 2;
+        min_h *= 2;
+    }
     int nsf = 0;
     tjscalingfactor *sf = tjGetScalingFactors(&nsf);
     int bw = iw, bh = ih;
@@ -229,25 +258,33 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
         }
     }
     bool cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
-    int pf = cmyk ? TJPF_CMYK : c == 1 ? TJPF_GRAY : TJPF_RGB;
+    bool luma = c == 1 && cs != TJCS_GRAY; /* colour to grey: decode RGB, then Pillow's luma */
+    int pf = cmyk ? TJPF_CMYK : c == 1 && !luma ? TJPF_GRAY : TJPF_RGB;
     int pc = tjPixelSize[pf];
     uint8_t *px = malloc((size_t)bw * bh * pc);
     if (!px) {
         tjDestroy(tj);
         return dl_err_set(err, DL_ENOMEM, "%s: out of memory", name);
     }
-    if (tjDecompress2(tj, buf, (unsigned long)n, px, bw, 0, bh, pf, TJFLAG_STOPONWARNING | TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE) != 0) {
+    /* Flags 0 = libjpeg's defaults (accurate integer IDCT, fancy upsampling): Pillow's pixels. */
+    int flags = TJFLAG_STOPONWARNING | (fast ? TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE : 0);
+    if (tjDecompress2(tj, buf, (unsigned long)n, px, bw, 0, bh, pf, flags) != 0) {
         free(px);
         return jpeg_fail(tj, name, err);
     }
     tjDestroy(tj);
-    if (cmyk) { /* Adobe CMYK JPEGs store inverted inks: R = C*K/255 etc. */
+    if (cmyk || luma) { /* to RGB as Pillow converts (Adobe CMYK JPEGs store inverted inks) */
         size_t np = (size_t)bw * bh;
         for (size_t i = 0; i < np; i++) {
-            const uint8_t *s = px + 4 * i;
-            unsigned r = s[0] * s[3] / 255, g = s[1] * s[3] / 255, b = s[2] * s[3] / 255;
+            const uint8_t *s = px + (cmyk ? 4 : 3) * i;
+            unsigned r = s[0], g = s[1], b = s[2];
+            if (cmyk) {
+                r = cmyk_channel(s[0], s[3]);
+                g = cmyk_channel(s[1], s[3]);
+                b = cmyk_channel(s[2], s[3]);
+            }
             if (c == 1)
-                px[i] = (uint8_t)((299 * r + 587 * g + 114 * b + 500) / 1000);
+                px[i] = pil_luma(r, g, b);
             else {
                 px[3 * i] = (uint8_t)r;
                 px[3 * i + 1] = (uint8_t)g;
@@ -269,12 +306,18 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
 
 dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err)
 {
+    return dl_img_decode_file_mode(path, c, min_w, min_h, false, out, err);
+}
+
+dl_status dl_img_decode_file_mode(const char *path, int c, int min_w, int min_h, bool fast,
+                                  dl_img *out, dl_err *err)
+{
     uint8_t *buf;
     size_t n;
     dl_status st = dl_read_file(path, &buf, &n, err);
     if (st)
         return st;
-    st = dl_img_decode_mem(buf, n, path, c, min_w, min_h, out, err);
+    st = dl_img_decode_mem_mode(buf, n, path, c, min_w, min_h, fast, out, err);
     free(buf);
     return st;
 }
@@ -294,12 +337,7 @@ dl_status dl_jpeg_write(const char *path, const dl_img *img, int quality, dl_err
         return st;
     }
     tjDestroy(tj);
-    FILE *f = fopen(path, "wb");
-    dl_status st = DL_OK;
-    if (!f || fwrite(jb, 1, jn, f) != jn)
-        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", path, strerror(errno));
-    if (f && fclose(f) != 0 && !st)
-        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", path, strerror(errno));
+    dl_status st = dl_file_write(path, jb, jn, err);
     tjFree(jb);
     return st;
 }
@@ -312,7 +350,12 @@ dl_status dl_png_write(const char *path, const dl_img *img, dl_err *err)
     im.width = (png_uint_32)img->w;
     im.height = (png_uint_32)img->h;
     im.format = img->c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-    if (!png_image_write_to_file(&im, path, 0, img->px, 0, NULL))
+    FILE *f = dl_file_create(path, err);
+    if (!f)
+        return err ? err->code : DL_EIO;
+    if (!png_image_write_to_stdio(&im, f, 0, img->px, 0, NULL)) {
+        dl_file_discard(f, path);
         return dl_err_set(err, DL_EIO, "%s: PNG write failed: %s", path, im.message);
-    return DL_OK;
+    }
+    return dl_file_commit(f, path, err);
 }

@@ -37,23 +37,38 @@ typedef struct dl_img {
  * DL_EUNSUPPORTED. */
 dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey,
                            dl_err *err);
-/* Decodes to c channels (1 grey, 3 RGB), JPEGs DCT-scaled to the smallest power-of-two scale
- * whose (oriented) size is >= min_w x min_h (0: full size), EXIF orientation applied. out->px is malloc'd. */
+/* Decodes to c channels (1 grey, 3 RGB) as Pillow does, JPEGs DCT-scaled to the smallest
+ * power-of-two scale whose (oriented) size is >= 2 min_w x 2 min_h (0: full size), EXIF
+ * orientation applied. out->px is malloc'd. */
 dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w, int min_h,
                             dl_img *out, dl_err *err);
 dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err);
+/* The same with the decoder's mode: fast = TurboJPEG's fast IDCT and upsampling (--fast-decode;
+ * pixels differ from Pillow's by up to ~24/255); else libjpeg's defaults, Pillow's exact pixels. */
+dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name, int c, int min_w,
+                                 int min_h, bool fast, dl_img *out, dl_err *err);
+dl_status dl_img_decode_file_mode(const char *path, int c, int min_w, int min_h, bool fast,
+                                  dl_img *out, dl_err *err);
 dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err);
 /* EXIF orientation (1..8) of a JPEG, 1 when absent or unreadable. */
 int dl_jpeg_exif_orientation(const uint8_t *buf, size_t n);
 /* Anti-aliased resize (Pillow-style: triangle filter widened by the scale factor when shrinking;
  * box filter when area is set). dst->w, dst->h, dst->c set by the caller, dst->px allocated. */
 void dl_img_resize(const dl_img *src, dl_img *dst, bool area);
+/* The same from the box (x0, y0, bw, bh) of src (fractional at reduced DCT scales): a crop, then
+ * the resize (fastai's order for crop-mode Resize). */
+void dl_img_resize_box(const dl_img *src, double x0, double y0, double bw, double bh, dl_img *dst,
+                       bool area);
 dl_status dl_jpeg_write(const char *path, const dl_img *img, int quality, dl_err *err);
 dl_status dl_png_write(const char *path, const dl_img *img, dl_err *err);
 
 /* Size an image of w x h is resized to before the size x size window is taken (crop: the short
  * side becomes size; pad: the long side; squish: size x size). */
 void dl_fit_size(int w, int h, int size, dl_resize_method m, int *fw, int *fh);
+/* fastai's crop-mode box of a w x h image for a size x size output placed at (pct_x, pct_y) in
+ * [0,1] (0.5: centred, the validation split): top-left (x, y), size cw x ch, in source pixels. */
+void dl_crop_box(int w, int h, int size, double pct_x, double pct_y, int *x, int *y, int *cw,
+                 int *ch);
 
 /* ---- sampling (augment.c) ---- */
 typedef struct dl_aug_params {
@@ -141,6 +156,8 @@ typedef struct dl_ditem {
     int label_off, n_labels;
     _Atomic(uint8_t *) cache; /* fitted uint8 image, or NULL */
     int fw, fh;            /* fitted size */
+    bool crop_first;       /* validation item in crop mode: fastai's centre crop in source pixels,
+                            * then the resize to size x size (fw = fh = size) */
 } dl_ditem;
 
 struct dl_dataset {

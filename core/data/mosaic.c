@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/data/internal.h"
+#include "core/file.h"
 #include "core/rng.h"
 
 static const char *const slug[10] = {"tshirt_top", "trouser", "pullover", "dress", "coat",
@@ -36,7 +37,7 @@ dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint6
     if (n_train <= 0 || n_valid <= 0)
         return dl_err_set(err, DL_EINVAL, "fashion-mosaic: need > 0 train and valid mosaics (%d, %d)", n_train, n_valid);
     snprintf(out_dir, cap, "%s/fashion-mosaic-s%llu-%d-%d", cache_dir, (unsigned long long)seed, n_train, n_valid);
-    char csv[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
+    char csv[PATH_MAX], path[PATH_MAX];
     snprintf(csv, sizeof csv, "%s/labels.csv", out_dir);
     struct stat sb;
     if (stat(csv, &sb) == 0)
@@ -54,10 +55,9 @@ dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint6
     size_t first[2] = {0, nsplit[0]}; /* train items come first in the raw set */
     snprintf(path, sizeof path, "%s/img", out_dir);
     st = dl_mkdirs(path, err);
-    snprintf(tmp, sizeof tmp, "%s/labels.csv.tmp", out_dir);
-    FILE *f = st ? NULL : fopen(tmp, "w");
+    FILE *f = st ? NULL : dl_file_create(csv, err); /* written last: its presence means complete */
     if (!st && !f)
-        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+        st = err ? err->code : DL_EIO;
     if (f)
         fprintf(f, "fname,labels,is_valid,items\n");
     uint8_t canvas[64 * 64];
@@ -112,10 +112,10 @@ dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint6
             fprintf(f, "%s%s", q ? " " : "", labs[q]);
         fprintf(f, ",%s,%s\n", split ? "True" : "False", items);
     }
-    if (f && (fclose(f) != 0) && !st)
-        st = dl_err_set(err, DL_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    if (!st && rename(tmp, csv) != 0)
-        st = dl_err_set(err, DL_EIO, "%s: cannot rename: %s", csv, strerror(errno));
+    if (f && st)
+        dl_file_discard(f, csv);
+    else if (f)
+        st = dl_file_commit(f, csv, err);
     dl_rawset_free(&rs);
     return st;
 }

@@ -38,6 +38,22 @@ void dl_fit_size(int w, int h, int size, dl_resize_method m, int *fw, int *fh)
         *fh = 1;
 }
 
+void dl_crop_box(int w, int h, int size, double pct_x, double pct_y, int *x, int *y, int *cw,
+                 int *ch)
+{
+    /* fastai's Resize(method=crop) in the same double arithmetic as its Python, so the integer
+     * box is the same: m = min(w/size, h/size); crop (int(m*size))^2 at int(pct*(w-cw)). */
+    double m = (double)w / size < (double)h / size ? (double)w / size : (double)h / size;
+    *cw = (int)(m * size);
+    *ch = (int)(m * size);
+    if (*cw < 1)
+        *cw = 1;
+    if (*ch < 1)
+        *ch = 1;
+    *x = (int)(pct_x * (w - *cw));
+    *y = (int)(pct_y * (h - *ch));
+}
+
 /* ---- per-thread scratch ---- */
 typedef struct scratch {
     void *p[DL_SCRATCH_SLOTS];
@@ -94,9 +110,17 @@ typedef struct taps {
 static double tri(double x) { x = fabs(x); return x < 1.0 ? 1.0 - x : 0.0; }
 static double box(double x) { return (x >= -0.5 && x < 0.5) ? 1.0 : 0.0; }
 
-static bool make_taps(taps *t, int in, int out, bool area, int slot)
+/* Taps of out pixels sampling the source span [in0, in0 + len) of a row of in pixels, as Pillow's
+ * precompute_coeffs with a box; taps stay inside the span's outer whole pixels, so an integer box
+ * is exactly a crop followed by the resize. */
+static bool make_taps(taps *t, int in, double in0, double len, int out, bool area, int slot)
 {
-    double scale = (double)in / out;
+    double scale = len / out;
+    int span_lo = (int)floor(in0), span_hi = (int)ceil(in0 + len);
+    if (span_lo < 0)
+        span_lo = 0;
+    if (span_hi > in)
+        span_hi = in;
     double fs = scale > 1.0 ? scale : 1.0;
     double support = (area ? 0.5 : 1.0) * fs;
     /* even, with at least one zero tap at the end: the vector passes take taps in pairs */
@@ -112,13 +136,13 @@ static bool make_taps(taps *t, int in, int out, bool area, int slot)
     t->w16 = (int16_t *)(t->w + (size_t)out * t->kmax);
     double *wd = (double *)(mem + ints);
     for (int i = 0; i < out; i++) {
-        double center = (i + 0.5) * scale;
-        int lo = (int)(center - support + 0.5);
-        int hi = (int)(center + support + 0.5);
-        if (lo < 0)
-            lo = 0;
-        if (hi > in)
-            hi = in;
+        double center = in0 + (i + 0.5) * scale;
+        int lo = (int)floor(center - support + 0.5);
+        int hi = (int)floor(center + support + 0.5);
+        if (lo < span_lo)
+            lo = span_lo;
+        if (hi > span_hi)
+            hi = span_hi;
         if (hi - lo > t->kmax - 1)
             hi = lo + t->kmax - 1;
         double sum = 0;
@@ -129,7 +153,7 @@ static bool make_taps(taps *t, int in, int out, bool area, int slot)
         }
         if (sum <= 0) { /* degenerate: nearest pixel */
             int k = (int)center;
-            lo = k < in ? k : in - 1;
+            lo = k < span_hi ? k : span_hi - 1;
             hi = lo + 1;
             wd[0] = 1;
             sum = 1;
@@ -346,8 +370,14 @@ static void hrow(const uint16_t *restrict r, int c, const taps *t, int ow, uint8
 
 void dl_img_resize(const dl_img *src, dl_img *dst, bool area)
 {
+    dl_img_resize_box(src, 0, 0, src->w, src->h, dst, area);
+}
+
+void dl_img_resize_box(const dl_img *src, double x0, double y0, double bw, double bh, dl_img *dst,
+                       bool area)
+{
     int c = src->c, ow = dst->w, oh = dst->h;
-    if (src->w == ow && src->h == oh) {
+    if (src->w == ow && src->h == oh && x0 == 0 && y0 == 0 && bw == ow && bh == oh) {
         memcpy(dst->px, src->px, (size_t)ow * oh * c);
         return;
     }
@@ -355,8 +385,8 @@ void dl_img_resize(const dl_img *src, dl_img *dst, bool area)
     size_t rowlen = (size_t)src->w * c;
     uint16_t *tmp = dl_scratch(DL_SCRATCH_RESIZE_TMP, sizeof(uint16_t) * (rowlen + 8)); /* + SSE2 overread */
     int32_t *acc = dl_scratch(DL_SCRATCH_RESIZE_ACC, sizeof(int32_t) * rowlen);
-    if (!tmp || !acc || !make_taps(&tx, src->w, ow, area, DL_SCRATCH_TAPS_X) ||
-        !make_taps(&ty, src->h, oh, area, DL_SCRATCH_TAPS_Y)) {
+    if (!tmp || !acc || !make_taps(&tx, src->w, x0, bw, ow, area, DL_SCRATCH_TAPS_X) ||
+        !make_taps(&ty, src->h, y0, bh, oh, area, DL_SCRATCH_TAPS_Y)) {
         memset(dst->px, 0, (size_t)ow * oh * c); /* only on allocation failure */
         return;
     }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/io/read_file.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -375,28 +376,6 @@ out:
     return st;
 }
 
-static dl_status st_errno(dl_err *err, int e, const char *what, const char *path)
-{
-    return dl_err_set(err, e == ENOSPC || e == EDQUOT ? DL_ENOSPC : DL_EIO, "%s %s: %s", what, path, strerror(e));
-}
-
-/* fsync the folder holding path so the rename itself survives a crash. */
-static dl_status st_sync_dir(const char *path, dl_err *err)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return dl_err_set(err, DL_ENOMEM, "out of memory");
-    const char *dir = dirname(copy);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    dl_status st = DL_OK;
-    if (fd < 0 || fsync(fd) != 0)
-        st = st_errno(err, errno, "syncing folder", dir);
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return st;
-}
-
 dl_status dl_safetensors_write(const char *path, const dl_tensor_map *m, dl_err *err)
 {
     void *buf;
@@ -404,43 +383,7 @@ dl_status dl_safetensors_write(const char *path, const dl_tensor_map *m, dl_err 
     dl_status st = dl_safetensors_serialize(m, &buf, &len, err);
     if (st != DL_OK)
         return dl_err_wrap(err, "writing %s", path);
-    size_t tl = strlen(path) + 32;
-    char *tmp = malloc(tl);
-    if (!tmp) {
-        free(buf);
-        return dl_err_set(err, DL_ENOMEM, "out of memory writing %s", path);
-    }
-    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = st_errno(err, errno, "cannot create", tmp);
-        goto out;
-    }
-    const unsigned char *p = buf;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            st = st_errno(err, w < 0 ? errno : EIO, "writing", tmp);
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (st == DL_OK && fsync(fd) != 0)
-        st = st_errno(err, errno, "syncing", tmp);
-    if (close(fd) != 0 && st == DL_OK)
-        st = st_errno(err, errno, "closing", tmp);
-    if (st == DL_OK && rename(tmp, path) != 0)
-        st = st_errno(err, errno, "renaming temporary file over", path);
-    if (st != DL_OK)
-        unlink(tmp); /* the previous file at path is untouched */
-    else
-        st = st_sync_dir(path, err);
-out:
-    free(tmp);
+    st = dl_file_write(path, buf, len, err); /* temporary + rename, or in place for a device */
     free(buf);
     return st;
 }

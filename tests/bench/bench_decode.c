@@ -202,6 +202,31 @@ static void stage_times(file *files, int n, int size, double ms[3])
     free(out);
 }
 
+/* CPU ms per image of probe + decode + resize to the fitted size (size 0: full-size decode, no
+ * resize), with the exact (default, Pillow's pixels) or the fast (--fast-decode) decoder. */
+static double decode_ms(file *files, int n, int size, bool fast)
+{
+    double t0 = cpu_now();
+    for (int i = 0; i < n; i++) {
+        int w, h, fw = 0, fh = 0;
+        bool grey;
+        if (dl_img_probe_mem(files[i].buf, files[i].n, "x", &w, &h, &grey, NULL))
+            abort();
+        if (size)
+            dl_fit_size(w, h, size, DL_RESIZE_CROP, &fw, &fh);
+        dl_img src;
+        if (dl_img_decode_mem_mode(files[i].buf, files[i].n, "x", 3, fw, fh, fast, &src, NULL))
+            abort();
+        if (size) {
+            dl_img fit = {malloc((size_t)fw * fh * 3), fw, fh, 3};
+            dl_img_resize(&src, &fit, false);
+            free(fit.px);
+        }
+        free(src.px);
+    }
+    return 1e3 * (cpu_now() - t0) / n;
+}
+
 /* Pillow's images/s in wall time; *cpu_rate: in the Python process's CPU time. */
 static double pil_rate(const char *dir, int size, bool aug, double *cpu_rate)
 {
@@ -396,6 +421,23 @@ int main(int argc, char **argv)
         stage_times(files, nf, sizes[s], ms);
         printf("%-5d decode %.3f | resize %.3f | render %.3f | total %.3f ms\n", sizes[s], ms[0], ms[1], ms[2],
                ms[0] + ms[1] + ms[2]);
+    }
+    printf("\nexact decode (default: Pillow's pixels) vs --fast-decode (fast IDCT + upsampling,\n"
+           "smallest DCT scale), probe + decode + resize to the fitted size, 1 thread, CPU ms per\n"
+           "image, median of %d\n",
+           rounds);
+    printf("%-5s %9s %9s %9s\n", "size", "exact", "fast", "gain");
+    const int dsizes[3] = {128, 224, 0};
+    for (int s = 0; s < 3; s++) {
+        double ex[15], fa[15];
+        for (int r = 0; r < rounds; r++) { /* alternating, so drifting load hits both alike */
+            ex[r] = decode_ms(files, nf, dsizes[s], false);
+            fa[r] = decode_ms(files, nf, dsizes[s], true);
+        }
+        double me = median(ex, rounds), mf = median(fa, rounds);
+        char label[16];
+        snprintf(label, sizeof label, dsizes[s] ? "%d" : "full", dsizes[s]);
+        printf("%-5s %9.3f %9.3f %8.2fx\n", label, me, mf, me / mf);
     }
     loader_steady_state(dir, all, step_ms);
     for (int i = 0; i < nf; i++)

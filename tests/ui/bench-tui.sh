@@ -15,6 +15,11 @@ ARGS=${ARGS:-"fashion-mnist --limit 3000 --valid-limit 500 --epochs 1 --bs 64 --
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dllab-bench-XXXXXX")
 SOCK=dllab-b$$
 trap 'tmux -L $SOCK kill-server >/dev/null 2>&1; rm -rf "$WORK"' EXIT INT TERM
+# Precondition: tmux can start a server (else say its reason once, not a hang per round).
+if ! why=$(tmux -L $SOCK -f /dev/null new-session -d -s probe "sleep 30" 2>&1); then
+    echo "tmux cannot start a server; tmux said:"; echo "$why"; exit 1
+fi
+tmux -L $SOCK kill-session -t probe >/dev/null 2>&1
 now() { date +%s.%N; }
 headless=""
 tui=""

@@ -1,6 +1,7 @@
 # lib.sh: the tmux helpers shared by tests/ui/tmux.sh and tests/ui/compare.sh, sourced (never run)
 # after the caller sets TAG (names its temp folder) and SOCK (names its private tmux server).
-# It skips (77) without tmux or the Fashion-MNIST files, finds the dllab binary, makes WORK, and
+# It skips (77) without tmux or the Fashion-MNIST files, fails at once (with tmux's reason) when
+# tmux cannot start a server, finds the dllab binary, makes WORK, and
 # gives: start, screen, wait_for, wait_gone, refute, restored, a failure count in `fails`, and a
 # cleanup on exit that also kills the background job in BG when the caller started one. It
 # refuses to run without a built src/dllab (exit 1: that is a broken build, not a skip).
@@ -21,6 +22,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 fails=0
+
+# Precondition: tmux can start a server here. When it cannot (e.g. /dev/null is no longer a
+# device: "fatal: No such device: daemon failed"), every case below would time out; say tmux's
+# own reason once and fail instead.
+if ! why=$($T new-session -d -s probe -x 20 -y 5 "sleep 30" 2>&1); then
+    echo "FAIL: tmux cannot start a server, so no screen test can run; tmux said:"
+    echo "$why"
+    exit 1
+fi
+$T kill-session -t probe >/dev/null 2>&1
 
 # start NAME W H LANG COMMAND: a session running COMMAND under sh, then a marker line and the
 # terminal modes, so we can see the command ended and what it left the terminal in.
@@ -43,10 +54,11 @@ wait_for() {
     fails=$((fails + 1))
     return 1
 }
-# wait_gone NAME PATTERN: polls until the pattern has left the screen (after a key).
+# wait_gone NAME PATTERN [SECONDS]: polls until the pattern has left the screen (after a key).
 wait_gone() {
     i=0
-    while [ $i -lt 100 ]; do
+    lim=$(( ${3:-10} * 10 ))
+    while [ $i -lt $lim ]; do
         if ! screen "$1" | grep -E -q -- "$2"; then return 0; fi
         sleep 0.1
         i=$((i + 1))

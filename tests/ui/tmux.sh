@@ -125,7 +125,9 @@ fi
 
 # 7. dllab lrfind: Enter on the finished curve trains at the cursor's lr (a dllab train run).
 start lf 100 30 C.UTF-8 "$DLLAB lrfind fashion-mnist --limit 256 --valid-limit 64 --num-it 20"
-if wait_for lf "v valley" 60 && wait_gone lf "LR finder \\(running\\)"; then
+# "v valley" labels the panel from the start: the sweep's end is "(running)" going away, which
+# takes far more than 10 s on a loaded 2-core machine.
+if wait_for lf "v valley" 60 && wait_gone lf "LR finder \\(running\\)" 120; then
     $T send-keys -t lf Enter
     wait_for lf "loss \\(smoothing" 60
     wait_for lf " done$" 60
