@@ -206,6 +206,16 @@ int cmd_predict(int argc, char **argv)
                 rc = DL_EXIT_FAIL;
                 continue;
             }
+            int bad = -1;
+            for (int j = 0; j < mi.k && bad < 0; j++)
+                bad = isfinite(logits[j]) ? -1 : j;
+            if (bad >= 0) { /* NaN outputs would pick no class at all */
+                fprintf(stderr, "dllab predict: %s: the model's output for class '%s' is %g: the run's "
+                                "weights have diverged (retrain with a lower learning rate)\n",
+                        argv[i], mi.vocab[bad], (double)logits[bad]);
+                rc = DL_EXIT_FAIL;
+                continue;
+            }
             print_prediction(argv[i], logits, &mi, top);
         }
         free(x);

@@ -6,3 +6,13 @@ tests_check_core_CFLAGS = $(TEST_CFLAGS)
 tests_check_core_LDADD = $(TEST_LDADD)
 TESTS += tests/check_core tests/no-curses-in-core.sh tests/cli.sh
 EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh tests/cli-lib.sh
+
+# Faults of issue 19 (diverged runs, live runs, full disks, hostile names), end to end through
+# the built dllab; the full-disk cases mount a small tmpfs where the suite runs as root.
+check_PROGRAMS += tests/check_faults
+tests_check_faults_SOURCES = tests/check_faults.c tests/check_data_util.c tests/data_testutil.h \
+	tests/testutil.c tests/testutil.h
+tests_check_faults_CFLAGS = $(TEST_CFLAGS)
+tests_check_faults_LDADD = $(TEST_LDADD)
+EXTRA_tests_check_faults_DEPENDENCIES = src/dllab
+TESTS += tests/check_faults

@@ -356,6 +356,7 @@ dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err)
 dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics, dl_err *err)
 {
     *valid_loss = NAN;
+    l->valid_items = 0;
     for (int i = 0; i < l->cfg.n_metrics; i++)
         metrics[i] = NAN;
     if (!l->valid.next)
@@ -380,6 +381,7 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
     if (st != DL_OK)
         return dl_err_wrap(err, "validation");
     *valid_loss = dl_wavg_value(&loss);
+    l->valid_items = loss.count;
     for (int i = 0; i < l->cfg.n_metrics; i++)
         metrics[i] = dl_wavg_value(&m[i]);
     return DL_OK;

@@ -6,7 +6,8 @@
  * to the last good copy (taken at the start of the fit and every cfg.snapshot_every batches); the
  * lr is recorded and the run marked diverged. With pause_on_diverge (a UI is attached) the
  * learner pauses so the user can lower the lr and resume; otherwise the fit ends with
- * DL_EDIVERGED. */
+ * DL_EDIVERGED. A non-finite validation loss (over a non-empty validation set) ends the fit the
+ * same way, without recording or checkpointing that epoch. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -262,6 +263,17 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
             (st = dl_learner_validate(l, &l->row.valid_loss, l->row.metrics, err)) != DL_OK ||
             (st = dl_learner_fire(l, DL_EV_AFTER_VALIDATE, err)) != DL_OK)
             break;
+        if (l->valid_items > 0 && !isfinite(l->row.valid_loss)) {
+            /* The last step broke the weights (finite train loss, NaN/inf outputs): the epoch is
+             * neither recorded nor checkpointed, so no NaN model is ever saved. */
+            dl_err why;
+            dl_err_set(&why, DL_EDIVERGED, "valid_loss is %g after epoch %d", l->row.valid_loss, e);
+            on_diverged(l, &why);
+            l->stop_now = true; /* a pause cannot help: the epoch is over */
+            l->paused = false;
+            result = dl_err_set(err, DL_EDIVERGED, "%s", l->message);
+            break;
+        }
         l->row.duration = dl_learner_now() - l->t_epoch0;
         l->epochs_done++;
         bool improved;

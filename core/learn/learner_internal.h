@@ -55,6 +55,7 @@ struct dl_learner {
     bool paused, stop_now, stop_after_epoch, stopped;
     bool diverged;
     double diverged_lr;
+    double valid_items; /* items the last validation saw: a non-finite loss over some is divergence */
     dl_phase phase;
     char message[160];
 

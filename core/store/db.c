@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,10 +265,7 @@ static dl_status mark_crashed(dl_store *st, dl_err *err)
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && n_dead < 64) {
         int64_t id = sqlite3_column_int64(q, 0), pid = sqlite3_column_int64(q, 1),
                 start = sqlite3_column_int64(q, 2);
-        bool alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-        if (alive && start != 0 && dl_store__proc_start(pid) != start)
-            alive = false;
-        if (!alive)
+        if (!dl_store__proc_alive(pid, start))
             dead[n_dead++] = id;
     }
     sqlite3_finalize(q);

@@ -1,0 +1,296 @@
+/* check_faults: the faults of issue 19, end to end through the built dllab: a diverged run
+ * (NaN validation loss) is marked diverged and predict / interpret refuse its NaN outputs; a run
+ * cannot be removed or resumed while its process trains it (rm --force stops it first). Each test
+ * trains on a few dozen fashion-mnist images so it stays short. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/io/safetensors.h"
+#include "core/store/store.h"
+#include "tests/data_testutil.h"
+#include "tests/testutil.h"
+
+static char *dir;
+static char runs[4096];
+static char out[1 << 18];
+
+static void setup(void)
+{
+    dir = tu_mkdtemp();
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+}
+
+/* Processes spawn() started; a failed test leaves none behind. */
+static pid_t spawned[8];
+static int n_spawned;
+
+static void teardown(void)
+{
+    for (int i = 0; i < n_spawned; i++)
+        if (waitpid(spawned[i], NULL, WNOHANG) == 0) { /* still our running child (not reaped) */
+            kill(spawned[i], SIGKILL);
+            waitpid(spawned[i], NULL, 0);
+        }
+    n_spawned = 0;
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Runs `dllab ARGS` (through the shell) with DLLAB_RUNS=runs, in dir, stdin from /dev/null;
+ * stdout+stderr into out; returns the exit code (-1 on a crash). */
+static int dllab(const char *args)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' '%s' %s </dev/null 2>&1", dir, runs, tu_dllab(), args);
+    return tu_sh(cmd, out, sizeof out);
+}
+
+/* Starts `dllab ARGS` in the background (its own pid: the shell execs it), output into log. */
+static pid_t spawn(const char *args, const char *log)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' exec '%s' %s </dev/null >'%s' 2>&1", dir, runs,
+             tu_dllab(), args, log);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    if (n_spawned < 8)
+        spawned[n_spawned++] = pid;
+    return pid;
+}
+
+static void sleep_ms(int ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
+}
+
+/* The single run of the store (its id in *id, status returned), or -1 when there is none yet. */
+static int only_run(int64_t *id, int64_t *n_batches)
+{
+    dl_store *st;
+    if (dl_store_open(runs, DL_STORE_READONLY, &st, NULL) != DL_OK)
+        return -1;
+    dl_run *r;
+    size_t n = 0;
+    int status = -1;
+    if (dl_store_runs_list(st, NULL, &r, &n, NULL) == DL_OK) {
+        if (n == 1) {
+            status = (int)r[0].status;
+            *id = r[0].id;
+            if (n_batches)
+                *n_batches = r[0].n_batches;
+        }
+        dl_runs_free(r, n);
+    }
+    dl_store_close(st);
+    return status;
+}
+
+/* Waits (up to 120 s) until the store's one run is running and has committed a batch row. */
+static int64_t wait_training(pid_t pid)
+{
+    for (int i = 0; i < 1200; i++) {
+        int64_t id = 0, nb = 0;
+        if (only_run(&id, &nb) == DL_RUN_RUNNING && nb > 0)
+            return id;
+        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "the training ended before it was seen running");
+        sleep_ms(100);
+    }
+    ck_abort_msg("no training seen within 120 s");
+    return 0;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+static char *log_text(const char *name)
+{
+    char path[4600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *t = tu_slurp(path, NULL);
+    ck_assert_msg(t != NULL, "no log %s", path);
+    return t;
+}
+
+
+#define TINY "fashion-mnist --limit 64 --valid-limit 32 --no-tui"
+#define LONG "fashion-mnist --limit 30000 --valid-limit 64 --epochs 20 --no-tui"
+
+/* ---- item 1: a NaN validation loss is divergence; NaN outputs are refused ------------------- */
+
+START_TEST(nan_valid_loss_marks_the_run_diverged)
+{
+    /* lr 1e30: the one step leaves finite train loss and NaN outputs */
+    int rc = dllab("train " TINY " --lr 1e30");
+    ck_assert_msg(rc == 1, "train exited %d (want 1, diverged): %s", rc, out);
+    ck_assert_msg(strstr(out, "diverged"), "no 'diverged' in: %s", out);
+    ck_assert_msg(!strstr(out, " finished"), "a diverged run said finished: %s", out);
+    int64_t id;
+    ck_assert_int_eq(only_run(&id, NULL), DL_RUN_DIVERGED);
+    /* no checkpoint of NaN weights was written */
+    dl_store *st;
+    ck_assert_int_eq(dl_store_open(runs, DL_STORE_READONLY, &st, NULL), DL_OK);
+    dl_checkpoint_row *ck;
+    size_t n = 0;
+    ck_assert_int_eq(dl_store_checkpoints(st, id, &ck, &n, NULL), DL_OK);
+    for (size_t i = 0; i < n; i++) {
+        char p[4096];
+        dl_store_checkpoint_abspath(st, ck[i].path, p, sizeof p);
+        dl_tensor_map m;
+        dl_tensor_map_init(&m);
+        ck_assert_int_eq(dl_safetensors_read(p, &m, NULL), DL_OK);
+        for (size_t t = 0; t < m.n; t++) {
+            if (m.items[t].dtype != DL_DTYPE_F32)
+                continue;
+            int64_t numel = 1;
+            for (int d = 0; d < m.items[t].ndim; d++)
+                numel *= m.items[t].shape[d];
+            for (int64_t j = 0; j < numel; j++)
+                ck_assert_msg(isfinite(((float *)m.items[t].data)[j]), "checkpoint %s holds %s = %g", p,
+                              m.items[t].name, ((float *)m.items[t].data)[j]);
+        }
+        dl_tensor_map_free(&m);
+    }
+    dl_checkpoints_free(ck, n);
+    dl_store_close(st);
+}
+END_TEST
+
+/* Every float of every checkpoint of the run becomes NaN (what a diverged model holds). */
+static void poison_checkpoints(int64_t id)
+{
+    dl_store *st;
+    ck_assert_int_eq(dl_store_open(runs, DL_STORE_READONLY, &st, NULL), DL_OK);
+    dl_checkpoint_row *ck;
+    size_t n = 0;
+    ck_assert_int_eq(dl_store_checkpoints(st, id, &ck, &n, NULL), DL_OK);
+    ck_assert_uint_ge(n, 1);
+    for (size_t i = 0; i < n; i++) {
+        char p[4096];
+        dl_store_checkpoint_abspath(st, ck[i].path, p, sizeof p);
+        dl_tensor_map m, nan_map; /* a copy: the file read may be mapped, and is rewritten */
+        dl_err err = {0};
+        dl_tensor_map_init(&m);
+        ck_assert_int_eq(dl_safetensors_read(p, &m, &err), DL_OK);
+        dl_tensor_map_init(&nan_map);
+        for (size_t t = 0; t < m.n; t++) {
+            dl_named_tensor *x = &m.items[t];
+            ck_assert_int_eq(dl_tensor_map_add(&nan_map, x->name, x->dtype, x->ndim, x->shape, x->data, &err),
+                             DL_OK);
+            if (x->dtype != DL_DTYPE_F32 || strstr(x->name, "running_var"))
+                continue;
+            int64_t numel = 1;
+            for (int d = 0; d < x->ndim; d++)
+                numel *= x->shape[d];
+            for (int64_t j = 0; j < numel; j++)
+                ((float *)nan_map.items[t].data)[j] = NAN;
+        }
+        for (size_t k = 0; k < m.n_meta; k++)
+            dl_tensor_map_set_meta(&nan_map, m.meta[k].key, m.meta[k].value, &err);
+        dl_tensor_map_free(&m);
+        ck_assert_msg(dl_safetensors_write(p, &nan_map, &err) == DL_OK, "%s", err.msg);
+        dl_tensor_map_free(&nan_map);
+    }
+    dl_checkpoints_free(ck, n);
+    dl_store_close(st);
+}
+
+START_TEST(predict_and_interpret_refuse_nan_outputs)
+{
+    ck_assert_msg(dllab("train " TINY) == 0, "%s", out);
+    int64_t id;
+    ck_assert_int_eq(only_run(&id, NULL), DL_RUN_FINISHED);
+    poison_checkpoints(id);
+    du_write_image(dir, "shoe.png", 28, 28, 1, du_smooth, 1);
+    int rc = dllab("predict fmnist-resnet-xs-1 shoe.png");
+    ck_assert_msg(rc == 1, "predict exited %d (want 1): %s", rc, out);
+    ck_assert_msg(strstr(out, "diverged") && strstr(out, "shoe.png"), "unclear message: %s", out);
+    rc = dllab("interpret fmnist-resnet-xs-1");
+    ck_assert_msg(rc == 1, "interpret exited %d (want 1): %s", rc, out);
+    ck_assert_msg(strstr(out, "diverged"), "unclear message: %s", out);
+}
+END_TEST
+
+/* ---- item 3: no removal or second writer while the run's process lives ------------------- */
+
+START_TEST(live_run_cannot_be_removed_or_resumed)
+{
+    pid_t a = spawn("train " LONG, "a.log");
+    int64_t id = wait_training(a);
+    char want[64];
+    snprintf(want, sizeof want, "process %d", (int)a);
+    ck_assert_int_eq(dllab("rm --yes fmnist-resnet-xs-1"), 1);
+    ck_assert_msg(strstr(out, want) && strstr(out, "--force"), "rm of a live run: %s", out);
+    ck_assert_int_eq(dllab("train --resume fmnist-resnet-xs-1 --no-tui"), 1);
+    ck_assert_msg(strstr(out, want), "resume of a live run: %s", out);
+    ck_assert_int_eq(only_run(&id, NULL), DL_RUN_RUNNING);
+
+    /* stopped with a checkpoint, then two resumes at once: one of them trains */
+    ck_assert_int_eq(kill(a, SIGTERM), 0);
+    wait_exit(a);
+    ck_assert_int_eq(only_run(&id, NULL), DL_RUN_STOPPED);
+    pid_t b = spawn("train --resume fmnist-resnet-xs-1", "b.log");
+    pid_t c = spawn("train --resume fmnist-resnet-xs-1", "c.log");
+    pid_t first = 0;
+    int ws, first_rc = -1;
+    for (int i = 0; i < 1200 && !first; i++) {
+        pid_t p = waitpid(-1, &ws, WNOHANG);
+        if (p == b || p == c)
+            first = p, first_rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+        else
+            sleep_ms(100);
+    }
+    ck_assert_msg(first, "neither resume ended: both are training the run");
+    pid_t other = first == b ? c : b;
+    char *lg = log_text(first == b ? "b.log" : "c.log");
+    snprintf(want, sizeof want, "process %d", (int)other);
+    ck_assert_msg(first_rc == 1 && strstr(lg, want), "the refused resume (exit %d) said: %s", first_rc, lg);
+    free(lg);
+
+    /* --force stops the trainer, then removes the run */
+    wait_training(other);
+    ck_assert_msg(dllab("rm --yes --force fmnist-resnet-xs-1") == 0, "rm --force: %s", out);
+    ck_assert_msg(strstr(out, "removed fmnist-resnet-xs-1"), "%s", out);
+    wait_exit(other);
+    ck_assert_int_eq(only_run(&id, NULL), -1);
+    for (const char *l = "a.log"; l; l = !strcmp(l, "a.log") ? "b.log" : !strcmp(l, "b.log") ? "c.log" : NULL) {
+        lg = log_text(l);
+        ck_assert_msg(!strstr(lg, "FOREIGN KEY"), "%s: %s", l, lg);
+        free(lg);
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("faults");
+    TCase *tc = tcase_create("diverged");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, nan_valid_loss_marks_the_run_diverged);
+    tcase_add_test(tc, predict_and_interpret_refuse_nan_outputs);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("live-run");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, live_run_cannot_be_removed_or_resumed);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_run(suite()); }
