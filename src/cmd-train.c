@@ -245,9 +245,20 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     } else if (dl_learner_stopped(s->l)) {
         rs = DL_RUN_STOPPED, rc = dl_control_signal_pending() ? DL_EXIT_FAIL : DL_EXIT_OK, word = "stopped";
     }
+    /* What the store holds decides: a run whose last state could not be saved (a full disk) is
+     * not finished, and resumes from its last checkpoint once there is space. */
+    const char *unsaved = dl_learner_unsaved(s->l);
+    if (unsaved && rs != DL_RUN_CRASHED) {
+        fprintf(stderr, "dllab train: not everything was saved: %s\n", unsaved);
+        rs = DL_RUN_CRASHED, rc = DL_EXIT_FAIL, word = "failed";
+    }
     dl_err e2;
-    if (dl_store_run_finish(s->st, s->run, rs, &e2) != DL_OK)
-        fprintf(stderr, "dllab train: warning: %s\n", e2.msg);
+    bool recorded = dl_store_run_finish(s->st, s->run, rs, &e2) == DL_OK;
+    if (!recorded) {
+        fprintf(stderr, "dllab train: the end of the run could not be recorded (the store will show it as "
+                        "crashed): %s\n", e2.msg);
+        rc = DL_EXIT_FAIL, word = "failed";
+    }
     dl_run r;
     char best[160] = "";
     if (dl_store_run_get(s->st, s->run, &r, NULL) == DL_OK) {
@@ -260,6 +271,18 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     }
     if (dl_learner_diverged(s->l))
         printf("diverged at lr %g: lower the learning rate (dllab lrfind helps)\n", dl_learner_diverged_lr(s->l));
+    if (unsaved || !recorded) {
+        dl_checkpoint_row ck;
+        if (dl_store_checkpoint_latest(s->st, s->run, &ck, NULL) == DL_OK) {
+            printf("run %s failed to save its last state (its checkpoint of epoch %d is kept) in %s: free "
+                   "space, then dllab train --resume %s\n", s->run_name, ck.epoch, dl_store_dir(s->st), s->run_name);
+            dl_checkpoint_row_clear(&ck);
+        } else {
+            printf("run %s failed to save its state (no checkpoint was kept) in %s: free space and train again\n",
+                   s->run_name, dl_store_dir(s->st));
+        }
+        return rc;
+    }
     printf("run %s %s (%d epoch%s%s) in %s\n", s->run_name, word, epochs_done, epochs_done == 1 ? "" : "s", best,
            dl_store_dir(s->st));
     return rc;

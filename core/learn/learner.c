@@ -167,6 +167,7 @@ void dl_learner_set_valid_loss(dl_learner *l, double v) { l->row.valid_loss = v;
 double dl_learner_smooth_loss(const dl_learner *l) { return l->smooth_value; }
 int dl_learner_frozen_to(const dl_learner *l) { return l->frozen_to; }
 bool dl_learner_diverged(const dl_learner *l) { return l->diverged; }
+const char *dl_learner_unsaved(const dl_learner *l) { return l->unsaved ? l->unsaved_why : NULL; }
 double dl_learner_diverged_lr(const dl_learner *l) { return l->diverged_lr; }
 bool dl_learner_stopped(const dl_learner *l) { return l->stopped; }
 const char *dl_learner_message(const dl_learner *l) { return l->message; }

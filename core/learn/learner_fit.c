@@ -108,8 +108,15 @@ static void record_batch(dl_learner *l, int epoch)
         r.smooth_loss = l->smooth_value;
         r.t = wall_now();
         dl_err e;
-        if (dl_store_log_batch(l->store, l->run_id, &r, &e) != DL_OK)
-            dl_log(DL_LOG_WARN, "recording batch %lld: %s", (long long)r.step, e.msg);
+        /* Unwritten rows stay buffered and go with the next commit that succeeds: one warning,
+         * not one per batch. */
+        if (dl_store_log_batch(l->store, l->run_id, &r, &e) == DL_OK) {
+            l->batch_warned = false;
+        } else if (!l->batch_warned) {
+            l->batch_warned = true;
+            dl_log(DL_LOG_WARN, "recording batch %lld: %s (the rows are kept in memory and retried; further "
+                   "failures are not reported)", (long long)r.step, e.msg);
+        }
     }
 }
 
@@ -136,8 +143,11 @@ static void record_epoch(dl_learner *l, bool improved)
         r.metrics[i].value = l->row.metrics[i];
     }
     dl_err e;
-    if (dl_store_log_epoch(l->store, l->run_id, &r, &e) != DL_OK)
+    if (dl_store_log_epoch(l->store, l->run_id, &r, &e) != DL_OK) {
         dl_log(DL_LOG_WARN, "recording epoch %d: %s", r.epoch, e.msg);
+        l->unsaved = l->rows_lost = true;
+        snprintf(l->unsaved_why, sizeof l->unsaved_why, "epoch %d not recorded: %.900s", r.epoch, e.msg);
+    }
     /* A failed checkpoint is recorded by the store as an event; training goes on. */
     if (l->cfg.checkpoint_each_epoch && dl_learner_save_checkpoint(l, NULL, improved, &e) != DL_OK)
         dl_log(DL_LOG_WARN, "checkpoint of epoch %d: %s", r.epoch, e.msg);
