@@ -3,12 +3,16 @@
  * cannot be removed or resumed while its process trains it (rm --force stops it first). Each test
  * trains on a few dozen fashion-mnist images so it stays short. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,7 +23,8 @@
 #include "tests/testutil.h"
 
 static char *dir;
-static char runs[4096];
+static char runs[4400];
+static char mnt[4200]; /* a small tmpfs, mounted while non-empty; teardown unmounts it */
 static char out[1 << 18];
 
 static void setup(void)
@@ -34,6 +39,9 @@ static int n_spawned;
 
 static void teardown(void)
 {
+    if (mnt[0] && umount2(mnt, MNT_DETACH) != 0)
+        fprintf(stderr, "check_faults: cannot unmount %s: %s\n", mnt, strerror(errno));
+    mnt[0] = 0;
     for (int i = 0; i < n_spawned; i++)
         if (waitpid(spawned[i], NULL, WNOHANG) == 0) { /* still our running child (not reaped) */
             kill(spawned[i], SIGKILL);
@@ -226,6 +234,194 @@ START_TEST(predict_and_interpret_refuse_nan_outputs)
 }
 END_TEST
 
+/* ---- item 4 (and issue 17): a full disk, on a small tmpfs in the test's own folder ---------- */
+
+
+/* Mounts a tmpfs of size (e.g. "14m") at dir/full with the store at dir/full/r; false (the test
+ * then returns, saying why) when not root or the mount is refused (a container). */
+static bool mount_small_disk(const char *size)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "SKIP %s: mounting a small tmpfs needs root\n", tcase_name());
+        return false;
+    }
+    char path[4200], opts[64];
+    snprintf(path, sizeof path, "%s/full", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(opts, sizeof opts, "size=%s", size);
+    if (mount("tmpfs", path, "tmpfs", 0, opts) != 0) {
+        fprintf(stderr, "SKIP %s: cannot mount a tmpfs: %s\n", tcase_name(), strerror(errno));
+        return false;
+    }
+    snprintf(mnt, sizeof mnt, "%s", path);
+    snprintf(runs, sizeof runs, "%s/r", path);
+    return true;
+}
+
+static void resize_disk(const char *size)
+{
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%s", size);
+    ck_assert_msg(mount("tmpfs", mnt, "tmpfs", MS_REMOUNT, opts) == 0, "remount: %s", strerror(errno));
+}
+
+static long disk_free(void)
+{
+    struct statvfs v;
+    ck_assert_int_eq(statvfs(mnt, &v), 0);
+    return (long)(v.f_bavail * v.f_frsize);
+}
+
+/* Fills the small disk with dir/full/filler-N until at most `leave` bytes are free (0: full). */
+static void fill_disk(long leave, int n)
+{
+    char path[4600];
+    snprintf(path, sizeof path, "%s/filler-%d", mnt, n);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    static char block[65536];
+    for (long avail; (avail = disk_free()) > leave;) {
+        size_t chunk = avail - leave < (long)sizeof block ? (size_t)(avail - leave) : sizeof block;
+        if (write(fd, block, chunk) <= 0)
+            break;
+    }
+    close(fd);
+}
+
+static void unfill_disk(int n)
+{
+    char path[4600];
+    snprintf(path, sizeof path, "%s/filler-%d", mnt, n);
+    ck_assert_int_eq(unlink(path), 0);
+}
+
+/* PRAGMA integrity_check of the store, read-only. */
+static void assert_store_intact(void)
+{
+    char db[4600];
+    snprintf(db, sizeof db, "%s/runs.db", runs);
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+}
+
+/* The last "run fmnist-resnet-xs-1 ..." line of out (stdout's final line). */
+static const char *status_line(void)
+{
+    static char line[4096];
+    const char *last = NULL;
+    for (const char *p = strstr(out, "run fmnist-resnet-xs-1 "); p; p = strstr(p + 1, "run fmnist-resnet-xs-1 "))
+        if (p == out || p[-1] == '\n')
+            last = p;
+    ck_assert_msg(last != NULL, "no final 'run ...' line in: %s", out);
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(last, "\n"), last);
+    return line;
+}
+
+START_TEST(checkpoint_on_full_disk_keeps_the_previous_one)
+{
+    /* 14 MB: the store and one 10 MB checkpoint fit, a second does not */
+    if (!mount_small_disk("14m"))
+        return;
+    int rc = dllab("train " TINY " --epochs 2");
+    ck_assert_msg(rc == 1, "train on a full disk exited %d: %s", rc, out);
+    const char *last = status_line();
+    ck_assert_msg(strstr(last, "failed") && strstr(last, "epoch 0") && strstr(last, "--resume"),
+                  "last line: %s", last);
+    ck_assert_msg(strstr(out, "disk is full") && !strstr(out, "previous one is intact"), "%s", out);
+    int64_t id;
+    ck_assert_int_eq(only_run(&id, NULL), DL_RUN_CRASHED);
+    assert_store_intact();
+    char ck[4600];
+    snprintf(ck, sizeof ck, "%s/fmnist-resnet-xs-1/epoch-0.safetensors", runs);
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    dl_err err = {0};
+    ck_assert_msg(dl_safetensors_read(ck, &m, &err) == DL_OK, "%s", err.msg);
+    dl_tensor_map_free(&m);
+    /* space is back: the run resumes from epoch 0's checkpoint and finishes */
+    resize_disk("40m");
+    rc = dllab("train --resume fmnist-resnet-xs-1 --no-tui");
+    ck_assert_msg(rc == 0, "resume exited %d: %s", rc, out);
+    ck_assert_msg(strstr(status_line(), "finished (2 epochs"), "%s", out);
+    ck_assert_int_eq(only_run(&id, NULL), DL_RUN_FINISHED);
+    assert_store_intact();
+}
+END_TEST
+
+START_TEST(store_commits_on_full_disk)
+{
+    if (!mount_small_disk("14m"))
+        return;
+    ck_assert_int_eq(mkdir(runs, 0755), 0);
+    fill_disk(160 * 1024, 0); /* room for a few commits, not for a checkpoint */
+    int rc = dllab("train fashion-mnist --limit 128 --valid-limit 32 --bs 16 --no-tui");
+    ck_assert_msg(rc == 1, "train on a full disk exited %d: %s", rc, out);
+    ck_assert_msg(strstr(status_line(), "failed"), "last line: %s", status_line());
+    ck_assert_msg(strstr(out, "disk full") || strstr(out, "disk is full"), "%s", out);
+    int warnings = 0;
+    for (const char *p = strstr(out, "recording batch"); p; p = strstr(p + 1, "recording batch"))
+        warnings++;
+    ck_assert_msg(warnings <= 2, "%d batch warnings: %s", warnings, out);
+    int64_t id;
+    ck_assert_int_eq(only_run(&id, NULL), DL_RUN_CRASHED);
+    assert_store_intact();
+
+    /* 100 % full: the read-only commands still work, a write says the disk is full */
+    fill_disk(0, 1);
+    ck_assert_int_eq(disk_free(), 0);
+    rc = dllab("runs");
+    ck_assert_msg(rc == 0 && strstr(out, "fmnist-resnet-xs-1") && strstr(out, "crashed"), "runs: %d %s", rc, out);
+    rc = dllab("show fmnist-resnet-xs-1");
+    ck_assert_msg(rc == 0 && strstr(out, "crashed"), "show: %d %s", rc, out);
+    rc = dllab("tag fmnist-resnet-xs-1 keep");
+    ck_assert_msg(rc == 1 && strstr(out, "disk full"), "tag on a full disk: %d %s", rc, out);
+    unfill_disk(1);
+    unfill_disk(0);
+    /* a writer closes the store cleanly (the WAL folded in), then the disk fills up again */
+    ck_assert_msg(dllab("tag fmnist-resnet-xs-1 keep") == 0, "%s", out);
+    fill_disk(0, 2);
+    rc = dllab("runs");
+    ck_assert_msg(rc == 0 && strstr(out, "keep"), "runs with an empty WAL on a full disk: %d %s", rc, out);
+    unfill_disk(2);
+    assert_store_intact();
+}
+END_TEST
+
+/* A kill during a checkpoint write leaves NAME.safetensors.tmp.PID: the next open removes it. */
+START_TEST(killed_checkpoint_temp_is_removed)
+{
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    dl_store *st;
+    dl_err err = {0};
+    ck_assert_int_eq(dl_store_open(runs, 0, &st, &err), DL_OK);
+    dl_run_spec spec = {.name_prefix = "killed", .pid = dead};
+    int64_t id;
+    ck_assert_int_eq(dl_store_run_create(st, &spec, &id, NULL, 0, &err), DL_OK);
+    dl_store_close(st);
+    char folder[4600], tmp[4800], other[4800];
+    snprintf(folder, sizeof folder, "%s/killed-1", runs);
+    ck_assert_int_eq(mkdir(folder, 0755), 0);
+    snprintf(tmp, sizeof tmp, "%s/epoch-0.safetensors.tmp.%d", folder, (int)dead);
+    snprintf(other, sizeof other, "%s/epoch-0.safetensors.tmp.%d", folder, (int)getpid()); /* a live writer */
+    du_write_text(folder, strrchr(tmp, '/') + 1, "partial");
+    du_write_text(folder, strrchr(other, '/') + 1, "partial");
+    ck_assert_int_eq(dl_store_open(runs, 0, &st, &err), DL_OK);
+    ck_assert_int_eq(dl_store_crashed_on_open(st), 1);
+    dl_store_close(st);
+    ck_assert_msg(access(tmp, F_OK) != 0, "%s is still there", tmp);
+    ck_assert_msg(access(other, F_OK) == 0, "a live writer's temporary was removed");
+}
+END_TEST
+
 /* ---- item 3: no removal or second writer while the run's process lives ------------------- */
 
 START_TEST(live_run_cannot_be_removed_or_resumed)
@@ -284,6 +480,13 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, nan_valid_loss_marks_the_run_diverged);
     tcase_add_test(tc, predict_and_interpret_refuse_nan_outputs);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("full-disk");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, checkpoint_on_full_disk_keeps_the_previous_one);
+    tcase_add_test(tc, store_commits_on_full_disk);
+    tcase_add_test(tc, killed_checkpoint_temp_is_removed);
     suite_add_tcase(s, tc);
     tc = tcase_create("live-run");
     tcase_add_checked_fixture(tc, setup, teardown);
