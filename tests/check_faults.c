@@ -422,6 +422,38 @@ START_TEST(killed_checkpoint_temp_is_removed)
 }
 END_TEST
 
+/* Extracting an archive into a cache on a full disk: a clear error naming the archive and the
+ * cause; once space is back the extraction is done again, completely. */
+START_TEST(archive_extraction_on_full_disk)
+{
+    if (!mount_small_disk("1m"))
+        return;
+    char src[4600];
+    snprintf(src, sizeof src, "%s/pets", dir);
+    static const char *const classes[] = {"cat", "dog"};
+    du_class_tree(src, "", classes, 2, 4);
+    char blob[4700]; /* 1.5 MB that does not compress: the extraction cannot fit in 1 MB */
+    snprintf(blob, sizeof blob, "%s/cat/notes.bin", src);
+    FILE *f = fopen(blob, "wb");
+    ck_assert_ptr_nonnull(f);
+    uint32_t x = 12345;
+    for (int i = 0; i < 1500 * 1024; i++) {
+        x = x * 1664525u + 1013904223u;
+        fputc((int)(x >> 24), f);
+    }
+    fclose(f);
+    char cmd[10000];
+    snprintf(cmd, sizeof cmd, "tar czf '%s/pets.tgz' -C '%s' cat dog 2>&1", dir, src);
+    ck_assert_msg(tu_sh(cmd, out, sizeof out) == 0, "tar: %s", out);
+    int rc = dllab("data pets.tgz --cache full/c");
+    ck_assert_msg(rc == 1, "data on a full disk exited %d: %s", rc, out);
+    ck_assert_msg(strstr(out, "pets.tgz") && strstr(out, "No space left on device"), "unclear: %s", out);
+    resize_disk("8m");
+    rc = dllab("data pets.tgz --cache full/c");
+    ck_assert_msg(rc == 0 && strstr(out, "cat") && strstr(out, "dog"), "after space is back: %d %s", rc, out);
+}
+END_TEST
+
 /* ---- item 3: no removal or second writer while the run's process lives ------------------- */
 
 START_TEST(live_run_cannot_be_removed_or_resumed)
@@ -487,6 +519,7 @@ static Suite *suite(void)
     tcase_add_test(tc, checkpoint_on_full_disk_keeps_the_previous_one);
     tcase_add_test(tc, store_commits_on_full_disk);
     tcase_add_test(tc, killed_checkpoint_temp_is_removed);
+    tcase_add_test(tc, archive_extraction_on_full_disk);
     suite_add_tcase(s, tc);
     tc = tcase_create("live-run");
     tcase_add_checked_fixture(tc, setup, teardown);
