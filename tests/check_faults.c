@@ -454,6 +454,79 @@ START_TEST(archive_extraction_on_full_disk)
 }
 END_TEST
 
+/* ---- item 2: class names are stored losslessly; names from data are printed escaped -------- */
+
+/* No raw byte c anywhere in out. */
+static void assert_no_byte(int c, const char *what)
+{
+    ck_assert_msg(memchr(out, c, strlen(out)) == NULL, "%s printed a raw 0x%02x byte: %s", what, c, out);
+}
+
+START_TEST(non_utf8_class_folder_is_refused)
+{
+    char data[4600];
+    snprintf(data, sizeof data, "%s/pets", dir);
+    static const char *const classes[] = {"a", "caf\xe9", "b\xff\xfe"};
+    du_class_tree(data, "", classes, 3, 4);
+    int rc = dllab("data pets");
+    ck_assert_msg(rc == 1, "data exited %d: %s", rc, out);
+    ck_assert_msg(strstr(out, "not valid UTF-8") && (strstr(out, "caf\\xe9") || strstr(out, "b\\xff\\xfe")),
+                  "unclear: %s", out);
+    assert_no_byte(0xe9, "data");
+    assert_no_byte(0xff, "data");
+    rc = dllab("train pets " "--no-tui --size 16");
+    ck_assert_msg(rc == 1 && strstr(out, "not valid UTF-8"), "train exited %d: %s", rc, out);
+}
+END_TEST
+
+START_TEST(non_utf8_csv_label_is_refused)
+{
+    char data[4600];
+    snprintf(data, sizeof data, "%s/pets", dir);
+    static const char *const classes[] = {"a", "b"};
+    du_class_tree(data, "", classes, 2, 4);
+    du_write_text(data, "labels.csv",
+                  "fname,labels\na/a_000.jpg,a\na/a_001.jpg,a\na/a_002.jpg,a\na/a_003.jpg,a\n"
+                  "b/b_000.jpg,b\nb/b_001.jpg,b\nb/b_002.jpg,\xff\xfe\xc3\nb/b_003.jpg,b\n");
+    int rc = dllab("data pets --csv labels.csv");
+    ck_assert_msg(rc == 1, "data exited %d: %s", rc, out);
+    ck_assert_msg(strstr(out, "not valid UTF-8") && strstr(out, "\\xff\\xfe\\xc3") && strstr(out, "b_002.jpg"),
+                  "unclear: %s", out);
+    assert_no_byte(0xff, "data");
+}
+END_TEST
+
+START_TEST(control_characters_are_printed_escaped)
+{
+    char data[4600];
+    snprintf(data, sizeof data, "%s/pets", dir);
+    static const char *const classes[] = {"ok", "\x1b]0;pwned\x07title", "\x1b[31mred"};
+    du_class_tree(data, "", classes, 3, 4);
+    int rc = dllab("data pets");
+    ck_assert_msg(rc == 0, "data exited %d: %s", rc, out);
+    assert_no_byte(0x1b, "data");
+    assert_no_byte(0x07, "data");
+    ck_assert_msg(strstr(out, "\\x1b[31mred"), "the class is not shown escaped: %s", out);
+
+    /* a weight file whose tensor names and metadata carry escape sequences */
+    dl_tensor_map m;
+    dl_tensor_map_init(&m);
+    int64_t shape[1] = {2};
+    dl_err err = {0};
+    ck_assert_int_eq(dl_tensor_map_add(&m, "\x1b]0;pwned\x07w", DL_DTYPE_F32, 1, shape, NULL, &err), DL_OK);
+    ck_assert_int_eq(dl_tensor_map_set_meta(&m, "note\x1b[2J", "\x9b" "31m", &err), DL_OK);
+    char path[4600];
+    snprintf(path, sizeof path, "%s/w.safetensors", dir);
+    ck_assert_msg(dl_safetensors_write(path, &m, &err) == DL_OK, "%s", err.msg);
+    dl_tensor_map_free(&m);
+    rc = dllab("weights info w.safetensors");
+    ck_assert_msg(rc == 0, "weights info exited %d: %s", rc, out);
+    assert_no_byte(0x1b, "weights info");
+    assert_no_byte(0x07, "weights info");
+    ck_assert_msg(strstr(out, "\\x1b]0;pwned\\x07w"), "the tensor name is not shown escaped: %s", out);
+}
+END_TEST
+
 /* ---- item 3: no removal or second writer while the run's process lives ------------------- */
 
 START_TEST(live_run_cannot_be_removed_or_resumed)
@@ -512,6 +585,13 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, nan_valid_loss_marks_the_run_diverged);
     tcase_add_test(tc, predict_and_interpret_refuse_nan_outputs);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("names");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, non_utf8_class_folder_is_refused);
+    tcase_add_test(tc, non_utf8_csv_label_is_refused);
+    tcase_add_test(tc, control_characters_are_printed_escaped);
     suite_add_tcase(s, tc);
     tc = tcase_create("full-disk");
     tcase_add_checked_fixture(tc, setup, teardown);
