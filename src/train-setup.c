@@ -598,6 +598,29 @@ void dl_session_close(dl_session *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The command lines dl_train_args_from_run rebuilds must outlive the parse (the arguments point
+ * into them) until the process ends: they are listed here, process-wide, and freed at exit. */
+static char **kept_argv[4];
+static int n_kept_argv;
+
+static void free_kept_argv(void)
+{
+    for (int k = 0; k < n_kept_argv; k++) {
+        for (int i = 0; kept_argv[k][i]; i++)
+            free(kept_argv[k][i]);
+        free(kept_argv[k]);
+    }
+    n_kept_argv = 0;
+}
+
+static void keep_argv(char **argv)
+{
+    if (n_kept_argv == 0)
+        atexit(free_kept_argv);
+    if (n_kept_argv < (int)(sizeof kept_argv / sizeof *kept_argv))
+        kept_argv[n_kept_argv++] = argv;
+}
+
 int dl_train_args_from_run(dl_train_args *a, const char *cmd, dl_store *st, int64_t run, void (*usage)(FILE *))
 {
     dl_run r;
@@ -619,6 +642,7 @@ int dl_train_args_from_run(dl_train_args *a, const char *cmd, dl_store *st, int6
         char **argv = calloc((size_t)n + 1, sizeof *argv);
         for (int i = 0; i < n; i++)
             argv[i] = strdup(json_string_value(json_array_get(av, i)) ? json_string_value(json_array_get(av, i)) : "");
+        keep_argv(argv);
         rc = dl_train_args_parse(a, cmd, n, argv, usage);
         a->resume = NULL;
         a->from_epoch = -1;

@@ -56,7 +56,7 @@ static void teardown(void)
  * stdout+stderr into out; returns the exit code (-1 on a crash). */
 static int dllab(const char *args)
 {
-    char cmd[8192];
+    char cmd[12000];
     snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' '%s' %s </dev/null 2>&1", dir, runs, tu_dllab(), args);
     return tu_sh(cmd, out, sizeof out);
 }
@@ -64,7 +64,7 @@ static int dllab(const char *args)
 /* Starts `dllab ARGS` in the background (its own pid: the shell execs it), output into log. */
 static pid_t spawn(const char *args, const char *log)
 {
-    char cmd[8192];
+    char cmd[12000];
     snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' exec '%s' %s </dev/null >'%s' 2>&1", dir, runs,
              tu_dllab(), args, log);
     pid_t pid = fork();
@@ -527,6 +527,60 @@ START_TEST(control_characters_are_printed_escaped)
 }
 END_TEST
 
+/* ---- item 6: leaks on the paths the sanitizers found (LeakSanitizer preloaded) -------------- */
+
+/* The LeakSanitizer runtime, when installed (gcc's liblsan): it finds leaks in an uninstrumented
+ * program when preloaded. NULL (the test says it skips) otherwise. */
+static const char *lsan_runtime(void)
+{
+    static const char *const where[] = {"/usr/lib/x86_64-linux-gnu/liblsan.so.0",
+                                        "/usr/lib/aarch64-linux-gnu/liblsan.so.0", "/usr/lib64/liblsan.so.0"};
+    for (size_t i = 0; i < sizeof where / sizeof *where; i++)
+        if (access(where[i], R_OK) == 0)
+            return where[i];
+    return NULL;
+}
+
+/* Runs `dllab ARGS` with LeakSanitizer; fails the test when it reports a leak (exit 23). */
+static int dllab_lsan(const char *args)
+{
+    char a[8192];
+    snprintf(a, sizeof a, "%s", args);
+    char cmd[16000];
+    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' LD_PRELOAD='%s' LSAN_OPTIONS=exitcode=23 '%s' %s "
+             "</dev/null 2>&1", dir, runs, lsan_runtime(), tu_dllab(), a);
+    int rc = tu_sh(cmd, out, sizeof out);
+    ck_assert_msg(rc != 23 && !strstr(out, "LeakSanitizer"), "dllab %s leaks: %s", args, out);
+    return rc;
+}
+
+START_TEST(no_leaks_on_resume_interpret_and_bad_pth)
+{
+    if (!lsan_runtime()) {
+        fprintf(stderr, "SKIP %s: no LeakSanitizer runtime (liblsan.so.0) installed\n", tcase_name());
+        return;
+    }
+    ck_assert_msg(dllab("train " TINY) == 0, "%s", out);
+    ck_assert_int_eq(dllab_lsan("interpret fmnist-resnet-xs-1"), 0);
+    ck_assert_int_eq(dllab_lsan("train --resume fmnist-resnet-xs-1 --no-tui"), 1); /* finished: nothing to do */
+    char args[4600];
+    snprintf(args, sizeof args, "weights info '%s'", tu_fixture("pth/hostile_duplicate_key.pth"));
+    ck_assert_int_eq(dllab_lsan(args), 1);
+    ck_assert_msg(strstr(out, "duplicate tensor name 'w'"), "%s", out);
+}
+END_TEST
+
+/* ---- item 7: smaller ones ---------------------------------------------------------------- */
+
+START_TEST(pth_duplicate_storages_are_refused)
+{
+    char args[4600];
+    snprintf(args, sizeof args, "weights info '%s'", tu_fixture("pth/hostile_duplicate_storage.pth"));
+    int rc = dllab(args);
+    ck_assert_msg(rc == 1 && strstr(out, "two entries are named 'archive/data/0'"), "%d: %s", rc, out);
+}
+END_TEST
+
 /* ---- item 3: no removal or second writer while the run's process lives ------------------- */
 
 START_TEST(live_run_cannot_be_removed_or_resumed)
@@ -592,6 +646,16 @@ static Suite *suite(void)
     tcase_add_test(tc, non_utf8_class_folder_is_refused);
     tcase_add_test(tc, non_utf8_csv_label_is_refused);
     tcase_add_test(tc, control_characters_are_printed_escaped);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("leaks");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, no_leaks_on_resume_interpret_and_bad_pth);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("small");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, pth_duplicate_storages_are_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("full-disk");
     tcase_add_checked_fixture(tc, setup, teardown);
