@@ -165,8 +165,8 @@ int cmd_data(int argc, char **argv)
         case 'h':
         case O_HELP: usage(stdout); return DL_EXIT_OK;
         default:
-            fprintf(stderr, "dllab data: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
+            fprintf(stderr, "dllab data: unknown or incomplete option '%s' (dllab data --help lists them)\n",
+                    argv[optind - 1]);
             return DL_EXIT_USAGE;
         }
     }

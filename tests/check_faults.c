@@ -581,6 +581,68 @@ START_TEST(pth_duplicate_storages_are_refused)
 }
 END_TEST
 
+START_TEST(csv_names_that_leave_the_folder_are_refused)
+{
+    char data[4600];
+    snprintf(data, sizeof data, "%s/pets", dir);
+    static const char *const classes[] = {"a", "b"};
+    du_class_tree(data, "", classes, 2, 3);
+    du_write_text(data, "labels.csv", "fname,labels\na/a_000.jpg,a\na/a_001.jpg,a\n../../../../etc/passwd,b\n"
+                                      "b/b_000.jpg,b\nb/b_001.jpg,b\n");
+    int rc = dllab("data pets --csv labels.csv");
+    ck_assert_msg(rc == 1 && strstr(out, "labels.csv:4") && strstr(out, "leaves the data folder"), "%d: %s", rc,
+                  out);
+    du_write_text(data, "abs.csv", "fname,labels\na/a_000.jpg,a\n/etc/passwd,b\nb/b_000.jpg,b\n");
+    rc = dllab("data pets --csv abs.csv");
+    ck_assert_msg(rc == 1 && strstr(out, "abs.csv:3") && strstr(out, "leaves the data folder"), "%d: %s", rc, out);
+    /* '..' inside a name that stays in the folder is still refused; dots in names are fine */
+    du_write_text(data, "ok.csv", "fname,labels\na/a_000.jpg,a\na/../a/a_001.jpg,a\nb/b_000.jpg,b\n");
+    rc = dllab("data pets --csv ok.csv");
+    ck_assert_msg(rc == 1 && strstr(out, "ok.csv:3"), "%d: %s", rc, out);
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2_with_one_line)
+{
+    int rc = dllab("train fashion-mnist --arch bogus --no-tui");
+    ck_assert_msg(rc == 2 && strstr(out, "unknown architecture 'bogus'"), "--arch bogus: %d %s", rc, out);
+    ck_assert_int_eq(dllab("lrfind fashion-mnist --arch bogus"), 2);
+    const char *bad[] = {"train fashion-mnist --bogus", "lrfind fashion-mnist --bogus", "data fashion-mnist --bogus"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rc = dllab(bad[i]);
+        size_t lines = 0;
+        for (const char *p = out; *p; p++)
+            lines += *p == '\n';
+        ck_assert_msg(rc == 2 && lines == 1 && strstr(out, "--bogus") && strstr(out, "--help"),
+                      "dllab %s: exit %d, %zu lines: %s", bad[i], rc, lines, out);
+    }
+    ck_assert_msg(access(runs, F_OK) != 0, "a usage error created the store");
+}
+END_TEST
+
+START_TEST(sweep_checks_every_point_before_training)
+{
+    int rc = dllab("sweep fashion-mnist --arch resnet-xs,bogus --limit 64 --valid-limit 32");
+    ck_assert_msg(rc == 2 && strstr(out, "bogus") && strstr(out, "nothing was trained"), "%d: %s", rc, out);
+    int64_t id;
+    ck_assert_msg(only_run(&id, NULL) == -1, "a run was started: %s", out);
+}
+END_TEST
+
+START_TEST(loader_errors_name_the_loader_once)
+{
+    /* 3 slots of 65536 images of 512x512 floats: far past the 4 GB of address space allowed */
+    char cmd[12000];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && ulimit -v 4000000 && DLLAB_RUNS='%s' '%s' train fashion-mnist --limit 64 --valid-limit 32 "
+             "--bs 65536 --size 512 --threads 1 --no-tui </dev/null 2>&1",
+             dir, runs, tu_dllab());
+    int rc = tu_sh(cmd, out, sizeof out);
+    ck_assert_msg(rc == 1 && strstr(out, "loader: out of memory"), "%d: %s", rc, out);
+    ck_assert_msg(!strstr(out, "loader: loader"), "%s", out);
+}
+END_TEST
+
 /* ---- item 3: no removal or second writer while the run's process lives ------------------- */
 
 START_TEST(live_run_cannot_be_removed_or_resumed)
@@ -656,6 +718,10 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, pth_duplicate_storages_are_refused);
+    tcase_add_test(tc, csv_names_that_leave_the_folder_are_refused);
+    tcase_add_test(tc, usage_errors_exit_2_with_one_line);
+    tcase_add_test(tc, sweep_checks_every_point_before_training);
+    tcase_add_test(tc, loader_errors_name_the_loader_once);
     suite_add_tcase(s, tc);
     tc = tcase_create("full-disk");
     tcase_add_checked_fixture(tc, setup, teardown);
