@@ -137,7 +137,7 @@ static char *log_text(const char *name)
 
 
 #define TINY "fashion-mnist --limit 64 --valid-limit 32 --no-tui"
-#define LONG "fashion-mnist --limit 30000 --valid-limit 64 --epochs 20 --no-tui"
+#define LONG "fashion-mnist --limit 10000 --valid-limit 64 --epochs 50 --no-tui"
 
 /* ---- item 1: a NaN validation loss is divergence; NaN outputs are refused ------------------- */
 
