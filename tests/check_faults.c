@@ -1,7 +1,14 @@
-/* check_faults: the faults of issue 19, end to end through the built dllab: a diverged run
- * (NaN validation loss) is marked diverged and predict / interpret refuse its NaN outputs; a run
- * cannot be removed or resumed while its process trains it (rm --force stops it first). Each test
- * trains on a few dozen fashion-mnist images so it stays short. */
+/* check_faults: the faults of issue 19 (and the full-disk cases of issue 17), end to end through
+ * the built dllab. diverged: a NaN validation loss marks the run diverged, no NaN checkpoint is
+ * kept, predict / interpret refuse NaN outputs. names: class names that are not UTF-8 are
+ * refused at data-open time; control characters in class and tensor names are printed escaped.
+ * leaks: resume, interpret and a bad .pth under a preloaded LeakSanitizer. small: duplicate .pth
+ * storages, CSV names leaving the folder, usage errors (exit 2, one line), sweep grid checked
+ * before training, one "loader:" prefix. full-disk (root: a small tmpfs in the test's folder,
+ * skipped with a reason otherwise): checkpoint and store commits on a full disk, read-only
+ * commands on a 100 % full disk, resume once space is back, archive extraction; killed
+ * checkpoint temporaries removed. live-run: no rm or second --resume while the run's process
+ * trains; rm --force stops it. Each training uses a few dozen fashion-mnist images. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
