@@ -11,7 +11,10 @@ static int utf8_len(const unsigned char *p)
     unsigned c = p[0];
     if (c < 0x80)
         return 1;
-    int n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    int n = c >= 0xc2 && c <= 0xdf   ? 2
+            : c >= 0xe0 && c <= 0xef ? 3
+            : c >= 0xf0 && c <= 0xf4 ? 4
+                                     : 0;
     if (!n)
         return 0;
     for (int i = 1; i < n; i++)
@@ -51,7 +54,8 @@ const char *dl_printable(const char *s, char *out, size_t cap)
         if (n && !ctl) {
             piece = (const char *)p, len = (size_t)n;
         } else {
-            unsigned b = n == 2 ? (unsigned)p[1] : p[0]; /* a C1 control is named by its code point */
+            /* a C1 control is named by its code point */
+            unsigned b = n == 2 ? (unsigned)p[1] : p[0];
             if (n == 0)
                 n = 1;
             snprintf(esc, sizeof esc, "\\x%02x", b);

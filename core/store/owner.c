@@ -27,9 +27,8 @@ static dl_status read_owner(dl_store *st, int64_t run_id, int64_t *pid, dl_err *
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "SELECT pid, pid_start, status='running' AND host=?2 FROM runs WHERE id=?1", -1,
-                                &q, NULL);
+    const char *sql = "SELECT pid, pid_start, status='running' AND host=?2 FROM runs WHERE id=?1";
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading a run's process", err);
     sqlite3_bind_int64(q, 1, run_id);
@@ -42,7 +41,8 @@ static dl_status read_owner(dl_store *st, int64_t run_id, int64_t *pid, dl_err *
     }
     sqlite3_finalize(q);
     if (rc == SQLITE_DONE)
-        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)run_id);
+        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path,
+                          (long long)run_id);
     return rc == SQLITE_ROW ? DL_OK : dl_store__sqlerr(st, rc, "reading a run's process", err);
 }
 
@@ -65,8 +65,8 @@ static dl_status claim(dl_store *st, void *arg, dl_err *err)
     if (a->owner) {
         int64_t owner = a->owner;
         char *name = dl_store__run_name(st, run_id);
-        s = dl_err_set(err, DL_EINVAL, "run %s is being trained by process %lld, which is still running",
-                       name ? name : "?", (long long)owner);
+        s = dl_err_set(err, DL_EINVAL, "run %s is being trained by process %lld, which is still "
+                       "running", name ? name : "?", (long long)owner);
         free(name);
         return s;
     }
@@ -74,10 +74,9 @@ static dl_status claim(dl_store *st, void *arg, dl_err *err)
     gethostname(host, sizeof host - 1);
     int64_t self = (int64_t)getpid();
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "UPDATE runs SET status='running', finished=0, host=?2, pid=?3, pid_start=?4 "
-                                "WHERE id=?1",
-                                -1, &q, NULL);
+    const char *sql = "UPDATE runs SET status='running', finished=0, host=?2, pid=?3, pid_start=?4 "
+                      "WHERE id=?1";
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, run_id);
         sqlite3_bind_text(q, 2, host, -1, SQLITE_STATIC);
