@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/data/data.h"
+#include "core/printable.h"
 #include "src/commands.h"
 
 static void usage(FILE *o)
@@ -169,8 +170,8 @@ int cmd_data(int argc, char **argv)
         case 'h':
         case O_HELP: usage(stdout); return DL_EXIT_OK;
         default:
-            fprintf(stderr, "dllab data: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
+            fprintf(stderr, "dllab data: unknown or incomplete option '%s' (dllab data --help lists them)\n",
+                    argv[optind - 1]);
             return DL_EXIT_USAGE;
         }
     }
@@ -212,12 +213,14 @@ int cmd_data(int argc, char **argv)
         dl_data_class_counts(ds, DL_SPLIT_TRAIN, tc);
         dl_data_class_counts(ds, DL_SPLIT_VALID, vc);
         int w = 5;
+        char shown[1024]; /* class names come from folder names and CSV cells: escaped */
         for (int k = 0; k < nc; k++)
-            if ((int)strlen(dl_data_class_name(ds, k)) > w)
-                w = (int)strlen(dl_data_class_name(ds, k));
+            if ((int)strlen(dl_printable(dl_data_class_name(ds, k), shown, sizeof shown)) > w)
+                w = (int)strlen(shown);
         printf("\n  %-4s %-*s %8s %8s\n", "#", w, "class", "train", "valid");
         for (int k = 0; k < nc; k++)
-            printf("  %-4d %-*s %8lld %8lld\n", k, w, dl_data_class_name(ds, k), (long long)tc[k], (long long)vc[k]);
+            printf("  %-4d %-*s %8lld %8lld\n", k, w, dl_printable(dl_data_class_name(ds, k), shown, sizeof shown),
+                   (long long)tc[k], (long long)vc[k]);
     }
     free(tc);
     free(vc);
@@ -227,7 +230,8 @@ int cmd_data(int argc, char **argv)
         for (size_t i = 0; i < ns; i++) {
             const char *why;
             const char *path = dl_data_skipped(ds, i, &why);
-            printf("  %s: %s\n", path, why);
+            char shown[4096];
+            printf("  %s: %s\n", dl_printable(path, shown, sizeof shown), why);
         }
     }
     dl_data_close(ds);

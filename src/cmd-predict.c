@@ -16,6 +16,7 @@
 #include "core/data/data.h"
 #include "core/learn/learner.h"
 #include "core/models/model.h"
+#include "core/printable.h"
 #include "src/commands.h"
 #include "src/runs-util.h"
 #include "src/train-setup.h"
@@ -92,6 +93,7 @@ static int read_info(dl_store *st, int64_t run, model_info *mi)
 static void print_prediction(const char *path, const float *logits, const model_info *mi, int top)
 {
     int k = mi->k;
+    char shown[1024]; /* class names come from the data: escaped for the terminal */
     double *p = malloc((size_t)k * sizeof *p);
     if (mi->multi) {
         printf("%s:", path);
@@ -99,7 +101,7 @@ static void print_prediction(const char *path, const float *logits, const model_
         for (int j = 0; j < k; j++) {
             p[j] = 1.0 / (1.0 + exp(-(double)logits[j]));
             if (p[j] > mi->thresh) {
-                printf(" %s (%.3f)", mi->vocab[j], p[j]);
+                printf(" %s (%.3f)", dl_printable(mi->vocab[j], shown, sizeof shown), p[j]);
                 any = 1;
             }
         }
@@ -118,7 +120,7 @@ static void print_prediction(const char *path, const float *logits, const model_
             for (int j = 0; j < k; j++)
                 if (p[j] >= 0 && (b < 0 || p[j] > p[b]))
                     b = j;
-            printf("%s %s %.4f", r ? "," : "", mi->vocab[b], p[b]);
+            printf("%s %s %.4f", r ? "," : "", dl_printable(mi->vocab[b], shown, sizeof shown), p[b]);
             p[b] = -1;
         }
         printf("\n");
@@ -203,6 +205,17 @@ int cmd_predict(int argc, char **argv)
             if (dl_image_load_prepped(argv[i], &mi.prep, x, &err) != DL_OK ||
                 dl_model_forward(m, x, 1, mi.prep.size, mi.prep.size, false, &logits, &err) != DL_OK) {
                 fprintf(stderr, "dllab predict: %s\n", err.msg);
+                rc = DL_EXIT_FAIL;
+                continue;
+            }
+            int bad = -1;
+            char shown[1024];
+            for (int j = 0; j < mi.k && bad < 0; j++)
+                bad = isfinite(logits[j]) ? -1 : j;
+            if (bad >= 0) { /* NaN outputs would pick no class at all */
+                fprintf(stderr, "dllab predict: %s: the model's output for class '%s' is %g: the run's "
+                                "weights have diverged (retrain with a lower learning rate)\n",
+                        argv[i], dl_printable(mi.vocab[bad], shown, sizeof shown), (double)logits[bad]);
                 rc = DL_EXIT_FAIL;
                 continue;
             }

@@ -1,14 +1,43 @@
 /* cmd-rm: `dllab rm RUN...` deletes runs with all their rows, checkpoint files and folders. It
  * asks first (reading y/N from the terminal) unless --yes; without a terminal and without --yes
- * it refuses, so a script never deletes by accident. */
+ * it refuses, so a script never deletes by accident. A run that a live process still trains is
+ * refused (naming the pid) unless --force, which stops that process first. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "src/commands.h"
 #include "src/runs-util.h"
 
-#define USAGE "usage: dllab rm [--runs DIR] [--yes] RUN...\n"
+#define USAGE "usage: dllab rm [--runs DIR] [--yes] [--force] RUN...\n"
+
+/* Waits up to ms milliseconds for the run to have no live owner; true when it has none. */
+static bool owner_gone(dl_store *st, int64_t id, int ms)
+{
+    for (int waited = 0;; waited += 100) {
+        int64_t pid = 0;
+        if (dl_store_run_owner(st, id, &pid, NULL) != DL_OK || !pid)
+            return true;
+        if (waited >= ms)
+            return false;
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    }
+}
+
+/* --force: SIGTERM lets the trainer stop at its next batch (checkpoint, run marked stopped);
+ * a process that does not stop within 30 s is killed. */
+static int stop_owner(dl_store *st, int64_t id, const char *name, int64_t pid)
+{
+    fprintf(stderr, "dllab rm: stopping process %lld, which trains %s\n", (long long)pid, name);
+    if (kill((pid_t)pid, SIGTERM) == 0 && owner_gone(st, id, 30000))
+        return 0;
+    if (kill((pid_t)pid, SIGKILL) == 0 && owner_gone(st, id, 5000))
+        return 0;
+    fprintf(stderr, "dllab rm: %s: process %lld could not be stopped; the run is kept\n", name, (long long)pid);
+    return DL_EXIT_FAIL;
+}
 
 static bool confirm(const dl_run *r, size_t n_ck)
 {
@@ -24,7 +53,7 @@ int cmd_rm(int argc, char **argv)
 {
     const char *dir = NULL, *queries[256];
     int nq = 0;
-    bool yes = false;
+    bool yes = false, force = false;
     for (int i = 1; i < argc; i++) {
         int r = dl_cli_runs_opt("rm", argc, argv, &i, &dir);
         if (r < 0)
@@ -32,10 +61,13 @@ int cmd_rm(int argc, char **argv)
         if (r > 0)
             continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf(USAGE "\nDeletes runs, their rows and their checkpoint folders. Asks unless --yes.\n");
+            printf(USAGE "\nDeletes runs, their rows and their checkpoint folders. Asks unless --yes.\n"
+                   "A run still being trained is refused; --force stops its process first.\n");
             return DL_EXIT_OK;
         } else if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0) {
             yes = true;
+        } else if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0) {
+            force = true;
         } else if (argv[i][0] != '-' && nq < 256) {
             queries[nq++] = argv[i];
         } else {
@@ -71,8 +103,22 @@ int cmd_rm(int argc, char **argv)
             break;
         }
         dl_checkpoints_free(ck, n_ck);
+        int64_t owner = 0;
+        dl_store_run_owner(st, ids[i], &owner, NULL);
+        if (owner && !force) {
+            fprintf(stderr,
+                    "dllab rm: run %s is being trained by process %lld, which is still running: stop it "
+                    "first (Ctrl-C in its terminal, or kill %lld), or add --force to stop it and remove the "
+                    "run\n",
+                    r.name, (long long)owner, (long long)owner);
+            dl_run_clear(&r);
+            rc = DL_EXIT_FAIL;
+            break;
+        }
         if (!yes && !confirm(&r, n_ck)) {
             fprintf(stderr, "kept %s\n", r.name);
+        } else if (owner && (rc = stop_owner(st, ids[i], r.name, owner)) != 0) {
+            /* kept, said why */
         } else if (dl_store_run_remove(st, ids[i], &err) != DL_OK) {
             fprintf(stderr, "dllab rm: %s: %s\n", r.name, err.msg);
             rc = DL_EXIT_FAIL;

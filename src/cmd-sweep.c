@@ -24,6 +24,7 @@
 #include "src/commands.h"
 #include "src/runs-util.h"
 #include "src/sweep-grid.h"
+#include "src/train-setup.h"
 
 #define USAGE                                                                                                   \
     "usage: dllab sweep DATA [--lr V,V...] [--epochs N,N...] [--arch A,A...] [--jobs N] [--name NAME]\n"      \
@@ -138,6 +139,33 @@ static void print_result(dl_store *st, const job *j, int k, int n, const dl_swee
     fflush(stdout);
 }
 
+static void no_usage(FILE *o) { (void)o; }
+
+/* Whether `dllab train` will accept the point's options: checked for every point before the
+ * first trains, so `--arch resnet-xs,bogus` fails at once instead of after training resnet-xs.
+ * dl_train_args_parse names what is wrong. */
+static bool point_parses(const char *data, const dl_sweep_point *p, char **pass, int npass)
+{
+    char **v = calloc((size_t)npass + 10, sizeof *v); /* getopt reorders its argv: a copy */
+    if (!v)
+        return false;
+    int c = 0;
+    v[c++] = "train";
+    v[c++] = (char *)data;
+    const char *axes[3][2] = {{"--lr", p->lr}, {"--epochs", p->epochs}, {"--arch", p->arch}};
+    for (int i = 0; i < 3; i++)
+        if (axes[i][1][0]) {
+            v[c++] = (char *)axes[i][0];
+            v[c++] = (char *)axes[i][1];
+        }
+    for (int i = 0; i < npass; i++)
+        v[c++] = pass[i];
+    dl_train_args a;
+    bool ok = dl_train_args_parse(&a, "sweep", c, v, no_usage) < 0;
+    free(v);
+    return ok;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     const char *data = NULL, *lrs = NULL, *eps = NULL, *archs = NULL, *name = NULL, *dir = NULL;
@@ -214,6 +242,11 @@ int cmd_sweep(int argc, char **argv)
         if (dl_sweep_tags(name, &pts[k], t1, t2, sizeof t1) != 0) {
             fprintf(stderr, "dllab sweep: the sweep name '%s' with point %s does not make a tag (no commas or "
                             "slashes, under %d characters)\n", name, pts[k].key, DL_STORE_NAME_MAX);
+            goto out;
+        }
+    for (int k = 0; k < n; k++)
+        if (!point_parses(data, &pts[k], pass, npass)) {
+            fprintf(stderr, "dllab sweep: point %s would not start: nothing was trained\n", pts[k].key);
             goto out;
         }
     rc = DL_EXIT_FAIL;

@@ -96,7 +96,7 @@ typedef struct interp_ctx {
 static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
     interp_ctx *c = user;
-    if (ev != DL_EV_AFTER_FIT || dl_learner_stopped(l) || isnan(dl_learner_epoch_row(l)->valid_loss))
+    if (ev != DL_EV_AFTER_FIT || dl_learner_stopped(l) || !isfinite(dl_learner_epoch_row(l)->valid_loss))
         return DL_OK;
     dl_report_opts ro = {.epoch = dl_learner_epoch_row(l)->epoch, .thresh = c->thresh, .top_k = 9, .min_val = 1,
                          .save = true};
@@ -166,6 +166,13 @@ static int resume_args(dl_train_args *a, int64_t *run_out, char *orig_name, size
         return DL_EXIT_FAIL;
     int64_t run;
     int rc = dl_cli_find("train", st, a->resume, &run);
+    int64_t owner = 0;
+    if (rc == 0 && a->from_epoch < 0 && dl_store_run_owner(st, run, &owner, NULL) == DL_OK && owner) {
+        /* Checked again, atomically, when the run is taken over (claim_run). */
+        fprintf(stderr, "dllab train: run %s is being trained by process %lld, which is still running: "
+                        "not resuming it twice\n", a->resume, (long long)owner);
+        rc = DL_EXIT_FAIL;
+    }
     dl_train_args b;
     if (rc == 0)
         rc = dl_train_args_from_run(&b, "train", st, run, usage);
@@ -213,6 +220,18 @@ static int load_resume(dl_session *s, const dl_train_args *a, int64_t run)
     return DL_EXIT_OK;
 }
 
+/* --resume of the same run: this process becomes its writer, unless another live one already is
+ * (two resumes at once, or the original training still going). */
+static int claim_run(dl_session *s)
+{
+    int64_t owner = 0;
+    dl_err err = {0};
+    if (dl_store_run_claim(s->st, s->run, &owner, &err) == DL_OK)
+        return DL_EXIT_OK;
+    fprintf(stderr, "dllab train: %s%s\n", err.msg, owner ? ": not resuming it twice" : "");
+    return DL_EXIT_FAIL;
+}
+
 static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_done)
 {
     dl_run_status rs = DL_RUN_FINISHED;
@@ -226,9 +245,20 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     } else if (dl_learner_stopped(s->l)) {
         rs = DL_RUN_STOPPED, rc = dl_control_signal_pending() ? DL_EXIT_FAIL : DL_EXIT_OK, word = "stopped";
     }
+    /* What the store holds decides: a run whose last state could not be saved (a full disk) is
+     * not finished, and resumes from its last checkpoint once there is space. */
+    const char *unsaved = dl_learner_unsaved(s->l);
+    if (unsaved && rs != DL_RUN_CRASHED) {
+        fprintf(stderr, "dllab train: not everything was saved: %s\n", unsaved);
+        rs = DL_RUN_CRASHED, rc = DL_EXIT_FAIL, word = "failed";
+    }
     dl_err e2;
-    if (dl_store_run_finish(s->st, s->run, rs, &e2) != DL_OK)
-        fprintf(stderr, "dllab train: warning: %s\n", e2.msg);
+    bool recorded = dl_store_run_finish(s->st, s->run, rs, &e2) == DL_OK;
+    if (!recorded) {
+        fprintf(stderr, "dllab train: the end of the run could not be recorded (the store will show it as "
+                        "crashed): %s\n", e2.msg);
+        rc = DL_EXIT_FAIL, word = "failed";
+    }
     dl_run r;
     char best[160] = "";
     if (dl_store_run_get(s->st, s->run, &r, NULL) == DL_OK) {
@@ -241,6 +271,18 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     }
     if (dl_learner_diverged(s->l))
         printf("diverged at lr %g: lower the learning rate (dllab lrfind helps)\n", dl_learner_diverged_lr(s->l));
+    if (unsaved || !recorded) {
+        dl_checkpoint_row ck;
+        if (dl_store_checkpoint_latest(s->st, s->run, &ck, NULL) == DL_OK) {
+            printf("run %s failed to save its last state (its checkpoint of epoch %d is kept) in %s: free "
+                   "space, then dllab train --resume %s\n", s->run_name, ck.epoch, dl_store_dir(s->st), s->run_name);
+            dl_checkpoint_row_clear(&ck);
+        } else {
+            printf("run %s failed to save its state (no checkpoint was kept) in %s: free space and train again\n",
+                   s->run_name, dl_store_dir(s->st));
+        }
+        return rc;
+    }
     printf("run %s %s (%d epoch%s%s) in %s\n", s->run_name, word, epochs_done, epochs_done == 1 ? "" : "s", best,
            dl_store_dir(s->st));
     return rc;
@@ -281,7 +323,8 @@ int cmd_train(int argc, char **argv)
         return rc;
     }
     dl_job job;
-    if ((rc = build_job(&a, &s, resumed, &job)) != DL_EXIT_OK) {
+    if ((rc = build_job(&a, &s, resumed, &job)) != DL_EXIT_OK ||
+        (resumed && a.from_epoch < 0 && (rc = claim_run(&s)) != DL_EXIT_OK)) {
         dl_session_close(&s);
         return rc;
     }

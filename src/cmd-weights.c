@@ -17,6 +17,7 @@
 #include "core/io/safetensors.h"
 #include "core/io/weights.h"
 #include "core/models/model.h"
+#include "core/printable.h"
 #include "src/commands.h"
 #include "src/weights-arch.h"
 
@@ -71,9 +72,10 @@ static void print_list(FILE *o, const char *what, char (*list)[96], size_t n)
 {
     if (!n)
         return;
+    char shown[400];
     fprintf(o, "  %s (%zu):", what, n);
     for (size_t i = 0; i < n && i < WA_LIST; i++)
-        fprintf(o, "%s %s", i ? "," : "", list[i]);
+        fprintf(o, "%s %s", i ? "," : "", dl_printable(list[i], shown, sizeof shown));
     fprintf(o, "%s\n", n > WA_LIST ? ", ..." : "");
 }
 
@@ -95,9 +97,11 @@ static int cmd_info(const char *path)
     int rc = load("dllab weights info", path, &m, &style, &fmt);
     if (rc != DL_EXIT_OK)
         return rc;
+    char shown[1024], shown2[4096]; /* names and metadata from the file, escaped for the terminal */
     printf("file: %s\nformat: %s\nkey names: %s\n", path, fmt, style);
     for (size_t i = 0; i < m.n_meta; i++)
-        printf("metadata: %s = %s\n", m.meta[i].key, m.meta[i].value);
+        printf("metadata: %s = %s\n", dl_printable(m.meta[i].key, shown, sizeof shown),
+               dl_printable(m.meta[i].value, shown2, sizeof shown2));
     unsigned long long params = 0, buf_vals = 0;
     size_t n_params = 0;
     for (size_t i = 0; i < m.n; i++) {
@@ -134,7 +138,7 @@ static int cmd_info(const char *path)
     printf("\n");
     for (size_t i = 0; i < m.n; i++) {
         char s[96];
-        printf("  %-48s %s %s\n", m.items[i].name, dl_dtype_name(m.items[i].dtype),
+        printf("  %-48s %s %s\n", dl_printable(m.items[i].name, shown, sizeof shown), dl_dtype_name(m.items[i].dtype),
                dl_shape_str(m.items[i].ndim, m.items[i].shape, s, sizeof s));
     }
     dl_tensor_map_free(&m);

@@ -61,9 +61,13 @@ int dl_cli_open(const char *cmd, const char *dir, int flags, dl_store **st)
      * marks runs of killed processes as crashed, so `dllab runs` shows the truth. */
     char db[4096];
     snprintf(db, sizeof db, "%s/%s", d, DL_STORE_DB_NAME);
+    bool upgraded = false;
     if ((flags & DL_STORE_READONLY) && access(db, F_OK) == 0 && access(d, W_OK) == 0 && access(db, W_OK) == 0)
-        flags &= ~DL_STORE_READONLY;
-    if (dl_store_open(d, flags, st, &err) != DL_OK) {
+        flags &= ~DL_STORE_READONLY, upgraded = true;
+    dl_status s = dl_store_open(d, flags, st, &err);
+    if (s != DL_OK && upgraded) /* e.g. a full disk: the crash marking cannot commit, reading can */
+        s = dl_store_open(d, flags | DL_STORE_READONLY, st, &err);
+    if (s != DL_OK) {
         fprintf(stderr, "dllab %s: %s\n", cmd, err.msg);
         return DL_EXIT_FAIL;
     }

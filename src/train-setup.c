@@ -16,6 +16,7 @@
 #include "core/io/names.h"
 #include "core/io/safetensors.h"
 #include "core/io/weights.h"
+#include "core/models/resnet.h"
 #include "src/commands.h"
 #include "src/runs-util.h"
 #include "src/train-setup.h"
@@ -167,7 +168,16 @@ int dl_train_args_parse(dl_train_args *a, const char *cmd, int argc, char **argv
     dl_err err;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case O_ARCH: a->arch = optarg; break;
+        case O_ARCH: {
+            dl_resnet_spec spec; /* a usage error, found before any data is read */
+            dl_err aerr = {0};
+            if (dl_resnet_spec_parse(optarg, &spec, &aerr) != DL_OK) {
+                fprintf(stderr, "dllab %s: --arch: %s\n", cmd, aerr.msg);
+                return DL_EXIT_USAGE;
+            }
+            a->arch = optarg;
+            break;
+        }
         case O_HEAD:
             if (!strcmp(optarg, "fastai"))
                 a->head = DL_HEAD_FASTAI;
@@ -317,8 +327,9 @@ int dl_train_args_parse(dl_train_args *a, const char *cmd, int argc, char **argv
         case 'h':
         case O_HELP: usage(stdout); return DL_EXIT_OK;
         default:
-            fprintf(stderr, "dllab %s: unknown or incomplete option '%s'\n", cmd, argv[optind - 1]);
-            usage(stderr);
+            /* one line, not the whole usage: the error stays visible */
+            fprintf(stderr, "dllab %s: unknown or incomplete option '%s' (dllab %s --help lists them)\n", cmd,
+                    argv[optind - 1], cmd);
             return DL_EXIT_USAGE;
         }
     }
@@ -523,7 +534,7 @@ int dl_session_open(dl_session *s, dl_train_args *a)
     if (dl_loader_create(s->ds, DL_SPLIT_TRAIN, a->bs, true, true, a->data.seed, a->threads, &s->tr, &err) != DL_OK ||
         dl_loader_create(s->ds, DL_SPLIT_VALID, a->bs, false, false, a->data.seed, a->threads, &s->va, &err) != DL_OK) {
         dl_tensor_map_free(&body);
-        return fail(a, s, "loader", &err);
+        return fail(a, s, NULL, &err); /* the loader names itself */
     }
     if (dl_loader_batches(s->tr) < 1) {
         dl_tensor_map_free(&body);
@@ -615,6 +626,29 @@ void dl_session_close(dl_session *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The command lines dl_train_args_from_run rebuilds must outlive the parse (the arguments point
+ * into them) until the process ends: they are listed here, process-wide, and freed at exit. */
+static char **kept_argv[4];
+static int n_kept_argv;
+
+static void free_kept_argv(void)
+{
+    for (int k = 0; k < n_kept_argv; k++) {
+        for (int i = 0; kept_argv[k][i]; i++)
+            free(kept_argv[k][i]);
+        free(kept_argv[k]);
+    }
+    n_kept_argv = 0;
+}
+
+static void keep_argv(char **argv)
+{
+    if (n_kept_argv == 0)
+        atexit(free_kept_argv);
+    if (n_kept_argv < (int)(sizeof kept_argv / sizeof *kept_argv))
+        kept_argv[n_kept_argv++] = argv;
+}
+
 int dl_train_args_from_run(dl_train_args *a, const char *cmd, dl_store *st, int64_t run, void (*usage)(FILE *))
 {
     dl_run r;
@@ -636,6 +670,7 @@ int dl_train_args_from_run(dl_train_args *a, const char *cmd, dl_store *st, int6
         char **argv = calloc((size_t)n + 1, sizeof *argv);
         for (int i = 0; i < n; i++)
             argv[i] = strdup(json_string_value(json_array_get(av, i)) ? json_string_value(json_array_get(av, i)) : "");
+        keep_argv(argv);
         rc = dl_train_args_parse(a, cmd, n, argv, usage);
         a->resume = NULL;
         a->from_epoch = -1;

@@ -14,3 +14,18 @@ tests_check_outputs_CFLAGS = $(TEST_CFLAGS)
 tests_check_outputs_LDADD = $(TEST_LDADD)
 EXTRA_tests_check_outputs_DEPENDENCIES = src/dllab
 TESTS += tests/check_outputs
+
+# Faults a hostile-input and crash probe found (diverged runs, live runs, full disks, hostile names), end to end through
+# the built dllab; the full-disk cases mount a small tmpfs where the suite runs as root.
+check_PROGRAMS += tests/check_faults
+tests_check_faults_SOURCES = tests/check_faults.c tests/check_data_util.c tests/data_testutil.h \
+	tests/testutil.c tests/testutil.h
+tests_check_faults_CFLAGS = $(TEST_CFLAGS)
+tests_check_faults_LDADD = $(TEST_LDADD)
+EXTRA_tests_check_faults_DEPENDENCIES = src/dllab
+TESTS += tests/check_faults
+
+# A UBSan finding in the data set's image probe, made deterministic under clang
+# (skipped without clang).
+TESTS += tests/ub-probe.sh
+EXTRA_DIST += tests/ub-probe.sh tests/ub_probe_main.c

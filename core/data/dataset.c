@@ -16,6 +16,7 @@
 
 #include "core/data/internal.h"
 #include "core/log.h"
+#include "core/printable.h"
 #include "core/rng.h"
 
 #define FASHION_DIR_DEFAULT "/usr/share/datasets/fashion-mnist"
@@ -210,7 +211,7 @@ static void probe_one(void *vctx, size_t i)
     size_t n;
     dl_status st = dl_read_file(it->path, &buf, &n, &e);
     if (!st) {
-        bool g;
+        bool g = false; /* the probe sets it only on success */
         st = dl_img_probe_mem(buf, n, it->path, &it->w, &it->h, &g, &e);
         c->grey[i] = g;
         free(buf);
@@ -471,6 +472,18 @@ static dl_status encode_labels(dl_dataset *ds, dl_err *err)
                 multi = true;
         }
     ds->multi = multi;
+    /* The store, JSON and every screen hold class names as UTF-8: a name in another encoding
+     * would be dropped or garbled later, so it is refused here, where its source is known. */
+    for (size_t i = 0; i < rs->n; i++)
+        for (int l = 0; l < rs->items[i].n_labels; l++)
+            if (!dl_utf8_valid(rs->items[i].labels[l])) {
+                char name[256], path[1024];
+                return dl_err_set(err, DL_EFORMAT,
+                                  "label '%s' of %s is not valid UTF-8 (a folder or CSV label in another "
+                                  "encoding?): rename it in UTF-8",
+                                  dl_printable(rs->items[i].labels[l], name, sizeof name),
+                                  dl_printable(rs->items[i].path ? rs->items[i].path : "?", path, sizeof path));
+            }
     if (rs->class_names) {
         ds->n_classes = rs->n_class_names;
         ds->vocab = malloc(ds->n_classes * sizeof(char *));

@@ -138,7 +138,7 @@ dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool 
         return dl_err_set(err, DL_EINVAL, "loader: the %s split is empty", split ? "validation" : "training");
     dl_loader *l = calloc(1, sizeof *l);
     if (!l)
-        return dl_err_set(err, DL_ENOMEM, "out of memory");
+        return dl_err_set(err, DL_ENOMEM, "loader: out of memory");
     l->ds = ds;
     l->split = split;
     l->bs = batch_size;

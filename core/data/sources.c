@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "core/data/internal.h"
+#include "core/printable.h"
 #include "core/log.h"
 
 bool dl_is_image_name(const char *name)
@@ -308,6 +309,22 @@ static dl_status need_col(const dl_csv *c, const char *path, const char *name, c
     return dl_err_set(err, DL_ENOTFOUND, "%s:%d: no column '%s' (%s; columns: %s)", path, c->line[0], name, opt, have);
 }
 
+/* Whether a CSV file name points outside the folder it is relative to: absolute, or with a '..'
+ * component (a CSV from elsewhere must not make dllab open /etc/passwd or ../../secrets). */
+static bool leaves_folder(const char *name)
+{
+    if (name[0] == '/')
+        return true;
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return true;
+        p += n;
+        p += *p == '/';
+    }
+    return false;
+}
+
 dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *rs, dl_err *err)
 {
     char path[PATH_MAX];
@@ -346,6 +363,12 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
                 break;
             }
             split = v ? DL_RAW_VALID : DL_RAW_TRAIN;
+        }
+        if (leaves_folder(row[fc])) {
+            char shown[512];
+            st = dl_err_set(err, DL_EFORMAT, "%s:%d: file name '%s' leaves the data folder (an absolute path or "
+                            "'..'): refused", path, line, dl_printable(row[fc], shown, sizeof shown));
+            break;
         }
         if (cfg->folder)
             snprintf(img, sizeof img, "%s/%s/%s", root, cfg->folder, row[fc]);

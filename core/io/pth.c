@@ -314,6 +314,8 @@ dl_status dl_pth_parse(const void *buf, size_t len, const char *name, dl_tensor_
             goto done;
     }
 done:
+    if (st != DL_OK) /* no half-filled map: the caller frees nothing after an error */
+        dl_tensor_map_free(out);
     for (size_t i = 0; i < c.n_slots; i++)
         free(c.slots[i].owned);
     free(c.slots);

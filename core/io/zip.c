@@ -176,6 +176,27 @@ static dl_status read_entry(dl_zip *z, const cd_info *cd, uint64_t *pos, dl_zip_
     return DL_OK;
 }
 
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Two entries of one name: dl_zip_find would return the first and hide the other's bytes, so
+ * what is read could differ from what another reader (Python's zipfile keeps the last) sees. */
+static dl_status check_unique_names(const dl_zip *z, dl_err *err)
+{
+    char **names = malloc((z->n ? z->n : 1) * sizeof *names);
+    if (!names)
+        return dl_err_set(err, DL_ENOMEM, "%s: out of memory", z->name);
+    for (size_t i = 0; i < z->n; i++)
+        names[i] = z->entries[i].name;
+    qsort(names, z->n, sizeof *names, cmp_name);
+    dl_status st = DL_OK;
+    for (size_t i = 1; i < z->n && st == DL_OK; i++)
+        if (strcmp(names[i], names[i - 1]) == 0)
+            st = dl_err_set(err, DL_EFORMAT, "%s: two entries are named '%s' (refused: which one holds the data "
+                                             "is ambiguous)", z->name, names[i]);
+    free(names);
+    return st;
+}
+
 dl_status dl_zip_open(dl_zip *z, const void *buf, size_t len, const char *name, dl_err *err)
 {
     memset(z, 0, sizeof *z);
@@ -206,6 +227,8 @@ dl_status dl_zip_open(dl_zip *z, const void *buf, size_t len, const char *name, 
                             z->entries[spans[i - 1].idx].name, z->entries[spans[i].idx].name);
             goto fail;
         }
+    if ((st = check_unique_names(z, err)) != DL_OK)
+        goto fail;
     free(spans);
     return DL_OK;
 fail:

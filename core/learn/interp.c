@@ -50,6 +50,13 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
     for (int i = 0; i < n; i++) {
         const float *x = logits + (size_t)i * k;
         float *p = it->probs + (size_t)i * k;
+        for (int j = 0; j < k; j++)
+            if (!isfinite(x[j])) { /* a NaN would make every comparison below false */
+                dl_interp_clear(it);
+                return dl_err_set(err, DL_EDIVERGED,
+                                  "item %d: the model's output for class %d is %g: the weights have "
+                                  "diverged (retrain with a lower learning rate)", i, j, (double)x[j]);
+            }
         if (it->multi) {
             double l = 0;
             for (int j = 0; j < k; j++) {

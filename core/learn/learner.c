@@ -167,6 +167,7 @@ void dl_learner_set_valid_loss(dl_learner *l, double v) { l->row.valid_loss = v;
 double dl_learner_smooth_loss(const dl_learner *l) { return l->smooth_value; }
 int dl_learner_frozen_to(const dl_learner *l) { return l->frozen_to; }
 bool dl_learner_diverged(const dl_learner *l) { return l->diverged; }
+const char *dl_learner_unsaved(const dl_learner *l) { return l->unsaved ? l->unsaved_why : NULL; }
 double dl_learner_diverged_lr(const dl_learner *l) { return l->diverged_lr; }
 bool dl_learner_stopped(const dl_learner *l) { return l->stopped; }
 const char *dl_learner_message(const dl_learner *l) { return l->message; }
@@ -356,6 +357,7 @@ dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err)
 dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics, dl_err *err)
 {
     *valid_loss = NAN;
+    l->valid_items = 0;
     for (int i = 0; i < l->cfg.n_metrics; i++)
         metrics[i] = NAN;
     if (!l->valid.next)
@@ -380,6 +382,7 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
     if (st != DL_OK)
         return dl_err_wrap(err, "validation");
     *valid_loss = dl_wavg_value(&loss);
+    l->valid_items = loss.count;
     for (int i = 0; i < l->cfg.n_metrics; i++)
         metrics[i] = dl_wavg_value(&m[i]);
     return DL_OK;

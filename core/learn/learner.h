@@ -177,6 +177,9 @@ void dl_learner_set_valid_loss(dl_learner *l, double valid_loss);
 double dl_learner_smooth_loss(const dl_learner *l);
 int dl_learner_frozen_to(const dl_learner *l);
 bool dl_learner_diverged(const dl_learner *l);
+/* Why the run's saved state lags behind the training (the last checkpoint or an epoch row could
+ * not be written, e.g. on a full disk), or NULL when everything trained so far is saved. */
+const char *dl_learner_unsaved(const dl_learner *l);
 double dl_learner_diverged_lr(const dl_learner *l);
 bool dl_learner_stopped(const dl_learner *l);     /* a stop command or signal ended the last fit */
 /* The last notable message (fastai's tracker lines: "Better model found at epoch ...",

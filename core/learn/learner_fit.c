@@ -6,7 +6,8 @@
  * to the last good copy (taken at the start of the fit and every cfg.snapshot_every batches); the
  * lr is recorded and the run marked diverged. With pause_on_diverge (a UI is attached) the
  * learner pauses so the user can lower the lr and resume; otherwise the fit ends with
- * DL_EDIVERGED. */
+ * DL_EDIVERGED. A non-finite validation loss (over a non-empty validation set) ends the fit the
+ * same way, without recording or checkpointing that epoch. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,8 +108,15 @@ static void record_batch(dl_learner *l, int epoch)
         r.smooth_loss = l->smooth_value;
         r.t = wall_now();
         dl_err e;
-        if (dl_store_log_batch(l->store, l->run_id, &r, &e) != DL_OK)
-            dl_log(DL_LOG_WARN, "recording batch %lld: %s", (long long)r.step, e.msg);
+        /* Unwritten rows stay buffered and go with the next commit that succeeds: one warning,
+         * not one per batch. */
+        if (dl_store_log_batch(l->store, l->run_id, &r, &e) == DL_OK) {
+            l->batch_warned = false;
+        } else if (!l->batch_warned) {
+            l->batch_warned = true;
+            dl_log(DL_LOG_WARN, "recording batch %lld: %s (the rows are kept in memory and retried; further "
+                   "failures are not reported)", (long long)r.step, e.msg);
+        }
     }
 }
 
@@ -135,8 +143,11 @@ static void record_epoch(dl_learner *l, bool improved)
         r.metrics[i].value = l->row.metrics[i];
     }
     dl_err e;
-    if (dl_store_log_epoch(l->store, l->run_id, &r, &e) != DL_OK)
+    if (dl_store_log_epoch(l->store, l->run_id, &r, &e) != DL_OK) {
         dl_log(DL_LOG_WARN, "recording epoch %d: %s", r.epoch, e.msg);
+        l->unsaved = l->rows_lost = true;
+        snprintf(l->unsaved_why, sizeof l->unsaved_why, "epoch %d not recorded: %.900s", r.epoch, e.msg);
+    }
     /* A failed checkpoint is recorded by the store as an event; training goes on. */
     if (l->cfg.checkpoint_each_epoch && dl_learner_save_checkpoint(l, NULL, improved, &e) != DL_OK)
         dl_log(DL_LOG_WARN, "checkpoint of epoch %d: %s", r.epoch, e.msg);
@@ -262,6 +273,17 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
             (st = dl_learner_validate(l, &l->row.valid_loss, l->row.metrics, err)) != DL_OK ||
             (st = dl_learner_fire(l, DL_EV_AFTER_VALIDATE, err)) != DL_OK)
             break;
+        if (l->valid_items > 0 && !isfinite(l->row.valid_loss)) {
+            /* The last step broke the weights (finite train loss, NaN/inf outputs): the epoch is
+             * neither recorded nor checkpointed, so no NaN model is ever saved. */
+            dl_err why;
+            dl_err_set(&why, DL_EDIVERGED, "valid_loss is %g after epoch %d", l->row.valid_loss, e);
+            on_diverged(l, &why);
+            l->stop_now = true; /* a pause cannot help: the epoch is over */
+            l->paused = false;
+            result = dl_err_set(err, DL_EDIVERGED, "%s", l->message);
+            break;
+        }
         l->row.duration = dl_learner_now() - l->t_epoch0;
         l->epochs_done++;
         bool improved;

@@ -55,6 +55,12 @@ struct dl_learner {
     bool paused, stop_now, stop_after_epoch, stopped;
     bool diverged;
     double diverged_lr;
+    double valid_items; /* items the last validation saw: a non-finite loss over some is divergence */
+    /* persistence: a checkpoint or epoch row that could not be written (e.g. a full disk) */
+    bool unsaved;       /* the saved state lags behind the training */
+    bool rows_lost;     /* an epoch row was lost: only stays unsaved */
+    bool batch_warned;  /* a batch-row failure was reported; quiet until one succeeds */
+    char unsaved_why[DL_ERR_MSG_MAX];
     dl_phase phase;
     char message[160];
 

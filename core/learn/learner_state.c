@@ -282,10 +282,27 @@ int dl_learner_resume_epoch(const dl_learner *l)
     return l->resume_epoch;
 }
 
+static dl_status save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err);
+
 dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err)
 {
     if (!l->store)
         return dl_err_set(err, DL_EINVAL, "no run store attached: cannot save a checkpoint");
+    dl_err e = {0};
+    dl_status st = save_checkpoint(l, file, best, &e);
+    if (st != DL_OK) {
+        l->unsaved = true;
+        snprintf(l->unsaved_why, sizeof l->unsaved_why, "%s", e.msg);
+    } else if (!l->rows_lost) {
+        l->unsaved = false; /* this checkpoint holds everything trained so far */
+    }
+    if (err)
+        *err = e;
+    return st;
+}
+
+static dl_status save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err)
+{
     dl_tensor_map m;
     dl_tensor_map_init(&m);
     dl_status st = dl_learner_state_to_map(l, &m, err);
@@ -304,7 +321,7 @@ dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best,
         snprintf(text, sizeof text, "%.200s%s", file, best ? " (best)" : "");
     else { /* a long message (the store's names the file's path) shortened to its cause:
             * "epoch-3: No space left on device" */
-        const char *why = err ? err->msg : dl_status_name(st), *colon = strrchr(why, ':');
+        const char *why = err->msg, *colon = strrchr(why, ':');
         if (strlen(why) > 80 && colon && colon[1] == ' ')
             why = colon + 2;
         snprintf(text, sizeof text, "%.200s: %.150s", file, why);

@@ -1,13 +1,16 @@
 /* checkpoint: checkpoint files and their records. Files go to DIR/<run-name>/<file>.safetensors
  * through dl_safetensors_write (temp name, fsync, rename, folder fsync), so a failed write leaves
  * the previous file of that name intact; the failure is recorded as a "checkpoint-failed" event
- * and returned, and training may go on. Refuses file names with '/' or "..". */
+ * and returned, and training may go on. Refuses file names with '/' or "..". Temporary files
+ * that a killed writer left are removed when the store marks its run crashed. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/io/safetensors.h"
 #include "core/store/internal.h"
@@ -20,6 +23,31 @@ void dl_store_checkpoint_abspath(const dl_store *st, const char *recorded, char 
         snprintf(out, cap, "%s", recorded);
     else
         snprintf(out, cap, "%s/%s", st->dir, recorded);
+}
+
+void dl_store__clean_temps(dl_store *st, int64_t run_id)
+{
+    char *name = dl_store__run_name(st, run_id), folder[4096], path[4400];
+    if (!name)
+        return;
+    snprintf(folder, sizeof folder, "%s/%s", st->dir, name);
+    free(name);
+    DIR *d = opendir(folder);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *tmp = strstr(e->d_name, ".safetensors.tmp.");
+        if (!tmp)
+            continue;
+        char *end;
+        long long pid = strtoll(tmp + strlen(".safetensors.tmp."), &end, 10);
+        if (*end || pid <= 0 || dl_store__proc_alive(pid, 0))
+            continue; /* not ours, or its writer may still be at work */
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
 }
 
 struct ckpt_arg {
@@ -118,6 +146,8 @@ dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *fil
     if (path_out && path_cap)
         snprintf(path_out, path_cap, "%s", abs);
 
+    struct stat sb;
+    bool had_file = stat(abs, &sb) == 0; /* an earlier save of this very name */
     dl_err werr = {0};
     if (mkdir(folder, 0777) != 0 && errno != EEXIST)
         s = dl_err_set(&werr, errno == ENOSPC ? DL_ENOSPC : DL_EIO, "cannot create checkpoint folder %s: %s", folder,
@@ -132,7 +162,19 @@ dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *fil
         snprintf(payload, sizeof payload, "{\"path\":\"%s\",\"error\":\"%s\",\"code\":\"%s\"}", pth, msg,
                  dl_status_name(s));
         dl_store_log_event(st, run_id, DL_EV_CHECKPOINT_FAILED, step, 0, payload, NULL);
-        dl_err_set(err, s, "checkpoint %s not written (the previous one is intact): %s", abs, werr.msg);
+        char kept[700] = "the previous one is intact";
+        dl_checkpoint_row last;
+        if (!had_file) {
+            if (dl_store_checkpoint_latest(st, run_id, &last, NULL) == DL_OK) {
+                snprintf(kept, sizeof kept, "the run's last checkpoint, %.500s (epoch %d), is intact", last.path,
+                         last.epoch);
+                dl_checkpoint_row_clear(&last);
+            } else {
+                snprintf(kept, sizeof kept, "the run has no checkpoint yet");
+            }
+        }
+        dl_err_set(err, s, "checkpoint %s not written%s: %s (%s)", abs, s == DL_ENOSPC ? ", the disk is full" : "",
+                   werr.msg, kept);
         return s;
     }
     if ((s = dl_store_checkpoint_record(st, run_id, rel, epoch, step, monitor, best, err)))

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +78,7 @@ dl_status dl_store__sqlerr(dl_store *st, int rc, const char *what, dl_err *err)
     if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB) {
         code = DL_EFORMAT;
         hint = " (the database is corrupt; it was not modified)";
-    } else if (base == SQLITE_FULL) {
+    } else if (base == SQLITE_FULL || (base == SQLITE_IOERR && st->db && sqlite3_system_errno(st->db) == ENOSPC)) {
         code = DL_ENOSPC;
         hint = " (disk full)";
     } else if (base == SQLITE_NOMEM) {
@@ -266,10 +265,7 @@ static dl_status mark_crashed(dl_store *st, dl_err *err)
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && n_dead < 64) {
         int64_t id = sqlite3_column_int64(q, 0), pid = sqlite3_column_int64(q, 1),
                 start = sqlite3_column_int64(q, 2);
-        bool alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-        if (alive && start != 0 && dl_store__proc_start(pid) != start)
-            alive = false;
-        if (!alive)
+        if (!dl_store__proc_alive(pid, start))
             dead[n_dead++] = id;
     }
     sqlite3_finalize(q);
@@ -324,7 +320,11 @@ static dl_status mark_crashed(dl_store *st, dl_err *err)
         dl_store__rollback(st);
         return s;
     }
-    return dl_store__commit(st, err);
+    if ((s = dl_store__commit(st, err)))
+        return s;
+    for (int i = 0; i < n_dead; i++)
+        dl_store__clean_temps(st, dead[i]);
+    return DL_OK;
 }
 
 static dl_status open_db(dl_store *st, bool exists, dl_err *err)
@@ -353,6 +353,16 @@ static dl_status reopen_immutable(dl_store *st, dl_err *err)
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "opening read-only", err);
     return DL_OK;
+}
+
+/* Whether PATH-wal is missing or empty: then the database file alone is the whole store, and a
+ * reader on a full disk (where SQLite cannot size the -shm index) may read it as immutable. */
+static bool wal_empty(const char *path)
+{
+    char wal[4200];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &sb) != 0 || sb.st_size == 0;
 }
 
 /* Switching a new database to WAL needs an exclusive lock, and SQLite does not call the busy
@@ -447,7 +457,8 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
     if ((s = open_db(st, exists, err)))
         goto fail;
     s = identify(st, &fresh, err);
-    if (s && ro && access(dir, W_OK) != 0 && (s = reopen_immutable(st, err)) == DL_OK)
+    if (s && ro && (access(dir, W_OK) != 0 || (s == DL_ENOSPC && wal_empty(st->path))) &&
+        (s = reopen_immutable(st, err)) == DL_OK)
         s = identify(st, &fresh, err);
     if (s)
         goto fail;

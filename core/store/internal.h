@@ -4,6 +4,7 @@
 #define DL_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/store/store.h"
@@ -51,6 +52,11 @@ double dl_store__now(void);       /* wall clock, Unix seconds */
 double dl_store__monotonic(void); /* seconds */
 /* Start time of a process in clock ticks since boot (/proc/PID/stat field 22), 0 if unknown. */
 int64_t dl_store__proc_start(int64_t pid);
+/* Whether process pid is alive and (start != 0) is the one that started at that time. */
+bool dl_store__proc_alive(int64_t pid, int64_t start);
+/* Removes the checkpoint temporaries (NAME.safetensors.tmp.PID) of dead writers in the run's
+ * folder (a kill during a checkpoint leaves one, as large as a checkpoint). */
+void dl_store__clean_temps(dl_store *st, int64_t run_id);
 /* Strdup of a column (NULL column -> ""). */
 char *dl_store__col_text(sqlite3_stmt *s, int col);
 /* Column as double, NULL -> NaN. */

@@ -153,6 +153,14 @@ dl_status dl_store_run_remove(dl_store *st, int64_t run_id, dl_err *err)
     char *name = dl_store__run_name(st, run_id);
     if (!name)
         return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)run_id);
+    int64_t owner = 0;
+    if ((s = dl_store_run_owner(st, run_id, &owner, err)) || owner) {
+        if (owner) /* its writes would fail on the missing run, and its checkpoints be lost */
+            s = dl_err_set(err, DL_EINVAL, "run %s is being trained by process %lld, which is still running; "
+                           "stop it first", name, (long long)owner);
+        free(name);
+        return s;
+    }
     dl_checkpoint_row *ck = NULL;
     size_t n_ck = 0;
     if ((s = dl_store_checkpoints(st, run_id, &ck, &n_ck, err))) {

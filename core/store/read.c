@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/store/internal.h"
 
@@ -20,7 +21,7 @@
     " (SELECT name FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                    \
     " (SELECT value FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                   \
     " max(r.created, coalesce((SELECT t FROM batches WHERE run_id=r.id ORDER BY step DESC LIMIT 1),0),"                              \
-    "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0))"                                             \
+    "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0)), r.pid_start"                               \
     " FROM runs r LEFT JOIN (SELECT run_id, epoch, valid_loss, min(valid_loss) FROM epochs"                    \
     "  WHERE valid_loss IS NOT NULL GROUP BY run_id) b ON b.run_id=r.id"
 
@@ -56,6 +57,13 @@ static void run_from_row(sqlite3_stmt *q, dl_run *r)
     r->metric_name = dl_store__col_text(q, 22);
     r->metric_value = dl_store__col_double(q, 23);
     r->last_t = sqlite3_column_double(q, 24);
+    /* A read-only connection cannot mark a killed run crashed (dl_store_open does when it may
+     * write): it reports it so, so `dllab runs` on a full disk still tells the truth. */
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    if (r->status == DL_RUN_RUNNING && !strcmp(r->host, host) &&
+        !dl_store__proc_alive(r->pid, sqlite3_column_int64(q, 25)))
+        r->status = DL_RUN_CRASHED;
 }
 
 void dl_run_clear(dl_run *r)

@@ -191,8 +191,15 @@ dl_status dl_store_tag_remove(dl_store *st, int64_t run_id, const char *tag, dl_
 dl_status dl_store_note_set(dl_store *st, int64_t run_id, const char *note, dl_err *err);
 /* Makes run_id the store's baseline (clearing it on every other run); on=false clears it. */
 dl_status dl_store_baseline_set(dl_store *st, int64_t run_id, bool on, dl_err *err);
-/* Deletes the run, all its rows, its checkpoint files and its folder. */
+/* Deletes the run, all its rows, its checkpoint files and its folder. Refused (DL_EINVAL, naming
+ * the pid) while another live process of this host trains it (see dl_store_run_owner). */
 dl_status dl_store_run_remove(dl_store *st, int64_t run_id, dl_err *err);
+/* The pid of the live process of this host that trains run_id (status running, pid and start
+ * time recorded with the run), other than the caller; 0 if none. */
+dl_status dl_store_run_owner(dl_store *st, int64_t run_id, int64_t *pid, dl_err *err);
+/* Takes over run_id for this process (a resume): status running, this host, pid and start time,
+ * in one transaction. Refused (DL_EINVAL, *owner = its pid) while another live process owns it. */
+dl_status dl_store_run_claim(dl_store *st, int64_t run_id, int64_t *owner, dl_err *err);
 
 /* ---- reading (any connection) ------------------------------------------------------------- */
 

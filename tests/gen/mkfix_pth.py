@@ -229,6 +229,13 @@ def main():
     write("hostile_negative_stride.pth", hostile_from(tensor_pickle(size=(2,), stride=(-1,)), {"0": w4}))
     write("hostile_missing_storage.pth", hostile_from(tensor_pickle(key="7"), {"0": w4}))
     write("hostile_storage_path.pth", hostile_from(tensor_pickle(key="../version"), {"0": w4}))
+    # the same state-dict key twice (a dict keeps the last; dllab refuses), and two zip entries of
+    # one storage name with different bytes (a reader would silently keep one of them)
+    one = tensor_pickle()
+    write("hostile_duplicate_key.pth", hostile_from(one[:4] + one[4:-2] * 2 + b"u.", {"0": w4}))
+    write("hostile_duplicate_storage.pth",
+          zip_bytes([{"name": "archive/data.pkl", "data": one}, {"name": "archive/data/0", "data": w4},
+                     {"name": "archive/data/0", "data": bytes(16)}, {"name": "archive/version", "data": b"3\n"}]))
     # --- hostile zips ---
     good = tensor_pickle()
     # the first storage claims 64 bytes, running over the second entry's local header
