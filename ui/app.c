@@ -125,6 +125,8 @@ int dl_app_key(dl_app *app, int key)
     }
     if (!s)
         return apply(app, DL_R_QUIT);
+    if (s->text_input && s->key)
+        return apply(app, s->key(s, DL_ACT_NONE, key, app));
     dl_action a = dl_action_for_key(s->id, key);
     if (app->help) {
         /* Any key closes help; the help key only closes it. */

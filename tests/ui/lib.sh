@@ -43,10 +43,11 @@ wait_for() {
     fails=$((fails + 1))
     return 1
 }
-# wait_gone NAME PATTERN: polls until the pattern has left the screen (after a key).
+# wait_gone NAME PATTERN [SECONDS]: polls until the pattern has left the screen (after a key).
 wait_gone() {
     i=0
-    while [ $i -lt 100 ]; do
+    lim=$(( ${3:-10} * 10 ))
+    while [ $i -lt $lim ]; do
         if ! screen "$1" | grep -E -q -- "$2"; then return 0; fi
         sleep 0.1
         i=$((i + 1))
