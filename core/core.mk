@@ -7,4 +7,5 @@ core_libdlcore_a_SOURCES += \
 	core/tensor_map.c core/tensor_map.h \
 	core/params.c core/params.h \
 	core/blas_select.c core/blas_select.h \
-	core/file.c core/file.h
+	core/file.c core/file.h \
+	core/clock.c core/clock.h

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/file.h"
 #include "src/commands.h"
 #include "src/export-plot.h"
 #include "src/runs-util.h"
@@ -36,21 +37,11 @@ static void csv_num(FILE *f, double v)
 
 static int mkdirs(const char *dir)
 {
-    char p[4096];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                fprintf(stderr, "dllab export: cannot create %s: %s\n", p, strerror(errno));
-                return -1;
-            }
-            *s = c;
-            if (!c)
-                return 0;
-        }
-    }
+    dl_err err = {0};
+    if (dl_mkdir_p(dir, &err) == DL_OK)
+        return 0;
+    fprintf(stderr, "dllab export: %s\n", err.msg);
+    return -1;
 }
 
 static int store_failed(const dl_err *err)

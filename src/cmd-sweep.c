@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "src/commands.h"
 #include "src/runs-util.h"
 #include "src/sweep-grid.h"
@@ -46,20 +47,6 @@ typedef struct job {
     int exit_code;
 } job;
 
-static int mkdir_p(const char *path)
-{
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1;; s++)
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST)
-                return -1;
-            if (!(*s = c))
-                return 0;
-        }
-}
 
 /* A child that trains one point: its output to the log, its configuration through JSON (what a
  * run stores, so the child trains exactly what the store will say). */
@@ -365,8 +352,9 @@ int cmd_sweep(int argc, char **argv)
     if (dl_cli_open("sweep", w.base.runs[0] ? w.base.runs : NULL, 0, &w.st) != 0)
         goto out;
     snprintf(w.logdir, sizeof w.logdir, "%s/sweeps/%s", dl_store_dir(w.st), w.name);
-    if (mkdir_p(w.logdir) != 0) {
-        fprintf(stderr, "dllab sweep: cannot create %s: %s\n", w.logdir, strerror(errno));
+    dl_err err = {0};
+    if (dl_mkdir_p(w.logdir, &err) != DL_OK) {
+        fprintf(stderr, "dllab sweep: %s\n", err.msg);
         goto out;
     }
     if (!(w.js = calloc((size_t)w.n, sizeof *w.js)))

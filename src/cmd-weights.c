@@ -47,7 +47,7 @@ static int is_buffer(const char *name)
     return 0;
 }
 
-static int load(const char *prog, const char *path, dl_tensor_map *m, const char **style, const char **fmt)
+static int load(const char *prog, const char *path, dl_tensor_map *m, dl_weights_style *style, const char **fmt)
 {
     void *buf;
     size_t len;
@@ -91,11 +91,12 @@ static int cmd_info(const char *path)
 {
     dl_tensor_map m;
     dl_tensor_map_init(&m);
-    const char *style = "", *fmt = "";
+    dl_weights_style style = {""};
+    const char *fmt = "";
     int rc = load("dllab weights info", path, &m, &style, &fmt);
     if (rc != DL_EXIT_OK)
         return rc;
-    printf("file: %s\nformat: %s\nkey names: %s\n", path, fmt, style);
+    printf("file: %s\nformat: %s\nkey names: %s\n", path, fmt, style.text);
     for (size_t i = 0; i < m.n_meta; i++)
         printf("metadata: %s = %s\n", m.meta[i].key, m.meta[i].value);
     unsigned long long params = 0, buf_vals = 0;
@@ -170,7 +171,8 @@ static int cmd_import(const char *path, const char *arch, const char *outp)
     dl_tensor_map m, out;
     dl_tensor_map_init(&m);
     dl_tensor_map_init(&out);
-    const char *style = "", *fmt = "";
+    dl_weights_style style = {""};
+    const char *fmt = "";
     int rc = load(prog, path, &m, &style, &fmt);
     if (rc != DL_EXIT_OK)
         return rc;
@@ -211,7 +213,7 @@ static int cmd_import(const char *path, const char *arch, const char *outp)
     unsigned long long vals = 0;
     for (size_t i = 0; i < out.n; i++)
         vals += (unsigned long long)dl_shape_numel(out.items[i].ndim, out.items[i].shape);
-    printf("imported %s (%s; key names: %s) as %s: %zu tensors, %llu values -> %s\n", path, fmt, style, arch, out.n,
+    printf("imported %s (%s; key names: %s) as %s: %zu tensors, %llu values -> %s\n", path, fmt, style.text, arch, out.n,
            vals, outp);
     if (!g.has_head)
         printf("head: none in the file (expected for transfer): it is initialised fresh when training\n");

@@ -1,4 +1,5 @@
 /* app: screen stack, key dispatch, overlays and the poll() loop (see app.h). */
+#include "core/clock.h"
 #include "ui/app.h"
 
 #include <errno.h>
@@ -219,12 +220,7 @@ static void on_quit_signal(int sig)
     errno = saved;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+static double now_ms(void) { return dl_clock_now() * 1e3; }
 
 dl_status dl_app_run(dl_app *app, const char *stderr_log, dl_err *err)
 {
