@@ -10,8 +10,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/io/names.h"
 #include "core/io/read_file.h"
 #include "core/io/safetensors.h"
@@ -52,7 +54,7 @@ static int load(const char *prog, const char *path, dl_tensor_map *m, dl_weights
     void *buf;
     size_t len;
     dl_err err = {0};
-    dl_status st = dl_io_read_file(path, &buf, &len, &err);
+    dl_status st = dl_file_read(path, SIZE_MAX, "a weight file", &buf, &len, &err);
     if (st == DL_OK) {
         *fmt = dl_weights_sniff(buf, len) == DL_WEIGHTS_PTH ? "PyTorch checkpoint (torch.save zip)" : "safetensors";
         st = dl_weights_parse(buf, len, path, m, &err);
