@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/compare.h"
+#include "core/compare/compare.h"
 #include "tests/testutil.h"
 
 static char *dir;

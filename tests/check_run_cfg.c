@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/compare.h"
+#include "core/compare/compare.h"
 #include "core/run/run_cfg.h"
 #include "tests/testutil.h"
 

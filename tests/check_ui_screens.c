@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/learn/control.h"
-#include "core/lrfind.h"
+#include "core/lrfind/lrfind.h"
 #include "core/store/store.h"
 #include "tests/golden.h"
 #include "core/run/run_cfg.h"

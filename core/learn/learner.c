@@ -1,5 +1,5 @@
 /* learner: creation, events, one training batch, validation, freezing, the published snapshot
- * and the command boundary; the fit loop is in learner_fit.c, the LR finder in learner_lrfind.c,
+ * and the command boundary; the fit loop is in learner_fit.c, the LR finder in core/lrfind/sweep.c,
  * checkpoints in learner_state.c, the thread in learner_thread.c. See learner.h. */
 #include <math.h>
 #include <stdarg.h>

@@ -28,8 +28,8 @@
 #include "core/learn/control.h"
 #include "core/learn/metrics.h"
 #include "core/models/model.h"
-#include "core/optim.h"
-#include "core/sched.h"
+#include "core/train/optim.h"
+#include "core/train/sched.h"
 
 #define DL_CFG_STR 1024 /* longest string value + 1 (paths, regexes, names) */
 

@@ -1,4 +1,4 @@
-/* compare_params: the hyper-parameter diff of several runs' config JSON (jansson). Objects are
+/* compare/params: the hyper-parameter diff of several runs' config JSON (jansson). Objects are
  * flattened into dotted keys ("prep.size"); arrays stay whole, as compact JSON, since an argv or
  * a mean vector is one setting. A key absent from a run has a NULL value (shown as
  * DL_CMP_MISSING), which differs from any present value. Which keys are hyper-parameters is the
@@ -7,7 +7,7 @@
  * (the command line as "argv") is read with the same table first, so an old run and a new one
  * compare key by key. Refuses config text that does not parse or is not an object, naming the
  * run. */
-#include "core/compare.h"
+#include "core/compare/compare.h"
 #include "core/run/run_cfg.h"
 
 #include <jansson.h>

@@ -1,5 +1,5 @@
 /* lrfind: the LR finder's sweep and suggestion maths; see lrfind.h. */
-#include "core/lrfind.h"
+#include "core/lrfind/lrfind.h"
 
 #include <math.h>
 #include <stdarg.h>

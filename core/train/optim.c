@@ -3,9 +3,9 @@
  * up to 16: the store pads every entry to 16 floats (params.c, ALIGN_ELEMS) with zeros that no
  * one reads, and a trip count that is a known multiple of 16 lets GCC's -O2 ("very cheap") cost
  * model vectorise without a scalar tail. Adam's sqrtf vectorises only without errno semantics:
- * core/optim.mk compiles this file with -fno-math-errno (nothing here reads errno); without it
+ * core/train/train.mk compiles this file with -fno-math-errno (nothing here reads errno); without it
  * the Adam loop stays scalar (measured on 11.7M params: 24 ms/step scalar, 14 ms vectorised). */
-#include "core/optim.h"
+#include "core/train/optim.h"
 
 #include <math.h>
 #include <stdio.h>
