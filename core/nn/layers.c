@@ -106,6 +106,7 @@ dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int 
     cv->pad = pad;
     int64_t shape[4] = {out_c, in_c, k, k};
     cv->w = dl_nn_add_param(ps, name, "weight", 4, shape, group, 0, err);
+    dl_params_set_init(ps, cv->w, DL_INIT_KAIMING_FAN_OUT, 0);
     if (cv->w < 0) {
         free(cv);
         return NULL;
@@ -202,6 +203,8 @@ dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu,
         free(b);
         return NULL;
     }
+    dl_params_set_init(ps, b->w, DL_INIT_ONE, 0); /* bias and running_mean start at 0 */
+    dl_params_set_init(ps, b->rv, DL_INIT_ONE, 0);
     return &b->base;
 }
 
@@ -269,6 +272,8 @@ dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool
         free(l);
         return NULL;
     }
+    dl_params_set_init(ps, l->w, DL_INIT_TORCH_LINEAR, in_f); /* torch's nn.Linear; a head may change it */
+    dl_params_set_init(ps, l->b, DL_INIT_TORCH_LINEAR, in_f);
     return &l->base;
 }
 
