@@ -43,7 +43,7 @@ static void sample(const dl_opt *o, char *buf, size_t cap)
             snprintf(buf, cap, "%.0f", o->lo + 1 <= o->hi ? o->lo + 1 : o->lo);
         break;
     case DL_OPT_REAL: snprintf(buf, cap, "%.17g", o->lo + (o->hi - o->lo) * 0.25 + (o->lo > 1 ? 1 : 0)); break;
-    case DL_OPT_STR: snprintf(buf, cap, "x-%s", o->name); break;
+    case DL_OPT_STR: snprintf(buf, cap, strcmp(o->name, "arch") ? "x-%s" : "resnet18", o->name); break;
     case DL_OPT_CHAR: snprintf(buf, cap, ";"); break;
     case DL_OPT_ENUM: {
         int last = 0;
@@ -153,6 +153,7 @@ static const char *bad_value(const dl_opt *o)
     case DL_OPT_ENUM: return "bogus";
     case DL_OPT_LR: return "1e-2..1e-4";
     case DL_OPT_METRICS: return "f1";
+    case DL_OPT_STR: return strcmp(o->name, "arch") ? NULL : "resnet-99"; /* the table's own check */
     default: return NULL;
     }
 }

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/models/model.h"
 #include "core/run/run_cfg.h"
 #include "ui/screens.h"
 
@@ -50,15 +49,6 @@ static const field initial[N_FIELDS] = {
 
 static int is_builtin(const char *s) { return !strcmp(s, "fashion-mnist") || !strcmp(s, "fashion-mosaic"); }
 
-static int arch_known(const char *a)
-{
-    if (!strncmp(a, "resnet-custom:", 14))
-        return 1;
-    for (const char *const *n = dl_model_arch_names(); n && *n; n++)
-        if (!strcmp(*n, a))
-            return 1;
-    return 0;
-}
 
 /* Checks field i into c; returns 0 when valid (its error cleared), -1 with its error set. */
 static int check_field(form *fm, int i, dl_run_cfg *c)
@@ -77,10 +67,6 @@ static int check_field(form *fm, int i, dl_run_cfg *c)
     }
     if (!f->text[0])
         return 0; /* the table's default */
-    if (!strcmp(f->opt, "arch") && !arch_known(f->text)) {
-        snprintf(f->error, sizeof f->error, "--arch: '%.200s' is not an architecture dllab knows", fm->f[1].text);
-        return -1;
-    }
     if (dl_run_cfg_set(c, dl_opt_find(f->opt), f->text, &err) != DL_OK) {
         snprintf(f->error, sizeof f->error, "%s", err.msg);
         return -1;

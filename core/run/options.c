@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/learn/learner.h"
+#include "core/models/resnet.h"
 
 /* Enum fields are read and written as int through the table. */
 _Static_assert(sizeof(dl_resize_method) == sizeof(int), "enum fields are int-sized");
@@ -318,6 +319,30 @@ static dl_status set_lr(dl_run_cfg *c, const char *s, dl_err *err)
     return DL_OK;
 }
 
+/* Options whose strings mean something the table's types cannot say: checked when set, so a bad
+ * value is a usage error before any data is read. */
+static dl_status check_arch(const dl_opt *o, const char *s, dl_err *err)
+{
+    dl_resnet_spec spec;
+    dl_err e2 = {0};
+    if (dl_resnet_spec_parse(s, &spec, &e2) == DL_OK)
+        return DL_OK;
+    return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not an architecture dllab knows (%s)", o->name, s, e2.msg);
+}
+
+static const struct {
+    const char *name;
+    dl_status (*check)(const dl_opt *o, const char *value, dl_err *err);
+} checks[] = {{"arch", check_arch}};
+
+static dl_status checked(const dl_opt *o, const char *s, dl_err *err)
+{
+    for (size_t i = 0; i < sizeof checks / sizeof *checks; i++)
+        if (!strcmp(checks[i].name, o->name))
+            return checks[i].check(o, s, err);
+    return DL_OK;
+}
+
 dl_status dl_run_cfg_set(dl_run_cfg *c, const dl_opt *o, const char *s, dl_err *err)
 {
     dl_status st = DL_OK;
@@ -337,6 +362,8 @@ dl_status dl_run_cfg_set(dl_run_cfg *c, const dl_opt *o, const char *s, dl_err *
         if (strlen(s) >= DL_CFG_STR)
             return dl_err_set(err, DL_EINVAL, "--%s: '%.40s...' is longer than %d characters", o->name, s,
                               DL_CFG_STR - 1);
+        if (*s && checked(o, s, err) != DL_OK)
+            return DL_EINVAL;
         snprintf(field(c, o), DL_CFG_STR, "%s", s);
         break;
     case DL_OPT_CHAR:
