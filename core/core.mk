@@ -8,4 +8,5 @@ core_libdlcore_a_SOURCES += \
 	core/params.c core/params.h \
 	core/blas_select.c core/blas_select.h \
 	core/file.c core/file.h \
-	core/printable.c core/printable.h
+	core/printable.c core/printable.h \
+	core/clock.c core/clock.h

@@ -228,3 +228,24 @@ dl_status dl_file_write(const char *path, const void *buf, size_t len, dl_err *e
     }
     return dl_file_commit(f, path, err);
 }
+
+dl_status dl_mkdir_p(const char *path, dl_err *err)
+{
+    char *p = strdup(path);
+    if (!p)
+        return dl_err_set(err, DL_ENOMEM, "out of memory");
+    dl_status st = DL_OK;
+    for (char *s = p + 1; st == DL_OK; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char c = *s;
+        *s = 0;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            st = dl_err_set(err, DL_EIO, "%s: cannot create folder: %s", p, strerror(errno));
+        *s = c;
+        if (!c)
+            break;
+    }
+    free(p);
+    return st;
+}

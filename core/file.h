@@ -1,4 +1,4 @@
-/* file: reads a whole file into memory for the parsers that work on an in-memory image (weight
+/* file: makes folders (mkdir -p) and reads a whole file into memory for the parsers that work on an in-memory image (weight
  * files, images, CSV tables), so that every bounds check is against one known length. Refuses
  * folders and other non-regular files, and files over the caller's size cap. Messages start with
  * the path, so a caller listing skipped files can strip it. */
@@ -31,5 +31,8 @@ dl_status dl_file_commit(FILE *f, const char *path, dl_err *err);
 void dl_file_discard(FILE *f, const char *path);
 /* dl_file_create + one write of len bytes + dl_file_commit. */
 dl_status dl_file_write(const char *path, const void *buf, size_t len, dl_err *err);
+/* mkdir -p: path and every missing parent, mode 0777 less the umask (one mode for every folder
+ * dllab makes). DL_EIO "PATH: cannot create folder: reason" naming the part that failed. */
+dl_status dl_mkdir_p(const char *path, dl_err *err);
 
 #endif

@@ -68,6 +68,14 @@ static long add_entry(dl_params *ps, const char *name, dl_entry_kind kind, int n
     return (long)ps->n++;
 }
 
+void dl_params_set_init(dl_params *ps, long i, dl_init_rule rule, int fan_in)
+{
+    if (i >= 0 && (size_t)i < ps->n) {
+        ps->e[i].init = rule;
+        ps->e[i].fan_in = fan_in;
+    }
+}
+
 long dl_params_add(dl_params *ps, const char *name, int ndim, const int64_t *shape, int group,
                    unsigned flags, dl_err *err)
 {

@@ -33,6 +33,17 @@ enum {
     DL_PARAM_BIAS = 1u << 1  /* a bias: no weight decay (fastai's wd_bn_bias=False) */
 };
 
+/* How an entry starts (core/models/init.c applies it). The layer that registers the entry says,
+ * so the initialiser needs no rule keyed on names. */
+typedef enum dl_init_rule {
+    DL_INIT_ZERO = 0,        /* the default of every entry */
+    DL_INIT_ONE,             /* BN weight, running_var */
+    DL_INIT_SMALL,           /* 1e-3: fastai's BatchNorm bias in a head */
+    DL_INIT_KAIMING_FAN_OUT, /* conv: normal, std sqrt(2 / (OC*KH*KW)) (torchvision's ResNet) */
+    DL_INIT_KAIMING_FAN_IN,  /* linear weight: normal, std sqrt(2 / in) (fastai's head) */
+    DL_INIT_TORCH_LINEAR     /* nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weight and bias */
+} dl_init_rule;
+
 typedef struct dl_entry {
     char name[DL_NAME_MAX]; /* torchvision state_dict name, e.g. "layer1.0.bn1.running_mean" */
     dl_entry_kind kind;
@@ -42,6 +53,8 @@ typedef struct dl_entry {
     size_t offset;  /* in elements, into the block of its kind; 16-element aligned */
     int group;      /* parameter group (layer group) */
     unsigned flags; /* DL_PARAM_* */
+    dl_init_rule init;
+    int fan_in;     /* DL_INIT_TORCH_LINEAR: the layer's fan-in (its bias uses the weight's) */
 } dl_entry;
 
 typedef struct dl_params {
@@ -66,6 +79,8 @@ long dl_params_add(dl_params *ps, const char *name, int ndim, const int64_t *sha
 /* Registers a buffer (kind DL_ENTRY_BUF_F32 or DL_ENTRY_BUF_I64); returns its index or -1. */
 long dl_params_add_buffer(dl_params *ps, const char *name, dl_entry_kind kind, int ndim,
                           const int64_t *shape, dl_err *err);
+/* Sets how entry i starts (a layer, right after registering it). */
+void dl_params_set_init(dl_params *ps, long i, dl_init_rule rule, int fan_in);
 /* Allocates the blocks (zeroed). No more entries may be added afterwards. */
 dl_status dl_params_finalize(dl_params *ps, dl_err *err);
 

@@ -1,4 +1,4 @@
-/* tensor: allocation and shape helpers; see tensor.h. */
+/* tensor: aligned allocation and shape helpers; see tensor.h. */
 #include "core/tensor.h"
 
 #include <stdio.h>
@@ -26,44 +26,6 @@ void *dl_alloc_aligned(size_t bytes)
 }
 
 void dl_free_aligned(void *p) { free(p); }
-
-dl_status dl_tensor_alloc(dl_tensor *t, int ndim, const int64_t *shape, dl_err *err)
-{
-    if (ndim < 0 || ndim > DL_MAX_DIMS)
-        return dl_err_set(err, DL_EINVAL, "tensor with %d dimensions (at most %d)", ndim, DL_MAX_DIMS);
-    for (int i = 0; i < ndim; i++)
-        if (shape[i] < 0)
-            return dl_err_set(err, DL_EINVAL, "negative tensor dimension %lld", (long long)shape[i]);
-    memset(t, 0, sizeof *t);
-    t->ndim = ndim;
-    if (ndim > 0) /* a 0-d tensor may come with shape == NULL */
-        memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
-    size_t n = (size_t)dl_shape_numel(ndim, shape);
-    t->data = dl_alloc_aligned(n * sizeof(float));
-    if (!t->data)
-        return dl_err_set(err, DL_ENOMEM, "cannot allocate a tensor of %zu floats", n);
-    t->owns = true;
-    return DL_OK;
-}
-
-dl_tensor dl_tensor_view(float *data, int ndim, const int64_t *shape)
-{
-    dl_tensor t;
-    memset(&t, 0, sizeof t);
-    t.data = data;
-    t.ndim = ndim;
-    if (ndim > 0) /* a 0-d tensor may come with shape == NULL */
-        memcpy(t.shape, shape, sizeof(int64_t) * (size_t)ndim);
-    return t;
-}
-
-void dl_tensor_free(dl_tensor *t)
-{
-    if (t->owns)
-        dl_free_aligned(t->data);
-    t->data = NULL;
-    t->owns = false;
-}
 
 bool dl_shape_equal(int nd_a, const int64_t *a, int nd_b, const int64_t *b)
 {

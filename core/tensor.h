@@ -1,7 +1,7 @@
-/* tensor: a float32 NCHW array with explicit ownership.
- * A tensor either owns its data (allocated by dl_tensor_alloc, freed by dl_tensor_free) or is a
- * view into memory someone else owns (dl_tensor_view; free is then a no-op). Shapes are
- * outermost-first as in PyTorch. Data is 64-byte aligned when owned. */
+/* tensor: what every array in the engine shares: shapes (outermost-first as in PyTorch, at most
+ * DL_MAX_DIMS dimensions) and 64-byte aligned, zeroed float buffers. Named arrays live in
+ * tensor_map.h, parameters in params.h; there is no free-standing tensor object (nothing used
+ * the one that was here). */
 #ifndef DL_TENSOR_H
 #define DL_TENSOR_H
 
@@ -13,19 +13,7 @@
 
 #define DL_MAX_DIMS 6
 
-typedef struct dl_tensor {
-    float *data;
-    int ndim;
-    int64_t shape[DL_MAX_DIMS];
-    bool owns;
-} dl_tensor;
-
 int64_t dl_shape_numel(int ndim, const int64_t *shape);
-static inline int64_t dl_tensor_numel(const dl_tensor *t) { return dl_shape_numel(t->ndim, t->shape); }
-/* Allocates zeroed, 64-byte aligned storage. */
-dl_status dl_tensor_alloc(dl_tensor *t, int ndim, const int64_t *shape, dl_err *err);
-dl_tensor dl_tensor_view(float *data, int ndim, const int64_t *shape);
-void dl_tensor_free(dl_tensor *t);
 bool dl_shape_equal(int nd_a, const int64_t *a, int nd_b, const int64_t *b);
 /* Formats a shape as "(2, 3, 7, 7)" into buf. */
 const char *dl_shape_str(int ndim, const int64_t *shape, char *buf, size_t cap);

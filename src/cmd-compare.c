@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/compare.h"
+#include "core/compare/compare.h"
 #include "src/commands.h"
 #include "src/runs-util.h"
 #include "ui/grid.h"

@@ -53,37 +53,30 @@ static int write_json(const json_t *doc, const char *path, size_t flags)
 
 static int mkdirs(const char *dir)
 {
-    char p[4096];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                fprintf(stderr, "dllab export: cannot create %s: %s\n", p, strerror(errno));
-                return -1;
-            }
-            *s = c;
-            if (!c)
-                return 0;
-        }
-    }
+    dl_err err = {0};
+    if (dl_mkdir_p(dir, &err) == DL_OK)
+        return 0;
+    fprintf(stderr, "dllab export: %s\n", err.msg);
+    return -1;
 }
 
-static int export_csv(dl_store *st, const dl_run *r, const char *root)
+static int store_failed(const dl_err *err)
 {
-    char folder[4096], path[4400];
-    snprintf(folder, sizeof folder, "%s/%s", root, r->name);
-    if (mkdirs(folder))
-        return -1;
-    dl_err err = {0};
-    int bad = 0;
-    FILE *f;
+    fprintf(stderr, "dllab export: %s\n", err->msg);
+    return -1;
+}
 
+/* batches.csv: one row per logged batch (every group's lr);
+ * 0 when written, -1 when a file or the store failed (said), else nonzero. */
+static int write_batches(dl_store *st, const dl_run *r, const char *folder)
+{
+    dl_err err = {0};
+    char path[4400];
+    FILE *f;
     dl_batch_row *b;
     size_t nb;
     if (dl_store_batches(st, r->id, -1, &b, &nb, &err) != DL_OK)
-        goto fail;
+        return store_failed(&err);
     int groups = 1;
     for (size_t i = 0; i < nb; i++)
         groups = b[i].n_lr > groups ? b[i].n_lr : groups;
@@ -111,12 +104,20 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fprintf(f, ",%.6f\n", b[i].t);
     }
     free(b);
-    bad |= dl_cli_close("export", f, path);
+    return dl_cli_close("export", f, path);
+}
 
+/* epochs.csv: one row per epoch with its metrics;
+ * 0 when written, -1 when a file or the store failed (said), else nonzero. */
+static int write_epochs(dl_store *st, const dl_run *r, const char *folder)
+{
+    dl_err err = {0};
+    char path[4400];
+    FILE *f;
     dl_epoch_row *e;
     size_t ne;
     if (dl_store_epochs(st, r->id, &e, &ne, &err) != DL_OK)
-        goto fail;
+        return store_failed(&err);
     if (!(f = dl_cli_create("export", folder, "epochs.csv", path, sizeof path))) {
         free(e);
         return -1;
@@ -143,12 +144,20 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fprintf(f, ",%.6f\n", e[i].t);
     }
     free(e);
-    bad |= dl_cli_close("export", f, path);
+    return dl_cli_close("export", f, path);
+}
 
+/* events.csv: what happened (steering, checkpoints, skips);
+ * 0 when written, -1 when a file or the store failed (said), else nonzero. */
+static int write_events(dl_store *st, const dl_run *r, const char *folder)
+{
+    dl_err err = {0};
+    char path[4400];
+    FILE *f;
     dl_event_row *ev;
     size_t nev;
     if (dl_store_events(st, r->id, -1, &ev, &nev, &err) != DL_OK)
-        goto fail;
+        return store_failed(&err);
     if (!(f = dl_cli_create("export", folder, "events.csv", path, sizeof path))) {
         dl_events_free(ev, nev);
         return -1;
@@ -162,12 +171,20 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fputc('\n', f);
     }
     dl_events_free(ev, nev);
-    bad |= dl_cli_close("export", f, path);
+    return dl_cli_close("export", f, path);
+}
 
+/* lrfind.csv and lrfind_suggestions.csv: every LR-finder sweep of the run;
+ * 0 when written, -1 when a file or the store failed (said), else nonzero. */
+static int write_lrfinds(dl_store *st, const dl_run *r, const char *folder)
+{
+    dl_err err = {0};
+    char path[4400];
+    FILE *f;
     dl_lrfind *lf;
     size_t nlf;
     if (dl_store_lrfinds(st, r->id, &lf, &nlf, &err) != DL_OK)
-        goto fail;
+        return store_failed(&err);
     FILE *g = NULL;
     char path2[4400];
     if (!(f = dl_cli_create("export", folder, "lrfind.csv", path, sizeof path)) ||
@@ -198,13 +215,21 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         }
     }
     dl_lrfinds_free(lf, nlf);
-    bad |= dl_cli_close("export", f, path);
-    bad |= dl_cli_close("export", g, path2);
+    int bad = dl_cli_close("export", f, path);
+    return bad | dl_cli_close("export", g, path2);
+}
 
+/* checkpoints.csv: the checkpoint files (absolute paths);
+ * 0 when written, -1 when a file or the store failed (said), else nonzero. */
+static int write_checkpoints(dl_store *st, const dl_run *r, const char *folder)
+{
+    dl_err err = {0};
+    char path[4400];
+    FILE *f;
     dl_checkpoint_row *ck;
     size_t nck;
     if (dl_store_checkpoints(st, r->id, &ck, &nck, &err) != DL_OK)
-        goto fail;
+        return store_failed(&err);
     if (!(f = dl_cli_create("export", folder, "checkpoints.csv", path, sizeof path))) {
         dl_checkpoints_free(ck, nck);
         return -1;
@@ -219,12 +244,20 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fprintf(f, ",%d,%.6f\n", ck[i].best ? 1 : 0, ck[i].t);
     }
     dl_checkpoints_free(ck, nck);
-    bad |= dl_cli_close("export", f, path);
+    return dl_cli_close("export", f, path);
+}
 
+/* skipped.csv: the files the data pipeline skipped;
+ * 0 when written, -1 when a file or the store failed (said), else nonzero. */
+static int write_skipped(dl_store *st, const dl_run *r, const char *folder)
+{
+    dl_err err = {0};
+    char path[4400];
+    FILE *f;
     dl_skipped_row *sk;
     size_t nsk;
     if (dl_store_skipped(st, r->id, &sk, &nsk, &err) != DL_OK)
-        goto fail;
+        return store_failed(&err);
     if (!(f = dl_cli_create("export", folder, "skipped.csv", path, sizeof path))) {
         dl_skipped_free(sk, nsk);
         return -1;
@@ -237,17 +270,31 @@ static int export_csv(dl_store *st, const dl_run *r, const char *root)
         fputc('\n', f);
     }
     dl_skipped_free(sk, nsk);
-    bad |= dl_cli_close("export", f, path);
+    return dl_cli_close("export", f, path);
+}
 
+/* Every CSV of a run, then run.json, into ROOT/NAME/. */
+static int export_csv(dl_store *st, const dl_run *r, const char *root)
+{
+    static int (*const writers[])(dl_store *, const dl_run *, const char *) = {
+        write_batches, write_epochs, write_events, write_lrfinds, write_checkpoints, write_skipped};
+    char folder[4096], path[4400];
+    snprintf(folder, sizeof folder, "%s/%s", root, r->name);
+    if (mkdirs(folder))
+        return -1;
+    int bad = 0;
+    for (size_t i = 0; i < sizeof writers / sizeof *writers; i++) {
+        int rc = writers[i](st, r, folder);
+        if (rc < 0)
+            return -1;
+        bad |= rc;
+    }
     snprintf(path, sizeof path, "%s/run.json", folder);
     json_t *meta = dl_cli_run_json(r);
     if (write_json(meta, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0)
         bad = -1;
     json_decref(meta);
     return bad;
-fail:
-    fprintf(stderr, "dllab export: %s\n", err.msg);
-    return -1;
 }
 
 /* The whole run as one JSON object; NULL (message printed) on a store error. */

@@ -1,7 +1,8 @@
 /* cmd-home: `dllab home [--runs DIR] [--ascii] [--no-color]` opens the home screen: the runs of
- * the store, the run view of each, delete / baseline / mark-and-compare, and "new run", which
- * leaves the screen and starts `dllab train DATA` in its place (DATA typed in, or Fashion-MNIST).
- * Without a terminal it says so and points at `dllab runs`. */
+ * the store, the run view of each, delete / baseline / mark-and-compare, and "new run": its form
+ * gives a run configuration, trained in this process on the dashboard; when the dashboard closes
+ * the home screen comes back with the new run selected (or with what went wrong on its bottom
+ * line). Without a terminal it says so and points at `dllab runs`. */
 #include "config.h"
 
 #include <stdio.h>
@@ -9,8 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/run/run_cfg.h"
+
 #include "src/commands.h"
 #include "src/runs-util.h"
+#include "src/train-run.h"
 #include "ui/screen-compare.h"
 #include "ui/ui.h"
 
@@ -22,6 +26,35 @@ static void usage(FILE *o)
                "  --runs DIR    the run store (default $DLLAB_RUNS, else ./dllab-runs)\n"
                "  --ascii       plain ASCII (automatic when the locale is not UTF-8)\n"
                "  --no-color    no colours (also NO_COLOR=1)\n");
+}
+
+/* Trains c from the home screen: what the training writes on stderr goes to a scratch file (the
+ * terminal belongs to the screens) and its last line comes back in note when it failed. */
+static int train_from_home(dl_run_cfg *c, const dl_ui_opts *opts, char *name, size_t cap, char *note,
+                           size_t note_cap)
+{
+    FILE *log = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    fflush(stderr);
+    if (log && saved >= 0)
+        dup2(fileno(log), STDERR_FILENO);
+    name[0] = note[0] = '\0';
+    int rc = dl_train_cfg(c, opts, name, cap);
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+    if (log && rc != DL_EXIT_OK) {
+        char line[1024];
+        rewind(log);
+        while (fgets(line, sizeof line, log))
+            if (line[0] != '\n')
+                snprintf(note, note_cap, "%.*s", (int)strcspn(line, "\n"), line);
+    }
+    if (log)
+        fclose(log);
+    return rc;
 }
 
 int cmd_home(int argc, char **argv)
@@ -47,35 +80,27 @@ int cmd_home(int argc, char **argv)
         fprintf(stderr, "dllab home: needs a terminal; 'dllab runs' lists the runs as text\n");
         return DL_EXIT_FAIL;
     }
-    dl_store *st;
-    if (dl_cli_open("home", dir, 0, &st) != 0)
-        return DL_EXIT_FAIL;
-    char *request = NULL;
-    dl_err err = {0};
-    dl_home_hooks hooks = {.user = st, .compare = dl_compare_home_hook}; /* c: the compare screen */
-    dl_status s = dl_ui_home(st, &hooks, &opts, &request, &err);
-    char store_dir[4096];
-    snprintf(store_dir, sizeof store_dir, "%s", dl_store_dir(st));
-    dl_store_close(st);
-    if (s != DL_OK) {
-        fprintf(stderr, "dllab home: %s\n", err.msg);
-        return DL_EXIT_FAIL;
+    static dl_run_cfg request; /* large: off the stack */
+    char select[DL_STORE_NAME_MAX] = "", note[1024] = "";
+    for (;;) {
+        dl_store *st;
+        if (dl_cli_open("home", dir, 0, &st) != 0)
+            return DL_EXIT_FAIL;
+        int asked = 0;
+        dl_err err = {0};
+        dl_home_hooks hooks = {.user = st, .compare = dl_compare_home_hook}; /* c: the compare screen */
+        dl_status s = dl_ui_home(st, &hooks, &opts, select[0] ? select : NULL, note[0] ? note : NULL, &request,
+                                 &asked, &err);
+        snprintf(request.runs, sizeof request.runs, "%s", dl_store_dir(st));
+        dl_store_close(st);
+        if (s != DL_OK) {
+            fprintf(stderr, "dllab home: %s\n", err.msg);
+            return DL_EXIT_FAIL;
+        }
+        if (!asked)
+            return DL_EXIT_OK;
+        request.no_tui = false;
+        if (train_from_home(&request, &opts, select, sizeof select, note, sizeof note) != DL_EXIT_OK && !note[0])
+            snprintf(note, sizeof note, "the training did not finish");
     }
-    if (!request)
-        return DL_EXIT_OK;
-    /* A new run: become `dllab train DATA --runs DIR`. */
-    char *args[6];
-    int n = 0;
-    args[n++] = "dllab";
-    args[n++] = "train";
-    args[n++] = request;
-    args[n++] = "--runs";
-    args[n++] = store_dir;
-    args[n] = NULL;
-    if (opts.no_color)
-        setenv("NO_COLOR", "1", 1); /* train's own parser knows no --no-color */
-    execv("/proc/self/exe", args);
-    perror("dllab home: starting dllab train");
-    free(request);
-    return DL_EXIT_FAIL;
 }

@@ -2,8 +2,8 @@
  * 1e-7 .. 10 over --num-it training batches, stopping when the smoothed loss passes 4x its best)
  * on a fresh or --pretrained model, records the curve and the suggestions in a new run, and prints
  * a summary of the curve and the four suggestions (valley, steep, minimum, slide), each with the
- * reason when there is none. Enter on the finder's screen then becomes `dllab train` with the same
- * options and --lr at the cursor. Exit codes: 0 ok, 1 failure, 2 usage. */
+ * reason when there is none. Enter on the finder's screen then trains, in this process, with the
+ * same configuration and --lr at the cursor. Exit codes: 0 ok, 1 failure, 2 usage. */
 #include "config.h"
 
 #include <math.h>
@@ -13,17 +13,15 @@
 #include <unistd.h>
 
 #include "src/commands.h"
+#include "src/train-run.h"
 #include "src/train-setup.h"
 #include "ui/app.h"
 #include "ui/screens.h"
 #include "ui/ui.h"
 
-static void usage(FILE *o)
-{
-    fprintf(o, "usage: dllab lrfind DATA [options] [--no-tui]\n\n"
-               "Runs the learning-rate finder and prints fastai's suggestions.\n\n");
-    dl_train_args_usage(o);
-}
+#define SYNOPSIS                                                                                  \
+    "usage: dllab lrfind DATA [options] [--no-tui]\n\n"                                               \
+    "Runs the learning-rate finder and prints fastai's suggestions.\n\n"
 
 /* Enter on the finder: remember the cursor's lr and close the screen. */
 static int use_lr(void *user, double lr, dl_app *app)
@@ -33,52 +31,39 @@ static int use_lr(void *user, double lr, dl_app *app)
     return DL_R_POP;
 }
 
-/* Becomes `dllab train ARGS... --lr LR` (the same data, model and options); returns only on failure. */
-static int train_at(int argc, char **argv, const dl_ui_opts *uo, double lr)
+/* Trains in this process as `dllab train` would with the finder's configuration and --lr at the
+ * cursor (the same data, model and options). */
+static int train_at(const dl_run_cfg *found, const dl_ui_opts *uo, double lr)
 {
+    dl_run_cfg c = *found;
     char lr_text[32];
     snprintf(lr_text, sizeof lr_text, "%.3g", lr);
-    char **args = calloc((size_t)argc + 6, sizeof *args);
-    if (!args)
-        return DL_EXIT_FAIL;
-    int n = 0;
-    args[n++] = "dllab";
-    args[n++] = "train";
-    for (int i = 1; i < argc; i++)
-        args[n++] = argv[i];
-    args[n++] = "--lr";
-    args[n++] = lr_text;
-    if (uo->ascii)
-        args[n++] = "--ascii";
-    if (uo->no_color)
-        args[n++] = "--no-color";
-    printf("training at the cursor's lr: dllab train");
-    for (int i = 2; i < n; i++)
-        printf(" %s", args[i]);
-    printf("\n");
+    dl_run_cfg_set(&c, dl_opt_find("lr"), lr_text, NULL);
+    printf("training at the cursor's lr: dllab train %s --lr %s\n", c.data, lr_text);
     fflush(stdout);
-    execv("/proc/self/exe", args);
-    perror("dllab lrfind: starting dllab train");
-    free(args);
-    return DL_EXIT_FAIL;
+    return dl_train_cfg(&c, uo, NULL, 0);
 }
 
 int cmd_lrfind(int argc, char **argv)
 {
     dl_ui_opts uo;
     dl_ui_opts_take(&uo, &argc, argv);
-    dl_train_args a;
-    int rc = dl_train_args_parse(&a, "lrfind", argc, argv, usage);
+    dl_run_cfg a;
+    const char *data;
+    int n_pos;
+    int rc = dl_cli_cfg_parse(&a, "lrfind", SYNOPSIS, argc, argv, &data, 1, &n_pos);
     if (rc >= 0)
         return rc;
-    if (a.resume) {
-        fprintf(stderr, "dllab lrfind: --resume is for dllab train (use --pretrained RUN to start from a run)\n");
+    if (n_pos != 1) {
+        fprintf(stderr, "dllab lrfind: missing DATA (dllab lrfind --help)\n");
         return DL_EXIT_USAGE;
     }
-    dl_session s;
-    if ((rc = dl_session_open(&s, &a)) != DL_EXIT_OK)
+    if ((rc = dl_cli_set_data(&a, "lrfind", data)) >= 0)
         return rc;
-    if ((rc = dl_session_new_run(&s, &a, argc, argv, NULL)) != DL_EXIT_OK) {
+    dl_session s;
+    if ((rc = dl_cli_session_open(&s, &a, "lrfind")) != DL_EXIT_OK)
+        return rc;
+    if ((rc = dl_cli_new_run(&s, "lrfind", NULL)) != DL_EXIT_OK) {
         dl_session_close(&s);
         return rc;
     }
@@ -108,7 +93,7 @@ int cmd_lrfind(int argc, char **argv)
     for (int i = 0; i < curve.n; i++)
         if (isfinite(curve.loss[i]) && (best < 0 || curve.loss[i] < curve.loss[best]))
             best = i;
-    printf("lr finder on %s (%s): %d points, lr %.3g .. %.3g; stopped: %s\n", a.data.source, a.arch, curve.n,
+    printf("lr finder on %s (%s): %d points, lr %.3g .. %.3g; stopped: %s\n", a.data, a.arch, curve.n,
            curve.n ? curve.lr[0] : NAN, curve.n ? curve.lr[curve.n - 1] : NAN, curve.stop_reason);
     if (best >= 0)
         printf("lowest smoothed loss %.4f at lr %.3g\n", curve.loss[best], curve.lr[best]);
@@ -122,8 +107,9 @@ int cmd_lrfind(int argc, char **argv)
     }
     dl_store_run_finish(s.st, s.run, dl_control_signal_pending() ? DL_RUN_STOPPED : DL_RUN_FINISHED, NULL);
     printf("run %s: curve and suggestions saved in %s\n", s.run_name, dl_store_dir(s.st));
+    dl_run_cfg found = s.cfg;
     dl_session_close(&s);
     if (chosen_lr > 0 && !dl_control_signal_pending())
-        return train_at(argc, argv, &uo, chosen_lr);
+        return train_at(&found, &uo, chosen_lr);
     return DL_EXIT_OK;
 }

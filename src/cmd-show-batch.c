@@ -17,18 +17,11 @@
 #include "ui/app.h"
 #include "ui/ui.h"
 
-static void usage(FILE *o)
-{
-    fprintf(o, "usage: dllab show-batch DATA [options] [--valid] [-n N] [--ascii] [--no-color] [--no-tui]\n\n"
-               "Shows N images of a batch (default 12) with their labels: training items with their\n"
-               "augmentation, or --valid items. Left/Right page, q quits.\n\n"
-               "  -n N                images in the batch (default 12)\n"
-               "  --valid             validation items (not augmented)\n"
-               "  --seed S            split and augmentation seed (default 42)\n"
-               "  --no-tui            print every page in ASCII shades instead of the screen\n"
-               "  --ascii, --no-color plain ASCII / no colours on the screen\n"
-               "  data options (--size, --resize, --limit, --label-re, --csv, ...): see dllab data --help\n");
-}
+#define SYNOPSIS                                                                                  \
+    "usage: dllab show-batch DATA [options] [--valid] [-n N] [--ascii] [--no-color] [--no-tui]\n\n"     \
+    "Shows N images of a batch (default 12) with their labels: training items with their\n"          \
+    "augmentation, or --valid items. Left/Right page, q quits. --ascii, --no-color: plain ASCII /\n"  \
+    "no colours on the screen.\n\n"
 
 /* The loader's normalised CHW floats back to HWC bytes. */
 static void to_bytes(const float *chw, int c, int h, int w, const dl_image_prep *prep, uint8_t *out)
@@ -61,42 +54,30 @@ int cmd_show_batch(int argc, char **argv)
 {
     dl_ui_opts opts;
     dl_ui_opts_take(&opts, &argc, argv);
-    int n_show = 12, valid = 0, k = 1;
-    /* Our own options out first; the rest are train's data options. */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--valid") == 0) {
-            valid = 1;
-        } else if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--n") == 0) {
-            char *end;
-            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
-            if (i + 1 >= argc || *end || v < 1 || v > 256) {
-                fprintf(stderr, "dllab show-batch: -n needs a count from 1 to 256\n");
-                return DL_EXIT_USAGE;
-            }
-            n_show = (int)v;
-            i++;
-        } else {
-            argv[k++] = argv[i];
-        }
-    }
-    argc = k;
-    argv[argc] = NULL;
-    dl_train_args a;
-    int rc = dl_train_args_parse(&a, "show-batch", argc, argv, usage);
+    dl_run_cfg a;
+    const char *data;
+    int n_pos;
+    int rc = dl_cli_cfg_parse(&a, "show-batch", SYNOPSIS, argc, argv, &data, 1, &n_pos);
     if (rc >= 0)
         return rc;
-    if (!a.data.source) {
+    if (n_pos != 1) {
         fprintf(stderr, "dllab show-batch: missing DATA\n");
         return DL_EXIT_USAGE;
     }
+    if ((rc = dl_cli_set_data(&a, "show-batch", data)) >= 0)
+        return rc;
+    int n_show = a.show_n;
+    bool valid = a.show_valid;
+    dl_data_config dc;
+    dl_run_cfg_data(&a, &dc);
     dl_err err = {0};
     dl_dataset *ds;
-    if (dl_data_open(&a.data, &ds, &err) != DL_OK) {
+    if (dl_data_open(&dc, &ds, &err) != DL_OK) {
         fprintf(stderr, "dllab show-batch: %s\n", err.msg);
         return DL_EXIT_FAIL;
     }
     dl_loader *ld;
-    if (dl_loader_create(ds, valid ? DL_SPLIT_VALID : DL_SPLIT_TRAIN, n_show, !valid, false, a.data.seed, 1, &ld,
+    if (dl_loader_create(ds, valid ? DL_SPLIT_VALID : DL_SPLIT_TRAIN, n_show, !valid, false, (uint64_t)a.seed, 1, &ld,
                          &err) != DL_OK) {
         fprintf(stderr, "dllab show-batch: %s\n", err.msg);
         dl_data_close(ds);
@@ -126,7 +107,7 @@ int cmd_show_batch(int argc, char **argv)
             label_of(ds, &b, i, labels[i], 256);
     }
     char title[256];
-    snprintf(title, sizeof title, "%s: %s batch", a.data.source, valid ? "validation" : "training");
+    snprintf(title, sizeof title, "%.200s: %s batch", a.data, valid ? "validation" : "training");
     if (a.no_tui) {
         /* No terminal: every page, drawn in ASCII shades into a grid and printed without the
          * key bar (there are no keys to press) or the blank rows under the pictures. */

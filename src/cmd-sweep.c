@@ -1,6 +1,7 @@
 /* cmd-sweep: `dllab sweep DATA --lr 1e-4,1e-3,1e-2 [--epochs 1,3] [--arch a,b] [--jobs N]
  * [--name NAME] [train options]` runs the grid (src/sweep-grid.c), each point a normal
- * `dllab train` run in a child process (the same program, so the same code path), named NAME-K-N and
+ * `dllab train` run (dl_train_cfg) in a forked child given the point's configuration as JSON (no
+ * re-execution, no command line rebuilt), named NAME-K-N and
  * tagged "sweep:NAME" and "NAME/<point>" as soon as it appears in the store; one child at a time or
  * N at once. It prints the grid's progress, then the comparison of the finished runs (the compare
  * screen on a terminal, the table otherwise). A sweep started again with the same NAME (default:
@@ -21,14 +22,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "src/commands.h"
 #include "src/runs-util.h"
 #include "src/sweep-grid.h"
+#include "src/train-run.h"
 #include "src/train-setup.h"
 
-#define USAGE                                                                                                   \
-    "usage: dllab sweep DATA [--lr V,V...] [--epochs N,N...] [--arch A,A...] [--jobs N] [--name NAME]\n"      \
-    "                   [--runs DIR] [--no-tui] [other dllab train options]\n"
+#define SYNOPSIS                                                                                  \
+    "usage: dllab sweep DATA [--lr V,V...] [--epochs N,N...] [--arch A,A...] [--jobs N] [--name NAME]\n" \
+    "                   [--runs DIR] [--no-tui] [other dllab train options]\n\n"                        \
+    "Runs `dllab train DATA` once per point of the grid (the product of the lists), each\n"            \
+    "a normal run tagged sweep:NAME and NAME/<point>, sequentially or --jobs N at a time,\n"           \
+    "then compares them. Started again with the same NAME, it skips finished points.\n\n"
 
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { interrupted = sig; }
@@ -41,22 +47,10 @@ typedef struct job {
     int exit_code;
 } job;
 
-static int mkdir_p(const char *path)
-{
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1;; s++)
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST)
-                return -1;
-            if (!(*s = c))
-                return 0;
-        }
-}
 
-static pid_t spawn(char **argv, const char *log)
+/* A child that trains one point: its output to the log, its configuration through JSON (what a
+ * run stores, so the child trains exactly what the store will say). */
+static pid_t spawn(const char *cfg_json, const char *runs, const char *log)
 {
     fflush(stdout);
     fflush(stderr);
@@ -73,9 +67,19 @@ static pid_t spawn(char **argv, const char *log)
         dup2(null, STDIN_FILENO);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    execv(argv[0], argv);
-    fprintf(stderr, "dllab sweep: cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
+    dl_run_cfg c;
+    dl_err err = {0};
+    if (dl_run_cfg_from_json(&c, cfg_json, &err) != DL_OK) {
+        fprintf(stderr, "dllab sweep: %s\n", err.msg);
+        _exit(DL_EXIT_FAIL);
+    }
+    snprintf(c.runs, sizeof c.runs, "%s", runs);
+    c.no_tui = true;
+    dl_ui_opts uo = {0};
+    int rc = dl_train_cfg(&c, &uo, NULL, 0);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
 }
 
 /* The run a child created: the newest run named PREFIX-* whose creator is pid. */
@@ -139,157 +143,163 @@ static void print_result(dl_store *st, const job *j, int k, int n, const dl_swee
     fflush(stdout);
 }
 
-static void no_usage(FILE *o) { (void)o; }
+typedef struct sweep {
+    dl_run_cfg base; /* the train options every point shares */
+    const char *lrs, *eps, *archs;
+    char name[DL_STORE_NAME_MAX];
+    dl_sweep_point *pts;
+    int n;
+    job *js;
+    dl_store *st;
+    char logdir[PATH_MAX];
+} sweep;
 
-/* Whether `dllab train` will accept the point's options: checked for every point before the
- * first trains, so `--arch resnet-xs,bogus` fails at once instead of after training resnet-xs.
- * dl_train_args_parse names what is wrong. */
-static bool point_parses(const char *data, const dl_sweep_point *p, char **pass, int npass)
+/* The grid's lists (--lr, --epochs, --arch, which take commas here) out of argv; the rest stays
+ * for the option table. */
+static int take_lists(sweep *w, int argc, char **argv, char **rest)
 {
-    char **v = calloc((size_t)npass + 10, sizeof *v); /* getopt reorders its argv: a copy */
-    if (!v)
-        return false;
-    int c = 0;
-    v[c++] = "train";
-    v[c++] = (char *)data;
-    const char *axes[3][2] = {{"--lr", p->lr}, {"--epochs", p->epochs}, {"--arch", p->arch}};
-    for (int i = 0; i < 3; i++)
-        if (axes[i][1][0]) {
-            v[c++] = (char *)axes[i][0];
-            v[c++] = (char *)axes[i][1];
-        }
-    for (int i = 0; i < npass; i++)
-        v[c++] = pass[i];
-    dl_train_args a;
-    bool ok = dl_train_args_parse(&a, "sweep", c, v, no_usage) < 0;
-    free(v);
-    return ok;
+    int n = 0;
+    rest[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char **slot = !strcmp(argv[i], "--lr") ? &w->lrs : !strcmp(argv[i], "--epochs") ? &w->eps
+                          : !strcmp(argv[i], "--arch") ? &w->archs : NULL;
+        if (slot && i + 1 < argc)
+            *slot = argv[++i];
+        else
+            rest[n++] = argv[i];
+    }
+    rest[n] = NULL;
+    return n;
 }
 
-int cmd_sweep(int argc, char **argv)
+static int parse_args(sweep *w, int argc, char **argv)
 {
-    const char *data = NULL, *lrs = NULL, *eps = NULL, *archs = NULL, *name = NULL, *dir = NULL;
-    int jobs = 1;
-    bool no_tui = false;
-    char **pass = calloc((size_t)argc + 1, sizeof *pass);
-    int npass = 0, rc = DL_EXIT_USAGE;
-    dl_sweep_point *pts = NULL;
-    job *js = NULL;
-    dl_store *st = NULL;
-    char **cargv = NULL;
-    if (!pass)
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
         return DL_EXIT_FAIL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf(USAGE "\nRuns `dllab train DATA` once per point of the grid (the product of the lists), each\n"
-                         "a normal run tagged sweep:NAME and NAME/<point>, sequentially or --jobs N at a time,\n"
-                         "then compares them. Started again with the same NAME, it skips finished points.\n");
-            rc = DL_EXIT_OK;
-            goto out;
-        } else if (strcmp(a, "--lr") == 0 && has) {
-            lrs = argv[++i];
-        } else if (strcmp(a, "--epochs") == 0 && has) {
-            eps = argv[++i];
-        } else if (strcmp(a, "--arch") == 0 && has) {
-            archs = argv[++i];
-        } else if (strcmp(a, "--name") == 0 && has) {
-            name = argv[++i];
-        } else if (strcmp(a, "--runs") == 0 && has) {
-            dir = argv[++i];
-        } else if (strcmp(a, "--jobs") == 0 && has) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 64) {
-                fprintf(stderr, "dllab sweep: --jobs wants 1..64, not '%s'\n", argv[i]);
-                goto out;
-            }
-            jobs = (int)v;
-        } else if (strcmp(a, "--no-tui") == 0) {
-            no_tui = true;
-        } else if (strcmp(a, "--resume") == 0 || strcmp(a, "--from-epoch") == 0) {
-            fprintf(stderr, "dllab sweep: %s is not for sweeps (run the same sweep again to skip finished points)\n", a);
-            goto out;
-        } else if (!data && a[0] != '-') {
-            data = a;
-        } else {
-            pass[npass++] = argv[i]; /* a train option (and, in order, its value) */
-        }
+    const char *data;
+    int n_pos, rc = dl_cli_cfg_parse(&w->base, "sweep", SYNOPSIS, take_lists(w, argc, argv, rest), rest, &data, 1,
+                                     &n_pos);
+    free(rest);
+    if (rc >= 0)
+        return rc;
+    if (n_pos != 1 || (!w->lrs && !w->eps && !w->archs)) {
+        fprintf(stderr, "dllab sweep: give DATA and at least one of --lr, --epochs, --arch lists\n" SYNOPSIS);
+        return DL_EXIT_USAGE;
     }
-    if (!data || (!lrs && !eps && !archs)) {
-        fprintf(stderr, "dllab sweep: give DATA and at least one of --lr, --epochs, --arch lists\n" USAGE);
-        goto out;
-    }
+    if ((rc = dl_cli_set_data(&w->base, "sweep", data)) >= 0)
+        return rc;
     char msg[512];
-    int n = dl_sweep_expand(lrs, eps, archs, &pts, msg, sizeof msg);
-    if (n < 0) {
+    if ((w->n = dl_sweep_expand(w->lrs, w->eps, w->archs, &w->pts, msg, sizeof msg)) < 0) {
         fprintf(stderr, "dllab sweep: %s\n", msg);
-        goto out;
+        return DL_EXIT_USAGE;
     }
-    char defname[DL_STORE_NAME_MAX];
-    if (!name) {
+    if (w->base.name[0]) {
+        snprintf(w->name, sizeof w->name, "%.*s", (int)sizeof w->name - 1, w->base.name);
+    } else {
         const char *base = strrchr(data, '/');
         base = base && base[1] ? base + 1 : data;
-        snprintf(defname, sizeof defname, "%.40s-sweep", base);
-        for (char *c = defname; *c; c++)
+        snprintf(w->name, sizeof w->name, "%.40s-sweep", base);
+        for (char *c = w->name; *c; c++)
             if (*c == ',' || *c == '/' || *c == ' ')
                 *c = '_';
-        name = defname;
+    }
+    /* Every point's values through the option table before anything trains, so
+     * `--arch resnet-xs,bogus` fails at once instead of after training resnet-xs. */
+    static dl_run_cfg probe; /* large: off the stack */
+    for (int k = 0; k < w->n; k++) {
+        const char *axes[3][2] = {{"lr", w->pts[k].lr}, {"epochs", w->pts[k].epochs}, {"arch", w->pts[k].arch}};
+        probe = w->base;
+        for (int i = 0; i < 3; i++) {
+            dl_err err = {0};
+            if (axes[i][1][0] && dl_run_cfg_set(&probe, dl_opt_find(axes[i][0]), axes[i][1], &err) != DL_OK) {
+                fprintf(stderr, "dllab sweep: point %s: %s: nothing was trained\n", w->pts[k].key, err.msg);
+                return DL_EXIT_USAGE;
+            }
+        }
     }
     char t1[DL_STORE_NAME_MAX * 2], t2[DL_STORE_NAME_MAX * 2];
-    for (int k = 0; k < n; k++)
-        if (dl_sweep_tags(name, &pts[k], t1, t2, sizeof t1) != 0) {
+    for (int k = 0; k < w->n; k++)
+        if (dl_sweep_tags(w->name, &w->pts[k], t1, t2, sizeof t1) != 0) {
             fprintf(stderr, "dllab sweep: the sweep name '%s' with point %s does not make a tag (no commas or "
-                            "slashes, under %d characters)\n", name, pts[k].key, DL_STORE_NAME_MAX);
-            goto out;
+                            "slashes, under %d characters)\n", w->name, w->pts[k].key, DL_STORE_NAME_MAX);
+            return DL_EXIT_USAGE;
         }
-    for (int k = 0; k < n; k++)
-        if (!point_parses(data, &pts[k], pass, npass)) {
-            fprintf(stderr, "dllab sweep: point %s would not start: nothing was trained\n", pts[k].key);
-            goto out;
-        }
-    rc = DL_EXIT_FAIL;
-    if (dl_cli_open("sweep", dir, 0, &st) != 0)
-        goto out;
-    char self[PATH_MAX], logdir[PATH_MAX];
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (sl <= 0) {
-        fprintf(stderr, "dllab sweep: cannot find the dllab program (/proc/self/exe): %s\n", strerror(errno));
-        goto out;
-    }
-    self[sl] = 0;
-    snprintf(logdir, sizeof logdir, "%s/sweeps/%s", dl_store_dir(st), name);
-    if (mkdir_p(logdir) != 0) {
-        fprintf(stderr, "dllab sweep: cannot create %s: %s\n", logdir, strerror(errno));
-        goto out;
-    }
-    /* N children at once share the cores: unless told, each gets cores/N BLAS and loader threads */
-    char threads[24] = "";
-    bool threads_given = false;
-    for (int i = 0; i < npass; i++)
-        threads_given |= strncmp(pass[i], "--threads", 9) == 0;
+    return -1;
+}
+
+/* Point k's configuration as JSON (malloc'd): the shared options, the point's values, its name
+ * NAME-K; with --jobs N and no --threads, each point gets cores/N BLAS and loader threads. */
+static char *point_json(const sweep *w, int k)
+{
+    static dl_run_cfg c; /* 20 KB: off the stack; the sweep is single-threaded */
+    c = w->base;
+    const dl_sweep_point *p = &w->pts[k];
+    if (p->lr[0])
+        dl_run_cfg_set(&c, dl_opt_find("lr"), p->lr, NULL);
+    if (p->epochs[0])
+        dl_run_cfg_set(&c, dl_opt_find("epochs"), p->epochs, NULL);
+    if (p->arch[0])
+        dl_run_cfg_set(&c, dl_opt_find("arch"), p->arch, NULL);
+    snprintf(c.name, sizeof c.name, "%.100s-%d", w->name, k + 1);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (jobs > 1 && !threads_given)
-        snprintf(threads, sizeof threads, "%ld", ncpu > jobs ? ncpu / jobs : 1);
-    js = calloc((size_t)n, sizeof *js);
-    cargv = calloc((size_t)npass + 20, sizeof *cargv);
-    if (!js || !cargv)
-        goto out;
-    int skipped = 0;
-    for (int k = 0; k < n; k++) {
-        js[k].run = finished_run(st, name, &pts[k], js[k].run_name, sizeof js[k].run_name);
-        if (js[k].run >= 0) {
-            js[k].status = 4;
-            skipped++;
-        }
+    if (w->base.jobs > 1 && !dl_run_cfg_given(&w->base, "threads"))
+        c.threads = ncpu > w->base.jobs ? (int)(ncpu / w->base.jobs) : 1;
+    return dl_run_cfg_to_json(&c);
+}
+
+static void start_point(sweep *w, int k, int *running, int *done, int *failed)
+{
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/%d.log", w->logdir, k + 1);
+    char *json = point_json(w, k);
+    w->js[k].pid = json ? spawn(json, dl_store_dir(w->st), log) : -1;
+    free(json);
+    if (w->js[k].pid < 0) {
+        fprintf(stderr, "dllab sweep: cannot start point %d: %s\n", k + 1, json ? strerror(errno) : "out of memory");
+        w->js[k].status = 3;
+        (*failed)++;
+        (*done)++;
+        return;
     }
-    printf("sweep %s: %d points (%d finished before, skipped), %d at a time; logs in %s\n", name, n, skipped, jobs,
-           logdir);
-    for (int k = 0; k < n; k++)
-        if (js[k].status == 4)
-            printf("[%d/%d] %-36s skipped: finished as %s\n", k + 1, n, pts[k].key, js[k].run_name);
+    w->js[k].status = 1;
+    w->js[k].run = -1;
+    (*running)++;
+    printf("[%d/%d] %-36s started (%d running, %d done)\n", k + 1, w->n, w->pts[k].key, *running, *done);
     fflush(stdout);
+}
+
+/* Tags runs that appeared and collects children that ended; returns how many ended. */
+static int reap(sweep *w, int *failed)
+{
+    int ended = 0;
+    for (int k = 0; k < w->n; k++) {
+        job *j = &w->js[k];
+        if (j->status != 1)
+            continue;
+        char prefix[DL_STORE_NAME_MAX];
+        snprintf(prefix, sizeof prefix, "%.100s-%d", w->name, k + 1);
+        if (j->run < 0 && (j->run = find_child_run(w->st, prefix, j->pid, j->run_name, sizeof j->run_name)) >= 0)
+            tag_run(w->st, j->run, w->name, &w->pts[k]); /* tagged while it trains: comparable live */
+        int ws;
+        if (waitpid(j->pid, &ws, WNOHANG) != j->pid)
+            continue;
+        j->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        if (j->run < 0 && (j->run = find_child_run(w->st, prefix, j->pid, j->run_name, sizeof j->run_name)) >= 0)
+            tag_run(w->st, j->run, w->name, &w->pts[k]);
+        j->status = j->exit_code == 0 ? 2 : 3;
+        *failed += j->status == 3;
+        ended++;
+        char log[PATH_MAX + 16];
+        snprintf(log, sizeof log, "%s/%d.log", w->logdir, k + 1);
+        print_result(w->st, j, k, w->n, &w->pts[k], log);
+    }
+    return ended;
+}
+
+/* Runs every pending point, --jobs at a time; returns how many failed. */
+static int run_points(sweep *w, int skipped)
+{
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
@@ -297,131 +307,94 @@ int cmd_sweep(int argc, char **argv)
     int running = 0, next = 0, done = skipped, failed = 0;
     bool forwarded = false;
     for (;;) {
-        while (!interrupted && running < jobs && next < n) {
-            if (js[next].status == 4) {
-                next++;
-                continue;
-            }
-            const dl_sweep_point *p = &pts[next];
-            char prefix[DL_STORE_NAME_MAX], log[PATH_MAX + 16];
-            snprintf(prefix, sizeof prefix, "%.100s-%d", name, next + 1);
-            snprintf(log, sizeof log, "%s/%d.log", logdir, next + 1);
-            int c = 0;
-            cargv[c++] = self;
-            cargv[c++] = "train";
-            cargv[c++] = (char *)data;
-            if (p->lr[0]) {
-                cargv[c++] = "--lr";
-                cargv[c++] = (char *)p->lr;
-            }
-            if (p->epochs[0]) {
-                cargv[c++] = "--epochs";
-                cargv[c++] = (char *)p->epochs;
-            }
-            if (p->arch[0]) {
-                cargv[c++] = "--arch";
-                cargv[c++] = (char *)p->arch;
-            }
-            for (int i = 0; i < npass; i++)
-                cargv[c++] = pass[i];
-            cargv[c++] = "--name";
-            cargv[c++] = prefix;
-            cargv[c++] = "--runs";
-            cargv[c++] = (char *)dl_store_dir(st);
-            cargv[c++] = "--no-tui";
-            if (threads[0]) {
-                cargv[c++] = "--threads";
-                cargv[c++] = threads;
-            }
-            cargv[c] = NULL;
-            js[next].pid = spawn(cargv, log);
-            if (js[next].pid < 0) {
-                fprintf(stderr, "dllab sweep: fork: %s\n", strerror(errno));
-                js[next].status = 3;
-                failed++;
-                done++;
-            } else {
-                js[next].status = 1;
-                js[next].run = -1;
-                running++;
-                printf("[%d/%d] %-36s started (%d running, %d done)\n", next + 1, n, p->key, running, done);
-                fflush(stdout);
-            }
-            next++;
-        }
+        for (; !interrupted && running < w->base.jobs && next < w->n; next++)
+            if (w->js[next].status != 4)
+                start_point(w, next, &running, &done, &failed);
         if (interrupted && !forwarded) {
             /* children stop at their next batch boundary and mark their runs stopped */
-            for (int k = 0; k < n; k++)
-                if (js[k].status == 1)
-                    kill(js[k].pid, SIGTERM);
+            for (int k = 0; k < w->n; k++)
+                if (w->js[k].status == 1)
+                    kill(w->js[k].pid, SIGTERM);
             forwarded = true;
         }
         if (running == 0)
             break;
-        for (int k = 0; k < n; k++) {
-            if (js[k].status != 1)
-                continue;
-            char prefix[DL_STORE_NAME_MAX];
-            snprintf(prefix, sizeof prefix, "%.100s-%d", name, k + 1);
-            if (js[k].run < 0 && (js[k].run = find_child_run(st, prefix, js[k].pid, js[k].run_name,
-                                                              sizeof js[k].run_name)) >= 0)
-                tag_run(st, js[k].run, name, &pts[k]); /* tagged while it trains: comparable live */
-            int ws;
-            pid_t w = waitpid(js[k].pid, &ws, WNOHANG);
-            if (w != js[k].pid)
-                continue;
-            js[k].exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-            if (js[k].run < 0 && (js[k].run = find_child_run(st, prefix, js[k].pid, js[k].run_name,
-                                                              sizeof js[k].run_name)) >= 0)
-                tag_run(st, js[k].run, name, &pts[k]);
-            js[k].status = js[k].exit_code == 0 ? 2 : 3;
-            failed += js[k].status == 3;
-            running--;
-            done++;
-            char log[PATH_MAX + 16];
-            snprintf(log, sizeof log, "%s/%d.log", logdir, k + 1);
-            print_result(st, &js[k], k, n, &pts[k], log);
-        }
+        int ended = reap(w, &failed);
+        running -= ended;
+        done += ended;
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    int finished = 0;
-    for (int k = 0; k < n; k++)
-        finished += js[k].status == 2 || js[k].status == 4;
-    printf("sweep %s: %d of %d points finished%s%s\n", name, finished, n, failed ? ", some failed (see the logs)" : "",
-           interrupted ? "; interrupted (run it again to continue)" : "");
-    rc = finished == n ? DL_EXIT_OK : DL_EXIT_FAIL;
-    if (finished >= 2 && !interrupted) {
-        /* the comparison of every finished point, through dllab compare itself */
-        char **ca = calloc((size_t)n + 6, sizeof *ca), store_dir[PATH_MAX];
-        snprintf(store_dir, sizeof store_dir, "%s", dl_store_dir(st));
-        int c = 0;
-        if (ca) {
-            ca[c++] = "compare";
-            ca[c++] = "--runs";
-            ca[c++] = store_dir;
-            for (int k = 0; k < n; k++)
-                if ((js[k].status == 2 || js[k].status == 4) && js[k].run_name[0])
-                    ca[c++] = js[k].run_name;
-            if (no_tui)
-                ca[c++] = "--no-tui";
-            printf("\n");
-            fflush(stdout);
-            dl_store_close(st);
-            st = NULL;
-            int crc = cmd_compare(c, ca);
-            free(ca);
-            if (crc != DL_EXIT_OK)
-                rc = DL_EXIT_FAIL;
-        }
+    return failed;
+}
+
+/* The comparison of every finished point, through dllab compare itself. */
+static int compare_points(sweep *w)
+{
+    char **ca = calloc((size_t)w->n + 6, sizeof *ca), store_dir[PATH_MAX];
+    if (!ca)
+        return DL_EXIT_FAIL;
+    snprintf(store_dir, sizeof store_dir, "%s", dl_store_dir(w->st));
+    int c = 0;
+    ca[c++] = "compare";
+    ca[c++] = "--runs";
+    ca[c++] = store_dir;
+    for (int k = 0; k < w->n; k++)
+        if ((w->js[k].status == 2 || w->js[k].status == 4) && w->js[k].run_name[0])
+            ca[c++] = w->js[k].run_name;
+    if (w->base.no_tui)
+        ca[c++] = "--no-tui";
+    printf("\n");
+    fflush(stdout);
+    dl_store_close(w->st);
+    w->st = NULL;
+    int crc = cmd_compare(c, ca);
+    free(ca);
+    return crc;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    static sweep w; /* the configuration is large; one sweep per process */
+    memset(&w, 0, sizeof w);
+    int rc = parse_args(&w, argc, argv);
+    if (rc >= 0)
+        goto out;
+    rc = DL_EXIT_FAIL;
+    if (dl_cli_open("sweep", w.base.runs[0] ? w.base.runs : NULL, 0, &w.st) != 0)
+        goto out;
+    snprintf(w.logdir, sizeof w.logdir, "%s/sweeps/%s", dl_store_dir(w.st), w.name);
+    dl_err err = {0};
+    if (dl_mkdir_p(w.logdir, &err) != DL_OK) {
+        fprintf(stderr, "dllab sweep: %s\n", err.msg);
+        goto out;
     }
+    if (!(w.js = calloc((size_t)w.n, sizeof *w.js)))
+        goto out;
+    int skipped = 0;
+    for (int k = 0; k < w.n; k++)
+        if ((w.js[k].run = finished_run(w.st, w.name, &w.pts[k], w.js[k].run_name, sizeof w.js[k].run_name)) >= 0) {
+            w.js[k].status = 4;
+            skipped++;
+        }
+    printf("sweep %s: %d points (%d finished before, skipped), %d at a time; logs in %s\n", w.name, w.n, skipped,
+           w.base.jobs, w.logdir);
+    for (int k = 0; k < w.n; k++)
+        if (w.js[k].status == 4)
+            printf("[%d/%d] %-36s skipped: finished as %s\n", k + 1, w.n, w.pts[k].key, w.js[k].run_name);
+    int failed = run_points(&w, skipped), finished = 0;
+    for (int k = 0; k < w.n; k++)
+        finished += w.js[k].status == 2 || w.js[k].status == 4;
+    printf("sweep %s: %d of %d points finished%s%s\n", w.name, finished, w.n,
+           failed ? ", some failed (see the logs)" : "", interrupted ? "; interrupted (run it again to continue)" : "");
+    rc = finished == w.n ? DL_EXIT_OK : DL_EXIT_FAIL;
+    if (finished >= 2 && !interrupted && compare_points(&w) != DL_EXIT_OK)
+        rc = DL_EXIT_FAIL;
 out:
-    dl_store_close(st);
-    free(pts);
-    free(js);
-    free(cargv);
-    free(pass);
+    dl_store_close(w.st);
+    free(w.pts);
+    free(w.js);
     return rc;
 }

@@ -19,17 +19,15 @@
 #include "src/commands.h"
 #include "src/interp-report.h"
 #include "src/runs-util.h"
+#include "src/train-run.h"
 #include "src/train-setup.h"
 #include "ui/ui.h"
 
-static void usage(FILE *o)
-{
-    fprintf(o, "usage: dllab train DATA [options] [--no-tui]\n"
-               "       dllab train --resume RUN [--from-epoch K] [--no-tui]\n\n"
-               "Trains an image classifier (fastai's fit_one_cycle / fine_tune) and records the run.\n"
-               "DATA: a folder, an archive, fashion-mnist or fashion-mosaic (see dllab data --help).\n\n");
-    dl_train_args_usage(o);
-}
+#define SYNOPSIS                                                                                  \
+    "usage: dllab train DATA [options] [--no-tui]\n"                                                   \
+    "       dllab train --resume RUN [--from-epoch K] [--no-tui]\n\n"                                  \
+    "Trains an image classifier (fastai's fit_one_cycle / fine_tune) and records the run.\n"          \
+    "DATA: a folder, an archive, fashion-mnist or fashion-mosaic (see dllab data --help).\n\n"
 
 /* ---- fastai's epoch table ---- */
 typedef struct table {
@@ -135,86 +133,93 @@ static int top_losses_hook(void *user, dl_app *app, char *msg, int cap)
     return push_stored(user, app, msg, cap, dl_ui_push_stored_top_losses);
 }
 
-static int build_job(const dl_train_args *a, dl_session *s, bool resumed, dl_job *job)
+static void build_job(const dl_run_cfg *c, dl_session *s, bool resumed, dl_job *job)
 {
     memset(job, 0, sizeof *job);
-    dl_fit_choice fc = a->fit != DL_CHOOSE_DEFAULT ? a->fit : a->pretrained ? DL_CHOOSE_FINE_TUNE : DL_CHOOSE_ONE_CYCLE;
-    if (fc == DL_CHOOSE_FINE_TUNE) {
+    if (c->schedule == DL_SCHEDULE_FINE_TUNE) {
         /* resumed: the learner finds the checkpoint's phase (frozen or unfrozen) in the plan */
         job->kind = DL_JOB_FINE_TUNE;
-        job->epochs = a->epochs;
-        job->freeze_epochs = a->freeze_epochs;
-        job->base_lr = a->lr_set ? a->lr.hi : 2e-3;
-        return DL_EXIT_OK;
+        job->epochs = c->epochs;
+        job->freeze_epochs = c->freeze_epochs;
+        job->base_lr = c->lr.hi;
+        return;
     }
     job->kind = DL_JOB_FIT;
-    dl_fit_opts_init(&job->fit, fc == DL_CHOOSE_FIT ? DL_FIT_CONST : fc == DL_CHOOSE_FLAT_COS ? DL_FIT_FLAT_COS
-                                                                                             : DL_FIT_ONE_CYCLE,
-                     a->epochs, 0);
-    if (a->lr_set)
-        job->fit.lr = a->lr;
+    dl_fit_opts_init(&job->fit, c->schedule == DL_SCHEDULE_FIT        ? DL_FIT_CONST
+                                : c->schedule == DL_SCHEDULE_FLAT_COS ? DL_FIT_FLAT_COS
+                                                                      : DL_FIT_ONE_CYCLE,
+                     c->epochs, 0);
+    job->fit.lr = c->lr;
     if (resumed)
         job->fit.start_epoch = dl_learner_resume_epoch(s->l);
-    return DL_EXIT_OK;
 }
 
-/* --resume RUN: the session is rebuilt from the run's own command line. */
-static int resume_args(dl_train_args *a, int64_t *run_out, char *orig_name, size_t cap)
+/* --resume RUN: the run's stored configuration, with this command line's settings of the
+ * invocation (--runs, --threads, --no-tui, --from-epoch) on top; a hyper-parameter cannot change. */
+static int resume_cfg(dl_run_cfg *c, int64_t *run_out, char *orig_name, size_t cap)
 {
+    for (size_t i = 0; i < dl_opt_count(); i++)
+        if (c->given[i] && (dl_opt_at(i)->flags & DL_OPT_HYPER)) {
+            fprintf(stderr, "dllab train: --%s: a resumed run keeps its configuration (start a new run to "
+                            "change it)\n", dl_opt_at(i)->name);
+            return DL_EXIT_USAGE;
+        }
     dl_store *st;
-    if (dl_cli_open("train", a->runs, 0, &st) != 0)
+    if (dl_cli_open("train", c->runs[0] ? c->runs : NULL, 0, &st) != 0)
         return DL_EXIT_FAIL;
     int64_t run;
-    int rc = dl_cli_find("train", st, a->resume, &run);
+    dl_run_cfg b;
+    dl_err err = {0};
+    int rc = dl_cli_find("train", st, c->resume, &run);
     int64_t owner = 0;
-    if (rc == 0 && a->from_epoch < 0 && dl_store_run_owner(st, run, &owner, NULL) == DL_OK && owner) {
+    if (rc == 0 && c->from_epoch < 0 && dl_store_run_owner(st, run, &owner, NULL) == DL_OK && owner) {
         /* Checked again, atomically, when the run is taken over (claim_run). */
         fprintf(stderr, "dllab train: run %s is being trained by process %lld, which is still running: "
-                        "not resuming it twice\n", a->resume, (long long)owner);
+                        "not resuming it twice\n", c->resume, (long long)owner);
         rc = DL_EXIT_FAIL;
     }
-    dl_train_args b;
-    if (rc == 0)
-        rc = dl_train_args_from_run(&b, "train", st, run, usage);
-    if (rc < 0) {
-        dl_run r;
-        if (dl_store_run_get(st, run, &r, NULL) == DL_OK) {
-            snprintf(orig_name, cap, "%s", r.name);
-            bool done = r.status == DL_RUN_FINISHED;
-            dl_run_clear(&r);
-            if (done && a->from_epoch < 0) { /* it would print an empty table and "finished" again */
-                fprintf(stderr,
-                        "dllab train: run %s has finished all its epochs: nothing to resume "
-                        "(--from-epoch K rewinds to epoch K as a new run)\n",
-                        orig_name);
-                dl_store_close(st);
-                return DL_EXIT_FAIL;
-            }
+    if (rc == 0 && dl_run_cfg_from_run(&b, st, run, &err) != DL_OK) {
+        fprintf(stderr, "dllab train: %s\n", err.msg);
+        rc = DL_EXIT_FAIL;
+    }
+    dl_run r;
+    if (rc == 0 && dl_store_run_get(st, run, &r, NULL) == DL_OK) {
+        snprintf(orig_name, cap, "%s", r.name);
+        bool done = r.status == DL_RUN_FINISHED;
+        dl_run_clear(&r);
+        if (done && c->from_epoch < 0) { /* it would print an empty table and "finished" again */
+            fprintf(stderr,
+                    "dllab train: run %s has finished all its epochs: nothing to resume "
+                    "(--from-epoch K rewinds to epoch K as a new run)\n",
+                    orig_name);
+            rc = DL_EXIT_FAIL;
         }
-        b.resume = a->resume;
-        b.from_epoch = a->from_epoch;
-        b.no_tui = a->no_tui || b.no_tui;
-        b.runs = a->runs;
-        if (a->threads)
-            b.threads = a->threads;
-        *a = b;
-        *run_out = run;
     }
     dl_store_close(st);
-    return rc;
+    if (rc != 0)
+        return rc;
+    char text[DL_CFG_STR + 64];
+    for (size_t i = 0; i < dl_opt_count(); i++)
+        if (dl_opt_at(i)->type != DL_OPT_SET && (c->given[i] || !(dl_opt_at(i)->flags & DL_OPT_STORED))) {
+            dl_run_cfg_get(c, dl_opt_at(i), text, sizeof text);
+            dl_run_cfg_set(&b, dl_opt_at(i), text, NULL);
+        }
+    *c = b;
+    *run_out = run;
+    return -1;
 }
 
-static int load_resume(dl_session *s, const dl_train_args *a, int64_t run)
+static int load_resume(dl_session *s, int64_t run)
 {
     dl_tensor_map m;
     dl_err err = {0};
-    dl_status st = dl_run_checkpoint_read(s->st, run, a->from_epoch, false, &m, &err);
+    dl_status st = dl_run_checkpoint_read(s->st, run, s->cfg.from_epoch, false, &m, &err);
     if (st == DL_OK) {
         st = dl_learner_state_from_map(s->l, &m, &err);
         dl_tensor_map_free(&m);
     }
     if (st != DL_OK) {
-        fprintf(stderr, "dllab train: resuming %s: %s\n", a->resume, err.msg);
+        fprintf(stderr, "dllab train: resuming %s: %s\n", s->cfg.resume, err.msg);
         return DL_EXIT_FAIL;
     }
     return DL_EXIT_OK;
@@ -288,78 +293,108 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     return rc;
 }
 
-int cmd_train(int argc, char **argv)
+/* The session's run: a new one, or with --resume the same run (no new row, the learner writes
+ * where it stopped) unless --from-epoch rewinds into a new one. */
+static int attach_run(dl_session *s, int64_t resume_run, const char *orig)
 {
-    dl_ui_opts uo;
-    dl_ui_opts_take(&uo, &argc, argv);
-    dl_train_args a;
-    int rc = dl_train_args_parse(&a, "train", argc, argv, usage);
-    if (rc >= 0)
-        return rc;
-    int64_t resume_run = 0;
-    char orig[DL_STORE_NAME_MAX] = "";
-    bool resumed = a.resume != NULL;
-    if (resumed && (rc = resume_args(&a, &resume_run, orig, sizeof orig)) >= 0)
-        return rc;
+    if (!s->cfg.resume[0])
+        return dl_cli_new_run(s, "train", NULL);
+    if (s->cfg.from_epoch < 0) {
+        s->run = resume_run;
+        snprintf(s->run_name, sizeof s->run_name, "%s", orig);
+        dl_learner_attach_store(s->l, s->st, s->run);
+        return DL_EXIT_OK;
+    }
+    char prefix[DL_STORE_NAME_MAX + 16];
+    snprintf(prefix, sizeof prefix, "%s-rewind", orig);
+    return dl_cli_new_run(s, "train", prefix);
+}
 
-    dl_session s;
-    if ((rc = dl_session_open(&s, &a)) != DL_EXIT_OK)
-        return rc;
-    if (resumed && a.from_epoch < 0) {
-        /* Continue the same run: no new row, the learner writes where it stopped. */
-        s.run = resume_run;
-        snprintf(s.run_name, sizeof s.run_name, "%s", orig);
-        dl_learner_attach_store(s.l, s.st, s.run);
-    } else {
-        char prefix[DL_STORE_NAME_MAX + 16];
-        snprintf(prefix, sizeof prefix, "%s-rewind", orig);
-        if ((rc = dl_session_new_run(&s, &a, a.argc, a.argv, resumed ? prefix : NULL)) != DL_EXIT_OK) {
-            dl_session_close(&s);
-            return rc;
+/* Trains on the dashboard (or with the table) until the job ends; returns the status. */
+static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo, table *t, dl_err *err)
+{
+    char data_desc[256];
+    snprintf(data_desc, sizeof data_desc, "%.200s, %zu/%zu", s->cfg.data, dl_data_count(s->ds, DL_SPLIT_TRAIN),
+             dl_data_count(s->ds, DL_SPLIT_VALID));
+    if (s->cfg.no_tui) {
+        printf("run %s: %s on %s, %zu train / %zu valid items\n", s->run_name, s->cfg.arch, s->cfg.data,
+               dl_data_count(s->ds, DL_SPLIT_TRAIN), dl_data_count(s->ds, DL_SPLIT_VALID));
+        fflush(stdout);
+    }
+    dl_status st = dl_learner_start(s->l, job, err);
+    if (st == DL_OK && !s->cfg.no_tui) {
+        dl_run_info info = {.run_name = s->run_name, .data = data_desc, .arch = s->cfg.arch};
+        ui_ctx uc = {.store_dir = dl_store_dir(s->st), .run = s->run};
+        dl_train_hooks hooks = {.user = &uc, .confusion = confusion_hook, .top_losses = top_losses_hook};
+        dl_err uerr = {0};
+        if (dl_ui_train(s->ctl, &info, &hooks, uo, NULL, &uerr) != DL_OK) {
+            /* No usable terminal after all: the table takes over from the next epoch. */
+            fprintf(stderr, "dllab train: %s; printing the epoch table\n", uerr.msg);
+            atomic_store(&t->on, 1);
         }
     }
-    if (resumed && (rc = load_resume(&s, &a, resume_run)) != DL_EXIT_OK) {
+    if (st == DL_OK)
+        st = dl_learner_join(s->l, err);
+    return st;
+}
+
+int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap)
+{
+    int64_t resume_run = 0;
+    char orig[DL_STORE_NAME_MAX] = "";
+    bool resumed = c->resume[0] != 0;
+    int rc;
+    if (resumed && (rc = resume_cfg(c, &resume_run, orig, sizeof orig)) >= 0)
+        return rc;
+    dl_session s;
+    if ((rc = dl_cli_session_open(&s, c, "train")) != DL_EXIT_OK)
+        return rc;
+    if ((rc = attach_run(&s, resume_run, orig)) != DL_EXIT_OK ||
+        (resumed && (rc = load_resume(&s, resume_run)) != DL_EXIT_OK)) {
         dl_session_close(&s);
         return rc;
     }
+    if (run_name)
+        snprintf(run_name, cap, "%s", s.run_name);
     dl_job job;
-    if ((rc = build_job(&a, &s, resumed, &job)) != DL_EXIT_OK ||
-        (resumed && a.from_epoch < 0 && (rc = claim_run(&s)) != DL_EXIT_OK)) {
+    build_job(&s.cfg, &s, resumed, &job);
+    if (resumed && s.cfg.from_epoch < 0 && (rc = claim_run(&s)) != DL_EXIT_OK) {
         dl_session_close(&s);
         return rc;
     }
     dl_learner_note_skipped(s.l, s.ds); /* the dashboard's event log lists what the data pipeline skipped */
     table t = {.out = stdout};
-    atomic_init(&t.on, a.no_tui);
+    atomic_init(&t.on, s.cfg.no_tui);
     dl_err err = {0};
     dl_learner_add_callback(s.l, table_cb, &t, &err);
-    interp_ctx ic = {.s = &s, .thresh = a.thresh};
+    interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh};
     dl_learner_add_callback(s.l, interp_cb, &ic, &err);
     dl_control_install_signals(s.ctl, &err);
-    char data_desc[256];
-    snprintf(data_desc, sizeof data_desc, "%s, %zu/%zu", a.data.source ? a.data.source : "?",
-             dl_data_count(s.ds, DL_SPLIT_TRAIN), dl_data_count(s.ds, DL_SPLIT_VALID));
-    if (a.no_tui) {
-        printf("run %s: %s on %s, %zu train / %zu valid items\n", s.run_name, a.arch,
-               a.data.source ? a.data.source : "?", dl_data_count(s.ds, DL_SPLIT_TRAIN),
-               dl_data_count(s.ds, DL_SPLIT_VALID));
-        fflush(stdout);
-    }
-    dl_status st = dl_learner_start(s.l, &job, &err);
-    if (st == DL_OK && !a.no_tui) {
-        dl_run_info info = {.run_name = s.run_name, .data = data_desc, .arch = a.arch};
-        ui_ctx uc = {.store_dir = dl_store_dir(s.st), .run = s.run};
-        dl_train_hooks hooks = {.user = &uc, .confusion = confusion_hook, .top_losses = top_losses_hook};
-        dl_err uerr = {0};
-        if (dl_ui_train(s.ctl, &info, &hooks, &uo, NULL, &uerr) != DL_OK) {
-            /* No usable terminal after all: the table takes over from the next epoch. */
-            fprintf(stderr, "dllab train: %s; printing the epoch table\n", uerr.msg);
-            atomic_store(&t.on, 1);
-        }
-    }
-    if (st == DL_OK)
-        st = dl_learner_join(s.l, &err);
+    dl_status st = run_job(&s, &job, uo, &t, &err);
     rc = finish(&s, st, &err, t.n_epochs_printed);
     dl_session_close(&s);
     return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    dl_ui_opts uo;
+    dl_ui_opts_take(&uo, &argc, argv);
+    dl_run_cfg c;
+    const char *data;
+    int n_pos;
+    int rc = dl_cli_cfg_parse(&c, "train", SYNOPSIS, argc, argv, &data, 1, &n_pos);
+    if (rc >= 0)
+        return rc;
+    if (n_pos == 1 && (rc = dl_cli_set_data(&c, "train", data)) >= 0)
+        return rc;
+    if (!c.data[0] && !c.resume[0]) {
+        fprintf(stderr, "dllab train: missing DATA (dllab train --help)\n");
+        return DL_EXIT_USAGE;
+    }
+    if (c.from_epoch >= 0 && !c.resume[0]) {
+        fprintf(stderr, "dllab train: --from-epoch needs --resume RUN\n");
+        return DL_EXIT_USAGE;
+    }
+    return dl_train_cfg(&c, &uo, NULL, 0);
 }

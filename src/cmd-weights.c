@@ -10,8 +10,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/io/names.h"
 #include "core/io/read_file.h"
 #include "core/io/safetensors.h"
@@ -48,12 +50,12 @@ static int is_buffer(const char *name)
     return 0;
 }
 
-static int load(const char *prog, const char *path, dl_tensor_map *m, const char **style, const char **fmt)
+static int load(const char *prog, const char *path, dl_tensor_map *m, dl_weights_style *style, const char **fmt)
 {
     void *buf;
     size_t len;
     dl_err err = {0};
-    dl_status st = dl_io_read_file(path, &buf, &len, &err);
+    dl_status st = dl_file_read(path, SIZE_MAX, "a weight file", &buf, &len, &err);
     if (st == DL_OK) {
         *fmt = dl_weights_sniff(buf, len) == DL_WEIGHTS_PTH ? "PyTorch checkpoint (torch.save zip)" : "safetensors";
         st = dl_weights_parse(buf, len, path, m, &err);
@@ -93,12 +95,13 @@ static int cmd_info(const char *path)
 {
     dl_tensor_map m;
     dl_tensor_map_init(&m);
-    const char *style = "", *fmt = "";
+    dl_weights_style style = {""};
+    const char *fmt = "";
     int rc = load("dllab weights info", path, &m, &style, &fmt);
     if (rc != DL_EXIT_OK)
         return rc;
     char shown[1024], shown2[4096]; /* names and metadata from the file, escaped for the terminal */
-    printf("file: %s\nformat: %s\nkey names: %s\n", path, fmt, style);
+    printf("file: %s\nformat: %s\nkey names: %s\n", path, fmt, style.text);
     for (size_t i = 0; i < m.n_meta; i++)
         printf("metadata: %s = %s\n", dl_printable(m.meta[i].key, shown, sizeof shown),
                dl_printable(m.meta[i].value, shown2, sizeof shown2));
@@ -174,7 +177,8 @@ static int cmd_import(const char *path, const char *arch, const char *outp)
     dl_tensor_map m, out;
     dl_tensor_map_init(&m);
     dl_tensor_map_init(&out);
-    const char *style = "", *fmt = "";
+    dl_weights_style style = {""};
+    const char *fmt = "";
     int rc = load(prog, path, &m, &style, &fmt);
     if (rc != DL_EXIT_OK)
         return rc;
@@ -215,7 +219,7 @@ static int cmd_import(const char *path, const char *arch, const char *outp)
     unsigned long long vals = 0;
     for (size_t i = 0; i < out.n; i++)
         vals += (unsigned long long)dl_shape_numel(out.items[i].ndim, out.items[i].shape);
-    printf("imported %s (%s; key names: %s) as %s: %zu tensors, %llu values -> %s\n", path, fmt, style, arch, out.n,
+    printf("imported %s (%s; key names: %s) as %s: %zu tensors, %llu values -> %s\n", path, fmt, style.text, arch, out.n,
            vals, outp);
     if (!g.has_head)
         printf("head: none in the file (expected for transfer): it is initialised fresh when training\n");

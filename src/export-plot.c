@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/compare.h"
+#include "core/compare/compare.h"
 #include "src/commands.h"
 #include "src/export-plot.h"
 #include "src/plot-cairo.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/compare.h"
+#include "core/compare/compare.h"
 #include "tests/testutil.h"
 
 static char *dir;
@@ -296,6 +296,9 @@ START_TEST(diff_nested_and_missing_keys)
 END_TEST
 
 
+/* A run of the previous schema (its command line as "argv") is read with the option table: its
+ * learning rate is the row "lr" in the explicit form, a flag the schedule it chose, and settings
+ * that are not hyper-parameters (name, runs, no-tui) are left out. */
 START_TEST(diff_reads_the_command_line)
 {
     const char *cfg[2] = {
@@ -307,18 +310,20 @@ START_TEST(diff_reads_the_command_line)
     dl_err err = {0};
     ck_assert(dl_cmp_params(cfg, NULL, 2, false, &p, &np, &err) == DL_OK);
     ck_assert_uint_eq(np, 2);
-    const dl_cmp_param *lr = param(p, np, "args.lr"), *fit = param(p, np, "args.fit");
-    ck_assert(lr && fit);
-    ck_assert_str_eq(lr->value[0], "1e-3");
-    ck_assert_str_eq(lr->value[1], "1e-2");
-    ck_assert_ptr_null(fit->value[0]);
-    ck_assert_str_eq(fit->value[1], "true");
+    const dl_cmp_param *lr = param(p, np, "lr"), *sched = param(p, np, "schedule");
+    ck_assert(lr && sched);
+    ck_assert_str_eq(lr->value[0], "..0.001");
+    ck_assert_str_eq(lr->value[1], "..0.01");
+    ck_assert_str_eq(sched->value[0], "one-cycle");
+    ck_assert_str_eq(sched->value[1], "fit");
     dl_cmp_params_free(p, np, 2);
     ck_assert(dl_cmp_params(cfg, NULL, 2, true, &p, &np, &err) == DL_OK);
-    ck_assert_str_eq(param(p, np, "args.data")->value[1], "fashion-mnist");
-    ck_assert_str_eq(param(p, np, "args.bs")->value[0], "64");
-    ck_assert_ptr_null(param(p, np, "args.name"));
-    ck_assert_ptr_null(param(p, np, "args.runs"));
+    ck_assert_str_eq(param(p, np, "data")->value[1], "fashion-mnist");
+    ck_assert_str_eq(param(p, np, "bs")->value[0], "64");
+    ck_assert_str_eq(param(p, np, "epochs")->value[0], "1"); /* the default, stored as such */
+    ck_assert_ptr_null(param(p, np, "name"));
+    ck_assert_ptr_null(param(p, np, "runs"));
+    ck_assert_ptr_null(param(p, np, "threads"));
     ck_assert_ptr_null(param(p, np, "argv"));
     dl_cmp_params_free(p, np, 2);
 }

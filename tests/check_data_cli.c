@@ -56,7 +56,7 @@ START_TEST(bad_csv_and_usage_exit_codes)
     ck_assert_int_eq(run("", out, sizeof out), 2);
     has(out, "missing DATA");
     ck_assert_int_eq(run("fashion-mnist --resize sideways", out, sizeof out), 2);
-    has(out, "bad value 'sideways' for --resize");
+    has(out, "--resize: 'sideways' is not one of crop, pad, pad-zeros, squish");
     ck_assert_int_eq(run("fashion-mnist --bogus", out, sizeof out), 2);
     has(out, "'--bogus'");
     ck_assert_int_eq(run("--help", out, sizeof out), 0);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/io/safetensors.h"
-#include "core/optim.h"
+#include "core/train/optim.h"
 #include "core/params.h"
 #include "core/tensor_map.h"
 #include "tests/testutil.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/io/pickle.h"
 #include "core/io/pth.h"
 #include "core/io/read_file.h"
@@ -179,7 +180,7 @@ START_TEST(zip_reader_handles_torch_archives)
     void *buf;
     size_t len;
     dl_err err = {0};
-    ck_assert_int_eq(dl_io_read_file(tu_fixture("pth/tiny_resnet.pth"), &buf, &len, &err), DL_OK);
+    ck_assert_int_eq(dl_file_read(tu_fixture("pth/tiny_resnet.pth"), SIZE_MAX, "a weight file", &buf, &len, &err), DL_OK);
     dl_zip z;
     ck_assert_msg(dl_zip_open(&z, buf, len, "tiny", &err) == DL_OK, "%s", err.msg);
     const dl_zip_entry *pkl = dl_zip_find(&z, "tiny_resnet/data.pkl"), *v = dl_zip_find(&z, "tiny_resnet/version");

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "core/io/safetensors.h"
-#include "core/lrfind.h"
-#include "core/sched.h"
+#include "core/lrfind/lrfind.h"
+#include "core/train/sched.h"
 #include "tests/testutil.h"
 
 /* |c - r| <= rel * |r| (+ a tiny absolute floor for zeros). */

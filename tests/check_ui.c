@@ -673,8 +673,8 @@ START_TEST(app_dispatch_and_overlays)
 {
     fake home = {0}, train = {0};
     dl_app *app = dl_app_new(NULL);
-    dl_screen hs = {"home", DL_SCR_HOME, &home, fake_draw, fake_key, NULL, fake_close};
-    dl_screen ts = {"train", DL_SCR_TRAIN, &train, fake_draw, fake_key, NULL, fake_close};
+    dl_screen hs = {"home", DL_SCR_HOME, &home, fake_draw, fake_key, NULL, fake_close, 0};
+    dl_screen ts = {"train", DL_SCR_TRAIN, &train, fake_draw, fake_key, NULL, fake_close, 0};
     dl_app_push(app, &hs);
     dl_app_push(app, &ts);
     dl_app_key(app, 'f');
@@ -724,7 +724,7 @@ START_TEST(app_esc_on_the_last_screen_asks)
 {
     fake train = {0};
     dl_app *app = dl_app_new(NULL);
-    dl_screen ts = {"train", DL_SCR_TRAIN, &train, fake_draw, fake_key, NULL, fake_close};
+    dl_screen ts = {"train", DL_SCR_TRAIN, &train, fake_draw, fake_key, NULL, fake_close, 0};
     dl_app_push(app, &ts);
     dl_grid *g = dl_grid_new(80, 24);
     dl_app_key(app, DL_KEY_ESC);
@@ -749,7 +749,7 @@ START_TEST(app_too_small_and_sizes)
 {
     fake f = {0};
     dl_app *app = dl_app_new(NULL);
-    dl_screen ts = {"train", DL_SCR_TRAIN, &f, fake_draw, fake_key, NULL, NULL};
+    dl_screen ts = {"train", DL_SCR_TRAIN, &f, fake_draw, fake_key, NULL, NULL, 0};
     dl_app_push(app, &ts);
     dl_grid *g = dl_grid_new(79, 24);
     dl_app_draw(app, g);

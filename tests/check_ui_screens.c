@@ -11,9 +11,10 @@
 #include <string.h>
 
 #include "core/learn/control.h"
-#include "core/lrfind.h"
+#include "core/lrfind/lrfind.h"
 #include "core/store/store.h"
 #include "tests/golden.h"
+#include "core/run/run_cfg.h"
 #include "tests/testutil.h"
 #include "ui/app.h"
 #include "ui/feed.h"
@@ -708,12 +709,63 @@ START_TEST(home_lists_marks_deletes_and_requests)
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(runs[0].name, "fmnist-resnet-xs-1");
     dl_runs_free(runs, n);
-    /* n asks for a dataset; Enter alone means the default and ends the UI with a request. */
+    /* n opens the new-run form; a bad value shows in place and nothing starts; typed q and ? are
+     * text there, not keys */
     ck_assert_ptr_null(dl_home_request(dl_app_top(app)));
+    dl_screen *home = dl_app_top(app);
     dl_app_key(app, 'n');
+    ck_assert_int_eq(dl_app_depth(app), 2);
+    for (int i = 0; i < 20; i++)
+        dl_app_key(app, DL_KEY_BACKSPACE);
+    for (const char *k = "/no/such-q?"; *k; k++)
+        dl_app_key(app, *k);
     dl_app_key(app, DL_KEY_ENTER);
+    ck_assert(!dl_app_quitting(app));
+    ck_assert_int_eq(dl_app_depth(app), 2);
+    t = render(app, 80, 24, 0);
+    ck_assert_msg(strstr(t, "/no/such-q?: no such folder or archive") != NULL, "%s", t);
+    free(t);
+    /* epochs 0 is refused with the table's message as the field is left */
+    for (int i = 0; i < 20; i++)
+        dl_app_key(app, DL_KEY_BACKSPACE);
+    for (const char *k = "fashion-mnist"; *k; k++)
+        dl_app_key(app, *k);
+    dl_app_key(app, DL_KEY_DOWN);
+    dl_app_key(app, DL_KEY_DOWN);
+    dl_app_key(app, DL_KEY_BACKSPACE);
+    dl_app_key(app, '0');
+    dl_app_key(app, DL_KEY_DOWN);
+    t = render(app, 80, 24, 0);
+    ck_assert_msg(strstr(t, "--epochs: '0' is not a positive integer") != NULL, "%s", t);
+    ck_assert_ptr_null(strstr(t, "no such folder"));
+    free(t);
+    dl_app_key(app, DL_KEY_ENTER); /* refused: the cursor goes to the bad field */
+    ck_assert(!dl_app_quitting(app));
+    dl_app_key(app, DL_KEY_BACKSPACE);
+    dl_app_key(app, '2');
+    /* Tab completes the data field: fashion-m -> fashion-mnist, then fashion-mosaic */
+    dl_app_key(app, DL_KEY_UP);
+    dl_app_key(app, DL_KEY_UP);
+    for (int i = 0; i < 20; i++)
+        dl_app_key(app, DL_KEY_BACKSPACE);
+    for (const char *k = "fashion-m"; *k; k++)
+        dl_app_key(app, *k);
+    dl_app_key(app, '\t');
+    dl_app_key(app, '\t');
+    t = render(app, 80, 24, 0);
+    ck_assert_msg(strstr(t, "fashion-mosaic") != NULL, "%s", t);
+    free(t);
+    dl_app_key(app, DL_KEY_ENTER);
+    /* Enter ends the UI with the configuration: the form's defaults, epochs 2 */
     ck_assert(dl_app_quitting(app));
-    ck_assert_str_eq(dl_home_request(dl_app_top(app)), "fashion-mnist");
+    ck_assert_int_eq(dl_app_depth(app), 1);
+    const dl_run_cfg *req = dl_home_request(home);
+    ck_assert_ptr_nonnull(req);
+    ck_assert_int_eq(req->epochs, 2);
+    ck_assert_int_eq(req->limit, 10000);
+    ck_assert_int_eq(req->valid_limit, 2500);
+    ck_assert_str_eq(req->arch, "resnet-xs");
+    ck_assert_str_eq(req->data, "fashion-mosaic");
     dl_app_free(app);
     dl_store_close(st);
     tu_rmtree(dir);

@@ -13,7 +13,7 @@
 
 #define TINY "resnet-custom:basic:1,1,1,1:4,8,16,16:imagenet"
 
-static void read_renamed(const char *rel, dl_tensor_map *m, const char **style)
+static void read_renamed(const char *rel, dl_tensor_map *m, dl_weights_style *style)
 {
     dl_err err = {0};
     dl_tensor_map_init(m);
@@ -24,9 +24,9 @@ static void read_renamed(const char *rel, dl_tensor_map *m, const char **style)
 START_TEST(import_loads_every_tensor_bit_for_bit)
 {
     dl_tensor_map m, want, got;
-    const char *style;
+    dl_weights_style style;
     read_renamed("pth/tiny_resnet.pth", &m, &style);
-    ck_assert_str_eq(style, "torchvision");
+    ck_assert_str_eq(style.text, "torchvision");
     wa_guess g;
     char why[200];
     ck_assert_msg(wa_infer(&m, &g, why, sizeof why), "%s", why);
@@ -88,9 +88,9 @@ END_TEST
 START_TEST(body_only_module_prefix_without_counters)
 {
     dl_tensor_map m;
-    const char *style;
+    dl_weights_style style;
     read_renamed("pth/tiny_body_module.pth", &m, &style);
-    ck_assert_str_eq(style, "torchvision, prefix 'module.' removed");
+    ck_assert_str_eq(style.text, "torchvision, prefix 'module.' removed");
     ck_assert(dl_tensor_map_get(&m, "layer3.0.downsample.0.weight"));
     wa_guess g;
     char why[200];
@@ -109,9 +109,9 @@ END_TEST
 START_TEST(fastai_export_is_renamed_and_keeps_its_head)
 {
     dl_tensor_map m;
-    const char *style;
+    dl_weights_style style;
     read_renamed("pth/tiny_fastai_export.pth", &m, &style);
-    ck_assert_str_eq(style, "fastai export");
+    ck_assert_str_eq(style.text, "fastai export");
     ck_assert(dl_tensor_map_get(&m, "conv1.weight") && dl_tensor_map_get(&m, "layer4.0.bn2.bias"));
     ck_assert(dl_tensor_map_get(&m, "head.8.weight") && !dl_tensor_map_get(&m, "1.8.weight"));
     wa_guess g;
@@ -156,9 +156,9 @@ START_TEST(timm_head_fc_and_clashes)
     int64_t s[2] = {2, 2};
     ck_assert_int_eq(dl_tensor_map_add(&m, "model.conv1.weight", DL_DTYPE_F32, 2, s, NULL, &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_add(&m, "model.head.fc.weight", DL_DTYPE_F32, 2, s, NULL, &err), DL_OK);
-    const char *style;
+    dl_weights_style style;
     ck_assert_int_eq(dl_weights_rename(&m, &style, &err), DL_OK);
-    ck_assert_str_eq(style, "timm (head.fc -> fc), prefix 'model.' removed");
+    ck_assert_str_eq(style.text, "timm (head.fc -> fc), prefix 'model.' removed");
     ck_assert_str_eq(m.items[1].name, "fc.weight");
     ck_assert_int_eq(dl_tensor_map_add(&m, "head.fc.weight", DL_DTYPE_F32, 2, s, NULL, &err), DL_OK);
     ck_assert_int_eq(dl_weights_rename(&m, &style, &err), DL_EFORMAT);

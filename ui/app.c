@@ -1,4 +1,5 @@
 /* app: screen stack, key dispatch, overlays and the poll() loop (see app.h). */
+#include "core/clock.h"
 #include "ui/app.h"
 
 #include <errno.h>
@@ -125,6 +126,8 @@ int dl_app_key(dl_app *app, int key)
     }
     if (!s)
         return apply(app, DL_R_QUIT);
+    if (s->text_input && s->key)
+        return apply(app, s->key(s, DL_ACT_NONE, key, app));
     dl_action a = dl_action_for_key(s->id, key);
     if (app->help) {
         /* Any key closes help; the help key only closes it. */
@@ -217,12 +220,7 @@ static void on_quit_signal(int sig)
     errno = saved;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+static double now_ms(void) { return dl_clock_now() * 1e3; }
 
 dl_status dl_app_run(dl_app *app, const char *stderr_log, dl_err *err)
 {

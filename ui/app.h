@@ -57,6 +57,9 @@ struct dl_screen {
     int (*tick)(dl_screen *s, dl_app *app);
     /* Called when the screen is popped or the app is freed. May be NULL. */
     void (*close)(dl_screen *s);
+    /* Set by a screen that takes text (a form): every key goes to key() as DL_ACT_NONE, before
+     * the app's own bindings (q, ?, Esc), so a path may contain them. */
+    int text_input;
 };
 
 dl_app *dl_app_new(const dl_ui_opts *opts);

@@ -6,15 +6,11 @@
 #include <time.h>
 
 #include "core/learn/control.h"
+#include "core/clock.h"
 #include "ui/app.h"
 #include "ui/screens.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
+static double now(void) { return dl_clock_now(); }
 
 int main(void)
 {

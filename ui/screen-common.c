@@ -6,15 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "ui/actions.h"
 #include "ui/screens.h"
 
-double dl_ui_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+double dl_ui_now(void) { return dl_clock_now(); }
 
 /* A run name cut to w cells keeps its end, where runs of one data and arch differ
  * ("fmnist-~et-xs-3", not "fmnist-resnet-x"). Only ASCII names are cut here (bytes are cells);

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/compare.h"
+#include "core/compare/compare.h"
 #include "ui/app.h"
 
 #define DL_CMP_SHOWN 6

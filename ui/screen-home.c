@@ -2,17 +2,16 @@
  * best metric, status), re-read every two seconds so runs training elsewhere appear and move.
  * Up/Down select, Enter opens the run view, Space marks runs for comparison, c compares the
  * marked ones (through a hook: the compare screen is its own module), b makes the selected run
- * the baseline, d deletes it after a y/n question, n asks for a dataset (Enter alone: the
- * default, Fashion-MNIST) and ends the UI with a request to train on it. */
+ * the baseline, d deletes it after a y/n question, n opens the new-run form (screen-newrun.c),
+ * whose Enter ends the UI with the configuration to train. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/run/run_cfg.h"
 #include "core/store/store.h"
 #include "ui/screens.h"
-
-#define HOME_DEFAULT_DATA "fashion-mnist"
 
 typedef struct home_state {
     dl_store *st;
@@ -23,13 +22,11 @@ typedef struct home_state {
     int nmarked;
     int sel, top;
     int asking_delete;
-    int prompt;
-    char input[256];
-    int ninput;
-    char request[256];
+    dl_run_cfg request; /* filled by the new-run form */
     int has_request;
     double last_load;
     char error[DL_ERR_MSG_MAX];
+    char note[DL_ERR_MSG_MAX]; /* what the last training from here said; until the next key */
 } home_state;
 
 static int load(home_state *h)
@@ -115,7 +112,7 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         h->top = h->sel - rows + 1;
     if (h->n == 0)
         dl_grid_text(g, 2, 4, g->cols - 2, DL_ROLE_DIM, 0,
-                     "No runs yet. Press n to train on Fashion-MNIST (or type a dataset path).");
+                     "No runs yet. Press n for a new run (Fashion-MNIST, or your own images).");
     for (int r = 0; r < rows && (size_t)(h->top + r) < h->n; r++) {
         const dl_run *run = &h->runs[h->top + r];
         char when[32] = "-", best[40] = "-";
@@ -139,48 +136,20 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         dl_grid_text(g, 0, 3 + r, g->cols, sel ? DL_ROLE_SELECT : role, sel ? DL_ATTR_REVERSE : 0, line);
     }
     int by = g->rows - 2;
-    if (h->error[0])
-        dl_grid_text(g, 0, by, g->cols, DL_ROLE_BAD, 0, h->error);
+    if (h->error[0] || h->note[0])
+        dl_grid_text(g, 0, by, g->cols, DL_ROLE_BAD, 0, h->error[0] ? h->error : h->note);
     if (h->asking_delete && (size_t)h->sel < h->n)
         dl_grid_textf(g, 0, by, g->cols, DL_ROLE_WARN, DL_ATTR_BOLD,
                       "Delete run %s, its rows and its checkpoints? (y/n)", h->runs[h->sel].name);
-    if (h->prompt)
-        dl_grid_textf(g, 0, by, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
-                      "dataset to train on (Enter alone: " HOME_DEFAULT_DATA "; Esc cancels): %s_", h->input);
     (void)env;
     dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_HOME);
-}
-
-static int prompt_key(home_state *h, int key)
-{
-    if (key == DL_KEY_ESC) {
-        h->prompt = 0;
-        return DL_R_REDRAW;
-    }
-    if (key == DL_KEY_BACKSPACE) {
-        if (h->ninput > 0)
-            h->input[--h->ninput] = '\0';
-        return DL_R_REDRAW;
-    }
-    if (key == DL_KEY_ENTER) {
-        h->prompt = 0;
-        snprintf(h->request, sizeof h->request, "%s", h->ninput ? h->input : HOME_DEFAULT_DATA);
-        h->has_request = 1;
-        return DL_R_QUIT;
-    }
-    if (key >= 32 && key < 127 && h->ninput < (int)sizeof h->input - 1) {
-        h->input[h->ninput++] = (char)key;
-        h->input[h->ninput] = '\0';
-    }
-    return DL_R_REDRAW;
 }
 
 static int home_key(dl_screen *s, dl_action a, int key, dl_app *app)
 {
     home_state *h = s->self;
     dl_err err;
-    if (h->prompt)
-        return prompt_key(h, key);
+    h->note[0] = '\0';
     if (h->asking_delete) {
         h->asking_delete = 0;
         if ((key == 'y' || key == 'Y') && (size_t)h->sel < h->n) {
@@ -237,11 +206,16 @@ static int home_key(dl_screen *s, dl_action a, int key, dl_app *app)
             return DL_R_REDRAW;
         }
         return h->hooks.compare(h->hooks.user, app, h->marked, h->nmarked);
-    case DL_ACT_NEW_RUN:
-        h->prompt = 1;
-        h->ninput = 0;
-        h->input[0] = '\0';
+    case DL_ACT_NEW_RUN: {
+        dl_screen form;
+        if (dl_screen_new_run(&form, &h->request, &h->has_request, &err) != DL_OK) {
+            dl_app_message(app, err.msg);
+            return DL_R_REDRAW;
+        }
+        if (dl_app_push(app, &form) != 0)
+            form.close(&form);
         return DL_R_REDRAW;
+    }
     default:
         return DL_R_UNHANDLED;
     }
@@ -264,10 +238,19 @@ static void home_close(dl_screen *s)
     free(h);
 }
 
-const char *dl_home_request(const dl_screen *home)
+const dl_run_cfg *dl_home_request(const dl_screen *home)
 {
     const home_state *h = home->self;
-    return h->has_request ? h->request : NULL;
+    return h->has_request ? &h->request : NULL;
+}
+
+void dl_home_select(dl_screen *home, const char *name, const char *message)
+{
+    home_state *h = home->self;
+    for (size_t i = 0; name && i < h->n; i++)
+        if (h->runs[i].name && !strcmp(h->runs[i].name, name))
+            h->sel = (int)i;
+    snprintf(h->note, sizeof h->note, "%s", message ? message : "");
 }
 
 dl_status dl_screen_home(dl_screen *out, dl_store *st, const dl_home_hooks *hooks, dl_err *err)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/lrfind.h"
+#include "core/lrfind/lrfind.h"
 #include "ui/plot.h"
 #include "ui/screens.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/lrfind.h"
+#include "core/lrfind/lrfind.h"
 #include "ui/canvas.h"
 #include "ui/layout.h"
 #include "ui/plot.h"

@@ -72,16 +72,24 @@ int dl_feed_from_store(dl_feed *feed, struct dl_store *st, int64_t run_id, dl_er
 
 /* The home screen: the store's runs (name, date, data, arch, best metric, status). Enter opens
  * the run view, Space marks runs, c compares the marked ones (hook), d deletes (asks), b makes
- * the selected run the baseline, n asks for a dataset (default Fashion-MNIST) and leaves the UI
- * with a request to train on it (dl_home_request). */
+ * the selected run the baseline, n opens the new-run form, whose Enter leaves the UI with the
+ * run configuration to train (dl_home_request). */
 typedef struct dl_home_hooks {
     void *user;
     int (*compare)(void *user, dl_app *app, const int64_t *ids, int n);
 } dl_home_hooks;
 dl_status dl_screen_home(dl_screen *out, struct dl_store *st, const dl_home_hooks *hooks, dl_err *err);
-/* After the app returns: the dataset the user asked to train on, or NULL. Valid until the
+/* After the app returns: the configuration the user asked to train, or NULL. Valid until the
  * screen closes; copy it. */
-const char *dl_home_request(const dl_screen *home);
+struct dl_run_cfg;
+const struct dl_run_cfg *dl_home_request(const dl_screen *home);
+/* Selects the run named name when it is listed (the run a training from home just made; NULL:
+ * the newest) and shows message (NULL: none) on the bottom line. */
+void dl_home_select(dl_screen *home, const char *name, const char *message);
+
+/* The new-run form (n on the home screen; see screen-newrun.c). Enter with every field valid
+ * writes the configuration to *result, sets *done and ends the UI; Esc closes the form. */
+dl_status dl_screen_new_run(dl_screen *out, struct dl_run_cfg *result, int *done, dl_err *err);
 
 /* The multi-label view: per-class precision/recall/F1 at `thresh` beside the threshold sweep
  * (n_sweep points of threshold, micro-F1, accuracy_multi) with a slider (Left/Right). */

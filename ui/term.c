@@ -114,6 +114,11 @@ static void restore_stderr(dl_term *t)
     }
 }
 
+static void pair_cache_reset(void);
+/* The screen newterm made: deleted when the UI stops, since one process may open the UI again
+ * (home -> training -> home) and each start makes a new one. */
+static SCREEN *screen;
+
 dl_status dl_term_start(dl_term *t, const dl_ui_opts *opts, const char *stderr_log, dl_err *err)
 {
     dl_ui_opts none = {0};
@@ -133,11 +138,12 @@ dl_status dl_term_start(dl_term *t, const dl_ui_opts *opts, const char *stderr_l
         return err ? err->code : DL_EIO;
     /* ncurses reads ESCDELAY at start: a lone Esc must not wait a second. */
     setenv("ESCDELAY", "25", 0);
-    if (!newterm(NULL, stdout, stdin)) {
+    if (!(screen = newterm(NULL, stdout, stdin))) {
         restore_stderr(t);
         return dl_err_set(err, DL_EUNSUPPORTED, "cannot start curses for TERM '%s'", term);
     }
     curses_up = 1;
+    pair_cache_reset(); /* pairs of an earlier screen do not exist in this one */
     install_fatal();
     cbreak();
     noecho();
@@ -171,6 +177,8 @@ void dl_term_stop(dl_term *t)
         curs_set(1);
         endwin();
         restore_fatal();
+        delscreen(screen);
+        screen = NULL;
     }
     restore_stderr(t);
 }
@@ -189,6 +197,12 @@ static struct {
     int fg, bg, pair;
 } pair_cache[PAIR_CACHE];
 static int next_pair = DL_ROLE_COUNT;
+
+static void pair_cache_reset(void)
+{
+    memset(pair_cache, 0, sizeof pair_cache);
+    next_pair = DL_ROLE_COUNT;
+}
 
 static int rgb_pair(dl_term *t, int fg, int bg)
 {

@@ -32,9 +32,12 @@ dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks
                        const char *stderr_log, dl_err *err);
 /* The run view of one stored run. */
 dl_status dl_ui_show_run(dl_store *st, int64_t run_id, const dl_ui_opts *opts, dl_err *err);
-/* The home screen. *request receives a malloc'd dataset to train on when the user asked for a new
- * run (else NULL). */
-dl_status dl_ui_home(dl_store *st, const dl_home_hooks *hooks, const dl_ui_opts *opts, char **request, dl_err *err);
+/* The home screen, the run named select selected (NULL: the newest) and message on its bottom
+ * line (NULL: none). When the user asked for a new run, *request gets its configuration and
+ * *asked is set. */
+struct dl_run_cfg;
+dl_status dl_ui_home(dl_store *st, const dl_home_hooks *hooks, const dl_ui_opts *opts, const char *select,
+                     const char *message, struct dl_run_cfg *request, int *asked, dl_err *err);
 /* A page of images (show-batch). */
 dl_status dl_ui_images(const char *title, const dl_ui_image *img, const char *const *labels, int n,
                        const dl_ui_opts *opts, dl_err *err);

@@ -153,11 +153,15 @@ dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned,
             fit_into(&src, it->w, it->h, it->crop_first, ds->prep.size, &dst);
         else { /* in-memory grey, 3-channel cache: resize grey then replicate */
             dl_img g = {malloc((size_t)it->fw * it->fh), it->fw, it->fh, 1};
-            if (g.px) {
-                fit_into(&src, it->w, it->h, it->crop_first, ds->prep.size, &g);
-                for (size_t k = 0; k < (size_t)it->fw * it->fh; k++)
-                    px[3 * k] = px[3 * k + 1] = px[3 * k + 2] = g.px[k];
+            if (!g.px) { /* px was never written: it must not reach the cache */
+                free(px);
+                if (!it->pixels)
+                    free(src.px);
+                return dl_err_set(err, DL_ENOMEM, "out of memory resizing %s", it->path ? it->path : "an image");
             }
+            fit_into(&src, it->w, it->h, it->crop_first, ds->prep.size, &g);
+            for (size_t k = 0; k < (size_t)it->fw * it->fh; k++)
+                px[3 * k] = px[3 * k + 1] = px[3 * k + 2] = g.px[k];
             free(g.px);
         }
         if (!it->pixels)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/data/internal.h"
 #include "core/rng.h"
 #include "core/tensor.h"
@@ -53,12 +54,7 @@ struct dl_loader {
     double wait;
 };
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
+static double now(void) { return dl_clock_now(); }
 
 static void fill(dl_loader *l, slot *s, int64_t b, int epoch)
 {

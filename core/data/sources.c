@@ -16,6 +16,7 @@
 
 #include "core/data/internal.h"
 #include "core/printable.h"
+#include "core/file.h"
 #include "core/log.h"
 
 bool dl_is_image_name(const char *name)
@@ -415,22 +416,8 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
     return st;
 }
 
-dl_status dl_mkdirs(const char *path, dl_err *err)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return dl_err_set(err, DL_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return dl_err_set(err, DL_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-    return DL_OK;
-}
+/* core/file.c's mkdir -p under the name the data sources use */
+dl_status dl_mkdirs(const char *path, dl_err *err) { return dl_mkdir_p(path, err); }
 
 const char *dl_default_cache_dir(char *buf, size_t cap)
 {

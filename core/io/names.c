@@ -52,9 +52,8 @@ static dl_status rename_fastai(dl_tensor_map *m, dl_err *err)
     return DL_OK;
 }
 
-dl_status dl_weights_rename(dl_tensor_map *m, const char **style, dl_err *err)
+dl_status dl_weights_rename(dl_tensor_map *m, dl_weights_style *style, dl_err *err)
 {
-    static char desc[128];
     const char *kind = "torchvision";
     const char *removed = NULL;
     static const char *prefixes[] = {"module.", "model.", "backbone.", "encoder.", "net.", "state_dict."};
@@ -90,11 +89,9 @@ dl_status dl_weights_rename(dl_tensor_map *m, const char **style, dl_err *err)
             if (strcmp(m->items[i].name, m->items[j].name) == 0)
                 return dl_err_set(err, DL_EFORMAT, "two tensors are both named '%s' after renaming (%s)",
                                   m->items[i].name, kind);
-    if (removed)
-        snprintf(desc, sizeof desc, "%s, prefix '%s' removed", kind, removed);
-    else
-        snprintf(desc, sizeof desc, "%s", kind);
-    if (style)
-        *style = desc;
+    if (style && removed)
+        snprintf(style->text, sizeof style->text, "%s, prefix '%s' removed", kind, removed);
+    else if (style)
+        snprintf(style->text, sizeof style->text, "%s", kind);
     return DL_OK;
 }

@@ -14,8 +14,13 @@
 #include "core/err.h"
 #include "core/tensor_map.h"
 
-/* *style (if non-NULL) receives a static description: "torchvision", "timm (head.fc -> fc)",
- * "fastai export", with ", prefix 'module.' removed" appended where it applies (static buffer). */
-dl_status dl_weights_rename(dl_tensor_map *m, const char **style, dl_err *err);
+/* What the names looked like: "torchvision", "timm (head.fc -> fc)", "fastai export", with
+ * ", prefix 'module.' removed" appended where it applies. The caller's storage (it was a static
+ * buffer, which two threads renaming at once would share). */
+typedef struct dl_weights_style {
+    char text[128];
+} dl_weights_style;
+/* style may be NULL. */
+dl_status dl_weights_rename(dl_tensor_map *m, dl_weights_style *style, dl_err *err);
 
 #endif

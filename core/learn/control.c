@@ -1,6 +1,7 @@
 /* control: command queue, published snapshot, curve/event rings and wake-up fd; see control.h.
  * One mutex guards everything; every critical section is a copy, so neither side waits long.
  * The wake fd is an eventfd: writes coalesce, and a write from a signal handler is safe. */
+#include "core/clock.h"
 #include "core/learn/control.h"
 
 #include <errno.h>
@@ -26,15 +27,16 @@ struct dl_control {
     dl_event *events;       /* ring of DL_CONTROL_EVENTS */
     uint64_t n_events;
     int wake_fd;
-    struct timespec t0;
+    double t0; /* dl_clock_now() at creation */
 };
 
 static volatile sig_atomic_t g_signal_flag;
 static volatile int g_signal_fd = -1;
 
-static const char *const cmd_names[DL_CMD_COUNT] = {
+static const char *const cmd_names[] = {
     "set_lr", "scale_lr", "freeze", "unfreeze", "pause", "resume", "stop_now", "stop_after_epoch",
     "save", "lrfind"};
+_Static_assert(sizeof cmd_names / sizeof *cmd_names == DL_CMD_COUNT, "command names"); /* tripwire */
 
 const char *dl_cmd_name(dl_cmd_kind k)
 {
@@ -45,6 +47,7 @@ const char *dl_phase_name(dl_phase p)
 {
     static const char *const names[] = {"idle",   "train",   "valid",    "lrfind", "paused",
                                         "done",   "stopped", "diverged", "failed"};
+    _Static_assert(sizeof names / sizeof *names == DL_PHASE_FAILED + 1, "phase names"); /* tripwire */
     return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "unknown";
 }
 
@@ -76,7 +79,7 @@ dl_status dl_control_create(dl_control **out, dl_err *err)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cv, &ca);
     pthread_condattr_destroy(&ca);
-    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    c->t0 = dl_clock_now();
     c->snap.valid_loss = NAN;
     c->snap.smooth_loss = NAN;
     c->snap.last_loss = NAN;
@@ -180,12 +183,7 @@ void dl_control_push_point(dl_control *c, const dl_curve_point *p)
     pthread_mutex_unlock(&c->mu);
 }
 
-double dl_control_elapsed(const dl_control *c)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - c->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - c->t0.tv_nsec);
-}
+double dl_control_elapsed(const dl_control *c) { return dl_clock_now() - c->t0; }
 
 void dl_control_push_event(dl_control *c, const dl_event *e)
 {

@@ -1,5 +1,5 @@
 /* learner: creation, events, one training batch, validation, freezing, the published snapshot
- * and the command boundary; the fit loop is in learner_fit.c, the LR finder in learner_lrfind.c,
+ * and the command boundary; the fit loop is in learner_fit.c, the LR finder in core/lrfind/sweep.c,
  * checkpoints in learner_state.c, the thread in learner_thread.c. See learner.h. */
 #include <math.h>
 #include <stdarg.h>
@@ -8,26 +8,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/learn/learner_internal.h"
 #include "core/log.h"
 #include "core/ops/ops.h"
 
-static const char *const ev_names[DL_EV_COUNT] = {
+static const char *const ev_names[] = {
     "before_fit",      "before_epoch",   "before_train", "before_batch",    "after_pred",
     "after_loss",      "before_backward", "after_backward", "after_step",   "after_batch",
     "after_train",     "before_validate", "after_validate", "after_epoch",  "after_fit"};
+_Static_assert(sizeof ev_names / sizeof *ev_names == DL_EV_COUNT, "event names"); /* tripwire */
 
 const char *dl_event_kind_name(dl_event_kind k)
 {
     return (unsigned)k < DL_EV_COUNT ? ev_names[k] : "unknown";
 }
 
-double dl_learner_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+double dl_learner_now(void) { return dl_clock_now(); }
 
 void dl_learner_cfg_init(dl_learner_cfg *cfg)
 {

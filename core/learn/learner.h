@@ -29,10 +29,10 @@
 #include "core/err.h"
 #include "core/learn/control.h"
 #include "core/learn/metrics.h"
-#include "core/lrfind.h"
+#include "core/lrfind/lrfind.h"
 #include "core/models/model.h"
-#include "core/optim.h"
-#include "core/sched.h"
+#include "core/train/optim.h"
+#include "core/train/sched.h"
 #include "core/store/store.h"
 
 /* Where batches come from. The loader adapter below is what dllab uses; tests may feed synthetic

@@ -97,7 +97,7 @@ dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err);
 dl_status dl_learner_boundary(dl_learner *l, dl_err *err);
 void dl_learner_publish(dl_learner *l);
 /* The LR-finder command: sweeps from the current weights, restores them, and puts the training
- * source back where the fit was (learner_lrfind.c). */
+ * source back where the fit was (core/lrfind/sweep.c). */
 dl_status dl_learner_lrfind_now(dl_learner *l, dl_err *err);
 void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const names[DL_METRIC_COUNT] = {"error_rate", "accuracy", "accuracy_multi"};
+static const char *const names[] = {"error_rate", "accuracy", "accuracy_multi"};
+/* tripwire: a metric without its name breaks the build, not a table */
+_Static_assert(sizeof names / sizeof *names == DL_METRIC_COUNT, "metric names");
 
 const char *dl_metric_name(dl_metric_kind k)
 {

@@ -2,7 +2,7 @@
  * accuracy (argmax == target), error_rate (1 - accuracy) and accuracy_multi (sigmoid, then
  * prob > thresh compared with the 0/1 targets over all N*K elements) are computed per batch and
  * averaged weighted by batch size (dl_wavg), which gives the exact global mean as fastai's does.
- * (fastai's debiased loss smoothing is dl_smooth in core/lrfind.h.)
+ * (fastai's debiased loss smoothing is dl_smooth in core/lrfind/lrfind.h.)
  * It refuses unknown metric names (dl_metric_parse returns DL_EINVAL naming the choices). */
 #ifndef DL_METRICS_H
 #define DL_METRICS_H

@@ -211,6 +211,7 @@ dl_status dl_head_torchvision(dl_params *ps, dl_node *seq, int body_c, int n_out
 
 dl_status dl_head_fastai(dl_params *ps, dl_node *seq, int body_c, int n_out, dl_err *err)
 {
+    size_t first = ps->n; /* the head's entries start here */
     APPEND(seq, dl_nn_concat_pool("head.0", err));
     APPEND(seq, dl_nn_flatten("head.1", err));
     APPEND(seq, dl_nn_batchnorm(ps, "head.2", 2 * body_c, false, 2, err));
@@ -220,5 +221,6 @@ dl_status dl_head_fastai(dl_params *ps, dl_node *seq, int body_c, int n_out, dl_
     APPEND(seq, dl_nn_batchnorm(ps, "head.6", 512, false, 2, err));
     APPEND(seq, dl_nn_dropout("head.7", 0.5f, err));
     APPEND(seq, dl_nn_linear(ps, "head.8", 512, n_out, false, 2, err));
+    dl_init_fastai_head(ps, first);
     return DL_OK;
 }

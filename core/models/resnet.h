@@ -47,5 +47,8 @@ dl_status dl_head_torchvision(dl_params *ps, dl_node *seq, int body_c, int n_out
 /* fastai create_head: names head.{2,6} (BatchNorm1d) and head.{4,8} (Linear, no bias), the
  * indices of fastai's Sequential, so "1.<i>" keys of a fastai export map to "head.<i>". */
 dl_status dl_head_fastai(dl_params *ps, dl_node *seq, int body_c, int n_out, dl_err *err);
+/* fastai's create_head initialisation for the entries registered from index first on: linear
+ * weights kaiming_normal_ (fan_in), linear biases 0, BatchNorm biases 1e-3 (core/models/init.c). */
+void dl_init_fastai_head(dl_params *ps, size_t first);
 
 #endif

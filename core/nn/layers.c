@@ -85,7 +85,8 @@ static void conv_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
     dl_conv2d_backward(dx, dw, NULL, dy, x, dl_params_data(c->ps, (size_t)cv->w), &cv->cfg, c->n, c->ws);
 }
 
-const dl_node_vt dl_nn_conv_vt = {"conv2d", conv_plan, conv_forward, conv_backward, NULL, NULL};
+const dl_node_vt dl_nn_conv_vt = {"conv2d", conv_plan, conv_forward, conv_backward, NULL, NULL,
+                                  dl_nn_y_always_reusable, NULL};
 
 dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int k, int stride, int pad,
                       int group, dl_err *err)
@@ -105,6 +106,7 @@ dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int 
     cv->pad = pad;
     int64_t shape[4] = {out_c, in_c, k, k};
     cv->w = dl_nn_add_param(ps, name, "weight", 4, shape, group, 0, err);
+    dl_params_set_init(ps, cv->w, DL_INIT_KAIMING_FAN_OUT, 0);
     if (cv->w < 0) {
         free(cv);
         return NULL;
@@ -173,12 +175,16 @@ static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, fl
     bn_backward_mode(nd, c, x, dx, dy, false);
 }
 
-void dl_nn_bn_backward_set(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
+static void bn_backward_set(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     bn_backward_mode(nd, c, x, dx, dy, true);
 }
 
-const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward, bn_backward, NULL, NULL};
+/* a fused ReLU reads y back in backward */
+static bool bn_y_reusable(const dl_node *nd) { return !((const bn_node *)nd)->relu; }
+
+const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward, bn_backward, NULL, NULL,
+                                bn_y_reusable, bn_backward_set};
 
 dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu, int group, dl_err *err)
 {
@@ -197,6 +203,8 @@ dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu,
         free(b);
         return NULL;
     }
+    dl_params_set_init(ps, b->w, DL_INIT_ONE, 0); /* bias and running_mean start at 0 */
+    dl_params_set_init(ps, b->rv, DL_INIT_ONE, 0);
     return &b->base;
 }
 
@@ -237,7 +245,8 @@ static void lin_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
     dl_linear_backward(dx, dw, db, dy, x, dl_params_data(c->ps, (size_t)l->w), c->n, l->in_f, l->out_f);
 }
 
-const dl_node_vt dl_nn_linear_vt = {"linear", lin_plan, lin_forward, lin_backward, NULL, NULL};
+const dl_node_vt dl_nn_linear_vt = {"linear", lin_plan, lin_forward, lin_backward, NULL, NULL,
+                                    dl_nn_y_always_reusable, NULL};
 
 dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool bias, int group, dl_err *err)
 {
@@ -263,23 +272,18 @@ dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool
         free(l);
         return NULL;
     }
+    dl_params_set_init(ps, l->w, DL_INIT_TORCH_LINEAR, in_f); /* torch's nn.Linear; a head may change it */
+    dl_params_set_init(ps, l->b, DL_INIT_TORCH_LINEAR, in_f);
     return &l->base;
 }
 
 /* ---- walking ----------------------------------------------------------------------------- */
-bool dl_nn_y_reusable(const dl_node *nd)
+bool dl_nn_y_reusable(const dl_node *nd) { return nd->vt->y_reusable && nd->vt->y_reusable(nd); }
+
+bool dl_nn_y_always_reusable(const dl_node *nd)
 {
-    if (nd->vt == &dl_nn_conv_vt || nd->vt == &dl_nn_linear_vt)
-        return true;
-    if (nd->vt == &dl_nn_bn_vt)
-        return !((const bn_node *)nd)->relu;
-    if (!strcmp(nd->vt->kind, "sequential")) {
-        const dl_node *last = NULL;
-        for (size_t i = 0; nd->vt->child(nd, i); i++)
-            last = nd->vt->child(nd, i);
-        return last && dl_nn_y_reusable(last);
-    }
-    return false;
+    (void)nd;
+    return true;
 }
 
 int dl_nn_plan_bn_min_hw(const dl_node *root, char *name, size_t cap)

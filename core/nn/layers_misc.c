@@ -32,7 +32,7 @@ static void relu_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
         dl_relu_backward(dx, dy, nd->y, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
-static const dl_node_vt relu_vt = {"relu", same_plan, relu_forward, relu_backward, NULL, NULL};
+static const dl_node_vt relu_vt = {"relu", same_plan, relu_forward, relu_backward, NULL, NULL, NULL, NULL};
 
 dl_node *dl_nn_relu(const char *name, dl_err *err) { return dl_nn_leaf_new(sizeof(dl_node), &relu_vt, name, err); }
 
@@ -74,7 +74,7 @@ static void mp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, fl
         dl_maxpool2d_backward(dx, dy, m->argmax, c->n, nd->in[0], nd->in[1], nd->in[2], nd->out[1], nd->out[2]);
 }
 
-static const dl_node_vt mp_vt = {"maxpool2d", mp_plan, mp_forward, mp_backward, NULL, NULL};
+static const dl_node_vt mp_vt = {"maxpool2d", mp_plan, mp_forward, mp_backward, NULL, NULL, NULL, NULL};
 
 dl_node *dl_nn_maxpool2d(const char *name, int k, int stride, int pad, dl_err *err)
 {
@@ -118,7 +118,7 @@ static void gap_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
         dl_adaptive_avgpool2d_backward(dx, dy, c->n, nd->in[0], nd->in[1], nd->in[2], 1, 1);
 }
 
-static const dl_node_vt gap_vt = {"avgpool", gap_plan, gap_forward, gap_backward, NULL, NULL};
+static const dl_node_vt gap_vt = {"avgpool", gap_plan, gap_forward, gap_backward, NULL, NULL, NULL, NULL};
 
 dl_node *dl_nn_avgpool_global(const char *name, dl_err *err)
 {
@@ -170,7 +170,7 @@ static void cp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, fl
     dl_adaptive_avgpool2d_backward(dx, cp->dav, c->n, C, nd->in[1], nd->in[2], 1, 1);
 }
 
-static const dl_node_vt cp_vt = {"concat_pool", cp_plan, cp_forward, cp_backward, NULL, NULL};
+static const dl_node_vt cp_vt = {"concat_pool", cp_plan, cp_forward, cp_backward, NULL, NULL, NULL, NULL};
 
 dl_node *dl_nn_concat_pool(const char *name, dl_err *err) { return dl_nn_leaf_new(sizeof(cp_node), &cp_vt, name, err); }
 
@@ -191,7 +191,7 @@ static void flat_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
         dl_add_backward(dx, NULL, dy, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
-static const dl_node_vt flat_vt = {"flatten", flat_plan, flat_forward, flat_backward, NULL, NULL};
+static const dl_node_vt flat_vt = {"flatten", flat_plan, flat_forward, flat_backward, NULL, NULL, NULL, NULL};
 
 dl_node *dl_nn_flatten(const char *name, dl_err *err) { return dl_nn_leaf_new(sizeof(dl_node), &flat_vt, name, err); }
 
@@ -234,7 +234,7 @@ static void drop_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
         dl_add_backward(dx, NULL, dy, m);
 }
 
-static const dl_node_vt drop_vt = {"dropout", drop_plan, drop_forward, drop_backward, NULL, NULL};
+static const dl_node_vt drop_vt = {"dropout", drop_plan, drop_forward, drop_backward, NULL, NULL, NULL, NULL};
 
 dl_node *dl_nn_dropout(const char *name, float p, dl_err *err)
 {

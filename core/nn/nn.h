@@ -68,6 +68,13 @@ typedef struct dl_node_vt {
     void (*backward)(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy);
     void (*destroy)(dl_node *nd); /* frees kind-specific members (not the node); may be NULL */
     dl_node *(*child)(const dl_node *nd, size_t i); /* composites: i-th child or NULL; leaves: NULL */
+    /* The layer's own answers, so no other code tests for kinds:
+     * y_reusable: its backward never reads its y, so a consumer may overwrite y in place (a
+     *   residual sums into it); NULL: no.
+     * backward_set: like backward but WRITES dx instead of adding into it, so a sequential needs
+     *   no zeroing pass before it; NULL: the sequential zeroes dx and calls backward. */
+    bool (*y_reusable)(const dl_node *nd);
+    void (*backward_set)(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy);
 } dl_node_vt;
 
 struct dl_node {

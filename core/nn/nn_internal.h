@@ -15,13 +15,10 @@ typedef struct dl_nn_conv {
 extern const dl_node_vt dl_nn_conv_vt;
 extern const dl_node_vt dl_nn_bn_vt;
 
-/* A BN node's backward that WRITES dx (not NULL) instead of adding into it: a sequential calls it
- * for a child whose input gradient buffer holds nothing yet, instead of zeroing the buffer first. */
-void dl_nn_bn_backward_set(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy);
-
-/* True when nd's backward never reads nd->y, so a consumer may overwrite y in place (conv,
- * linear, BN without fused ReLU; a sequential when its last child is such a node). */
+/* nd's vt->y_reusable, false when it has none. */
 bool dl_nn_y_reusable(const dl_node *nd);
+/* A y_reusable for layers whose backward never reads y (conv, linear). */
+bool dl_nn_y_always_reusable(const dl_node *nd);
 
 /* calloc's a node of `size` bytes with vt and name set; NULL with err on failure */
 void *dl_nn_leaf_new(size_t size, const dl_node_vt *vt, const char *name, dl_err *err);

@@ -128,8 +128,8 @@ static void seq_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
         float *out = dx;
         if (i) { /* parity alternates, so out is never the buffer `in` points to */
             out = s->scratch[i & 1];
-            if (k->vt == &dl_nn_bn_vt) { /* BN writes its dx outright: no zeroing pass */
-                dl_nn_bn_backward_set(k, c, kx, out, in);
+            if (k->vt->backward_set) { /* the layer writes its dx outright: no zeroing pass */
+                k->vt->backward_set(k, c, kx, out, in);
                 in = out;
                 continue;
             }
@@ -154,7 +154,15 @@ static dl_node *seq_child(const dl_node *nd, size_t i)
     return i < s->n ? s->kids[i] : NULL;
 }
 
-static const dl_node_vt seq_vt = {"sequential", seq_plan, seq_forward, seq_backward, seq_destroy, seq_child};
+/* a sequential's y is its last child's */
+static bool seq_y_reusable(const dl_node *nd)
+{
+    const seq_node *s = (const seq_node *)nd;
+    return s->n && dl_nn_y_reusable(s->kids[s->n - 1]);
+}
+
+static const dl_node_vt seq_vt = {"sequential", seq_plan, seq_forward, seq_backward, seq_destroy, seq_child,
+                                  seq_y_reusable, NULL};
 
 dl_node *dl_nn_sequential(const char *name, dl_err *err)
 {
@@ -265,7 +273,8 @@ static dl_node *res_child(const dl_node *nd, size_t i)
     return i == 0 ? r->branch : i == 1 ? r->shortcut : NULL;
 }
 
-static const dl_node_vt res_vt = {"residual", res_plan, res_forward, res_backward, res_destroy, res_child};
+static const dl_node_vt res_vt = {"residual", res_plan, res_forward, res_backward, res_destroy, res_child,
+                                  NULL, NULL};
 
 dl_node *dl_nn_residual(const char *name, dl_node *branch, dl_node *shortcut, dl_err *err)
 {

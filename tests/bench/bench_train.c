@@ -15,7 +15,7 @@
 #include "core/blas_select.h"
 #include "core/models/model.h"
 #include "core/ops/ops.h"
-#include "core/optim.h"
+#include "core/train/optim.h"
 #include "core/rng.h"
 
 static double now(void)

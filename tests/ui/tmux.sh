@@ -137,7 +137,7 @@ if wait_for lf "v valley" 60 && wait_gone lf "LR finder \\(running\\)" 120; then
     restored lf
     screen lf | grep -q "EXIT=0" || { echo "FAIL: lrfind then train did not exit 0"; screen lf; fails=$((fails + 1)); }
     runs=$(env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs --json 2>&1)
-    echo "$runs" | grep -q '"--lr"' || { echo "FAIL: no run trained with --lr after Enter:"; echo "$runs"; fails=$((fails + 1)); }
+    echo "$runs" | grep -Eq '"lr": ?"[.][.]' || { echo "FAIL: no run trained with the cursor's lr after Enter:"; echo "$runs"; fails=$((fails + 1)); }
 fi
 
 # 8. A closed terminal (SIGHUP) on the finished dashboard keeps the run finished, not crashed.
@@ -150,6 +150,38 @@ if wait_for hup " done$" 60; then
     done
     env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs --status finished 2>&1 | grep -q "hup-1" ||
         { echo "FAIL: a hung-up finished training is not marked finished:"; env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs; fails=$((fails + 1)); }
+fi
+
+# 9. Home's new run: the form shows a bad folder in place and stays; fixed, Enter trains in the
+# same process; q on the dashboard comes back to the home screen with the new run selected.
+start nr 100 30 C.UTF-8 "$DLLAB"
+if wait_for nr "dllab - runs"; then
+    $T send-keys -t nr n
+    wait_for nr "dllab - new run"
+    for i in $(seq 20); do $T send-keys -t nr BSpace; done
+    $T send-keys -t nr -l "/no/such/folder"
+    $T send-keys -t nr Enter
+    wait_for nr "/no/such/folder: no such folder or archive"
+    wait_for nr "dllab - new run"
+    for i in $(seq 20); do $T send-keys -t nr BSpace; done
+    $T send-keys -t nr -l "fashion-mnist"
+    for i in 1 2 3 4 5; do $T send-keys -t nr Down; done
+    for i in $(seq 8); do $T send-keys -t nr BSpace; done
+    $T send-keys -t nr -l "256"
+    $T send-keys -t nr Enter
+    if wait_for nr "loss \\(smoothing" 60 && wait_for nr " done$" 90; then
+        $T send-keys -t nr q
+        wait_for nr "Quit dllab\\? \\(y/n\\)"
+        $T send-keys -t nr y
+        wait_for nr "dllab - runs" 30
+        new=$(env DLLAB_RUNS="$WORK/runs" "$DLLAB" runs 2>&1 | grep -o 'fmnist-resnet-xs-[0-9]*' | sort -t- -k4 -n | tail -1)
+        # the selected row is drawn in reverse video (SGR 7)
+        $T capture-pane -e -p -t nr | grep "$new" | grep -q "$(printf '\033')\\[[0-9;]*7m" ||
+            { echo "FAIL: the new run $new is not selected on home:"; $T capture-pane -e -p -t nr | cat -v | head -12; fails=$((fails + 1)); }
+        $T send-keys -t nr q
+        $T send-keys -t nr y
+        restored nr
+    fi
 fi
 
 [ $fails -eq 0 ] && echo "tmux UI tests passed"

@@ -1,12 +1,14 @@
-/* compare_params: the hyper-parameter diff of several runs' config JSON (jansson). Objects are
+/* compare/params: the hyper-parameter diff of several runs' config JSON (jansson). Objects are
  * flattened into dotted keys ("prep.size"); arrays stay whole, as compact JSON, since an argv or
  * a mean vector is one setting. A key absent from a run has a NULL value (shown as
- * DL_CMP_MISSING), which differs from any present value. dllab's configs keep the command line as
- * "argv" (["train", "--lr", "1e-3", ..., DATA]): it is read into keys "args.lr", "args.data", ...
- * (flags as "true") so a learning rate shows as its own row, and the raw argv plus the options that
- * are not hyper-parameters (--name, --runs, --no-tui, --threads) are left out. Refuses config text
- * that does not parse or is not an object, naming the run. */
-#include "core/compare.h"
+ * DL_CMP_MISSING), which differs from any present value. Which keys are hyper-parameters is the
+ * option table's word (core/run/run_cfg.h): its other settings (name, threads, cache) are left out,
+ * and so is a nested copy of a row (prep.size beside size). A configuration of the previous schema
+ * (the command line as "argv") is read with the same table first, so an old run and a new one
+ * compare key by key. Refuses config text that does not parse or is not an object, naming the
+ * run. */
+#include "core/compare/compare.h"
+#include "core/run/run_cfg.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -91,59 +93,42 @@ static int put(pset *s, const char *key, size_t run, const json_t *v)
     return s->p[k].value[run] ? 0 : -1;
 }
 
-/* dllab train's options without a value (src/train-setup.c's getopt table). */
-static const char *const flags[] = {"fit", "flat-cos", "one-cycle", "fine-tune", "load-best", "no-tui",
-                                    "multi-label", "no-aug", "fast-decode", "help", NULL};
-/* Options that say where and how a run happens, not what it learns. */
-static const char *const not_hparams[] = {"name", "runs", "no-tui", "threads", "help", NULL};
-
-static bool listed(const char *const *list, const char *w, size_t len)
+/* A configuration of the previous schema (the command line as "argv") read once with the option
+ * table into the current one; other members (prep, multi_label) are kept. NULL when it is not
+ * one (then it is compared as it is). */
+static json_t *migrated(json_t *root)
 {
-    for (; *list; list++)
-        if (strlen(*list) == len && strncmp(*list, w, len) == 0)
-            return true;
-    return false;
+    json_t *av = json_object_get(root, "argv");
+    size_t i;
+    json_t *x;
+    if (!json_is_array(av) || json_object_get(root, "schema"))
+        return NULL;
+    json_array_foreach(av, i, x) if (!json_is_string(x)) return NULL;
+    char *old = json_dumps(root, JSON_COMPACT), *now = NULL;
+    dl_run_cfg c;
+    if (old && dl_run_cfg_from_json(&c, old, NULL) == DL_OK)
+        now = dl_run_cfg_to_json(&c);
+    free(old);
+    json_t *out = now ? json_loads(now, 0, NULL) : NULL;
+    free(now);
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v) if (out && strcmp(k, "argv") != 0 && !json_object_get(out, k))
+        json_object_set(out, k, v);
+    return out;
 }
 
-static int put_text(pset *s, const char *key, size_t run, const char *text)
+/* Which members are settings of the option table and not hyper-parameters (the store folder,
+ * threads, the name), or repeat a table row inside another object (prep.size is "size"). */
+static bool left_out(const json_t *root, const char *prefix, const char *key)
 {
-    json_t *v = json_string(text);
-    int rc = v ? put(s, key, run, v) : -1;
-    json_decref(v);
-    return rc;
+    const dl_opt *o = dl_opt_find(key);
+    if (!o)
+        return false;
+    return *prefix ? json_object_get(root, key) != NULL : !(o->flags & DL_OPT_HYPER);
 }
 
-/* argv ["train", opts..., DATA] into args.*; returns 0, -1 on OOM, 1 when argv is not a list of
- * strings (then it is kept as it is). */
-static int parse_argv(pset *s, size_t run, const json_t *argv)
-{
-    size_t n = json_array_size(argv);
-    for (size_t i = 0; i < n; i++)
-        if (!json_is_string(json_array_get(argv, i)))
-            return 1;
-    char key[DL_STORE_NAME_MAX + 8];
-    for (size_t i = 1; i < n; i++) {
-        const char *a = json_string_value(json_array_get(argv, i));
-        if (strncmp(a, "--", 2) != 0 || !a[2]) {
-            if (put_text(s, "args.data", run, a))
-                return -1;
-            continue;
-        }
-        const char *name = a + 2, *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        const char *val = eq ? eq + 1 : "true";
-        if (!eq && !listed(flags, name, len) && i + 1 < n)
-            val = json_string_value(json_array_get(argv, ++i));
-        if (listed(not_hparams, name, len))
-            continue;
-        snprintf(key, sizeof key, "args.%.*s", (int)len, name);
-        if (put_text(s, key, run, val))
-            return -1;
-    }
-    return 0;
-}
-
-static int flatten(pset *s, const char *prefix, size_t run, const json_t *obj)
+static int flatten(pset *s, const json_t *root, const char *prefix, size_t run, const json_t *obj)
 {
     const char *k;
     json_t *v;
@@ -154,11 +139,9 @@ static int flatten(pset *s, const char *prefix, size_t run, const json_t *obj)
         if (!key)
             return -1;
         snprintf(key, len, "%s%s%s", prefix, *prefix ? "." : "", k);
-        int rc = 1;
-        if (!*prefix && strcmp(k, "argv") == 0 && json_is_array(v))
-            rc = parse_argv(s, run, v);
-        if (rc > 0)
-            rc = json_is_object(v) && json_object_size(v) > 0 ? flatten(s, key, run, v) : put(s, key, run, v);
+        int rc = 0;
+        if (!left_out(root, prefix, k))
+            rc = json_is_object(v) && json_object_size(v) > 0 ? flatten(s, root, key, run, v) : put(s, key, run, v);
         free(key);
         if (rc)
             return rc;
@@ -186,7 +169,9 @@ dl_status dl_cmp_params(const char *const *configs, const char *const *names, si
             dl_cmp_params_free(s.p, s.n, n);
             return st;
         }
-        int rc = flatten(&s, "", i, root);
+        json_t *now = migrated(root);
+        int rc = flatten(&s, now ? now : root, "", i, now ? now : root);
+        json_decref(now);
         json_decref(root);
         if (rc) {
             dl_cmp_params_free(s.p, s.n, n);

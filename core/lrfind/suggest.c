@@ -1,5 +1,5 @@
 /* lrfind: the LR finder's sweep and suggestion maths; see lrfind.h. */
-#include "core/lrfind.h"
+#include "core/lrfind/lrfind.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -65,7 +65,8 @@ bool dl_lrfind_record(dl_lrfind_run *r, double lr, double loss)
 
 const char *dl_suggest_name(dl_suggest_kind k)
 {
-    static const char *names[] = {"valley", "steep", "minimum", "slide"};
+    static const char *const names[] = {"valley", "steep", "minimum", "slide"};
+    _Static_assert(sizeof names / sizeof *names == DL_SUGGEST_COUNT, "suggestion names"); /* tripwire */
     return k >= 0 && k < DL_SUGGEST_COUNT ? names[k] : "?";
 }
 

@@ -1,5 +1,5 @@
 /* sched: schedules, LR spreading and fine_tune's two phases; see sched.h. */
-#include "core/sched.h"
+#include "core/train/sched.h"
 
 #include <errno.h>
 #include <math.h>

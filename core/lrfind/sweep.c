@@ -1,4 +1,4 @@
-/* learner_lrfind: fastai's lr_find run by the learner: the sweep's batches, then a bit-exact
+/* lrfind/sweep: fastai's lr_find run by the learner: the sweep's batches, then a bit-exact
  * restore of weights, BN buffers, optimiser state and hyper-parameters, the step counter, the
  * loss smoother and the dropout stream (fastai leaves its RNG advanced; dllab does not, so an LR
  * sweep in the middle of a fit leaves the fit exactly as it would have been). The sweep maths (lrs, smoothing, stop rule, suggestions) is core/lrfind's.

@@ -4,7 +4,7 @@ core_libdlcore_a_SOURCES += \
 	core/learn/metrics.c core/learn/metrics.h \
 	core/learn/interp.c core/learn/interp.h \
 	core/learn/learner.c core/learn/learner.h core/learn/learner_internal.h \
-	core/learn/learner_fit.c core/learn/learner_lrfind.c core/learn/learner_state.c \
+	core/learn/learner_fit.c core/learn/learner_state.c \
 	core/learn/learner_thread.c
 EXTRA_DIST += core/learn/README.md
 

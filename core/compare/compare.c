@@ -1,6 +1,6 @@
 /* compare: loading runs side by side, aligning their series, their figures and baseline deltas.
- * The hyper-parameter diff lives in compare_params.c. Never prints. */
-#include "core/compare.h"
+ * The hyper-parameter diff lives in params.c. Never prints. */
+#include "core/compare/compare.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,10 +1,11 @@
-# core/optim: optimisers (SGD, Adam), schedules (one-cycle, flat-cos, fine_tune, LR spreading)
-# and the LR finder's sweep and suggestion maths, with their check suites.
+# core/train: optimisers (SGD, Adam), schedules (one-cycle, flat-cos, fine_tune, LR spreading)
+# and the LR finder (core/lrfind: its sweep on the learner and its suggestion maths), with their
+# check suites.
 core_libdlcore_a_SOURCES += \
-	core/optim.c core/optim.h
+	core/train/optim.c core/train/optim.h
 core_libdlcore_a_SOURCES += \
-	core/sched.c core/sched.h \
-	core/lrfind.c core/lrfind.h
+	core/train/sched.c core/train/sched.h \
+	core/lrfind/lrfind.h core/lrfind/suggest.c core/lrfind/sweep.c
 
 check_PROGRAMS += tests/check_optim
 tests_check_optim_SOURCES = tests/check_optim.c tests/testutil.c tests/testutil.h
@@ -20,4 +21,4 @@ TESTS += tests/check_sched
 
 # Adam's sqrtf only vectorises without errno semantics (measured on 11.7M params: 24 -> 14 ms a
 # step); nothing in optim.c reads errno. A GNU make target-specific flag, for this object only.
-core/optim.$(OBJEXT): CFLAGS += -fno-math-errno
+core/train/optim.$(OBJEXT): CFLAGS += -fno-math-errno

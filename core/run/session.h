@@ -1,0 +1,47 @@
+/* run/session: what a run needs, built from its dl_run_cfg: the run store, dataset, loaders,
+ * model (fresh, or with a pretrained body from a weight file or a saved run), control channel and
+ * learner; and the run's row in the store, its configuration recorded as the effective values.
+ * Never prints: every failure comes back as a status with a message in dl_err. */
+#ifndef DL_RUN_SESSION_H
+#define DL_RUN_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/data/data.h"
+#include "core/learn/learner.h"
+#include "core/run/run_cfg.h"
+#include "core/store/store.h"
+
+typedef struct dl_session {
+    dl_run_cfg cfg; /* the effective configuration (automatic values resolved) */
+    dl_dataset *ds;
+    dl_loader *tr, *va;
+    dl_model *model;
+    dl_control *ctl;
+    dl_learner *l;
+    dl_store *st;
+    int64_t run;
+    char run_name[DL_STORE_NAME_MAX];
+    bool multi;
+} dl_session;
+
+/* Opens everything cfg describes (the store at cfg->runs, or the default one). On failure the
+ * session is closed and err says why. */
+dl_status dl_session_open(dl_session *s, const dl_run_cfg *cfg, dl_err *err);
+void dl_session_close(dl_session *s);
+/* Creates the session's run in the store, named prefix-N (prefix NULL: --name or DATA-ARCH),
+ * recording the effective configuration, the image preparation and the vocabulary, and
+ * attaches it to the learner. */
+dl_status dl_session_new_run(dl_session *s, const char *prefix, dl_err *err);
+/* The name prefix a run of cfg gets: --name, else DATA-ARCH ("fmnist-resnet-xs"). */
+void dl_run_cfg_prefix(const dl_run_cfg *c, char *out, size_t cap);
+
+/* A stored run's configuration (any schema dllab wrote). */
+dl_status dl_run_cfg_from_run(dl_run_cfg *c, dl_store *st, int64_t run, dl_err *err);
+
+/* Loads a run's checkpoint (best if want_best, else latest, or epoch >= 0) into *map. */
+dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want_best, dl_tensor_map *map,
+                                 dl_err *err);
+
+#endif
