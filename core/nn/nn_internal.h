@@ -19,6 +19,12 @@ extern const dl_node_vt dl_nn_bn_vt;
  * for a child whose input gradient buffer holds nothing yet, instead of zeroing the buffer first. */
 void dl_nn_bn_backward_set(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy);
 
+/* Eval mode, a conv followed by a BN (a sequential's pair): writes the BN's y (ReLU included when
+ * the BN fuses it) as ONE conv with the BN folded into its weights and bias, skipping the BN pass;
+ * the conv's own y is not written. False (nothing done) when the pair does not qualify. The
+ * folded weights live in the shared workspace after the conv's own (conv_plan sizes it). */
+bool dl_nn_conv_bn_eval_forward(dl_node *conv, dl_node *bn, dl_nn_ctx *c, const float *x);
+
 /* True when nd's backward never reads nd->y, so a consumer may overwrite y in place (conv,
  * linear, BN without fused ReLU; a sequential when its last child is such a node). */
 bool dl_nn_y_reusable(const dl_node *nd);
