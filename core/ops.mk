@@ -30,6 +30,13 @@ tests_check_ops_gemm_CFLAGS = $(TEST_CFLAGS)
 tests_check_ops_gemm_LDADD = $(TEST_LDADD)
 TESTS += tests/check_ops_gemm
 
+# the conv suites above once per gemm instruction set the CPU supports
+check_PROGRAMS += tests/gemm_isa_probe
+tests_gemm_isa_probe_SOURCES = tests/gemm_isa_probe.c
+tests_gemm_isa_probe_LDADD = core/libdlcore.a $(CORE_LIBS)
+TESTS += tests/gemm-isa.sh
+EXTRA_DIST += tests/gemm-isa.sh
+
 # Maintainer target: regenerate the ops fixtures with Debian's python3-torch (never run by
 # make check; the outputs are committed). Other rooms may add their own prerequisites to 'fixtures'.
 .PHONY: fixtures fixtures-ops

@@ -40,8 +40,9 @@ int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
  * forward and backward-data shape of resnet-xs and resnet18 (110-150 vs 70-100 GFLOP/s, 50-67 %
  * of the 221 GFLOP/s 1-core FMA peak) and the dW products in (OC, K) form with OC >= 64; OpenBLAS
  * keeps the dW of OC <= 32 (its (K, OC) product, 88 vs 82) and every product when the CPU has
- * only AVX2 (dllab's 4x24 AVX2 kernel: 40-70 vs 70-85) or less. */
-static int own_gemm(void) { return dl_gemm_isa_active() == DL_GEMM_AVX512; }
+ * only AVX2 (dllab's 4x24 AVX2 kernel: 40-70 vs 70-85) or less. A forced ISA (a test) runs
+ * dllab's gemm everywhere. */
+static int own_gemm(void) { return dl_gemm_isa_active() == DL_GEMM_AVX512 || dl_gemm_forced(); }
 
 static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc)
@@ -68,9 +69,10 @@ static int dw_transposed(const dl_conv2d_cfg *c)
 
 const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass)
 {
-    if (pass == 2 && dw_transposed(c) && own_gemm())
+    static const char *const own[DL_GEMM_ISA_COUNT] = {"dllab-portable", "dllab-avx2", "dllab-avx512"};
+    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced()))
         return "OpenBLAS";
-    return own_gemm() ? "dllab-avx512" : "OpenBLAS";
+    return own[dl_gemm_isa_active()];
 }
 
 /* SHIFT: a stride-1 conv without a column matrix. With the input copied into a zero-padded plane
@@ -289,7 +291,9 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
         }
         if (dw) {
             const float *col = columns(x + i0 * xs, tn, (size_t)ld, c, kind, ws);
-            if (dwt) /* dW^T (K, OC) (=/+=) col (K, T*OHW) x dY^T (T*OHW, OC) */
+            if (dwt && dl_gemm_forced()) /* dW^T as below, on the forced kernels */
+                gemm(0, 1, k, m, ld, col, ld, g, ld, i0 == 0 ? 0.0f : 1.0f, dwt, m);
+            else if (dwt) /* dW^T (K, OC) (=/+=) col (K, T*OHW) x dY^T (T*OHW, OC) */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, m, ld, 1.0f, col, ld, g, ld,
                             i0 == 0 ? 0.0f : 1.0f, dwt, m);
             else /* dW (OC, K) += dY (OC, T*OHW) x col^T (T*OHW, K) */

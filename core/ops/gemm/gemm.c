@@ -24,6 +24,7 @@ static const char *const names[DL_GEMM_ISA_COUNT] = {"portable", "avx2", "avx512
 /* The ISA in use: a process-wide choice made once from cpuid (a property of the machine), which
  * only the test hook changes; every thread uses the same kernels. */
 static dl_gemm_isa active_isa;
+static bool forced;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 bool dl_gemm_isa_supported(dl_gemm_isa isa)
@@ -51,8 +52,16 @@ static void choose(void)
         }
     const char *want = getenv("DLLAB_GEMM_ISA");
     for (int i = 0; want && i < DL_GEMM_ISA_COUNT; i++)
-        if (strcmp(want, names[i]) == 0 && dl_gemm_isa_supported((dl_gemm_isa)i))
+        if (strcmp(want, names[i]) == 0 && dl_gemm_isa_supported((dl_gemm_isa)i)) {
             active_isa = (dl_gemm_isa)i;
+            forced = true;
+        }
+}
+
+bool dl_gemm_forced(void)
+{
+    pthread_once(&once, choose);
+    return forced;
 }
 
 dl_gemm_isa dl_gemm_isa_active(void)
@@ -72,6 +81,7 @@ bool dl_gemm_force_isa(dl_gemm_isa isa)
     if (!dl_gemm_isa_supported(isa))
         return false;
     active_isa = isa;
+    forced = true;
     return true;
 }
 

@@ -24,5 +24,8 @@ const char *dl_gemm_isa_name(dl_gemm_isa isa); /* "portable", "avx2", "avx512" *
  * it. The environment variable DLLAB_GEMM_ISA (a name above) does the same at first use, so whole
  * test programs can run under each path. */
 bool dl_gemm_force_isa(dl_gemm_isa isa);
+/* True once an ISA was forced (hook or DLLAB_GEMM_ISA): callers that otherwise choose OpenBLAS for
+ * some shapes then run dllab's gemm everywhere, so a test exercises the forced kernels. */
+bool dl_gemm_forced(void);
 
 #endif
