@@ -13,82 +13,13 @@
 
 #include "core/blas_select.h"
 #include "core/ops/gemm/gemm.h"
+#include "tests/bench/fma_peak.h"
 
-static double cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* 1-core FMA peak: 12 independent chains of FMAs in registers (enough to cover latency x ports
- * on any AVX-512/AVX2 core), spelled out so none of them lives in memory. */
-#define CHAINS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11)
-
-__attribute__((target("avx512f,fma"))) static double peak_avx512(long iters)
-{
-    const __m512 x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(0.9999999f);
-#define DECL(i) __m512 a##i = _mm512_set1_ps((float)i);
-#define STEP(i) a##i = _mm512_fmadd_ps(a##i, x, y);
-#define SUM(i) s = _mm512_add_ps(s, a##i);
-    CHAINS(DECL)
-    double t0 = cpu_now();
-    for (long it = 0; it < iters; it++) {
-        CHAINS(STEP)
-        __asm__ volatile("" ::: "memory");
-    }
-    double t = cpu_now() - t0;
-    __m512 s = _mm512_setzero_ps();
-    CHAINS(SUM)
-    volatile float sink = _mm512_reduce_add_ps(s);
-    (void)sink;
-#undef DECL
-#undef STEP
-#undef SUM
-    return 2.0 * 16 * 12 * (double)iters / t * 1e-9;
-}
-
-__attribute__((target("avx2,fma"))) static double peak_avx2(long iters)
-{
-    const __m256 x = _mm256_set1_ps(1.0000001f), y = _mm256_set1_ps(0.9999999f);
-#define DECL(i) __m256 a##i = _mm256_set1_ps((float)i);
-#define STEP(i) a##i = _mm256_fmadd_ps(a##i, x, y);
-#define SUM(i) s = _mm256_add_ps(s, a##i);
-    CHAINS(DECL)
-    double t0 = cpu_now();
-    for (long it = 0; it < iters; it++) {
-        CHAINS(STEP)
-        __asm__ volatile("" ::: "memory");
-    }
-    double t = cpu_now() - t0;
-    __m256 s = _mm256_setzero_ps();
-    CHAINS(SUM)
-    float out[8];
-    _mm256_storeu_ps(out, s);
-    volatile float sink = out[0];
-    (void)sink;
-#undef DECL
-#undef STEP
-#undef SUM
-    return 2.0 * 8 * 12 * (double)iters / t * 1e-9;
-}
-
-static double fma_peak(void)
-{
-    double best = 0;
-    for (int r = 0; r < 5; r++) {
-        double g = dl_gemm_isa_supported(DL_GEMM_AVX512) ? peak_avx512(20000000)
-                   : dl_gemm_isa_supported(DL_GEMM_AVX2) ? peak_avx2(20000000)
-                                                         : 0;
-        best = g > best ? g : best;
-    }
-    return best;
 }
 
 typedef struct shape {
@@ -130,7 +61,7 @@ static double time_one(const shape *s, int own, int reps, float *a, float *b, fl
     double flop = 2.0 * s->m * s->n * s->k;
     int calls = (int)(2e8 / flop) + 1;
     for (int r = -1; r < reps; r++) {
-        double t0 = cpu_now();
+        double t0 = fma_cpu_now();
         for (int i = 0; i < calls; i++) {
             if (own)
                 dl_sgemm(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, 0.0f, c, s->n);
@@ -139,7 +70,7 @@ static double time_one(const shape *s, int own, int reps, float *a, float *b, fl
                             s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
         }
         if (r >= 0)
-            t[r] = (cpu_now() - t0) / calls;
+            t[r] = (fma_cpu_now() - t0) / calls;
     }
     qsort(t, (size_t)reps, sizeof *t, cmp_d);
     double med = t[reps / 2];
