@@ -21,6 +21,37 @@ static const dl_gemm_kernel *const kernels[DL_GEMM_ISA_COUNT] = {&dl_gemm_kernel
                                                                  &dl_gemm_kernel_avx512};
 static const char *const names[DL_GEMM_ISA_COUNT] = {"portable", "avx2", "avx512"};
 
+/* Packing buffers, one pair per thread, grown on demand and kept: packing scratch is per call
+ * and per thread, and allocating it on every call would cost more than small GEMMs themselves.
+ * A thread-specific key frees them when the thread ends (the learner trains in its own thread). */
+typedef struct packs {
+    float *a, *b;
+    size_t cap_a, cap_b;
+} packs;
+
+static pthread_key_t packs_key;
+static bool packs_key_ok;
+
+static void packs_free(void *p)
+{
+    packs *k = p;
+    free(k->a);
+    free(k->b);
+    free(k);
+}
+
+static packs *thread_packs(void)
+{
+    if (!packs_key_ok)
+        return NULL;
+    packs *k = pthread_getspecific(packs_key);
+    if (!k && (k = calloc(1, sizeof *k)) != NULL && pthread_setspecific(packs_key, k) != 0) {
+        free(k);
+        k = NULL;
+    }
+    return k;
+}
+
 /* The ISA in use: a process-wide choice made once from cpuid (a property of the machine), which
  * only the test hook changes; every thread uses the same kernels. */
 static dl_gemm_isa active_isa;
@@ -44,6 +75,7 @@ bool dl_gemm_isa_supported(dl_gemm_isa isa)
 
 static void choose(void)
 {
+    packs_key_ok = pthread_key_create(&packs_key, packs_free) == 0;
     active_isa = DL_GEMM_PORTABLE;
     for (int i = DL_GEMM_ISA_COUNT - 1; i > 0; i--)
         if (dl_gemm_isa_supported((dl_gemm_isa)i)) {
@@ -84,11 +116,6 @@ bool dl_gemm_force_isa(dl_gemm_isa isa)
     forced = true;
     return true;
 }
-
-/* Packing buffers, one pair per thread, grown on demand and kept: packing scratch is per call
- * and per thread, and allocating it on every call would cost more than small GEMMs themselves. */
-static _Thread_local float *pack_a, *pack_b;
-static _Thread_local size_t cap_a, cap_b;
 
 static float *room(float **buf, size_t *cap, size_t floats)
 {
@@ -185,8 +212,9 @@ void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, i
     const int kc_max = k_step(k), nc_max = NC_MAX / nr * nr, mc_max = MC_MAX / mr * mr;
     const int mc_cap = m < mc_max ? (m + mr - 1) / mr * mr : mc_max;
     const int nc_cap = n < nc_max ? (n + nr - 1) / nr * nr : nc_max;
-    float *ap = room(&pack_a, &cap_a, (size_t)mc_cap * kc_max);
-    float *bp = room(&pack_b, &cap_b, (size_t)nc_cap * kc_max);
+    packs *pk = thread_packs();
+    float *ap = pk ? room(&pk->a, &pk->cap_a, (size_t)mc_cap * kc_max) : NULL;
+    float *bp = pk ? room(&pk->b, &pk->cap_b, (size_t)nc_cap * kc_max) : NULL;
     if (!ap || !bp) { /* no memory for the packs: the slow but exact triple loop */
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) {
