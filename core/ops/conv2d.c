@@ -16,8 +16,11 @@
  * with dl_conv2d_workspace_floats.
  * Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
 #include <cblas.h>
+#include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/blas_select.h"
 #include "core/ops/gemm/gemm.h"
 #include "core/ops/im2col.h"
 #include "core/ops/ops.h"
@@ -35,14 +38,31 @@ int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
 }
 
 /* Which GEMM runs a conv's products: dllab's own (core/ops/gemm) where its micro-kernel beats
- * OpenBLAS, measured per shape with tests/bench/bench_gemm on an AMD EPYC (Zen 5, AVX-512) with
- * OpenBLAS pinned to its Haswell kernel by the environment: with AVX-512 dllab's gemm wins every
- * forward and backward-data shape of resnet-xs and resnet18 (110-150 vs 70-100 GFLOP/s, 50-67 %
- * of the 221 GFLOP/s 1-core FMA peak) and the dW products in (OC, K) form with OC >= 64; OpenBLAS
- * keeps the dW of OC <= 32 (its (K, OC) product, 88 vs 82) and every product when the CPU has
- * only AVX2 (dllab's 4x24 AVX2 kernel: 40-70 vs 70-85) or less. A forced ISA (a test) runs
- * dllab's gemm everywhere. */
-static int own_gemm(void) { return dl_gemm_isa_active() == DL_GEMM_AVX512 || dl_gemm_forced(); }
+ * OpenBLAS, measured per shape with tests/bench/bench_gemm and bench_train on an AMD EPYC (Zen 5,
+ * AVX-512). Against OpenBLAS's AVX2 kernels (the environment pins OPENBLAS_CORETYPE=Haswell there)
+ * dllab's AVX-512 gemm wins every forward and backward-data shape of resnet-xs and resnet18
+ * (110-150 vs 70-100 GFLOP/s, 50-67 % of the 221 GFLOP/s 1-core FMA peak) and the dW products in
+ * (OC, K) form with OC >= 64 (resnet-xs step +25-30 % CPU img/s); OpenBLAS keeps the dW of
+ * OC <= 32 (its (K, OC) product, 88 vs 82). Against OpenBLAS's own AVX-512 kernels
+ * (SkylakeX/Cooperlake, OPENBLAS_CORETYPE unset) dllab's loses (resnet-xs step 186-192 vs 209-225
+ * CPU img/s), and with only AVX2 dllab's 4x24 kernel loses too (40-70 vs 70-85), so OpenBLAS runs
+ * everything there. A forced ISA (a test) runs dllab's gemm everywhere. */
+static int openblas_avx512;
+
+static void probe_openblas(void)
+{
+    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *core = dl_blas_corename();
+    for (size_t i = 0; core && i < sizeof avx512_cores / sizeof *avx512_cores; i++)
+        openblas_avx512 |= strcasecmp(core, avx512_cores[i]) == 0;
+}
+
+static int own_gemm(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT; /* OpenBLAS's kernel is fixed at load time */
+    pthread_once(&once, probe_openblas);
+    return dl_gemm_forced() || (dl_gemm_isa_active() == DL_GEMM_AVX512 && !openblas_avx512);
+}
 
 static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc)
