@@ -36,6 +36,7 @@ tests_gemm_isa_probe_SOURCES = tests/gemm_isa_probe.c
 tests_gemm_isa_probe_LDADD = core/libdlcore.a $(CORE_LIBS)
 TESTS += tests/gemm-isa.sh
 EXTRA_DIST += tests/gemm-isa.sh
+CLEANFILES += tests/gemm-isa-*.out
 
 # Maintainer target: regenerate the ops fixtures with Debian's python3-torch (never run by
 # make check; the outputs are committed). Other rooms may add their own prerequisites to 'fixtures'.
