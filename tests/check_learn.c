@@ -40,6 +40,7 @@ typedef struct synth {
     float *oh;    /* n x k */
     uint32_t *order;
     int pos;
+    int passes; /* start_epoch calls: how many passes were begun over this source */
     float *bx, *boh;
     int32_t *by;
 } synth;
@@ -91,6 +92,7 @@ static int64_t s_nb(void *ctx)
 static dl_status s_start(void *ctx, int epoch, dl_err *err)
 {
     synth *s = ctx;
+    s->passes++;
     for (int i = 0; i < s->n; i++)
         s->order[i] = (uint32_t)i;
     if (s->shuffle) {
@@ -1085,6 +1087,35 @@ static dl_status track_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
     return DL_OK;
 }
 
+/* Predictions of the whole validation set, checked against the targets' kind. */
+typedef struct preds {
+    float *logits, *tf;
+    int32_t *ti;
+    int n, k;
+} preds;
+
+static preds get_preds(dl_learner *l)
+{
+    preds p;
+    dl_err err;
+    ck_assert_msg(dl_learner_get_preds(l, &p.logits, &p.ti, &p.tf, &p.n, &p.k, &err) == DL_OK, "%s", err.msg);
+    return p;
+}
+
+static void preds_eq(const preds *a, const preds *b)
+{
+    ck_assert_int_eq(a->n, b->n);
+    ck_assert_int_eq(a->k, b->k);
+    ck_assert(memcmp(a->logits, b->logits, sizeof(float) * (size_t)a->n * a->k) == 0);
+    ck_assert((a->ti == NULL) == (b->ti == NULL) && (a->tf == NULL) == (b->tf == NULL));
+    if (a->ti)
+        ck_assert(memcmp(a->ti, b->ti, sizeof(int32_t) * (size_t)a->n) == 0);
+    if (a->tf)
+        ck_assert(memcmp(a->tf, b->tf, sizeof(float) * (size_t)a->n * a->k) == 0);
+}
+
+static void preds_free(preds *p) { free(p->logits), free(p->ti), free(p->tf); }
+
 START_TEST(early_stopping_plateau_and_load_best)
 {
     fx f;
@@ -1109,12 +1140,69 @@ START_TEST(early_stopping_plateau_and_load_best)
     dl_params *ps = dl_model_params(f.m);
     ck_assert(memcmp(p.w_at[1], ps->data, p.nw * sizeof(float)) == 0);
     ck_assert(memcmp(p.w_at[3], ps->data, p.nw * sizeof(float)) != 0);
+    /* the interpretation takes the best epoch's validation: no pass, the numbers of a fresh one */
+    int passes = f.va.passes;
+    preds best = get_preds(f.l);
+    ck_assert_int_eq(f.va.passes, passes);
+    double vl, vm[DL_SNAP_METRICS];
+    ck_assert_msg(dl_learner_validate(f.l, &vl, vm, &err) == DL_OK, "%s", err.msg);
+    preds fresh = get_preds(f.l);
+    ck_assert_int_eq(f.va.passes, passes + 1);
+    preds_eq(&best, &fresh);
+    preds_free(&best), preds_free(&fresh);
     dl_snapshot s;
     dl_control_read(f.c, &s);
     ck_assert_msg(strstr(s.message, "No improvement since epoch 1: early stopping") != NULL, "%s", s.message);
     for (int i = 0; i < p.n; i++)
         free(p.w_at[i]);
     fx_free(&f);
+}
+END_TEST
+
+/* The interpretation after a fit takes the last validation's predictions: no second pass over the
+ * validation set, and the same numbers a fresh pass gives; changed weights force a new pass. */
+START_TEST(get_preds_after_a_fit_reuses_the_last_validation_pass)
+{
+    for (int multi = 0; multi < 2; multi++) {
+        fx f;
+        fx_init(&f, multi, false, multi ? DL_METRIC_ACCURACY_MULTI : DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+        dl_err err;
+        dl_fit_opts o;
+        dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 1e-2);
+        ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+        ck_assert_int_eq(f.va.passes, 2);
+        preds a = get_preds(f.l);
+        ck_assert_int_eq(f.va.passes, 2); /* no pass of its own */
+        ck_assert_int_eq(a.n, f.va.n);
+        ck_assert(multi ? a.tf != NULL && a.ti == NULL : a.ti != NULL && a.tf == NULL);
+        double loss, m[DL_SNAP_METRICS];
+        ck_assert_msg(dl_learner_validate(f.l, &loss, m, &err) == DL_OK, "%s", err.msg);
+        ck_assert_int_eq(f.va.passes, 3);
+        preds b = get_preds(f.l);
+        ck_assert_int_eq(f.va.passes, 3);
+        preds_eq(&a, &b);
+        /* a checkpoint load replaces the weights: the cache no longer answers */
+        dl_tensor_map map;
+        ck_assert_msg(dl_learner_state_to_map(f.l, &map, &err) == DL_OK, "%s", err.msg);
+        ck_assert_msg(dl_learner_state_from_map(f.l, &map, &err) == DL_OK, "%s", err.msg);
+        dl_tensor_map_free(&map);
+        preds c = get_preds(f.l);
+        ck_assert_int_eq(f.va.passes, 4);
+        preds_eq(&a, &c); /* the same weights came back */
+        /* a further epoch trains: the next answer is the new epoch's validation, not the old one */
+        dl_fit_opts_init(&o, DL_FIT_CONST, 1, 1e-2);
+        o.lr.kind = DL_LR_CONST;
+        ck_assert_msg(dl_learner_fit(f.l, &o, &err) == DL_OK, "%s", err.msg);
+        ck_assert_int_eq(f.va.passes, 5);
+        preds d = get_preds(f.l);
+        ck_assert_int_eq(f.va.passes, 5);
+        ck_assert(memcmp(a.logits, d.logits, sizeof(float) * (size_t)a.n * a.k) != 0);
+        ck_assert_msg(dl_learner_validate(f.l, &loss, m, &err) == DL_OK, "%s", err.msg);
+        preds e = get_preds(f.l);
+        preds_eq(&d, &e);
+        preds_free(&a), preds_free(&b), preds_free(&c), preds_free(&d), preds_free(&e);
+        fx_free(&f);
+    }
 }
 END_TEST
 
@@ -1138,6 +1226,7 @@ int main(void)
     tcase_add_test(tc, every_key_is_applied_at_a_boundary_and_logged_in_the_event_log_and_store);
     tcase_add_test(tc, skipped_files_reach_the_event_log);
     tcase_add_test(tc, early_stopping_plateau_and_load_best);
+    tcase_add_test(tc, get_preds_after_a_fit_reuses_the_last_validation_pass);
     suite_add_tcase(s, tc);
     TCase *tl = tcase_create("learning");
     tcase_set_timeout(tl, 120);

@@ -210,6 +210,55 @@ START_TEST(decimation_keeps_spikes)
 }
 END_TEST
 
+/* The drawing summary of a long history: a bounded number of bins, the exact extremes of every
+ * stretch (spikes survive any length), z averaged, NaN left out, points in x order. */
+START_TEST(summary_is_bounded_and_keeps_extremes)
+{
+    enum { N = 1000003 };
+    dl_series_summary s = {0};
+    double zsum = 0;
+    for (int i = 0; i < N; i++) {
+        float y = 1.0f + 0.01f * (float)(i % 7), z = (float)(i % 10);
+        if (i == 654321)
+            y = 50;
+        if (i == 777777)
+            y = -3;
+        if (i % 1000 == 5)
+            y = NAN;
+        zsum += z;
+        ck_assert_int_eq(dl_summary_push(&s, (float)i, y, z), 0);
+        ck_assert_int_le(s.n_bins, DL_SUMMARY_BINS);
+    }
+    ck_assert_int_eq(s.samples, N);
+    ck_assert_int_ge(s.n_bins, DL_SUMMARY_BINS / 2);
+    ck_assert_int_eq(s.per_bin & (s.per_bin - 1), 0); /* a power of two */
+    float *x = malloc(sizeof(float) * 6 * DL_SUMMARY_BINS), *y = x + 2 * DL_SUMMARY_BINS, *z = y + 2 * DL_SUMMARY_BINS;
+    int m = dl_summary_points(&s, x, y, z);
+    ck_assert_int_eq(m, 2 * s.n_bins);
+    int spike = 0, dip = 0;
+    double zw = 0;
+    long counted = 0;
+    for (int b = 0; b < s.n_bins; b++) {
+        zw += (double)z[2 * b] * s.bins[b].count;
+        counted += s.bins[b].count;
+    }
+    for (int i = 0; i < m; i++) {
+        ck_assert(isfinite(y[i]));
+        ck_assert(y[i] >= 1.0f || y[i] == -3);
+        if (i)
+            ck_assert(x[i] >= x[i - 1]);
+        spike |= y[i] == 50 && x[i] == 654321;
+        dip |= y[i] == -3 && x[i] == 777777;
+    }
+    ck_assert(spike && dip);
+    ck_assert_int_eq(counted, N);
+    ck_assert_double_eq_tol(zw, zsum, 1e-3 * zsum);
+    dl_summary_free(&s);
+    ck_assert_int_eq(s.n_bins, 0);
+    free(x);
+}
+END_TEST
+
 /* ---- axes ---- */
 
 START_TEST(linear_ticks_are_nice)
@@ -814,6 +863,7 @@ static Suite *ui_suite(void)
     c = tcase_create("series-axes");
     tcase_add_test(c, ema_is_debiased);
     tcase_add_test(c, decimation_keeps_spikes);
+    tcase_add_test(c, summary_is_bounded_and_keeps_extremes);
     tcase_add_test(c, linear_ticks_are_nice);
     tcase_add_test(c, log_axis_ticks_and_mapping);
     suite_add_tcase(s, c);

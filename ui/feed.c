@@ -17,6 +17,7 @@ static void series_free(dl_feed_series *s)
     free(s->x);
     free(s->y);
     free(s->z);
+    dl_summary_free(&s->sum);
     memset(s, 0, sizeof *s);
 }
 
@@ -47,6 +48,8 @@ int dl_feed_series_push(dl_feed_series *s, double x, double y, double z)
             return -1;
         s->cap = cap;
     }
+    if (dl_summary_push(&s->sum, (float)x, (float)y, (float)z) != 0)
+        return -1;
     s->x[s->n] = (float)x;
     s->y[s->n] = (float)y;
     s->z[s->n] = (float)z;
@@ -88,6 +91,7 @@ void dl_feed_add_point(dl_feed *f, const dl_curve_point *p)
     case DL_POINT_LRFIND:
         if (p->step == 0) {
             f->lrfind.n = 0;
+            dl_summary_free(&f->lrfind.sum);
             f->lrfind_done = 0;
         }
         r = dl_feed_series_push(&f->lrfind, p->lr, p->loss, p->raw);

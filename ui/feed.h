@@ -13,12 +13,14 @@
 #include <stdint.h>
 
 #include "core/learn/control.h"
+#include "ui/series.h"
 
 #define DL_FEED_EVENTS 128
 
 typedef struct dl_feed_series {
     float *x, *y, *z; /* z: a third value per point (lr for train points) */
     int n, cap;
+    dl_series_summary sum; /* the same points downsampled, for drawing long histories */
 } dl_feed_series;
 
 typedef struct dl_feed_epoch {

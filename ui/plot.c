@@ -46,8 +46,10 @@ static int prepare(const dl_plot *p, const dl_plot_series *s, int buckets, prepa
     if (s->n <= 0)
         return 0;
     float *x = malloc(sizeof(float) * s->n), *y = malloc(sizeof(float) * s->n);
-    out->x = malloc(sizeof(float) * (2 * buckets + 2));
-    out->y = malloc(sizeof(float) * (2 * buckets + 2));
+    /* a line keeps <= 2 * buckets + 2 points; points are all kept (more than that on long runs) */
+    const size_t cap = (size_t)(s->style == DL_PLOT_LINE || s->n < 2 * buckets + 2 ? 2 * buckets + 2 : s->n);
+    out->x = malloc(sizeof(float) * cap);
+    out->y = malloc(sizeof(float) * cap);
     if (!x || !y || !out->x || !out->y) {
         free(x);
         free(y);

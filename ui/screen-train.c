@@ -257,6 +257,24 @@ static void draw_progress(train_state *st, dl_grid *g, dl_rect r, int ascii)
     dl_grid_text(g, r.x + r.w - rw, r.y, rw, DL_ROLE_DEFAULT, 0, right);
 }
 
+/* A series as drawn: its raw samples while they are few, else its summary (series.h), so a frame
+ * costs the same at 1 000 and 1 000 000 batches. per_point: samples each drawn point stands for
+ * (the EMA's factor is raised to it). The summary's points live in buf (6 * DL_SUMMARY_BINS). */
+typedef struct drawn {
+    const float *x, *y, *z;
+    int n;
+    double per_point;
+} drawn;
+
+static drawn view(const dl_feed_series *s, float *buf)
+{
+    if (!buf || s->n <= 2 * DL_SUMMARY_BINS || !s->sum.bins)
+        return (drawn){s->x, s->y, s->z, s->n, 1};
+    float *x = buf, *y = buf + 2 * DL_SUMMARY_BINS, *z = buf + 4 * DL_SUMMARY_BINS;
+    int n = dl_summary_points(&s->sum, x, y, z);
+    return (drawn){x, y, z, n, s->sum.per_bin / 2.0};
+}
+
 static void draw_loss(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
     const dl_feed *f = st->feed;
@@ -268,14 +286,16 @@ static void draw_loss(train_state *st, dl_grid *g, dl_rect r, int ascii)
     p.ylog = st->ylog;
     p.x_epochs = st->x_epochs;
     p.steps_per_epoch = f->snap.n_batches > 0 ? f->snap.n_batches : 1;
-    p.beta = betas[st->beta_i];
-    dl_plot_add(&p, (dl_plot_series){"raw", f->train.x, f->train.y, f->train.n, DL_ROLE_TRAIN_RAW, DL_ATTR_DIM,
-                                     DL_PLOT_LINE, 0});
+    float *buf = malloc(sizeof(float) * 6 * DL_SUMMARY_BINS);
+    drawn t = view(&f->train, buf);
+    p.beta = pow(betas[st->beta_i], t.per_point);
+    dl_plot_add(&p, (dl_plot_series){"raw", t.x, t.y, t.n, DL_ROLE_TRAIN_RAW, DL_ATTR_DIM, DL_PLOT_LINE, 0});
     if (st->beta_i > 0)
-        dl_plot_add(&p, (dl_plot_series){"train", f->train.x, f->train.y, f->train.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 1});
+        dl_plot_add(&p, (dl_plot_series){"train", t.x, t.y, t.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 1});
     dl_plot_add(&p, (dl_plot_series){"valid", f->valid.x, f->valid.y, f->valid.n, DL_ROLE_VALID, 0,
                                      DL_PLOT_LINE_POINTS, 0});
     dl_plot_draw(&p, g, r, NULL);
+    free(buf);
 }
 
 static void draw_lr_plot(train_state *st, dl_grid *g, dl_rect r, int ascii)
@@ -286,8 +306,11 @@ static void draw_lr_plot(train_state *st, dl_grid *g, dl_rect r, int ascii)
     p.ascii = ascii;
     p.x_epochs = st->x_epochs;
     p.steps_per_epoch = f->snap.n_batches > 0 ? f->snap.n_batches : 1;
-    dl_plot_add(&p, (dl_plot_series){"lr", f->train.x, f->train.z, f->train.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 0});
+    float *buf = malloc(sizeof(float) * 6 * DL_SUMMARY_BINS);
+    drawn t = view(&f->train, buf);
+    dl_plot_add(&p, (dl_plot_series){"lr", t.x, t.z, t.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 0});
     dl_plot_draw(&p, g, r, NULL);
+    free(buf);
 }
 
 /* One series of the schedule strip, scaled to its own range (a constant one sits mid-height),
@@ -329,16 +352,18 @@ static void draw_sched(train_state *st, dl_grid *g, dl_rect r, int ascii)
         dl_fmt_lr(f->train.z[f->train.n - 1], lr, sizeof lr);
         dl_grid_text(g, r.x, r.y + 1, 8, DL_ROLE_DEFAULT, 0, lr);
     }
+    float *buf = malloc(sizeof(float) * 12 * DL_SUMMARY_BINS);
+    drawn t = view(&f->train, buf), m = view(&f->mom, buf ? buf + 6 * DL_SUMMARY_BINS : NULL);
     bool has_mom = false;
-    for (int i = 0; i < f->mom.n && !has_mom; i++)
-        has_mom = f->mom.y[i] > 0;
+    for (int i = 0; i < m.n && !has_mom; i++)
+        has_mom = m.y[i] > 0;
     dl_grid_textf(g, r.x, r.y + 2, 8, has_mom ? DL_ROLE_VALID : DL_ROLE_DIM, 0, "mom %.2g", f->snap.mom);
     int x0 = r.x + 9, w = r.w - 9;
-    if (w < 4 || f->train.n < 2)
+    dl_canvas *cv = w < 4 || f->train.n < 2 ? NULL : dl_canvas_new(w, r.h);
+    if (!cv) {
+        free(buf);
         return;
-    dl_canvas *cv = dl_canvas_new(w, r.h);
-    if (!cv)
-        return;
+    }
     double W = w * 2 - 1, H = r.h * 4 - 1;
     /* The planned length is unknown to the UI; scale x to the fit's total steps when known. */
     double total = (double)f->snap.n_epochs * f->snap.n_batches;
@@ -346,13 +371,14 @@ static void draw_sched(train_state *st, dl_grid *g, dl_rect r, int ascii)
     if (!(x_hi > x_lo))
         x_hi = x_lo + 1;
     /* momentum first, so the lr wins the cells they share */
-    if (has_mom && f->mom.n >= 2)
-        strip_line(cv, f->mom.x, f->mom.y, f->mom.n, x_lo, x_hi, w, W, H, DL_ROLE_VALID);
-    double px = strip_line(cv, f->train.x, f->train.z, f->train.n, x_lo, x_hi, w, W, H, DL_ROLE_TRAIN);
+    if (has_mom && m.n >= 2)
+        strip_line(cv, m.x, m.y, m.n, x_lo, x_hi, w, W, H, DL_ROLE_VALID);
+    double px = strip_line(cv, t.x, t.z, t.n, x_lo, x_hi, w, W, H, DL_ROLE_TRAIN);
     for (int y = 0; y <= (int)H && isfinite(px); y += 2)
         dl_canvas_dot(cv, (int)lround(px), y, DL_ROLE_CURSOR, DL_ATTR_BOLD);
     dl_canvas_render(cv, g, x0, r.y, ascii);
     dl_canvas_free(cv);
+    free(buf);
 }
 
 static void draw_events(train_state *st, dl_grid *g, dl_rect r, int ascii)

@@ -87,3 +87,83 @@ int dl_series_decimate(const float *x, const float *y, int n, int buckets, float
     }
     return m;
 }
+
+static void bin_start(dl_summary_bin *b, float x, float y, float z)
+{
+    b->x_lo = b->x_hi = x;
+    b->y_lo = b->y_hi = y; /* NaN when y is not finite: any finite sample replaces it */
+    b->z_sum = z;
+    b->count = 1;
+}
+
+static void bin_add(dl_summary_bin *b, float x, float y)
+{
+    if (!isfinite(y))
+        return;
+    if (!(y >= b->y_lo)) /* also replaces a NaN */
+        b->x_lo = x, b->y_lo = y;
+    if (!(y <= b->y_hi))
+        b->x_hi = x, b->y_hi = y;
+}
+
+/* a (earlier) absorbs b (later): its extremes, its count and its z sum */
+static void bin_merge(dl_summary_bin *a, const dl_summary_bin *b)
+{
+    if (isfinite(b->y_lo))
+        bin_add(a, b->x_lo, b->y_lo);
+    if (isfinite(b->y_hi))
+        bin_add(a, b->x_hi, b->y_hi);
+    a->z_sum += b->z_sum;
+    a->count += b->count;
+}
+
+int dl_summary_push(dl_series_summary *s, float x, float y, float z)
+{
+    if (!s->bins) {
+        s->bins = malloc(sizeof *s->bins * DL_SUMMARY_BINS);
+        if (!s->bins)
+            return -1;
+        s->n_bins = 0;
+        s->per_bin = 1;
+    }
+    dl_summary_bin *last = s->n_bins ? &s->bins[s->n_bins - 1] : NULL;
+    if (last && last->count < s->per_bin) {
+        bin_add(last, x, y);
+        last->z_sum += z;
+        last->count++;
+    } else {
+        if (s->n_bins == DL_SUMMARY_BINS) { /* full: halve the resolution */
+            for (int i = 0; i < DL_SUMMARY_BINS / 2; i++) {
+                s->bins[i] = s->bins[2 * i];
+                bin_merge(&s->bins[i], &s->bins[2 * i + 1]);
+            }
+            s->n_bins = DL_SUMMARY_BINS / 2;
+            s->per_bin *= 2;
+        }
+        bin_start(&s->bins[s->n_bins++], x, y, z);
+    }
+    s->samples++;
+    return 0;
+}
+
+void dl_summary_free(dl_series_summary *s)
+{
+    free(s->bins);
+    s->bins = NULL;
+    s->n_bins = 0;
+    s->per_bin = 1;
+    s->samples = 0;
+}
+
+int dl_summary_points(const dl_series_summary *s, float *ox, float *oy, float *oz)
+{
+    int m = 0;
+    for (int i = 0; i < s->n_bins; i++) {
+        const dl_summary_bin *b = &s->bins[i];
+        const float z = (float)(b->z_sum / b->count);
+        const int lo_first = !(b->x_hi < b->x_lo);
+        ox[m] = lo_first ? b->x_lo : b->x_hi, oy[m] = lo_first ? b->y_lo : b->y_hi, oz[m++] = z;
+        ox[m] = lo_first ? b->x_hi : b->x_lo, oy[m] = lo_first ? b->y_hi : b->y_lo, oz[m++] = z;
+    }
+    return m;
+}

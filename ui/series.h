@@ -19,4 +19,31 @@ void dl_series_ema(const float *y, int n, double beta, float *out);
  * (it is called on the whole history every frame); returns 0 when out of memory. */
 int dl_series_decimate(const float *x, const float *y, int n, int buckets, float *ox, float *oy);
 
+/* A downsampled history that costs the same to draw at 1 000 and 1 000 000 samples: bins of
+ * `per_bin` consecutive samples (a power of two), each keeping its minimum and maximum y with their
+ * x (so a spike survives) and the mean of z. When DL_SUMMARY_BINS bins are full, neighbours merge
+ * pairwise and per_bin doubles: the top of a min/max/mean pyramid, O(1) amortised per sample.
+ * Non-finite y are left out of min/max (a bin of only NaN yields NaN points). */
+#define DL_SUMMARY_BINS 2048
+
+typedef struct dl_summary_bin {
+    float x_lo, y_lo, x_hi, y_hi; /* the minimum's and the maximum's sample */
+    double z_sum;
+    int count;
+} dl_summary_bin;
+
+typedef struct dl_series_summary {
+    dl_summary_bin *bins; /* DL_SUMMARY_BINS, allocated at the first sample */
+    int n_bins;           /* bins in use, the last one possibly open (count < per_bin) */
+    int per_bin;
+    long samples;
+} dl_series_summary;
+
+/* Adds one sample; returns -1 when out of memory (the summary then stays as it was). */
+int dl_summary_push(dl_series_summary *s, float x, float y, float z);
+void dl_summary_free(dl_series_summary *s);
+/* Writes the summary as a series of 2 points per bin (its extremes in x order; z the bin's mean
+ * z): ox/oy/oz hold 2 * DL_SUMMARY_BINS values. Returns the number of points. */
+int dl_summary_points(const dl_series_summary *s, float *ox, float *oy, float *oz);
+
 #endif

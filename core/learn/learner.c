@@ -118,6 +118,8 @@ void dl_learner_free(dl_learner *l)
     dl_optim_free(&l->opt);
     dl_state_copy_free(&l->good);
     dl_state_copy_free(&l->best_copy);
+    dl_preds_cache_free(&l->last_preds);
+    dl_preds_cache_free(&l->best_preds);
     free(l->dlogits);
     free(l);
 }
@@ -327,6 +329,7 @@ dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err)
 {
     dl_status st = check_batch(l, b, err);
     const float *logits;
+    l->weights_id = ++l->next_weights_id; /* even a diverged batch moved the BN running stats */
     if (st == DL_OK)
         st = dl_model_forward(l->model, b->images, b->n, b->h, b->w, true, &logits, err);
     if (st == DL_OK)
@@ -365,12 +368,14 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
     for (int i = 0; i < DL_SNAP_METRICS; i++)
         dl_wavg_reset(&m[i]);
     dl_batch b;
+    dl_preds_cache_reset(&l->last_preds, l->n_out);
     while (st == DL_OK && (st = l->valid.next(l->valid.ctx, &b, err)) == DL_OK && b.n > 0) {
         const float *logits;
         if ((st = check_batch(l, &b, err)) != DL_OK)
             break;
         if ((st = dl_model_forward(l->model, b.images, b.n, b.h, b.w, false, &logits, err)) != DL_OK)
             break;
+        dl_preds_cache_add(&l->last_preds, &b, logits);
         dl_wavg_add(&loss, batch_loss(l, &b, logits, NULL), b.n);
         for (int i = 0; i < l->cfg.n_metrics; i++)
             dl_wavg_add(&m[i], dl_metric_eval(l->cfg.metrics[i], logits, b.targets, b.onehot, b.n, l->n_out,
@@ -378,6 +383,8 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
     }
     if (st != DL_OK)
         return dl_err_wrap(err, "validation");
+    l->last_preds.valid = !l->last_preds.failed;
+    l->last_preds.weights_id = l->weights_id;
     *valid_loss = dl_wavg_value(&loss);
     l->valid_items = loss.count;
     for (int i = 0; i < l->cfg.n_metrics; i++)
@@ -395,56 +402,22 @@ dl_status dl_learner_get_preds(dl_learner *l, float **logits_out, int32_t **targ
     *k_out = l->n_out;
     if (!l->valid.next)
         return dl_err_set(err, DL_EINVAL, "no validation set to predict on");
-    size_t cap = 0, n = 0, k = (size_t)l->n_out;
-    float *lg = NULL, *tf = NULL;
-    int32_t *ti = NULL;
-    dl_status st = l->valid.start_epoch(l->valid.ctx, 0, err);
-    dl_batch b;
-    while (st == DL_OK && (st = l->valid.next(l->valid.ctx, &b, err)) == DL_OK && b.n > 0) {
-        const float *logits;
-        if ((st = check_batch(l, &b, err)) != DL_OK)
-            break;
-        if ((st = dl_model_forward(l->model, b.images, b.n, b.h, b.w, false, &logits, err)) != DL_OK)
-            break;
-        if (n + (size_t)b.n > cap) {
-            cap = (n + (size_t)b.n) * 2;
-            float *a = realloc(lg, cap * k * sizeof *a);
-            if (a)
-                lg = a;
-            if (b.onehot) {
-                float *c = realloc(tf, cap * k * sizeof *c);
-                if (c)
-                    tf = c;
-                if (!a || !c)
-                    st = dl_err_set(err, DL_ENOMEM, "out of memory collecting predictions");
-            } else {
-                int32_t *c = realloc(ti, cap * sizeof *c);
-                if (c)
-                    ti = c;
-                if (!a || !c)
-                    st = dl_err_set(err, DL_ENOMEM, "out of memory collecting predictions");
-            }
-            if (st != DL_OK)
-                break;
-        }
-        memcpy(lg + n * k, logits, (size_t)b.n * k * sizeof *lg);
-        if (b.onehot)
-            memcpy(tf + n * k, b.onehot, (size_t)b.n * k * sizeof *tf);
-        else
-            memcpy(ti + n, b.targets, (size_t)b.n * sizeof *ti);
-        n += (size_t)b.n;
+    /* After a fit the model holds the weights of its last (or, load_best, its best) validation:
+     * those predictions are the answer, no second pass over the validation set. */
+    const dl_preds_cache *c = &l->last_preds;
+    if (!(c->valid && c->weights_id == l->weights_id) && l->best_preds.valid &&
+        l->best_preds.weights_id == l->weights_id)
+        c = &l->best_preds;
+    if (!(c->valid && c->weights_id == l->weights_id)) {
+        double loss, metrics[DL_SNAP_METRICS];
+        dl_status st = dl_learner_validate(l, &loss, metrics, err);
+        if (st != DL_OK)
+            return st;
+        c = &l->last_preds;
+        if (!c->valid)
+            return dl_err_set(err, DL_ENOMEM, "out of memory collecting predictions");
     }
-    if (st != DL_OK) {
-        free(lg);
-        free(tf);
-        free(ti);
-        return st;
-    }
-    *logits_out = lg;
-    *targets_i = ti;
-    *targets_f = tf;
-    *n_out = (int)n;
-    return DL_OK;
+    return dl_preds_cache_export(c, logits_out, targets_i, targets_f, n_out, err);
 }
 
 /* ---- commands at the batch boundary ---- */

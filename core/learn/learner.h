@@ -153,7 +153,9 @@ dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg, dl_lrfind_
 /* Runs the validation source in eval mode: weighted mean loss and metrics (out has n_metrics). */
 dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics, dl_err *err);
 /* Collects logits (n_valid, k) and targets of the whole validation source (malloc'd; free()).
- * Single-label: *targets_i; multi-label: *targets_f. */
+ * Single-label: *targets_i; multi-label: *targets_f. Reuses the last validation pass (or, after a
+ * load_best fit, the best epoch's) when the learner has not changed the weights since; weights
+ * changed behind the learner's back (dl_model_load_* after a validation) are not noticed. */
 dl_status dl_learner_get_preds(dl_learner *l, float **logits, int32_t **targets_i, float **targets_f,
                                int *n, int *k, dl_err *err);
 

@@ -63,6 +63,9 @@ static void track(dl_learner *l, bool *improved, bool *early)
         l->plateau_wait = 0;
         if (l->cfg.load_best && dl_state_copy_take(&l->best_copy, l, false) != DL_OK)
             dl_log(DL_LOG_WARN, "out of memory keeping the best weights: load-best disabled");
+        /* their predictions too: the interpretation after the fit then needs no pass of its own */
+        if (l->cfg.load_best)
+            dl_preds_cache_copy(&l->best_preds, &l->last_preds);
         snprintf(l->message, sizeof l->message, "Better model found at epoch %d with %s value: %g.", l->row.epoch,
                  l->monitor, v);
         return;

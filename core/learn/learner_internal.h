@@ -13,8 +13,22 @@ typedef struct dl_train_state_copy {
     float *data, *buf, *s0, *s1;
     int64_t *ibuf, *steps;
     dl_hyper h[DL_MAX_GROUPS];
+    uint64_t weights_id; /* the learner's weights_id when taken: a restore brings it back */
     bool valid;
 } dl_train_state_copy;
+
+/* The logits and targets of one whole validation pass, tagged with the weights_id they came from,
+ * so the interpretation after a fit reuses the last validation instead of predicting again. */
+typedef struct dl_preds_cache {
+    float *logits, *tf; /* (n, k); tf: multi-label targets (NULL for class targets) */
+    int32_t *ti;        /* class targets (NULL for multi-label) */
+    size_t n, cap, cap_tf, cap_ti; /* items held; room (items) in logits, tf, ti */
+    int k;
+    uint64_t weights_id;
+    bool multi;  /* the pass's targets are multi-label (tf), else classes (ti) */
+    bool failed; /* out of memory during the pass: it cannot be marked valid */
+    bool valid;  /* a complete pass */
+} dl_preds_cache;
 
 struct dl_learner {
     dl_learner_cfg cfg;
@@ -74,6 +88,13 @@ struct dl_learner {
     float *dlogits;
     size_t dlogits_cap;
 
+    /* Which weights (and BN buffers) the model holds: a fresh id from next_weights_id whenever
+     * the learner changes them (a training batch, a checkpoint load); a restore of a state copy
+     * brings back that copy's id. Predictions cached with the current id are still true. */
+    uint64_t weights_id, next_weights_id;
+    dl_preds_cache last_preds; /* the last complete validation pass */
+    dl_preds_cache best_preds; /* the pass of the best epoch (load_best restores its weights) */
+
     /* background thread */
     pthread_t th;
     bool running;
@@ -86,6 +107,18 @@ struct dl_learner {
 dl_status dl_state_copy_take(dl_train_state_copy *c, const dl_learner *l, bool with_opt);
 void dl_state_copy_restore(const dl_train_state_copy *c, dl_learner *l, bool with_opt);
 void dl_state_copy_free(dl_train_state_copy *c);
+
+/* learner_preds.c */
+/* Empties c for a new pass (keeps its memory). */
+void dl_preds_cache_reset(dl_preds_cache *c, int k);
+/* Appends one batch's logits and targets; sets failed when out of memory or the kind changes. */
+void dl_preds_cache_add(dl_preds_cache *c, const dl_batch *b, const float *logits);
+/* dst = src (memory reused); false (dst invalid) when out of memory. */
+bool dl_preds_cache_copy(dl_preds_cache *dst, const dl_preds_cache *src);
+/* Malloc'd copies of the cached predictions for dl_learner_get_preds. */
+dl_status dl_preds_cache_export(const dl_preds_cache *c, float **logits, int32_t **ti, float **tf,
+                                int *n, dl_err *err);
+void dl_preds_cache_free(dl_preds_cache *c);
 
 /* learner.c, used by the other learner files */
 double dl_learner_now(void); /* monotonic seconds */

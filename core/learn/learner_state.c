@@ -57,6 +57,7 @@ dl_status dl_state_copy_take(dl_train_state_copy *c, const dl_learner *l, bool w
         memcpy(c->steps, l->opt.step, ps->n * sizeof *c->steps);
         memcpy(c->h, l->opt.h, sizeof c->h);
     }
+    c->weights_id = l->weights_id;
     c->valid = true;
     return DL_OK;
 }
@@ -69,6 +70,7 @@ void dl_state_copy_restore(const dl_train_state_copy *c, dl_learner *l, bool wit
     memcpy(ps->data, c->data, ps->total * sizeof(float));
     memcpy(ps->buf, c->buf, ps->buf_total * sizeof(float));
     memcpy(ps->ibuf, c->ibuf, ps->ibuf_total * sizeof(int64_t));
+    l->weights_id = c->weights_id;
     if (with_opt && c->s0) {
         memcpy(ps->state0, c->s0, ps->total * sizeof(float));
         memcpy(ps->state1, c->s1, ps->total * sizeof(float));
@@ -242,6 +244,7 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
 
     /* The model takes only its own names; the optimiser and learner sections are separate. */
     dl_tensor_map model_sd;
+    l->weights_id = ++l->next_weights_id; /* even a failed load may have written some weights */
     dl_status st = dl_checkpoint_model_map(m, &model_sd, err);
     if (st == DL_OK) {
         st = dl_model_load_state_dict(l->model, &model_sd, err);

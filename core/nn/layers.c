@@ -3,6 +3,7 @@
  * dw = NULL so its weight-gradient GEMM is skipped (fastai's train_bn keeps BN trainable; the
  * store's dl_params_trainable decides). BN follows PyTorch: momentum 0.1, eps 1e-5, biased
  * variance to normalise, num_batches_tracked += 1 per train forward. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "core/nn/nn.h"
 #include "core/nn/nn_internal.h"
 #include "core/ops/ops.h"
+#include "core/ops/vec.h"
 
 #define BN_MOMENTUM 0.1f
 #define BN_EPS 1e-5f
@@ -49,6 +51,11 @@ static float *grad_or_null(const dl_params *ps, long i)
 }
 
 /* ---- conv2d ------------------------------------------------------------------------------ */
+static size_t conv_fold_floats(const dl_nn_conv *cv)
+{
+    return (size_t)cv->out_c * ((size_t)cv->in_c * cv->k * cv->k + 1);
+}
+
 static dl_status conv_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
 {
     dl_nn_conv *cv = (dl_nn_conv *)nd;
@@ -64,7 +71,8 @@ static dl_status conv_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_er
     nd->out[2] = cv->cfg.out_w;
     size_t m = (size_t)p->n * dl_nn_numel(nd->out);
     nd->y = dl_nn_take(p, m);
-    size_t ws = dl_conv2d_workspace_floats(&cv->cfg);
+    /* + room for BN-folded weights and bias (eval, dl_nn_conv_bn_eval_forward) after the conv's */
+    size_t ws = dl_conv2d_workspace_floats(&cv->cfg) + conv_fold_floats(cv);
     if (ws > p->ws_floats)
         p->ws_floats = ws;
     return DL_OK;
@@ -185,6 +193,38 @@ static bool bn_y_reusable(const dl_node *nd) { return !((const bn_node *)nd)->re
 
 const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward, bn_backward, NULL, NULL,
                                 bn_y_reusable, bn_backward_set};
+
+bool dl_nn_conv_bn_eval_forward(dl_node *conv, dl_node *bn, dl_nn_ctx *c, const float *x)
+{
+    if (c->train || conv->vt != &dl_nn_conv_vt || bn->vt != &dl_nn_bn_vt)
+        return false;
+    dl_nn_conv *cv = (dl_nn_conv *)conv;
+    bn_node *b = (bn_node *)bn;
+    if (b->c != cv->out_c)
+        return false;
+    const dl_params *ps = c->ps;
+    const size_t k = (size_t)cv->in_c * cv->k * cv->k, hw = (size_t)cv->cfg.out_h * cv->cfg.out_w;
+    const float *w = dl_params_data(ps, (size_t)cv->w), *g = dl_params_data(ps, (size_t)b->w);
+    const float *be = dl_params_data(ps, (size_t)b->b);
+    const float *rm = dl_params_buf(ps, (size_t)b->rm), *rv = dl_params_buf(ps, (size_t)b->rv);
+    float *wf = c->ws + dl_conv2d_workspace_floats(&cv->cfg), *bf = wf + (size_t)cv->out_c * k;
+    for (int o = 0; o < cv->out_c; o++) { /* BN eval's own scale and shift (batchnorm.c) */
+        const float rstd = (float)(1.0 / sqrt((double)rv[o] + (double)BN_EPS)), scale = g[o] * rstd;
+        bf[o] = be[o] - rm[o] * scale;
+        for (size_t j = 0; j < k; j++)
+            wf[(size_t)o * k + j] = w[(size_t)o * k + j] * scale;
+    }
+    dl_conv2d_forward(bn->y, x, wf, NULL, &cv->cfg, c->n, c->ws);
+    for (int i = 0; i < c->n; i++)
+        for (int o = 0; o < cv->out_c; o++) {
+            float *p = bn->y + ((size_t)i * cv->out_c + o) * hw;
+            if (b->relu)
+                dl_vec_affine_relu(p, p, hw, 1.0f, bf[o]);
+            else
+                dl_vec_add_scalar(p, hw, bf[o]);
+        }
+    return true;
+}
 
 dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu, int group, dl_err *err)
 {

@@ -15,6 +15,12 @@ typedef struct dl_nn_conv {
 extern const dl_node_vt dl_nn_conv_vt;
 extern const dl_node_vt dl_nn_bn_vt;
 
+/* Eval mode, a conv followed by a BN (a sequential's pair): writes the BN's y (ReLU included when
+ * the BN fuses it) as ONE conv with the BN folded into its weights and bias, skipping the BN pass;
+ * the conv's own y is not written. False (nothing done) when the pair does not qualify. The
+ * folded weights live in the shared workspace after the conv's own (conv_plan sizes it). */
+bool dl_nn_conv_bn_eval_forward(dl_node *conv, dl_node *bn, dl_nn_ctx *c, const float *x);
+
 /* nd's vt->y_reusable, false when it has none. */
 bool dl_nn_y_reusable(const dl_node *nd);
 /* A y_reusable for layers whose backward never reads y (conv, linear). */

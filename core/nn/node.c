@@ -113,6 +113,10 @@ static void seq_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     seq_node *s = (seq_node *)nd;
     const float *cur = x;
     for (size_t i = 0; i < s->n; i++) {
+        if (i + 1 < s->n && dl_nn_conv_bn_eval_forward(s->kids[i], s->kids[i + 1], c, cur)) {
+            cur = s->kids[++i]->y; /* evaluation: the BN is folded into the conv */
+            continue;
+        }
         s->kids[i]->vt->forward(s->kids[i], c, cur);
         cur = s->kids[i]->y;
     }

@@ -1,5 +1,5 @@
-/* conv2d: 2-D convolution (no groups, no dilation) as im2col + cblas_sgemm over small tiles of
- * images. Per tile, Y (OC, T*OH*OW) = W (OC, C*KH*KW) x col (C*KH*KW, T*OH*OW). T is 1 when one
+/* conv2d: 2-D convolution (no groups, no dilation) as im2col + GEMM (dllab's own or OpenBLAS's,
+ * see gemm()) over small tiles of images. Per tile, Y (OC, T*OH*OW) = W (OC, C*KH*KW) x col (C*KH*KW, T*OH*OW). T is 1 when one
  * image's output has >= DL_CONV_TILE_COLS pixels; deeper layers with tiny outputs (resnet18@64's
  * 2x2 layer4) put ceil(DL_CONV_TILE_COLS / (OH*OW)) images side by side, because a GEMM only 4
  * columns wide runs at a fifth of the speed (measured 34 vs 155 GFLOP/s). The tile depends only
@@ -16,8 +16,12 @@
  * with dl_conv2d_workspace_floats.
  * Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
 #include <cblas.h>
+#include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/blas_select.h"
+#include "core/ops/gemm/gemm.h"
 #include "core/ops/im2col.h"
 #include "core/ops/ops.h"
 #include "core/ops/vec.h"
@@ -33,12 +37,63 @@ int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
     return ohw >= DL_CONV_TILE_COLS ? 1 : (DL_CONV_TILE_COLS + ohw - 1) / ohw;
 }
 
+/* Which GEMM runs a conv's products: dllab's own (core/ops/gemm) where its micro-kernel beats
+ * OpenBLAS, measured per shape with tests/bench/bench_gemm and bench_train on an AMD EPYC (Zen 5,
+ * AVX-512). Against OpenBLAS's AVX2 kernels (the environment pins OPENBLAS_CORETYPE=Haswell there)
+ * dllab's AVX-512 gemm wins every forward and backward-data shape of resnet-xs and resnet18
+ * (110-150 vs 70-100 GFLOP/s, 50-67 % of the 221 GFLOP/s 1-core FMA peak) and the dW products in
+ * (OC, K) form with OC >= 64 (resnet-xs step +25-30 % CPU img/s); OpenBLAS keeps the dW of
+ * OC <= 32 (its (K, OC) product, 88 vs 82). Against OpenBLAS's own AVX-512 kernels
+ * (SkylakeX/Cooperlake, OPENBLAS_CORETYPE unset) dllab's loses (resnet-xs step 186-192 vs 209-225
+ * CPU img/s), and with only AVX2 dllab's 4x24 kernel loses too (40-70 vs 70-85), so OpenBLAS runs
+ * everything there. A forced ISA (a test) runs dllab's gemm everywhere. */
+static int openblas_avx512;
+
+static void probe_openblas(void)
+{
+    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *core = dl_blas_corename();
+    for (size_t i = 0; core && i < sizeof avx512_cores / sizeof *avx512_cores; i++)
+        openblas_avx512 |= strcasecmp(core, avx512_cores[i]) == 0;
+}
+
+static int own_gemm(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT; /* OpenBLAS's kernel is fixed at load time */
+    pthread_once(&once, probe_openblas);
+    return dl_gemm_forced() || (dl_gemm_isa_active() == DL_GEMM_AVX512 && !openblas_avx512);
+}
+
+static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                 float beta, float *c, int ldc)
+{
+    if (own_gemm())
+        dl_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+                    lda, b, ldb, beta, c, ldc);
+}
+
 /* Convs with few output channels accumulate dW transposed: OpenBLAS runs the (K, OC) product
  * 10-25 % faster than the (OC, K) one when OC <= 64 (measured: 110 vs 87 GFLOP/s for OC 32,
- * K 288), and one transpose-add per backward call is cheap. */
+ * K 288), and one transpose-add per backward call is cheap. dllab's gemm prefers (OC, K) from
+ * 64 channels on. The workspace always has the room (the ISA may be forced after planning). */
 #define DL_CONV_DWT_MAX_OC 64
+#define DL_CONV_DWT_MAX_OC_OWN 32
 
-static int dw_transposed(const dl_conv2d_cfg *c) { return c->out_c <= DL_CONV_DWT_MAX_OC; }
+static int dw_room(const dl_conv2d_cfg *c) { return c->out_c <= DL_CONV_DWT_MAX_OC; }
+static int dw_transposed(const dl_conv2d_cfg *c)
+{
+    return c->out_c <= (own_gemm() ? DL_CONV_DWT_MAX_OC_OWN : DL_CONV_DWT_MAX_OC);
+}
+
+const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass)
+{
+    static const char *const own[DL_GEMM_ISA_COUNT] = {"dllab-portable", "dllab-avx2", "dllab-avx512"};
+    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced()))
+        return "OpenBLAS";
+    return own[dl_gemm_isa_active()];
+}
 
 /* SHIFT: a stride-1 conv without a column matrix. With the input copied into a zero-padded plane
  * of row width WP = W + 2p, output pixel q = oh*WP + ow of tap (ki, kj) reads padded pixel
@@ -127,7 +182,7 @@ static size_t ws_cols(const dl_conv2d_cfg *c)
 size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
 {
     const size_t k = (size_t)c->in_c * c->kh * c->kw;
-    return ws_cols(c) + (dw_transposed(c) ? k * (size_t)c->out_c : 0);
+    return ws_cols(c) + (dw_room(c) ? k * (size_t)c->out_c : 0);
 }
 
 /* Columns of images x[0..tn) side by side (row stride ld) into ws, or x itself when no copy is
@@ -170,8 +225,8 @@ static void shift_forward(float *y, const float *x, const float *w, const dl_con
     for (int i = 0; i < n; i++) {
         dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
         for (int t = 0; t < taps; t++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, g.q, ch, 1.0f, wt + (size_t)t * m * ch, ch,
-                        xp + tap_offset(t, c, g.wp), (int)g.pp, t ? 1.0f : 0.0f, yb, g.q);
+            gemm(0, 0, m, g.q, ch, wt + (size_t)t * m * ch, ch, xp + tap_offset(t, c, g.wp), (int)g.pp,
+                 t ? 1.0f : 0.0f, yb, g.q);
         dl_plane_rows_crop(y + i * ys, yb, (size_t)g.q, g.wp, 0, 0, m, c->out_h, c->out_w);
     }
 }
@@ -195,8 +250,8 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
     for (int p = 0; p < ch; p++)
         memset(dxp + p * g.pp + g.q, 0, sizeof(float) * (g.pp - (size_t)g.q));
     for (int t = 0; t < taps; t++) /* dX' (C, Q) at the tap's offset (+)= W_tap^T (C, OC) x dY' (OC, Q) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ch, g.q, m, 1.0f, wt + (size_t)t * m * ch, ch, dyp, g.q,
-                    t ? 1.0f : 0.0f, dxp + tap_offset(t, c, g.wp), (int)g.pp);
+        gemm(1, 0, ch, g.q, m, wt + (size_t)t * m * ch, ch, dyp, g.q, t ? 1.0f : 0.0f,
+             dxp + tap_offset(t, c, g.wp), (int)g.pp);
     dl_plane_rows_add(dx, dxp, g.pp, g.wp, c->pad, c->pad, ch, c->in_h, c->in_w);
 }
 
@@ -213,10 +268,9 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
         const float *col = columns(x + i0 * xs, tn, (size_t)ld, c, kind, ws);
         if (tile == 1) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ohw, k, 1.0f, w, k, col, ohw, 0.0f,
-                        y + i0 * ys, ohw);
+            gemm(0, 0, m, ohw, k, w, k, col, ohw, 0.0f, y + i0 * ys, ohw);
         } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ld, k, 1.0f, w, k, col, ld, 0.0f, out, ld);
+            gemm(0, 0, m, ld, k, w, k, col, ld, 0.0f, out, ld);
             for (int t = 0; t < tn; t++)
                 for (int o = 0; o < m; o++)
                     memcpy(y + (i0 + t) * ys + (size_t)o * ohw, out + (size_t)o * ld + (size_t)t * ohw,
@@ -257,25 +311,26 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
         }
         if (dw) {
             const float *col = columns(x + i0 * xs, tn, (size_t)ld, c, kind, ws);
-            if (dwt) /* dW^T (K, OC) (=/+=) col (K, T*OHW) x dY^T (T*OHW, OC) */
+            if (dwt && dl_gemm_forced()) /* dW^T as below, on the forced kernels */
+                gemm(0, 1, k, m, ld, col, ld, g, ld, i0 == 0 ? 0.0f : 1.0f, dwt, m);
+            else if (dwt) /* dW^T (K, OC) (=/+=) col (K, T*OHW) x dY^T (T*OHW, OC) */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, m, ld, 1.0f, col, ld, g, ld,
                             i0 == 0 ? 0.0f : 1.0f, dwt, m);
             else /* dW (OC, K) += dY (OC, T*OHW) x col^T (T*OHW, K) */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, ld, 1.0f, g, ld, col, ld, 1.0f, dw, k);
+                gemm(0, 1, m, k, ld, g, ld, col, ld, 1.0f, dw, k);
         }
         if (dx) {
             float *dxi = dx + i0 * xs;
             /* col (K, T*OHW) = W^T (K, OC) x dY (OC, T*OHW); 1x1 stride 1 lands straight in dx */
             if (kind == DIRECT) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ohw, m, 1.0f, w, k, g, ohw, 1.0f, dxi,
-                            ohw);
+                gemm(1, 0, k, ohw, m, w, k, g, ohw, 1.0f, dxi, ohw);
                 continue;
             }
             if (kind == SHIFT) { /* tile 1 */
                 shift_backward_data(dxi, g, w, c, ws, dw || i0 == 0);
                 continue;
             }
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, m, 1.0f, w, k, g, ld, 0.0f, ws, ld);
+            gemm(1, 0, k, ld, m, w, k, g, ld, 0.0f, ws, ld);
             for (int t = 0; t < tn; t++) {
                 if (kind == GATHER)
                     dl_strided_scatter_add(dxi + t * xs, ws + (size_t)t * ohw, (size_t)ld, c);

@@ -32,6 +32,9 @@ int dl_conv2d_tile_images(const dl_conv2d_cfg *c);
 /* y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C, KH, KW)) + b (OC) [b may be NULL]. */
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b, const dl_conv2d_cfg *c,
                        int n, float *ws);
+/* Which GEMM a pass (0 forward, 1 backward data, 2 backward weights) of this conv runs on:
+ * "dllab-avx512" (or -avx2, -portable when forced; core/ops/gemm) or "OpenBLAS". */
+const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass);
 /* dx += dL/dx, dw += dL/dw, db += dL/db; any of them may be NULL. */
 void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
                         const dl_conv2d_cfg *c, int n, float *ws);

@@ -2,11 +2,18 @@
 
 # bench_conv (ops): conv GFLOP/s per layer beside a bare sgemm of the same shape.
 EXTRA_PROGRAMS += tests/bench/bench_conv
-tests_bench_bench_conv_SOURCES = tests/bench/bench_conv.c
+tests_bench_bench_conv_SOURCES = tests/bench/bench_conv.c tests/bench/fma_peak.h
 tests_bench_bench_conv_LDADD = core/libdlcore.a $(CORE_LIBS)
 CLEANFILES += tests/bench/bench_conv
 .PHONY: bench
 bench: tests/bench/bench_conv
+
+# bench_gemm (ops): dllab's own SGEMM vs cblas_sgemm on the conv shapes, beside a 1-core FMA peak.
+EXTRA_PROGRAMS += tests/bench/bench_gemm
+tests_bench_bench_gemm_SOURCES = tests/bench/bench_gemm.c tests/bench/fma_peak.h
+tests_bench_bench_gemm_LDADD = core/libdlcore.a $(CORE_LIBS)
+CLEANFILES += tests/bench/bench_gemm
+bench: tests/bench/bench_gemm
 
 # bench_decode (data): decode + resize + augment img/s vs Pillow (bench_decode_pil.py), loader wait.
 EXTRA_PROGRAMS += tests/bench/bench_decode

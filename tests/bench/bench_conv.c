@@ -3,7 +3,7 @@
  * each beside a plain cblas_sgemm of the same M x N x K (N = images per GEMM x OH*OW, as the kernel
  * tiles them) with the same transposes over the same batch: the gap between the two is what
  * im2col/col2im/gather and the copies between tiles and NCHW cost.
- * Median of several timed runs after one warm-up; 1 BLAS thread first (the primary figure), then
+ * Median of several timed runs (the thread's CPU time) after one warm-up; 1 BLAS thread first (the primary figure), then
  * 2 threads. Not a test: built by `make bench`, run by hand.
  * Usage: bench_conv [--reps N] [--threads LIST] [--model resnet18|fmnist|all]   (LIST like 1,2) */
 #include <cblas.h>
@@ -18,6 +18,7 @@
 #include "core/blas_select.h"
 #include "core/ops/ops.h"
 #include "core/tensor.h"
+#include "tests/bench/fma_peak.h"
 
 typedef struct layer {
     const char *name;
@@ -108,10 +109,10 @@ static double median_seconds(run *r, int what, int impl, int reps)
     if (reps > 64)
         reps = 64;
     call(r, what, impl); /* warm-up */
-    for (int i = 0; i < reps; i++) {
-        double t0 = now();
+    for (int i = 0; i < reps; i++) { /* the thread's CPU time: a shared host steals wall time */
+        double t0 = fma_cpu_now();
         call(r, what, impl);
-        t[i] = now() - t0;
+        t[i] = fma_cpu_now() - t0;
     }
     qsort(t, (size_t)reps, sizeof t[0], cmp_d);
     return t[reps / 2];
@@ -142,12 +143,15 @@ static double cpu_seconds(void)
 }
 
 /* Prints one model's table and returns the conv seconds of one training step (all layers). */
+static double peak_gflops; /* the 1-core FMA probe, printed once and beside every layer */
+
 static double bench_model(const char *title, const layer *ls, int nl, int batch, int reps)
 {
     const double wall0 = now(), cpu0 = cpu_seconds();
     printf("\n%s, batch %d\n", title, batch);
-    printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s\n", "layer", "shape", "count", "tile",
-           "fwd GF/s (sgemm)", "bwd-data (sgemm)", "bwd-weight (sgemm)", "ms/step");
+    printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s | %5s | %s\n", "layer", "shape", "count", "tile",
+           "fwd GF/s (sgemm)", "bwd-data (sgemm)", "bwd-weight (sgemm)", "ms/step", "%peak",
+           "gemm fwd/data/weight");
     double total = 0, total_gemm = 0, flops_total = 0;
     for (int li = 0; li < nl; li++) {
         const layer *l = &ls[li];
@@ -179,7 +183,9 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
                 flops_total += flops * l->count;
             }
         }
-        printf(" | %8.1f\n", step * 1e3);
+        const double lflops = flops * (3.0 - (li == 0)) * l->count;
+        printf(" | %8.1f | %4.0f%% | %s/%s/%s\n", step * 1e3, 100.0 * lflops / step * 1e-9 / peak_gflops,
+               dl_conv2d_gemm_name(&r.cfg, 0), dl_conv2d_gemm_name(&r.cfg, 1), dl_conv2d_gemm_name(&r.cfg, 2));
         fflush(stdout);
         total += step;
         total_gemm += step_gemm;
@@ -222,8 +228,12 @@ int main(int argc, char **argv)
         execv("/proc/self/exe", argv);
         perror("bench_conv: re-exec with OPENBLAS_CORETYPE failed; continuing with the default kernel");
     }
-    printf("bench_conv: OpenBLAS kernel %s (CPU best: %s), median of %d runs after 1 warm-up\n",
-           dl_blas_corename(), dl_blas_cpu_best_core() ? dl_blas_cpu_best_core() : "none", reps);
+    peak_gflops = fma_peak();
+    printf("bench_conv: OpenBLAS kernel %s (CPU best: %s), dllab gemm %s, median of %d runs after 1 warm-up\n",
+           dl_blas_corename(), dl_blas_cpu_best_core() ? dl_blas_cpu_best_core() : "none",
+           dl_gemm_isa_name(dl_gemm_isa_active()), reps);
+    printf("1-core FMA peak probe: %.1f GFLOP/s (%%peak: a layer's fwd+bwd rate over it); "
+           "the (sgemm) columns are OpenBLAS\n", peak_gflops);
     printf("GFLOP/s = 2*N*OC*OH*OW*C*KH*KW / time; in parentheses: the bare sgemm of the same shape\n"
            "(tile = images per GEMM)\n");
     for (const char *t = threads; *t;) {

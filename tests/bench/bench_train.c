@@ -46,8 +46,8 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    const char *arch = "resnet18";
-    int threads = 1, steps = 6, warmup = 2;
+    const char *arch = "resnet18", *head = "torchvision";
+    int threads = 1, steps = 6, warmup = 2, batch = 0, eval = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc)
             arch = argv[++i];
@@ -57,8 +57,15 @@ int main(int argc, char **argv)
             steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
             warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--head") && i + 1 < argc)
+            head = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--eval"))
+            eval = 1;
         else {
-            fprintf(stderr, "usage: bench_train [--model resnet18|resnet-xs] [--threads T] [--steps N] [--warmup W]\n");
+            fprintf(stderr, "usage: bench_train [--model resnet18|resnet-xs] [--threads T] [--steps N] [--warmup W]"
+                            " [--head torchvision|fastai] [--batch N] [--eval]\n");
             return 2;
         }
     }
@@ -68,11 +75,13 @@ int main(int argc, char **argv)
     }
     dl_blas_set_threads(threads);
     int small = strcmp(arch, "resnet18") != 0;
-    int n = small ? 128 : 64, c = small ? 1 : 3, hw = small ? 28 : 64, k = 10;
+    int n = batch > 0 ? batch : small ? 128 : 64, c = small ? 1 : 3, hw = small ? 28 : 64, k = 10;
+    const int fastai = !strcmp(head, "fastai");
 
     dl_err err;
     dl_model *m;
-    dl_model_cfg cfg = {.arch = arch, .in_channels = c, .n_out = k, .head = DL_HEAD_TORCHVISION, .seed = 0};
+    dl_model_cfg cfg = {.arch = arch, .in_channels = c, .n_out = k, .head = fastai ? DL_HEAD_FASTAI : DL_HEAD_TORCHVISION,
+                        .seed = 0};
     if (dl_model_create(&m, &cfg, &err) != DL_OK) {
         fprintf(stderr, "bench_train: %s\n", err.msg);
         return 1;
@@ -99,8 +108,17 @@ int main(int argc, char **argv)
     double loss = 0;
     for (int s = 0; s < warmup + steps; s++) {
         double c0 = cpu_now(), t0 = now();
-        dl_params_zero_grad(ps);
         const float *logits;
+        if (eval) { /* evaluation: the forward in eval mode only (validation, interpretation) */
+            if (dl_model_forward(m, x, n, hw, hw, false, &logits, &err) != DL_OK) {
+                fprintf(stderr, "bench_train: %s\n", err.msg);
+                return 1;
+            }
+            if (s >= warmup)
+                t_cpu[s - warmup] = cpu_now() - c0, t_step[s - warmup] = t_fwd[s - warmup] = now() - t0;
+            continue;
+        }
+        dl_params_zero_grad(ps);
         if (dl_model_forward(m, x, n, hw, hw, true, &logits, &err) != DL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.msg);
             return 1;
@@ -125,8 +143,8 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double med = median(t_step, steps);
-    printf("dllab %s threads=%d img/s=%.1f cpu_img/s=%.1f steps=%d rss_mb=%.0f fwd_ms=%.0f bwd_ms=%.0f opt_ms=%.1f loss=%.3f kernel=%s\n",
-           arch, threads, n / med, n / median(t_cpu, steps), steps, ru.ru_maxrss / 1024.0, 1e3 * median(t_fwd, steps),
+    printf("dllab %s%s%s threads=%d img/s=%.1f cpu_img/s=%.1f steps=%d rss_mb=%.0f fwd_ms=%.0f bwd_ms=%.0f opt_ms=%.1f loss=%.3f kernel=%s\n",
+           arch, fastai ? "+fastai" : "", eval ? " eval" : "", threads, n / med, n / median(t_cpu, steps), steps, ru.ru_maxrss / 1024.0, 1e3 * median(t_fwd, steps),
            1e3 * median(t_bwd, steps), 1e3 * median(t_opt, steps), loss, dl_blas_corename());
     dl_optim_free(&opt);
     dl_model_free(m);

@@ -26,12 +26,25 @@ def fmnist_resnet(n_out=10):
     return nn.Sequential(*layers)
 
 
+def fastai_head(nf, n_out=10):
+    # fastai's create_head: concat pool, flatten, BN1d, dropout, linear, ReLU, BN1d, dropout, linear
+    class ConcatPool(nn.Module):
+        def forward(self, x):
+            return torch.cat([nn.functional.adaptive_max_pool2d(x, 1), nn.functional.adaptive_avg_pool2d(x, 1)], 1)
+    return nn.Sequential(ConcatPool(), nn.Flatten(), nn.BatchNorm1d(2 * nf), nn.Dropout(0.25),
+                         nn.Linear(2 * nf, 512, bias=False), nn.ReLU(inplace=True), nn.BatchNorm1d(512),
+                         nn.Dropout(0.5), nn.Linear(512, n_out, bias=False))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["resnet18", "resnet-xs"], required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--head", choices=["torchvision", "fastai"], default="torchvision")
+    ap.add_argument("--batch", type=int, default=0)
+    ap.add_argument("--eval", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -39,7 +52,14 @@ def main():
         model, shape = torchvision.models.resnet18(num_classes=10), (64, 3, 64, 64)
     else:
         model, shape = fmnist_resnet(), (128, 1, 28, 28)
-    model.train()
+    if a.head == "fastai":  # the body up to the pool, then fastai's head
+        body = list(model.children())
+        body = body[:-3] if a.model == "resnet-xs" else body[:-2]
+        nf = 128 if a.model == "resnet-xs" else 512
+        model = nn.Sequential(*body, fastai_head(nf))
+    if a.batch > 0:
+        shape = (a.batch,) + shape[1:]
+    model.train(not a.eval)
     x = torch.randn(*shape)
     y = torch.randint(0, 10, (shape[0],))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
@@ -47,10 +67,14 @@ def main():
     times, cpus = [], []
     for i in range(a.warmup + a.steps):
         c0, t0 = time.process_time(), time.perf_counter()
-        opt.zero_grad()
-        loss = lossf(model(x), y)
-        loss.backward()
-        opt.step()
+        if a.eval:
+            with torch.no_grad():
+                model(x)
+        else:
+            opt.zero_grad()
+            loss = lossf(model(x), y)
+            loss.backward()
+            opt.step()
         t, c = time.perf_counter() - t0, time.process_time() - c0
         if i >= a.warmup:
             times.append(t)
@@ -59,7 +83,7 @@ def main():
     cpus.sort()
     med, cmed = times[len(times) // 2], cpus[len(cpus) // 2]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"torch {a.model} threads={a.threads} img/s={shape[0] / med:.1f} cpu_img/s={shape[0] / cmed:.1f} steps={a.steps} rss_mb={rss:.0f}")
+    print(f"torch {a.model}{'+fastai' if a.head == 'fastai' else ''}{' eval' if a.eval else ''} threads={a.threads} img/s={shape[0] / med:.1f} cpu_img/s={shape[0] / cmed:.1f} steps={a.steps} rss_mb={rss:.0f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,34 @@
+/* gemm_avx2: AVX2+FMA micro-kernel, 4 rows x 24 columns: 12 ymm accumulators, 3 loads of B and 4
+ * broadcasts of A per k step (16 registers). MR = 4 divides every ResNet channel count. */
+#include <immintrin.h>
+
+#include "core/ops/gemm/gemm_kernels.h"
+
+#define MR 4
+#define NR 24
+
+__attribute__((target("avx2,fma"))) static void ukr(int k, const float *a, const float *b, float *c,
+                                                    size_t ldc, int acc)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    for (int p = 0; p < k; p++, a += MR, b += NR) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), b2 = _mm256_loadu_ps(b + 16);
+        __m256 x = _mm256_broadcast_ss(a);
+        c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01), c02 = _mm256_fmadd_ps(x, b2, c02);
+        x = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11), c12 = _mm256_fmadd_ps(x, b2, c12);
+        x = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21), c22 = _mm256_fmadd_ps(x, b2, c22);
+        x = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31), c32 = _mm256_fmadd_ps(x, b2, c32);
+    }
+    __m256 rows[MR][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32}};
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < 3; j++) {
+            float *p = c + r * ldc + 8 * j;
+            _mm256_storeu_ps(p, acc ? _mm256_add_ps(_mm256_loadu_ps(p), rows[r][j]) : rows[r][j]);
+        }
+}
+
+const dl_gemm_kernel dl_gemm_kernel_avx2 = {MR, NR, ukr};

@@ -1,0 +1,18 @@
+/* gemm_kernels: the micro-kernel table entry each instruction set provides (gemm_*.c). */
+#ifndef DL_GEMM_KERNELS_H
+#define DL_GEMM_KERNELS_H
+
+#include <stddef.h>
+
+/* C (MR, NR) at c (row stride ldc) (=, or += when acc) sum over p < k of
+ * a[p*MR + r] * b[p*NR + j]: a and b are packed micro-panels. */
+typedef void (*dl_gemm_ukr)(int k, const float *a, const float *b, float *c, size_t ldc, int acc);
+
+typedef struct dl_gemm_kernel {
+    int mr, nr;
+    dl_gemm_ukr run;
+} dl_gemm_kernel;
+
+extern const dl_gemm_kernel dl_gemm_kernel_portable, dl_gemm_kernel_avx2, dl_gemm_kernel_avx512;
+
+#endif
