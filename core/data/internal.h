@@ -34,7 +34,9 @@ typedef struct dl_img {
 } dl_img;
 
 /* Reads the header: size after EXIF orientation and whether the image is grey. Unknown format:
- * DL_EUNSUPPORTED. */
+ * DL_EUNSUPPORTED; dimensions that would need more memory than the limits in image.c:
+ * DL_EFORMAT naming the file. A malformed EXIF block is logged as a warning naming the file
+ * (orientation 1). */
 dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey,
                            dl_err *err);
 /* Decodes to c channels (1 grey, 3 RGB), JPEGs DCT-scaled to the smallest power-of-two scale
@@ -43,6 +45,14 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
                             dl_img *out, dl_err *err);
 dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err);
 dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err);
+/* What jpeg_meta.c reads from a JPEG's markers (bounds-checked against hostile bytes). */
+typedef struct dl_jpeg_meta {
+    int orientation;     /* EXIF orientation 1..8; 1 when absent or malformed */
+    char exif_bad[160];  /* "" or why the EXIF block was ignored (malformed) */
+    uint64_t coef_bytes; /* libjpeg's whole-image coefficient buffers (progressive or multi-scan
+                          * files), 0 when it decodes row by row */
+} dl_jpeg_meta;
+void dl_jpeg_meta_read(const uint8_t *buf, size_t n, dl_jpeg_meta *m);
 /* EXIF orientation (1..8) of a JPEG, 1 when absent or unreadable. */
 int dl_jpeg_exif_orientation(const uint8_t *buf, size_t n);
 /* Anti-aliased resize (Pillow-style: triangle filter widened by the scale factor when shrinking;

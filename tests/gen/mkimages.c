@@ -1,0 +1,28 @@
+/* mkimages: writes the files of hostile_images.c to a folder, to look at them or to refresh the
+ * fuzz seeds: `tests/gen/mkimages tests/fuzz/seeds/image` (built by make check). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests/gen/hostile_images.h"
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: mkimages FOLDER\n");
+        return 2;
+    }
+    hi_file f[HI_MAX];
+    size_t n = hi_make_all(f, HI_MAX);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", argv[1], f[i].name);
+        FILE *fp = fopen(path, "wb");
+        if (!fp || fwrite(f[i].buf, 1, f[i].n, fp) != f[i].n || fclose(fp) != 0) {
+            perror(path);
+            return 1;
+        }
+    }
+    hi_free_all(f, n);
+    printf("mkimages: %zu files in %s\n", n, argv[1]);
+    return 0;
+}
