@@ -31,7 +31,7 @@ TESTS += tests/check_pth
 FUZZ_TIME = 60
 FUZZ_CC = clang
 FUZZ_TARGETS = safetensors zip pickle image
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-I$(top_srcdir) -I$(top_builddir) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS) $(TURBOJPEG_CFLAGS) $(PNG_CFLAGS)
 FUZZ_SRCS = core/io/safetensors.c core/io/read_file.c core/io/zip.c core/io/pickle.c core/io/pth.c \
 	core/tensor_map.c core/tensor.c core/err.c core/file.c core/log.c \
