@@ -2,8 +2,8 @@
  * JPEGs whose EXIF offsets and counts lie (IFD0 at 0xFFFE/0xFFFF and at 0xFFFFFFFE/0xFFFFFFFF
  * where 32-bit arithmetic wraps, 65535 entries, IFD0 at or across the block's end, a cut TIFF
  * header; both byte orders) are read with orientation 1 and named in a warning; headers that
- * claim enormous sizes are refused naming the file; `dllab data` on a folder holding them
- * summarises the good images and names the bad ones. */
+ * claim enormous sizes, and a strip whose resized size would be, are refused naming the file;
+ * `dllab data` on a folder holding them summarises the good images and names the bad ones. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +41,7 @@ START_TEST(hostile_exif_reads_as_orientation_1_with_a_warning)
 {
     hi_file f[HI_MAX];
     size_t n = hi_make_all(f, HI_MAX);
-    ck_assert_uint_ge(n, 25);
+    ck_assert_uint_ge(n, 30);
     dl_log_set_sink(capture, NULL);
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -105,6 +105,14 @@ START_TEST(enormous_headers_are_refused_naming_the_file)
     }
     ck_assert_uint_eq(huge, 3);
     hi_free_all(f, n);
+    /* an extreme aspect ratio: fine at its own size, refused when resizing would make it huge */
+    dl_err e = {0};
+    ck_assert_int_eq(dl_fit_check("w.jpg", 1, 65500, 32, DL_RESIZE_CROP, &e), DL_OK);
+    ck_assert_int_eq(dl_fit_check("w.jpg", 1, 65500, 64, DL_RESIZE_PAD_ZEROS, &e), DL_OK);
+    ck_assert_int_eq(dl_fit_check("w.jpg", 1, 65500, 64, DL_RESIZE_CROP, &e), DL_EFORMAT);
+    ck_assert_str_eq(e.msg, "w.jpg: 1x65500 pixels resized to 64x4192000 is too large (its aspect ratio is too "
+                            "extreme; the limit is 67 megapixels)");
+    ck_assert_int_eq(dl_fit_check("p.png", 1, 1 << 26, 1024, DL_RESIZE_CROP, &e), DL_EFORMAT); /* no int overflow */
 }
 END_TEST
 
@@ -134,11 +142,11 @@ START_TEST(dllab_data_summarises_the_good_and_names_the_bad)
         char rel[128];
         snprintf(rel, sizeof rel, "%s/%.63s", cls[i % 2], f[i].name);
         write_file(d, rel, f[i].buf, f[i].n);
-        readable += f[i].kind != HI_TOO_LARGE;
-        huge += f[i].kind == HI_TOO_LARGE;
+        readable += f[i].kind == HI_GOOD || f[i].kind == HI_BAD_EXIF;
+        huge += f[i].kind == HI_TOO_LARGE || f[i].kind == HI_TOO_WIDE;
     }
     char cmd[8192], out[65536], want[512];
-    snprintf(cmd, sizeof cmd, "'%s' data '%s' --size 32 --valid-pct 0.2 2>&1", tu_dllab(), d);
+    snprintf(cmd, sizeof cmd, "'%s' data '%s' --size 64 --valid-pct 0.2 2>&1", tu_dllab(), d);
     ck_assert_int_eq(tu_sh(cmd, out, sizeof out), 0);
     has(out, "single-label, 2 classes");
     snprintf(want, sizeof want, "skipped %zu file(s):", huge);
@@ -151,6 +159,10 @@ START_TEST(dllab_data_summarises_the_good_and_names_the_bad)
         else if (f[i].kind == HI_TOO_LARGE) {
             snprintf(want, sizeof want, "%s/%.63s: %dx%d pixels is too large", cls[i % 2], f[i].name, f[i].w, f[i].h);
             has(out, want); /* listed as skipped, with the reason */
+        } else if (f[i].kind == HI_TOO_WIDE) {
+            snprintf(want, sizeof want, "%s/%.63s: 1x65500 pixels resized to 64x4192000 is too large", cls[i % 2],
+                     f[i].name);
+            has(out, want);
         }
     }
     /* the items line counts every readable image, the malformed-EXIF ones included */

@@ -399,8 +399,14 @@ static dl_status check_images(dl_dataset *ds, dl_err *err)
     ds->cache_c = want == 1 ? 1 : all_grey ? 1 : 3;
     ds->prep.channels = want ? want : ds->cache_c;
     for (size_t i = 0; i < n; i++)
-        if (!c.why[i])
-            dl_fit_size(c.list[i]->w, c.list[i]->h, ds->prep.size, ds->prep.resize, &c.list[i]->fw, &c.list[i]->fh);
+        if (!c.why[i]) {
+            dl_ditem *it = c.list[i];
+            dl_err e = {0};
+            if (dl_fit_check(it->path, it->w, it->h, ds->prep.size, ds->prep.resize, &e))
+                c.why[i] = reason_of(e.msg, it->path);
+            else
+                dl_fit_size(it->w, it->h, ds->prep.size, ds->prep.resize, &it->fw, &it->fh);
+        }
     par_for(n, warm_one, &c);
     size_t bad = 0;
     dl_status st = DL_OK;
@@ -719,6 +725,8 @@ dl_status dl_image_load_prepped(const char *path, const dl_image_prep *prep, flo
     bool grey;
     st = dl_img_probe_mem(buf, n, path, &w, &h, &grey, err);
     int fw = 0, fh = 0;
+    if (!st)
+        st = dl_fit_check(path, w, h, prep->size, prep->resize, err);
     if (!st)
         dl_fit_size(w, h, prep->size, prep->resize, &fw, &fh);
     dl_img src = {0};

@@ -67,6 +67,17 @@ static dl_status jpeg_too_large(int iw, int ih, const dl_jpeg_meta *m, const cha
     return DL_OK;
 }
 
+dl_status dl_fit_check(const char *name, int w, int h, int size, dl_resize_method m, dl_err *err)
+{
+    int fw, fh;
+    dl_fit_size(w, h, size, m, &fw, &fh);
+    if ((double)fw * fh <= (double)MAX_DECODED_PIXELS)
+        return DL_OK;
+    return dl_err_set(err, DL_EFORMAT,
+                      "%s: %dx%d pixels resized to %dx%d is too large (its aspect ratio is too extreme; the limit is "
+                      "%d megapixels)", name ? name : "an image", w, h, fw, fh, MAX_DECODED_MP);
+}
+
 static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
 {
     png_image im;

@@ -64,6 +64,9 @@ dl_status dl_png_write(const char *path, const dl_img *img, dl_err *err);
 /* Size an image of w x h is resized to before the size x size window is taken (crop: the short
  * side becomes size; pad: the long side; squish: size x size). */
 void dl_fit_size(int w, int h, int size, dl_resize_method m, int *fw, int *fh);
+/* DL_EFORMAT naming the file when that fitted size is beyond image.c's decoded-pixel limit (a
+ * 1 x 65000 strip cropped to 224 px would be 224 x 14.6 million). */
+dl_status dl_fit_check(const char *name, int w, int h, int size, dl_resize_method m, dl_err *err);
 
 /* ---- sampling (augment.c) ---- */
 typedef struct dl_aug_params {

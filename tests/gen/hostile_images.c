@@ -238,6 +238,8 @@ size_t hi_make_all(hi_file *out, size_t cap)
     }
     if ((f = add(out, &k, cap, "huge-16384x16384.png", HI_TOO_LARGE, 16384, 16384, 1)))
         f->buf = png(16384, 16384, 0, true, &f->n);
+    if ((f = add(out, &k, cap, "wide-1x65500.jpg", HI_TOO_WIDE, 1, 65500, 1)))
+        f->buf = jpeg(1, 65500, 1, 0, &f->n);
     free(prog);
     free(rgb);
     free(grey);
