@@ -57,7 +57,8 @@ static dl_status png_too_large(const png_image *im, const char *name, dl_err *er
 static dl_status jpeg_too_large(int iw, int ih, const dl_jpeg_meta *m, const char *name, dl_err *err)
 {
     if ((int64_t)iw * ih > MAX_PIXELS)
-        return dl_err_set(err, DL_EFORMAT, "%s: %dx%d pixels is too large", name, iw, ih);
+        return dl_err_set(err, DL_EFORMAT, "%s: %dx%d pixels is too large (the limit is %d megapixels)", name, iw,
+                          ih, (int)(MAX_PIXELS / 1000000));
     if (m->coef_bytes > MAX_JPEG_COEF_BYTES)
         return dl_err_set(err, DL_EFORMAT,
                           "%s: %dx%d pixels is too large for a progressive JPEG (decoding it needs %llu MiB; "

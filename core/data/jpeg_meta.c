@@ -60,7 +60,8 @@ static int exif_orientation(const uint8_t *s, size_t n, char *why, size_t why_le
     }
     tiff_u32(&t, 4, &ifd);
     if (!tiff_u16(&t, ifd, &cnt)) {
-        snprintf(why, why_len, "IFD0 offset %lu is past the end of the %zu-byte block", (unsigned long)ifd, t.n);
+        snprintf(why, why_len, "IFD0 offset %lu %s the end of the %zu-byte block", (unsigned long)ifd,
+                 ifd < t.n ? "runs past" : "is past", t.n);
         return 0;
     }
     size_t room = (t.n - ifd - 2) / 12; /* tiff_u16 proved ifd + 2 <= t.n */
