@@ -35,7 +35,7 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION 
 	-I$(top_srcdir) -I$(top_builddir) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS) $(TURBOJPEG_CFLAGS) $(PNG_CFLAGS)
 FUZZ_SRCS = core/io/safetensors.c core/io/read_file.c core/io/zip.c core/io/pickle.c core/io/pth.c \
 	core/tensor_map.c core/tensor.c core/err.c core/file.c core/log.c \
-	core/data/image.c core/data/jpeg_meta.c
+	core/data/image.c core/data/jpeg_meta.c core/data/resize.c
 FUZZ_LIBS = $(JANSSON_LIBS) $(ZLIB_LIBS) $(TURBOJPEG_LIBS) $(PNG_LIBS) -lm
 FUZZ_OBJS = $(addprefix fuzz/obj/,$(FUZZ_SRCS:.c=.o))
 EXTRA_DIST += tests/fuzz tests/fuzz-build.sh

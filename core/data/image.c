@@ -18,11 +18,12 @@
  * is allocated. A JPEG header may claim more pixels than are decoded (the DCT scale shrinks
  * them); PNGs always decode at full size, so the decoded-pixel limit applies to their header. */
 #define MAX_FILE_BYTES ((size_t)512 << 20)
-#define MAX_PIXELS ((int64_t)1 << 28) /* a JPEG header's width x height */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzz_image: the same checks, at sizes that keep runs fast */
-#define MAX_DECODED_PIXELS ((int64_t)1 << 20)
-#define MAX_JPEG_COEF_BYTES ((uint64_t)8 << 20)
+#define MAX_PIXELS ((int64_t)1 << 22)
+#define MAX_DECODED_PIXELS ((int64_t)1 << 16)
+#define MAX_JPEG_COEF_BYTES ((uint64_t)1 << 20)
 #else
+#define MAX_PIXELS ((int64_t)1 << 28)             /* a JPEG header's width x height */
 #define MAX_DECODED_PIXELS ((int64_t)1 << 26)     /* held in memory after decoding: 192 MiB as RGB */
 #define MAX_JPEG_COEF_BYTES ((uint64_t)512 << 20) /* libjpeg's buffers for progressive files */
 #endif
