@@ -50,28 +50,32 @@ START_TEST(hostile_exif_reads_as_orientation_1_with_a_warning)
         g_log[0] = 0;
         dl_jpeg_meta m;
         dl_jpeg_meta_read(f[i].buf, f[i].n, &m);
-        ck_assert_msg(m.orientation == f[i].orientation, "%s: orientation %d, expected %d", f[i].name,
-                      m.orientation, f[i].orientation);
+        ck_assert_msg(m.orientation == f[i].orientation, "%s: orientation %d, expected %d",
+                      f[i].name, m.orientation, f[i].orientation);
         ck_assert_int_eq(dl_jpeg_exif_orientation(f[i].buf, f[i].n), f[i].orientation);
-        ck_assert_msg((m.exif_bad[0] != 0) == (f[i].kind == HI_BAD_EXIF), "%s: exif_bad '%s'", f[i].name,
-                      m.exif_bad);
+        ck_assert_msg((m.exif_bad[0] != 0) == (f[i].kind == HI_BAD_EXIF), "%s: exif_bad '%s'",
+                      f[i].name, m.exif_bad);
         int w, h;
         bool grey;
         dl_err e = {0};
-        ck_assert_msg(dl_img_probe_mem(f[i].buf, f[i].n, f[i].name, &w, &h, &grey, &e) == DL_OK, "%s: %s",
-                      f[i].name, e.msg);
-        int ew = f[i].orientation >= 5 ? f[i].h : f[i].w, eh = f[i].orientation >= 5 ? f[i].w : f[i].h;
-        ck_assert_msg(w == ew && h == eh, "%s: probed %dx%d, expected %dx%d", f[i].name, w, h, ew, eh);
-        ck_assert_msg(warned_about(f[i].name) == (f[i].kind == HI_BAD_EXIF), "%s: warnings:\n%s", f[i].name,
-                      g_log);
+        ck_assert_msg(dl_img_probe_mem(f[i].buf, f[i].n, f[i].name, &w, &h, &grey, &e) == DL_OK,
+                      "%s: %s", f[i].name, e.msg);
+        int ew = f[i].orientation >= 5 ? f[i].h : f[i].w,
+            eh = f[i].orientation >= 5 ? f[i].w : f[i].h;
+        ck_assert_msg(w == ew && h == eh, "%s: probed %dx%d, expected %dx%d", f[i].name, w, h, ew,
+                      eh);
+        ck_assert_msg(warned_about(f[i].name) == (f[i].kind == HI_BAD_EXIF), "%s: warnings:\n%s",
+                      f[i].name, g_log);
         for (int c = 1; c <= 3; c += 2)
             for (int min = 0; min <= 8; min += 8) { /* full size and a DCT-scaled decode */
                 dl_img out;
-                ck_assert_msg(dl_img_decode_mem(f[i].buf, f[i].n, f[i].name, c, min, min, &out, &e) == DL_OK,
-                              "%s: %s", f[i].name, e.msg);
+                ck_assert_msg(
+                    dl_img_decode_mem(f[i].buf, f[i].n, f[i].name, c, min, min, &out, &e) == DL_OK,
+                    "%s: %s", f[i].name, e.msg);
                 ck_assert_int_eq(out.c, c);
                 if (!min)
-                    ck_assert_msg(out.w == ew && out.h == eh, "%s: decoded %dx%d", f[i].name, out.w, out.h);
+                    ck_assert_msg(out.w == ew && out.h == eh, "%s: decoded %dx%d", f[i].name, out.w,
+                                  out.h);
                 free(out.px);
             }
         bad += f[i].kind == HI_BAD_EXIF;
@@ -96,11 +100,13 @@ START_TEST(enormous_headers_are_refused_naming_the_file)
         dl_err e = {0};
         char want[256];
         snprintf(want, sizeof want, "%.63s: %dx%d pixels is too large", f[i].name, f[i].w, f[i].h);
-        ck_assert_int_eq(dl_img_probe_mem(f[i].buf, f[i].n, f[i].name, &w, &h, &grey, &e), DL_EFORMAT);
+        ck_assert_int_eq(dl_img_probe_mem(f[i].buf, f[i].n, f[i].name, &w, &h, &grey, &e),
+                         DL_EFORMAT);
         ck_assert_msg(strstr(e.msg, want) == e.msg, "%s", e.msg);
         dl_img out;
         memset(&e, 0, sizeof e);
-        ck_assert_int_eq(dl_img_decode_mem(f[i].buf, f[i].n, f[i].name, 3, 224, 224, &out, &e), DL_EFORMAT);
+        ck_assert_int_eq(dl_img_decode_mem(f[i].buf, f[i].n, f[i].name, 3, 224, 224, &out, &e),
+                         DL_EFORMAT);
         ck_assert_msg(strstr(e.msg, want) == e.msg, "%s", e.msg);
     }
     ck_assert_uint_eq(huge, 3);
@@ -110,9 +116,11 @@ START_TEST(enormous_headers_are_refused_naming_the_file)
     ck_assert_int_eq(dl_fit_check("w.jpg", 1, 65500, 32, DL_RESIZE_CROP, &e), DL_OK);
     ck_assert_int_eq(dl_fit_check("w.jpg", 1, 65500, 64, DL_RESIZE_PAD_ZEROS, &e), DL_OK);
     ck_assert_int_eq(dl_fit_check("w.jpg", 1, 65500, 64, DL_RESIZE_CROP, &e), DL_EFORMAT);
-    ck_assert_str_eq(e.msg, "w.jpg: 1x65500 pixels resized to 64x4192000 is too large (its aspect ratio is too "
-                            "extreme; the limit is 67 megapixels)");
-    ck_assert_int_eq(dl_fit_check("p.png", 1, 1 << 26, 1024, DL_RESIZE_CROP, &e), DL_EFORMAT); /* no int overflow */
+    ck_assert_str_eq(
+        e.msg, "w.jpg: 1x65500 pixels resized to 64x4192000 is too large (its aspect ratio is too "
+               "extreme; the limit is 67 megapixels)");
+    ck_assert_int_eq(dl_fit_check("p.png", 1, 1 << 26, 1024, DL_RESIZE_CROP, &e),
+                     DL_EFORMAT); /* no int overflow */
 }
 END_TEST
 
@@ -157,10 +165,12 @@ START_TEST(dllab_data_summarises_the_good_and_names_the_bad)
         if (f[i].kind == HI_BAD_EXIF)
             has(out, want); /* a warning naming the file */
         else if (f[i].kind == HI_TOO_LARGE) {
-            snprintf(want, sizeof want, "%s/%.63s: %dx%d pixels is too large", cls[i % 2], f[i].name, f[i].w, f[i].h);
+            snprintf(want, sizeof want, "%s/%.63s: %dx%d pixels is too large", cls[i % 2],
+                     f[i].name, f[i].w, f[i].h);
             has(out, want); /* listed as skipped, with the reason */
         } else if (f[i].kind == HI_TOO_WIDE) {
-            snprintf(want, sizeof want, "%s/%.63s: 1x65500 pixels resized to 64x4192000 is too large", cls[i % 2],
+            snprintf(want, sizeof want,
+                     "%s/%.63s: 1x65500 pixels resized to 64x4192000 is too large", cls[i % 2],
                      f[i].name);
             has(out, want);
         }

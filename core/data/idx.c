@@ -37,7 +37,8 @@ static dl_status gz_slurp(const char *path, uint8_t **out, size_t *n, dl_err *er
             if (cap >= MAX_IDX_BYTES) {
                 free(b);
                 gzclose(f);
-                return dl_err_set(err, DL_EFORMAT, "%s: more than %zu MiB uncompressed; not an IDX file", path,
+                return dl_err_set(err, DL_EFORMAT,
+                                  "%s: more than %zu MiB uncompressed; not an IDX file", path,
                                   MAX_IDX_BYTES >> 20);
             }
             uint8_t *q = realloc(b, cap * 2);

@@ -18,13 +18,14 @@
  * is allocated. A JPEG header may claim more pixels than are decoded (the DCT scale shrinks
  * them); PNGs always decode at full size, so the decoded-pixel limit applies to their header. */
 #define MAX_FILE_BYTES ((size_t)512 << 20)
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzz_image: the same checks, at sizes that keep runs fast */
+/* fuzz_image builds with the same checks at small sizes, so that runs stay fast. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 #define MAX_PIXELS ((int64_t)1 << 22)
 #define MAX_DECODED_PIXELS ((int64_t)1 << 16)
 #define MAX_JPEG_COEF_BYTES ((uint64_t)1 << 20)
 #else
-#define MAX_PIXELS ((int64_t)1 << 28)             /* a JPEG header's width x height */
-#define MAX_DECODED_PIXELS ((int64_t)1 << 26)     /* held in memory after decoding: 192 MiB as RGB */
+#define MAX_PIXELS ((int64_t)1 << 28)         /* a JPEG header's width x height */
+#define MAX_DECODED_PIXELS ((int64_t)1 << 26) /* held in memory after decoding: 192 MiB as RGB */
 #define MAX_JPEG_COEF_BYTES ((uint64_t)512 << 20) /* libjpeg's buffers for progressive files */
 #endif
 #define MAX_DECODED_MP (int)(MAX_DECODED_PIXELS / 1000000)
@@ -49,23 +50,27 @@ static dl_status png_too_large(const png_image *im, const char *name, dl_err *er
 {
     if ((int64_t)im->width * im->height <= MAX_DECODED_PIXELS)
         return DL_OK;
-    return dl_err_set(err, DL_EFORMAT,
-                      "%s: %ux%u pixels is too large (a PNG is decoded at full size; the limit is %d megapixels)",
-                      name, im->width, im->height, MAX_DECODED_MP);
+    return dl_err_set(
+        err, DL_EFORMAT,
+        "%s: %ux%u pixels is too large (a PNG is decoded at full size; the limit is %d megapixels)",
+        name, im->width, im->height, MAX_DECODED_MP);
 }
 
-/* Refuses JPEG headers whose decoding would need more than the limits (before libjpeg allocates). */
-static dl_status jpeg_too_large(int iw, int ih, const dl_jpeg_meta *m, const char *name, dl_err *err)
+/* Refuses a JPEG whose decoding would need more than the limits, before libjpeg allocates. */
+static dl_status jpeg_too_large(int iw, int ih, const dl_jpeg_meta *m, const char *name,
+                                dl_err *err)
 {
     if ((int64_t)iw * ih > MAX_PIXELS)
-        return dl_err_set(err, DL_EFORMAT, "%s: %dx%d pixels is too large (the limit is %d megapixels)", name, iw,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: %dx%d pixels is too large (the limit is %d megapixels)", name, iw,
                           ih, (int)(MAX_PIXELS / 1000000));
     if (m->coef_bytes > MAX_JPEG_COEF_BYTES)
-        return dl_err_set(err, DL_EFORMAT,
-                          "%s: %dx%d pixels is too large for a progressive JPEG (decoding it needs %llu MiB; "
-                          "the limit is %llu MiB)",
-                          name, iw, ih, (unsigned long long)(m->coef_bytes >> 20),
-                          (unsigned long long)(MAX_JPEG_COEF_BYTES >> 20));
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s: %dx%d pixels is too large for a progressive JPEG (decoding it needs %llu MiB; "
+            "the limit is %llu MiB)",
+            name, iw, ih, (unsigned long long)(m->coef_bytes >> 20),
+            (unsigned long long)(MAX_JPEG_COEF_BYTES >> 20));
     return DL_OK;
 }
 
@@ -76,8 +81,9 @@ dl_status dl_fit_check(const char *name, int w, int h, int size, dl_resize_metho
     if ((double)fw * fh <= (double)MAX_DECODED_PIXELS)
         return DL_OK;
     return dl_err_set(err, DL_EFORMAT,
-                      "%s: %dx%d pixels resized to %dx%d is too large (its aspect ratio is too extreme; the limit is "
-                      "%d megapixels)", name ? name : "an image", w, h, fw, fh, MAX_DECODED_MP);
+                      "%s: %dx%d pixels resized to %dx%d is too large (its aspect ratio is too "
+                      "extreme; the limit is %d megapixels)",
+                      name ? name : "an image", w, h, fw, fh, MAX_DECODED_MP);
 }
 
 static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
@@ -117,8 +123,10 @@ dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *
     dl_status st = jpeg_too_large(iw, ih, &m, name, err);
     if (st)
         return st;
-    if (m.exif_bad[0]) /* only the probe warns: it runs once per file, decoding may run every epoch */
-        dl_log(DL_LOG_WARN, "%s: malformed EXIF block ignored (orientation 1): %s", name, m.exif_bad);
+    /* Only the probe warns: it runs once per file, decoding may run every epoch. */
+    if (m.exif_bad[0])
+        dl_log(DL_LOG_WARN, "%s: malformed EXIF block ignored (orientation 1): %s", name,
+               m.exif_bad);
     int o = m.orientation;
     *w = o >= 5 ? ih : iw;
     *h = o >= 5 ? iw : ih;
@@ -245,8 +253,10 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
     }
     if ((int64_t)bw * bh > MAX_DECODED_PIXELS) { /* only a full-size decode of a huge JPEG */
         tjDestroy(tj);
-        return dl_err_set(err, DL_EFORMAT, "%s: %dx%d pixels is too large to decode at that size (the limit is %d "
-                          "megapixels)", name, bw, bh, MAX_DECODED_MP);
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: %dx%d pixels is too large to decode at that size (the limit is "
+                          "%d megapixels)",
+                          name, bw, bh, MAX_DECODED_MP);
     }
     bool cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
     int pf = cmyk ? TJPF_CMYK : c == 1 ? TJPF_GRAY : TJPF_RGB;
@@ -257,7 +267,8 @@ dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int 
         return dl_err_set(err, DL_ENOMEM, "%s: out of memory", name);
     }
     if (tjDecompress2(tj, buf, (unsigned long)n, px, bw, 0, bh, pf,
-                     TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE) != 0) {
+                      TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_FASTDCT |
+                          TJFLAG_FASTUPSAMPLE) != 0) {
         free(px);
         return jpeg_fail(tj, name, err);
     }

@@ -60,13 +60,14 @@ static int exif_orientation(const uint8_t *s, size_t n, char *why, size_t why_le
     }
     tiff_u32(&t, 4, &ifd);
     if (!tiff_u16(&t, ifd, &cnt)) {
-        snprintf(why, why_len, "IFD0 offset %lu %s the end of the %zu-byte block", (unsigned long)ifd,
-                 ifd < t.n ? "runs past" : "is past", t.n);
+        snprintf(why, why_len, "IFD0 offset %lu %s the end of the %zu-byte block",
+                 (unsigned long)ifd, ifd < t.n ? "runs past" : "is past", t.n);
         return 0;
     }
     size_t room = (t.n - ifd - 2) / 12; /* tiff_u16 proved ifd + 2 <= t.n */
     if (cnt > room) {
-        snprintf(why, why_len, "IFD0 claims %u entries at offset %lu; the %zu-byte block has room for %zu", cnt,
+        snprintf(why, why_len,
+                 "IFD0 claims %u entries at offset %lu; the %zu-byte block has room for %zu", cnt,
                  (unsigned long)ifd, t.n, room);
         return 0;
     }
@@ -82,7 +83,8 @@ static int exif_orientation(const uint8_t *s, size_t n, char *why, size_t why_le
         if (type == 4 && tiff_u32(&t, e + 8, &v32)) /* LONG: some writers ignore the spec's SHORT */
             v = v32 <= 8 ? (unsigned)v32 : 0;
         if ((type != 3 && type != 4) || v < 1 || v > 8) {
-            snprintf(why, why_len, "its orientation tag (type %u) holds %u instead of 1..8", type, v);
+            snprintf(why, why_len, "its orientation tag (type %u) holds %u instead of 1..8", type,
+                     v);
             return 0;
         }
         return (int)v;
@@ -91,7 +93,10 @@ static int exif_orientation(const uint8_t *s, size_t n, char *why, size_t why_le
 }
 
 /* SOF markers (C0..CF less DHT C4, JPG C8, DAC CC); progressive ones are C2, C6, CA, CE. */
-static bool is_sof(unsigned m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
+static bool is_sof(unsigned m)
+{
+    return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+}
 
 /* Bytes of libjpeg's whole-image coefficient arrays (one JCOEF[64] per 8x8 block and component,
  * rows and columns rounded up to the sampling factors), from a SOF payload s[0..n). */
@@ -112,7 +117,8 @@ static uint64_t coef_bytes(const uint8_t *s, size_t n)
     uint64_t total = 0;
     for (size_t i = 0; i < nc; i++) {
         unsigned hs = s[6 + 3 * i + 1] >> 4, vs = s[6 + 3 * i + 1] & 15;
-        uint64_t bw = (w * hs + 8 * hmax - 1) / (8 * hmax) + hs, bh = (h * vs + 8 * vmax - 1) / (8 * vmax) + vs;
+        uint64_t bw = (w * hs + 8 * hmax - 1) / (8 * hmax) + hs,
+                 bh = (h * vs + 8 * vmax - 1) / (8 * vmax) + vs;
         total += bw * bh * 64 * 2;
     }
     return total;
@@ -134,7 +140,8 @@ void dl_jpeg_meta_read(const uint8_t *b, size_t n, dl_jpeg_meta *m)
             p++;
             continue;
         }
-        if (marker == 0xD9 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) { /* no length */
+        if (marker == 0xD9 || marker == 0x01 ||
+            (marker >= 0xD0 && marker <= 0xD8)) { /* no length */
             if (marker == 0xD9)
                 break;
             p += 2;

@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dl_img_decode_mem(data, size, "fuzz", c, min, min, &out, &err) == DL_OK) {
         if (out.c != c || out.w < 1 || out.h < 1)
             abort();
-        if (min == 0 && (out.w != w || out.h != h)) /* the probe and the decoder agree on the size */
+        if (min == 0 &&
+            (out.w != w || out.h != h)) /* the probe and the decoder agree on the size */
             abort();
         volatile uint8_t sink = out.px[(size_t)out.w * out.h * c - 1];
         (void)sink;

@@ -32,7 +32,8 @@ static uint8_t *jpeg(int w, int h, int c, int flags, size_t *n)
     unsigned char *jb = NULL;
     unsigned long jn = 0;
     int samp = c == 1 ? TJSAMP_GRAY : flags & TJFLAG_PROGRESSIVE ? TJSAMP_444 : TJSAMP_420;
-    if (!tj || tjCompress2(tj, px, w, 0, h, c == 1 ? TJPF_GRAY : TJPF_RGB, &jb, &jn, samp, 90, flags) != 0) {
+    if (!tj || tjCompress2(tj, px, w, 0, h, c == 1 ? TJPF_GRAY : TJPF_RGB, &jb, &jn, samp, 90,
+                           flags) != 0) {
         fprintf(stderr, "hostile_images: TurboJPEG: %s\n", tjGetErrorStr2(tj));
         abort();
     }
@@ -48,8 +49,8 @@ static uint8_t *jpeg(int w, int h, int c, int flags, size_t *n)
 /* The TIFF block of an EXIF APP1: header with IFD0 offset ifd, then at offset 8 an IFD whose
  * count field says cnt, holding `entries` orientation entries (type, value) and a zero next-IFD
  * offset. cut > 0 keeps only that many bytes. Returns the length written to t. */
-static size_t tiff(uint8_t *t, bool le, uint32_t ifd, unsigned cnt, int entries, unsigned type, unsigned value,
-                   size_t cut)
+static size_t tiff(uint8_t *t, bool le, uint32_t ifd, unsigned cnt, int entries, unsigned type,
+                   unsigned value, size_t cut)
 {
     memcpy(t, le ? "II" : "MM", 2);
     put16(t + 2, 42, le);
@@ -145,7 +146,8 @@ static uint8_t *png(unsigned w, unsigned h, int ctype, bool header_only, size_t 
     return b;
 }
 
-static hi_file *add(hi_file *out, size_t *k, size_t cap, const char *name, hi_kind kind, int w, int h, int o)
+static hi_file *add(hi_file *out, size_t *k, size_t cap, const char *name, hi_kind kind, int w,
+                    int h, int o)
 {
     if (*k >= cap)
         return NULL;
@@ -169,15 +171,15 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
-    {"ifd-0000fffe", 0xFFFE, 1, 3, 6, 1, 0},      /* IFD0 far past the block */
+    {"ifd-0000fffe", 0xFFFE, 1, 3, 6, 1, 0}, /* IFD0 far past the block */
     {"ifd-0000ffff", 0xFFFF, 1, 3, 6, 1, 0},
     {"ifd-fffffffe", 0xFFFFFFFEu, 1, 3, 6, 1, 0}, /* ifd + 2 wraps to 0 in 32-bit arithmetic */
     {"ifd-ffffffff", 0xFFFFFFFFu, 1, 3, 6, 1, 0}, /* ifd + 2 wraps to 1 */
-    {"count-ffff", 8, 0xFFFF, 3, 6, 1, 0},         /* 65535 entries in a 26-byte block */
-    {"ifd-past-end", 26, 1, 3, 6, 1, 0},           /* IFD0 exactly at the block's end */
-    {"ifd-straddles-end", 25, 1, 3, 6, 1, 0},      /* its count field half outside the block */
-    {"tiff-cut", 8, 1, 3, 6, 1, 6},                /* the TIFF header itself is cut short */
-    {"orientation-9", 8, 1, 3, 9, 1, 0},           /* a value no orientation has */
+    {"count-ffff", 8, 0xFFFF, 3, 6, 1, 0},        /* 65535 entries in a 26-byte block */
+    {"ifd-past-end", 26, 1, 3, 6, 1, 0},          /* IFD0 exactly at the block's end */
+    {"ifd-straddles-end", 25, 1, 3, 6, 1, 0},     /* its count field half outside the block */
+    {"tiff-cut", 8, 1, 3, 6, 1, 6},               /* the TIFF header itself is cut short */
+    {"orientation-9", 8, 1, 3, 9, 1, 0},          /* a value no orientation has */
 };
 
 size_t hi_make_all(hi_file *out, size_t cap)
@@ -190,7 +192,11 @@ size_t hi_make_all(hi_file *out, size_t cap)
     uint8_t *grey = jpeg(24, 16, 1, 0, &n);
     size_t grey_n = n;
     /* good ones: both byte orders, SHORT and LONG orientation, grey, progressive, none, PNGs */
-    struct { const char *name; bool le, is_grey; unsigned type, o; } good[] = {
+    struct {
+        const char *name;
+        bool le, is_grey;
+        unsigned type, o;
+    } good[] = {
         {"good-ii-o6.jpg", true, false, 3, 6},
         {"good-mm-o3.jpg", false, false, 3, 3},
         {"good-mm-o8-grey.jpg", false, true, 3, 8},
@@ -199,7 +205,8 @@ size_t hi_make_all(hi_file *out, size_t cap)
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         tl = tiff(t, good[i].le, 8, 1, 1, good[i].type, good[i].o, 0);
         if ((f = add(out, &k, cap, good[i].name, HI_GOOD, 24, 16, (int)good[i].o)))
-            f->buf = good[i].is_grey ? with_app1(grey, grey_n, t, tl, &f->n) : with_app1(rgb, rgb_n, t, tl, &f->n);
+            f->buf = good[i].is_grey ? with_app1(grey, grey_n, t, tl, &f->n)
+                                     : with_app1(rgb, rgb_n, t, tl, &f->n);
     }
     if ((f = add(out, &k, cap, "good-plain.jpg", HI_GOOD, 24, 16, 1))) {
         f->buf = malloc(rgb_n);
@@ -232,7 +239,8 @@ size_t hi_make_all(hi_file *out, size_t cap)
         f->buf = jpeg(24, 16, 3, 0, &f->n);
         set_sof_size(f->buf, f->n, 60000, 60000);
     }
-    if ((f = add(out, &k, cap, "huge-progressive-12000x12000.jpg", HI_TOO_LARGE, 12000, 12000, 1))) {
+    if ((f = add(out, &k, cap, "huge-progressive-12000x12000.jpg", HI_TOO_LARGE, 12000, 12000,
+                 1))) {
         f->buf = jpeg(24, 16, 3, TJFLAG_PROGRESSIVE, &f->n);
         set_sof_size(f->buf, f->n, 12000, 12000);
     }

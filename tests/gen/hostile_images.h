@@ -10,7 +10,8 @@
 
 typedef enum hi_kind {
     HI_GOOD,      /* a valid image (with a valid EXIF orientation when it is a JPEG) */
-    HI_BAD_EXIF,  /* a decodable JPEG whose EXIF block is malformed: read with orientation 1 + a warning */
+    HI_BAD_EXIF,  /* a decodable JPEG whose EXIF block is malformed: read with orientation 1 + a
+                     warning */
     HI_TOO_LARGE, /* a header claiming dimensions beyond the limits: refused naming the file */
     HI_TOO_WIDE,  /* a valid 1 x 65500 strip: readable, but refused by a data set resizing it (crop
                    * at 64 px would make it 64 x 4 192 000) */
