@@ -124,6 +124,25 @@ START_TEST(enormous_headers_are_refused_naming_the_file)
 }
 END_TEST
 
+/* A tables-only JPEG (SOI, a quantisation table, EOI): TurboJPEG's header reader "succeeds" on it
+ * without setting the size, which the probe used to read uninitialised. */
+START_TEST(tables_only_jpeg_is_refused)
+{
+    uint8_t b[2 + 2 + 67 + 2] = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00};
+    memset(b + 7, 1, 64);
+    b[71] = 0xFF;
+    b[72] = 0xD9;
+    int w = -1, h = -1;
+    bool grey;
+    dl_err e = {0};
+    ck_assert_int_eq(dl_img_probe_mem(b, 73, "t.jpg", &w, &h, &grey, &e), DL_EFORMAT);
+    ck_assert_str_eq(e.msg, "t.jpg: bad JPEG header: no image in it");
+    dl_img out;
+    ck_assert_int_eq(dl_img_decode_mem(b, 73, "t.jpg", 3, 0, 0, &out, &e), DL_EFORMAT);
+    ck_assert_str_eq(e.msg, "t.jpg: bad JPEG: no image in it");
+}
+END_TEST
+
 static void write_file(const char *dir, const char *rel, const uint8_t *b, size_t n)
 {
     char path[4200];
@@ -194,6 +213,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, hostile_exif_reads_as_orientation_1_with_a_warning);
     tcase_add_test(tc, enormous_headers_are_refused_naming_the_file);
+    tcase_add_test(tc, tables_only_jpeg_is_refused);
     tcase_add_test(tc, dllab_data_summarises_the_good_and_names_the_bad);
     suite_add_tcase(s, tc);
     return tu_run(s);
