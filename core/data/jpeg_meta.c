@@ -72,7 +72,7 @@ static int exif_orientation(const uint8_t *s, size_t n, char *why, size_t why_le
         return 0;
     }
     for (size_t i = 0; i < cnt; i++) {
-        size_t e = (size_t)ifd + 2 + 12 * i; /* < t.n - 12 by the room check */
+        size_t e = (size_t)ifd + 2 + 12 * i; /* e + 12 <= t.n by the room check */
         unsigned tag = 0, type = 0, v = 0;
         uint32_t v32 = 0;
         tiff_u16(&t, e, &tag);
@@ -83,8 +83,8 @@ static int exif_orientation(const uint8_t *s, size_t n, char *why, size_t why_le
         if (type == 4 && tiff_u32(&t, e + 8, &v32)) /* LONG: some writers ignore the spec's SHORT */
             v = v32 <= 8 ? (unsigned)v32 : 0;
         if ((type != 3 && type != 4) || v < 1 || v > 8) {
-            snprintf(why, why_len, "its orientation tag (type %u) holds %u instead of 1..8", type,
-                     v);
+            snprintf(why, why_len, "its orientation tag (type %u) holds %lu instead of 1..8", type,
+                     type == 4 ? (unsigned long)v32 : (unsigned long)v);
             return 0;
         }
         return (int)v;
