@@ -25,14 +25,18 @@ TESTS += tests/check_pth
 # readers (weight files: safetensors, zip, pickle; images: JPEG EXIF/markers and PNG/JPEG decode),
 # FUZZ_TIME seconds each (default 60), starting from the committed seeds in
 # tests/fuzz/seeds/<target>; new corpus entries and any crash-* reproducer land in
-# fuzz/<target>/ in the build folder. Reproduce a crash with `fuzz/fuzz_<target> fuzz/<target>/crash-...`.
+# fuzz/<target>/ in the build folder. Reproduce a crash with
+# `fuzz/fuzz_<target> fuzz/<target>/crash-...`. FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION shrinks
+# image.c's memory limits (same checks, faster runs).
 # make fuzz-build only builds them (make check does, through tests/fuzz-build.sh, so that a
 # missing source cannot break `make fuzz` unnoticed).
 FUZZ_TIME = 60
 FUZZ_CC = clang
 FUZZ_TARGETS = safetensors zip pickle image
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	-I$(top_srcdir) -I$(top_builddir) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS) $(TURBOJPEG_CFLAGS) $(PNG_CFLAGS)
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -g -O1 \
+	-fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-I$(top_srcdir) -I$(top_builddir) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS) $(TURBOJPEG_CFLAGS) \
+	$(PNG_CFLAGS)
 FUZZ_SRCS = core/io/safetensors.c core/io/read_file.c core/io/zip.c core/io/pickle.c core/io/pth.c \
 	core/tensor_map.c core/tensor.c core/err.c core/file.c core/log.c \
 	core/data/image.c core/data/jpeg_meta.c core/data/resize.c
@@ -42,7 +46,8 @@ EXTRA_DIST += tests/fuzz tests/fuzz-build.sh
 TESTS += tests/fuzz-build.sh
 
 # Every header counts: a changed struct must rebuild the fuzz objects too.
-$(FUZZ_OBJS): fuzz/obj/%.o: $(top_srcdir)/%.c $(wildcard $(top_srcdir)/core/*.h $(top_srcdir)/core/*/*.h)
+FUZZ_HDRS = $(wildcard $(top_srcdir)/core/*.h $(top_srcdir)/core/*/*.h)
+$(FUZZ_OBJS): fuzz/obj/%.o: $(top_srcdir)/%.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 fuzz/fuzz_%: $(top_srcdir)/tests/fuzz/fuzz_%.c $(FUZZ_OBJS)

@@ -12,9 +12,11 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' >"$tmp/t.c"
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' \
+    >"$tmp/t.c"
 if ! "$cc" -fsanitize=fuzzer,address,undefined "$tmp/t.c" -o "$tmp/t" >"$tmp/log" 2>&1; then
-    echo "SKIP: $cc cannot link -fsanitize=fuzzer,address,undefined (libFuzzer or sanitizer runtime missing):"
+    echo "SKIP: $cc cannot link -fsanitize=fuzzer,address,undefined" \
+        "(libFuzzer or sanitizer runtime missing):"
     head -5 "$tmp/log"
     exit 77
 fi
@@ -31,7 +33,8 @@ for f in "$build"/fuzz/fuzz_*; do
         status=1
         continue
     fi
-    if UBSAN_OPTIONS=halt_on_error=1 "$f" -runs=0 -rss_limit_mb=2048 "$top/tests/fuzz/seeds/$t" >"$tmp/$t.log" 2>&1; then
+    if UBSAN_OPTIONS=halt_on_error=1 "$f" -runs=0 -rss_limit_mb=2048 "$top/tests/fuzz/seeds/$t" \
+        >"$tmp/$t.log" 2>&1; then
         echo "fuzz_$t: built; $(ls "$top/tests/fuzz/seeds/$t" | wc -l) seeds run clean"
     else
         echo "FAIL: fuzz_$t on its seeds:"
