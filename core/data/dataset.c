@@ -425,6 +425,11 @@ static dl_status check_images(dl_dataset *ds, dl_err *err)
         if (c.why[i])
             continue;
         dl_ditem *it = c.list[i];
+        dl_err e = {0};
+        if (dl_fit_check(it->path, it->w, it->h, ds->prep.size, ds->prep.resize, &e)) {
+            c.why[i] = reason_of(e.msg, it->path);
+            continue;
+        }
         dl_fit_size(it->w, it->h, ds->prep.size, ds->prep.resize, &it->fw, &it->fh);
         /* validation crops come first, as fastai's Resize; train windows move every epoch, so
          * train keeps the fitted image and takes its window at render time (docs/pixels.md) */
@@ -762,6 +767,8 @@ dl_status dl_image_load_prepped(const char *path, const dl_image_prep *prep, flo
     bool grey;
     st = dl_img_probe_mem(buf, n, path, &w, &h, &grey, err);
     int fw = 0, fh = 0;
+    if (!st)
+        st = dl_fit_check(path, w, h, prep->size, prep->resize, err);
     if (!st)
         dl_fit_size(w, h, prep->size, prep->resize, &fw, &fh);
     dl_img src = {0};

@@ -15,6 +15,10 @@ static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullove
 
 const char *dl_fashion_class_name(int k) { return k >= 0 && k < 10 ? fashion_names[k] : NULL; }
 
+/* Uncompressed size cap: Fashion-MNIST's largest file is 47 MB; a gzip bomb (the folder comes
+ * from DLLAB_FASHION_MNIST) must not grow until memory runs out. */
+#define MAX_IDX_BYTES ((size_t)1 << 30)
+
 /* Reads a whole gzip file into memory. */
 static dl_status gz_slurp(const char *path, uint8_t **out, size_t *n, dl_err *err)
 {
@@ -30,6 +34,13 @@ static dl_status gz_slurp(const char *path, uint8_t **out, size_t *n, dl_err *er
         if (!b)
             break;
         if (len == cap) {
+            if (cap >= MAX_IDX_BYTES) {
+                free(b);
+                gzclose(f);
+                return dl_err_set(err, DL_EFORMAT,
+                                  "%s: more than %zu MiB uncompressed; not an IDX file", path,
+                                  MAX_IDX_BYTES >> 20);
+            }
             uint8_t *q = realloc(b, cap * 2);
             if (!q) {
                 free(b);

@@ -14,10 +14,23 @@
 
 #include "core/data/internal.h"
 #include "core/file.h"
+#include "core/log.h"
 
-/* Limits a hostile or mislabelled file cannot push us past. */
+/* Limits a hostile or mislabelled file cannot push us past, checked before anything of that size
+ * is allocated. A JPEG header may claim more pixels than are decoded (the DCT scale shrinks
+ * them); PNGs always decode at full size, so the decoded-pixel limit applies to their header. */
 #define MAX_FILE_BYTES ((size_t)512 << 20)
-#define MAX_PIXELS ((int64_t)1 << 28)
+/* fuzz_image builds with the same checks at small sizes, so that runs stay fast. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define MAX_PIXELS ((int64_t)1 << 22)
+#define MAX_DECODED_PIXELS ((int64_t)1 << 16)
+#define MAX_JPEG_COEF_BYTES ((uint64_t)1 << 20)
+#else
+#define MAX_PIXELS ((int64_t)1 << 28)         /* a JPEG header's width x height */
+#define MAX_DECODED_PIXELS ((int64_t)1 << 26) /* held in memory after decoding: 192 MiB as RGB */
+#define MAX_JPEG_COEF_BYTES ((uint64_t)512 << 20) /* libjpeg's buffers for progressive files */
+#endif
+#define MAX_DECODED_MP (int)(MAX_DECODED_PIXELS / 1000000)
 
 dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
 {
@@ -35,51 +48,44 @@ dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
 static bool is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
 static bool is_png(const uint8_t *b, size_t n) { return n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0; }
 
-static unsigned rd16(const uint8_t *p, bool le) { return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1]; }
-static uint32_t rd32(const uint8_t *p, bool le)
+static dl_status png_too_large(const png_image *im, const char *name, dl_err *err)
 {
-    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    if ((int64_t)im->width * im->height <= MAX_DECODED_PIXELS)
+        return DL_OK;
+    return dl_err_set(
+        err, DL_EFORMAT,
+        "%s: %ux%u pixels is too large (a PNG is decoded at full size; the limit is %d megapixels)",
+        name, im->width, im->height, MAX_DECODED_MP);
 }
 
-/* Walks the JPEG markers up to the first SOS looking for an APP1 "Exif" segment, then the IFD0
- * Orientation tag (0x0112). Every read is bounds-checked; anything odd means "no orientation". */
-int dl_jpeg_exif_orientation(const uint8_t *b, size_t n)
+/* Refuses a JPEG whose decoding would need more than the limits, before libjpeg allocates. */
+static dl_status jpeg_too_large(int iw, int ih, const dl_jpeg_meta *m, const char *name,
+                                dl_err *err)
 {
-    size_t p = 2;
-    while (p + 4 <= n && b[p] == 0xFF) {
-        unsigned marker = b[p + 1];
-        if (marker == 0xDA || marker == 0xD9)
-            break;
-        size_t len = rd16(b + p + 2, false);
-        if (len < 2 || p + 2 + len > n)
-            break;
-        const uint8_t *s = b + p + 4;
-        size_t sl = len - 2;
-        if (marker == 0xE1 && sl >= 14 && memcmp(s, "Exif\0\0", 6) == 0) {
-            const uint8_t *t = s + 6;
-            size_t tl = sl - 6;
-            bool le = t[0] == 'I' && t[1] == 'I';
-            if (!le && !(t[0] == 'M' && t[1] == 'M'))
-                return 1;
-            uint32_t ifd = rd32(t + 4, le);
-            if (ifd + 2 > tl)
-                return 1;
-            unsigned cnt = rd16(t + ifd, le);
-            for (unsigned i = 0; i < cnt; i++) {
-                size_t e = ifd + 2 + 12 * (size_t)i;
-                if (e + 12 > tl)
-                    return 1;
-                if (rd16(t + e, le) == 0x0112) {
-                    unsigned v = rd16(t + e + 8, le);
-                    return v >= 1 && v <= 8 ? (int)v : 1;
-                }
-            }
-            return 1;
-        }
-        p += 2 + len;
-    }
-    return 1;
+    if ((int64_t)iw * ih > MAX_PIXELS)
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: %dx%d pixels is too large (the limit is %d megapixels)", name, iw,
+                          ih, (int)(MAX_PIXELS / 1000000));
+    if (m->coef_bytes > MAX_JPEG_COEF_BYTES)
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s: %dx%d pixels is too large for a progressive JPEG (decoding it needs %llu MiB; "
+            "the limit is %llu MiB)",
+            name, iw, ih, (unsigned long long)(m->coef_bytes >> 20),
+            (unsigned long long)(MAX_JPEG_COEF_BYTES >> 20));
+    return DL_OK;
+}
+
+dl_status dl_fit_check(const char *name, int w, int h, int size, dl_resize_method m, dl_err *err)
+{
+    int fw, fh;
+    dl_fit_size(w, h, size, m, &fw, &fh);
+    if ((double)fw * fh <= (double)MAX_DECODED_PIXELS)
+        return DL_OK;
+    return dl_err_set(err, DL_EFORMAT,
+                      "%s: %dx%d pixels resized to %dx%d is too large (its aspect ratio is too "
+                      "extreme; the limit is %d megapixels)",
+                      name ? name : "an image", w, h, fw, fh, MAX_DECODED_MP);
 }
 
 static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
@@ -93,9 +99,7 @@ static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *
     *h = (int)im.height;
     *grey = !(im.format & PNG_FORMAT_FLAG_COLOR);
     png_image_free(&im);
-    if ((int64_t)im.width * im.height > MAX_PIXELS)
-        return dl_err_set(err, DL_EFORMAT, "%s: %ux%u pixels is too large", name, im.width, im.height);
-    return DL_OK;
+    return png_too_large(&im, name, err);
 }
 
 dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
@@ -107,14 +111,25 @@ dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *
     tjhandle tj = tjInitDecompress();
     if (!tj)
         return dl_err_set(err, DL_ENOMEM, "%s: TurboJPEG init failed", name);
-    int iw, ih, ss, cs;
-    if (tjDecompressHeader3(tj, buf, (unsigned long)n, &iw, &ih, &ss, &cs) != 0) {
-        dl_status st = dl_err_set(err, DL_EFORMAT, "%s: bad JPEG header: %s", name, tjGetErrorStr2(tj));
+    int iw = 0, ih = 0, ss = 0, cs = 0; /* a tables-only stream "succeeds" without setting them */
+    int rc = tjDecompressHeader3(tj, buf, (unsigned long)n, &iw, &ih, &ss, &cs);
+    if (rc != 0 || iw <= 0 || ih <= 0) {
+        dl_status st = dl_err_set(err, DL_EFORMAT, "%s: bad JPEG header: %s", name,
+                                  rc != 0 ? tjGetErrorStr2(tj) : "no image in it");
         tjDestroy(tj);
         return st;
     }
     tjDestroy(tj);
-    int o = dl_jpeg_exif_orientation(buf, n);
+    dl_jpeg_meta m;
+    dl_jpeg_meta_read(buf, n, &m);
+    dl_status st = jpeg_too_large(iw, ih, &m, name, err);
+    if (st)
+        return st;
+    /* Only the probe warns: it runs once per file, decoding may run every epoch. */
+    if (m.exif_bad[0])
+        dl_log(DL_LOG_WARN, "%s: malformed EXIF block ignored (orientation 1): %s", name,
+               m.exif_bad);
+    int o = m.orientation;
     *w = o >= 5 ? ih : iw;
     *h = o >= 5 ? iw : ih;
     *grey = cs == TJCS_GRAY;
@@ -159,9 +174,10 @@ static dl_status png_decode(const uint8_t *buf, size_t n, const char *name, int 
     im.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(&im, buf, n))
         return dl_err_set(err, DL_EFORMAT, "%s: bad PNG: %s", name, im.message);
-    if ((int64_t)im.width * im.height > MAX_PIXELS) {
+    dl_status big = png_too_large(&im, name, err);
+    if (big) {
         png_image_free(&im);
-        return dl_err_set(err, DL_EFORMAT, "%s: %ux%u pixels is too large", name, im.width, im.height);
+        return big;
     }
     im.format = c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
     size_t sz = PNG_IMAGE_SIZE(im);
@@ -223,14 +239,21 @@ dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name,
     tjhandle tj = tjInitDecompress();
     if (!tj)
         return dl_err_set(err, DL_ENOMEM, "%s: TurboJPEG init failed", name);
-    int iw, ih, ss, cs;
+    int iw = 0, ih = 0, ss = 0, cs = 0;
     if (tjDecompressHeader3(tj, buf, (unsigned long)n, &iw, &ih, &ss, &cs) != 0)
         return jpeg_fail(tj, name, err);
-    if ((int64_t)iw * ih > MAX_PIXELS) {
+    if (iw <= 0 || ih <= 0) {
         tjDestroy(tj);
-        return dl_err_set(err, DL_EFORMAT, "%s: %dx%d pixels is too large", name, iw, ih);
+        return dl_err_set(err, DL_EFORMAT, "%s: bad JPEG: no image in it", name);
     }
-    int o = dl_jpeg_exif_orientation(buf, n);
+    dl_jpeg_meta m;
+    dl_jpeg_meta_read(buf, n, &m);
+    dl_status big = jpeg_too_large(iw, ih, &m, name, err);
+    if (big) {
+        tjDestroy(tj);
+        return big;
+    }
+    int o = m.orientation;
     if (o >= 5) { /* the decoder works in stored orientation */
         int t = min_w;
         min_w = min_h;
@@ -257,6 +280,13 @@ dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name,
             bh = sh;
         }
     }
+    if ((int64_t)bw * bh > MAX_DECODED_PIXELS) { /* only a full-size decode of a huge JPEG */
+        tjDestroy(tj);
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: %dx%d pixels is too large to decode at that size (the limit is "
+                          "%d megapixels)",
+                          name, bw, bh, MAX_DECODED_MP);
+    }
     bool cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
     bool luma = c == 1 && cs != TJCS_GRAY; /* colour to grey: decode RGB, then Pillow's luma */
     int pf = cmyk ? TJPF_CMYK : c == 1 && !luma ? TJPF_GRAY : TJPF_RGB;
@@ -266,8 +296,9 @@ dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name,
         tjDestroy(tj);
         return dl_err_set(err, DL_ENOMEM, "%s: out of memory", name);
     }
-    /* Flags 0 = libjpeg's defaults (accurate integer IDCT, fancy upsampling): Pillow's pixels. */
-    int flags = TJFLAG_STOPONWARNING | (fast ? TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE : 0);
+    /* Flags 0 = libjpeg's defaults (accurate integer IDCT, fancy upsampling): Pillow's pixels.
+     * LIMITSCANS caps a progressive file's scans (a hostile one can have thousands). */
+    int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | (fast ? TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE : 0);
     if (tjDecompress2(tj, buf, (unsigned long)n, px, bw, 0, bh, pf, flags) != 0) {
         free(px);
         return jpeg_fail(tj, name, err);

@@ -34,7 +34,9 @@ typedef struct dl_img {
 } dl_img;
 
 /* Reads the header: size after EXIF orientation and whether the image is grey. Unknown format:
- * DL_EUNSUPPORTED. */
+ * DL_EUNSUPPORTED; dimensions that would need more memory than the limits in image.c:
+ * DL_EFORMAT naming the file. A malformed EXIF block is logged as a warning naming the file
+ * (orientation 1). */
 dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey,
                            dl_err *err);
 /* Decodes to c channels (1 grey, 3 RGB) as Pillow does, JPEGs DCT-scaled to the smallest
@@ -50,6 +52,14 @@ dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name,
 dl_status dl_img_decode_file_mode(const char *path, int c, int min_w, int min_h, bool fast,
                                   dl_img *out, dl_err *err);
 dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err);
+/* What jpeg_meta.c reads from a JPEG's markers (bounds-checked against hostile bytes). */
+typedef struct dl_jpeg_meta {
+    int orientation;     /* EXIF orientation 1..8; 1 when absent or malformed */
+    char exif_bad[160];  /* "" or why the EXIF block was ignored (malformed) */
+    uint64_t coef_bytes; /* libjpeg's whole-image coefficient buffers (progressive or multi-scan
+                          * files), 0 when it decodes row by row */
+} dl_jpeg_meta;
+void dl_jpeg_meta_read(const uint8_t *buf, size_t n, dl_jpeg_meta *m);
 /* EXIF orientation (1..8) of a JPEG, 1 when absent or unreadable. */
 int dl_jpeg_exif_orientation(const uint8_t *buf, size_t n);
 /* Anti-aliased resize (Pillow-style: triangle filter widened by the scale factor when shrinking;
@@ -69,6 +79,9 @@ void dl_fit_size(int w, int h, int size, dl_resize_method m, int *fw, int *fh);
  * [0,1] (0.5: centred, the validation split): top-left (x, y), size cw x ch, in source pixels. */
 void dl_crop_box(int w, int h, int size, double pct_x, double pct_y, int *x, int *y, int *cw,
                  int *ch);
+/* DL_EFORMAT naming the file when that fitted size is beyond image.c's decoded-pixel limit (a
+ * 1 x 65000 strip cropped to 224 px would be 224 x 14.6 million). */
+dl_status dl_fit_check(const char *name, int w, int h, int size, dl_resize_method m, dl_err *err);
 
 /* ---- sampling (augment.c) ---- */
 typedef struct dl_aug_params {

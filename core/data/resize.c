@@ -6,6 +6,7 @@
  * rows are contiguous, so it vectorises, and it leaves fewer rows for the horizontal pass), an
  * intermediate row kept as uint16 with 7 extra fraction bits so the two roundings cost < 0.01 level.
  * Buffers come from per-thread scratch (dl_scratch): no malloc per image in steady state. */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,13 +26,10 @@ void dl_fit_size(int w, int h, int size, dl_resize_method m, int *fw, int *fh)
     }
     /* crop: short side becomes size; pad: long side becomes size. */
     bool w_ref = (m == DL_RESIZE_CROP) ? (w <= h) : (w >= h);
-    if (w_ref) {
-        *fw = size;
-        *fh = (int)lround((double)h * size / w);
-    } else {
-        *fh = size;
-        *fw = (int)lround((double)w * size / h);
-    }
+    double other = w_ref ? (double)h * size / w : (double)w * size / h;
+    int o = other < INT_MAX ? (int)lround(other) : INT_MAX; /* dl_fit_check refuses such sizes */
+    *fw = w_ref ? size : o;
+    *fh = w_ref ? o : size;
     if (*fw < 1)
         *fw = 1;
     if (*fh < 1)
