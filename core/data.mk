@@ -33,3 +33,9 @@ tests_check_data_fast_SOURCES = tests/check_data_fast.c $(DATA_TEST_UTIL)
 tests_check_data_fast_CFLAGS = $(TEST_CFLAGS)
 tests_check_data_fast_LDADD = $(TEST_LDADD)
 TESTS += tests/check_data_fast
+# hostile input: archives that try to write outside the cache, bombs, CSVs with NULs (issue 17/19)
+check_PROGRAMS += tests/check_data_hostile
+tests_check_data_hostile_SOURCES = tests/check_data_hostile.c $(DATA_TEST_UTIL)
+tests_check_data_hostile_CFLAGS = $(TEST_CFLAGS)
+tests_check_data_hostile_LDADD = $(TEST_LDADD)
+TESTS += tests/check_data_hostile
