@@ -192,7 +192,7 @@ static void probe_one(void *vctx, size_t i)
     size_t n;
     dl_status st = dl_read_file(it->path, &buf, &n, &e);
     if (!st) {
-        bool g;
+        bool g = false; /* the probe leaves it unset when the file is no image */
         st = dl_img_probe_mem(buf, n, it->path, &it->w, &it->h, &g, &e);
         c->grey[i] = g;
         free(buf);
