@@ -48,7 +48,8 @@ TSAN_OPTIONS="log_path=$build/reports/tsan:halt_on_error=0:second_deadlock_stack
 TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$build/src/tests/tsan.supp"
 # The sanitizers slow everything 2-10x: the suites' own time limits stretch with them.
 CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-5}
-export ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS CK_TIMEOUT_MULTIPLIER
+DLLAB_UI_WAIT_SCALE=${DLLAB_UI_WAIT_SCALE:-8}
+export ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS CK_TIMEOUT_MULTIPLIER DLLAB_UI_WAIT_SCALE
 status=0
 if [ -n "$tests" ]; then
     make -j2 check TESTS="$tests" || status=$?
