@@ -71,7 +71,7 @@ int cmd_interpret(int argc, char **argv)
     if (dl_cli_open("interpret", runs, 0, &st) != 0)
         return DL_EXIT_FAIL;
     int64_t run;
-    dl_train_args a;
+    dl_train_args a __attribute__((cleanup(dl_train_args_release))) = {0}; /* from the run's record */
     const char *run_arg = argv[optind]; /* dl_train_args_from_run parses again and moves optind */
     int rc = dl_cli_find("interpret", st, run_arg, &run);
     if (rc == 0)

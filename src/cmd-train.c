@@ -166,7 +166,7 @@ static int resume_args(dl_train_args *a, int64_t *run_out, char *orig_name, size
         return DL_EXIT_FAIL;
     int64_t run;
     int rc = dl_cli_find("train", st, a->resume, &run);
-    dl_train_args b;
+    dl_train_args b __attribute__((cleanup(dl_train_args_release))) = {0};
     if (rc == 0)
         rc = dl_train_args_from_run(&b, "train", st, run, usage);
     if (rc < 0) {
@@ -191,6 +191,7 @@ static int resume_args(dl_train_args *a, int64_t *run_out, char *orig_name, size
         if (a->threads)
             b.threads = a->threads;
         *a = b;
+        b.owned_argv = NULL; /* a owns the run's command line now */
         *run_out = run;
     }
     dl_store_close(st);
@@ -250,7 +251,8 @@ int cmd_train(int argc, char **argv)
 {
     dl_ui_opts uo;
     dl_ui_opts_take(&uo, &argc, argv);
-    dl_train_args a;
+    /* --resume fills it from the run's record: released on every return */
+    dl_train_args a __attribute__((cleanup(dl_train_args_release))) = {0};
     int rc = dl_train_args_parse(&a, "train", argc, argv, usage);
     if (rc >= 0)
         return rc;

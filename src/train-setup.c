@@ -614,16 +614,26 @@ int dl_train_args_from_run(dl_train_args *a, const char *cmd, dl_store *st, int6
                 r.name);
         rc = DL_EXIT_FAIL;
     } else {
-        /* The strings must outlive the parse (the args point into them): keep them for the process. */
+        /* The strings must outlive the parse (the args point into them): dl_train_args_release. */
         int n = (int)json_array_size(av);
         char **argv = calloc((size_t)n + 1, sizeof *argv);
         for (int i = 0; i < n; i++)
             argv[i] = strdup(json_string_value(json_array_get(av, i)) ? json_string_value(json_array_get(av, i)) : "");
         rc = dl_train_args_parse(a, cmd, n, argv, usage);
+        a->owned_argv = argv;
         a->resume = NULL;
         a->from_epoch = -1;
     }
     json_decref(cfg);
     dl_run_clear(&r);
     return rc;
+}
+
+void dl_train_args_release(dl_train_args *a)
+{
+    if (a->owned_argv)
+        for (char **p = a->owned_argv; *p; p++)
+            free(*p);
+    free(a->owned_argv);
+    a->owned_argv = NULL;
 }

@@ -42,7 +42,12 @@ typedef struct dl_train_args {
     int num_it;                /* lrfind iterations (default 100) */
     int argc;                  /* the command line these came from (recorded with a new run) */
     char **argv;
+    char **owned_argv;         /* a run's recorded command line the options point into (NULL-ended;
+                                  dl_train_args_from_run), freed by dl_train_args_release */
 } dl_train_args;
+
+/* Frees what dl_train_args_from_run allocated (a no-op otherwise); usable as a cleanup attribute. */
+void dl_train_args_release(dl_train_args *a);
 
 /* Parses argv (argv[0] is the command name). Returns -1 to go on, or an exit code (0 after --help,
  * 2 on a usage error, already reported). */

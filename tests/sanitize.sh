@@ -43,13 +43,14 @@ rm -rf "$build/reports"
 mkdir -p "$build/reports"
 # abort_on_error=0 and exitcode: a report makes the process fail with a code tests notice.
 ASAN_OPTIONS="log_path=$build/reports/asan:detect_leaks=1:halt_on_error=1:exitcode=86"
+LSAN_OPTIONS="suppressions=$build/src/tests/lsan.supp:print_suppressions=0"
 UBSAN_OPTIONS="log_path=$build/reports/ubsan:print_stacktrace=1:halt_on_error=1"
 TSAN_OPTIONS="log_path=$build/reports/tsan:halt_on_error=0:second_deadlock_stack=1:exitcode=86"
 TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$build/src/tests/tsan.supp"
 # The sanitizers slow everything 2-10x: the suites' own time limits stretch with them.
 CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-5}
 DLLAB_UI_WAIT_SCALE=${DLLAB_UI_WAIT_SCALE:-8}
-export ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS CK_TIMEOUT_MULTIPLIER DLLAB_UI_WAIT_SCALE
+export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS CK_TIMEOUT_MULTIPLIER DLLAB_UI_WAIT_SCALE
 status=0
 if [ -n "$tests" ]; then
     make -j2 check TESTS="$tests" || status=$?

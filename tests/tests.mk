@@ -13,7 +13,7 @@ EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh tests/cli-lib.sh
 #   make check-tsan       TSan, the suites where trainer, loader and UI threads run, in build-tsan/
 TSAN_TESTS = tests/check_data_loader tests/check_learn_control tests/check_learn tests/check_learn_e2e \
 	tests/ui/tmux.sh
-EXTRA_DIST += tests/sanitize.sh tests/tsan.supp
+EXTRA_DIST += tests/sanitize.sh tests/tsan.supp tests/lsan.supp
 check-sanitize:
 	top_srcdir='$(abs_top_srcdir)' $(SHELL) $(abs_top_srcdir)/tests/sanitize.sh asan \
 		'$(abs_top_builddir)/build-sanitize'

@@ -14,7 +14,9 @@
 
 /* Hot loops: AVX-512/AVX2/baseline clones picked at load time (no -march=native: users' CPUs
  * differ) with the cost model that vectorises loops -O2 leaves scalar. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Not under TSan: the clones' ifunc resolvers are instrumented and run before its runtime
+ * starts (the program crashes while loading). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define DL_DATA_HOT __attribute__((target_clones("avx512f", "avx2", "default"), optimize("vect-cost-model=dynamic")))
 #else
 #define DL_DATA_HOT
