@@ -85,10 +85,15 @@ static int writer(const char *dir, const char *prefix, int epochs, int fd, useco
     return 0;
 }
 
-/* Checks a run's rows: contiguous batch steps with the right values, each epoch row complete. */
+/* Checks a run's rows: contiguous batch steps with the right values, each epoch row complete.
+ * Epochs are read before batches: each call is its own read, and a writer may commit between
+ * them; batches only grow, so an epoch seen first must find all its batches afterwards. */
 static void check_run(dl_store *st, int64_t id, int64_t min_step, int min_epoch)
 {
     dl_err err = {0};
+    dl_epoch_row *ep;
+    size_t ne;
+    ck_assert(dl_store_epochs(st, id, &ep, &ne, &err) == DL_OK);
     dl_batch_row *rows;
     size_t n;
     ck_assert_msg(dl_store_batches(st, id, -1, &rows, &n, &err) == DL_OK, "%s", err.msg);
@@ -99,9 +104,6 @@ static void check_run(dl_store *st, int64_t id, int64_t min_step, int min_epoch)
     }
     ck_assert_msg((int64_t)n - 1 >= min_step, "flushed up to step %lld, store has %zu rows", (long long)min_step, n);
     free(rows);
-    dl_epoch_row *ep;
-    size_t ne;
-    ck_assert(dl_store_epochs(st, id, &ep, &ne, &err) == DL_OK);
     for (size_t i = 0; i < ne; i++) {
         ck_assert_int_eq(ep[i].epoch, (int)i);
         ck_assert_int_eq(ep[i].n_metrics, METRICS); /* no epoch without its metrics */

@@ -57,6 +57,18 @@ if [ -n "$tests" ]; then
 else
     make -j2 check || status=$?
 fi
+# Reports a sanitizer printed to a test's stderr instead (UBSan inside ASan's runtime does).
+# Only the logs of this run's tests (older logs of other tests stay in the folder).
+if [ -n "$tests" ]; then
+    logs=$(for t in $tests; do echo "$t.log"; done)
+else
+    logs=$(ls tests/*.log tests/ui/*.log 2>/dev/null | grep -v test-suite.log)
+fi
+for log in $logs; do
+    if grep -q -E "runtime error:|ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer" "$log" 2>/dev/null; then
+        cp "$log" "$build/reports/in-$(basename "$log")"
+    fi
+done
 reports=$(find "$build/reports" -type f | wc -l)
 if [ "$reports" -gt 0 ]; then
     echo "sanitize.sh: $reports sanitizer report(s) in $build/reports:" >&2
