@@ -112,20 +112,25 @@ class Stress:
     def kill_one(self, scenario, args, target=None):
         """Starts dllab ARGS, SIGKILLs it per scenario; returns (killed, run name, moment)."""
         before = set(self.runs())
+        old_tmp = set(self.tmp_files())  # left by earlier kills: not this kill's
         out = open(os.path.join(self.work, "last.out"), "w")
         p = subprocess.Popen([self.dllab] + args, cwd=self.work, env=self.env, stdout=out,
                              stderr=subprocess.STDOUT)
         t0 = time.monotonic()
         moment = "random"
         if scenario == "checkpoint":
-            # Kill as soon as a checkpoint's temporary file exists (or the run ends).
-            seen_tmp = set(self.tmp_files())
+            # Kill as soon as the temporary file of the 1st, 2nd or 3rd checkpoint exists.
+            skip = self.rng.randrange(3)
+            seen_tmp = set(old_tmp)
             while p.poll() is None and time.monotonic() - t0 < CMD_TIMEOUT:
                 new = set(self.tmp_files()) - seen_tmp
-                if new:
+                if new and skip == 0:
                     time.sleep(self.rng.uniform(0, 0.004))
                     moment = "checkpoint"
                     break
+                if new:
+                    skip -= 1
+                    seen_tmp |= new
                 time.sleep(0.001)
         else:
             span = self.ref_seconds * (0.5 if scenario == "lrfind" else 1.1)
@@ -135,12 +140,15 @@ class Stress:
         killed = p.poll() is None
         if killed:
             p.send_signal(signal.SIGKILL)
+        elif scenario == "train":
+            # The machine's load changes: random moments follow the latest whole run.
+            self.ref_seconds = time.monotonic() - t0
         killed_at = time.time()
         p.wait()
         out.close()
         new = set(self.runs()) - before
         name = target or (new.pop() if new else None)
-        if killed and moment == "random" and name and self.tmp_files(name):
+        if killed and moment == "random" and name and set(self.tmp_files(name)) - old_tmp:
             moment = "checkpoint"
         return killed, name, moment, killed_at
 
