@@ -239,6 +239,8 @@ class Stress:
                 where = "checkpoint write"
             elif name is None:
                 where = "startup (before the run existed)"
+            elif scenario == "resume":
+                where = "random moment"  # the run's creation time says nothing of a resume's phase
             else:
                 where = self.phase(name, killed_at)
             self.count("kills during %s%s" % ("a resume: " if scenario == "resume" else "", where))
