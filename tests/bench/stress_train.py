@@ -105,6 +105,17 @@ class Stress:
         print("reference: %d batches, %.1f s per run, batches %.0f %% of it" %
               (len(self.ref), self.ref_seconds, 100 * self.train_share), flush=True)
 
+    def run_rows(self):
+        """Rows in the store's runs table (read-only; -1 while there is no store)."""
+        try:
+            db = sqlite3.connect("file:%s/runs.db?mode=ro" % self.store, uri=True, timeout=5)
+            try:
+                return db.execute("SELECT count(*) FROM runs").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return -1
+
     def tmp_files(self, name=None):
         pat = os.path.join(self.store, name or "*", "*.tmp.*")
         return glob.glob(pat)
@@ -132,6 +143,16 @@ class Stress:
                     skip -= 1
                     seen_tmp |= new
                 time.sleep(0.001)
+        elif scenario == "train" and self.rng.random() < 0.75:
+            # Most random kills wait for the run row, so that they land in its batches, its
+            # validation or its checkpoints rather than in the start-up (data loading).
+            n0 = self.run_rows()
+            while p.poll() is None and self.run_rows() == n0 and time.monotonic() - t0 < CMD_TIMEOUT:
+                time.sleep(0.01)
+            left = max(0.5, self.ref_seconds - (time.monotonic() - t0))
+            deadline = time.monotonic() + self.rng.uniform(0, left)
+            while p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
         else:
             span = self.ref_seconds * (0.5 if scenario == "lrfind" else 1.1)
             deadline = t0 + self.rng.uniform(0, span)
