@@ -29,3 +29,18 @@ TESTS += tests/check_faults
 # (skipped without clang).
 TESTS += tests/ub-probe.sh
 EXTRA_DIST += tests/ub-probe.sh tests/ub_probe_main.c
+
+# Sanitizer trees, long and never part of make check: a second build with the
+# sanitizers, from a copy of the sources in a subfolder (see tests/sanitize.sh for why a copy).
+#   make check-sanitize   ASan+UBSan, the whole suite, in build-sanitize/
+#   make check-tsan       TSan, the suites where trainer, loader and UI threads run, in build-tsan/
+TSAN_TESTS = tests/check_data_loader tests/check_learn_control tests/check_learn tests/check_learn_e2e \
+	tests/ui/tmux.sh
+EXTRA_DIST += tests/sanitize.sh tests/tsan.supp tests/lsan.supp
+check-sanitize:
+	top_srcdir='$(abs_top_srcdir)' $(SHELL) $(abs_top_srcdir)/tests/sanitize.sh asan \
+		'$(abs_top_builddir)/build-sanitize'
+check-tsan:
+	top_srcdir='$(abs_top_srcdir)' $(SHELL) $(abs_top_srcdir)/tests/sanitize.sh tsan \
+		'$(abs_top_builddir)/build-tsan' '$(TSAN_TESTS)'
+.PHONY: check-sanitize check-tsan

@@ -1,6 +1,7 @@
 /* data/csv: a small RFC 4180 reader (comma separator, "quoted" fields with "" as an escaped
  * quote, quoted newlines, LF or CRLF line ends, optional UTF-8 BOM). Refuses: an unclosed quote,
- * text after a closing quote, a row whose field count differs from the header's, an empty file.
+ * text after a closing quote, a row whose field count differs from the header's, an empty file,
+ * a NUL byte (fields are C strings: it would cut the field silently).
  * Errors read "file:line: reason" with the line where the row starts. */
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,8 @@ dl_status dl_csv_parse(const char *t, size_t n, const char *fname, dl_csv *out, 
                 }
                 if (t[i] == '\n')
                     line++;
+                if (t[i] == 0)
+                    goto nul;
                 if (!sb_put(&f, t[i++]))
                     goto nomem;
             }
@@ -97,6 +100,8 @@ dl_status dl_csv_parse(const char *t, size_t n, const char *fname, dl_csv *out, 
                     st = dl_err_set(err, DL_EFORMAT, "%s:%d: quote inside an unquoted field", fname, line);
                     goto fail;
                 }
+                if (t[i] == 0)
+                    goto nul;
                 if (!sb_put(&f, t[i++]))
                     goto nomem;
             }
@@ -167,6 +172,10 @@ dl_status dl_csv_parse(const char *t, size_t n, const char *fname, dl_csv *out, 
     out->rows = nrows;
     out->cols = cols;
     return DL_OK;
+nul: /* C strings would silently cut the field there */
+    st = dl_err_set(err, DL_EFORMAT, "%s:%d: NUL byte in a field (field %d; is this a text file?)",
+                    fname, line, row_fields + 1);
+    goto fail;
 nomem:
     st = dl_err_set(err, DL_ENOMEM, "%s: out of memory", fname);
 fail:

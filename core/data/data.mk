@@ -50,3 +50,10 @@ tests_check_pixels_SOURCES = tests/check_pixels.c tests/testutil.c tests/testuti
 tests_check_pixels_CFLAGS = $(TEST_CFLAGS)
 tests_check_pixels_LDADD = $(TEST_LDADD)
 TESTS += tests/check_pixels
+
+# hostile input: archives that try to write outside the cache, bombs, CSVs with NULs
+check_PROGRAMS += tests/check_data_hostile
+tests_check_data_hostile_SOURCES = tests/check_data_hostile.c $(DATA_TEST_UTIL)
+tests_check_data_hostile_CFLAGS = $(TEST_CFLAGS)
+tests_check_data_hostile_LDADD = $(TEST_LDADD)
+TESTS += tests/check_data_hostile

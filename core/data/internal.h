@@ -14,7 +14,9 @@
 
 /* Hot loops: AVX-512/AVX2/baseline clones picked at load time (no -march=native: users' CPUs
  * differ) with the cost model that vectorises loops -O2 leaves scalar. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Not under TSan: the clones' ifunc resolvers are instrumented and run before its runtime
+ * starts (the program crashes while loading). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define DL_DATA_HOT __attribute__((target_clones("avx512f", "avx2", "default"), optimize("vect-cost-model=dynamic")))
 #else
 #define DL_DATA_HOT
@@ -153,9 +155,20 @@ dl_status dl_source_fashion_mnist(const char *dir, dl_rawset *rs, dl_err *err);
 /* Writes the mosaic dataset into dir (if not complete already) and returns its path. */
 dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint64_t seed, int n_train,
                             int n_valid, char *out_dir, size_t cap, dl_err *err);
-/* Extracts an archive into cache_dir/<name>-<size>-<mtime> once; out_dir receives the folder. */
+/* Extracts an archive into cache_dir/<name>-<size>-<mtime> once; out_dir receives the folder.
+ * Members that may not be written (outside the folder, links, devices, duplicates, too large)
+ * are named in warnings and skipped. */
 dl_status dl_archive_extract(const char *archive, const char *cache_dir, char *out_dir, size_t cap,
                              dl_err *err);
+typedef struct dl_archive_limits {
+    uint64_t member_max; /* a larger member is skipped */
+    uint64_t total_max;  /* a larger extraction is an error (and removed) */
+} dl_archive_limits;
+/* The limits dl_archive_extract uses for an archive of archive_size bytes. */
+void dl_archive_limits_default(uint64_t archive_size, dl_archive_limits *lim);
+/* dl_archive_extract with explicit limits (NULL: the defaults); tests use small ones. */
+dl_status dl_archive_extract_limited(const char *archive, const char *cache_dir, const dl_archive_limits *lim,
+                                     char *out_dir, size_t cap, dl_err *err);
 bool dl_is_archive_name(const char *path);
 const char *dl_fashion_class_name(int k);
 const char *dl_default_cache_dir(char *buf, size_t cap);

@@ -17,10 +17,17 @@ tests_check_store_proc_CFLAGS = $(TEST_CFLAGS)
 tests_check_store_proc_LDADD = $(TEST_LDADD)
 TESTS += tests/check_store_proc
 
-# The heavier crash run: `make stress-store` (STORE_KILLS kills, 3000 by default).
+# The heavier crash runs: `make stress-store`: STORE_KILLS kills of the synthetic writer (3000 by
+# default), then TRAIN_KILLS SIGKILLs of real dllab trainings, LR finders and resumes
+# (tests/bench/stress_train.py: store state, checkpoints and resumed losses after each; at most
+# TRAIN_MINUTES minutes). Both print their counts.
 STORE_KILLS = 3000
-stress-store: tests/check_store_proc
+TRAIN_KILLS = 200
+TRAIN_MINUTES = 240
+stress-store: tests/check_store_proc src/dllab
 	DLLAB_STORE_KILLS=$(STORE_KILLS) CK_DEFAULT_TIMEOUT=36000 ./tests/check_store_proc
+	python3 $(srcdir)/tests/bench/stress_train.py src/dllab --kills $(TRAIN_KILLS) \
+		--minutes $(TRAIN_MINUTES)
 .PHONY: stress-store
 
 # The run-store commands, end to end through the built dllab.

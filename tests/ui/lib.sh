@@ -41,10 +41,11 @@ start() {
     $T set-option -t "$1" remain-on-exit on >/dev/null
 }
 screen() { $T capture-pane -p -t "$1" 2>/dev/null; }
-# wait_for NAME PATTERN [SECONDS]: polls until the screen matches the extended regex.
+# wait_for NAME PATTERN [SECONDS]: polls until the screen matches the extended regex. The limits
+# are stretched by DLLAB_UI_WAIT_SCALE (make check-sanitize/check-tsan: sanitized dllab is slower).
 wait_for() {
     i=0
-    lim=$(( ${3:-15} * 10 ))
+    lim=$(( ${3:-15} * 10 * ${DLLAB_UI_WAIT_SCALE:-1} ))
     while [ $i -lt $lim ]; do
         if screen "$1" | grep -E -q -- "$2"; then return 0; fi
         sleep 0.1
@@ -57,7 +58,7 @@ wait_for() {
 # wait_gone NAME PATTERN [SECONDS]: polls until the pattern has left the screen (after a key).
 wait_gone() {
     i=0
-    lim=$(( ${3:-10} * 10 ))
+    lim=$(( ${3:-10} * 10 * ${DLLAB_UI_WAIT_SCALE:-1} ))
     while [ $i -lt $lim ]; do
         if ! screen "$1" | grep -E -q -- "$2"; then return 0; fi
         sleep 0.1
