@@ -1,4 +1,5 @@
-/* blas_select: compares OpenBLAS's kernel with what cpuid says the CPU can do; see blas_select.h. */
+/* blas_select: compares OpenBLAS's kernel with what cpuid says the CPU can do; see blas_select.h.
+ */
 #include "core/blas_select.h"
 
 #include <cpuid.h>
@@ -56,7 +57,9 @@ const char *dl_blas_best_core_for(const dl_cpuid_facts *f)
     if (avx512f && avx512cd && avx512bw && avx512dq && avx512vl && os_avx512)
         return avx512_bf16 ? "Cooperlake" : "SkylakeX";
     if (avx2 && fma)
-        return strcmp(f->vendor, "AuthenticAMD") == 0 || strcmp(f->vendor, "HygonGenuine") == 0 ? "Zen" : "Haswell";
+        return strcmp(f->vendor, "AuthenticAMD") == 0 || strcmp(f->vendor, "HygonGenuine") == 0
+                   ? "Zen"
+                   : "Haswell";
     return NULL;
 }
 
@@ -67,17 +70,18 @@ const char *dl_blas_cpu_best_core(void)
     return dl_blas_best_core_for(&f);
 }
 
-/* One row per kernel name OpenBLAS reports (its names, case-insensitive). Names not listed are newer
- * than this table and are not second-guessed (tier 3). */
+/* One row per kernel name OpenBLAS reports (its names, case-insensitive). Names not listed are
+ * newer than this table and are not second-guessed (tier 3). */
 static const struct {
     const char *name;
     int tier;
 } core_tiers[] = {
-    {"Prescott", 1},   {"Core2", 1},      {"Penryn", 1},         {"Dunnington", 1}, {"Nehalem", 1},
-    {"Atom", 1},       {"Katmai", 1},     {"Coppermine", 1},     {"Northwood", 1},  {"Banias", 1},
-    {"Sandybridge", 1}, {"Barcelona", 1}, {"Bulldozer", 1},      {"Piledriver", 1}, {"Steamroller", 1},
-    {"Excavator", 1},  {"Opteron", 1},    {"Athlon", 1},         {"Bobcat", 1},     {"Haswell", 2},
-    {"Zen", 2},        {"SkylakeX", 3},   {"Cooperlake", 3},     {"SapphireRapids", 3},
+    {"Prescott", 1},  {"Core2", 1},      {"Penryn", 1},      {"Dunnington", 1},
+    {"Nehalem", 1},   {"Atom", 1},       {"Katmai", 1},      {"Coppermine", 1},
+    {"Northwood", 1}, {"Banias", 1},     {"Sandybridge", 1}, {"Barcelona", 1},
+    {"Bulldozer", 1}, {"Piledriver", 1}, {"Steamroller", 1}, {"Excavator", 1},
+    {"Opteron", 1},   {"Athlon", 1},     {"Bobcat", 1},      {"Haswell", 2},
+    {"Zen", 2},       {"SkylakeX", 3},   {"Cooperlake", 3},  {"SapphireRapids", 3},
 };
 
 int dl_blas_core_rank(const char *name)
@@ -98,7 +102,8 @@ const char *dl_blas_library_choice(void)
     return assumed && *assumed ? assumed : dl_blas_corename();
 }
 
-const char *dl_blas_coretype_decide(const char *user_coretype, const char *cpu_best, const char *library_choice)
+const char *dl_blas_coretype_decide(const char *user_coretype, const char *cpu_best,
+                                    const char *library_choice)
 {
     if (user_coretype)
         return NULL; /* the user's choice wins, even a weaker one: it may be a workaround */
@@ -116,7 +121,8 @@ static const char *user_coretype(void)
 
 const char *dl_blas_coretype_to_force(void)
 {
-    return dl_blas_coretype_decide(user_coretype(), dl_blas_cpu_best_core(), dl_blas_library_choice());
+    return dl_blas_coretype_decide(user_coretype(), dl_blas_cpu_best_core(),
+                                   dl_blas_library_choice());
 }
 
 dl_blas_origin dl_blas_kernel_origin(void)
@@ -133,12 +139,13 @@ char *dl_blas_describe(char *buf, unsigned cap)
     bool weaker = best && dl_blas_core_rank(kernel) < dl_blas_core_rank(best);
     switch (dl_blas_kernel_origin()) {
     case DL_BLAS_BY_DLLAB:
-        snprintf(buf, cap, "%s (OpenBLAS chose %s; dllab set OPENBLAS_CORETYPE=%s for this CPU)", kernel,
-                 getenv("DLLAB_BLAS_REEXEC"), env);
+        snprintf(buf, cap, "%s (OpenBLAS chose %s; dllab set OPENBLAS_CORETYPE=%s for this CPU)",
+                 kernel, getenv("DLLAB_BLAS_REEXEC"), env);
         break;
     case DL_BLAS_BY_USER:
         if (weaker)
-            snprintf(buf, cap, "%s (OPENBLAS_CORETYPE=%s set by the user; this CPU supports %s)", kernel, env, best);
+            snprintf(buf, cap, "%s (OPENBLAS_CORETYPE=%s set by the user; this CPU supports %s)",
+                     kernel, env, best);
         else
             snprintf(buf, cap, "%s (OPENBLAS_CORETYPE=%s set by the user)", kernel, env);
         break;
@@ -157,7 +164,8 @@ void dl_blas_reexec_if_weak(char **argv)
     if (!force || getenv("DLLAB_BLAS_REEXEC"))
         return;
     setenv("OPENBLAS_CORETYPE", force, 1);
-    setenv("DLLAB_BLAS_REEXEC", dl_blas_library_choice(), 1); /* remembers what OpenBLAS had chosen */
+    setenv("DLLAB_BLAS_REEXEC", dl_blas_library_choice(),
+           1); /* remembers what OpenBLAS had chosen */
     execv("/proc/self/exe", argv);
     /* Re-execution failed: carry on with the weaker kernel; --version shows which one. */
     unsetenv("OPENBLAS_CORETYPE");

@@ -1,5 +1,5 @@
-/* blas_select: makes sure OpenBLAS runs the best kernel this CPU supports, unless the user chose one.
- * Debian's OpenBLAS 0.3.21 does not recognise recent Intel CPUs and falls back to its SSE3
+/* blas_select: makes sure OpenBLAS runs the best kernel this CPU supports, unless the user chose
+ * one. Debian's OpenBLAS 0.3.21 does not recognise recent Intel CPUs and falls back to its SSE3
  * "Prescott" kernel (3-4x slower sgemm). OpenBLAS reads OPENBLAS_CORETYPE only when it loads, so
  * the fix is to set it and re-execute the program before any work. A value the user set (some
  * administrators pin an older kernel on purpose, where newer ones misbehave) is never overridden.
@@ -13,7 +13,7 @@
  * leaf 7.1's eax, and the OS-saved state from xgetbv(0). Kept as plain data so tests can feed
  * synthetic CPUs. */
 typedef struct {
-    char vendor[13];       /* "GenuineIntel", "AuthenticAMD", ... */
+    char vendor[13]; /* "GenuineIntel", "AuthenticAMD", ... */
     unsigned leaf1_ecx;
     unsigned leaf7_ebx, leaf7_ecx, leaf7_edx;
     unsigned leaf7_1_eax;
@@ -38,13 +38,15 @@ const char *dl_blas_library_choice(void);
 
 /* The decision, as a pure function: given the user's OPENBLAS_CORETYPE (NULL when unset), the CPU's
  * best core and the library's own choice, the core type to set before re-executing, or NULL. */
-const char *dl_blas_coretype_decide(const char *user_coretype, const char *cpu_best, const char *library_choice);
+const char *dl_blas_coretype_decide(const char *user_coretype, const char *cpu_best,
+                                    const char *library_choice);
 /* dl_blas_coretype_decide() for this process's environment and CPU. */
 const char *dl_blas_coretype_to_force(void);
 
 /* How the running kernel was chosen, for --version and the run's log. */
 typedef enum {
-    DL_BLAS_BY_LIBRARY, /* OpenBLAS chose, and it is as good as the CPU allows (or we could not tell) */
+    DL_BLAS_BY_LIBRARY, /* OpenBLAS chose, and it is as good as the CPU allows (or we could not
+                           tell) */
     DL_BLAS_BY_DLLAB,   /* dllab set OPENBLAS_CORETYPE and re-executed */
     DL_BLAS_BY_USER,    /* OPENBLAS_CORETYPE came from the user's environment */
 } dl_blas_origin;
@@ -54,9 +56,9 @@ dl_blas_origin dl_blas_kernel_origin(void);
 char *dl_blas_describe(char *buf, unsigned cap);
 
 /* When dl_blas_coretype_to_force() names a kernel and this process has not re-executed yet, sets
- * OPENBLAS_CORETYPE and re-executes /proc/self/exe with argv; returns only when nothing needed doing
- * or the re-execution failed (then the weaker kernel stays, and --version shows which one). The
- * program and the test suites call it first thing, so both run the kernel users get. */
+ * OPENBLAS_CORETYPE and re-executes /proc/self/exe with argv; returns only when nothing needed
+ * doing or the re-execution failed (then the weaker kernel stays, and --version shows which one).
+ * The program and the test suites call it first thing, so both run the kernel users get. */
 void dl_blas_reexec_if_weak(char **argv);
 
 int dl_blas_threads(void);

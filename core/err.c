@@ -46,17 +46,28 @@ void dl_err_clear(dl_err *err)
 const char *dl_status_name(dl_status code)
 {
     switch (code) {
-    case DL_OK: return "ok";
-    case DL_EINVAL: return "invalid argument";
-    case DL_ENOMEM: return "out of memory";
-    case DL_EIO: return "i/o error";
-    case DL_EFORMAT: return "bad format";
-    case DL_ENOTFOUND: return "not found";
-    case DL_ESHAPE: return "shape mismatch";
-    case DL_ENOSPC: return "disk full";
-    case DL_EDIVERGED: return "diverged";
-    case DL_ESTOPPED: return "stopped";
-    case DL_EUNSUPPORTED: return "unsupported";
+    case DL_OK:
+        return "ok";
+    case DL_EINVAL:
+        return "invalid argument";
+    case DL_ENOMEM:
+        return "out of memory";
+    case DL_EIO:
+        return "i/o error";
+    case DL_EFORMAT:
+        return "bad format";
+    case DL_ENOTFOUND:
+        return "not found";
+    case DL_ESHAPE:
+        return "shape mismatch";
+    case DL_ENOSPC:
+        return "disk full";
+    case DL_EDIVERGED:
+        return "diverged";
+    case DL_ESTOPPED:
+        return "stopped";
+    case DL_EUNSUPPORTED:
+        return "unsupported";
     }
     return "unknown error";
 }

@@ -11,13 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-dl_status dl_file_read(const char *path, size_t max_bytes, const char *kind, void **buf, size_t *len, dl_err *err)
+dl_status dl_file_read(const char *path, size_t max_bytes, const char *kind, void **buf,
+                       size_t *len, dl_err *err)
 {
     *buf = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return dl_err_set(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return dl_err_set(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: cannot open: %s", path,
+                          strerror(errno));
     struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(f);
@@ -37,7 +39,8 @@ dl_status dl_file_read(const char *path, size_t max_bytes, const char *kind, voi
         int e = errno, had_error = ferror(f);
         fclose(f);
         free(b);
-        return dl_err_set(err, DL_EIO, "%s: read failed: %s", path, had_error ? strerror(e) : "file shrank");
+        return dl_err_set(err, DL_EIO, "%s: read failed: %s", path,
+                          had_error ? strerror(e) : "file shrank");
     }
     fclose(f);
     *buf = b;
@@ -83,8 +86,9 @@ static int std_stream_fd(const char *path)
         return 1;
     if (!strcmp(path, "/dev/stderr"))
         return 2;
-    const char *num = !strncmp(path, "/dev/fd/", 8) ? path + 8
-                      : !strncmp(path, "/proc/self/fd/", 14) ? path + 14 : NULL;
+    const char *num = !strncmp(path, "/dev/fd/", 8)          ? path + 8
+                      : !strncmp(path, "/proc/self/fd/", 14) ? path + 14
+                                                             : NULL;
     if (!num || !*num)
         return -1;
     char *end;

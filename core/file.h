@@ -1,7 +1,7 @@
-/* file: makes folders (mkdir -p) and reads a whole file into memory for the parsers that work on an in-memory image (weight
- * files, images, CSV tables), so that every bounds check is against one known length. Refuses
- * folders and other non-regular files, and files over the caller's size cap. Messages start with
- * the path, so a caller listing skipped files can strip it. */
+/* file: makes folders (mkdir -p) and reads a whole file into memory for the parsers that work on an
+ * in-memory image (weight files, images, CSV tables), so that every bounds check is against one
+ * known length. Refuses folders and other non-regular files, and files over the caller's size cap.
+ * Messages start with the path, so a caller listing skipped files can strip it. */
 #ifndef DL_FILE_H
 #define DL_FILE_H
 
@@ -13,7 +13,8 @@
 /* On success *buf is malloc'd (free with free) and holds *len bytes. A missing file is
  * DL_ENOTFOUND; one over max_bytes DL_EFORMAT ("PATH: N MiB is too large for KIND", e.g. kind
  * "an image file"); other failures DL_EIO with the errno text. */
-dl_status dl_file_read(const char *path, size_t max_bytes, const char *kind, void **buf, size_t *len, dl_err *err);
+dl_status dl_file_read(const char *path, size_t max_bytes, const char *kind, void **buf,
+                       size_t *len, dl_err *err);
 
 /* ---- outputs: every file dllab writes goes through these ----
  * A missing path or a regular file (or a symlink to one) is written as "TARGET.tmp.PID" next to

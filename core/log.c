@@ -30,7 +30,8 @@ void dl_log_stderr_sink(dl_log_level level, const char *line, void *user)
 {
     (void)user;
     static const char *const names[] = {"debug", "info", "warning", "error"};
-    _Static_assert(sizeof names / sizeof *names == DL_LOG_ERROR + 1, "log level names"); /* tripwire */
+    _Static_assert(sizeof names / sizeof *names == DL_LOG_ERROR + 1,
+                   "log level names"); /* tripwire */
     if (level == DL_LOG_DEBUG)
         return;
     fprintf(stderr, "dllab: %s%s%s\n", level == DL_LOG_INFO ? "" : names[level],

@@ -32,8 +32,10 @@ static long add_entry(dl_params *ps, const char *name, dl_entry_kind kind, int n
         dl_err_set(err, DL_EINVAL, "parameter '%s' registered after the store was finalised", name);
         return -1;
     }
-    if (strlen(name) >= DL_NAME_MAX || ndim < 0 || ndim > 4 || group < 0 || group >= DL_MAX_GROUPS) {
-        dl_err_set(err, DL_EINVAL, "bad parameter registration '%s' (ndim %d, group %d)", name, ndim, group);
+    if (strlen(name) >= DL_NAME_MAX || ndim < 0 || ndim > 4 || group < 0 ||
+        group >= DL_MAX_GROUPS) {
+        dl_err_set(err, DL_EINVAL, "bad parameter registration '%s' (ndim %d, group %d)", name,
+                   ndim, group);
         return -1;
     }
     if (dl_params_find(ps, name) >= 0) {
@@ -60,7 +62,9 @@ static long add_entry(dl_params *ps, const char *name, dl_entry_kind kind, int n
     en->numel = (size_t)dl_shape_numel(ndim, shape);
     en->group = group;
     en->flags = flags;
-    size_t *total = kind == DL_ENTRY_PARAM ? &ps->total : kind == DL_ENTRY_BUF_F32 ? &ps->buf_total : &ps->ibuf_total;
+    size_t *total = kind == DL_ENTRY_PARAM     ? &ps->total
+                    : kind == DL_ENTRY_BUF_F32 ? &ps->buf_total
+                                               : &ps->ibuf_total;
     en->offset = *total;
     *total += (en->numel + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
     if (group + 1 > ps->n_groups)
@@ -102,7 +106,8 @@ dl_status dl_params_finalize(dl_params *ps, dl_err *err)
     ps->buf = dl_alloc_aligned((ps->buf_total ? ps->buf_total : 1) * sizeof(float));
     ps->ibuf = dl_alloc_aligned((ps->ibuf_total ? ps->ibuf_total : 1) * sizeof(int64_t));
     if (!ps->data || !ps->grad || !ps->state0 || !ps->state1 || !ps->buf || !ps->ibuf)
-        return dl_err_set(err, DL_ENOMEM, "cannot allocate the parameter store (%zu floats x 4)", t);
+        return dl_err_set(err, DL_ENOMEM, "cannot allocate the parameter store (%zu floats x 4)",
+                          t);
     ps->finalized = true;
     return DL_OK;
 }
@@ -146,10 +151,11 @@ dl_status dl_params_to_map(const dl_params *ps, dl_tensor_map *out, dl_err *err)
 {
     for (size_t i = 0; i < ps->n; i++) {
         const dl_entry *e = &ps->e[i];
-        const void *src = e->kind == DL_ENTRY_PARAM ? (const void *)dl_params_data(ps, i)
+        const void *src = e->kind == DL_ENTRY_PARAM     ? (const void *)dl_params_data(ps, i)
                           : e->kind == DL_ENTRY_BUF_F32 ? (const void *)dl_params_buf(ps, i)
                                                         : (const void *)dl_params_ibuf(ps, i);
-        dl_status st = dl_tensor_map_add(out, e->name, e->kind == DL_ENTRY_BUF_I64 ? DL_DTYPE_I64 : DL_DTYPE_F32,
+        dl_status st = dl_tensor_map_add(out, e->name,
+                                         e->kind == DL_ENTRY_BUF_I64 ? DL_DTYPE_I64 : DL_DTYPE_F32,
                                          e->ndim, e->shape, src, err);
         if (st != DL_OK)
             return st;
@@ -157,7 +163,10 @@ dl_status dl_params_to_map(const dl_params *ps, dl_tensor_map *out, dl_err *err)
     return DL_OK;
 }
 
-static bool has_prefix(const char *s, const char *prefix) { return prefix && *prefix && strncmp(s, prefix, strlen(prefix)) == 0; }
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return prefix && *prefix && strncmp(s, prefix, strlen(prefix)) == 0;
+}
 
 /* Appends a name to a bounded comma-separated list used in error messages. */
 static void list_name(char *buf, size_t cap, int *count, const char *name)
@@ -197,12 +206,14 @@ dl_status dl_params_load_map(dl_params *ps, const dl_tensor_map *map, const dl_l
         }
         char a[64], b[64];
         if (!dl_shape_equal(e->ndim, e->shape, t->ndim, t->shape))
-            return dl_err_set(err, DL_ESHAPE, "tensor '%s': the file has shape %s, the model expects %s", key,
-                              dl_shape_str(t->ndim, t->shape, a, sizeof a), dl_shape_str(e->ndim, e->shape, b, sizeof b));
+            return dl_err_set(err, DL_ESHAPE,
+                              "tensor '%s': the file has shape %s, the model expects %s", key,
+                              dl_shape_str(t->ndim, t->shape, a, sizeof a),
+                              dl_shape_str(e->ndim, e->shape, b, sizeof b));
         bool want_i64 = e->kind == DL_ENTRY_BUF_I64;
         if (want_i64 != (t->dtype == DL_DTYPE_I64))
-            return dl_err_set(err, DL_EFORMAT, "tensor '%s': dtype %s, expected %s", key, dl_dtype_name(t->dtype),
-                              want_i64 ? "I64" : "F32");
+            return dl_err_set(err, DL_EFORMAT, "tensor '%s': dtype %s, expected %s", key,
+                              dl_dtype_name(t->dtype), want_i64 ? "I64" : "F32");
     }
     if (!opts->allow_unexpected) {
         for (size_t j = 0; j < map->n; j++) {
@@ -217,9 +228,10 @@ dl_status dl_params_load_map(dl_params *ps, const dl_tensor_map *map, const dl_l
         }
     }
     if (n_missing || n_unexpected)
-        return dl_err_set(err, DL_EFORMAT, "weights do not fit the model: %d missing%s%s%s, %d unexpected%s%s%s",
-                          n_missing, n_missing ? " (" : "", missing, n_missing ? ")" : "", n_unexpected,
-                          n_unexpected ? " (" : "", unexpected, n_unexpected ? ")" : "");
+        return dl_err_set(
+            err, DL_EFORMAT, "weights do not fit the model: %d missing%s%s%s, %d unexpected%s%s%s",
+            n_missing, n_missing ? " (" : "", missing, n_missing ? ")" : "", n_unexpected,
+            n_unexpected ? " (" : "", unexpected, n_unexpected ? ")" : "");
 
     /* All checks passed: only now touch the model, so a failed load leaves it unchanged. */
     for (size_t i = 0; i < ps->n; i++) {
@@ -230,7 +242,7 @@ dl_status dl_params_load_map(dl_params *ps, const dl_tensor_map *map, const dl_l
         const dl_named_tensor *t = dl_tensor_map_get(map, key);
         if (!t)
             continue;
-        void *dst = e->kind == DL_ENTRY_PARAM ? (void *)dl_params_data(ps, i)
+        void *dst = e->kind == DL_ENTRY_PARAM     ? (void *)dl_params_data(ps, i)
                     : e->kind == DL_ENTRY_BUF_F32 ? (void *)dl_params_buf(ps, i)
                                                   : (void *)dl_params_ibuf(ps, i);
         memcpy(dst, t->data, e->numel * dl_dtype_size(t->dtype));

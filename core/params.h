@@ -22,15 +22,16 @@
 #define DL_NAME_MAX 128
 
 typedef enum dl_entry_kind {
-    DL_ENTRY_PARAM = 0,  /* learnable float32 tensor in the parameter block */
+    DL_ENTRY_PARAM = 0,   /* learnable float32 tensor in the parameter block */
     DL_ENTRY_BUF_F32 = 1, /* float32 buffer (BN running_mean / running_var) */
     DL_ENTRY_BUF_I64 = 2  /* int64 buffer (BN num_batches_tracked) */
 } dl_entry_kind;
 
 /* Flags of a parameter. */
 enum {
-    DL_PARAM_NORM = 1u << 0, /* a norm layer's weight/bias: trainable in frozen groups (train_bn), no wd */
-    DL_PARAM_BIAS = 1u << 1  /* a bias: no weight decay (fastai's wd_bn_bias=False) */
+    DL_PARAM_NORM =
+        1u << 0, /* a norm layer's weight/bias: trainable in frozen groups (train_bn), no wd */
+    DL_PARAM_BIAS = 1u << 1 /* a bias: no weight decay (fastai's wd_bn_bias=False) */
 };
 
 /* How an entry starts (core/models/init.c applies it). The layer that registers the entry says,
@@ -41,7 +42,8 @@ typedef enum dl_init_rule {
     DL_INIT_SMALL,           /* 1e-3: fastai's BatchNorm bias in a head */
     DL_INIT_KAIMING_FAN_OUT, /* conv: normal, std sqrt(2 / (OC*KH*KW)) (torchvision's ResNet) */
     DL_INIT_KAIMING_FAN_IN,  /* linear weight: normal, std sqrt(2 / in) (fastai's head) */
-    DL_INIT_TORCH_LINEAR     /* nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weight and bias */
+    DL_INIT_TORCH_LINEAR /* nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weight and bias
+                          */
 } dl_init_rule;
 
 typedef struct dl_entry {
@@ -54,7 +56,7 @@ typedef struct dl_entry {
     int group;      /* parameter group (layer group) */
     unsigned flags; /* DL_PARAM_* */
     dl_init_rule init;
-    int fan_in;     /* DL_INIT_TORCH_LINEAR: the layer's fan-in (its bias uses the weight's) */
+    int fan_in; /* DL_INIT_TORCH_LINEAR: the layer's fan-in (its bias uses the weight's) */
 } dl_entry;
 
 typedef struct dl_params {
@@ -63,7 +65,8 @@ typedef struct dl_params {
     size_t total;      /* floats in data/grad/state blocks (padded) */
     size_t buf_total;  /* floats in the f32 buffer block */
     size_t ibuf_total; /* int64s in the i64 buffer block */
-    float *data, *grad, *state0, *state1; /* params, grads, optimiser state (momentum / exp_avg, exp_avg_sq) */
+    float *data, *grad, *state0,
+        *state1; /* params, grads, optimiser state (momentum / exp_avg, exp_avg_sq) */
     float *buf;
     int64_t *ibuf;
     int n_groups;
@@ -84,10 +87,22 @@ void dl_params_set_init(dl_params *ps, long i, dl_init_rule rule, int fan_in);
 /* Allocates the blocks (zeroed). No more entries may be added afterwards. */
 dl_status dl_params_finalize(dl_params *ps, dl_err *err);
 
-static inline float *dl_params_data(const dl_params *ps, size_t i) { return ps->data + ps->e[i].offset; }
-static inline float *dl_params_grad(const dl_params *ps, size_t i) { return ps->grad + ps->e[i].offset; }
-static inline float *dl_params_buf(const dl_params *ps, size_t i) { return ps->buf + ps->e[i].offset; }
-static inline int64_t *dl_params_ibuf(const dl_params *ps, size_t i) { return ps->ibuf + ps->e[i].offset; }
+static inline float *dl_params_data(const dl_params *ps, size_t i)
+{
+    return ps->data + ps->e[i].offset;
+}
+static inline float *dl_params_grad(const dl_params *ps, size_t i)
+{
+    return ps->grad + ps->e[i].offset;
+}
+static inline float *dl_params_buf(const dl_params *ps, size_t i)
+{
+    return ps->buf + ps->e[i].offset;
+}
+static inline int64_t *dl_params_ibuf(const dl_params *ps, size_t i)
+{
+    return ps->ibuf + ps->e[i].offset;
+}
 
 /* True when entry i is a parameter that receives gradients and updates now. */
 bool dl_params_trainable(const dl_params *ps, size_t i);
@@ -95,7 +110,8 @@ bool dl_params_trainable(const dl_params *ps, size_t i);
 long dl_params_find(const dl_params *ps, const char *name);
 size_t dl_params_count(const dl_params *ps); /* learnable scalars (sum of param numel) */
 void dl_params_zero_grad(dl_params *ps);
-/* Freezes groups [0, n) and unfreezes the rest (fastai's freeze_to; negative n counts from the end). */
+/* Freezes groups [0, n) and unfreezes the rest (fastai's freeze_to; negative n counts from the
+ * end). */
 void dl_params_freeze_to(dl_params *ps, int n);
 
 /* The state dict: every entry, in order, as float32 / int64 tensors (copies). */
@@ -103,10 +119,12 @@ dl_status dl_params_to_map(const dl_params *ps, dl_tensor_map *out, dl_err *err)
 
 /* How dl_params_load_map treats names that do not line up. */
 typedef struct dl_load_opts {
-    const char *skip_prefix;    /* entries with this prefix are left as they are (e.g. "fc." for a fresh head) */
-    const char *src_prefix;     /* prefix stripped from map names before lookup (e.g. "0." for a body) */
-    bool allow_missing_nbt;     /* num_batches_tracked may be absent (pre-0.4.1 checkpoints) */
-    bool allow_unexpected;      /* names in the map that the model lacks are ignored */
+    const char *skip_prefix; /* entries with this prefix are left as they are (e.g. "fc." for a
+                                fresh head) */
+    const char
+        *src_prefix; /* prefix stripped from map names before lookup (e.g. "0." for a body) */
+    bool allow_missing_nbt; /* num_batches_tracked may be absent (pre-0.4.1 checkpoints) */
+    bool allow_unexpected;  /* names in the map that the model lacks are ignored */
 } dl_load_opts;
 
 /* Copies tensors from map into the store by name. Shapes must match exactly; a missing or

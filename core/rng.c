@@ -45,7 +45,10 @@ uint32_t dl_rng_u32(dl_rng *r) { return (uint32_t)(dl_rng_u64(r) >> 32); }
 
 float dl_rng_uniform(dl_rng *r) { return (float)(dl_rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
 
-double dl_rng_uniform_d(dl_rng *r) { return (double)(dl_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0); }
+double dl_rng_uniform_d(dl_rng *r)
+{
+    return (double)(dl_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 uint64_t dl_rng_below(dl_rng *r, uint64_t n)
 {

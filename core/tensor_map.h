@@ -36,7 +36,8 @@ typedef struct dl_tensor_map {
 
 void dl_tensor_map_init(dl_tensor_map *m);
 void dl_tensor_map_free(dl_tensor_map *m);
-/* Adds a tensor, copying name and data (data may be NULL: zero-filled). Duplicate names are an error. */
+/* Adds a tensor, copying name and data (data may be NULL: zero-filled). Duplicate names are an
+ * error. */
 dl_status dl_tensor_map_add(dl_tensor_map *m, const char *name, dl_dtype dtype, int ndim,
                             const int64_t *shape, const void *data, dl_err *err);
 /* Adds a tensor taking ownership of data (allocated with dl_alloc_aligned). */

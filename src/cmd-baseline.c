@@ -19,8 +19,9 @@ int cmd_baseline(int argc, char **argv)
         if (r > 0)
             continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf(USAGE "\nMarks RUN as the baseline that comparisons start from (one per store).\n"
-                         "--clear removes the mark; without RUN, prints the current baseline.\n");
+            printf(USAGE
+                   "\nMarks RUN as the baseline that comparisons start from (one per store).\n"
+                   "--clear removes the mark; without RUN, prints the current baseline.\n");
             return DL_EXIT_OK;
         } else if (strcmp(argv[i], "--clear") == 0) {
             clear = true;

@@ -17,8 +17,9 @@
 #include "ui/grid.h"
 #include "ui/screen-compare.h"
 
-#define USAGE "usage: dllab compare [--runs DIR] RUN RUN [RUN...] [--no-tui] [--json] [--all-params]\n" \
-              "                     [--baseline RUN] [--ascii] [--no-color]\n"
+#define USAGE                                                                                      \
+    "usage: dllab compare [--runs DIR] RUN RUN [RUN...] [--no-tui] [--json] [--all-params]\n"      \
+    "                     [--baseline RUN] [--ascii] [--no-color]\n"
 
 static void fmt_fig(const dl_cmp_figure *f, double v, char *buf, size_t cap)
 {
@@ -69,8 +70,8 @@ static void cell(const char *text, int w, bool last)
     printf("  %s%*s", text, pad > 0 ? pad : 0, "");
 }
 
-static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, const dl_cmp_param *p, size_t np,
-                      bool all)
+static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, const dl_cmp_param *p,
+                      size_t np, bool all)
 {
     int kw = 18, cw = 12;
     for (size_t k = 0; k < np; k++)
@@ -112,10 +113,12 @@ static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, co
     if (c->baseline >= 0)
         printf("(* baseline: %s; figures of the other runs show their difference in brackets)\n",
                c->runs[c->baseline].run.name);
-    printf("\nhyper-parameters: %s\n",
-           all ? "all" : np ? "only those that differ (--all-params shows all)" : "none differ");
+    printf("\nhyper-parameters: %s\n", all  ? "all"
+                                       : np ? "only those that differ (--all-params shows all)"
+                                            : "none differ");
     for (size_t k = 0; k < np; k++) {
-        printf("%s%-*s", all && p[k].differs ? "!" : "", all && p[k].differs ? kw - 1 : kw, p[k].key);
+        printf("%s%-*s", all && p[k].differs ? "!" : "", all && p[k].differs ? kw - 1 : kw,
+               p[k].key);
         for (size_t i = 0; i < c->n; i++) {
             cell(p[k].value[i] ? p[k].value[i] : DL_CMP_MISSING, cw, i + 1 == c->n);
         }
@@ -124,16 +127,19 @@ static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, co
     return ferror(stdout) ? DL_EXIT_FAIL : DL_EXIT_OK;
 }
 
-static int print_json(const dl_compare *c, const dl_cmp_figure *f, size_t nf, const dl_cmp_param *p, size_t np)
+static int print_json(const dl_compare *c, const dl_cmp_figure *f, size_t nf, const dl_cmp_param *p,
+                      size_t np)
 {
-    json_t *root = json_object(), *runs = json_array(), *figs = json_array(), *params = json_array();
+    json_t *root = json_object(), *runs = json_array(), *figs = json_array(),
+           *params = json_array();
     for (size_t i = 0; i < c->n; i++)
         json_array_append_new(runs, dl_cli_run_json(&c->runs[i].run));
     for (size_t k = 0; k < nf; k++) {
         json_t *o = json_object(), *vals = json_array(), *eps = json_array(), *ds = json_array();
         for (size_t i = 0; i < c->n; i++) {
             json_array_append_new(vals, dl_cli_json_num(f[k].value[i]));
-            json_array_append_new(eps, f[k].epoch[i] >= 0 ? json_integer(f[k].epoch[i]) : json_null());
+            json_array_append_new(eps,
+                                  f[k].epoch[i] >= 0 ? json_integer(f[k].epoch[i]) : json_null());
             json_array_append_new(ds, dl_cli_json_num(dl_cmp_delta(c, &f[k], i)));
         }
         json_object_set_new(o, "name", json_string(f[k].name));
@@ -153,10 +159,13 @@ static int print_json(const dl_compare *c, const dl_cmp_figure *f, size_t nf, co
         json_array_append_new(params, o);
     }
     json_object_set_new(root, "runs", runs);
-    json_object_set_new(root, "baseline", c->baseline >= 0 ? json_string(c->runs[c->baseline].run.name) : json_null());
+    json_object_set_new(root, "baseline",
+                        c->baseline >= 0 ? json_string(c->runs[c->baseline].run.name)
+                                         : json_null());
     json_object_set_new(root, "figures", figs);
     json_object_set_new(root, "params", params);
-    int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? DL_EXIT_OK : DL_EXIT_FAIL;
+    int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? DL_EXIT_OK
+                                                                                 : DL_EXIT_FAIL;
     printf("\n");
     json_decref(root);
     return rc;
@@ -211,11 +220,14 @@ int cmd_compare(int argc, char **argv)
         if (r > 0)
             continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf(USAGE "\nPuts runs side by side: curves (on a terminal), the figure table with the epoch\n"
-                         "each best/final value happened, and the hyper-parameters that differ.\n"
-                         "The store's baseline (dllab baseline RUN), or --baseline RUN, turns the\n"
-                         "other runs' figures into differences. --json lists every hyper-parameter with a\n"
-                         "\"differs\" flag.\n");
+            printf(
+                USAGE
+                "\nPuts runs side by side: curves (on a terminal), the figure table with the "
+                "epoch\n"
+                "each best/final value happened, and the hyper-parameters that differ.\n"
+                "The store's baseline (dllab baseline RUN), or --baseline RUN, turns the\n"
+                "other runs' figures into differences. --json lists every hyper-parameter with a\n"
+                "\"differs\" flag.\n");
             free(queries);
             return DL_EXIT_OK;
         } else if (strcmp(argv[i], "--no-tui") == 0) {
@@ -269,7 +281,8 @@ int cmd_compare(int argc, char **argv)
             if (ids[i] == base_id)
                 c->baseline = (int)i;
         if (c->baseline < 0) {
-            fprintf(stderr, "dllab compare: the baseline %s is not one of the compared runs\n", baseline);
+            fprintf(stderr, "dllab compare: the baseline %s is not one of the compared runs\n",
+                    baseline);
             rc = DL_EXIT_USAGE;
         }
     }

@@ -13,9 +13,9 @@
 #include "src/commands.h"
 #include "src/train-setup.h"
 
-#define SYNOPSIS                                                                                  \
-    "usage: dllab data DATA [options]\n\n"                                                              \
-    "DATA is a folder (DATA/<class>/*.jpg, or DATA/train|valid/<class>/*.jpg), an archive\n"          \
+#define SYNOPSIS                                                                                   \
+    "usage: dllab data DATA [options]\n\n"                                                         \
+    "DATA is a folder (DATA/<class>/*.jpg, or DATA/train|valid/<class>/*.jpg), an archive\n"       \
     "(.tgz, .tar.gz, .zip), or a built-in set: fashion-mnist, fashion-mosaic (multi-label).\n\n"
 
 static void print_sizes(const dl_dataset *ds)
@@ -49,7 +49,8 @@ int cmd_data(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (n_pos != 1) {
-        fprintf(stderr, "dllab data: %s\n", n_pos == 0 ? "missing DATA" : "more than one DATA given");
+        fprintf(stderr, "dllab data: %s\n",
+                n_pos == 0 ? "missing DATA" : "more than one DATA given");
         dl_cli_usage(stderr, "data", SYNOPSIS);
         return DL_EXIT_USAGE;
     }
@@ -70,13 +71,14 @@ int cmd_data(int argc, char **argv)
     if (dl_data_left_out(ds))
         printf(", %zu left out (in neither split)", dl_data_left_out(ds));
     printf("\n");
-    printf("labels:      %s, %d classes\n", dl_data_multi_label(ds) ? "multi-label" : "single-label", nc);
+    printf("labels:      %s, %d classes\n",
+           dl_data_multi_label(ds) ? "multi-label" : "single-label", nc);
     print_sizes(ds);
     dl_image_prep p;
     dl_data_prep(ds, &p);
     static const char *rn[] = {"crop", "pad", "pad-zeros", "squish"};
-    printf("prepared:    %dx%dx%d, resize %s, augmentation %s\n", p.channels, p.size, p.size, rn[p.resize],
-           cfg.aug ? "on (train)" : "off");
+    printf("prepared:    %dx%dx%d, resize %s, augmentation %s\n", p.channels, p.size, p.size,
+           rn[p.resize], cfg.aug ? "on (train)" : "off");
     printf("normalise:   mean");
     for (int c = 0; c < p.channels; c++)
         printf(" %.4f", p.mean[c]);
@@ -95,8 +97,9 @@ int cmd_data(int argc, char **argv)
                 w = (int)strlen(shown);
         printf("\n  %-4s %-*s %8s %8s\n", "#", w, "class", "train", "valid");
         for (int k = 0; k < nc; k++)
-            printf("  %-4d %-*s %8lld %8lld\n", k, w, dl_printable(dl_data_class_name(ds, k), shown, sizeof shown),
-                   (long long)tc[k], (long long)vc[k]);
+            printf("  %-4d %-*s %8lld %8lld\n", k, w,
+                   dl_printable(dl_data_class_name(ds, k), shown, sizeof shown), (long long)tc[k],
+                   (long long)vc[k]);
     }
     free(tc);
     free(vc);

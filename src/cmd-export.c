@@ -17,16 +17,20 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: dllab export [--runs DIR] (RUN | --all) (--csv FOLDER | --json FILE)\n"
-                 "\n"
-                 "  --csv FOLDER  FOLDER/<run>/{batches,epochs,events,lrfind,lrfind_suggestions,checkpoints,\n"
-                 "                skipped}.csv and run.json (configuration and summary)\n"
-                 "  --json FILE   one JSON document {\"runs\": [...]} with every series; '-' is stdout\n"
-                 "  --all         every run in the store\n"
-                 "\n"
-                 "       dllab export RUN... --plot loss|lr|lrfind|confusion|compare (--png FILE | --svg FILE |\n"
-                 "                    --csv DIR)... [--size WxH] [--x step|epoch|time] [--ylog]\n"
-                 "  --plot KIND   a figure of the runs (cairo); --csv DIR then writes its series as DIR/KIND.csv\n");
+    fprintf(out,
+            "usage: dllab export [--runs DIR] (RUN | --all) (--csv FOLDER | --json FILE)\n"
+            "\n"
+            "  --csv FOLDER  "
+            "FOLDER/<run>/{batches,epochs,events,lrfind,lrfind_suggestions,checkpoints,\n"
+            "                skipped}.csv and run.json (configuration and summary)\n"
+            "  --json FILE   one JSON document {\"runs\": [...]} with every series; '-' is stdout\n"
+            "  --all         every run in the store\n"
+            "\n"
+            "       dllab export RUN... --plot loss|lr|lrfind|confusion|compare (--png FILE | "
+            "--svg FILE |\n"
+            "                    --csv DIR)... [--size WxH] [--x step|epoch|time] [--ylog]\n"
+            "  --plot KIND   a figure of the runs (cairo); --csv DIR then writes its series as "
+            "DIR/KIND.csv\n");
 }
 
 static void csv_num(FILE *f, double v)
@@ -309,9 +313,12 @@ static json_t *run_document(dl_store *st, const dl_run *r)
     dl_checkpoint_row *ck = NULL;
     dl_skipped_row *sk = NULL;
     size_t nb = 0, ne = 0, nev = 0, nlf = 0, nck = 0, nsk = 0;
-    if (dl_store_batches(st, r->id, -1, &b, &nb, &err) || dl_store_epochs(st, r->id, &e, &ne, &err) ||
-        dl_store_events(st, r->id, -1, &ev, &nev, &err) || dl_store_lrfinds(st, r->id, &lf, &nlf, &err) ||
-        dl_store_checkpoints(st, r->id, &ck, &nck, &err) || dl_store_skipped(st, r->id, &sk, &nsk, &err)) {
+    if (dl_store_batches(st, r->id, -1, &b, &nb, &err) ||
+        dl_store_epochs(st, r->id, &e, &ne, &err) ||
+        dl_store_events(st, r->id, -1, &ev, &nev, &err) ||
+        dl_store_lrfinds(st, r->id, &lf, &nlf, &err) ||
+        dl_store_checkpoints(st, r->id, &ck, &nck, &err) ||
+        dl_store_skipped(st, r->id, &sk, &nsk, &err)) {
         fprintf(stderr, "dllab export: %s\n", err.msg);
         json_decref(o);
         o = NULL;
@@ -322,8 +329,9 @@ static json_t *run_document(dl_store *st, const dl_run *r)
         json_t *lrs = json_array();
         for (int g = 0; g < b[i].n_lr; g++)
             json_array_append_new(lrs, dl_cli_json_num(b[i].lr[g]));
-        json_array_append_new(a, json_pack("{sI si so so so so sf}", "step", (json_int_t)b[i].step, "epoch",
-                                           b[i].epoch, "lr", lrs, "mom", dl_cli_json_num(b[i].mom), "loss",
+        json_array_append_new(a, json_pack("{sI si so so so so sf}", "step", (json_int_t)b[i].step,
+                                           "epoch", b[i].epoch, "lr", lrs, "mom",
+                                           dl_cli_json_num(b[i].mom), "loss",
                                            dl_cli_json_num(b[i].loss), "smooth_loss",
                                            dl_cli_json_num(b[i].smooth_loss), "time", b[i].t));
     }
@@ -333,19 +341,22 @@ static json_t *run_document(dl_store *st, const dl_run *r)
         json_t *m = json_object();
         for (int k = 0; k < e[i].n_metrics; k++)
             json_object_set_new(m, e[i].metrics[k].name, dl_cli_json_num(e[i].metrics[k].value));
-        json_array_append_new(a, json_pack("{si so so so so sf}", "epoch", e[i].epoch, "train_loss",
-                                           dl_cli_json_num(e[i].train_loss), "valid_loss",
-                                           dl_cli_json_num(e[i].valid_loss), "metrics", m, "duration",
-                                           dl_cli_json_num(e[i].duration), "time", e[i].t));
+        json_array_append_new(a,
+                              json_pack("{si so so so so sf}", "epoch", e[i].epoch, "train_loss",
+                                        dl_cli_json_num(e[i].train_loss), "valid_loss",
+                                        dl_cli_json_num(e[i].valid_loss), "metrics", m, "duration",
+                                        dl_cli_json_num(e[i].duration), "time", e[i].t));
     }
     json_object_set_new(o, "epoch_rows", a);
     a = json_array();
     for (size_t i = 0; i < nev; i++) {
-        json_t *payload = *ev[i].payload ? json_loads(ev[i].payload, JSON_DECODE_ANY, NULL) : json_null();
+        json_t *payload =
+            *ev[i].payload ? json_loads(ev[i].payload, JSON_DECODE_ANY, NULL) : json_null();
         if (!payload)
             payload = json_string(ev[i].payload);
-        json_array_append_new(a, json_pack("{sI ss sI sf so}", "id", (json_int_t)ev[i].id, "kind", ev[i].kind,
-                                           "step", (json_int_t)ev[i].step, "time", ev[i].t, "payload", payload));
+        json_array_append_new(a, json_pack("{sI ss sI sf so}", "id", (json_int_t)ev[i].id, "kind",
+                                           ev[i].kind, "step", (json_int_t)ev[i].step, "time",
+                                           ev[i].t, "payload", payload));
     }
     json_object_set_new(o, "events", a);
     a = json_array();
@@ -359,17 +370,19 @@ static json_t *run_document(dl_store *st, const dl_run *r)
             json_array_append_new(sug, json_pack("{ss so so}", "method", lf[k].sug[i].method, "lr",
                                                  dl_cli_json_num(lf[k].sug[i].lr), "loss",
                                                  dl_cli_json_num(lf[k].sug[i].loss)));
-        json_array_append_new(a, json_pack("{sI sf so so so}", "step", (json_int_t)lf[k].step, "time", lf[k].t,
-                                           "lr", lr, "loss", loss, "suggestions", sug));
+        json_array_append_new(a,
+                              json_pack("{sI sf so so so}", "step", (json_int_t)lf[k].step, "time",
+                                        lf[k].t, "lr", lr, "loss", loss, "suggestions", sug));
     }
     json_object_set_new(o, "lr_finds", a);
     a = json_array();
     for (size_t i = 0; i < nck; i++) {
         char abs[4096];
         dl_store_checkpoint_abspath(st, ck[i].path, abs, sizeof abs);
-        json_array_append_new(a, json_pack("{ss si sI so sb sf}", "path", abs, "epoch", ck[i].epoch, "step",
-                                           (json_int_t)ck[i].step, "monitor", dl_cli_json_num(ck[i].monitor),
-                                           "best", ck[i].best, "time", ck[i].t));
+        json_array_append_new(a, json_pack("{ss si sI so sb sf}", "path", abs, "epoch", ck[i].epoch,
+                                           "step", (json_int_t)ck[i].step, "monitor",
+                                           dl_cli_json_num(ck[i].monitor), "best", ck[i].best,
+                                           "time", ck[i].t));
     }
     json_object_set_new(o, "checkpoints", a);
     a = json_array();
@@ -435,7 +448,8 @@ int cmd_export(int argc, char **argv)
         }
     }
     if (!!csv == !!jsonf || !!query == all) {
-        fprintf(stderr, "dllab export: give one RUN or --all, and one of --csv FOLDER or --json FILE\n");
+        fprintf(stderr,
+                "dllab export: give one RUN or --all, and one of --csv FOLDER or --json FILE\n");
         usage(stderr);
         return DL_EXIT_USAGE;
     }

@@ -30,8 +30,8 @@ static void usage(FILE *o)
 
 /* Trains c from the home screen: what the training writes on stderr goes to a scratch file (the
  * terminal belongs to the screens) and its last line comes back in note when it failed. */
-static int train_from_home(dl_run_cfg *c, const dl_ui_opts *opts, char *name, size_t cap, char *note,
-                           size_t note_cap)
+static int train_from_home(dl_run_cfg *c, const dl_ui_opts *opts, char *name, size_t cap,
+                           char *note, size_t note_cap)
 {
     FILE *log = tmpfile();
     int saved = dup(STDERR_FILENO);
@@ -88,9 +88,10 @@ int cmd_home(int argc, char **argv)
             return DL_EXIT_FAIL;
         int asked = 0;
         dl_err err = {0};
-        dl_home_hooks hooks = {.user = st, .compare = dl_compare_home_hook}; /* c: the compare screen */
-        dl_status s = dl_ui_home(st, &hooks, &opts, select[0] ? select : NULL, note[0] ? note : NULL, &request,
-                                 &asked, &err);
+        dl_home_hooks hooks = {.user = st,
+                               .compare = dl_compare_home_hook}; /* c: the compare screen */
+        dl_status s = dl_ui_home(st, &hooks, &opts, select[0] ? select : NULL,
+                                 note[0] ? note : NULL, &request, &asked, &err);
         snprintf(request.runs, sizeof request.runs, "%s", dl_store_dir(st));
         dl_store_close(st);
         if (s != DL_OK) {
@@ -100,7 +101,9 @@ int cmd_home(int argc, char **argv)
         if (!asked)
             return DL_EXIT_OK;
         request.no_tui = false;
-        if (train_from_home(&request, &opts, select, sizeof select, note, sizeof note) != DL_EXIT_OK && !note[0])
+        if (train_from_home(&request, &opts, select, sizeof select, note, sizeof note) !=
+                DL_EXIT_OK &&
+            !note[0])
             snprintf(note, sizeof note, "the training did not finish");
     }
 }

@@ -14,7 +14,8 @@
 #include "src/runs-util.h"
 #include "src/train-setup.h"
 
-#define SYNOPSIS "usage: dllab interpret RUN [--runs DIR] [--epoch K] [--thresh T] [--top K] [--min-val N]\n\n"
+#define SYNOPSIS                                                                                   \
+    "usage: dllab interpret RUN [--runs DIR] [--epoch K] [--thresh T] [--top K] [--min-val N]\n\n"
 
 /* The run's stored configuration with this command line's --runs and --thresh. */
 static int run_cfg(dl_run_cfg *c, const dl_run_cfg *cli, const char *run_arg, int64_t *run)
@@ -75,8 +76,11 @@ int cmd_interpret(int argc, char **argv)
         dl_session_close(&s);
         return DL_EXIT_FAIL;
     }
-    dl_report_opts ro = {.epoch = cli.ck_epoch >= 0 ? cli.ck_epoch : 0, .thresh = (float)s.cfg.thresh,
-                         .top_k = cli.top, .min_val = cli.min_val, .save = true};
+    dl_report_opts ro = {.epoch = cli.ck_epoch >= 0 ? cli.ck_epoch : 0,
+                         .thresh = (float)s.cfg.thresh,
+                         .top_k = cli.top,
+                         .min_val = cli.min_val,
+                         .save = true};
     rc = dl_interp_report(&s, "interpret", &ro, stdout);
     dl_session_close(&s);
     return rc;

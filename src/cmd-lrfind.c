@@ -19,8 +19,8 @@
 #include "ui/screens.h"
 #include "ui/ui.h"
 
-#define SYNOPSIS                                                                                  \
-    "usage: dllab lrfind DATA [options] [--no-tui]\n\n"                                               \
+#define SYNOPSIS                                                                                   \
+    "usage: dllab lrfind DATA [options] [--no-tui]\n\n"                                            \
     "Runs the learning-rate finder and prints fastai's suggestions.\n\n"
 
 /* Enter on the finder: remember the cursor's lr and close the screen. */
@@ -93,8 +93,9 @@ int cmd_lrfind(int argc, char **argv)
     for (int i = 0; i < curve.n; i++)
         if (isfinite(curve.loss[i]) && (best < 0 || curve.loss[i] < curve.loss[best]))
             best = i;
-    printf("lr finder on %s (%s): %d points, lr %.3g .. %.3g; stopped: %s\n", a.data, a.arch, curve.n,
-           curve.n ? curve.lr[0] : NAN, curve.n ? curve.lr[curve.n - 1] : NAN, curve.stop_reason);
+    printf("lr finder on %s (%s): %d points, lr %.3g .. %.3g; stopped: %s\n", a.data, a.arch,
+           curve.n, curve.n ? curve.lr[0] : NAN, curve.n ? curve.lr[curve.n - 1] : NAN,
+           curve.stop_reason);
     if (best >= 0)
         printf("lowest smoothed loss %.4f at lr %.3g\n", curve.loss[best], curve.lr[best]);
     printf("%-8s %12s %10s\n", "method", "lr", "loss");
@@ -103,9 +104,11 @@ int cmd_lrfind(int argc, char **argv)
         if (g->ok)
             printf("%-8s %12.3e %10.4f\n", dl_suggest_name((dl_suggest_kind)k), g->lr, g->y);
         else
-            printf("%-8s %12s %10s  (%s)\n", dl_suggest_name((dl_suggest_kind)k), "-", "-", g->reason);
+            printf("%-8s %12s %10s  (%s)\n", dl_suggest_name((dl_suggest_kind)k), "-", "-",
+                   g->reason);
     }
-    dl_store_run_finish(s.st, s.run, dl_control_signal_pending() ? DL_RUN_STOPPED : DL_RUN_FINISHED, NULL);
+    dl_store_run_finish(s.st, s.run, dl_control_signal_pending() ? DL_RUN_STOPPED : DL_RUN_FINISHED,
+                        NULL);
     printf("run %s: curve and suggestions saved in %s\n", s.run_name, dl_store_dir(s.st));
     dl_run_cfg found = s.cfg;
     dl_session_close(&s);

@@ -24,7 +24,8 @@ int cmd_note(int argc, char **argv)
         if (r > 0)
             continue;
         if (!query && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-            printf(USAGE "\nSets the run's note, shown by dllab show and dllab runs --json. \"\" clears it.\n");
+            printf(USAGE "\nSets the run's note, shown by dllab show and dllab runs --json. \"\" "
+                         "clears it.\n");
             free(note);
             return DL_EXIT_OK;
         }

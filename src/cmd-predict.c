@@ -23,10 +23,11 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: dllab predict RUN IMAGE... [--runs DIR] [--top K] [--thresh T] [--epoch K]\n\n"
-               "  --top K       classes to show per image (default 3)\n"
-               "  --thresh T    multi-label threshold (default: the run's)\n"
-               "  --epoch K     use the checkpoint of epoch K (default: the best, else the latest)\n");
+    fprintf(o,
+            "usage: dllab predict RUN IMAGE... [--runs DIR] [--top K] [--thresh T] [--epoch K]\n\n"
+            "  --top K       classes to show per image (default 3)\n"
+            "  --thresh T    multi-label threshold (default: the run's)\n"
+            "  --epoch K     use the checkpoint of epoch K (default: the best, else the latest)\n");
 }
 
 typedef struct model_info {
@@ -53,8 +54,10 @@ static int read_info(dl_store *st, int64_t run, model_info *mi)
     int rc = DL_EXIT_OK;
     if (!json_is_object(prep) || !json_is_array(voc) || json_array_size(voc) < 1 ||
         !json_is_string(json_object_get(cfg, "arch"))) {
-        fprintf(stderr, "dllab predict: run '%s' does not record its model and image preparation "
-                        "(not trained by dllab train)\n", r.name);
+        fprintf(stderr,
+                "dllab predict: run '%s' does not record its model and image preparation "
+                "(not trained by dllab train)\n",
+                r.name);
         rc = DL_EXIT_FAIL;
     } else {
         memset(mi, 0, sizeof *mi);
@@ -62,8 +65,10 @@ static int read_info(dl_store *st, int64_t run, model_info *mi)
         mi->prep.channels = (int)json_integer_value(json_object_get(prep, "channels"));
         mi->prep.resize = (dl_resize_method)json_integer_value(json_object_get(prep, "resize"));
         for (int c = 0; c < mi->prep.channels && c < 3; c++) {
-            mi->prep.mean[c] = (float)json_number_value(json_array_get(json_object_get(prep, "mean"), (size_t)c));
-            mi->prep.std[c] = (float)json_number_value(json_array_get(json_object_get(prep, "std"), (size_t)c));
+            mi->prep.mean[c] =
+                (float)json_number_value(json_array_get(json_object_get(prep, "mean"), (size_t)c));
+            mi->prep.std[c] =
+                (float)json_number_value(json_array_get(json_object_get(prep, "std"), (size_t)c));
         }
         snprintf(mi->arch, sizeof mi->arch, "%s", json_string_value(json_object_get(cfg, "arch")));
         const char *head = json_string_value(json_object_get(cfg, "head"));
@@ -73,8 +78,9 @@ static int read_info(dl_store *st, int64_t run, model_info *mi)
         mi->k = (int)json_array_size(voc);
         mi->vocab = calloc((size_t)mi->k, sizeof *mi->vocab);
         for (int i = 0; i < mi->k; i++)
-            mi->vocab[i] = strdup(json_string_value(json_array_get(voc, (size_t)i)) ?
-                                  json_string_value(json_array_get(voc, (size_t)i)) : "?");
+            mi->vocab[i] = strdup(json_string_value(json_array_get(voc, (size_t)i))
+                                      ? json_string_value(json_array_get(voc, (size_t)i))
+                                      : "?");
         mi->mc.arch = mi->arch;
         mi->mc.in_channels = mi->prep.channels;
         mi->mc.n_out = mi->k;
@@ -120,7 +126,8 @@ static void print_prediction(const char *path, const float *logits, const model_
             for (int j = 0; j < k; j++)
                 if (p[j] >= 0 && (b < 0 || p[j] > p[b]))
                     b = j;
-            printf("%s %s %.4f", r ? "," : "", dl_printable(mi->vocab[b], shown, sizeof shown), p[b]);
+            printf("%s %s %.4f", r ? "," : "", dl_printable(mi->vocab[b], shown, sizeof shown),
+                   p[b]);
             p[b] = -1;
         }
         printf("\n");
@@ -130,8 +137,9 @@ static void print_prediction(const char *path, const float *logits, const model_
 
 int cmd_predict(int argc, char **argv)
 {
-    static const struct option opts[] = {{"runs", 1, 0, 'r'}, {"top", 1, 0, 'k'}, {"thresh", 1, 0, 't'},
-                                         {"epoch", 1, 0, 'e'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"runs", 1, 0, 'r'},   {"top", 1, 0, 'k'},
+                                         {"thresh", 1, 0, 't'}, {"epoch", 1, 0, 'e'},
+                                         {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     const char *runs = NULL;
     int top = 3, epoch = -1;
     double thresh = -1;
@@ -140,7 +148,9 @@ int cmd_predict(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'r': runs = optarg; break;
+        case 'r':
+            runs = optarg;
+            break;
         case 'k':
             if (dl_cli_int_arg("predict", "--top", optarg, 1, INT_MAX, &top))
                 return DL_EXIT_USAGE;
@@ -153,7 +163,9 @@ int cmd_predict(int argc, char **argv)
             if (dl_cli_int_arg("predict", "--epoch", optarg, 0, INT_MAX, &epoch))
                 return DL_EXIT_USAGE;
             break;
-        case 'h': usage(stdout); return DL_EXIT_OK;
+        case 'h':
+            usage(stdout);
+            return DL_EXIT_OK;
         default:
             fprintf(stderr, "dllab predict: unknown or incomplete option '%s'\n", argv[optind - 1]);
             usage(stderr);
@@ -161,7 +173,8 @@ int cmd_predict(int argc, char **argv)
         }
     }
     if (argc - optind < 2) {
-        fprintf(stderr, "dllab predict: %s\n", optind >= argc ? "missing RUN and IMAGE" : "missing IMAGE");
+        fprintf(stderr, "dllab predict: %s\n",
+                optind >= argc ? "missing RUN and IMAGE" : "missing IMAGE");
         usage(stderr);
         return DL_EXIT_USAGE;
     }
@@ -203,7 +216,8 @@ int cmd_predict(int argc, char **argv)
         for (int i = optind + 1; i < argc; i++) {
             const float *logits;
             if (dl_image_load_prepped(argv[i], &mi.prep, x, &err) != DL_OK ||
-                dl_model_forward(m, x, 1, mi.prep.size, mi.prep.size, false, &logits, &err) != DL_OK) {
+                dl_model_forward(m, x, 1, mi.prep.size, mi.prep.size, false, &logits, &err) !=
+                    DL_OK) {
                 fprintf(stderr, "dllab predict: %s\n", err.msg);
                 rc = DL_EXIT_FAIL;
                 continue;
@@ -213,9 +227,11 @@ int cmd_predict(int argc, char **argv)
             for (int j = 0; j < mi.k && bad < 0; j++)
                 bad = isfinite(logits[j]) ? -1 : j;
             if (bad >= 0) { /* NaN outputs would pick no class at all */
-                fprintf(stderr, "dllab predict: %s: the model's output for class '%s' is %g: the run's "
-                                "weights have diverged (retrain with a lower learning rate)\n",
-                        argv[i], dl_printable(mi.vocab[bad], shown, sizeof shown), (double)logits[bad]);
+                fprintf(stderr,
+                        "dllab predict: %s: the model's output for class '%s' is %g: the run's "
+                        "weights have diverged (retrain with a lower learning rate)\n",
+                        argv[i], dl_printable(mi.vocab[bad], shown, sizeof shown),
+                        (double)logits[bad]);
                 rc = DL_EXIT_FAIL;
                 continue;
             }

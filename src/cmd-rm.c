@@ -35,14 +35,16 @@ static int stop_owner(dl_store *st, int64_t id, const char *name, int64_t pid)
         return 0;
     if (kill((pid_t)pid, SIGKILL) == 0 && owner_gone(st, id, 5000))
         return 0;
-    fprintf(stderr, "dllab rm: %s: process %lld could not be stopped; the run is kept\n", name, (long long)pid);
+    fprintf(stderr, "dllab rm: %s: process %lld could not be stopped; the run is kept\n", name,
+            (long long)pid);
     return DL_EXIT_FAIL;
 }
 
 static bool confirm(const dl_run *r, size_t n_ck)
 {
-    fprintf(stderr, "remove run %s (%s, %d epoch%s, %zu checkpoint%s)? [y/N] ", r->name, dl_run_status_name(r->status),
-            r->n_epochs, r->n_epochs == 1 ? "" : "s", n_ck, n_ck == 1 ? "" : "s");
+    fprintf(stderr, "remove run %s (%s, %d epoch%s, %zu checkpoint%s)? [y/N] ", r->name,
+            dl_run_status_name(r->status), r->n_epochs, r->n_epochs == 1 ? "" : "s", n_ck,
+            n_ck == 1 ? "" : "s");
     char line[32];
     if (!fgets(line, sizeof line, stdin))
         return false;
@@ -61,7 +63,8 @@ int cmd_rm(int argc, char **argv)
         if (r > 0)
             continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf(USAGE "\nDeletes runs, their rows and their checkpoint folders. Asks unless --yes.\n"
+            printf(USAGE
+                   "\nDeletes runs, their rows and their checkpoint folders. Asks unless --yes.\n"
                    "A run still being trained is refused; --force stops its process first.\n");
             return DL_EXIT_OK;
         } else if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0) {
@@ -107,8 +110,10 @@ int cmd_rm(int argc, char **argv)
         dl_store_run_owner(st, ids[i], &owner, NULL);
         if (owner && !force) {
             fprintf(stderr,
-                    "dllab rm: run %s is being trained by process %lld, which is still running: stop it "
-                    "first (Ctrl-C in its terminal, or kill %lld), or add --force to stop it and remove the "
+                    "dllab rm: run %s is being trained by process %lld, which is still running: "
+                    "stop it "
+                    "first (Ctrl-C in its terminal, or kill %lld), or add --force to stop it and "
+                    "remove the "
                     "run\n",
                     r.name, (long long)owner, (long long)owner);
             dl_run_clear(&r);

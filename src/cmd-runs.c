@@ -9,12 +9,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: dllab runs [--runs DIR] [--json] [--tag TAG] [--status STATUS]\n"
-                 "\n"
-                 "Lists the runs in the store (DIR/runs.db; default $DLLAB_RUNS, then ./dllab-runs).\n"
-                 "  --json           one JSON array, one object per run\n"
-                 "  --tag TAG        only runs tagged TAG\n"
-                 "  --status STATUS  only running, finished, stopped, diverged or crashed runs\n");
+    fprintf(out,
+            "usage: dllab runs [--runs DIR] [--json] [--tag TAG] [--status STATUS]\n"
+            "\n"
+            "Lists the runs in the store (DIR/runs.db; default $DLLAB_RUNS, then ./dllab-runs).\n"
+            "  --json           one JSON array, one object per run\n"
+            "  --tag TAG        only runs tagged TAG\n"
+            "  --status STATUS  only running, finished, stopped, diverged or crashed runs\n");
 }
 
 static int max_width(int w, const char *s)
@@ -38,8 +39,8 @@ static void print_table(const dl_run *runs, size_t n)
         wm = max_width(wm, *r->metric_name ? r->metric_name : "-");
     }
     wm += 7; /* " 0.1234" */
-    printf("%-*s %-16s %-*s %-*s %6s %10s %-*s %-9s %s\n", wn, "NAME", "STARTED", wd, "DATA", wa, "ARCH",
-           "EPOCHS", "BEST VALID", wm, "METRIC", "STATUS", "TAGS");
+    printf("%-*s %-16s %-*s %-*s %6s %10s %-*s %-9s %s\n", wn, "NAME", "STARTED", wd, "DATA", wa,
+           "ARCH", "EPOCHS", "BEST VALID", wm, "METRIC", "STATUS", "TAGS");
     for (size_t i = 0; i < n; i++) {
         const dl_run *r = &runs[i];
         char started[32], best[32], val[32];
@@ -52,8 +53,8 @@ static void print_table(const dl_run *runs, size_t n)
             snprintf(metric, sizeof metric, "-");
         snprintf(name, sizeof name, "%s%s", r->name, r->baseline ? " *" : "");
         printf("%-*s %-16s %-*s %-*s %6d %10s %-*s %-9s %s\n", wn, name, started, wd,
-               *r->dataset ? r->dataset : "-", wa, *r->arch ? r->arch : "-", r->n_epochs, best, wm, metric,
-               dl_run_status_name(r->status), r->tags);
+               *r->dataset ? r->dataset : "-", wa, *r->arch ? r->arch : "-", r->n_epochs, best, wm,
+               metric, dl_run_status_name(r->status), r->tags);
     }
 }
 

@@ -17,10 +17,12 @@
 #include "ui/app.h"
 #include "ui/ui.h"
 
-#define SYNOPSIS                                                                                  \
-    "usage: dllab show-batch DATA [options] [--valid] [-n N] [--ascii] [--no-color] [--no-tui]\n\n"     \
-    "Shows N images of a batch (default 12) with their labels: training items with their\n"          \
-    "augmentation, or --valid items. Left/Right page, q quits. --ascii, --no-color: plain ASCII /\n"  \
+#define SYNOPSIS                                                                                   \
+    "usage: dllab show-batch DATA [options] [--valid] [-n N] [--ascii] [--no-color] "              \
+    "[--no-tui]\n\n"                                                                               \
+    "Shows N images of a batch (default 12) with their labels: training items with their\n"        \
+    "augmentation, or --valid items. Left/Right page, q quits. --ascii, --no-color: plain ASCII "  \
+    "/\n"                                                                                          \
     "no colours on the screen.\n\n"
 
 /* The loader's normalised CHW floats back to HWC bytes. */
@@ -77,8 +79,8 @@ int cmd_show_batch(int argc, char **argv)
         return DL_EXIT_FAIL;
     }
     dl_loader *ld;
-    if (dl_loader_create(ds, valid ? DL_SPLIT_VALID : DL_SPLIT_TRAIN, n_show, !valid, false, (uint64_t)a.seed, 1, &ld,
-                         &err) != DL_OK) {
+    if (dl_loader_create(ds, valid ? DL_SPLIT_VALID : DL_SPLIT_TRAIN, n_show, !valid, false,
+                         (uint64_t)a.seed, 1, &ld, &err) != DL_OK) {
         fprintf(stderr, "dllab show-batch: %s\n", err.msg);
         dl_data_close(ds);
         return DL_EXIT_FAIL;

@@ -20,7 +20,8 @@ static void print_header(FILE *out, const dl_run *r)
     dl_cli_fmt_time(r->created, created, sizeof created);
     dl_cli_fmt_time(r->finished, finished, sizeof finished);
     dl_cli_fmt_duration((r->finished > 0 ? r->finished : r->last_t) - r->created, dur, sizeof dur);
-    fprintf(out, "run       %s (id %lld)%s\n", r->name, (long long)r->id, r->baseline ? "  [baseline]" : "");
+    fprintf(out, "run       %s (id %lld)%s\n", r->name, (long long)r->id,
+            r->baseline ? "  [baseline]" : "");
     fprintf(out, "status    %s\n", dl_run_status_name(r->status));
     fprintf(out, "started   %s   finished %s   took %s\n", created, finished, dur);
     fprintf(out, "data      %s: %lld train, %lld valid items\n", *r->dataset ? r->dataset : "-",
@@ -36,8 +37,8 @@ static void print_header(FILE *out, const dl_run *r)
     }
     json_decref(vocab);
     fprintf(out, "arch      %s\n", *r->arch ? r->arch : "-");
-    fprintf(out, "dllab     %s, BLAS kernel %s, host %s, pid %lld\n", r->version, *r->blas_kernel ? r->blas_kernel : "-",
-            r->host, (long long)r->pid);
+    fprintf(out, "dllab     %s, BLAS kernel %s, host %s, pid %lld\n", r->version,
+            *r->blas_kernel ? r->blas_kernel : "-", r->host, (long long)r->pid);
     if (*r->tags)
         fprintf(out, "tags      %s\n", r->tags);
     if (*r->note)
@@ -107,12 +108,14 @@ dl_status dl_show_text(FILE *out, dl_store *st, int64_t run_id, dl_err *err)
     char path[4096];
     if (dl_store_checkpoint_best(st, run_id, &ck, NULL) == DL_OK) {
         dl_store_checkpoint_abspath(st, ck.path, path, sizeof path);
-        fprintf(out, "\nbest checkpoint    %s (epoch %d, monitored %.6g)\n", path, ck.epoch, ck.monitor);
+        fprintf(out, "\nbest checkpoint    %s (epoch %d, monitored %.6g)\n", path, ck.epoch,
+                ck.monitor);
         dl_checkpoint_row_clear(&ck);
     }
     if (dl_store_checkpoint_latest(st, run_id, &ck, NULL) == DL_OK) {
         dl_store_checkpoint_abspath(st, ck.path, path, sizeof path);
-        fprintf(out, "%slatest checkpoint  %s (epoch %d)\n", r.n_epochs ? "" : "\n", path, ck.epoch);
+        fprintf(out, "%slatest checkpoint  %s (epoch %d)\n", r.n_epochs ? "" : "\n", path,
+                ck.epoch);
         dl_checkpoint_row_clear(&ck);
     }
 
@@ -150,7 +153,8 @@ dl_status dl_show_text(FILE *out, dl_store *st, int64_t run_id, dl_err *err)
         for (size_t i = 0; i < n_ev; i++) {
             char when[32];
             dl_cli_fmt_time(ev[i].t, when, sizeof when);
-            fprintf(out, "  %s  step %-7lld %-18s %s\n", when, (long long)ev[i].step, ev[i].kind, ev[i].payload);
+            fprintf(out, "  %s  step %-7lld %-18s %s\n", when, (long long)ev[i].step, ev[i].kind,
+                    ev[i].payload);
         }
     }
     dl_events_free(ev, n_ev);
@@ -177,13 +181,17 @@ int cmd_show(int argc, char **argv)
             continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: dllab show [--runs DIR] [--no-tui] [--ascii] [--no-color] RUN\n\n"
-                   "Opens the run view (plots, epoch table, confusion, events) on a terminal; with --no-tui\n"
-                   "or without a terminal, prints the run's configuration, epochs, checkpoints and events.\n"
+                   "Opens the run view (plots, epoch table, confusion, events) on a terminal; with "
+                   "--no-tui\n"
+                   "or without a terminal, prints the run's configuration, epochs, checkpoints and "
+                   "events.\n"
                    "RUN is a run name, an id, or a unique prefix of a name.\n");
             return DL_EXIT_OK;
         }
         if (argv[i][0] == '-' || query) {
-            fprintf(stderr, "dllab show: unexpected argument '%s'\nusage: dllab show [--runs DIR] RUN\n", argv[i]);
+            fprintf(stderr,
+                    "dllab show: unexpected argument '%s'\nusage: dllab show [--runs DIR] RUN\n",
+                    argv[i]);
             return DL_EXIT_USAGE;
         }
         query = argv[i];

@@ -6,9 +6,10 @@
  * N at once. It prints the grid's progress, then the comparison of the finished runs (the compare
  * screen on a terminal, the table otherwise). A sweep started again with the same NAME (default:
  * DATA's base name + "-sweep") skips points whose tagged run finished. Children's output goes to
- * STORE/sweeps/NAME/K.log. With --jobs N and no --threads, each child gets cores/N threads. Ctrl-C stops launching, lets running children stop at their next batch
- * (they get the same signal from the terminal, or SIGTERM here), and waits for them.
- * Exit codes: 0 every point finished, 1 some did not, 2 usage. */
+ * STORE/sweeps/NAME/K.log. With --jobs N and no --threads, each child gets cores/N threads. Ctrl-C
+ * stops launching, lets running children stop at their next batch (they get the same signal from
+ * the terminal, or SIGTERM here), and waits for them. Exit codes: 0 every point finished, 1 some
+ * did not, 2 usage. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,11 +30,12 @@
 #include "src/train-run.h"
 #include "src/train-setup.h"
 
-#define SYNOPSIS                                                                                  \
-    "usage: dllab sweep DATA [--lr V,V...] [--epochs N,N...] [--arch A,A...] [--jobs N] [--name NAME]\n" \
-    "                   [--runs DIR] [--no-tui] [other dllab train options]\n\n"                        \
-    "Runs `dllab train DATA` once per point of the grid (the product of the lists), each\n"            \
-    "a normal run tagged sweep:NAME and NAME/<point>, sequentially or --jobs N at a time,\n"           \
+#define SYNOPSIS                                                                                   \
+    "usage: dllab sweep DATA [--lr V,V...] [--epochs N,N...] [--arch A,A...] [--jobs N] [--name "  \
+    "NAME]\n"                                                                                      \
+    "                   [--runs DIR] [--no-tui] [other dllab train options]\n\n"                   \
+    "Runs `dllab train DATA` once per point of the grid (the product of the lists), each\n"        \
+    "a normal run tagged sweep:NAME and NAME/<point>, sequentially or --jobs N at a time,\n"       \
     "then compares them. Started again with the same NAME, it skips finished points.\n\n"
 
 static volatile sig_atomic_t interrupted;
@@ -41,12 +43,11 @@ static void on_signal(int sig) { interrupted = sig; }
 
 typedef struct job {
     pid_t pid;
-    int64_t run;        /* -1 until it shows up in the store */
+    int64_t run; /* -1 until it shows up in the store */
     char run_name[DL_STORE_NAME_MAX];
-    int status;         /* 0 pending, 1 running, 2 finished, 3 failed, 4 skipped */
+    int status; /* 0 pending, 1 running, 2 finished, 3 failed, 4 skipped */
     int exit_code;
 } job;
-
 
 /* A child that trains one point: its output to the log, its configuration through JSON (what a
  * run stores, so the child trains exactly what the store will say). */
@@ -105,13 +106,14 @@ static void tag_run(dl_store *st, int64_t run, const char *name, const dl_sweep_
 {
     char a[DL_STORE_NAME_MAX * 2], b[DL_STORE_NAME_MAX * 2];
     dl_err err = {0};
-    if (dl_sweep_tags(name, p, a, b, sizeof a) != 0 || dl_store_tag_add(st, run, a, &err) != DL_OK ||
-        dl_store_tag_add(st, run, b, &err) != DL_OK)
+    if (dl_sweep_tags(name, p, a, b, sizeof a) != 0 ||
+        dl_store_tag_add(st, run, a, &err) != DL_OK || dl_store_tag_add(st, run, b, &err) != DL_OK)
         fprintf(stderr, "dllab sweep: warning: cannot tag run %lld: %s\n", (long long)run, err.msg);
 }
 
 /* A finished run tagged with this point, from an earlier sweep of the same name. */
-static int64_t finished_run(dl_store *st, const char *name, const dl_sweep_point *p, char *run_name, size_t cap)
+static int64_t finished_run(dl_store *st, const char *name, const dl_sweep_point *p, char *run_name,
+                            size_t cap)
 {
     char a[DL_STORE_NAME_MAX * 2], b[DL_STORE_NAME_MAX * 2];
     if (dl_sweep_tags(name, p, a, b, sizeof a) != 0)
@@ -128,17 +130,19 @@ static int64_t finished_run(dl_store *st, const char *name, const dl_sweep_point
     return id;
 }
 
-static void print_result(dl_store *st, const job *j, int k, int n, const dl_sweep_point *p, const char *log)
+static void print_result(dl_store *st, const job *j, int k, int n, const dl_sweep_point *p,
+                         const char *log)
 {
     dl_run r;
     if (j->run >= 0 && dl_store_run_get(st, j->run, &r, NULL) == DL_OK) {
         char v[32];
         dl_cli_fmt_num(r.best_valid_loss, "%.4f", v, sizeof v);
-        printf("[%d/%d] %-36s %-9s best valid_loss %s @%d  (%s)\n", k + 1, n, p->key, dl_run_status_name(r.status), v,
-               r.best_epoch, r.name);
+        printf("[%d/%d] %-36s %-9s best valid_loss %s @%d  (%s)\n", k + 1, n, p->key,
+               dl_run_status_name(r.status), v, r.best_epoch, r.name);
         dl_run_clear(&r);
     } else {
-        printf("[%d/%d] %-36s failed before creating a run (exit %d); see %s\n", k + 1, n, p->key, j->exit_code, log);
+        printf("[%d/%d] %-36s failed before creating a run (exit %d); see %s\n", k + 1, n, p->key,
+               j->exit_code, log);
     }
     fflush(stdout);
 }
@@ -161,8 +165,10 @@ static int take_lists(sweep *w, int argc, char **argv, char **rest)
     int n = 0;
     rest[n++] = argv[0];
     for (int i = 1; i < argc; i++) {
-        const char **slot = !strcmp(argv[i], "--lr") ? &w->lrs : !strcmp(argv[i], "--epochs") ? &w->eps
-                          : !strcmp(argv[i], "--arch") ? &w->archs : NULL;
+        const char **slot = !strcmp(argv[i], "--lr")       ? &w->lrs
+                            : !strcmp(argv[i], "--epochs") ? &w->eps
+                            : !strcmp(argv[i], "--arch")   ? &w->archs
+                                                           : NULL;
         if (slot && i + 1 < argc)
             *slot = argv[++i];
         else
@@ -178,13 +184,15 @@ static int parse_args(sweep *w, int argc, char **argv)
     if (!rest)
         return DL_EXIT_FAIL;
     const char *data;
-    int n_pos, rc = dl_cli_cfg_parse(&w->base, "sweep", SYNOPSIS, take_lists(w, argc, argv, rest), rest, &data, 1,
-                                     &n_pos);
+    int n_pos, rc = dl_cli_cfg_parse(&w->base, "sweep", SYNOPSIS, take_lists(w, argc, argv, rest),
+                                     rest, &data, 1, &n_pos);
     free(rest);
     if (rc >= 0)
         return rc;
     if (n_pos != 1 || (!w->lrs && !w->eps && !w->archs)) {
-        fprintf(stderr, "dllab sweep: give DATA and at least one of --lr, --epochs, --arch lists\n" SYNOPSIS);
+        fprintf(
+            stderr,
+            "dllab sweep: give DATA and at least one of --lr, --epochs, --arch lists\n" SYNOPSIS);
         return DL_EXIT_USAGE;
     }
     if ((rc = dl_cli_set_data(&w->base, "sweep", data)) >= 0)
@@ -208,12 +216,15 @@ static int parse_args(sweep *w, int argc, char **argv)
      * `--arch resnet-xs,bogus` fails at once instead of after training resnet-xs. */
     static dl_run_cfg probe; /* large: off the stack */
     for (int k = 0; k < w->n; k++) {
-        const char *axes[3][2] = {{"lr", w->pts[k].lr}, {"epochs", w->pts[k].epochs}, {"arch", w->pts[k].arch}};
+        const char *axes[3][2] = {
+            {"lr", w->pts[k].lr}, {"epochs", w->pts[k].epochs}, {"arch", w->pts[k].arch}};
         probe = w->base;
         for (int i = 0; i < 3; i++) {
             dl_err err = {0};
-            if (axes[i][1][0] && dl_run_cfg_set(&probe, dl_opt_find(axes[i][0]), axes[i][1], &err) != DL_OK) {
-                fprintf(stderr, "dllab sweep: point %s: %s: nothing was trained\n", w->pts[k].key, err.msg);
+            if (axes[i][1][0] &&
+                dl_run_cfg_set(&probe, dl_opt_find(axes[i][0]), axes[i][1], &err) != DL_OK) {
+                fprintf(stderr, "dllab sweep: point %s: %s: nothing was trained\n", w->pts[k].key,
+                        err.msg);
                 return DL_EXIT_USAGE;
             }
         }
@@ -221,8 +232,11 @@ static int parse_args(sweep *w, int argc, char **argv)
     char t1[DL_STORE_NAME_MAX * 2], t2[DL_STORE_NAME_MAX * 2];
     for (int k = 0; k < w->n; k++)
         if (dl_sweep_tags(w->name, &w->pts[k], t1, t2, sizeof t1) != 0) {
-            fprintf(stderr, "dllab sweep: the sweep name '%s' with point %s does not make a tag (no commas or "
-                            "slashes, under %d characters)\n", w->name, w->pts[k].key, DL_STORE_NAME_MAX);
+            fprintf(
+                stderr,
+                "dllab sweep: the sweep name '%s' with point %s does not make a tag (no commas or "
+                "slashes, under %d characters)\n",
+                w->name, w->pts[k].key, DL_STORE_NAME_MAX);
             return DL_EXIT_USAGE;
         }
     return -1;
@@ -256,7 +270,8 @@ static void start_point(sweep *w, int k, int *running, int *done, int *failed)
     w->js[k].pid = json ? spawn(json, dl_store_dir(w->st), log) : -1;
     free(json);
     if (w->js[k].pid < 0) {
-        fprintf(stderr, "dllab sweep: cannot start point %d: %s\n", k + 1, json ? strerror(errno) : "out of memory");
+        fprintf(stderr, "dllab sweep: cannot start point %d: %s\n", k + 1,
+                json ? strerror(errno) : "out of memory");
         w->js[k].status = 3;
         (*failed)++;
         (*done)++;
@@ -265,7 +280,8 @@ static void start_point(sweep *w, int k, int *running, int *done, int *failed)
     w->js[k].status = 1;
     w->js[k].run = -1;
     (*running)++;
-    printf("[%d/%d] %-36s started (%d running, %d done)\n", k + 1, w->n, w->pts[k].key, *running, *done);
+    printf("[%d/%d] %-36s started (%d running, %d done)\n", k + 1, w->n, w->pts[k].key, *running,
+           *done);
     fflush(stdout);
 }
 
@@ -279,13 +295,16 @@ static int reap(sweep *w, int *failed)
             continue;
         char prefix[DL_STORE_NAME_MAX];
         snprintf(prefix, sizeof prefix, "%.100s-%d", w->name, k + 1);
-        if (j->run < 0 && (j->run = find_child_run(w->st, prefix, j->pid, j->run_name, sizeof j->run_name)) >= 0)
-            tag_run(w->st, j->run, w->name, &w->pts[k]); /* tagged while it trains: comparable live */
+        if (j->run < 0 &&
+            (j->run = find_child_run(w->st, prefix, j->pid, j->run_name, sizeof j->run_name)) >= 0)
+            tag_run(w->st, j->run, w->name,
+                    &w->pts[k]); /* tagged while it trains: comparable live */
         int ws;
         if (waitpid(j->pid, &ws, WNOHANG) != j->pid)
             continue;
         j->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        if (j->run < 0 && (j->run = find_child_run(w->st, prefix, j->pid, j->run_name, sizeof j->run_name)) >= 0)
+        if (j->run < 0 &&
+            (j->run = find_child_run(w->st, prefix, j->pid, j->run_name, sizeof j->run_name)) >= 0)
             tag_run(w->st, j->run, w->name, &w->pts[k]);
         j->status = j->exit_code == 0 ? 2 : 3;
         *failed += j->status == 3;
@@ -375,20 +394,23 @@ int cmd_sweep(int argc, char **argv)
         goto out;
     int skipped = 0;
     for (int k = 0; k < w.n; k++)
-        if ((w.js[k].run = finished_run(w.st, w.name, &w.pts[k], w.js[k].run_name, sizeof w.js[k].run_name)) >= 0) {
+        if ((w.js[k].run = finished_run(w.st, w.name, &w.pts[k], w.js[k].run_name,
+                                        sizeof w.js[k].run_name)) >= 0) {
             w.js[k].status = 4;
             skipped++;
         }
-    printf("sweep %s: %d points (%d finished before, skipped), %d at a time; logs in %s\n", w.name, w.n, skipped,
-           w.base.jobs, w.logdir);
+    printf("sweep %s: %d points (%d finished before, skipped), %d at a time; logs in %s\n", w.name,
+           w.n, skipped, w.base.jobs, w.logdir);
     for (int k = 0; k < w.n; k++)
         if (w.js[k].status == 4)
-            printf("[%d/%d] %-36s skipped: finished as %s\n", k + 1, w.n, w.pts[k].key, w.js[k].run_name);
+            printf("[%d/%d] %-36s skipped: finished as %s\n", k + 1, w.n, w.pts[k].key,
+                   w.js[k].run_name);
     int failed = run_points(&w, skipped), finished = 0;
     for (int k = 0; k < w.n; k++)
         finished += w.js[k].status == 2 || w.js[k].status == 4;
     printf("sweep %s: %d of %d points finished%s%s\n", w.name, finished, w.n,
-           failed ? ", some failed (see the logs)" : "", interrupted ? "; interrupted (run it again to continue)" : "");
+           failed ? ", some failed (see the logs)" : "",
+           interrupted ? "; interrupted (run it again to continue)" : "");
     rc = finished == w.n ? DL_EXIT_OK : DL_EXIT_FAIL;
     if (finished >= 2 && !interrupted && compare_points(&w) != DL_EXIT_OK)
         rc = DL_EXIT_FAIL;

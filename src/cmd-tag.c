@@ -19,7 +19,8 @@ int cmd_tag(int argc, char **argv)
         if (r > 0)
             continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf(USAGE "\nAdds tags to a run (dllab runs --tag TAG filters by them); --rm TAG removes one.\n");
+            printf(USAGE "\nAdds tags to a run (dllab runs --tag TAG filters by them); --rm TAG "
+                         "removes one.\n");
             return DL_EXIT_OK;
         } else if (strcmp(argv[i], "--rm") == 0 && i + 1 < argc && n_del < 64) {
             del[n_del++] = argv[++i];

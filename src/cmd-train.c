@@ -1,12 +1,13 @@
 /* cmd-train: `dllab train DATA [options]` trains a classifier the fastai way on a background
  * thread and, headless (--no-tui, or stdout not a terminal), prints fastai's epoch table (epoch,
  * train_loss, valid_loss, metrics, time) and a final line naming the run; on a terminal it opens
- * the training dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has ended). Each fit ends with
- * the interpretation of the validation set saved to the run. `--resume RUN` continues a run from its
- * last checkpoint with the options it was started with (fit, flat-cos, one-cycle, or fine-tune
- * stopped in either phase); `--from-epoch K` rewinds to epoch K's checkpoint in a new run. The
- * dashboard's event log starts with the files the data pipeline skipped. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint
- * and mark the run stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
+ * the training dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has
+ * ended). Each fit ends with the interpretation of the validation set saved to the run. `--resume
+ * RUN` continues a run from its last checkpoint with the options it was started with (fit,
+ * flat-cos, one-cycle, or fine-tune stopped in either phase); `--from-epoch K` rewinds to epoch K's
+ * checkpoint in a new run. The dashboard's event log starts with the files the data pipeline
+ * skipped. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint and mark the run
+ * stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
 #include "config.h"
 
 #include <jansson.h>
@@ -23,10 +24,10 @@
 #include "src/train-setup.h"
 #include "ui/ui.h"
 
-#define SYNOPSIS                                                                                  \
-    "usage: dllab train DATA [options] [--no-tui]\n"                                                   \
-    "       dllab train --resume RUN [--from-epoch K] [--no-tui]\n\n"                                  \
-    "Trains an image classifier (fastai's fit_one_cycle / fine_tune) and records the run.\n"          \
+#define SYNOPSIS                                                                                   \
+    "usage: dllab train DATA [options] [--no-tui]\n"                                               \
+    "       dllab train --resume RUN [--from-epoch K] [--no-tui]\n\n"                              \
+    "Trains an image classifier (fastai's fit_one_cycle / fine_tune) and records the run.\n"       \
     "DATA: a folder, an archive, fashion-mnist or fashion-mosaic (see dllab data --help).\n\n"
 
 /* ---- fastai's epoch table ---- */
@@ -70,8 +71,8 @@ static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
         const dl_epoch_result *r = dl_learner_epoch_row(l);
         char tm[32];
         fmt_time(r->duration, tm, sizeof tm);
-        fprintf(t->out, "%-*d  %-*.6f  %-*.6f  ", t->width[0], r->epoch, t->width[1], r->train_loss, t->width[2],
-                r->valid_loss);
+        fprintf(t->out, "%-*d  %-*.6f  %-*.6f  ", t->width[0], r->epoch, t->width[1], r->train_loss,
+                t->width[2], r->valid_loss);
         for (int i = 0; i < nm; i++)
             fprintf(t->out, "%-*.6f  ", t->width[3 + i], r->metrics[i]);
         fprintf(t->out, "%s\n", tm);
@@ -94,11 +95,16 @@ typedef struct interp_ctx {
 static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
     interp_ctx *c = user;
-    if (ev != DL_EV_AFTER_FIT || dl_learner_stopped(l) || !isfinite(dl_learner_epoch_row(l)->valid_loss))
+    if (ev != DL_EV_AFTER_FIT || dl_learner_stopped(l) ||
+        !isfinite(dl_learner_epoch_row(l)->valid_loss))
         return DL_OK;
-    dl_report_opts ro = {.epoch = dl_learner_epoch_row(l)->epoch, .thresh = c->thresh, .top_k = 9, .min_val = 1,
+    dl_report_opts ro = {.epoch = dl_learner_epoch_row(l)->epoch,
+                         .thresh = c->thresh,
+                         .top_k = 9,
+                         .min_val = 1,
                          .save = true};
-    dl_interp_report(c->s, "train", &ro, NULL); /* failures are reported on stderr, training is done */
+    dl_interp_report(c->s, "train", &ro,
+                     NULL); /* failures are reported on stderr, training is done */
     return DL_OK;
 }
 
@@ -145,9 +151,10 @@ static void build_job(const dl_run_cfg *c, dl_session *s, bool resumed, dl_job *
         return;
     }
     job->kind = DL_JOB_FIT;
-    dl_fit_opts_init(&job->fit, c->schedule == DL_SCHEDULE_FIT        ? DL_FIT_CONST
-                                : c->schedule == DL_SCHEDULE_FLAT_COS ? DL_FIT_FLAT_COS
-                                                                      : DL_FIT_ONE_CYCLE,
+    dl_fit_opts_init(&job->fit,
+                     c->schedule == DL_SCHEDULE_FIT        ? DL_FIT_CONST
+                     : c->schedule == DL_SCHEDULE_FLAT_COS ? DL_FIT_FLAT_COS
+                                                           : DL_FIT_ONE_CYCLE,
                      c->epochs, 0);
     job->fit.lr = c->lr;
     if (resumed)
@@ -155,13 +162,16 @@ static void build_job(const dl_run_cfg *c, dl_session *s, bool resumed, dl_job *
 }
 
 /* --resume RUN: the run's stored configuration, with this command line's settings of the
- * invocation (--runs, --threads, --no-tui, --from-epoch) on top; a hyper-parameter cannot change. */
+ * invocation (--runs, --threads, --no-tui, --from-epoch) on top; a hyper-parameter cannot change.
+ */
 static int resume_cfg(dl_run_cfg *c, int64_t *run_out, char *orig_name, size_t cap)
 {
     for (size_t i = 0; i < dl_opt_count(); i++)
         if (c->given[i] && (dl_opt_at(i)->flags & DL_OPT_HYPER)) {
-            fprintf(stderr, "dllab train: --%s: a resumed run keeps its configuration (start a new run to "
-                            "change it)\n", dl_opt_at(i)->name);
+            fprintf(stderr,
+                    "dllab train: --%s: a resumed run keeps its configuration (start a new run to "
+                    "change it)\n",
+                    dl_opt_at(i)->name);
             return DL_EXIT_USAGE;
         }
     dl_store *st;
@@ -172,10 +182,13 @@ static int resume_cfg(dl_run_cfg *c, int64_t *run_out, char *orig_name, size_t c
     dl_err err = {0};
     int rc = dl_cli_find("train", st, c->resume, &run);
     int64_t owner = 0;
-    if (rc == 0 && c->from_epoch < 0 && dl_store_run_owner(st, run, &owner, NULL) == DL_OK && owner) {
+    if (rc == 0 && c->from_epoch < 0 && dl_store_run_owner(st, run, &owner, NULL) == DL_OK &&
+        owner) {
         /* Checked again, atomically, when the run is taken over (claim_run). */
-        fprintf(stderr, "dllab train: run %s is being trained by process %lld, which is still running: "
-                        "not resuming it twice\n", c->resume, (long long)owner);
+        fprintf(stderr,
+                "dllab train: run %s is being trained by process %lld, which is still running: "
+                "not resuming it twice\n",
+                c->resume, (long long)owner);
         rc = DL_EXIT_FAIL;
     }
     if (rc == 0 && dl_run_cfg_from_run(&b, st, run, &err) != DL_OK) {
@@ -200,7 +213,8 @@ static int resume_cfg(dl_run_cfg *c, int64_t *run_out, char *orig_name, size_t c
         return rc;
     char text[DL_CFG_STR + 64];
     for (size_t i = 0; i < dl_opt_count(); i++)
-        if (dl_opt_at(i)->type != DL_OPT_SET && (c->given[i] || !(dl_opt_at(i)->flags & DL_OPT_STORED))) {
+        if (dl_opt_at(i)->type != DL_OPT_SET &&
+            (c->given[i] || !(dl_opt_at(i)->flags & DL_OPT_STORED))) {
             dl_run_cfg_get(c, dl_opt_at(i), text, sizeof text);
             dl_run_cfg_set(&b, dl_opt_at(i), text, NULL);
         }
@@ -248,7 +262,8 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
         rs = DL_RUN_CRASHED, rc = DL_EXIT_FAIL, word = "failed";
         fprintf(stderr, "dllab train: %s\n", err->msg);
     } else if (dl_learner_stopped(s->l)) {
-        rs = DL_RUN_STOPPED, rc = dl_control_signal_pending() ? DL_EXIT_FAIL : DL_EXIT_OK, word = "stopped";
+        rs = DL_RUN_STOPPED, rc = dl_control_signal_pending() ? DL_EXIT_FAIL : DL_EXIT_OK,
+        word = "stopped";
     }
     /* What the store holds decides: a run whose last state could not be saved (a full disk) is
      * not finished, and resumes from its last checkpoint once there is space. */
@@ -260,8 +275,10 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     dl_err e2;
     bool recorded = dl_store_run_finish(s->st, s->run, rs, &e2) == DL_OK;
     if (!recorded) {
-        fprintf(stderr, "dllab train: the end of the run could not be recorded (the store will show it as "
-                        "crashed): %s\n", e2.msg);
+        fprintf(stderr,
+                "dllab train: the end of the run could not be recorded (the store will show it as "
+                "crashed): %s\n",
+                e2.msg);
         rc = DL_EXIT_FAIL, word = "failed";
     }
     dl_run r;
@@ -271,25 +288,30 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
         if (r.n_epochs > epochs_done)
             epochs_done = r.n_epochs;
         if (r.best_epoch >= 0)
-            snprintf(best, sizeof best, ", best valid_loss %.6f at epoch %d", r.best_valid_loss, r.best_epoch);
+            snprintf(best, sizeof best, ", best valid_loss %.6f at epoch %d", r.best_valid_loss,
+                     r.best_epoch);
         dl_run_clear(&r);
     }
     if (dl_learner_diverged(s->l))
-        printf("diverged at lr %g: lower the learning rate (dllab lrfind helps)\n", dl_learner_diverged_lr(s->l));
+        printf("diverged at lr %g: lower the learning rate (dllab lrfind helps)\n",
+               dl_learner_diverged_lr(s->l));
     if (unsaved || !recorded) {
         dl_checkpoint_row ck;
         if (dl_store_checkpoint_latest(s->st, s->run, &ck, NULL) == DL_OK) {
-            printf("run %s failed to save its last state (its checkpoint of epoch %d is kept) in %s: free "
-                   "space, then dllab train --resume %s\n", s->run_name, ck.epoch, dl_store_dir(s->st), s->run_name);
+            printf("run %s failed to save its last state (its checkpoint of epoch %d is kept) in "
+                   "%s: free "
+                   "space, then dllab train --resume %s\n",
+                   s->run_name, ck.epoch, dl_store_dir(s->st), s->run_name);
             dl_checkpoint_row_clear(&ck);
         } else {
-            printf("run %s failed to save its state (no checkpoint was kept) in %s: free space and train again\n",
+            printf("run %s failed to save its state (no checkpoint was kept) in %s: free space and "
+                   "train again\n",
                    s->run_name, dl_store_dir(s->st));
         }
         return rc;
     }
-    printf("run %s %s (%d epoch%s%s) in %s\n", s->run_name, word, epochs_done, epochs_done == 1 ? "" : "s", best,
-           dl_store_dir(s->st));
+    printf("run %s %s (%d epoch%s%s) in %s\n", s->run_name, word, epochs_done,
+           epochs_done == 1 ? "" : "s", best, dl_store_dir(s->st));
     return rc;
 }
 
@@ -311,21 +333,24 @@ static int attach_run(dl_session *s, int64_t resume_run, const char *orig)
 }
 
 /* Trains on the dashboard (or with the table) until the job ends; returns the status. */
-static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo, table *t, dl_err *err)
+static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo, table *t,
+                         dl_err *err)
 {
     char data_desc[256];
-    snprintf(data_desc, sizeof data_desc, "%.200s, %zu/%zu", s->cfg.data, dl_data_count(s->ds, DL_SPLIT_TRAIN),
-             dl_data_count(s->ds, DL_SPLIT_VALID));
+    snprintf(data_desc, sizeof data_desc, "%.200s, %zu/%zu", s->cfg.data,
+             dl_data_count(s->ds, DL_SPLIT_TRAIN), dl_data_count(s->ds, DL_SPLIT_VALID));
     if (s->cfg.no_tui) {
-        printf("run %s: %s on %s, %zu train / %zu valid items\n", s->run_name, s->cfg.arch, s->cfg.data,
-               dl_data_count(s->ds, DL_SPLIT_TRAIN), dl_data_count(s->ds, DL_SPLIT_VALID));
+        printf("run %s: %s on %s, %zu train / %zu valid items\n", s->run_name, s->cfg.arch,
+               s->cfg.data, dl_data_count(s->ds, DL_SPLIT_TRAIN),
+               dl_data_count(s->ds, DL_SPLIT_VALID));
         fflush(stdout);
     }
     dl_status st = dl_learner_start(s->l, job, err);
     if (st == DL_OK && !s->cfg.no_tui) {
         dl_run_info info = {.run_name = s->run_name, .data = data_desc, .arch = s->cfg.arch};
         ui_ctx uc = {.store_dir = dl_store_dir(s->st), .run = s->run};
-        dl_train_hooks hooks = {.user = &uc, .confusion = confusion_hook, .top_losses = top_losses_hook};
+        dl_train_hooks hooks = {
+            .user = &uc, .confusion = confusion_hook, .top_losses = top_losses_hook};
         dl_err uerr = {0};
         if (dl_ui_train(s->ctl, &info, &hooks, uo, NULL, &uerr) != DL_OK) {
             /* No usable terminal after all: the table takes over from the next epoch. */
@@ -362,7 +387,8 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
         dl_session_close(&s);
         return rc;
     }
-    dl_learner_note_skipped(s.l, s.ds); /* the dashboard's event log lists what the data pipeline skipped */
+    dl_learner_note_skipped(
+        s.l, s.ds); /* the dashboard's event log lists what the data pipeline skipped */
     table t = {.out = stdout};
     atomic_init(&t.on, s.cfg.no_tui);
     dl_err err = {0};

@@ -13,8 +13,10 @@ int cmd_version(int argc, char **argv)
 {
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0) {
-            printf("usage: dllab version [--kernel]\n\nPrints the version, the BLAS library and kernel, and threads.\n"
-                   "  --kernel   print only the OpenBLAS kernel dllab runs with (after its own selection);\n"
+            printf("usage: dllab version [--kernel]\n\nPrints the version, the BLAS library and "
+                   "kernel, and threads.\n"
+                   "  --kernel   print only the OpenBLAS kernel dllab runs with (after its own "
+                   "selection);\n"
                    "             the test suite runs its numerics under the same one\n");
             return DL_EXIT_OK;
         }
@@ -22,7 +24,9 @@ int cmd_version(int argc, char **argv)
             printf("%s\n", dl_blas_corename());
             return DL_EXIT_OK;
         }
-        fprintf(stderr, "dllab version: unexpected argument '%s'\nusage: dllab version [--kernel]\n", argv[1]);
+        fprintf(stderr,
+                "dllab version: unexpected argument '%s'\nusage: dllab version [--kernel]\n",
+                argv[1]);
         return DL_EXIT_USAGE;
     }
     const char *best = dl_blas_cpu_best_core();

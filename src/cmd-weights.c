@@ -25,17 +25,21 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: dllab weights info FILE\n"
-               "       dllab weights import FILE --arch ARCH -o OUT.safetensors\n"
-               "\n"
-               "FILE is a .safetensors file or a PyTorch checkpoint saved by torch.save (torch >= 1.6),\n"
-               "read without running any of its code. Keys from DataParallel ('module.'), timm and fastai\n"
-               "exports are renamed to torchvision's.\n"
-               "\n"
-               "  info     keys, dtypes, shapes, parameter count and the detected architecture\n"
-               "  import   check every key and shape against ARCH (resnet18, resnet34, resnet50, resnet-xs,\n"
-               "           resnet-s, resnet-custom:...) and write a dllab checkpoint; a missing fc is\n"
-               "           fine (the head is trained fresh), anything else missing or unexpected fails\n");
+    fprintf(
+        o,
+        "usage: dllab weights info FILE\n"
+        "       dllab weights import FILE --arch ARCH -o OUT.safetensors\n"
+        "\n"
+        "FILE is a .safetensors file or a PyTorch checkpoint saved by torch.save (torch >= 1.6),\n"
+        "read without running any of its code. Keys from DataParallel ('module.'), timm and "
+        "fastai\n"
+        "exports are renamed to torchvision's.\n"
+        "\n"
+        "  info     keys, dtypes, shapes, parameter count and the detected architecture\n"
+        "  import   check every key and shape against ARCH (resnet18, resnet34, resnet50, "
+        "resnet-xs,\n"
+        "           resnet-s, resnet-custom:...) and write a dllab checkpoint; a missing fc is\n"
+        "           fine (the head is trained fresh), anything else missing or unexpected fails\n");
 }
 
 static int is_buffer(const char *name)
@@ -50,14 +54,16 @@ static int is_buffer(const char *name)
     return 0;
 }
 
-static int load(const char *prog, const char *path, dl_tensor_map *m, dl_weights_style *style, const char **fmt)
+static int load(const char *prog, const char *path, dl_tensor_map *m, dl_weights_style *style,
+                const char **fmt)
 {
     void *buf;
     size_t len;
     dl_err err = {0};
     dl_status st = dl_file_read(path, SIZE_MAX, "a weight file", &buf, &len, &err);
     if (st == DL_OK) {
-        *fmt = dl_weights_sniff(buf, len) == DL_WEIGHTS_PTH ? "PyTorch checkpoint (torch.save zip)" : "safetensors";
+        *fmt = dl_weights_sniff(buf, len) == DL_WEIGHTS_PTH ? "PyTorch checkpoint (torch.save zip)"
+                                                            : "safetensors";
         st = dl_weights_parse(buf, len, path, m, &err);
         free(buf);
     }
@@ -83,8 +89,8 @@ static void print_list(FILE *o, const char *what, char (*list)[96], size_t n)
 
 static void print_report(FILE *o, const wa_report *r)
 {
-    print_list(o, "missing", (char (*)[96])r->missing, r->n_missing);
-    print_list(o, "unexpected", (char (*)[96])r->unexpected, r->n_unexpected);
+    print_list(o, "missing", (char(*)[96])r->missing, r->n_missing);
+    print_list(o, "unexpected", (char(*)[96])r->unexpected, r->n_unexpected);
     for (size_t i = 0; i < r->n_shape && i < WA_LIST; i++)
         fprintf(o, "  shape mismatch: %s\n", r->shape[i]);
     if (r->n_shape > WA_LIST)
@@ -108,7 +114,8 @@ static int cmd_info(const char *path)
     unsigned long long params = 0, buf_vals = 0;
     size_t n_params = 0;
     for (size_t i = 0; i < m.n; i++) {
-        unsigned long long n = (unsigned long long)dl_shape_numel(m.items[i].ndim, m.items[i].shape);
+        unsigned long long n =
+            (unsigned long long)dl_shape_numel(m.items[i].ndim, m.items[i].shape);
         if (is_buffer(m.items[i].name))
             buf_vals += n;
         else {
@@ -116,8 +123,9 @@ static int cmd_info(const char *path)
             n_params++;
         }
     }
-    printf("tensors: %zu (%zu parameters, %zu buffers)\nparameter count: %llu (buffers hold %llu values)\n", m.n,
-           n_params, m.n - n_params, params, buf_vals);
+    printf("tensors: %zu (%zu parameters, %zu buffers)\nparameter count: %llu (buffers hold %llu "
+           "values)\n",
+           m.n, n_params, m.n - n_params, params, buf_vals);
     wa_guess g;
     char why[200];
     if (!wa_infer(&m, &g, why, sizeof why)) {
@@ -129,7 +137,8 @@ static int cmd_info(const char *path)
             printf("architecture: looks like %s, but dllab cannot build it: %s\n", g.arch, err.msg);
         } else {
             printf("architecture: %s (%d input channels, %s)%s\n", g.arch, g.in_channels,
-                   g.has_head ? (g.head == DL_HEAD_FASTAI ? "fastai head" : "torchvision head") : "no head",
+                   g.has_head ? (g.head == DL_HEAD_FASTAI ? "fastai head" : "torchvision head")
+                              : "no head",
                    wa_report_ok(&r) ? "" : " with differences:");
             if (g.has_head)
                 printf("classes: %d\n", g.n_out);
@@ -141,7 +150,8 @@ static int cmd_info(const char *path)
     printf("\n");
     for (size_t i = 0; i < m.n; i++) {
         char s[96];
-        printf("  %-48s %s %s\n", dl_printable(m.items[i].name, shown, sizeof shown), dl_dtype_name(m.items[i].dtype),
+        printf("  %-48s %s %s\n", dl_printable(m.items[i].name, shown, sizeof shown),
+               dl_dtype_name(m.items[i].dtype),
                dl_shape_str(m.items[i].ndim, m.items[i].shape, s, sizeof s));
     }
     dl_tensor_map_free(&m);
@@ -191,11 +201,12 @@ static int cmd_import(const char *path, const char *arch, const char *outp)
     if (st != DL_OK) {
         fprintf(stderr, "%s: --arch %s: %s\n", prog, arch, err.msg);
         dl_tensor_map_free(&m);
-        return st == DL_EINVAL || st == DL_ENOTFOUND || st == DL_EUNSUPPORTED ? DL_EXIT_USAGE : DL_EXIT_FAIL;
+        return st == DL_EINVAL || st == DL_ENOTFOUND || st == DL_EUNSUPPORTED ? DL_EXIT_USAGE
+                                                                              : DL_EXIT_FAIL;
     }
     if (!wa_report_ok(&r)) {
-        fprintf(stderr, "%s: %s does not fit %s (%zu of %zu keys match):\n", prog, path, arch, r.n_matched,
-                r.n_expected);
+        fprintf(stderr, "%s: %s does not fit %s (%zu of %zu keys match):\n", prog, path, arch,
+                r.n_matched, r.n_expected);
         print_report(stderr, &r);
         rc = DL_EXIT_FAIL;
         goto done;
@@ -219,10 +230,11 @@ static int cmd_import(const char *path, const char *arch, const char *outp)
     unsigned long long vals = 0;
     for (size_t i = 0; i < out.n; i++)
         vals += (unsigned long long)dl_shape_numel(out.items[i].ndim, out.items[i].shape);
-    printf("imported %s (%s; key names: %s) as %s: %zu tensors, %llu values -> %s\n", path, fmt, style.text, arch, out.n,
-           vals, outp);
+    printf("imported %s (%s; key names: %s) as %s: %zu tensors, %llu values -> %s\n", path, fmt,
+           style.text, arch, out.n, vals, outp);
     if (!g.has_head)
-        printf("head: none in the file (expected for transfer): it is initialised fresh when training\n");
+        printf("head: none in the file (expected for transfer): it is initialised fresh when "
+               "training\n");
     if (r.n_nbt_missing)
         printf("num_batches_tracked: absent for %zu BatchNorms, set to 0\n", r.n_nbt_missing);
 done:
@@ -244,9 +256,10 @@ int cmd_weights(int argc, char **argv)
         usage(stderr);
         return DL_EXIT_USAGE;
     }
-    static const struct option opts[] = {
-        {"arch", required_argument, NULL, 'a'}, {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"arch", required_argument, NULL, 'a'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *arch = NULL, *outp = NULL;
     int c;
     optind = 1;
@@ -260,7 +273,8 @@ int cmd_weights(int argc, char **argv)
             usage(stdout);
             return DL_EXIT_OK;
         } else {
-            fprintf(stderr, "dllab weights %s: bad option '%s'\n\n", sub, argv[optind]); /* = (argv + 1)[optind - 1] */
+            fprintf(stderr, "dllab weights %s: bad option '%s'\n\n", sub,
+                    argv[optind]); /* = (argv + 1)[optind - 1] */
             usage(stderr);
             return DL_EXIT_USAGE;
         }
@@ -280,7 +294,8 @@ int cmd_weights(int argc, char **argv)
         return cmd_info(args[0]);
     }
     if (!arch || !outp) {
-        fprintf(stderr, "dllab weights import: %s is required\n\n", !arch ? "--arch" : "-o OUT.safetensors");
+        fprintf(stderr, "dllab weights import: %s is required\n\n",
+                !arch ? "--arch" : "-o OUT.safetensors");
         usage(stderr);
         return DL_EXIT_USAGE;
     }

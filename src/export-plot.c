@@ -16,9 +16,10 @@
 #include "src/plot-cairo.h"
 #include "src/runs-util.h"
 
-#define USAGE                                                                                                  \
-    "usage: dllab export [--runs DIR] RUN [RUN...] --plot loss|lr|lrfind|confusion|compare\n"                  \
-    "                    (--png FILE | --svg FILE | --csv DIR)... [--size WxH] [--x step|epoch|time] [--ylog]\n"
+#define USAGE                                                                                      \
+    "usage: dllab export [--runs DIR] RUN [RUN...] --plot loss|lr|lrfind|confusion|compare\n"      \
+    "                    (--png FILE | --svg FILE | --csv DIR)... [--size WxH] [--x "              \
+    "step|epoch|time] [--ylog]\n"
 
 static const char *const kinds[] = {"loss", "lr", "lrfind", "confusion", "compare"};
 enum { K_LOSS, K_LR, K_LRFIND, K_CONFUSION, K_COMPARE, K_COUNT };
@@ -41,8 +42,8 @@ static void figure_free(figure *f)
 }
 
 /* Appends a line owning x and y; label NULL keeps it out of the legend. */
-static dl_pc_line *add_line(figure *f, const char *run, const char *series, double *x, double *y, size_t n,
-                            const char *label)
+static dl_pc_line *add_line(figure *f, const char *run, const char *series, double *x, double *y,
+                            size_t n, const char *label)
 {
     if (f->chart.nlines >= DL_PC_MAX_LINES || n == 0) {
         free(x);
@@ -66,8 +67,8 @@ static dl_pc_line *add_line(figure *f, const char *run, const char *series, doub
     return l;
 }
 
-static dl_pc_line *add_series(figure *f, const dl_cmp_run *r, dl_cmp_kind kind, dl_cmp_xaxis xa, const char *series,
-                              const char *label)
+static dl_pc_line *add_series(figure *f, const dl_cmp_run *r, dl_cmp_kind kind, dl_cmp_xaxis xa,
+                              const char *series, const char *label)
 {
     double *x, *y;
     size_t n;
@@ -78,10 +79,13 @@ static dl_pc_line *add_series(figure *f, const dl_cmp_run *r, dl_cmp_kind kind, 
 
 static const char *xlabel(dl_cmp_xaxis xa)
 {
-    return xa == DL_CMP_X_TIME ? "seconds since the run started" : xa == DL_CMP_X_EPOCH ? "epoch" : "step";
+    return xa == DL_CMP_X_TIME    ? "seconds since the run started"
+           : xa == DL_CMP_X_EPOCH ? "epoch"
+                                  : "step";
 }
 
-static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, dl_cmp_xaxis xa, bool ylog)
+static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, dl_cmp_xaxis xa,
+                       bool ylog)
 {
     dl_pc_chart *ch = &f->chart;
     ch->ylog = ylog;
@@ -140,8 +144,8 @@ static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, d
             size_t nl = 0;
             dl_err err = {0};
             if (dl_store_lrfinds(st, r->run.id, &lf, &nl, &err) != DL_OK || nl == 0) {
-                fprintf(stderr, "dllab export: run %s has no LR-finder sweep%s%s\n", nm, err.msg[0] ? ": " : "",
-                        err.msg);
+                fprintf(stderr, "dllab export: run %s has no LR-finder sweep%s%s\n", nm,
+                        err.msg[0] ? ": " : "", err.msg);
                 dl_lrfinds_free(lf, nl);
                 return DL_EXIT_FAIL;
             }
@@ -159,9 +163,10 @@ static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, d
             for (size_t s = 0; one && s < last->n_sug && ch->nvlines < DL_PC_MAX_VLINES; s++) {
                 char lr[24];
                 snprintf(lr, sizeof lr, "%.2e", last->sug[s].lr);
-                snprintf(f->vlabels[ch->nvlines], sizeof f->vlabels[0], "%.16s %s", last->sug[s].method, lr);
-                ch->vlines[ch->nvlines] = (dl_pc_vline){.x = last->sug[s].lr, .label = f->vlabels[ch->nvlines],
-                                                        .color = 3 + (int)s};
+                snprintf(f->vlabels[ch->nvlines], sizeof f->vlabels[0], "%.16s %s",
+                         last->sug[s].method, lr);
+                ch->vlines[ch->nvlines] = (dl_pc_vline){
+                    .x = last->sug[s].lr, .label = f->vlabels[ch->nvlines], .color = 3 + (int)s};
                 ch->nvlines++;
             }
             dl_lrfinds_free(lf, nl);
@@ -170,7 +175,8 @@ static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, d
         }
     }
     if (ch->nlines == 0) {
-        fprintf(stderr, "dllab export: nothing to plot: %s has no %s rows yet\n", one ? c->runs[0].run.name : "no run",
+        fprintf(stderr, "dllab export: nothing to plot: %s has no %s rows yet\n",
+                one ? c->runs[0].run.name : "no run",
                 kind == K_LR || kind == K_LOSS ? "batch" : "epoch");
         return DL_EXIT_FAIL;
     }
@@ -198,7 +204,8 @@ static int write_lines_csv(const figure *fg, const char *dir, const char *kind)
     for (int l = 0; l < fg->chart.nlines; l++)
         for (size_t i = 0; i < fg->chart.lines[l].n; i++) {
             dl_cli_csv_str(f, fg->run[l]);
-            fprintf(f, ",%s,%.10g,%.10g\n", fg->series[l], fg->chart.lines[l].x[i], fg->chart.lines[l].y[i]);
+            fprintf(f, ",%s,%.10g,%.10g\n", fg->series[l], fg->chart.lines[l].x[i],
+                    fg->chart.lines[l].y[i]);
         }
     return dl_cli_close("export", f, path);
 }
@@ -209,7 +216,8 @@ static int load_confusion(dl_store *st, const dl_cmp_run *r, double **m, int *k,
     char *js = NULL;
     dl_err err = {0};
     if (dl_store_interp_get(st, r->run.id, "confusion", &js, NULL, &err) != DL_OK) {
-        fprintf(stderr, "dllab export: run %s has no stored confusion matrix (%s)\n", r->run.name, err.msg);
+        fprintf(stderr, "dllab export: run %s has no stored confusion matrix (%s)\n", r->run.name,
+                err.msg);
         return DL_EXIT_FAIL;
     }
     json_t *root = json_loads(js, 0, NULL);
@@ -231,16 +239,18 @@ static int load_confusion(dl_store *st, const dl_cmp_run *r, double **m, int *k,
     }
     json_decref(root);
     if (!ok) {
-        fprintf(stderr, "dllab export: run %s: the stored confusion result is not a square matrix of counts\n",
-                r->run.name);
+        fprintf(
+            stderr,
+            "dllab export: run %s: the stored confusion result is not a square matrix of counts\n",
+            r->run.name);
         return DL_EXIT_FAIL;
     }
     *k = (int)n;
     return DL_EXIT_OK;
 }
 
-static int plot_confusion(dl_store *st, const dl_cmp_run *r, const char *png, const char *svg, const char *csv,
-                          int w, int h)
+static int plot_confusion(dl_store *st, const dl_cmp_run *r, const char *png, const char *svg,
+                          const char *csv, int w, int h)
 {
     double *m = NULL;
     char **names = NULL;
@@ -320,7 +330,8 @@ int dl_export_plot_cmd(int argc, char **argv)
             ylog = true;
         else if (strcmp(a, "--size") == 0 && v) {
             if (parse_size(argv[++i], &w, &h)) {
-                fprintf(stderr, "dllab export: --size wants WxH (e.g. 1200x800), not '%s'\n", argv[i]);
+                fprintf(stderr, "dllab export: --size wants WxH (e.g. 1200x800), not '%s'\n",
+                        argv[i]);
                 goto out;
             }
         } else if (a[0] != '-')
@@ -335,7 +346,8 @@ int dl_export_plot_cmd(int argc, char **argv)
         if (strcmp(kind_s, kinds[k]) == 0)
             kind = k;
     if (kind == K_COUNT) {
-        fprintf(stderr, "dllab export: --plot wants loss, lr, lrfind, confusion or compare%s%s%s\n" USAGE,
+        fprintf(stderr,
+                "dllab export: --plot wants loss, lr, lrfind, confusion or compare%s%s%s\n" USAGE,
                 kind_s ? ", not '" : "", kind_s ? kind_s : "", kind_s ? "'" : "");
         goto out;
     }

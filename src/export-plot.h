@@ -1,4 +1,5 @@
-/* export-plot: `dllab export RUN... --plot loss|lr|lrfind|confusion|compare (--png FILE | --svg FILE)
+/* export-plot: `dllab export RUN... --plot loss|lr|lrfind|confusion|compare (--png FILE | --svg
+ * FILE)
  * [--size WxH] [--csv DIR] [--x step|epoch|time] [--ylog]`: reads the runs from the store
  * (core/compare), builds the figure and draws it with src/plot-cairo; --csv DIR writes the
  * series drawn as DIR/<plot>.csv ("run,series,x,y"; the confusion matrix as a square table).

@@ -71,7 +71,8 @@ static void single(dl_session *s, const dl_interp *it, const dl_report_opts *o, 
     for (size_t i = 0; i < n && i < cap; i++) {
         json_t *e = json_object();
         json_object_set_new(e, "actual", json_string(dl_data_class_name(s->ds, mc[i].actual)));
-        json_object_set_new(e, "predicted", json_string(dl_data_class_name(s->ds, mc[i].predicted)));
+        json_object_set_new(e, "predicted",
+                            json_string(dl_data_class_name(s->ds, mc[i].predicted)));
         json_object_set_new(e, "count", json_integer(mc[i].count));
         json_array_append_new(jm, e);
         if (out && i < 10)
@@ -90,8 +91,8 @@ static void multi(dl_session *s, const dl_interp *it, const dl_report_opts *o, F
     dl_interp_per_class(it, o->thresh, c, &micro, NULL);
     json_t *j = json_object(), *arr = json_array();
     if (out)
-        fprintf(out, "per class at threshold %.2f:\n  %-16s %9s %9s %9s %6s %6s %6s\n", o->thresh, "class",
-                "precision", "recall", "f1", "tp", "fp", "fn");
+        fprintf(out, "per class at threshold %.2f:\n  %-16s %9s %9s %9s %6s %6s %6s\n", o->thresh,
+                "class", "precision", "recall", "f1", "tp", "fp", "fn");
     for (int i = 0; i < k; i++) {
         json_t *e = json_object();
         json_object_set_new(e, "class", json_string(dl_data_class_name(s->ds, i)));
@@ -104,8 +105,9 @@ static void multi(dl_session *s, const dl_interp *it, const dl_report_opts *o, F
         json_object_set_new(e, "tn", json_integer(c[i].tn));
         json_array_append_new(arr, e);
         if (out)
-            fprintf(out, "  %-16.16s %9.4f %9.4f %9.4f %6lld %6lld %6lld\n", dl_data_class_name(s->ds, i),
-                    c[i].precision, c[i].recall, c[i].f1, (long long)c[i].tp, (long long)c[i].fp, (long long)c[i].fn);
+            fprintf(out, "  %-16.16s %9.4f %9.4f %9.4f %6lld %6lld %6lld\n",
+                    dl_data_class_name(s->ds, i), c[i].precision, c[i].recall, c[i].f1,
+                    (long long)c[i].tp, (long long)c[i].fp, (long long)c[i].fn);
     }
     json_object_set_new(j, "thresh", json_real(o->thresh));
     json_object_set_new(j, "micro_f1", json_real(micro));
@@ -129,9 +131,11 @@ static void multi(dl_session *s, const dl_interp *it, const dl_report_opts *o, F
     json_object_set_new(js, "best_f1_thresh", json_real(sw[bf].thresh));
     save(s, o, "thresh-sweep", js);
     if (out)
-        fprintf(out, "micro-F1 %.4f at %.2f; threshold sweep 0.05..0.95: best accuracy_multi %.4f at %.2f, "
-                     "best micro-F1 %.4f at %.2f\n",
-                micro, o->thresh, sw[ba].acc_multi, sw[ba].thresh, sw[bf].micro_f1, sw[bf].thresh);
+        fprintf(
+            out,
+            "micro-F1 %.4f at %.2f; threshold sweep 0.05..0.95: best accuracy_multi %.4f at %.2f, "
+            "best micro-F1 %.4f at %.2f\n",
+            micro, o->thresh, sw[ba].acc_multi, sw[ba].thresh, sw[bf].micro_f1, sw[bf].thresh);
 }
 
 /* Multi-label: the labels of item i whose value (target, or probability) is above th, joined. */
@@ -141,7 +145,8 @@ static void labels_of(const dl_session *s, const float *row, int k, float th, ch
     buf[0] = 0;
     for (int j = 0; j < k && n + 1 < cap; j++)
         if (row[j] > th)
-            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "," : "", dl_data_class_name(s->ds, j));
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "," : "",
+                                  dl_data_class_name(s->ds, j));
     if (!n)
         snprintf(buf, cap, "(none)");
 }
@@ -159,14 +164,17 @@ static void top_losses(dl_session *s, const dl_interp *it, const dl_report_opts 
         const char *nm = item_name(s, tl[i].item);
         json_object_set_new(e, "item", json_integer(tl[i].item));
         if (nm)
-            json_object_set_new(e, "path", json_string(dl_data_item_path(s->ds, DL_SPLIT_VALID, (size_t)tl[i].item)));
+            json_object_set_new(
+                e, "path",
+                json_string(dl_data_item_path(s->ds, DL_SPLIT_VALID, (size_t)tl[i].item)));
         char act[256], pred[256];
         if (tl[i].actual >= 0) {
             snprintf(act, sizeof act, "%s", dl_data_class_name(s->ds, tl[i].actual));
             snprintf(pred, sizeof pred, "%s", dl_data_class_name(s->ds, tl[i].predicted));
         } else {
             labels_of(s, it->targets + (size_t)tl[i].item * it->k, it->k, 0.5f, act, sizeof act);
-            labels_of(s, it->probs + (size_t)tl[i].item * it->k, it->k, o->thresh, pred, sizeof pred);
+            labels_of(s, it->probs + (size_t)tl[i].item * it->k, it->k, o->thresh, pred,
+                      sizeof pred);
         }
         json_object_set_new(e, "actual", json_string(act));
         json_object_set_new(e, "predicted", json_string(pred));
@@ -176,8 +184,8 @@ static void top_losses(dl_session *s, const dl_interp *it, const dl_report_opts 
         if (out) {
             char id[64];
             snprintf(id, sizeof id, "#%lld", (long long)tl[i].item);
-            fprintf(out, "  %-24.24s %-20.20s %-20.20s %6.2f %7.2f\n", nm ? nm : id, act, pred, tl[i].prob,
-                    tl[i].loss);
+            fprintf(out, "  %-24.24s %-20.20s %-20.20s %6.2f %7.2f\n", nm ? nm : id, act, pred,
+                    tl[i].prob, tl[i].loss);
         }
     }
     save(s, o, "top-losses", arr);

@@ -11,11 +11,11 @@
 #include "src/train-setup.h"
 
 typedef struct dl_report_opts {
-    int epoch;     /* recorded with the results */
-    float thresh;  /* multi-label threshold */
-    int top_k;     /* top losses to list (default 9) */
-    int min_val;   /* most_confused minimum count (default 1) */
-    bool save;     /* write the JSON results to the store */
+    int epoch;    /* recorded with the results */
+    float thresh; /* multi-label threshold */
+    int top_k;    /* top losses to list (default 9) */
+    int min_val;  /* most_confused minimum count (default 1) */
+    bool save;    /* write the JSON results to the store */
 } dl_report_opts;
 
 /* Returns an exit code (errors printed as "dllab CMD: ..."). */

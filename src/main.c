@@ -25,13 +25,12 @@ static const command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: dllab [--help] [--version] COMMAND [ARGS...]\n"
-            "\n"
-            "dllab trains image classifiers the fastai way, in the terminal.\n"
-            "Without a command it opens the home screen.\n"
-            "\n"
-            "commands:\n");
+    fprintf(out, "usage: dllab [--help] [--version] COMMAND [ARGS...]\n"
+                 "\n"
+                 "dllab trains image classifiers the fastai way, in the terminal.\n"
+                 "Without a command it opens the home screen.\n"
+                 "\n"
+                 "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'dllab COMMAND --help' describes a command.\n");

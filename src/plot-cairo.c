@@ -66,7 +66,8 @@ void dl_pc_tick_label(double v, bool log, double step, char *buf, size_t cap)
 static dl_status check_size(const char *path, int w, int h, dl_err *err)
 {
     if (w < 160 || h < 120 || w > 8000 || h > 8000)
-        return dl_err_set(err, DL_EINVAL, "%s: size %dx%d is outside 160x120..8000x8000", path, w, h);
+        return dl_err_set(err, DL_EINVAL, "%s: size %dx%d is outside 160x120..8000x8000", path, w,
+                          h);
     return DL_OK;
 }
 
@@ -114,7 +115,8 @@ static cairo_surface_t *surface_new(dl_pc_format fmt, const char *path, int w, i
     return s;
 }
 
-static dl_status surface_finish(cairo_surface_t *s, cairo_t *cr, dl_pc_format fmt, const char *path, dl_err *err)
+static dl_status surface_finish(cairo_surface_t *s, cairo_t *cr, dl_pc_format fmt, const char *path,
+                                dl_err *err)
 {
     cairo_status_t cs = cairo_status(cr);
     cairo_destroy(cr);
@@ -153,8 +155,8 @@ static void font(cairo_t *cr, double size, bool bold)
 /* ---- line chart ---- */
 
 typedef struct frame {
-    double x0, y0, x1, y1;         /* data area in px (y0 top) */
-    double lo[2], hi[2];           /* data range x, y (log10 on log axes) */
+    double x0, y0, x1, y1; /* data area in px (y0 top) */
+    double lo[2], hi[2];   /* data range x, y (log10 on log axes) */
     bool log[2];
 } frame;
 
@@ -210,7 +212,8 @@ static dl_status data_range(const dl_pc_chart *c, frame *f, const char *path, dl
 static void draw_axes(cairo_t *cr, const frame *f, const dl_pc_chart *c, double fs)
 {
     for (int a = 0; a < 2; a++) {
-        double lo = f->log[a] ? pow(10, f->lo[a]) : f->lo[a], hi = f->log[a] ? pow(10, f->hi[a]) : f->hi[a];
+        double lo = f->log[a] ? pow(10, f->lo[a]) : f->lo[a],
+               hi = f->log[a] ? pow(10, f->hi[a]) : f->hi[a];
         double t[64];
         int n = dl_pc_ticks(lo, hi, f->log[a], a ? 6 : 8, t, 64);
         double step = n > 1 ? t[1] - t[0] : 0;
@@ -348,7 +351,8 @@ static void draw_legend(cairo_t *cr, const frame *f, const dl_pc_chart *c, doubl
     }
 }
 
-dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *path, int w, int h, dl_err *err)
+dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *path, int w, int h,
+                            dl_err *err)
 {
     dl_status s = check_size(path, w, h, err);
     if (s != DL_OK)
@@ -400,8 +404,11 @@ dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *
 /* viridis-like ramp from 5 anchors, t in [0,1] */
 static void ramp(double t, double rgb[3])
 {
-    static const double a[5][3] = {{0.267, 0.005, 0.329}, {0.230, 0.322, 0.546}, {0.128, 0.567, 0.551},
-                                   {0.369, 0.789, 0.383}, {0.993, 0.906, 0.144}};
+    static const double a[5][3] = {{0.267, 0.005, 0.329},
+                                   {0.230, 0.322, 0.546},
+                                   {0.128, 0.567, 0.551},
+                                   {0.369, 0.789, 0.383},
+                                   {0.993, 0.906, 0.144}};
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     double p = t * 4;
     int i = p >= 4 ? 3 : (int)p;

@@ -18,15 +18,16 @@
 typedef enum dl_pc_format { DL_PC_PNG = 0, DL_PC_SVG } dl_pc_format;
 
 typedef struct dl_pc_line {
-    const char *label;   /* legend text; NULL leaves it out of the legend */
-    const double *x, *y; /* n points; non-finite (and, on log axes, non-positive) ones are skipped */
+    const char *label; /* legend text; NULL leaves it out of the legend */
+    const double *x,
+        *y; /* n points; non-finite (and, on log axes, non-positive) ones are skipped */
     size_t n;
-    int color;           /* palette index (tab10 colours, cycled) */
-    double alpha;        /* 0 = opaque */
-    double width;        /* line width in px, 0 = 2 */
+    int color;    /* palette index (tab10 colours, cycled) */
+    double alpha; /* 0 = opaque */
+    double width; /* line width in px, 0 = 2 */
     bool dashed;
-    bool markers;        /* a dot at every point */
-    bool no_line;        /* markers only */
+    bool markers; /* a dot at every point */
+    bool no_line; /* markers only */
 } dl_pc_line;
 
 typedef struct dl_pc_vline {
@@ -51,7 +52,8 @@ int dl_pc_ticks(double lo, double hi, bool log, int want, double *ticks, int cap
 void dl_pc_tick_label(double v, bool log, double step, char *buf, size_t cap);
 
 /* Draws the chart into a w x h file. */
-dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *path, int w, int h, dl_err *err);
+dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *path, int w, int h,
+                            dl_err *err);
 
 /* A k x k heat map of m (row-major; rows = actual, columns = predicted) with the counts written
  * in the cells, names (k, may be NULL) on both axes and a colour bar from 0 to max. */

@@ -62,7 +62,8 @@ int dl_cli_open(const char *cmd, const char *dir, int flags, dl_store **st)
     char db[4096];
     snprintf(db, sizeof db, "%s/%s", d, DL_STORE_DB_NAME);
     bool upgraded = false;
-    if ((flags & DL_STORE_READONLY) && access(db, F_OK) == 0 && access(d, W_OK) == 0 && access(db, W_OK) == 0)
+    if ((flags & DL_STORE_READONLY) && access(db, F_OK) == 0 && access(d, W_OK) == 0 &&
+        access(db, W_OK) == 0)
         flags &= ~DL_STORE_READONLY, upgraded = true;
     dl_status s = dl_store_open(d, flags, st, &err);
     if (s != DL_OK && upgraded) /* e.g. a full disk: the crash marking cannot commit, reading can */
@@ -192,7 +193,8 @@ json_t *dl_cli_run_json(const dl_run *r)
     json_object_set_new(o, "baseline", json_boolean(r->baseline));
     json_object_set_new(o, "epochs", json_integer(r->n_epochs));
     json_object_set_new(o, "batches", json_integer(r->n_batches));
-    json_object_set_new(o, "best_epoch", r->best_epoch >= 0 ? json_integer(r->best_epoch) : json_null());
+    json_object_set_new(o, "best_epoch",
+                        r->best_epoch >= 0 ? json_integer(r->best_epoch) : json_null());
     json_object_set_new(o, "best_valid_loss", dl_cli_json_num(r->best_valid_loss));
     json_object_set_new(o, "metric", *r->metric_name ? json_string(r->metric_name) : json_null());
     json_object_set_new(o, "metric_value", dl_cli_json_num(r->metric_value));

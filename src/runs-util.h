@@ -1,6 +1,7 @@
 /* runs-util: what the run-store commands (runs, show, export, tag, note, baseline, rm) share:
  * the --runs DIR option, checked option values, opening the store and finding a run with a printed
- * error, formatting times and numbers, CSV fields, files written with their errors reported, and a run as a JSON object. */
+ * error, formatting times and numbers, CSV fields, files written with their errors reported, and a
+ * run as a JSON object. */
 #ifndef DL_RUNS_UTIL_H
 #define DL_RUNS_UTIL_H
 

@@ -37,8 +37,8 @@ static int epochs_ok(const char *s)
 }
 
 /* Splits list into items[]; returns the count or -1 with msg. */
-static int split(const char *what, const char *list, char (*items)[DL_SWEEP_ITEM_MAX], int cap, int (*ok)(const char *),
-                 char *msg, size_t mcap)
+static int split(const char *what, const char *list, char (*items)[DL_SWEEP_ITEM_MAX], int cap,
+                 int (*ok)(const char *), char *msg, size_t mcap)
 {
     if (!list) {
         items[0][0] = 0;
@@ -49,7 +49,8 @@ static int split(const char *what, const char *list, char (*items)[DL_SWEEP_ITEM
     for (;;) {
         size_t len = strcspn(p, ",");
         if (len == 0 || len >= DL_SWEEP_ITEM_MAX) {
-            snprintf(msg, mcap, "--%s '%s': %s item", what, list, len == 0 ? "an empty" : "a too long");
+            snprintf(msg, mcap, "--%s '%s': %s item", what, list,
+                     len == 0 ? "an empty" : "a too long");
             return -1;
         }
         if (n == cap) {
@@ -59,7 +60,8 @@ static int split(const char *what, const char *list, char (*items)[DL_SWEEP_ITEM
         snprintf(items[n], DL_SWEEP_ITEM_MAX, "%.*s", (int)len, p);
         if (ok && !ok(items[n])) {
             snprintf(msg, mcap, "--%s: '%s' is not %s", what, items[n],
-                     ok == lr_ok ? "a positive learning rate (V, =V or LO..HI)" : "a positive whole number");
+                     ok == lr_ok ? "a positive learning rate (V, =V or LO..HI)"
+                                 : "a positive whole number");
             return -1;
         }
         for (int k = 0; k < n; k++)
@@ -75,8 +77,8 @@ static int split(const char *what, const char *list, char (*items)[DL_SWEEP_ITEM
     return n;
 }
 
-int dl_sweep_expand(const char *lrs, const char *epochs, const char *archs, dl_sweep_point **out, char *msg,
-                    size_t cap)
+int dl_sweep_expand(const char *lrs, const char *epochs, const char *archs, dl_sweep_point **out,
+                    char *msg, size_t cap)
 {
     char l[DL_SWEEP_MAX_POINTS][DL_SWEEP_ITEM_MAX], e[DL_SWEEP_MAX_POINTS][DL_SWEEP_ITEM_MAX],
         a[DL_SWEEP_MAX_POINTS][DL_SWEEP_ITEM_MAX];
@@ -118,14 +120,15 @@ int dl_sweep_expand(const char *lrs, const char *epochs, const char *archs, dl_s
     return (int)total;
 }
 
-int dl_sweep_tags(const char *name, const dl_sweep_point *p, char *sweep_tag, char *point_tag, size_t cap)
+int dl_sweep_tags(const char *name, const dl_sweep_point *p, char *sweep_tag, char *point_tag,
+                  size_t cap)
 {
     if (!*name || strchr(name, ',') || strchr(name, '/'))
         return -1;
     int a = snprintf(sweep_tag, cap, "sweep:%s", name);
     int b = snprintf(point_tag, cap, "%s/%s", name, p->key);
-    if (a < 0 || b < 0 || (size_t)a >= cap || (size_t)b >= cap || a >= DL_STORE_NAME_MAX || b >= DL_STORE_NAME_MAX ||
-        strchr(point_tag, ','))
+    if (a < 0 || b < 0 || (size_t)a >= cap || (size_t)b >= cap || a >= DL_STORE_NAME_MAX ||
+        b >= DL_STORE_NAME_MAX || strchr(point_tag, ','))
         return -1;
     return 0;
 }

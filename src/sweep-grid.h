@@ -22,11 +22,12 @@ typedef struct dl_sweep_point {
 
 /* Expands the lists (each may be NULL). Returns the number of points (>= 1) into *out
  * (malloc'd), or -1 with a message in msg. */
-int dl_sweep_expand(const char *lrs, const char *epochs, const char *archs, dl_sweep_point **out, char *msg,
-                    size_t cap);
+int dl_sweep_expand(const char *lrs, const char *epochs, const char *archs, dl_sweep_point **out,
+                    char *msg, size_t cap);
 
 /* The tag marking a run as part of sweep `name` ("sweep:NAME") and the one marking its point
  * ("NAME/KEY"); -1 when they would not fit a tag (DL_STORE_NAME_MAX) or name has a comma. */
-int dl_sweep_tags(const char *name, const dl_sweep_point *p, char *sweep_tag, char *point_tag, size_t cap);
+int dl_sweep_tags(const char *name, const dl_sweep_point *p, char *sweep_tag, char *point_tag,
+                  size_t cap);
 
 #endif

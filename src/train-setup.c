@@ -16,17 +16,18 @@ void dl_cli_usage(FILE *o, const char *cmd, const char *synopsis)
     free(text);
 }
 
-int dl_cli_cfg_parse(dl_run_cfg *c, const char *cmd, const char *synopsis, int argc, char **argv, const char **pos,
-                     int max_pos, int *n_pos)
+int dl_cli_cfg_parse(dl_run_cfg *c, const char *cmd, const char *synopsis, int argc, char **argv,
+                     const char **pos, int max_pos, int *n_pos)
 {
     dl_run_cfg_init(c);
     bool help;
     dl_err err = {0};
     int none;
-    if (dl_run_cfg_parse(c, cmd, argc, argv, pos, max_pos, n_pos ? n_pos : &none, &help, &err) != DL_OK) {
+    if (dl_run_cfg_parse(c, cmd, argc, argv, pos, max_pos, n_pos ? n_pos : &none, &help, &err) !=
+        DL_OK) {
         bool unknown = strncmp(err.msg, "unknown option", 14) == 0;
-        fprintf(stderr, "dllab %s: %s%s%s%s\n", cmd, err.msg, unknown ? " (dllab " : "", unknown ? cmd : "",
-                unknown ? " --help lists the options)" : "");
+        fprintf(stderr, "dllab %s: %s%s%s%s\n", cmd, err.msg, unknown ? " (dllab " : "",
+                unknown ? cmd : "", unknown ? " --help lists the options)" : "");
         return DL_EXIT_USAGE;
     }
     if (help) {
@@ -41,7 +42,8 @@ int dl_cli_cfg_parse(dl_run_cfg *c, const char *cmd, const char *synopsis, int a
 int dl_cli_set_data(dl_run_cfg *c, const char *cmd, const char *data)
 {
     if (strlen(data) >= sizeof c->data) {
-        fprintf(stderr, "dllab %s: DATA '%.40s...' is longer than %zu characters\n", cmd, data, sizeof c->data - 1);
+        fprintf(stderr, "dllab %s: DATA '%.40s...' is longer than %zu characters\n", cmd, data,
+                sizeof c->data - 1);
         return DL_EXIT_USAGE;
     }
     snprintf(c->data, sizeof c->data, "%s", data);

@@ -16,8 +16,8 @@ void dl_cli_usage(FILE *o, const char *cmd, const char *synopsis);
 /* Parses argv for cmd into c (defaults first) with at most max_pos positionals (pos may be NULL
  * when max_pos is 0). Returns -1 to go on, or an exit code: 0 after --help (usage printed), 2 on
  * a bad option or value (reported). Sets c->no_tui when stdout is not a terminal. */
-int dl_cli_cfg_parse(dl_run_cfg *c, const char *cmd, const char *synopsis, int argc, char **argv, const char **pos,
-                     int max_pos, int *n_pos);
+int dl_cli_cfg_parse(dl_run_cfg *c, const char *cmd, const char *synopsis, int argc, char **argv,
+                     const char **pos, int max_pos, int *n_pos);
 /* Sets DATA (the positional argument); -1, or 2 after "dllab CMD: DATA is too long". */
 int dl_cli_set_data(dl_run_cfg *c, const char *cmd, const char *data);
 /* dl_session_open printing "dllab CMD: message"; returns an exit code. */

@@ -13,16 +13,22 @@ static const dl_named_tensor *get(const dl_tensor_map *m, const char *fmt, int a
     return dl_tensor_map_get(m, k);
 }
 
-bool wa_is_head_key(const char *name) { return strncmp(name, "fc.", 3) == 0 || strncmp(name, "head.", 5) == 0; }
+bool wa_is_head_key(const char *name)
+{
+    return strncmp(name, "fc.", 3) == 0 || strncmp(name, "head.", 5) == 0;
+}
 
 void wa_io_shape(const dl_tensor_map *m, wa_guess *g)
 {
-    const dl_named_tensor *c1 = dl_tensor_map_get(m, "conv1.weight"), *fc = dl_tensor_map_get(m, "fc.weight"),
+    const dl_named_tensor *c1 = dl_tensor_map_get(m, "conv1.weight"),
+                          *fc = dl_tensor_map_get(m, "fc.weight"),
                           *fh = dl_tensor_map_get(m, "head.8.weight");
     g->in_channels = c1 && c1->ndim == 4 ? (int)c1->shape[1] : 3;
     g->has_head = (fc && fc->ndim == 2) || (fh && fh->ndim == 2);
     g->head = fh ? DL_HEAD_FASTAI : DL_HEAD_TORCHVISION;
-    g->n_out = fc && fc->ndim == 2 ? (int)fc->shape[0] : fh && fh->ndim == 2 ? (int)fh->shape[0] : 1000;
+    g->n_out = fc && fc->ndim == 2   ? (int)fc->shape[0]
+               : fh && fh->ndim == 2 ? (int)fh->shape[0]
+                                     : 1000;
 }
 
 static void join_ints(char *out, size_t cap, const int *v, int n)
@@ -75,8 +81,9 @@ bool wa_infer(const dl_tensor_map *m, wa_guess *g, char *why, size_t cap)
     const char *const *names = dl_resnet_names();
     for (size_t i = 0; names[i]; i++) {
         dl_resnet_spec z;
-        if (dl_resnet_spec_parse(names[i], &z, NULL) == DL_OK && z.block == s.block && z.stem == s.stem &&
-            z.n_stages == s.n_stages && memcmp(z.blocks, s.blocks, sizeof z.blocks) == 0 &&
+        if (dl_resnet_spec_parse(names[i], &z, NULL) == DL_OK && z.block == s.block &&
+            z.stem == s.stem && z.n_stages == s.n_stages &&
+            memcmp(z.blocks, s.blocks, sizeof z.blocks) == 0 &&
             memcmp(z.planes, s.planes, sizeof z.planes) == 0) {
             snprintf(g->arch, sizeof g->arch, "%s", names[i]);
             return true;
@@ -85,8 +92,9 @@ bool wa_infer(const dl_tensor_map *m, wa_guess *g, char *why, size_t cap)
     char blocks[40], planes[40];
     join_ints(blocks, sizeof blocks, s.blocks, s.n_stages);
     join_ints(planes, sizeof planes, s.planes, s.n_stages);
-    snprintf(g->arch, sizeof g->arch, "resnet-custom:%s:%s:%s:%s", s.block == DL_BLOCK_BASIC ? "basic" : "bottleneck",
-             blocks, planes, s.stem == DL_STEM_IMAGENET ? "imagenet" : "small");
+    snprintf(g->arch, sizeof g->arch, "resnet-custom:%s:%s:%s:%s",
+             s.block == DL_BLOCK_BASIC ? "basic" : "bottleneck", blocks, planes,
+             s.stem == DL_STEM_IMAGENET ? "imagenet" : "small");
     return true;
 }
 
@@ -97,11 +105,12 @@ static void note(char (*list)[96], size_t *n, const char *name)
     (*n)++;
 }
 
-dl_status wa_compare(const dl_tensor_map *m, const char *arch, const wa_guess *g, wa_report *r, dl_model **model,
-                     dl_err *err)
+dl_status wa_compare(const dl_tensor_map *m, const char *arch, const wa_guess *g, wa_report *r,
+                     dl_model **model, dl_err *err)
 {
     memset(r, 0, sizeof *r);
-    dl_model_cfg cfg = {.arch = arch, .in_channels = g->in_channels, .n_out = g->n_out, .head = g->head, .seed = 0};
+    dl_model_cfg cfg = {
+        .arch = arch, .in_channels = g->in_channels, .n_out = g->n_out, .head = g->head, .seed = 0};
     dl_model *net;
     dl_status st = dl_model_create(&net, &cfg, err);
     if (st != DL_OK)
@@ -128,8 +137,8 @@ dl_status wa_compare(const dl_tensor_map *m, const char *arch, const wa_guess *g
         if (!dl_shape_equal(got->ndim, got->shape, want->ndim, want->shape)) {
             char a[64], b[64];
             if (r->n_shape < WA_LIST)
-                snprintf(r->shape[r->n_shape], sizeof r->shape[0], "%s: file %s, model %s", want->name,
-                         dl_shape_str(got->ndim, got->shape, a, sizeof a),
+                snprintf(r->shape[r->n_shape], sizeof r->shape[0], "%s: file %s, model %s",
+                         want->name, dl_shape_str(got->ndim, got->shape, a, sizeof a),
                          dl_shape_str(want->ndim, want->shape, b, sizeof b));
             r->n_shape++;
             continue;

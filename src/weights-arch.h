@@ -1,9 +1,9 @@
 /* weights-arch: what ResNet a state dict is, for `dllab weights`. Infers the architecture from the
  * key set and shapes (stem kernel, blocks per stage, widths, block kind, head) and names it as the
- * zoo does ("resnet34", or "resnet-custom:basic:1,1,1,1:4,8,16,16:imagenet" when no zoo entry fits),
- * then checks a state dict against a model built with core/models/model.h: keys missing (with
- * num_batches_tracked optional and a missing head expected for transfer), keys unexpected, shapes
- * that differ. Names are expected after dl_weights_rename. */
+ * zoo does ("resnet34", or "resnet-custom:basic:1,1,1,1:4,8,16,16:imagenet" when no zoo entry
+ * fits), then checks a state dict against a model built with core/models/model.h: keys missing
+ * (with num_batches_tracked optional and a missing head expected for transfer), keys unexpected,
+ * shapes that differ. Names are expected after dl_weights_rename. */
 #ifndef DL_SRC_WEIGHTS_ARCH_H
 #define DL_SRC_WEIGHTS_ARCH_H
 
@@ -36,8 +36,8 @@ typedef struct wa_report {
 
 /* Builds arch with g's channels/outputs/head and compares m with its state dict. The built model is
  * returned in *model when model is non-NULL (free with dl_model_free). */
-dl_status wa_compare(const dl_tensor_map *m, const char *arch, const wa_guess *g, wa_report *r, dl_model **model,
-                     dl_err *err);
+dl_status wa_compare(const dl_tensor_map *m, const char *arch, const wa_guess *g, wa_report *r,
+                     dl_model **model, dl_err *err);
 /* True when nothing but optional keys (num_batches_tracked, a missing head) differ. */
 bool wa_report_ok(const wa_report *r);
 bool wa_is_head_key(const char *name);

@@ -28,15 +28,20 @@ static void teardown(void)
 
 /* A run of `epochs` epochs of `spe` batches each; valid loss per epoch from vl[], accuracy =
  * 1 - vl/4. Batch loss = 2 - step/100. Wall time: created + 10 s per batch. */
-static int64_t make_run(const char *prefix, const char *config, int epochs, int spe, const double *vl,
-                        bool finish)
+static int64_t make_run(const char *prefix, const char *config, int epochs, int spe,
+                        const double *vl, bool finish)
 {
     dl_err err = {0};
-    dl_run_spec spec = {.name_prefix = prefix, .dataset = "fake", .arch = "resnet-xs", .n_train = 1000,
-                        .n_valid = 100, .config_json = config};
+    dl_run_spec spec = {.name_prefix = prefix,
+                        .dataset = "fake",
+                        .arch = "resnet-xs",
+                        .n_train = 1000,
+                        .n_valid = 100,
+                        .config_json = config};
     int64_t id;
     char name[DL_STORE_NAME_MAX];
-    ck_assert_msg(dl_store_run_create(st, &spec, &id, name, sizeof name, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_store_run_create(st, &spec, &id, name, sizeof name, &err) == DL_OK, "%s",
+                  err.msg);
     dl_run r;
     ck_assert(dl_store_run_get(st, id, &r, &err) == DL_OK);
     double t0 = r.created;
@@ -44,12 +49,21 @@ static int64_t make_run(const char *prefix, const char *config, int epochs, int 
     int64_t step = 0;
     for (int e = 0; e < epochs; e++) {
         for (int b = 0; b < spe; b++, step++) {
-            dl_batch_row row = {.step = step, .epoch = e, .n_lr = 1, .lr = {1e-3}, .loss = 2 - step / 100.0,
-                                .smooth_loss = 2 - step / 100.0, .t = t0 + 10.0 * (double)(step + 1)};
+            dl_batch_row row = {.step = step,
+                                .epoch = e,
+                                .n_lr = 1,
+                                .lr = {1e-3},
+                                .loss = 2 - step / 100.0,
+                                .smooth_loss = 2 - step / 100.0,
+                                .t = t0 + 10.0 * (double)(step + 1)};
             ck_assert(dl_store_log_batch(st, id, &row, &err) == DL_OK);
         }
-        dl_epoch_row er = {.epoch = e, .train_loss = 1.5, .valid_loss = vl[e], .duration = 10.0 * spe,
-                           .t = t0 + 10.0 * (double)step, .n_metrics = 1};
+        dl_epoch_row er = {.epoch = e,
+                           .train_loss = 1.5,
+                           .valid_loss = vl[e],
+                           .duration = 10.0 * spe,
+                           .t = t0 + 10.0 * (double)step,
+                           .n_metrics = 1};
         snprintf(er.metrics[0].name, DL_STORE_NAME_MAX, "accuracy");
         er.metrics[0].value = 1 - vl[e] / 4;
         ck_assert(dl_store_log_epoch(st, id, &er, &err) == DL_OK);
@@ -117,21 +131,25 @@ START_TEST(align_by_step_and_time)
     free(y);
     /* batch series by epoch: fractional positions inside each epoch */
     size_t nb;
-    ck_assert(dl_cmp_series(&c->runs[0], DL_CMP_TRAIN_LOSS, NULL, DL_CMP_X_EPOCH, &x, &y, &nb, &err) == DL_OK);
+    ck_assert(dl_cmp_series(&c->runs[0], DL_CMP_TRAIN_LOSS, NULL, DL_CMP_X_EPOCH, &x, &y, &nb,
+                            &err) == DL_OK);
     ck_assert_uint_eq(nb, 12);
     ck_assert(x[0] == 0 && x[1] == 0.25 && x[4] == 1.0 && x[11] == 2.75);
     ck_assert(fabs(y[11] - (2 - 11 / 100.0)) < 1e-12);
     free(x);
     free(y);
     /* a metric series by name; an unknown metric is empty */
-    ck_assert(dl_cmp_series(&c->runs[1], DL_CMP_METRIC, "accuracy", DL_CMP_X_EPOCH, &x, &y, &nb, &err) == DL_OK);
+    ck_assert(dl_cmp_series(&c->runs[1], DL_CMP_METRIC, "accuracy", DL_CMP_X_EPOCH, &x, &y, &nb,
+                            &err) == DL_OK);
     ck_assert_uint_eq(nb, 5);
     ck_assert(fabs(y[4] - (1 - 0.5 / 4)) < 1e-12);
     free(x);
     free(y);
-    ck_assert(dl_cmp_series(&c->runs[1], DL_CMP_METRIC, "f1", DL_CMP_X_EPOCH, &x, &y, &nb, &err) == DL_OK);
+    ck_assert(dl_cmp_series(&c->runs[1], DL_CMP_METRIC, "f1", DL_CMP_X_EPOCH, &x, &y, &nb, &err) ==
+              DL_OK);
     ck_assert_uint_eq(nb, 0);
-    ck_assert(dl_cmp_series(&c->runs[1], DL_CMP_METRIC, NULL, DL_CMP_X_EPOCH, &x, &y, &nb, &err) == DL_EINVAL);
+    ck_assert(dl_cmp_series(&c->runs[1], DL_CMP_METRIC, NULL, DL_CMP_X_EPOCH, &x, &y, &nb, &err) ==
+              DL_EINVAL);
     dl_compare_free(c);
 }
 END_TEST
@@ -156,14 +174,16 @@ START_TEST(figures_and_baseline_deltas)
     dl_cmp_figure *f;
     size_t nf;
     ck_assert(dl_cmp_figures(c, &f, &nf, &err) == DL_OK);
-    const dl_cmp_figure *best = fig(f, nf, "best valid_loss"), *fin = fig(f, nf, "final valid_loss");
+    const dl_cmp_figure *best = fig(f, nf, "best valid_loss"),
+                        *fin = fig(f, nf, "final valid_loss");
     ck_assert(best->value[0] == 0.8 && best->epoch[0] == 1);
     ck_assert(best->value[1] == 0.5 && best->epoch[1] == 4);
     ck_assert(fin->value[0] == 0.9 && fin->epoch[0] == 2);
     const dl_cmp_figure *acc = fig(f, nf, "best accuracy");
     ck_assert(!acc->lower_better);
     ck_assert(fabs(acc->value[1] - (1 - 0.5 / 4)) < 1e-12 && acc->epoch[1] == 4);
-    const dl_cmp_figure *ep = fig(f, nf, "epochs"), *tt = fig(f, nf, "train time"), *ips = fig(f, nf, "images/s");
+    const dl_cmp_figure *ep = fig(f, nf, "epochs"), *tt = fig(f, nf, "train time"),
+                        *ips = fig(f, nf, "images/s");
     ck_assert(ep->value[0] == 3 && ep->value[1] == 5);
     ck_assert(tt->value[0] == 120 && tt->value[1] == 100 && tt->is_time);
     ck_assert(fabs(ips->value[0] - 1000.0 * 3 / 120) < 1e-9);
@@ -183,7 +203,8 @@ END_TEST
 
 START_TEST(refresh_follows_a_running_run)
 {
-    int64_t ids[2] = {make_run("a", NULL, 3, 4, vl_a, true), make_run("live", NULL, 1, 2, vl_b, false)};
+    int64_t ids[2] = {make_run("a", NULL, 3, 4, vl_a, true),
+                      make_run("live", NULL, 1, 2, vl_b, false)};
     dl_err err = {0};
     dl_store *reader;
     ck_assert(dl_store_open(dir, DL_STORE_READONLY, &reader, &err) == DL_OK);
@@ -256,10 +277,11 @@ END_TEST
 
 START_TEST(diff_nested_and_missing_keys)
 {
-    const char *cfg[2] = {
-        "{\"prep\":{\"size\":28,\"mean\":[0.5],\"aug\":{\"flip\":true}},\"seed\":42,\"argv\":[1,2]}",
-        "{\"prep\":{\"size\":64,\"mean\":[0.5],\"aug\":{\"flip\":false}},\"seed\":42,\"argv\":[1,2],"
-        "\"pretrained\":\"imagenet\"}"};
+    const char *cfg[2] = {"{\"prep\":{\"size\":28,\"mean\":[0.5],\"aug\":{\"flip\":true}},\"seed\":"
+                          "42,\"argv\":[1,2]}",
+                          "{\"prep\":{\"size\":64,\"mean\":[0.5],\"aug\":{\"flip\":false}},"
+                          "\"seed\":42,\"argv\":[1,2],"
+                          "\"pretrained\":\"imagenet\"}"};
     const char *names[2] = {"r1", "r2"};
     dl_cmp_param *p;
     size_t np;
@@ -284,8 +306,9 @@ START_TEST(diff_nested_and_missing_keys)
     ck_assert_str_eq(param(p, np, "argv")->value[0], "[1,2]"); /* not a command line: kept whole */
     dl_cmp_params_free(p, np, 2);
     /* arrays of reals read like single reals (%.6g), strings in them stay quoted */
-    const char *vec[2] = {"{\"mean\":[0.39976820349693298,0.37863659858703613],\"tags\":[\"a\",[]]}",
-                          "{\"mean\":[0.2825562059879303],\"tags\":[]}"};
+    const char *vec[2] = {
+        "{\"mean\":[0.39976820349693298,0.37863659858703613],\"tags\":[\"a\",[]]}",
+        "{\"mean\":[0.2825562059879303],\"tags\":[]}"};
     ck_assert(dl_cmp_params(vec, names, 2, false, &p, &np, &err) == DL_OK);
     ck_assert_str_eq(param(p, np, "mean")->value[0], "[0.399768,0.378637]");
     ck_assert_str_eq(param(p, np, "mean")->value[1], "[0.282556]");
@@ -295,16 +318,16 @@ START_TEST(diff_nested_and_missing_keys)
 }
 END_TEST
 
-
 /* A run of the previous schema (its command line as "argv") is read with the option table: its
  * learning rate is the row "lr" in the explicit form, a flag the schedule it chose, and settings
  * that are not hyper-parameters (name, runs, no-tui) are left out. */
 START_TEST(diff_reads_the_command_line)
 {
-    const char *cfg[2] = {
-        "{\"argv\":[\"train\",\"--lr\",\"1e-3\",\"--name\",\"s-1\",\"--no-tui\",\"--bs\",\"64\",\"fashion-mnist\"],\"bs\":64}",
-        "{\"argv\":[\"train\",\"--lr=1e-2\",\"--name\",\"s-2\",\"--fit\",\"--bs\",\"64\",\"--runs\",\"/x\",\"fashion-mnist\"],"
-        "\"bs\":64}"};
+    const char *cfg[2] = {"{\"argv\":[\"train\",\"--lr\",\"1e-3\",\"--name\",\"s-1\",\"--no-tui\","
+                          "\"--bs\",\"64\",\"fashion-mnist\"],\"bs\":64}",
+                          "{\"argv\":[\"train\",\"--lr=1e-2\",\"--name\",\"s-2\",\"--fit\",\"--"
+                          "bs\",\"64\",\"--runs\",\"/x\",\"fashion-mnist\"],"
+                          "\"bs\":64}"};
     dl_cmp_param *p;
     size_t np;
     dl_err err = {0};

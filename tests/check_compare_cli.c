@@ -1,8 +1,8 @@
 /* check_compare_cli: `dllab compare` end to end through the built binary on a fixture store:
  * the text table (figures with epochs, only the differing hyper-parameters, "—" for a missing
  * key), --all-params, --json parsed back (figures, deltas against the store's baseline, params),
- * usage errors and unknown runs; `dllab export --plot`: PNGs decode with libpng at the requested size
- * with real content, SVGs are well-formed XML with one stroke colour per drawn series, --csv
+ * usage errors and unknown runs; `dllab export --plot`: PNGs decode with libpng at the requested
+ * size with real content, SVGs are well-formed XML with one stroke colour per drawn series, --csv
  * writes the series drawn, bad requests are refused. */
 #include <jansson.h>
 #include <png.h>
@@ -52,7 +52,8 @@ START_TEST(text_table_and_diff)
     ck_assert_int_eq(dllab("compare lr-a-1 lr-b-1 lr-c-1 --no-tui"), 0);
     ck_assert_ptr_nonnull(strstr(line_of("run"), "lr-c-1"));
     ck_assert_ptr_nonnull(strstr(line_of("status"), "finished"));
-    ck_assert_ptr_nonnull(strstr(line_of("best valid_loss"), "@3")); /* run b improves to its last epoch */
+    ck_assert_ptr_nonnull(
+        strstr(line_of("best valid_loss"), "@3")); /* run b improves to its last epoch */
     ck_assert_ptr_nonnull(strstr(line_of("epochs"), "4"));
     /* only lr, prep.size and pretrained differ; arch is shared */
     ck_assert_ptr_nonnull(strstr(line_of("lr"), "0.01"));
@@ -77,7 +78,8 @@ START_TEST(json_with_baseline)
     ck_assert_uint_eq(json_array_size(json_object_get(root, "runs")), 2);
     json_t *figs = json_object_get(root, "figures"), *best = NULL;
     for (size_t i = 0; i < json_array_size(figs); i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(figs, i), "name")), "best valid_loss") == 0)
+        if (strcmp(json_string_value(json_object_get(json_array_get(figs, i), "name")),
+                   "best valid_loss") == 0)
             best = json_array_get(figs, i);
     ck_assert_ptr_nonnull(best);
     double a = json_real_value(json_array_get(json_object_get(best, "values"), 0));
@@ -118,7 +120,6 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
-
 /* ---- export --plot ---- */
 
 /* Decodes path with libpng; returns the share of pixels that are not white and counts the
@@ -139,7 +140,8 @@ static double png_ink(const char *path, int *w, int *h, int *coloured)
     for (size_t i = 0; i < n; i++) {
         int r = buf[3 * i], g = buf[3 * i + 1], b = buf[3 * i + 2];
         ink += r < 250 || g < 250 || b < 250;
-        int mx = r > g ? (r > b ? r : b) : (g > b ? g : b), mn = r < g ? (r < b ? r : b) : (g < b ? g : b);
+        int mx = r > g ? (r > b ? r : b) : (g > b ? g : b),
+            mn = r < g ? (r < b ? r : b) : (g < b ? g : b);
         *coloured += mx - mn > 24;
     }
     free(buf);
@@ -154,9 +156,11 @@ static int xml_elements(const char *s)
     char stack[256][64];
     int depth = 0, count = 0;
     for (const char *p = strchr(s, '<'); p; p = strchr(p, '<')) {
-        if (strncmp(p, "<?", 2) == 0 || strncmp(p, "<!--", 4) == 0 || strncmp(p, "<![CDATA[", 9) == 0 ||
-            strncmp(p, "<!", 2) == 0) {
-            const char *end = strncmp(p, "<!--", 4) == 0 ? strstr(p, "-->") : strncmp(p, "<![CDATA[", 9) == 0 ? strstr(p, "]]>") : strchr(p, '>');
+        if (strncmp(p, "<?", 2) == 0 || strncmp(p, "<!--", 4) == 0 ||
+            strncmp(p, "<![CDATA[", 9) == 0 || strncmp(p, "<!", 2) == 0) {
+            const char *end = strncmp(p, "<!--", 4) == 0        ? strstr(p, "-->")
+                              : strncmp(p, "<![CDATA[", 9) == 0 ? strstr(p, "]]>")
+                                                                : strchr(p, '>');
             if (!end)
                 return -1;
             p = end + 1;
@@ -233,8 +237,8 @@ START_TEST(plot_png_sizes_and_content)
     const char *kinds[] = {"loss", "lr", "lrfind", "confusion", "compare"};
     for (int k = 0; k < 5; k++) {
         snprintf(png, sizeof png, "%s/%s.png", dir, kinds[k]);
-        snprintf(cmd, sizeof cmd, "export lr-a-1%s --plot %s --png %s --size 640x%d", k == 4 ? " lr-b-1 lr-c-1" : "",
-                 kinds[k], png, 400 + 10 * k);
+        snprintf(cmd, sizeof cmd, "export lr-a-1%s --plot %s --png %s --size 640x%d",
+                 k == 4 ? " lr-b-1 lr-c-1" : "", kinds[k], png, 400 + 10 * k);
         ck_assert_msg(dllab(cmd) == 0, "%s: %s", cmd, out);
         int w, h, coloured;
         double ink = png_ink(png, &w, &h, &coloured);

@@ -70,8 +70,8 @@ START_TEST(draws_runs_table_and_diff)
     ck_assert(strstr(s, "prep.size"));
     ck_assert(strstr(s, "pretrained"));
     ck_assert(strstr(s, "\xe2\x80\x94")); /* run c has no "pretrained" */
-    ck_assert(!strstr(s, "\narch")); /* shared by all runs */
-    ck_assert(strstr(s, "d diff-all")); /* the key bar, from the action table */
+    ck_assert(!strstr(s, "\narch"));      /* shared by all runs */
+    ck_assert(strstr(s, "d diff-all"));   /* the key bar, from the action table */
     free(s);
     s = render(80, 24);
     ck_assert_msg(strstr(s, "lr-c-1"), "%s", s);

@@ -63,7 +63,8 @@ START_TEST(grid_refusals)
     ck_assert_int_eq(dl_sweep_expand(NULL, "1.5", NULL, &p, msg, sizeof msg), -1);
     ck_assert_int_eq(dl_sweep_expand("1e-3,1e-3", NULL, NULL, &p, msg, sizeof msg), -1);
     ck_assert_ptr_nonnull(strstr(msg, "twice"));
-    ck_assert_int_eq(dl_sweep_expand("1,2,3,4,5,6,7", "1,2,3,4,5,6,7", "a,b,c,d,e,f", &p, msg, sizeof msg), -1);
+    ck_assert_int_eq(
+        dl_sweep_expand("1,2,3,4,5,6,7", "1,2,3,4,5,6,7", "a,b,c,d,e,f", &p, msg, sizeof msg), -1);
     ck_assert_ptr_nonnull(strstr(msg, "294 points"));
     ck_assert_ptr_null(p);
 }
@@ -101,12 +102,15 @@ static size_t runs_tagged(const char *dir, const char *tag, dl_run **runs)
     return n;
 }
 
-#define SWEEP "sweep fashion-mnist --lr 1e-3,1e-2 --arch resnet-xs --limit 64 --valid-limit 64 --bs 32 --name t --no-tui"
+#define SWEEP                                                                                      \
+    "sweep fashion-mnist --lr 1e-3,1e-2 --arch resnet-xs --limit 64 --valid-limit 64 --bs 32 "     \
+    "--name t --no-tui"
 
 START_TEST(sweep_tags_and_restart)
 {
     if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0) {
-        fprintf(stderr, "check_compare_sweep: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist); "
+        fprintf(stderr, "check_compare_sweep: Fashion-MNIST not installed (apt-get install "
+                        "dataset-fashion-mnist); "
                         "end-to-end sweep skipped\n");
         return;
     }

@@ -98,10 +98,12 @@ static void tiny_store(dl_params *ps)
     int64_t w[4] = {4, 3, 3, 3}, c[1] = {4}, fw[2] = {2, 4}, fb[1] = {2};
     ck_assert_int_ge(dl_params_add(ps, "conv1.weight", 4, w, 0, 0, NULL), 0);
     ck_assert_int_ge(dl_params_add(ps, "bn1.weight", 1, c, 0, DL_PARAM_NORM, NULL), 0);
-    ck_assert_int_ge(dl_params_add(ps, "bn1.bias", 1, c, 0, DL_PARAM_NORM | DL_PARAM_BIAS, NULL), 0);
+    ck_assert_int_ge(dl_params_add(ps, "bn1.bias", 1, c, 0, DL_PARAM_NORM | DL_PARAM_BIAS, NULL),
+                     0);
     ck_assert_int_ge(dl_params_add_buffer(ps, "bn1.running_mean", DL_ENTRY_BUF_F32, 1, c, NULL), 0);
     ck_assert_int_ge(dl_params_add_buffer(ps, "bn1.running_var", DL_ENTRY_BUF_F32, 1, c, NULL), 0);
-    ck_assert_int_ge(dl_params_add_buffer(ps, "bn1.num_batches_tracked", DL_ENTRY_BUF_I64, 0, NULL, NULL), 0);
+    ck_assert_int_ge(
+        dl_params_add_buffer(ps, "bn1.num_batches_tracked", DL_ENTRY_BUF_I64, 0, NULL, NULL), 0);
     ck_assert_int_ge(dl_params_add(ps, "fc.weight", 2, fw, 1, 0, NULL), 0);
     ck_assert_int_ge(dl_params_add(ps, "fc.bias", 1, fb, 1, DL_PARAM_BIAS, NULL), 0);
     ck_assert_int_eq(dl_params_finalize(ps, NULL), DL_OK);
@@ -126,9 +128,9 @@ START_TEST(params_layout_and_freeze)
     for (size_t i = 0; i < ps.n; i++)
         ck_assert_uint_eq(ps.e[i].offset % 16, 0);
     dl_params_freeze_to(&ps, -1);
-    ck_assert(!dl_params_trainable(&ps, 0));               /* frozen conv */
-    ck_assert(dl_params_trainable(&ps, 1));                /* BN stays trainable (train_bn) */
-    ck_assert(!dl_params_trainable(&ps, 3));               /* buffers never are */
+    ck_assert(!dl_params_trainable(&ps, 0)); /* frozen conv */
+    ck_assert(dl_params_trainable(&ps, 1));  /* BN stays trainable (train_bn) */
+    ck_assert(!dl_params_trainable(&ps, 3)); /* buffers never are */
     ck_assert(dl_params_trainable(&ps, (size_t)dl_params_find(&ps, "fc.weight")));
     dl_params_freeze_to(&ps, 0);
     ck_assert(dl_params_trainable(&ps, 0));
@@ -185,14 +187,15 @@ START_TEST(params_load_reports_missing_unexpected_and_shape)
     a.data[0] = -1;
     dl_err err;
     ck_assert_int_eq(dl_params_load_map(&a, &m2, NULL, &err), DL_ESHAPE);
-    ck_assert_msg(strstr(err.msg, "fc.weight") && strstr(err.msg, "(1000, 4)") && strstr(err.msg, "(2, 4)"),
+    ck_assert_msg(strstr(err.msg, "fc.weight") && strstr(err.msg, "(1000, 4)") &&
+                      strstr(err.msg, "(2, 4)"),
                   "message: %s", err.msg);
     ck_assert_float_eq(a.data[0], -1);
     /* skipping the head: now the missing counter and the extra key are reported */
     dl_load_opts o = {.skip_prefix = "fc."};
     ck_assert_int_eq(dl_params_load_map(&a, &m2, &o, &err), DL_EFORMAT);
-    ck_assert_msg(strstr(err.msg, "bn1.num_batches_tracked") && strstr(err.msg, "extra.weight"), "message: %s",
-                  err.msg);
+    ck_assert_msg(strstr(err.msg, "bn1.num_batches_tracked") && strstr(err.msg, "extra.weight"),
+                  "message: %s", err.msg);
     o.allow_missing_nbt = true;
     o.allow_unexpected = true;
     ck_assert_int_eq(dl_params_load_map(&a, &m2, &o, &err), DL_OK);
@@ -205,7 +208,8 @@ START_TEST(params_load_reports_missing_unexpected_and_shape)
 END_TEST
 
 /* Synthetic cpuid facts: vendor, leaf 1 ecx, leaf 7.0 ebx, leaf 7.1 eax, xcr0. */
-static dl_cpuid_facts cpu(const char *vendor, bool avx2_fma, bool avx512, bool bf16, unsigned long long xcr0)
+static dl_cpuid_facts cpu(const char *vendor, bool avx2_fma, bool avx512, bool bf16,
+                          unsigned long long xcr0)
 {
     dl_cpuid_facts f;
     memset(&f, 0, sizeof f);
@@ -216,7 +220,8 @@ static dl_cpuid_facts cpu(const char *vendor, bool avx2_fma, bool avx512, bool b
     if (avx2_fma || avx512)
         f.leaf7_ebx |= 1u << 5; /* AVX2 */
     if (avx512)
-        f.leaf7_ebx |= (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31); /* F DQ CD BW VL */
+        f.leaf7_ebx |=
+            (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31); /* F DQ CD BW VL */
     if (bf16)
         f.leaf7_1_eax |= 1u << 5;
     f.xcr0 = xcr0;
@@ -232,18 +237,21 @@ START_TEST(blas_best_core_from_synthetic_cpuid)
         const char *want;
     } rows[] = {
         {"Intel Skylake-SP (AVX-512)", cpu("GenuineIntel", true, true, false, zmm), "SkylakeX"},
-        {"Intel Sapphire/Emerald Rapids (AVX-512 + BF16 + AMX)", cpu("GenuineIntel", true, true, true, zmm | 0x60000),
+        {"Intel Sapphire/Emerald Rapids (AVX-512 + BF16 + AMX)",
+         cpu("GenuineIntel", true, true, true, zmm | 0x60000), "Cooperlake"},
+        {"AMD EPYC Zen 4 (AVX-512 + BF16)", cpu("AuthenticAMD", true, true, true, zmm),
          "Cooperlake"},
-        {"AMD EPYC Zen 4 (AVX-512 + BF16)", cpu("AuthenticAMD", true, true, true, zmm), "Cooperlake"},
         {"AMD EPYC Zen 3 (AVX2 only)", cpu("AuthenticAMD", true, false, false, ymm), "Zen"},
         {"Intel Haswell (AVX2 only)", cpu("GenuineIntel", true, false, false, ymm), "Haswell"},
-        {"AVX-512 CPU whose OS does not save zmm", cpu("GenuineIntel", true, true, false, ymm), "Haswell"},
+        {"AVX-512 CPU whose OS does not save zmm", cpu("GenuineIntel", true, true, false, ymm),
+         "Haswell"},
         {"SSE-only CPU", cpu("GenuineIntel", false, false, false, 0), NULL},
         {"AVX2 CPU whose OS does not save ymm", cpu("AuthenticAMD", true, false, false, 0x3), NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const char *got = dl_blas_best_core_for(&rows[i].f);
-        ck_assert_msg((!got && !rows[i].want) || (got && rows[i].want && strcmp(got, rows[i].want) == 0),
+        ck_assert_msg((!got && !rows[i].want) ||
+                          (got && rows[i].want && strcmp(got, rows[i].want) == 0),
                       "%s: best core %s, want %s", rows[i].what, got ? got : "(none)",
                       rows[i].want ? rows[i].want : "(none)");
     }
@@ -258,7 +266,8 @@ END_TEST
 
 START_TEST(blas_decision_respects_the_user)
 {
-    /* The user's OPENBLAS_CORETYPE wins, even when weaker: administrators pin kernels on purpose. */
+    /* The user's OPENBLAS_CORETYPE wins, even when weaker: administrators pin kernels on purpose.
+     */
     ck_assert_ptr_null(dl_blas_coretype_decide("Haswell", "Cooperlake", "Haswell"));
     ck_assert_ptr_null(dl_blas_coretype_decide("Prescott", "SkylakeX", "Prescott"));
     /* Unset: a weaker library choice is raised to the CPU's best; an equal tier is left alone. */
@@ -283,9 +292,11 @@ START_TEST(blas_kernel_on_this_machine)
     switch (dl_blas_kernel_origin()) {
     case DL_BLAS_BY_USER:
         ck_assert_ptr_null(dl_blas_coretype_to_force());
-        ck_assert_msg(strstr(desc, "set by the user"), "description '%s' does not name the user's choice", desc);
+        ck_assert_msg(strstr(desc, "set by the user"),
+                      "description '%s' does not name the user's choice", desc);
         if (best && dl_blas_core_rank(kernel) < dl_blas_core_rank(best))
-            ck_assert_msg(strstr(desc, best), "description '%s' does not say the CPU supports %s", desc, best);
+            ck_assert_msg(strstr(desc, best), "description '%s' does not say the CPU supports %s",
+                          desc, best);
         break;
     case DL_BLAS_BY_DLLAB:
         ck_assert_msg(strstr(desc, "dllab set OPENBLAS_CORETYPE"), "description '%s'", desc);
@@ -293,7 +304,8 @@ START_TEST(blas_kernel_on_this_machine)
     default:
         if (best)
             ck_assert_msg(dl_blas_core_rank(kernel) >= dl_blas_core_rank(best),
-                          "CPU supports %s but the tests run %s, which nobody asked for", best, kernel);
+                          "CPU supports %s but the tests run %s, which nobody asked for", best,
+                          kernel);
     }
 }
 END_TEST
@@ -310,7 +322,8 @@ START_TEST(file_read_whole_capped_and_refusing)
     ck_assert_int_eq(dl_file_read(path, 1000, "a test file", &buf, &len, &err), DL_ENOTFOUND);
     ck_assert_ptr_null(buf);
     ck_assert_uint_eq(len, 0);
-    ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0 && strstr(err.msg, ": cannot open: "), "%s", err.msg);
+    ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0 && strstr(err.msg, ": cannot open: "),
+                  "%s", err.msg);
     /* a folder is not a file */
     ck_assert_int_eq(dl_file_read(dir, 1000, "a test file", &buf, &len, &err), DL_EIO);
     ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));

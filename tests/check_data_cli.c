@@ -75,7 +75,8 @@ START_TEST(builtin_sets)
     has(out, "Ankle boot");
     has(out, "prepared:    1x28x28");
     char *d = tu_mkdtemp(), args[4200];
-    snprintf(args, sizeof args, "fashion-mosaic --cache '%s' --mosaic-train 40 --mosaic-valid 10", d);
+    snprintf(args, sizeof args, "fashion-mosaic --cache '%s' --mosaic-train 40 --mosaic-valid 10",
+             d);
     ck_assert_int_eq(run(args, out, sizeof out), 0);
     has(out, "built-in fashion-mosaic (multi-label)");
     has(out, "items:       40 train, 10 valid");

@@ -17,7 +17,8 @@
 
 static uint8_t noise(int x, int y, int ch, int seed)
 {
-    uint32_t h = (uint32_t)x * 73856093u ^ (uint32_t)y * 19349663u ^ (uint32_t)ch * 83492791u ^ (uint32_t)seed;
+    uint32_t h = (uint32_t)x * 73856093u ^ (uint32_t)y * 19349663u ^ (uint32_t)ch * 83492791u ^
+                 (uint32_t)seed;
     h ^= h >> 13;
     h *= 0x5bd1e995u;
     h ^= h >> 15;
@@ -64,7 +65,8 @@ static void check_resize(const dl_img *src, int ow, int oh, bool area)
                     if (wv == 0)
                         continue;
                     for (int sx = 0; sx < src->w; sx++)
-                        v += wv * wx[(size_t)x * src->w + sx] * src->px[((size_t)sy * src->w + sx) * c + ch];
+                        v += wv * wx[(size_t)x * src->w + sx] *
+                             src->px[((size_t)sy * src->w + sx) * c + ch];
                 }
                 int want = (int)lround(v < 0 ? 0 : v > 255 ? 255 : v);
                 int d = abs(dst.px[((size_t)y * ow + x) * c + ch] - want);
@@ -103,7 +105,8 @@ static dl_img channel(const dl_img *rgb, int ch)
 
 START_TEST(rgb_render_matches_per_channel_grey_render)
 {
-    const dl_resize_method methods[3] = {DL_RESIZE_CROP, DL_RESIZE_PAD_REFLECT, DL_RESIZE_PAD_ZEROS};
+    const dl_resize_method methods[3] = {DL_RESIZE_CROP, DL_RESIZE_PAD_REFLECT,
+                                         DL_RESIZE_PAD_ZEROS};
     const int sizes[2] = {37, 64};
     const float mean[3] = {0.4f, 0.5f, 0.6f}, std[3] = {0.2f, 0.25f, 0.3f};
     int rendered = 0, affine = 0;
@@ -124,8 +127,8 @@ START_TEST(rgb_render_matches_per_channel_grey_render)
                         dl_aug_render(&g[ch], size, methods[mi], &p, 1, mean + ch, std + ch, ref);
                         for (size_t i = 0; i < plane; i++)
                             ck_assert_msg(fabsf(out[ch * plane + i] - ref[i]) < 1e-3f,
-                                          "size %d method %d item %d ch %d pixel %zu: %f vs %f", size, mi,
-                                          (int)item, ch, i, out[ch * plane + i], ref[i]);
+                                          "size %d method %d item %d ch %d pixel %zu: %f vs %f",
+                                          size, mi, (int)item, ch, i, out[ch * plane + i], ref[i]);
                     }
                     rendered++;
                 }

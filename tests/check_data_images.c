@@ -82,8 +82,9 @@ END_TEST
 /* JPEG bytes with an EXIF APP1 (orientation o) inserted after SOI. */
 static uint8_t *with_exif(const uint8_t *jpg, size_t n, int o, size_t *out_n)
 {
-    const uint8_t app1[] = {0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 0x2A, 0, 8, 0, 0, 0,
-                            1,    0,    0x12, 0x01, 3,   0,   1,   0,   0, 0, (uint8_t)o, 0, 0, 0, 0, 0, 0, 0};
+    const uint8_t app1[] = {0xFF, 0xE1, 0x00, 0x22, 'E',        'x', 'i', 'f', 0,    0,    'I', 'I',
+                            0x2A, 0,    8,    0,    0,          0,   1,   0,   0x12, 0x01, 3,   0,
+                            1,    0,    0,    0,    (uint8_t)o, 0,   0,   0,   0,    0,    0,   0};
     *out_n = n + sizeof app1;
     uint8_t *b = malloc(*out_n);
     memcpy(b, jpg, 2);
@@ -100,7 +101,10 @@ START_TEST(exif_orientation_is_applied)
     unsigned long n;
     uint8_t *jpg = encode(&im, TJPF_RGB, TJSAMP_444, &n);
     ck_assert_int_eq(dl_jpeg_exif_orientation(jpg, n), 1);
-    struct { int o, w, h; int tl; } cases[] = {
+    struct {
+        int o, w, h;
+        int tl;
+    } cases[] = {
         {1, 40, 20, 30},  /* as stored: top-left dark */
         {3, 40, 20, 220}, /* 180 degrees: the dark half moves right */
         {6, 20, 40, 30},  /* rotate 90 cw: the left column becomes the top row */
@@ -169,7 +173,10 @@ START_TEST(dct_scaled_decode_matches_full_decode_and_resize)
 }
 END_TEST
 
-static uint8_t cmyk_px(int x, int y, int ch, int seed) { return ch == 0 ? 200 : ch == 1 ? 100 : ch == 2 ? 50 : 255; }
+static uint8_t cmyk_px(int x, int y, int ch, int seed)
+{
+    return ch == 0 ? 200 : ch == 1 ? 100 : ch == 2 ? 50 : 255;
+}
 
 START_TEST(grey_and_cmyk_jpegs)
 {
@@ -177,7 +184,8 @@ START_TEST(grey_and_cmyk_jpegs)
     unsigned long n;
     uint8_t *jpg = encode(&g, TJPF_GRAY, TJSAMP_GRAY, &n);
     dl_img out;
-    ck_assert_int_eq(dl_img_decode_mem(jpg, n, "g.jpg", 3, 0, 0, &out, NULL), DL_OK); /* grey -> RGB */
+    ck_assert_int_eq(dl_img_decode_mem(jpg, n, "g.jpg", 3, 0, 0, &out, NULL),
+                     DL_OK); /* grey -> RGB */
     ck_assert_int_eq(out.c, 3);
     ck_assert_int_lt(abs(out.px[0] - out.px[1]), 1);
     ck_assert_int_lt(abs(out.px[0] - g.px[0]), 4);
@@ -208,7 +216,8 @@ START_TEST(resize_is_anti_aliased)
     for (int i = 0; i < 32 * 32; i++)
         ck_assert_int_lt(abs(dst.px[i] - 128), 3);
     /* Area (box) filter: 2x2 blocks average exactly. */
-    dl_img s4 = {(uint8_t[]){0, 100, 10, 30, 50, 250, 70, 90, 1, 3, 200, 200, 5, 7, 100, 60}, 4, 4, 1};
+    dl_img s4 = {(uint8_t[]){0, 100, 10, 30, 50, 250, 70, 90, 1, 3, 200, 200, 5, 7, 100, 60}, 4, 4,
+                 1};
     dl_img d2 = {malloc(4), 2, 2, 1};
     dl_img_resize(&s4, &d2, true);
     ck_assert_int_eq(d2.px[0], 100); /* (0+100+50+250)/4 */
@@ -296,8 +305,11 @@ START_TEST(load_prepped_matches_pipeline)
     du_write_image(d, "p.png", 64, 48, 3, du_smooth, 5);
     char p[4096];
     snprintf(p, sizeof p, "%s/p.png", d);
-    dl_image_prep prep = {.size = 32, .channels = 3, .resize = DL_RESIZE_CROP,
-                          .mean = {0.5f, 0.4f, 0.3f}, .std = {0.2f, 0.25f, 0.3f}};
+    dl_image_prep prep = {.size = 32,
+                          .channels = 3,
+                          .resize = DL_RESIZE_CROP,
+                          .mean = {0.5f, 0.4f, 0.3f},
+                          .std = {0.2f, 0.25f, 0.3f}};
     float *out = malloc(sizeof(float) * 3 * 32 * 32);
     dl_err e = {0};
     ck_assert_msg(dl_image_load_prepped(p, &prep, out, &e) == DL_OK, "%s", e.msg);
@@ -359,7 +371,8 @@ START_TEST(huge_or_foreign_images_are_refused)
     dl_img out;
     ck_assert_int_eq(dl_img_decode_mem(png, sizeof png, "big.png", 3, 0, 0, &out, &e), DL_EFORMAT);
     const uint8_t gif[] = "GIF89a\x01\x00\x01\x00";
-    ck_assert_int_eq(dl_img_probe_mem(gif, sizeof gif, "x.gif", &w, &h, &grey, &e), DL_EUNSUPPORTED);
+    ck_assert_int_eq(dl_img_probe_mem(gif, sizeof gif, "x.gif", &w, &h, &grey, &e),
+                     DL_EUNSUPPORTED);
     ck_assert_msg(strstr(e.msg, "x.gif: not a JPEG or PNG image"), "%s", e.msg);
 }
 END_TEST

@@ -1,7 +1,8 @@
 /* check_data_loader: the threaded loader (order, per-epoch shuffle, drop_last, determinism across
  * worker counts, targets and one-hot), augmentation (seeded per item, fastai probabilities, exact
  * flip), the uint8 cache (a second epoch reads no file; over the cap it decodes again), and the
- * fashion-mosaic generator (labels match the placed items, no train/valid leakage, deterministic). */
+ * fashion-mosaic generator (labels match the placed items, no train/valid leakage, deterministic).
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ static dl_loader *loader(dl_dataset *ds, dl_split s, int bs, bool shuffle, bool 
 {
     dl_loader *l = NULL;
     dl_err e = {0};
-    ck_assert_msg(dl_loader_create(ds, s, bs, shuffle, drop, 42, threads, &l, &e) == DL_OK, "%s", e.msg);
+    ck_assert_msg(dl_loader_create(ds, s, bs, shuffle, drop, 42, threads, &l, &e) == DL_OK, "%s",
+                  e.msg);
     return l;
 }
 
@@ -67,7 +69,8 @@ START_TEST(valid_loader_in_order_keeps_last_batch)
             /* in-memory pixels give the exact expected values */
             const uint8_t *px = ds->items[DL_SPLIT_VALID][next].pixels;
             for (int k = 0; k < 28 * 28; k += 37)
-                ck_assert_float_eq_tol(b.images[(size_t)j * 784 + k], (px[k] / 255.0f - p.mean[0]) / p.std[0], 1e-5f);
+                ck_assert_float_eq_tol(b.images[(size_t)j * 784 + k],
+                                       (px[k] / 255.0f - p.mean[0]) / p.std[0], 1e-5f);
         }
     }
     ck_assert_int_eq(nb, 8);
@@ -274,8 +277,9 @@ END_TEST
 
 static int class_index(const char *slug)
 {
-    static const char *const slugs[10] = {"tshirt_top", "trouser", "pullover", "dress", "coat",
-                                          "sandal",     "shirt",   "sneaker",  "bag",   "ankle_boot"};
+    static const char *const slugs[10] = {"tshirt_top", "trouser",   "pullover", "dress",
+                                          "coat",       "sandal",    "shirt",    "sneaker",
+                                          "bag",        "ankle_boot"};
     for (int k = 0; k < 10; k++)
         if (!strcmp(slugs[k], slug))
             return k;
@@ -322,7 +326,8 @@ START_TEST(mosaic_labels_match_items_without_leakage)
     dl_csv c;
     ck_assert_int_eq(dl_csv_read(csvp, &c, NULL), DL_OK);
     ck_assert_uint_eq(c.rows, 81);
-    int ci = dl_csv_col(&c, "items"), cl = dl_csv_col(&c, "labels"), cv = dl_csv_col(&c, "is_valid");
+    int ci = dl_csv_col(&c, "items"), cl = dl_csv_col(&c, "labels"),
+        cv = dl_csv_col(&c, "is_valid");
     for (size_t r = 1; r < c.rows; r++) {
         char **row = c.cells + r * c.cols;
         bool valid = !strcmp(row[cv], "True");
@@ -353,7 +358,8 @@ START_TEST(mosaic_labels_match_items_without_leakage)
     /* Same seed in another folder: byte-identical labels.csv. */
     char *d2 = tu_mkdtemp();
     char out2[4096];
-    ck_assert_int_eq(dl_mosaic_prepare("/usr/share/datasets/fashion-mnist", d2, 42, 60, 20, out2, sizeof out2, NULL),
+    ck_assert_int_eq(dl_mosaic_prepare("/usr/share/datasets/fashion-mnist", d2, 42, 60, 20, out2,
+                                       sizeof out2, NULL),
                      DL_OK);
     char csv2[4200];
     snprintf(csv2, sizeof csv2, "%s/labels.csv", out2);

@@ -37,7 +37,9 @@ static void open_fails(dl_data_config *cfg, const char *needle)
 
 START_TEST(csv_rfc4180)
 {
-    const char *t = "\xEF\xBB\xBF" "fname,labels\r\n\"x, y\",\"he said \"\"hi\"\"\"\r\n\"multi\nline\",z\n\nlast,\n";
+    const char *t =
+        "\xEF\xBB\xBF"
+        "fname,labels\r\n\"x, y\",\"he said \"\"hi\"\"\"\r\n\"multi\nline\",z\n\nlast,\n";
     dl_csv c;
     dl_err e = {0};
     ck_assert_int_eq(dl_csv_parse(t, strlen(t), "t.csv", &c, &e), DL_OK);
@@ -61,7 +63,9 @@ END_TEST
 
 START_TEST(csv_errors_name_file_and_line)
 {
-    struct { const char *text, *msg; } cases[] = {
+    struct {
+        const char *text, *msg;
+    } cases[] = {
         {"a,b\n1,2\n\"open,3\n", "t.csv:3: unclosed quote"},
         {"a,b\n1,2\n3\n", "t.csv:3: 1 fields, the header has 2"},
         {"a,b\n\"x\"y,2\n", "t.csv:2: text after a closing quote"},
@@ -71,7 +75,8 @@ START_TEST(csv_errors_name_file_and_line)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dl_csv c;
         dl_err e = {0};
-        ck_assert_int_eq(dl_csv_parse(cases[i].text, strlen(cases[i].text), "t.csv", &c, &e), DL_EFORMAT);
+        ck_assert_int_eq(dl_csv_parse(cases[i].text, strlen(cases[i].text), "t.csv", &c, &e),
+                         DL_EFORMAT);
         ck_assert_msg(strstr(e.msg, cases[i].msg), "case %zu: '%s'", i, e.msg);
     }
 }
@@ -113,8 +118,10 @@ START_TEST(folder_random_split)
     dl_dataset *other = open_ok(&cfg);
     int differ = 0;
     for (size_t i = 0; i < 6; i++) {
-        ck_assert_str_eq(dl_data_item_path(ds, DL_SPLIT_VALID, i), dl_data_item_path(same, DL_SPLIT_VALID, i));
-        differ += strcmp(dl_data_item_path(ds, DL_SPLIT_VALID, i), dl_data_item_path(other, DL_SPLIT_VALID, i)) != 0;
+        ck_assert_str_eq(dl_data_item_path(ds, DL_SPLIT_VALID, i),
+                         dl_data_item_path(same, DL_SPLIT_VALID, i));
+        differ += strcmp(dl_data_item_path(ds, DL_SPLIT_VALID, i),
+                         dl_data_item_path(other, DL_SPLIT_VALID, i)) != 0;
     }
     ck_assert_int_gt(differ, 0);
     dl_data_close(other);
@@ -126,7 +133,8 @@ START_TEST(folder_random_split)
     ck_assert_uint_eq(dl_data_count(lim, DL_SPLIT_TRAIN), 5);
     ck_assert_uint_eq(dl_data_count(lim, DL_SPLIT_VALID), 6);
     for (size_t i = 0; i < 5; i++)
-        ck_assert_str_eq(dl_data_item_path(lim, DL_SPLIT_TRAIN, i), dl_data_item_path(ds, DL_SPLIT_TRAIN, i));
+        ck_assert_str_eq(dl_data_item_path(lim, DL_SPLIT_TRAIN, i),
+                         dl_data_item_path(ds, DL_SPLIT_TRAIN, i));
     dl_data_close(lim);
     dl_data_close(ds);
     tu_rmtree(d);
@@ -160,9 +168,10 @@ END_TEST
 START_TEST(regex_labels_pets_layout)
 {
     char *d = tu_mkdtemp();
-    const char *names[] = {"Abyssinian_1.jpg", "Abyssinian_2.jpg", "american_bulldog_10.jpg", "american_bulldog_3.jpg",
-                           "Bengal_1.jpg",     "Bengal_7.jpg",     "american_bulldog_4.jpg",  "Abyssinian_9.jpg",
-                           "Bengal_2.jpg",     "Bengal_3.jpg"};
+    const char *names[] = {
+        "Abyssinian_1.jpg", "Abyssinian_2.jpg", "american_bulldog_10.jpg", "american_bulldog_3.jpg",
+        "Bengal_1.jpg",     "Bengal_7.jpg",     "american_bulldog_4.jpg",  "Abyssinian_9.jpg",
+        "Bengal_2.jpg",     "Bengal_3.jpg"};
     for (int i = 0; i < 10; i++) {
         char rel[64];
         snprintf(rel, sizeof rel, "images/%s", names[i]);
@@ -193,7 +202,8 @@ START_TEST(regex_labels_pets_layout)
         int lab;
         dl_data_item_labels(ds, DL_SPLIT_TRAIN, i, &lab, 1);
         const char *p = strrchr(dl_data_item_path(ds, DL_SPLIT_TRAIN, i), '/') + 1;
-        ck_assert(strncmp(p, dl_data_class_name(ds, lab), strlen(dl_data_class_name(ds, lab))) == 0);
+        ck_assert(strncmp(p, dl_data_class_name(ds, lab), strlen(dl_data_class_name(ds, lab))) ==
+                  0);
     }
     dl_data_close(ds);
     du_write_image(d, "images/odd.jpg", 30, 30, 3, du_smooth, 0);
@@ -250,13 +260,15 @@ START_TEST(csv_source_multi_label_and_valid_column)
     ck_assert_int_eq(dl_data_item_labels(ds, DL_SPLIT_TRAIN, 0, labs, 4), 2);
     ck_assert_int_eq(labs[0], 2);
     ck_assert_int_eq(labs[1], 3);
-    ck_assert_int_eq(dl_data_item_labels(ds, DL_SPLIT_TRAIN, 4, labs, 4), 0); /* empty cell: no label */
+    ck_assert_int_eq(dl_data_item_labels(ds, DL_SPLIT_TRAIN, 4, labs, 4),
+                     0); /* empty cell: no label */
     ck_assert_ptr_nonnull(strstr(dl_data_item_path(ds, DL_SPLIT_VALID, 0), "train/000005.jpg"));
     dl_data_close(ds);
 
     /* Another delimiter, quoted cells with commas, single-label CSV without a validity column. */
-    du_write_text(d, "semi.csv", "img,tags\n000000.jpg,\"a,b\"\n000001.jpg,a\n000002.jpg,b\n000003.jpg,a\n"
-                                 "000004.jpg,b\n000005.jpg,a\n000006.jpg,b\n000007.jpg,a\n");
+    du_write_text(d, "semi.csv",
+                  "img,tags\n000000.jpg,\"a,b\"\n000001.jpg,a\n000002.jpg,b\n000003.jpg,a\n"
+                  "000004.jpg,b\n000005.jpg,a\n000006.jpg,b\n000007.jpg,a\n");
     cfg.csv = "semi.csv";
     cfg.fname_col = "img";
     cfg.label_col = "tags";
@@ -286,16 +298,23 @@ START_TEST(csv_source_errors)
     char path[4096];
     snprintf(path, sizeof path, "%s/bad.csv", d);
     cfg.csv = "bad.csv";
-    struct { const char *text, *msg; } cases[] = {
-        {"fname,lbl,is_valid\n000000.jpg,a,0\n", ":1: no column 'labels' (--label-col; columns: fname, lbl, is_valid)"},
+    struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"fname,lbl,is_valid\n000000.jpg,a,0\n",
+         ":1: no column 'labels' (--label-col; columns: fname, lbl, is_valid)"},
         {"fname,labels\n000000.jpg,a\n", ":1: no column 'is_valid' (--valid-col"},
         {"fname,labels,is_valid\n000000.jpg,a,0\n,b,1\n", ":3: empty file name in column 'fname'"},
-        {"fname,labels,is_valid\n000000.jpg,a,yes\n", ":2: column 'is_valid' is 'yes', expected true/false/1/0"},
-        {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\nmissing.jpg,a,1\n", ":4: image 'missing.jpg' does not exist"},
-        {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\n\"000002.jpg,a,1\n", ":4: unclosed quote"},
+        {"fname,labels,is_valid\n000000.jpg,a,yes\n",
+         ":2: column 'is_valid' is 'yes', expected true/false/1/0"},
+        {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\nmissing.jpg,a,1\n",
+         ":4: image 'missing.jpg' does not exist"},
+        {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\n\"000002.jpg,a,1\n",
+         ":4: unclosed quote"},
         {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\n000002.jpg,zebra,1\n",
          "Label 'zebra' was not included in the training dataset"},
-        {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,a,0\n000002.jpg,a,1\n", "only one class ('a')"},
+        {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,a,0\n000002.jpg,a,1\n",
+         "only one class ('a')"},
         {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\n", "no validation items"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -439,7 +458,8 @@ START_TEST(archives_extract_once_and_damage_is_an_error)
     for (int z = 0; z < 2; z++) {
         cfg.source = archives[z];
         dl_dataset *ds = open_ok(&cfg);
-        ck_assert_uint_eq(dl_data_count(ds, DL_SPLIT_TRAIN) + dl_data_count(ds, DL_SPLIT_VALID), 10);
+        ck_assert_uint_eq(dl_data_count(ds, DL_SPLIT_TRAIN) + dl_data_count(ds, DL_SPLIT_VALID),
+                          10);
         ck_assert_int_eq(dl_data_n_classes(ds), 2);
         /* the single top folder "data" is the root, inside the cache */
         ck_assert_ptr_nonnull(strstr(dl_data_root(ds), cache));

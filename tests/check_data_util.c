@@ -9,7 +9,8 @@
 
 uint8_t du_smooth(int x, int y, int ch, int seed)
 {
-    return (uint8_t)lround(128 + 60 * sin(x * 0.09 + seed * 0.7 + ch) * cos(y * 0.07 + ch * 0.5 + seed * 0.3));
+    return (uint8_t)lround(128 + 60 * sin(x * 0.09 + seed * 0.7 + ch) *
+                                     cos(y * 0.07 + ch * 0.5 + seed * 0.3));
 }
 uint8_t du_columns(int x, int y, int ch, int seed) { return (uint8_t)x; }
 uint8_t du_rows(int x, int y, int ch, int seed) { return (uint8_t)y; }
@@ -44,7 +45,8 @@ void du_write_image(const char *dir, const char *rel, int w, int h, int c, du_pa
     dl_img im = du_image(w, h, c, f, seed);
     dl_err e = {0};
     size_t l = strlen(path);
-    dl_status st = l > 4 && !strcmp(path + l - 4, ".png") ? dl_png_write(path, &im, &e) : dl_jpeg_write(path, &im, 95, &e);
+    dl_status st = l > 4 && !strcmp(path + l - 4, ".png") ? dl_png_write(path, &im, &e)
+                                                          : dl_jpeg_write(path, &im, 95, &e);
     ck_assert_msg(st == DL_OK, "%s", e.msg);
     free(im.px);
 }
@@ -60,12 +62,14 @@ void du_write_text(const char *dir, const char *rel, const char *text)
     fclose(f);
 }
 
-void du_class_tree(const char *dir, const char *prefix, const char *const *classes, int n_classes, int per_class)
+void du_class_tree(const char *dir, const char *prefix, const char *const *classes, int n_classes,
+                   int per_class)
 {
     char rel[1024];
     for (int k = 0; k < n_classes; k++)
         for (int i = 0; i < per_class; i++) {
-            snprintf(rel, sizeof rel, "%s%s%s/%s_%03d.jpg", prefix, *prefix ? "/" : "", classes[k], classes[k], i);
+            snprintf(rel, sizeof rel, "%s%s%s/%s_%03d.jpg", prefix, *prefix ? "/" : "", classes[k],
+                     classes[k], i);
             du_write_image(dir, rel, 40, 30, 3, du_smooth, k * 100 + i);
         }
 }

@@ -66,7 +66,8 @@ static void teardown(void)
 static int dllab(const char *args)
 {
     char cmd[12000];
-    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' '%s' %s </dev/null 2>&1", dir, runs, tu_dllab(), args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' '%s' %s </dev/null 2>&1", dir, runs,
+             tu_dllab(), args);
     return tu_sh(cmd, out, sizeof out);
 }
 
@@ -74,8 +75,8 @@ static int dllab(const char *args)
 static pid_t spawn(const char *args, const char *log)
 {
     char cmd[12000];
-    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' exec '%s' %s </dev/null >'%s' 2>&1", dir, runs,
-             tu_dllab(), args, log);
+    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' exec '%s' %s </dev/null >'%s' 2>&1", dir,
+             runs, tu_dllab(), args, log);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -122,7 +123,8 @@ static int64_t wait_training(pid_t pid)
         int64_t id = 0, nb = 0;
         if (only_run(&id, &nb) == DL_RUN_RUNNING && nb > 0)
             return id;
-        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "the training ended before it was seen running");
+        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0,
+                      "the training ended before it was seen running");
         sleep_ms(100);
     }
     ck_abort_msg("no training seen within 120 s");
@@ -144,7 +146,6 @@ static char *log_text(const char *name)
     ck_assert_msg(t != NULL, "no log %s", path);
     return t;
 }
-
 
 #define TINY "fashion-mnist --limit 64 --valid-limit 32 --no-tui"
 #define LONG "fashion-mnist --limit 10000 --valid-limit 64 --epochs 50 --no-tui"
@@ -179,8 +180,9 @@ START_TEST(nan_valid_loss_marks_the_run_diverged)
             for (int d = 0; d < m.items[t].ndim; d++)
                 numel *= m.items[t].shape[d];
             for (int64_t j = 0; j < numel; j++)
-                ck_assert_msg(isfinite(((float *)m.items[t].data)[j]), "checkpoint %s holds %s = %g", p,
-                              m.items[t].name, ((float *)m.items[t].data)[j]);
+                ck_assert_msg(isfinite(((float *)m.items[t].data)[j]),
+                              "checkpoint %s holds %s = %g", p, m.items[t].name,
+                              ((float *)m.items[t].data)[j]);
         }
         dl_tensor_map_free(&m);
     }
@@ -208,8 +210,9 @@ static void poison_checkpoints(int64_t id)
         dl_tensor_map_init(&nan_map);
         for (size_t t = 0; t < m.n; t++) {
             dl_named_tensor *x = &m.items[t];
-            ck_assert_int_eq(dl_tensor_map_add(&nan_map, x->name, x->dtype, x->ndim, x->shape, x->data, &err),
-                             DL_OK);
+            ck_assert_int_eq(
+                dl_tensor_map_add(&nan_map, x->name, x->dtype, x->ndim, x->shape, x->data, &err),
+                DL_OK);
             if (x->dtype != DL_DTYPE_F32 || strstr(x->name, "running_var"))
                 continue;
             int64_t numel = 1;
@@ -246,7 +249,6 @@ END_TEST
 
 /* ---- item 4 (and issue 17): a full disk, on a small tmpfs in the test's own folder ---------- */
 
-
 /* Mounts a tmpfs of size (e.g. "14m") at dir/full with the store at dir/full/r; false (the test
  * then returns, saying why) when not root or the mount is refused (a container). */
 static bool mount_small_disk(const char *size)
@@ -278,7 +280,8 @@ static void resize_disk(const char *size)
 {
     char opts[64];
     snprintf(opts, sizeof opts, "size=%s", size);
-    ck_assert_msg(mount("tmpfs", mnt, "tmpfs", MS_REMOUNT, opts) == 0, "remount: %s", strerror(errno));
+    ck_assert_msg(mount("tmpfs", mnt, "tmpfs", MS_REMOUNT, opts) == 0, "remount: %s",
+                  strerror(errno));
 }
 
 static long disk_free(void)
@@ -331,7 +334,8 @@ static const char *status_line(void)
 {
     static char line[4096];
     const char *last = NULL;
-    for (const char *p = strstr(out, "run fmnist-resnet-xs-1 "); p; p = strstr(p + 1, "run fmnist-resnet-xs-1 "))
+    for (const char *p = strstr(out, "run fmnist-resnet-xs-1 "); p;
+         p = strstr(p + 1, "run fmnist-resnet-xs-1 "))
         if (p == out || p[-1] == '\n')
             last = p;
     ck_assert_msg(last != NULL, "no final 'run ...' line in: %s", out);
@@ -392,7 +396,8 @@ START_TEST(store_commits_on_full_disk)
     fill_disk(0, 1);
     ck_assert_int_eq(disk_free(), 0);
     rc = dllab("runs");
-    ck_assert_msg(rc == 0 && strstr(out, "fmnist-resnet-xs-1") && strstr(out, "crashed"), "runs: %d %s", rc, out);
+    ck_assert_msg(rc == 0 && strstr(out, "fmnist-resnet-xs-1") && strstr(out, "crashed"),
+                  "runs: %d %s", rc, out);
     rc = dllab("show fmnist-resnet-xs-1");
     ck_assert_msg(rc == 0 && strstr(out, "crashed"), "show: %d %s", rc, out);
     rc = dllab("tag fmnist-resnet-xs-1 keep");
@@ -403,7 +408,8 @@ START_TEST(store_commits_on_full_disk)
     ck_assert_msg(dllab("tag fmnist-resnet-xs-1 keep") == 0, "%s", out);
     fill_disk(0, 2);
     rc = dllab("runs");
-    ck_assert_msg(rc == 0 && strstr(out, "keep"), "runs with an empty WAL on a full disk: %d %s", rc, out);
+    ck_assert_msg(rc == 0 && strstr(out, "keep"), "runs with an empty WAL on a full disk: %d %s",
+                  rc, out);
     unfill_disk(2);
     assert_store_intact();
 }
@@ -427,7 +433,8 @@ START_TEST(killed_checkpoint_temp_is_removed)
     snprintf(folder, sizeof folder, "%s/killed-1", runs);
     ck_assert_int_eq(mkdir(folder, 0755), 0);
     snprintf(tmp, sizeof tmp, "%s/epoch-0.safetensors.tmp.%d", folder, (int)dead);
-    snprintf(other, sizeof other, "%s/epoch-0.safetensors.tmp.%d", folder, (int)getpid()); /* a live writer */
+    snprintf(other, sizeof other, "%s/epoch-0.safetensors.tmp.%d", folder,
+             (int)getpid()); /* a live writer */
     du_write_text(folder, strrchr(tmp, '/') + 1, "partial");
     du_write_text(folder, strrchr(other, '/') + 1, "partial");
     ck_assert_int_eq(dl_store_open(runs, 0, &st, &err), DL_OK);
@@ -463,10 +470,12 @@ START_TEST(archive_extraction_on_full_disk)
     ck_assert_msg(tu_sh(cmd, out, sizeof out) == 0, "tar: %s", out);
     int rc = dllab("data pets.tgz --cache full/c");
     ck_assert_msg(rc == 1, "data on a full disk exited %d: %s", rc, out);
-    ck_assert_msg(strstr(out, "pets.tgz") && strstr(out, "No space left on device"), "unclear: %s", out);
+    ck_assert_msg(strstr(out, "pets.tgz") && strstr(out, "No space left on device"), "unclear: %s",
+                  out);
     resize_disk("8m");
     rc = dllab("data pets.tgz --cache full/c");
-    ck_assert_msg(rc == 0 && strstr(out, "cat") && strstr(out, "dog"), "after space is back: %d %s", rc, out);
+    ck_assert_msg(rc == 0 && strstr(out, "cat") && strstr(out, "dog"), "after space is back: %d %s",
+                  rc, out);
 }
 END_TEST
 
@@ -475,7 +484,8 @@ END_TEST
 /* No raw byte c anywhere in out. */
 static void assert_no_byte(int c, const char *what)
 {
-    ck_assert_msg(memchr(out, c, strlen(out)) == NULL, "%s printed a raw 0x%02x byte: %s", what, c, out);
+    ck_assert_msg(memchr(out, c, strlen(out)) == NULL, "%s printed a raw 0x%02x byte: %s", what, c,
+                  out);
 }
 
 START_TEST(non_utf8_class_folder_is_refused)
@@ -486,11 +496,13 @@ START_TEST(non_utf8_class_folder_is_refused)
     du_class_tree(data, "", classes, 3, 4);
     int rc = dllab("data pets");
     ck_assert_msg(rc == 1, "data exited %d: %s", rc, out);
-    ck_assert_msg(strstr(out, "not valid UTF-8") && (strstr(out, "caf\\xe9") || strstr(out, "b\\xff\\xfe")),
+    ck_assert_msg(strstr(out, "not valid UTF-8") &&
+                      (strstr(out, "caf\\xe9") || strstr(out, "b\\xff\\xfe")),
                   "unclear: %s", out);
     assert_no_byte(0xe9, "data");
     assert_no_byte(0xff, "data");
-    rc = dllab("train pets " "--no-tui --size 16");
+    rc = dllab("train pets "
+               "--no-tui --size 16");
     ck_assert_msg(rc == 1 && strstr(out, "not valid UTF-8"), "train exited %d: %s", rc, out);
 }
 END_TEST
@@ -506,7 +518,8 @@ START_TEST(non_utf8_csv_label_is_refused)
                   "b/b_000.jpg,b\nb/b_001.jpg,b\nb/b_002.jpg,\xff\xfe\xc3\nb/b_003.jpg,b\n");
     int rc = dllab("data pets --csv labels.csv");
     ck_assert_msg(rc == 1, "data exited %d: %s", rc, out);
-    ck_assert_msg(strstr(out, "not valid UTF-8") && strstr(out, "\\xff\\xfe\\xc3") && strstr(out, "b_002.jpg"),
+    ck_assert_msg(strstr(out, "not valid UTF-8") && strstr(out, "\\xff\\xfe\\xc3") &&
+                      strstr(out, "b_002.jpg"),
                   "unclear: %s", out);
     assert_no_byte(0xff, "data");
 }
@@ -529,8 +542,13 @@ START_TEST(control_characters_are_printed_escaped)
     dl_tensor_map_init(&m);
     int64_t shape[1] = {2};
     dl_err err = {0};
-    ck_assert_int_eq(dl_tensor_map_add(&m, "\x1b]0;pwned\x07w", DL_DTYPE_F32, 1, shape, NULL, &err), DL_OK);
-    ck_assert_int_eq(dl_tensor_map_set_meta(&m, "note\x1b[2J", "\x9b" "31m", &err), DL_OK);
+    ck_assert_int_eq(dl_tensor_map_add(&m, "\x1b]0;pwned\x07w", DL_DTYPE_F32, 1, shape, NULL, &err),
+                     DL_OK);
+    ck_assert_int_eq(dl_tensor_map_set_meta(&m, "note\x1b[2J",
+                                            "\x9b"
+                                            "31m",
+                                            &err),
+                     DL_OK);
     char path[4600];
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
     ck_assert_msg(dl_safetensors_write(path, &m, &err) == DL_OK, "%s", err.msg);
@@ -539,7 +557,8 @@ START_TEST(control_characters_are_printed_escaped)
     ck_assert_msg(rc == 0, "weights info exited %d: %s", rc, out);
     assert_no_byte(0x1b, "weights info");
     assert_no_byte(0x07, "weights info");
-    ck_assert_msg(strstr(out, "\\x1b]0;pwned\\x07w"), "the tensor name is not shown escaped: %s", out);
+    ck_assert_msg(strstr(out, "\\x1b]0;pwned\\x07w"), "the tensor name is not shown escaped: %s",
+                  out);
 }
 END_TEST
 
@@ -550,7 +569,8 @@ END_TEST
 static const char *lsan_runtime(void)
 {
     static const char *const where[] = {"/usr/lib/x86_64-linux-gnu/liblsan.so.0",
-                                        "/usr/lib/aarch64-linux-gnu/liblsan.so.0", "/usr/lib64/liblsan.so.0"};
+                                        "/usr/lib/aarch64-linux-gnu/liblsan.so.0",
+                                        "/usr/lib64/liblsan.so.0"};
     for (size_t i = 0; i < sizeof where / sizeof *where; i++)
         if (access(where[i], R_OK) == 0)
             return where[i];
@@ -563,8 +583,10 @@ static int dllab_lsan(const char *args)
     char a[8192];
     snprintf(a, sizeof a, "%s", args);
     char cmd[16000];
-    snprintf(cmd, sizeof cmd, "cd '%s' && DLLAB_RUNS='%s' LD_PRELOAD='%s' LSAN_OPTIONS=exitcode=23 '%s' %s "
-             "</dev/null 2>&1", dir, runs, lsan_runtime(), tu_dllab(), a);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && DLLAB_RUNS='%s' LD_PRELOAD='%s' LSAN_OPTIONS=exitcode=23 '%s' %s "
+             "</dev/null 2>&1",
+             dir, runs, lsan_runtime(), tu_dllab(), a);
     int rc = tu_sh(cmd, out, sizeof out);
     ck_assert_msg(rc != 23 && !strstr(out, "LeakSanitizer"), "dllab %s leaks: %s", args, out);
     return rc;
@@ -573,12 +595,14 @@ static int dllab_lsan(const char *args)
 START_TEST(no_leaks_on_resume_interpret_and_bad_pth)
 {
     if (!lsan_runtime()) {
-        fprintf(stderr, "SKIP %s: no LeakSanitizer runtime (liblsan.so.0) installed\n", tcase_name());
+        fprintf(stderr, "SKIP %s: no LeakSanitizer runtime (liblsan.so.0) installed\n",
+                tcase_name());
         return;
     }
     ck_assert_msg(dllab("train " TINY) == 0, "%s", out);
     ck_assert_int_eq(dllab_lsan("interpret fmnist-resnet-xs-1"), 0);
-    ck_assert_int_eq(dllab_lsan("train --resume fmnist-resnet-xs-1 --no-tui"), 1); /* finished: nothing to do */
+    ck_assert_int_eq(dllab_lsan("train --resume fmnist-resnet-xs-1 --no-tui"),
+                     1); /* finished: nothing to do */
     char args[4600];
     snprintf(args, sizeof args, "weights info '%s'", tu_fixture("pth/hostile_duplicate_key.pth"));
     ck_assert_int_eq(dllab_lsan(args), 1);
@@ -591,9 +615,11 @@ END_TEST
 START_TEST(pth_duplicate_storages_are_refused)
 {
     char args[4600];
-    snprintf(args, sizeof args, "weights info '%s'", tu_fixture("pth/hostile_duplicate_storage.pth"));
+    snprintf(args, sizeof args, "weights info '%s'",
+             tu_fixture("pth/hostile_duplicate_storage.pth"));
     int rc = dllab(args);
-    ck_assert_msg(rc == 1 && strstr(out, "two entries are named 'archive/data/0'"), "%d: %s", rc, out);
+    ck_assert_msg(rc == 1 && strstr(out, "two entries are named 'archive/data/0'"), "%d: %s", rc,
+                  out);
 }
 END_TEST
 
@@ -603,16 +629,19 @@ START_TEST(csv_names_that_leave_the_folder_are_refused)
     snprintf(data, sizeof data, "%s/pets", dir);
     static const char *const classes[] = {"a", "b"};
     du_class_tree(data, "", classes, 2, 3);
-    du_write_text(data, "labels.csv", "fname,labels\na/a_000.jpg,a\na/a_001.jpg,a\n../../../../etc/passwd,b\n"
-                                      "b/b_000.jpg,b\nb/b_001.jpg,b\n");
+    du_write_text(data, "labels.csv",
+                  "fname,labels\na/a_000.jpg,a\na/a_001.jpg,a\n../../../../etc/passwd,b\n"
+                  "b/b_000.jpg,b\nb/b_001.jpg,b\n");
     int rc = dllab("data pets --csv labels.csv");
-    ck_assert_msg(rc == 1 && strstr(out, "labels.csv:4") && strstr(out, "leaves the data folder"), "%d: %s", rc,
-                  out);
+    ck_assert_msg(rc == 1 && strstr(out, "labels.csv:4") && strstr(out, "leaves the data folder"),
+                  "%d: %s", rc, out);
     du_write_text(data, "abs.csv", "fname,labels\na/a_000.jpg,a\n/etc/passwd,b\nb/b_000.jpg,b\n");
     rc = dllab("data pets --csv abs.csv");
-    ck_assert_msg(rc == 1 && strstr(out, "abs.csv:3") && strstr(out, "leaves the data folder"), "%d: %s", rc, out);
+    ck_assert_msg(rc == 1 && strstr(out, "abs.csv:3") && strstr(out, "leaves the data folder"),
+                  "%d: %s", rc, out);
     /* '..' inside a name that stays in the folder is still refused; dots in names are fine */
-    du_write_text(data, "ok.csv", "fname,labels\na/a_000.jpg,a\na/../a/a_001.jpg,a\nb/b_000.jpg,b\n");
+    du_write_text(data, "ok.csv",
+                  "fname,labels\na/a_000.jpg,a\na/../a/a_001.jpg,a\nb/b_000.jpg,b\n");
     rc = dllab("data pets --csv ok.csv");
     ck_assert_msg(rc == 1 && strstr(out, "ok.csv:3"), "%d: %s", rc, out);
 }
@@ -621,9 +650,11 @@ END_TEST
 START_TEST(usage_errors_exit_2_with_one_line)
 {
     int rc = dllab("train fashion-mnist --arch bogus --no-tui");
-    ck_assert_msg(rc == 2 && strstr(out, "unknown architecture 'bogus'"), "--arch bogus: %d %s", rc, out);
+    ck_assert_msg(rc == 2 && strstr(out, "unknown architecture 'bogus'"), "--arch bogus: %d %s", rc,
+                  out);
     ck_assert_int_eq(dllab("lrfind fashion-mnist --arch bogus"), 2);
-    const char *bad[] = {"train fashion-mnist --bogus", "lrfind fashion-mnist --bogus", "data fashion-mnist --bogus"};
+    const char *bad[] = {"train fashion-mnist --bogus", "lrfind fashion-mnist --bogus",
+                         "data fashion-mnist --bogus"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         rc = dllab(bad[i]);
         size_t lines = 0;
@@ -639,7 +670,8 @@ END_TEST
 START_TEST(sweep_checks_every_point_before_training)
 {
     int rc = dllab("sweep fashion-mnist --arch resnet-xs,bogus --limit 64 --valid-limit 32");
-    ck_assert_msg(rc == 2 && strstr(out, "bogus") && strstr(out, "nothing was trained"), "%d: %s", rc, out);
+    ck_assert_msg(rc == 2 && strstr(out, "bogus") && strstr(out, "nothing was trained"), "%d: %s",
+                  rc, out);
     int64_t id;
     ck_assert_msg(only_run(&id, NULL) == -1, "a run was started: %s", out);
 }
@@ -650,7 +682,8 @@ START_TEST(loader_errors_name_the_loader_once)
     /* 3 slots of 65536 images of 512x512 floats: far past the 4 GB of address space allowed */
     char cmd[12000];
     snprintf(cmd, sizeof cmd,
-             "cd '%s' && ulimit -v 4000000 && DLLAB_RUNS='%s' '%s' train fashion-mnist --limit 64 --valid-limit 32 "
+             "cd '%s' && ulimit -v 4000000 && DLLAB_RUNS='%s' '%s' train fashion-mnist --limit 64 "
+             "--valid-limit 32 "
              "--bs 65536 --size 512 --threads 1 --no-tui </dev/null 2>&1",
              dir, runs, tu_dllab());
     int rc = tu_sh(cmd, out, sizeof out);
@@ -692,7 +725,8 @@ START_TEST(live_run_cannot_be_removed_or_resumed)
     pid_t other = first == b ? c : b;
     char *lg = log_text(first == b ? "b.log" : "c.log");
     snprintf(want, sizeof want, "process %d", (int)other);
-    ck_assert_msg(first_rc == 1 && strstr(lg, want), "the refused resume (exit %d) said: %s", first_rc, lg);
+    ck_assert_msg(first_rc == 1 && strstr(lg, want), "the refused resume (exit %d) said: %s",
+                  first_rc, lg);
     free(lg);
 
     /* --force stops the trainer, then removes the run */
@@ -701,7 +735,9 @@ START_TEST(live_run_cannot_be_removed_or_resumed)
     ck_assert_msg(strstr(out, "removed fmnist-resnet-xs-1"), "%s", out);
     wait_exit(other);
     ck_assert_int_eq(only_run(&id, NULL), -1);
-    for (const char *l = "a.log"; l; l = !strcmp(l, "a.log") ? "b.log" : !strcmp(l, "b.log") ? "c.log" : NULL) {
+    for (const char *l = "a.log"; l; l = !strcmp(l, "a.log")   ? "b.log"
+                                         : !strcmp(l, "b.log") ? "c.log"
+                                                               : NULL) {
         lg = log_text(l);
         ck_assert_msg(!strstr(lg, "FOREIGN KEY"), "%s: %s", l, lg);
         free(lg);

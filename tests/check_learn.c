@@ -35,9 +35,9 @@ typedef struct synth {
     int n, bs, k;
     bool multi, shuffle;
     uint64_t seed;
-    float *x;     /* n x 1 x 8 x 8 */
-    int32_t *y;   /* n */
-    float *oh;    /* n x k */
+    float *x;   /* n x 1 x 8 x 8 */
+    int32_t *y; /* n */
+    float *oh;  /* n x k */
     uint32_t *order;
     int pos;
     int passes; /* start_epoch calls: how many passes were begun over this source */
@@ -48,7 +48,8 @@ typedef struct synth {
 static void synth_init(synth *s, int n, int bs, bool multi, bool shuffle, uint64_t seed)
 {
     memset(s, 0, sizeof *s);
-    s->n = n, s->bs = bs, s->k = multi ? 3 : 4, s->multi = multi, s->shuffle = shuffle, s->seed = seed;
+    s->n = n, s->bs = bs, s->k = multi ? 3 : 4, s->multi = multi, s->shuffle = shuffle,
+    s->seed = seed;
     s->x = calloc((size_t)n * SZ * SZ, sizeof *s->x);
     s->y = calloc((size_t)n, sizeof *s->y);
     s->oh = calloc((size_t)n * s->k, sizeof *s->oh);
@@ -146,7 +147,8 @@ static void fx_init(fx *f, bool multi, bool with_control, dl_metric_kind metric,
     dl_err err;
     synth_init(&f->tr, 256, 16, multi, true, 5);
     synth_init(&f->va, 64, 32, multi, false, 6);
-    dl_model_cfg mc = {.arch = ARCH, .in_channels = 1, .n_out = multi ? 3 : 4, .head = head, .seed = 11};
+    dl_model_cfg mc = {
+        .arch = ARCH, .in_channels = 1, .n_out = multi ? 3 : 4, .head = head, .seed = 11};
     ck_assert_msg(dl_model_create(&f->m, &mc, &err) == DL_OK, "%s", err.msg);
     f->c = NULL;
     if (with_control)
@@ -155,8 +157,9 @@ static void fx_init(fx *f, bool multi, bool with_control, dl_metric_kind metric,
     dl_learner_cfg_init(&lc);
     lc.n_metrics = 1;
     lc.metrics[0] = metric;
-    ck_assert_msg(dl_learner_create(&f->l, &lc, f->m, src(&f->tr), src(&f->va), f->c, &err) == DL_OK, "%s",
-                  err.msg);
+    ck_assert_msg(dl_learner_create(&f->l, &lc, f->m, src(&f->tr), src(&f->va), f->c, &err) ==
+                      DL_OK,
+                  "%s", err.msg);
 }
 
 static void fx_free(fx *f)
@@ -184,7 +187,8 @@ static dl_status probe_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
             p->lr_seen[step][g] = dl_learner_optim(l)->h[g].lr;
         p->frozen_seen[step] = dl_learner_frozen_to(l);
     }
-    if (ev == DL_EV_AFTER_BATCH && step == 3) { /* posted after batch 3 trained: applies before batch 3 (0-based) */
+    if (ev == DL_EV_AFTER_BATCH &&
+        step == 3) { /* posted after batch 3 trained: applies before batch 3 (0-based) */
         dl_cmd a = {.kind = DL_CMD_SET_LR, .hi = 1e-2};
         dl_cmd b = {.kind = DL_CMD_FREEZE, .arg = -1};
         dl_cmd c = {.kind = DL_CMD_SCALE_LR, .factor = 0.5};
@@ -231,7 +235,8 @@ START_TEST(commands_apply_at_the_next_boundary_and_are_logged)
     dl_event ev[32];
     uint64_t since = 0;
     size_t n = dl_control_read_events(f.c, &since, ev, 32, NULL);
-    const char *want[] = {"lr-change set", "freeze 2", "lr-change scale 0.5", "unfreeze 0", "stop after epoch"};
+    const char *want[] = {"lr-change set", "freeze 2", "lr-change scale 0.5", "unfreeze 0",
+                          "stop after epoch"};
     const uint64_t want_step[] = {3, 3, 3, 6, 6};
     size_t w = 0;
     for (size_t i = 0; i < n && w < 5; i++)
@@ -240,7 +245,8 @@ START_TEST(commands_apply_at_the_next_boundary_and_are_logged)
             if (w == 1)
                 ck_assert_int_eq(ev[i].frozen_to, 2);
             if (w == 2)
-                ck_assert_double_eq_tol(ev[i].lr[2], 5e-3, 1e-12); /* the resulting lrs are logged */
+                ck_assert_double_eq_tol(ev[i].lr[2], 5e-3,
+                                        1e-12); /* the resulting lrs are logged */
             w++;
         }
     ck_assert_msg(w == 5, "only %zu of 5 events found in order", w);
@@ -337,10 +343,12 @@ START_TEST(freeze_keeps_frozen_convs_bit_identical_while_bn_and_head_move)
         if (e->kind != DL_ENTRY_PARAM) {
             if (e->kind == DL_ENTRY_BUF_F32 && strstr(e->name, "running_mean"))
                 ck_assert_msg(memcmp(bbuf + e->offset, dl_params_buf(ps, i), e->numel * 4) != 0,
-                              "%s did not update", e->name); /* BN statistics update in train mode */
+                              "%s did not update",
+                              e->name); /* BN statistics update in train mode */
             continue;
         }
-        bool same = memcmp(before + e->offset, dl_params_data(ps, i), e->numel * sizeof(float)) == 0;
+        bool same =
+            memcmp(before + e->offset, dl_params_data(ps, i), e->numel * sizeof(float)) == 0;
         if (e->group < 2 && !(e->flags & DL_PARAM_NORM)) {
             ck_assert_msg(same, "frozen %s changed", e->name);
             convs++;
@@ -379,7 +387,8 @@ START_TEST(lr_find_restores_weights_buffers_and_optimiser_bit_exactly)
     ck_assert_int_eq(dl_learner_fit(f.l, &o, &err), DL_OK);
     dl_params *ps = dl_model_params(f.m);
     dl_optim *op = dl_learner_optim(f.l);
-    float *d = dup(ps->data, ps->total * 4), *s0 = dup(ps->state0, ps->total * 4), *s1 = dup(ps->state1, ps->total * 4);
+    float *d = dup(ps->data, ps->total * 4), *s0 = dup(ps->state0, ps->total * 4),
+          *s1 = dup(ps->state1, ps->total * 4);
     float *b = dup(ps->buf, ps->buf_total * 4);
     int64_t *ib = dup(ps->ibuf, ps->ibuf_total * 8), *steps = dup(op->step, ps->n * 8);
     dl_hyper h[DL_MAX_GROUPS];
@@ -475,10 +484,12 @@ START_TEST(resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses)
     for (int i = 0; i < 21; i++)
         ck_assert_msg(la.loss[i] == lb.loss[i], "step %d: %.9g vs %.9g", i, la.loss[i], lb.loss[i]);
     for (int i = 0; i < lc.n; i++)
-        ck_assert_msg(la.loss[21 + i] == lc.loss[i], "step %d: %.9g uninterrupted vs %.9g resumed", 21 + i,
-                      la.loss[21 + i], lc.loss[i]);
-    ck_assert_double_eq(dl_learner_epoch_row(a.l)->valid_loss, dl_learner_epoch_row(c.l)->valid_loss);
-    ck_assert_double_eq(dl_learner_epoch_row(a.l)->train_loss, dl_learner_epoch_row(c.l)->train_loss);
+        ck_assert_msg(la.loss[21 + i] == lc.loss[i], "step %d: %.9g uninterrupted vs %.9g resumed",
+                      21 + i, la.loss[21 + i], lc.loss[i]);
+    ck_assert_double_eq(dl_learner_epoch_row(a.l)->valid_loss,
+                        dl_learner_epoch_row(c.l)->valid_loss);
+    ck_assert_double_eq(dl_learner_epoch_row(a.l)->train_loss,
+                        dl_learner_epoch_row(c.l)->train_loss);
 
     /* a map that is not a training checkpoint is refused, naming the key */
     dl_tensor_map bad;
@@ -507,7 +518,8 @@ static dl_status nan_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err
     nan_probe *p = user;
     dl_params *ps = dl_model_params(dl_learner_model(l));
     if (ev == DL_EV_AFTER_BATCH && dl_learner_step(l) == 5)
-        memcpy(p->good, ps->data, p->n * sizeof(float)); /* the learner's last good copy (every 5) */
+        memcpy(p->good, ps->data,
+               p->n * sizeof(float)); /* the learner's last good copy (every 5) */
     if (ev == DL_EV_AFTER_LOSS && (int)dl_learner_step(l) == p->at && !p->fired) {
         p->fired = true;
         p->lr_at = dl_learner_optim(l)->h[2].lr;
@@ -653,7 +665,8 @@ START_TEST(learns_the_synthetic_task_single_and_multi_label)
     for (int i = 0; i < g.va.n * 3; i++)
         pos += g.va.oh[i];
     double baseline = 1.0 - pos / (g.va.n * 3);
-    ck_assert_msg(r->metrics[0] > baseline + 0.1, "accuracy_multi %g vs all-negative %g", r->metrics[0], baseline);
+    ck_assert_msg(r->metrics[0] > baseline + 0.1, "accuracy_multi %g vs all-negative %g",
+                  r->metrics[0], baseline);
     fx_free(&g);
 }
 END_TEST
@@ -690,7 +703,8 @@ START_TEST(lrfind_command_mid_fit_leaves_the_training_unchanged)
     ck_assert_int_eq(lb.n, 32);
     for (int i = 0; i < 32; i++) /* the sweep ran at step 20 and was undone bit-exactly */
         ck_assert_msg(la.loss[i] == lb.loss[i], "step %d: %.9g vs %.9g", i, la.loss[i], lb.loss[i]);
-    ck_assert_double_eq(dl_learner_epoch_row(a.l)->valid_loss, dl_learner_epoch_row(b.l)->valid_loss);
+    ck_assert_double_eq(dl_learner_epoch_row(a.l)->valid_loss,
+                        dl_learner_epoch_row(b.l)->valid_loss);
     dl_event ev[64];
     uint64_t since = 0;
     size_t n = dl_control_read_events(b.c, &since, ev, 64, NULL);
@@ -725,7 +739,8 @@ static dl_status ft_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
     ft_probe *p = user;
     if (ev == DL_EV_BEFORE_FIT)
         p->first_step[p->fits < 2 ? p->fits : 1] = dl_learner_step(l), p->fits++;
-    if (ev == DL_EV_BEFORE_BATCH && p->fits <= 2 && dl_learner_step(l) == p->first_step[p->fits - 1]) {
+    if (ev == DL_EV_BEFORE_BATCH && p->fits <= 2 &&
+        dl_learner_step(l) == p->first_step[p->fits - 1]) {
         for (int g = 0; g < 3; g++)
             p->lr0[p->fits - 1][g] = dl_learner_optim(l)->h[g].lr;
         p->frozen[p->fits - 1] = dl_learner_frozen_to(l);
@@ -770,7 +785,8 @@ START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
     ck_assert_int_eq(dl_store_run_create(st, &spec, &run, name, sizeof name, &err), DL_OK);
     dl_learner_attach_store(f.l, st, run);
     ck_assert_msg(dl_learner_fine_tune(f.l, 2, 2e-3, 1, &err) == DL_OK, "%s", err.msg);
-    ck_assert_int_eq(dl_learner_epoch_row(f.l)->epoch, 1); /* the table's numbering restarts per fit */
+    ck_assert_int_eq(dl_learner_epoch_row(f.l)->epoch,
+                     1); /* the table's numbering restarts per fit */
     dl_epoch_row *er;
     size_t ne;
     ck_assert_int_eq(dl_store_epochs(st, run, &er, &ne, &err), DL_OK);
@@ -789,7 +805,8 @@ START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
     int freeze = 0, unfreeze = 0;
     for (size_t i = 0; i < nev; i++) {
         freeze += strcmp(ev[i].kind, "freeze") == 0;
-        unfreeze += strcmp(ev[i].kind, "unfreeze") == 0 && strstr(ev[i].payload, "\"frozen_to\":0") != NULL;
+        unfreeze +=
+            strcmp(ev[i].kind, "unfreeze") == 0 && strstr(ev[i].payload, "\"frozen_to\":0") != NULL;
     }
     ck_assert_int_eq(freeze, 1);
     ck_assert_int_eq(unfreeze, 1);
@@ -821,14 +838,16 @@ static void fine_tune_resume_case(const loss_log *la, const dl_epoch_result *ra,
     fx c;
     fx_init(&c, false, false, DL_METRIC_ACCURACY, DL_HEAD_FASTAI);
     ck_assert_msg(dl_learner_state_from_map(c.l, &m, &err) == DL_OK, "%s", err.msg);
-    ck_assert_int_eq(dl_learner_frozen_to(c.l), stop_at <= 16 ? 2 : 0); /* the phase's frozen state */
+    ck_assert_int_eq(dl_learner_frozen_to(c.l),
+                     stop_at <= 16 ? 2 : 0); /* the phase's frozen state */
     loss_log lc = {0};
     dl_learner_add_callback(c.l, log_cb, &lc, &err);
     ck_assert_msg(dl_learner_fine_tune(c.l, 2, 4e-3, 1, &err) == DL_OK, "%s", err.msg);
     ck_assert_int_eq(lc.n, 48 - stop_at);
     for (int i = 0; i < lc.n; i++)
-        ck_assert_msg(la->loss[stop_at + i] == lc.loss[i], "stop at %d, step %d: %.9g uninterrupted vs %.9g resumed",
-                      stop_at, stop_at + i, la->loss[stop_at + i], lc.loss[i]);
+        ck_assert_msg(la->loss[stop_at + i] == lc.loss[i],
+                      "stop at %d, step %d: %.9g uninterrupted vs %.9g resumed", stop_at,
+                      stop_at + i, la->loss[stop_at + i], lc.loss[i]);
     ck_assert_int_eq(dl_learner_frozen_to(c.l), 0);
     ck_assert_double_eq(ra->valid_loss, dl_learner_epoch_row(c.l)->valid_loss);
     ck_assert_double_eq(ra->train_loss, dl_learner_epoch_row(c.l)->train_loss);
@@ -853,8 +872,9 @@ START_TEST(fine_tune_resumes_in_either_phase_reproducing_the_losses)
     dl_learner_add_callback(a.l, log_cb, &la, &err);
     ck_assert_msg(dl_learner_fine_tune(a.l, 2, 4e-3, 1, &err) == DL_OK, "%s", err.msg);
     ck_assert_int_eq(la.n, 48);
-    fine_tune_resume_case(&la, dl_learner_epoch_row(a.l), 9);  /* frozen phase, mid-epoch */
-    fine_tune_resume_case(&la, dl_learner_epoch_row(a.l), 16); /* last frozen batch, before validation */
+    fine_tune_resume_case(&la, dl_learner_epoch_row(a.l), 9); /* frozen phase, mid-epoch */
+    fine_tune_resume_case(&la, dl_learner_epoch_row(a.l),
+                          16); /* last frozen batch, before validation */
     fine_tune_resume_case(&la, dl_learner_epoch_row(a.l), 37); /* unfrozen phase, epoch 1 batch 5 */
     fx_free(&a);
 }
@@ -881,24 +901,44 @@ static dl_status key_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err
     dl_cmd c = {.kind = DL_CMD_COUNT};
     dl_store_set_checkpoint_writer(p->st, NULL);
     switch (dl_learner_step(l)) {
-    case 2: c = (dl_cmd){.kind = DL_CMD_FREEZE, .arg = -1}; break;
-    case 3: c = (dl_cmd){.kind = DL_CMD_UNFREEZE}; break;
-    case 4: c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 2}; break;
-    case 5: c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 0.5}; break;
-    case 6: c = (dl_cmd){.kind = DL_CMD_SET_LR, .lo = 1e-5, .hi = 1e-3}; break;
+    case 2:
+        c = (dl_cmd){.kind = DL_CMD_FREEZE, .arg = -1};
+        break;
+    case 3:
+        c = (dl_cmd){.kind = DL_CMD_UNFREEZE};
+        break;
+    case 4:
+        c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 2};
+        break;
+    case 5:
+        c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 0.5};
+        break;
+    case 6:
+        c = (dl_cmd){.kind = DL_CMD_SET_LR, .lo = 1e-5, .hi = 1e-3};
+        break;
     case 7:
         c = (dl_cmd){.kind = DL_CMD_PAUSE};
         dl_control_post(p->c, &c, NULL);
         c = (dl_cmd){.kind = DL_CMD_RESUME};
         break;
-    case 8: c = (dl_cmd){.kind = DL_CMD_SAVE}; break;
-    case 9: c = (dl_cmd){.kind = DL_CMD_LRFIND}; break;
-    case 10: c = (dl_cmd){.kind = DL_CMD_SAVE}; break;
-    case 11: c = (dl_cmd){.kind = DL_CMD_STOP_AFTER_EPOCH}; break;
-    default: break;
+    case 8:
+        c = (dl_cmd){.kind = DL_CMD_SAVE};
+        break;
+    case 9:
+        c = (dl_cmd){.kind = DL_CMD_LRFIND};
+        break;
+    case 10:
+        c = (dl_cmd){.kind = DL_CMD_SAVE};
+        break;
+    case 11:
+        c = (dl_cmd){.kind = DL_CMD_STOP_AFTER_EPOCH};
+        break;
+    default:
+        break;
     }
     if (dl_learner_step(l) == 10)
-        dl_store_set_checkpoint_writer(p->st, full_disk); /* the save at step 10 meets a full disk */
+        dl_store_set_checkpoint_writer(p->st,
+                                       full_disk); /* the save at step 10 meets a full disk */
     if (c.kind != DL_CMD_COUNT)
         dl_control_post(p->c, &c, NULL);
     return DL_OK;
@@ -953,11 +993,13 @@ START_TEST(every_key_is_applied_at_a_boundary_and_logged_in_the_event_log_and_st
             ck_assert_int_eq(ev[i].n_groups, 3);
             w++;
         }
-    ck_assert_msg(w == nw, "event log: only %zu of %zu found in order (missing '%s')", w, nw, want[w].text);
+    ck_assert_msg(w == nw, "event log: only %zu of %zu found in order (missing '%s')", w, nw,
+                  want[w].text);
     for (size_t i = 0; i < n; i++)
         if (strncmp(ev[i].text, "checkpoint-failed", 17) == 0)
             ck_assert_msg(strstr(ev[i].text, "No space left") != NULL, "%s", ev[i].text);
-        else if (strncmp(ev[i].text, "lr-change set", 13) == 0) /* the resulting lrs: even_mults(1e-5, 1e-3) */
+        else if (strncmp(ev[i].text, "lr-change set", 13) ==
+                 0) /* the resulting lrs: even_mults(1e-5, 1e-3) */
             ck_assert(fabs(ev[i].lr[0] - 1e-5) < 1e-12 && fabs(ev[i].lr[1] - 1e-4) < 1e-11 &&
                       fabs(ev[i].lr[2] - 1e-3) < 1e-10);
 
@@ -969,20 +1011,21 @@ START_TEST(every_key_is_applied_at_a_boundary_and_logged_in_the_event_log_and_st
         const char *kind;
         int64_t step;
         const char *frozen;
-    } key[] = {{"freeze", 2, "\"frozen_to\":2"},     {"unfreeze", 3, "\"frozen_to\":0"},
-               {"lr-change", 4, "\"lr\":["},         {"lr-change", 5, "\"lr\":["},
-               {"lr-change", 6, "\"lr\":[1e-05,"},   {"pause", 7, "\"frozen_to\":0"},
-               {"resume", 7, "\"frozen_to\":0"},     {"save", 8, "step-8"},
-               {"lr-find-start", 9, "\"lr\":["},     {"save", 10, "failed"},
+    } key[] = {{"freeze", 2, "\"frozen_to\":2"},      {"unfreeze", 3, "\"frozen_to\":0"},
+               {"lr-change", 4, "\"lr\":["},          {"lr-change", 5, "\"lr\":["},
+               {"lr-change", 6, "\"lr\":[1e-05,"},    {"pause", 7, "\"frozen_to\":0"},
+               {"resume", 7, "\"frozen_to\":0"},      {"save", 8, "step-8"},
+               {"lr-find-start", 9, "\"lr\":["},      {"save", 10, "failed"},
                {"checkpoint-failed", 10, "No space"}, {"stop", 11, "after epoch"}};
     for (size_t k = 0; k < sizeof key / sizeof key[0]; k++) {
         bool found = false;
         for (size_t i = 0; i < ne && !found; i++)
-            found = strcmp(er[i].kind, key[k].kind) == 0 && er[i].step == key[k].step && er[i].t > 0 &&
-                    strstr(er[i].payload, key[k].frozen) != NULL &&
-                    (strcmp(er[i].kind, "checkpoint-failed") == 0 || strstr(er[i].payload, "\"lr\":[") != NULL);
-        ck_assert_msg(found, "no store event %s at step %lld with %s", key[k].kind, (long long)key[k].step,
-                      key[k].frozen);
+            found = strcmp(er[i].kind, key[k].kind) == 0 && er[i].step == key[k].step &&
+                    er[i].t > 0 && strstr(er[i].payload, key[k].frozen) != NULL &&
+                    (strcmp(er[i].kind, "checkpoint-failed") == 0 ||
+                     strstr(er[i].payload, "\"lr\":[") != NULL);
+        ck_assert_msg(found, "no store event %s at step %lld with %s", key[k].kind,
+                      (long long)key[k].step, key[k].frozen);
     }
     dl_events_free(er, ne);
     dl_store_close(st);
@@ -1000,8 +1043,8 @@ static void write_png(const char *path, int seed)
     png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png_create_info_struct(p);
     png_init_io(p, fp);
-    png_set_IHDR(p, info, 16, 16, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(p, info, 16, 16, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(p, info);
     unsigned char row[16];
     for (int y = 0; y < 16; y++) {
@@ -1047,8 +1090,10 @@ START_TEST(skipped_files_reach_the_event_log)
     uint64_t since = 0;
     size_t n = dl_control_read_events(f.c, &since, ev, 8, NULL);
     ck_assert_uint_eq(n, 1);
-    ck_assert_msg(strncmp(ev[0].text, "warning skipped 6 input files: notes", 36) == 0, "%s", ev[0].text);
-    ck_assert_msg(strstr(ev[0].text, ".mat, ...") != NULL, "%s", ev[0].text); /* three names, then ... */
+    ck_assert_msg(strncmp(ev[0].text, "warning skipped 6 input files: notes", 36) == 0, "%s",
+                  ev[0].text);
+    ck_assert_msg(strstr(ev[0].text, ".mat, ...") != NULL, "%s",
+                  ev[0].text); /* three names, then ... */
     int names = 0;
     for (const char *q = ev[0].text; (q = strstr(q, ".mat")) != NULL; q++)
         names++;
@@ -1098,7 +1143,8 @@ static preds get_preds(dl_learner *l)
 {
     preds p;
     dl_err err;
-    ck_assert_msg(dl_learner_get_preds(l, &p.logits, &p.ti, &p.tf, &p.n, &p.k, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_learner_get_preds(l, &p.logits, &p.ti, &p.tf, &p.n, &p.k, &err) == DL_OK, "%s",
+                  err.msg);
     return p;
 }
 
@@ -1152,7 +1198,8 @@ START_TEST(early_stopping_plateau_and_load_best)
     preds_free(&best), preds_free(&fresh);
     dl_snapshot s;
     dl_control_read(f.c, &s);
-    ck_assert_msg(strstr(s.message, "No improvement since epoch 1: early stopping") != NULL, "%s", s.message);
+    ck_assert_msg(strstr(s.message, "No improvement since epoch 1: early stopping") != NULL, "%s",
+                  s.message);
     for (int i = 0; i < p.n; i++)
         free(p.w_at[i]);
     fx_free(&f);
@@ -1165,7 +1212,8 @@ START_TEST(get_preds_after_a_fit_reuses_the_last_validation_pass)
 {
     for (int multi = 0; multi < 2; multi++) {
         fx f;
-        fx_init(&f, multi, false, multi ? DL_METRIC_ACCURACY_MULTI : DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+        fx_init(&f, multi, false, multi ? DL_METRIC_ACCURACY_MULTI : DL_METRIC_ACCURACY,
+                DL_HEAD_TORCHVISION);
         dl_err err;
         dl_fit_opts o;
         dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 1e-2);

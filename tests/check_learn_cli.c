@@ -23,8 +23,9 @@
 
 #include "tests/testutil.h"
 
-#define SMALL "--limit 640 --valid-limit 128 --bs 64 --no-aug --threads 1 --head torchvision " \
-              "--arch resnet-custom:basic:1,1,1:8,16,32:small --lr 1e-2"
+#define SMALL                                                                                      \
+    "--limit 640 --valid-limit 128 --bs 64 --no-aug --threads 1 --head torchvision "               \
+    "--arch resnet-custom:basic:1,1,1:8,16,32:small --lr 1e-2"
 
 static char dllab[1024], runs[1024];
 static char out[65536];
@@ -109,7 +110,8 @@ START_TEST(train_table_stop_resume_rewind_interpret_lrfind)
 
     /* A: uninterrupted */
     ck_assert_int_eq(run("train fashion-mnist --epochs 3 --name a --no-tui " SMALL), 0);
-    ck_assert_msg(strstr(out, "epoch       train_loss  valid_loss  error_rate  time") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "epoch       train_loss  valid_loss  error_rate  time") != NULL, "%s",
+                  out);
     run_name(out, "finished", name, sizeof name);
     ck_assert_str_eq(name, "a-1");
     row_of(out, 2, row_a, sizeof row_a);
@@ -159,7 +161,8 @@ START_TEST(train_table_stop_resume_rewind_interpret_lrfind)
     int st;
     waitpid(pid, &st, 0);
     ck_assert(signalled);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d after SIGTERM:\n%s", WEXITSTATUS(st), got);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d after SIGTERM:\n%s",
+                  WEXITSTATUS(st), got);
     ck_assert_msg(strstr(got, "run b-1 stopped") != NULL, "%s", got);
 
     ck_assert_int_eq(run("train --resume b-1 --no-tui"), 0);
@@ -171,7 +174,8 @@ START_TEST(train_table_stop_resume_rewind_interpret_lrfind)
     char again[8192];
     snprintf(again, sizeof again, "%s train --resume b-1 --no-tui --runs %s 2>&1", dllab, runs);
     ck_assert_int_eq(tu_sh(again, out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "run b-1 has finished all its epochs: nothing to resume") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "run b-1 has finished all its epochs: nothing to resume") != NULL,
+                  "%s", out);
 
     /* C: rewind run a to epoch 0: a new run whose epochs 1 and 2 reproduce a's */
     ck_assert_int_eq(run("train --resume a-1 --from-epoch 0 --no-tui"), 0);
@@ -189,7 +193,9 @@ START_TEST(train_table_stop_resume_rewind_interpret_lrfind)
     char cmd[8192]; /* the error, on stderr, names the run asked for */
     snprintf(cmd, sizeof cmd, "%s interpret a-1 --epoch 77 --runs %s 2>&1", dllab, runs);
     ck_assert_int_eq(tu_sh(cmd, out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "dllab interpret: a-1: the run has no checkpoint of epoch 77") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "dllab interpret: a-1: the run has no checkpoint of epoch 77") !=
+                      NULL,
+                  "%s", out);
     ck_assert_int_eq(run("lrfind fashion-mnist --num-it 30 --no-tui " SMALL), 0);
     for (const char *m = "valley\0steep\0minimum\0slide\0"; *m; m += strlen(m) + 1)
         ck_assert_msg(strstr(out, m) != NULL, "no %s in:\n%s", m, out);
@@ -214,8 +220,11 @@ START_TEST(fine_tune_rewinds_into_either_phase)
     if (!setup())
         return;
     char name[256], row_a[256], row_b[256];
-    ck_assert_int_eq(run("train fashion-mnist --fine-tune --epochs 2 --freeze-epochs 1 --name ft --no-tui " SMALL), 0);
-    ck_assert_int_eq(count_of(out, "epoch       train_loss"), 2); /* one table per phase, as fastai */
+    ck_assert_int_eq(run("train fashion-mnist --fine-tune --epochs 2 --freeze-epochs 1 --name ft "
+                         "--no-tui " SMALL),
+                     0);
+    ck_assert_int_eq(count_of(out, "epoch       train_loss"),
+                     2); /* one table per phase, as fastai */
     row_of(out, 1, row_a, sizeof row_a);
     for (int k = 0; k < 2; k++) {
         char args[128];
@@ -226,7 +235,8 @@ START_TEST(fine_tune_rewinds_into_either_phase)
         run_name(out, "finished", name, sizeof name);
         ck_assert_ptr_nonnull(strstr(name, "ft-1-rewind-"));
         row_of(out, 1, row_b, sizeof row_b);
-        ck_assert_msg(strcmp(row_a, row_b) == 0, "from epoch %d: '%s' vs uninterrupted '%s'", k, row_b, row_a);
+        ck_assert_msg(strcmp(row_a, row_b) == 0, "from epoch %d: '%s' vs uninterrupted '%s'", k,
+                      row_b, row_a);
     }
     tu_rmtree(runs);
 }
@@ -240,8 +250,8 @@ static void write_png(const char *path, int bright_left, int seed)
     png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png_create_info_struct(p);
     png_init_io(p, fp);
-    png_set_IHDR(p, info, 32, 32, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(p, info, 32, 32, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(p, info);
     unsigned char row[32];
     for (int y = 0; y < 32; y++) {
@@ -270,31 +280,38 @@ START_TEST(predict_classifies_image_files)
         }
     }
     char args[4096];
-    snprintf(args, sizeof args, "train %s --size 32 --epochs 8 --bs 16 --no-aug --threads 1 --lr =1e-2 "
-                                "--arch resnet-custom:basic:1,1:8,16:small --name f --no-tui",
+    snprintf(args, sizeof args,
+             "train %s --size 32 --epochs 8 --bs 16 --no-aug --threads 1 --lr =1e-2 "
+             "--arch resnet-custom:basic:1,1:8,16:small --name f --no-tui",
              data);
     ck_assert_int_eq(run(args), 0);
     static char train_out[65536];
     snprintf(train_out, sizeof train_out, "%s", out);
-    snprintf(args, sizeof args, "predict f-1 %s/left/img01.png %s/right/img02.png %s/missing.png", data, data,
-             data);
+    snprintf(args, sizeof args, "predict f-1 %s/left/img01.png %s/right/img02.png %s/missing.png",
+             data, data, data);
     ck_assert_int_eq(run(args), 1); /* the missing file fails, the others are still predicted */
     char want[2200];
     snprintf(want, sizeof want, "%s/left/img01.png: left ", data);
-    ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in:\n%s\nafter training:\n%s", want, out, train_out);
+    ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in:\n%s\nafter training:\n%s", want,
+                  out, train_out);
     snprintf(want, sizeof want, "%s/right/img02.png: right ", data);
     ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in:\n%s", want, out);
 
-    /* transfer: the body of f-1 with a fresh head, fine-tuned (two tables: frozen, then unfrozen) */
-    snprintf(args, sizeof args, "train %s --size 32 --epochs 1 --bs 16 --no-aug --threads 1 "
-                                "--arch resnet-custom:basic:1,1:8,16:small --pretrained f-1 --name g --no-tui",
+    /* transfer: the body of f-1 with a fresh head, fine-tuned (two tables: frozen, then unfrozen)
+     */
+    snprintf(args, sizeof args,
+             "train %s --size 32 --epochs 1 --bs 16 --no-aug --threads 1 "
+             "--arch resnet-custom:basic:1,1:8,16:small --pretrained f-1 --name g --no-tui",
              data);
     ck_assert_int_eq(run(args), 0);
     const char *h1 = strstr(out, "epoch       train_loss");
-    ck_assert_msg(h1 && strstr(h1 + 1, "epoch       train_loss"), "fine-tune prints two tables:\n%s", out);
+    ck_assert_msg(h1 && strstr(h1 + 1, "epoch       train_loss"),
+                  "fine-tune prints two tables:\n%s", out);
     ck_assert_ptr_nonnull(strstr(out, "run g-1 finished (2 epochs"));
-    snprintf(args, sizeof args, "train %s --size 32 --arch resnet-custom:basic:1,1:8,16:small --pretrained nosuch "
-                                "--no-tui", data);
+    snprintf(args, sizeof args,
+             "train %s --size 32 --arch resnet-custom:basic:1,1:8,16:small --pretrained nosuch "
+             "--no-tui",
+             data);
     ck_assert_int_eq(run(args), 1);
     tu_rmtree(data);
     free(data);

@@ -184,7 +184,8 @@ START_TEST(readers_never_see_torn_snapshots)
     size_t n;
     while ((n = dl_control_read_points(c, &since, pts, 256, &dropped)) > 0)
         got += n, dropped_total += dropped;
-    ck_assert_uint_eq(got + dropped_total, 20000); /* every point either read once or counted lost */
+    ck_assert_uint_eq(got + dropped_total,
+                      20000); /* every point either read once or counted lost */
     ck_assert_uint_eq(last_gen, 20000);
     pthread_barrier_destroy(&start_barrier);
     dl_control_free(c);

@@ -1,6 +1,7 @@
 /* check_learn_metrics: metrics and interpretation on fixed, hand-checked predictions:
- * accuracy / error_rate / accuracy_multi, batch-size-weighted averages, the confusion matrix orientation, most_confused ordering and
- * its min_val boundary, top losses, and multi-label per-class figures and the threshold sweep. */
+ * accuracy / error_rate / accuracy_multi, batch-size-weighted averages, the confusion matrix
+ * orientation, most_confused ordering and its min_val boundary, top losses, and multi-label
+ * per-class figures and the threshold sweep. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@ START_TEST(accuracy_error_rate_and_multi)
     const float lg[] = {3, 1, 0, 0, 1, 5, -1, 2, 0, 0, 4, 4};
     const int32_t t[] = {0, 2, 2, 1};
     ck_assert_double_eq_tol(dl_metric_accuracy(lg, t, 4, 3), 0.75, 1e-12);
-    ck_assert_double_eq_tol(dl_metric_eval(DL_METRIC_ERROR_RATE, lg, t, NULL, 4, 3, 0.5f), 0.25, 1e-12);
+    ck_assert_double_eq_tol(dl_metric_eval(DL_METRIC_ERROR_RATE, lg, t, NULL, 4, 3, 0.5f), 0.25,
+                            1e-12);
 
     /* logits 0 -> sigmoid 0.5, not > 0.5: negative. */
     const float ml[] = {2, -2, 0, -1, 0.5f, 3};
@@ -24,7 +26,8 @@ START_TEST(accuracy_error_rate_and_multi)
     ck_assert_double_eq_tol(dl_metric_accuracy_multi(ml, mt, 2, 3, 0.5f, true), 4.0 / 6, 1e-12);
     /* thresh 0.2: sigmoid(-1)=0.269 -> positive, sigmoid(-2)=0.119 negative, 0.5 positive:
      * preds 1 0 1 | 1 1 1 -> right: 1 1 1 | 0 0 1 = 4 */
-    ck_assert_double_eq_tol(dl_metric_eval(DL_METRIC_ACCURACY_MULTI, ml, NULL, mt, 2, 3, 0.2f), 4.0 / 6, 1e-12);
+    ck_assert_double_eq_tol(dl_metric_eval(DL_METRIC_ACCURACY_MULTI, ml, NULL, mt, 2, 3, 0.2f),
+                            4.0 / 6, 1e-12);
     ck_assert_double_eq_tol(dl_metric_accuracy_multi(ml, mt, 2, 3, 0.6f, true), 4.0 / 6, 1e-12);
     const float probs[] = {0.9f, 0.1f, 0.7f, 0.2f, 0.3f, 0.95f};
     ck_assert_double_eq_tol(dl_metric_accuracy_multi(probs, mt, 2, 3, 0.5f, false), 1.0, 1e-12);
@@ -39,7 +42,6 @@ START_TEST(weighted_average)
     dl_wavg_add(&a, 1.0, 64);
     dl_wavg_add(&a, 0.0, 16); /* a small last batch weighs less than a plain mean of batch values */
     ck_assert_double_eq_tol(dl_wavg_value(&a), 0.8, 1e-12);
-
 }
 END_TEST
 
@@ -105,7 +107,7 @@ START_TEST(confusion_matrix_rows_actual_cols_predicted)
     ck_assert_int_eq(tl[0].actual, 1);
     ck_assert_int_eq(tl[0].predicted, 0);
     double lse = log(exp(6.0) + 2.0);
-    ck_assert_double_eq_tol(tl[0].loss, lse, 1e-5);         /* -log softmax[actual] */
+    ck_assert_double_eq_tol(tl[0].loss, lse, 1e-5);            /* -log softmax[actual] */
     ck_assert_double_eq_tol(tl[0].prob, exp(6.0 - lse), 1e-6); /* prob of the predicted class */
     /* next: the 6 equally wrong items, lowest index first */
     ck_assert_int_eq(tl[1].item, 1);

@@ -19,7 +19,8 @@
 
 static dl_model *make(const char *arch, int in_c, int n_out, dl_head_kind head, uint64_t seed)
 {
-    dl_model_cfg cfg = {.arch = arch, .in_channels = in_c, .n_out = n_out, .head = head, .seed = seed};
+    dl_model_cfg cfg = {
+        .arch = arch, .in_channels = in_c, .n_out = n_out, .head = head, .seed = seed};
     dl_model *m = NULL;
     dl_err err = {0};
     dl_status st = dl_model_create(&m, &cfg, &err);
@@ -78,16 +79,18 @@ static void check_manifest(const char *arch, size_t want_params)
             continue;
         line[strcspn(line, "\r\n")] = 0;
         char *name = strtok(line, "\t"), *dtype = strtok(NULL, "\t"), *shape = strtok(NULL, "\t");
-        ck_assert_msg(i < ps->n, "%s: the model has %zu entries, the manifest more ('%s')", arch, ps->n, name);
+        ck_assert_msg(i < ps->n, "%s: the model has %zu entries, the manifest more ('%s')", arch,
+                      ps->n, name);
         const dl_entry *e = &ps->e[i];
-        ck_assert_msg(strcmp(e->name, name) == 0, "%s entry %zu: model '%s', torchvision '%s'", arch, i, e->name,
-                      name);
+        ck_assert_msg(strcmp(e->name, name) == 0, "%s entry %zu: model '%s', torchvision '%s'",
+                      arch, i, e->name, name);
         ck_assert_str_eq(dtype, e->kind == DL_ENTRY_BUF_I64 ? "I64" : "F32");
         char got[128] = "";
         for (int d = 0; d < e->ndim; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "", (long long)e->shape[d]);
-        ck_assert_msg(strcmp(got, shape ? shape : "") == 0, "%s '%s': shape %s, torchvision %s", arch, name, got,
-                      shape ? shape : "()");
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
+                     (long long)e->shape[d]);
+        ck_assert_msg(strcmp(got, shape ? shape : "") == 0, "%s '%s': shape %s, torchvision %s",
+                      arch, name, got, shape ? shape : "()");
         i++;
     }
     fclose(f);
@@ -116,7 +119,8 @@ typedef struct conv_tally {
     char first[64];
 } conv_tally;
 
-static void tally(void *user, const char *name, int in_c, int in_h, int in_w, int out_c, int k, int stride, int pad)
+static void tally(void *user, const char *name, int in_c, int in_h, int in_w, int out_c, int k,
+                  int stride, int pad)
 {
     conv_tally *t = user;
     if (!t->n)
@@ -221,8 +225,9 @@ static void check_parity(const char *name)
     dl_model *m = make(arch, 3, 10, DL_HEAD_TORCHVISION, 99);
     for (size_t i = 0; i < fx.n; i++)
         if (!is_fixture_extra(fx.items[i].name))
-            ck_assert_int_eq(dl_tensor_map_add(&sd, fx.items[i].name, fx.items[i].dtype, fx.items[i].ndim,
-                                               fx.items[i].shape, fx.items[i].data, NULL),
+            ck_assert_int_eq(dl_tensor_map_add(&sd, fx.items[i].name, fx.items[i].dtype,
+                                               fx.items[i].ndim, fx.items[i].shape,
+                                               fx.items[i].data, NULL),
                              DL_OK);
     ck_assert_msg(dl_model_load_state_dict(m, &sd, &err) == DL_OK, "%s", err.msg);
 
@@ -265,7 +270,8 @@ static void check_parity(const char *name)
             const dl_named_tensor *b = need(&fx, key);
             if (e->kind == DL_ENTRY_BUF_I64) {
                 ck_assert_int_eq(dl_params_ibuf(ps, i)[0], ((const int64_t *)b->data)[0]);
-                ck_assert_int_eq(dl_params_ibuf(ps, i)[0], 4); /* 3 in the fixture + one train forward */
+                ck_assert_int_eq(dl_params_ibuf(ps, i)[0],
+                                 4); /* 3 in the fixture + one train forward */
             } else {
                 tu_assert_close(e->name, dl_params_buf(ps, i), b->data, e->numel, 1e-5, 1e-4, 0);
             }
@@ -287,14 +293,16 @@ START_TEST(parity_micro_fastai_head_eval)
     dl_tensor_map fx, sd;
     dl_tensor_map_init(&fx);
     dl_tensor_map_init(&sd);
-    ck_assert_msg(dl_safetensors_read(tu_fixture("models/micro_fastai.safetensors"), &fx, &err) == DL_OK, "%s",
-                  err.msg);
+    ck_assert_msg(dl_safetensors_read(tu_fixture("models/micro_fastai.safetensors"), &fx, &err) ==
+                      DL_OK,
+                  "%s", err.msg);
     ck_assert_str_eq(dl_tensor_map_get_meta(&fx, "head"), "fastai");
     dl_model *m = make(dl_tensor_map_get_meta(&fx, "arch"), 3, 10, DL_HEAD_FASTAI, 99);
     for (size_t i = 0; i < fx.n; i++)
         if (strcmp(fx.items[i].name, "x") && strcmp(fx.items[i].name, "logits_eval"))
-            ck_assert_int_eq(dl_tensor_map_add(&sd, fx.items[i].name, fx.items[i].dtype, fx.items[i].ndim,
-                                               fx.items[i].shape, fx.items[i].data, NULL),
+            ck_assert_int_eq(dl_tensor_map_add(&sd, fx.items[i].name, fx.items[i].dtype,
+                                               fx.items[i].ndim, fx.items[i].shape,
+                                               fx.items[i].data, NULL),
                              DL_OK);
     ck_assert_msg(dl_model_load_state_dict(m, &sd, &err) == DL_OK, "%s", err.msg);
     const dl_named_tensor *x = need(&fx, "x");
@@ -323,10 +331,12 @@ START_TEST(fastai_head_names_shapes_groups)
     ck_assert(dl_params_find(ps, "fc.weight") < 0);
     ck_assert(entry(m, "head.2.weight")->shape[0] == 1024);
     ck_assert(entry(m, "head.2.num_batches_tracked")->kind == DL_ENTRY_BUF_I64);
-    ck_assert(entry(m, "head.4.weight")->shape[0] == 512 && entry(m, "head.4.weight")->shape[1] == 1024);
+    ck_assert(entry(m, "head.4.weight")->shape[0] == 512 &&
+              entry(m, "head.4.weight")->shape[1] == 1024);
     ck_assert(dl_params_find(ps, "head.4.bias") < 0);
     ck_assert(entry(m, "head.6.running_var")->shape[0] == 512);
-    ck_assert(entry(m, "head.8.weight")->shape[0] == 37 && entry(m, "head.8.weight")->shape[1] == 512);
+    ck_assert(entry(m, "head.8.weight")->shape[0] == 37 &&
+              entry(m, "head.8.weight")->shape[1] == 512);
     ck_assert(dl_params_find(ps, "head.8.bias") < 0);
     ck_assert_int_eq(entry(m, "head.8.weight")->group, 2);
     ck_assert_int_eq(entry(m, "head.2.bias")->group, 2);
@@ -367,7 +377,8 @@ START_TEST(init_statistics)
         ck_assert(data_of(m, "head.2.bias")[i] == 1e-3f);
     }
     ck_assert(data_of(m, "head.6.bias")[511] == 1e-3f);
-    ck_assert(data_of(m, "layer1.0.bn1.bias")[0] == 0.0f && data_of(m, "layer1.0.bn1.weight")[63] == 1.0f);
+    ck_assert(data_of(m, "layer1.0.bn1.bias")[0] == 0.0f &&
+              data_of(m, "layer1.0.bn1.weight")[63] == 1.0f);
     dl_params *ps = dl_model_params(m);
     long rv = dl_params_find(ps, "layer4.1.bn2.running_var");
     ck_assert(dl_params_buf(ps, (size_t)rv)[0] == 1.0f);
@@ -397,8 +408,10 @@ START_TEST(init_statistics)
     }
     ck_assert(mx > 0.5f * bound);
     /* same seed, same weights; another seed, others */
-    dl_model *m2 = make("resnet18", 3, 100, DL_HEAD_TORCHVISION, 7), *m3 = make("resnet18", 3, 100, DL_HEAD_TORCHVISION, 8);
-    ck_assert(memcmp(dl_model_params(m)->data, dl_model_params(m2)->data, dl_model_params(m)->total * 4) == 0);
+    dl_model *m2 = make("resnet18", 3, 100, DL_HEAD_TORCHVISION, 7),
+             *m3 = make("resnet18", 3, 100, DL_HEAD_TORCHVISION, 8);
+    ck_assert(memcmp(dl_model_params(m)->data, dl_model_params(m2)->data,
+                     dl_model_params(m)->total * 4) == 0);
     ck_assert(memcmp(dl_model_params(m)->data, dl_model_params(m3)->data, 64 * 4) != 0);
     dl_model_free(m);
     dl_model_free(m2);
@@ -406,8 +419,10 @@ START_TEST(init_statistics)
 }
 END_TEST
 
-/* L = sum(logits * R) in double, with the dropout stream rewound so every call sees the same masks */
-static double fd_loss(dl_model *m, const float *x, int n, int h, int w, const float *R, int k, dl_rng saved)
+/* L = sum(logits * R) in double, with the dropout stream rewound so every call sees the same masks
+ */
+static double fd_loss(dl_model *m, const float *x, int n, int h, int w, const float *R, int k,
+                      dl_rng saved)
 {
     *dl_model_dropout_rng(m) = saved;
     const float *y;
@@ -419,8 +434,8 @@ static double fd_loss(dl_model *m, const float *x, int n, int h, int w, const fl
 }
 
 /* Central difference of parameter element j with step hh. */
-static double fd_num(dl_model *m, float *p, size_t j, float hh, const float *x, int n, int h, int w, const float *R,
-                     int k, dl_rng saved)
+static double fd_num(dl_model *m, float *p, size_t j, float hh, const float *x, int n, int h, int w,
+                     const float *R, int k, dl_rng saved)
 {
     float old = p[j];
     p[j] = old + hh;
@@ -445,8 +460,11 @@ START_TEST(finite_differences_whole_model)
     fd_loss(m, x, n, h, w, R, k, saved);
     dl_params_zero_grad(ps);
     ck_assert_int_eq(dl_model_backward(m, R, NULL), DL_OK);
-    const char *names[] = {"conv1.weight", "bn1.weight", "layer1.0.conv2.weight", "layer2.0.downsample.0.weight",
-                           "layer2.0.bn2.bias", "head.2.weight", "head.4.weight", "head.6.bias", "head.8.weight"};
+    const char *names[] = {"conv1.weight",          "bn1.weight",
+                           "layer1.0.conv2.weight", "layer2.0.downsample.0.weight",
+                           "layer2.0.bn2.bias",     "head.2.weight",
+                           "head.4.weight",         "head.6.bias",
+                           "head.8.weight"};
     int checked = 0, skipped = 0, nonzero = 0;
     for (size_t t = 0; t < sizeof names / sizeof names[0]; t++) {
         long ei = dl_params_find(ps, names[t]);
@@ -467,7 +485,8 @@ START_TEST(finite_differences_whole_model)
             nonzero += fabs(an) > 1e-2;
         }
     }
-    ck_assert_msg(skipped * 4 <= checked + skipped, "%d of %d elements sit on kinks", skipped, checked + skipped);
+    ck_assert_msg(skipped * 4 <= checked + skipped, "%d of %d elements sit on kinks", skipped,
+                  checked + skipped);
     ck_assert_int_gt(nonzero, checked / 2);
     free(x);
     free(R);
@@ -595,7 +614,8 @@ START_TEST(save_load_bit_identical)
     dl_err err;
     ck_assert_int_eq(dl_model_state_dict(a, &sd, &err), DL_OK);
     ck_assert_str_eq(dl_tensor_map_get_meta(&sd, "head"), "fastai");
-    ck_assert_int_eq(((const int64_t *)dl_tensor_map_get(&sd, "bn1.num_batches_tracked")->data)[0], 2);
+    ck_assert_int_eq(((const int64_t *)dl_tensor_map_get(&sd, "bn1.num_batches_tracked")->data)[0],
+                     2);
     ck_assert_msg(dl_model_load_state_dict(b, &sd, &err) == DL_OK, "%s", err.msg);
     dl_model_forward(b, x, 2, 8, 8, false, &yb, NULL);
     ck_assert(memcmp(ra, yb, sizeof ra) == 0);
@@ -642,7 +662,8 @@ START_TEST(load_rejects_what_does_not_fit)
     ck_assert(data_of(b, "conv1.weight")[0] == before); /* untouched on failure */
     dl_model *c = make("resnet-custom:basic:1,1:4,8:small", 3, 6, DL_HEAD_FASTAI, 1);
     ck_assert_int_eq(dl_model_load_state_dict(c, &sd, &err), DL_EFORMAT);
-    ck_assert_msg(strstr(err.msg, "head.") != NULL && strstr(err.msg, "fc.weight") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "head.") != NULL && strstr(err.msg, "fc.weight") != NULL, "%s",
+                  err.msg);
     dl_tensor_map_free(&sd);
     dl_model_free(a);
     dl_model_free(b);
@@ -655,7 +676,8 @@ START_TEST(load_body_keeps_the_fresh_head)
     const char *arch = "resnet-custom:basic:1,1:4,8:small";
     dl_model *src = make(arch, 3, 10, DL_HEAD_TORCHVISION, 1); /* like a torchvision checkpoint */
     dl_model *src2 = make(arch, 3, 9, DL_HEAD_FASTAI, 4);      /* like a dllab checkpoint */
-    dl_model *dst = make(arch, 3, 3, DL_HEAD_FASTAI, 2), *fresh = make(arch, 3, 3, DL_HEAD_FASTAI, 2);
+    dl_model *dst = make(arch, 3, 3, DL_HEAD_FASTAI, 2),
+             *fresh = make(arch, 3, 3, DL_HEAD_FASTAI, 2);
     float *x = randn(2 * 3 * 8 * 8, 4, 1.0f);
     trained_a_little(src, x, 2, 8, 8);
     dl_tensor_map sd, sd2;
@@ -670,10 +692,12 @@ START_TEST(load_body_keeps_the_fresh_head)
         const dl_entry *e = &pd->e[i];
         bool head = strncmp(e->name, "head.", 5) == 0;
         size_t bytes = e->numel * (e->kind == DL_ENTRY_BUF_I64 ? 8 : 4);
-        const void *got = e->kind == DL_ENTRY_PARAM ? (void *)dl_params_data(pd, i)
-                          : e->kind == DL_ENTRY_BUF_F32 ? (void *)dl_params_buf(pd, i) : (void *)dl_params_ibuf(pd, i);
-        const void *fr = e->kind == DL_ENTRY_PARAM ? (void *)dl_params_data(pf, i)
-                         : e->kind == DL_ENTRY_BUF_F32 ? (void *)dl_params_buf(pf, i) : (void *)dl_params_ibuf(pf, i);
+        const void *got = e->kind == DL_ENTRY_PARAM     ? (void *)dl_params_data(pd, i)
+                          : e->kind == DL_ENTRY_BUF_F32 ? (void *)dl_params_buf(pd, i)
+                                                        : (void *)dl_params_ibuf(pd, i);
+        const void *fr = e->kind == DL_ENTRY_PARAM     ? (void *)dl_params_data(pf, i)
+                         : e->kind == DL_ENTRY_BUF_F32 ? (void *)dl_params_buf(pf, i)
+                                                       : (void *)dl_params_ibuf(pf, i);
         const dl_named_tensor *t = dl_tensor_map_get(&sd, e->name);
         if (head) {
             ck_assert_msg(memcmp(got, fr, bytes) == 0, "head entry %s changed", e->name);
@@ -682,11 +706,14 @@ START_TEST(load_body_keeps_the_fresh_head)
             ck_assert_msg(memcmp(got, t->data, bytes) == 0, "body entry %s not loaded", e->name);
         }
     }
-    ck_assert_int_eq(dl_params_ibuf(pd, (size_t)dl_params_find(pd, "bn1.num_batches_tracked"))[0], 2);
+    ck_assert_int_eq(dl_params_ibuf(pd, (size_t)dl_params_find(pd, "bn1.num_batches_tracked"))[0],
+                     2);
     /* a dllab checkpoint with a fastai head of another size loads its body too */
     ck_assert_msg(dl_model_load_body(dst, &sd2, &err) == DL_OK, "%s", err.msg);
-    ck_assert(memcmp(data_of(dst, "conv1.weight"), dl_tensor_map_get(&sd2, "conv1.weight")->data, 4 * 27 * 4) == 0);
-    ck_assert(memcmp(data_of(dst, "head.8.weight"), data_of(fresh, "head.8.weight"), 3 * 512 * 4) == 0);
+    ck_assert(memcmp(data_of(dst, "conv1.weight"), dl_tensor_map_get(&sd2, "conv1.weight")->data,
+                     4 * 27 * 4) == 0);
+    ck_assert(memcmp(data_of(dst, "head.8.weight"), data_of(fresh, "head.8.weight"), 3 * 512 * 4) ==
+              0);
     /* and into a torchvision-head model */
     dl_model *tv = make(arch, 3, 10, DL_HEAD_TORCHVISION, 7);
     float fc0 = data_of(tv, "fc.weight")[0];
@@ -716,9 +743,12 @@ START_TEST(bad_configurations_are_named)
     dl_model_cfg cfg = {.arch = "resnet19", .in_channels = 3, .n_out = 10};
     ck_assert_int_eq(dl_model_create(&m, &cfg, &err), DL_ENOTFOUND);
     ck_assert(strstr(err.msg, "resnet19") && strstr(err.msg, "resnet-xs"));
-    const char *bad[] = {"resnet-custom:basic:1,1:4:small", "resnet-custom:wide:1:4:small",
-                         "resnet-custom:basic:1,,1:4,4:small", "resnet-custom:basic:1:4:huge",
-                         "resnet-custom:basic:1,1,1,1,1:4,4,4,4,4:small", "resnet-custom:basic:0:4:small",
+    const char *bad[] = {"resnet-custom:basic:1,1:4:small",
+                         "resnet-custom:wide:1:4:small",
+                         "resnet-custom:basic:1,,1:4,4:small",
+                         "resnet-custom:basic:1:4:huge",
+                         "resnet-custom:basic:1,1,1,1,1:4,4,4,4,4:small",
+                         "resnet-custom:basic:0:4:small",
                          "resnet-custom:basic:1:4"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cfg.arch = bad[i];
@@ -742,10 +772,12 @@ START_TEST(bad_configurations_are_named)
     ck_assert(strstr(err.msg, "resnet18") != NULL);
     dl_model_free(m);
     m = make("resnet-xs", 1, 10, DL_HEAD_FASTAI, 0);
-    ck_assert_int_eq(dl_model_forward(m, x, 1, 8, 8, true, &y, &err), DL_EINVAL); /* BatchNorm1d needs 2 */
+    ck_assert_int_eq(dl_model_forward(m, x, 1, 8, 8, true, &y, &err),
+                     DL_EINVAL); /* BatchNorm1d needs 2 */
     ck_assert_msg(strstr(err.msg, "head.2") != NULL, "%s", err.msg);
     dl_model_free(m);
-    /* torchvision head: resnet18 at 32x32 has layer4 at 1x1, so batch 1 cannot train, batch 2 can */
+    /* torchvision head: resnet18 at 32x32 has layer4 at 1x1, so batch 1 cannot train, batch 2 can
+     */
     m = make("resnet18", 3, 10, DL_HEAD_TORCHVISION, 0);
     float *x32 = randn(2 * 3 * 32 * 32, 1, 1.0f);
     ck_assert_int_eq(dl_model_forward(m, x32, 1, 32, 32, true, &y, &err), DL_EINVAL);
@@ -775,7 +807,8 @@ START_TEST(replans_on_new_sizes)
     size_t b3 = dl_model_activation_bytes(m);
     ck_assert_int_eq(dl_model_forward(m, x, 1, 12, 12, false, &y, NULL), DL_OK);
     tu_assert_close("again", y, a, 3, 0, 0, 0);
-    ck_assert_int_eq(dl_model_forward(m, x, 2, 12, 12, false, &y, NULL), DL_OK); /* reuses the plan */
+    ck_assert_int_eq(dl_model_forward(m, x, 2, 12, 12, false, &y, NULL),
+                     DL_OK); /* reuses the plan */
     (void)b3;
     free(x);
     dl_model_free(m);

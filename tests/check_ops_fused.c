@@ -1,7 +1,7 @@
 /* check_ops_fused: the fused kernels the models use for speed (BN + ReLU forward train/eval and
- * backward, residual add + ReLU, BN backward writing dx) give exactly what the unfused sequence gives, on
- * plane sizes below, at, and off the 16-lane vector width, with NaNs and exact zeros in the
- * input (ReLU's NaN rule and its "y > 0" mask must survive the fusion). */
+ * backward, residual add + ReLU, BN backward writing dx) give exactly what the unfused sequence
+ * gives, on plane sizes below, at, and off the 16-lane vector width, with NaNs and exact zeros in
+ * the input (ReLU's NaN rule and its "y > 0" mask must survive the fusion). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,8 @@ static float *copy(const float *v, size_t m)
 
 static void assert_same(const char *what, int hw, const float *a, const float *b, size_t m)
 {
-    ck_assert_msg(memcmp(a, b, m * sizeof *a) == 0, "%s differs from the unfused sequence at hw %d", what, hw);
+    ck_assert_msg(memcmp(a, b, m * sizeof *a) == 0, "%s differs from the unfused sequence at hw %d",
+                  what, hw);
 }
 
 static const int hws[] = {1, 7, 16, 37, 49, 64};
@@ -38,9 +39,10 @@ START_TEST(bn_relu_matches_bn_then_relu)
     const size_t m = (size_t)n * c * hw;
     dl_rng r;
     dl_rng_seed(&r, 7, (uint64_t)hw, 0);
-    float *x = randn(m, &r), *dy = randn(m, &r), *g = randn((size_t)c, &r), *b = randn((size_t)c, &r);
-    x[m / 2] = 0.0f;          /* exact zero: masked (y > 0 is false) */
-    dy[m / 3] = NAN;          /* a NaN gradient passes the mask where y > 0 */
+    float *x = randn(m, &r), *dy = randn(m, &r), *g = randn((size_t)c, &r),
+          *b = randn((size_t)c, &r);
+    x[m / 2] = 0.0f; /* exact zero: masked (y > 0 is false) */
+    dy[m / 3] = NAN; /* a NaN gradient passes the mask where y > 0 */
     float mu1[5], rs1[5], mu2[5], rs2[5], rm1[5] = {0}, rv1[5] = {1, 1, 1, 1, 1}, rm2[5] = {0},
                                           rv2[5] = {1, 1, 1, 1, 1};
     float *y1 = malloc(m * sizeof *y1), *y2 = malloc(m * sizeof *y2);
@@ -78,7 +80,8 @@ START_TEST(add_relu_matches_add_then_relu)
     const size_t m = (size_t)hws[_i] * 11;
     dl_rng r;
     dl_rng_seed(&r, 9, m, 0);
-    float *a = randn(m, &r), *b = randn(m, &r), *y1 = malloc(m * sizeof *y1), *y2 = malloc(m * sizeof *y2);
+    float *a = randn(m, &r), *b = randn(m, &r), *y1 = malloc(m * sizeof *y1),
+          *y2 = malloc(m * sizeof *y2);
     a[0] = NAN;
     dl_add_forward(y1, a, b, m);
     dl_relu_forward(y1, y1, m);
@@ -91,19 +94,21 @@ START_TEST(add_relu_matches_add_then_relu)
 }
 END_TEST
 
-/* the write-mode backward equals zeroing dx, then the accumulating backward (value-equal: a write of
- * -0 where 0 + -0 gives +0 is the only allowed difference) */
+/* the write-mode backward equals zeroing dx, then the accumulating backward (value-equal: a write
+ * of -0 where 0 + -0 gives +0 is the only allowed difference) */
 START_TEST(bn_backward_set_matches_zero_then_add)
 {
     const int n = 2, c = 3, hw = hws[_i];
     const size_t m = (size_t)n * c * hw;
     dl_rng r;
     dl_rng_seed(&r, 11, (uint64_t)hw, 0);
-    float *x = randn(m, &r), *g = randn((size_t)c, &r), *b = randn((size_t)c, &r), *dy = randn(m, &r);
+    float *x = randn(m, &r), *g = randn((size_t)c, &r), *b = randn((size_t)c, &r),
+          *dy = randn(m, &r);
     float *y = malloc(m * sizeof *y), mu[3], rs[3];
     dl_batchnorm_relu_forward_train(y, mu, rs, NULL, NULL, x, g, b, n, c, hw, 0.1f, 1e-5f);
     for (int relu = 0; relu < 2; relu++) {
-        float *dya = copy(dy, m), *dyb = copy(dy, m), *dxa = calloc(m, sizeof *dxa), *dxb = randn(m, &r);
+        float *dya = copy(dy, m), *dyb = copy(dy, m), *dxa = calloc(m, sizeof *dxa),
+              *dxb = randn(m, &r);
         float dga[3] = {0}, dgb[3] = {0}, dba[3] = {0}, dbb[3] = {0};
         if (relu)
             dl_batchnorm_relu_backward(dxa, dga, dba, dya, y, x, mu, rs, g, n, c, hw);
@@ -111,8 +116,8 @@ START_TEST(bn_backward_set_matches_zero_then_add)
             dl_batchnorm_backward(dxa, dga, dba, dya, x, mu, rs, g, n, c, hw);
         dl_batchnorm_backward_set(dxb, dgb, dbb, dyb, relu ? y : NULL, x, mu, rs, g, n, c, hw);
         for (size_t i = 0; i < m; i++)
-            ck_assert_msg(dxa[i] == dxb[i], "hw %d relu %d: dx[%zu] %g written vs %g accumulated", hw, relu, i,
-                          (double)dxb[i], (double)dxa[i]);
+            ck_assert_msg(dxa[i] == dxb[i], "hw %d relu %d: dx[%zu] %g written vs %g accumulated",
+                          hw, relu, i, (double)dxb[i], (double)dxa[i]);
         assert_same("set: masked dy", hw, dya, dyb, m);
         assert_same("set: dgamma", hw, dga, dgb, 3);
         assert_same("set: dbeta", hw, dba, dbb, 3);

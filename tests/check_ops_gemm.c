@@ -24,8 +24,10 @@ static double check_one(bool ta, bool tb, int m, int n, int k, float beta, int p
     dl_rng r;
     dl_rng_seed(&r, 42, (uint64_t)(m * 131 + n * 7 + k), 1);
     const int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
-    const size_t an = (size_t)(ta ? k : m) * lda, bn = (size_t)(tb ? n : k) * ldb, cn = (size_t)m * ldc;
-    float *a = malloc(sizeof(float) * an), *b = malloc(sizeof(float) * bn), *c = malloc(sizeof(float) * cn);
+    const size_t an = (size_t)(ta ? k : m) * lda, bn = (size_t)(tb ? n : k) * ldb,
+                 cn = (size_t)m * ldc;
+    float *a = malloc(sizeof(float) * an), *b = malloc(sizeof(float) * bn),
+          *c = malloc(sizeof(float) * cn);
     float *c0 = malloc(sizeof(float) * cn);
     fill(a, an, &r), fill(b, bn, &r), fill(c0, cn, &r);
     for (size_t i = 0; i < cn; i++)
@@ -50,7 +52,8 @@ static double check_one(bool ta, bool tb, int m, int n, int k, float beta, int p
                 worst = isnan(e) ? INFINITY : e;
         }
         for (int j = n; j < ldc; j++) /* the padding columns of C are never written */
-            ck_assert(c[(size_t)i * ldc + j] == (beta == 0.0f ? c[(size_t)i * ldc + j] : c0[(size_t)i * ldc + j]) ||
+            ck_assert(c[(size_t)i * ldc + j] ==
+                          (beta == 0.0f ? c[(size_t)i * ldc + j] : c0[(size_t)i * ldc + j]) ||
                       isnan(c[(size_t)i * ldc + j]));
     }
     free(a), free(b), free(c), free(c0);
@@ -59,8 +62,9 @@ static double check_one(bool ta, bool tb, int m, int n, int k, float beta, int p
 
 static void all_shapes(void)
 {
-    static const int shapes[][3] = {{1, 1, 1},   {3, 5, 7},     {8, 48, 16},  {9, 49, 17},   {32, 784, 288},
-                                    {64, 196, 576}, {17, 1000, 333}, {200, 70, 161}, {5, 2000, 3}, {32, 288, 784}};
+    static const int shapes[][3] = {{1, 1, 1},      {3, 5, 7},      {8, 48, 16},     {9, 49, 17},
+                                    {32, 784, 288}, {64, 196, 576}, {17, 1000, 333}, {200, 70, 161},
+                                    {5, 2000, 3},   {32, 288, 784}};
     static const float betas[] = {0.0f, 1.0f, 0.5f};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         for (int t = 0; t < 4; t++)
@@ -78,7 +82,8 @@ START_TEST(matches_the_reference_on_every_supported_isa)
     int ran = 0;
     for (int i = 0; i < DL_GEMM_ISA_COUNT; i++) {
         if (!dl_gemm_force_isa((dl_gemm_isa)i)) {
-            printf("check_ops_gemm: %s not supported by this CPU: skipped\n", dl_gemm_isa_name((dl_gemm_isa)i));
+            printf("check_ops_gemm: %s not supported by this CPU: skipped\n",
+                   dl_gemm_isa_name((dl_gemm_isa)i));
             continue;
         }
         ck_assert_int_eq(dl_gemm_isa_active(), i);

@@ -62,7 +62,8 @@ static double dot(const float *a, const float *b, size_t n)
 
 /* Compares analytic grad g of L = f(ctx) with respect to x (n elements) against central
  * differences on up to FD_MAX_SAMPLES elements. */
-static void fd_check(const char *what, fd_fn f, void *ctx, float *x, const float *g, size_t n, uint64_t seed)
+static void fd_check(const char *what, fd_fn f, void *ctx, float *x, const float *g, size_t n,
+                     uint64_t seed)
 {
     dl_rng r;
     dl_rng_seed(&r, seed, 13, 0);
@@ -93,8 +94,10 @@ static void fd_check(const char *what, fd_fn f, void *ctx, float *x, const float
             }
         }
     }
-    ck_assert_msg(bad == 0, "%s: %d of %zu sampled gradients wrong; worst at [%zu]: analytic %.7g, numeric %.7g",
-                  what, bad, samples, worst_i, worst_a, worst_n);
+    ck_assert_msg(
+        bad == 0,
+        "%s: %d of %zu sampled gradients wrong; worst at [%zu]: analytic %.7g, numeric %.7g", what,
+        bad, samples, worst_i, worst_a, worst_n);
 }
 
 static void assert_twice(const char *what, const float *once, const float *twice, size_t n)
@@ -128,8 +131,8 @@ static double conv_loss(void *p)
     return dot(c->y, c->r, c->ny);
 }
 
-static void conv_setup(conv_ctx *c, int n, int ch, int h, int w, int oc, int kh, int kw, int s, int pad, int bias,
-                       uint64_t seed)
+static void conv_setup(conv_ctx *c, int n, int ch, int h, int w, int oc, int kh, int kw, int s,
+                       int pad, int bias, uint64_t seed)
 {
     memset(c, 0, sizeof *c);
     ck_assert_int_eq(dl_conv2d_cfg_init(&c->cfg, ch, h, w, oc, kh, kw, s, pad), 0);
@@ -167,8 +170,8 @@ static void conv_backward(conv_ctx *c, float *dx, float *dw, float *db)
     dl_conv2d_backward(dx, dw, db, c->r, c->x, c->w, &c->cfg, c->n, c->ws);
 }
 
-static void conv_case(const char *name, int n, int ch, int h, int w, int oc, int kh, int kw, int s, int pad,
-                      int bias, int exp_oh, int exp_ow)
+static void conv_case(const char *name, int n, int ch, int h, int w, int oc, int kh, int kw, int s,
+                      int pad, int bias, int exp_oh, int exp_ow)
 {
     conv_ctx c;
     conv_setup(&c, n, ch, h, w, oc, kh, kw, s, pad, bias, 100);
@@ -223,7 +226,8 @@ START_TEST(conv_wide_and_partial_tiles)
     conv_case("k3s1p1 7 images, tiles 6+1", 7, 2, 7, 7, 3, 3, 3, 1, 1, 1, 7, 7);
     /* more than 64 output channels: dW accumulates untransposed */
     conv_case("k3s2p1 65 channels out", 3, 2, 5, 5, 65, 3, 3, 2, 1, 1, 3, 3);
-    conv_case("k3s1p1 65 channels out, one image per gemm", 1, 1, 16, 16, 65, 3, 3, 1, 1, 0, 16, 16);
+    conv_case("k3s1p1 65 channels out, one image per gemm", 1, 1, 16, 16, 65, 3, 3, 1, 1, 0, 16,
+              16);
 }
 END_TEST
 
@@ -255,12 +259,13 @@ END_TEST
  * gradient, and a NULL d* leaves the others exactly as a full call computes them. */
 START_TEST(conv_accumulates_and_skips_null)
 {
-    /* k, s, pad, size: tiled im2col, 1x1 tiled gather, 1x1 strided gather, wide im2col, 1x1 in place */
+    /* k, s, pad, size: tiled im2col, 1x1 tiled gather, 1x1 strided gather, wide im2col, 1x1 in
+     * place */
     const int geo[5][4] = {{3, 1, 1, 7}, {1, 1, 0, 7}, {1, 2, 0, 7}, {3, 1, 1, 17}, {1, 1, 0, 17}};
     for (int g = 0; g < 5; g++) {
         conv_ctx c;
-        conv_setup(&c, 3, 3, geo[g][3], geo[g][3] - 1, 4, geo[g][0], geo[g][0], geo[g][1], geo[g][2], 1,
-                   7 + (uint64_t)g);
+        conv_setup(&c, 3, 3, geo[g][3], geo[g][3] - 1, 4, geo[g][0], geo[g][0], geo[g][1],
+                   geo[g][2], 1, 7 + (uint64_t)g);
         float *dx1 = falloc(c.nx), *dw1 = falloc(c.nw), *db1 = falloc(4);
         float *dx2 = falloc(c.nx), *dw2 = falloc(c.nw), *db2 = falloc(4);
         conv_backward(&c, dx1, dw1, db1);
@@ -276,7 +281,8 @@ START_TEST(conv_accumulates_and_skips_null)
         ck_assert(memcmp(dx3, dx1, c.nx * sizeof(float)) == 0);
         ck_assert(memcmp(dw3, dw1, c.nw * sizeof(float)) == 0);
         ck_assert(memcmp(db3, db1, 4 * sizeof(float)) == 0);
-        free(dx1), free(dw1), free(db1), free(dx2), free(dw2), free(db2), free(dx3), free(dw3), free(db3);
+        free(dx1), free(dw1), free(db1), free(dx2), free(dw2), free(db2), free(dx3), free(dw3),
+            free(db3);
         conv_free(&c);
     }
 }
@@ -293,8 +299,8 @@ static double bn_loss(void *p)
 {
     bn_ctx *c = p;
     /* running stats NULL: each FD evaluation must see the same, unmodified layer */
-    dl_batchnorm_forward_train(c->y, c->mean, c->rstd, NULL, NULL, c->x, c->g, c->b, c->n, c->c, c->hw, 0.1f,
-                               1e-5f);
+    dl_batchnorm_forward_train(c->y, c->mean, c->rstd, NULL, NULL, c->x, c->g, c->b, c->n, c->c,
+                               c->hw, 0.1f, 1e-5f);
     return dot(c->y, c->r, c->nx);
 }
 
@@ -303,7 +309,8 @@ static void bn_setup(bn_ctx *c, int n, int ch, int hw)
     c->n = n, c->c = ch, c->hw = hw;
     c->nx = (size_t)n * ch * hw;
     c->x = falloc(c->nx), c->y = falloc(c->nx), c->r = falloc(c->nx);
-    c->g = falloc((size_t)ch), c->b = falloc((size_t)ch), c->mean = falloc((size_t)ch), c->rstd = falloc((size_t)ch);
+    c->g = falloc((size_t)ch), c->b = falloc((size_t)ch), c->mean = falloc((size_t)ch),
+    c->rstd = falloc((size_t)ch);
     fill_uniform(c->x, c->nx, -2, 2, 21);
     for (size_t i = 0; i < c->nx; i++) /* a different offset per channel */
         c->x[i] += (float)((i / (size_t)hw) % (size_t)ch);
@@ -521,7 +528,8 @@ static void linear_case(int n, int in, int out)
 {
     lin_ctx c = {.n = n, .in = in, .out = out};
     size_t nx = (size_t)n * in, nw = (size_t)out * in, ny = (size_t)n * out;
-    c.x = falloc(nx), c.w = falloc(nw), c.b = falloc((size_t)out), c.y = falloc(ny), c.r = falloc(ny);
+    c.x = falloc(nx), c.w = falloc(nw), c.b = falloc((size_t)out), c.y = falloc(ny),
+    c.r = falloc(ny);
     fill_uniform(c.x, nx, -1, 1, 61);
     fill_uniform(c.w, nw, -1, 1, 62);
     fill_uniform(c.b, (size_t)out, -1, 1, 63);
@@ -563,7 +571,8 @@ static double pool_loss(void *p)
 {
     pool_ctx *c = p;
     if (c->kind == 0)
-        dl_maxpool2d_forward(c->y, c->arg, c->x, c->n, c->c, c->h, c->w, c->k, c->s, c->pad, c->oh, c->ow);
+        dl_maxpool2d_forward(c->y, c->arg, c->x, c->n, c->c, c->h, c->w, c->k, c->s, c->pad, c->oh,
+                             c->ow);
     else if (c->kind == 1)
         dl_adaptive_avgpool2d_forward(c->y, c->x, c->n, c->c, c->h, c->w, c->oh, c->ow);
     else
@@ -571,8 +580,8 @@ static double pool_loss(void *p)
     return dot(c->y, c->r, (size_t)c->n * c->c * c->oh * c->ow);
 }
 
-static void pool_case(const char *name, int kind, int n, int ch, int h, int w, int k, int s, int pad, int oh,
-                      int ow)
+static void pool_case(const char *name, int kind, int n, int ch, int h, int w, int k, int s,
+                      int pad, int oh, int ow)
 {
     pool_ctx c = {kind, n, ch, h, w, k, s, pad, oh, ow, NULL, NULL, NULL, NULL};
     size_t nx = (size_t)n * ch * h * w, ny = (size_t)n * ch * oh * ow;
@@ -666,9 +675,10 @@ START_TEST(maxpool_matches_reference_scan)
                             }
                         }
                     int o = (p * oh + i) * ow + j;
-                    ck_assert_msg(a[o] == bi && (y[o] == best || (isnan(y[o]) && isnan(best))),
-                                  "k%d s%d p%d %dx%d output (%d,%d,%d): got %g at %d, want %g at %d", k, s, pad, h, w,
-                                  p, i, j, y[o], a[o], best, bi);
+                    ck_assert_msg(
+                        a[o] == bi && (y[o] == best || (isnan(y[o]) && isnan(best))),
+                        "k%d s%d p%d %dx%d output (%d,%d,%d): got %g at %d, want %g at %d", k, s,
+                        pad, h, w, p, i, j, y[o], a[o], best, bi);
                 }
     }
 }

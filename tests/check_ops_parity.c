@@ -1,7 +1,7 @@
 /* check_ops_parity: the kernels of core/ops against PyTorch on committed fixtures
- * (tests/fixtures/ops/<op>_<case>.safetensors, written by tests/gen/mkfix_ops.py in float64 from float32
- * inputs). This is the semantic check (eps, biased vs unbiased variance, padding, window rules,
- * loss reductions); the finite-difference suite is the independent one. Tolerances are
+ * (tests/fixtures/ops/<op>_<case>.safetensors, written by tests/gen/mkfix_ops.py in float64 from
+ * float32 inputs). This is the semantic check (eps, biased vs unbiased variance, padding, window
+ * rules, loss reductions); the finite-difference suite is the independent one. Tolerances are
  * docs/architecture.md §9.4: forward |c-r| <= 1e-5 + 1e-4|r|; backward |c-r| <= 1e-5 + 1e-4 max|r|;
  * loss |c-r| <= 1e-5. */
 #include <math.h>
@@ -34,7 +34,8 @@ static const dl_named_tensor *fx_get(fx *f, const char *name, dl_dtype dt)
 {
     const dl_named_tensor *t = dl_tensor_map_get(&f->m, name);
     ck_assert_msg(t != NULL, "%s: no tensor '%s'", f->file, name);
-    ck_assert_msg(t->dtype == dt, "%s: tensor '%s' has dtype %s", f->file, name, dl_dtype_name(t->dtype));
+    ck_assert_msg(t->dtype == dt, "%s: tensor '%s' has dtype %s", f->file, name,
+                  dl_dtype_name(t->dtype));
     return t;
 }
 
@@ -42,8 +43,9 @@ static const dl_named_tensor *fx_get(fx *f, const char *name, dl_dtype dt)
 static float *fx_f32(fx *f, const char *name, size_t numel)
 {
     const dl_named_tensor *t = fx_get(f, name, DL_DTYPE_F32);
-    ck_assert_msg((size_t)dl_shape_numel(t->ndim, t->shape) == numel, "%s: tensor '%s' has %lld elements, want %zu",
-                  f->file, name, (long long)dl_shape_numel(t->ndim, t->shape), numel);
+    ck_assert_msg((size_t)dl_shape_numel(t->ndim, t->shape) == numel,
+                  "%s: tensor '%s' has %lld elements, want %zu", f->file, name,
+                  (long long)dl_shape_numel(t->ndim, t->shape), numel);
     return t->data;
 }
 
@@ -81,10 +83,12 @@ static void conv_fixture(const char *name)
     int n = (int)xt->shape[0], c = (int)xt->shape[1], h = (int)xt->shape[2], w = (int)xt->shape[3];
     int oc = (int)wt->shape[0], kh = (int)wt->shape[2], kw = (int)wt->shape[3];
     dl_conv2d_cfg cfg;
-    ck_assert_int_eq(dl_conv2d_cfg_init(&cfg, c, h, w, oc, kh, kw, fx_meta_int(&f, "stride"), fx_meta_int(&f, "pad")),
+    ck_assert_int_eq(dl_conv2d_cfg_init(&cfg, c, h, w, oc, kh, kw, fx_meta_int(&f, "stride"),
+                                        fx_meta_int(&f, "pad")),
                      0);
     int bias = fx_meta_int(&f, "bias");
-    size_t nx = (size_t)n * c * h * w, nw = (size_t)oc * c * kh * kw, ny = (size_t)n * oc * cfg.out_h * cfg.out_w;
+    size_t nx = (size_t)n * c * h * w, nw = (size_t)oc * c * kh * kw,
+           ny = (size_t)n * oc * cfg.out_h * cfg.out_w;
     const float *x = xt->data, *wd = wt->data, *b = bias ? fx_f32(&f, "b", (size_t)oc) : NULL;
     float *ws = zeros(dl_conv2d_workspace_floats(&cfg)), *y = zeros(ny);
     dl_conv2d_forward(y, x, wd, b, &cfg, n, ws);
@@ -147,15 +151,16 @@ static void pool_fixture(const char *name, int kind) /* 0 max, 1 adaptive avg, 2
 {
     fx f;
     fx_open(&f, name);
-    const dl_named_tensor *xt = fx_get(&f, "x", DL_DTYPE_F32), *yt = fx_get(&f, "out", DL_DTYPE_F32);
+    const dl_named_tensor *xt = fx_get(&f, "x", DL_DTYPE_F32),
+                          *yt = fx_get(&f, "out", DL_DTYPE_F32);
     int n = (int)xt->shape[0], c = (int)xt->shape[1], h = (int)xt->shape[2], w = (int)xt->shape[3];
     int oh = (int)yt->shape[2], ow = (int)yt->shape[3];
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
     float *y = zeros(ny), *dx = zeros(nx);
     int32_t *arg = calloc(ny, sizeof *arg);
     if (kind == 0)
-        dl_maxpool2d_forward(y, arg, xt->data, n, c, h, w, fx_meta_int(&f, "kernel"), fx_meta_int(&f, "stride"),
-                             fx_meta_int(&f, "pad"), oh, ow);
+        dl_maxpool2d_forward(y, arg, xt->data, n, c, h, w, fx_meta_int(&f, "kernel"),
+                             fx_meta_int(&f, "stride"), fx_meta_int(&f, "pad"), oh, ow);
     else if (kind == 1)
         dl_adaptive_avgpool2d_forward(y, xt->data, n, c, h, w, oh, ow);
     else
@@ -224,7 +229,8 @@ START_TEST(cross_entropy)
 {
     fx f;
     fx_open(&f, "cross_entropy");
-    const dl_named_tensor *zt = fx_get(&f, "logits", DL_DTYPE_F32), *tt = fx_get(&f, "targets", DL_DTYPE_I64);
+    const dl_named_tensor *zt = fx_get(&f, "logits", DL_DTYPE_F32),
+                          *tt = fx_get(&f, "targets", DL_DTYPE_I64);
     int n = (int)zt->shape[0], k = (int)zt->shape[1];
     ck_assert_int_eq(dl_shape_numel(tt->ndim, tt->shape), n);
     int32_t *t = calloc((size_t)n, sizeof *t);

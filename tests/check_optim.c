@@ -33,15 +33,18 @@ static void build(dl_params *ps)
     dl_err err;
     dl_params_init(ps);
     for (size_t i = 0; i < N_LAYOUT; i++)
-        ck_assert_int_ge(dl_params_add(ps, LAYOUT[i].name, LAYOUT[i].ndim, LAYOUT[i].shape, LAYOUT[i].group,
-                                       LAYOUT[i].flags, &err), 0);
+        ck_assert_int_ge(dl_params_add(ps, LAYOUT[i].name, LAYOUT[i].ndim, LAYOUT[i].shape,
+                                       LAYOUT[i].group, LAYOUT[i].flags, &err),
+                         0);
     /* a buffer, as a BN layer has: the optimiser must never touch it */
     int64_t four = 4;
-    ck_assert_int_ge(dl_params_add_buffer(ps, "bn.running_mean", DL_ENTRY_BUF_F32, 1, &four, &err), 0);
+    ck_assert_int_ge(dl_params_add_buffer(ps, "bn.running_mean", DL_ENTRY_BUF_F32, 1, &four, &err),
+                     0);
     ck_assert_int_eq(dl_params_finalize(ps, &err), DL_OK);
 }
 
-static const float *tensor(const dl_tensor_map *m, const char *fmt, int k, const char *name, size_t numel)
+static const float *tensor(const dl_tensor_map *m, const char *fmt, int k, const char *name,
+                           size_t numel)
 {
     char key[256];
     if (k >= 0)
@@ -104,19 +107,22 @@ static void parity(const char *file, dl_optim_kind kind)
         for (size_t i = 0; i < N_LAYOUT; i++) {
             char what[256];
             snprintf(what, sizeof what, "%s step %d %s", file, k, ps.e[i].name);
-            tu_assert_close(what, dl_params_data(&ps, i), tensor(&m, "after.%d.%s", k, ps.e[i].name, ps.e[i].numel),
+            tu_assert_close(what, dl_params_data(&ps, i),
+                            tensor(&m, "after.%d.%s", k, ps.e[i].name, ps.e[i].numel),
                             ps.e[i].numel, 1e-6, 1e-5, 0);
         }
     }
     for (size_t i = 0; i < N_LAYOUT; i++) {
         char what[256];
         snprintf(what, sizeof what, "%s state0 %s", file, ps.e[i].name);
-        tu_assert_close(what, ps.state0 + ps.e[i].offset, tensor(&m, "state0.%s", -1, ps.e[i].name, ps.e[i].numel),
-                        ps.e[i].numel, 1e-6, 1e-5, 0);
+        tu_assert_close(what, ps.state0 + ps.e[i].offset,
+                        tensor(&m, "state0.%s", -1, ps.e[i].name, ps.e[i].numel), ps.e[i].numel,
+                        1e-6, 1e-5, 0);
         if (kind == DL_OPTIM_ADAM) {
             snprintf(what, sizeof what, "%s state1 %s", file, ps.e[i].name);
             tu_assert_close(what, ps.state1 + ps.e[i].offset,
-                            tensor(&m, "state1.%s", -1, ps.e[i].name, ps.e[i].numel), ps.e[i].numel, 1e-9, 1e-5, 0);
+                            tensor(&m, "state1.%s", -1, ps.e[i].name, ps.e[i].numel), ps.e[i].numel,
+                            1e-9, 1e-5, 0);
         }
         ck_assert_int_eq(o.step[i], 3);
     }
@@ -162,7 +168,8 @@ START_TEST(frozen_entries_untouched)
         dl_optim_set_wd_all(&o, 0.1);
         dl_params_freeze_to(&ps, 1); /* group 0 frozen: conv.weight fixed, bn.* still train */
         size_t total = ps.total * sizeof(float);
-        float *before = malloc(total), *s0 = malloc(total), *s1 = malloc(total), *buf = malloc(4 * sizeof(float));
+        float *before = malloc(total), *s0 = malloc(total), *s1 = malloc(total),
+              *buf = malloc(4 * sizeof(float));
         memcpy(before, ps.data, total);
         memcpy(buf, dl_params_buf(&ps, N_LAYOUT), 4 * sizeof(float));
         /* give the frozen entry some state, as if it had trained before being frozen */
@@ -177,14 +184,16 @@ START_TEST(frozen_entries_untouched)
             dl_optim_step(&o);
         }
         size_t off = ps.e[0].offset, n = ps.e[0].numel * sizeof(float);
-        ck_assert_msg(memcmp(ps.data + off, before + off, n) == 0, "frozen conv.weight changed (%s)",
-                      dl_optim_kind_name(o.kind));
+        ck_assert_msg(memcmp(ps.data + off, before + off, n) == 0,
+                      "frozen conv.weight changed (%s)", dl_optim_kind_name(o.kind));
         ck_assert(memcmp(ps.state0 + off, s0 + off, n) == 0);
         ck_assert(memcmp(ps.state1 + off, s1 + off, n) == 0);
         ck_assert_int_eq(o.step[0], 0);
         ck_assert(memcmp(dl_params_buf(&ps, N_LAYOUT), buf, 4 * sizeof(float)) == 0);
-        for (size_t i = 1; i < N_LAYOUT; i++) { /* norm params of the frozen group and group 1 moved */
-            ck_assert_msg(memcmp(dl_params_data(&ps, i), before + ps.e[i].offset, ps.e[i].numel * sizeof(float)) != 0,
+        for (size_t i = 1; i < N_LAYOUT;
+             i++) { /* norm params of the frozen group and group 1 moved */
+            ck_assert_msg(memcmp(dl_params_data(&ps, i), before + ps.e[i].offset,
+                                 ps.e[i].numel * sizeof(float)) != 0,
                           "%s did not move", ps.e[i].name);
             ck_assert_int_eq(o.step[i], 3);
         }
@@ -298,7 +307,8 @@ static void roundtrip(dl_optim_kind kind)
     dl_optim_step(&ob);
     for (size_t i = 0; i < N_LAYOUT; i++) {
         size_t off = a.e[i].offset, n = a.e[i].numel * sizeof(float);
-        ck_assert_msg(memcmp(a.data + off, b.data + off, n) == 0, "%s differs after restore", a.e[i].name);
+        ck_assert_msg(memcmp(a.data + off, b.data + off, n) == 0, "%s differs after restore",
+                      a.e[i].name);
         ck_assert(memcmp(a.state0 + off, b.state0 + off, n) == 0);
         ck_assert(memcmp(a.state1 + off, b.state1 + off, n) == 0);
     }
@@ -335,8 +345,10 @@ START_TEST(state_restore_rejects_bad_maps)
     dl_tensor_map_init(&bad);
     for (size_t i = 0; i < m.n; i++)
         if (strcmp(m.items[i].name, "opt.state1.fc.weight") != 0)
-            ck_assert_int_eq(dl_tensor_map_add(&bad, m.items[i].name, m.items[i].dtype, m.items[i].ndim,
-                                               m.items[i].shape, m.items[i].data, &err), DL_OK);
+            ck_assert_int_eq(dl_tensor_map_add(&bad, m.items[i].name, m.items[i].dtype,
+                                               m.items[i].ndim, m.items[i].shape, m.items[i].data,
+                                               &err),
+                             DL_OK);
     for (size_t i = 0; i < m.n_meta; i++)
         dl_tensor_map_set_meta(&bad, m.meta[i].key, m.meta[i].value, &err);
     o.h[1].lr = 0.123;
@@ -345,7 +357,8 @@ START_TEST(state_restore_rejects_bad_maps)
     ck_assert(o.h[1].lr == 0.123);
     /* a wrong shape is named */
     int64_t shp[1] = {3};
-    ck_assert_int_eq(dl_tensor_map_add(&bad, "opt.state1.fc.weight", DL_DTYPE_F32, 1, shp, NULL, &err), DL_OK);
+    ck_assert_int_eq(
+        dl_tensor_map_add(&bad, "opt.state1.fc.weight", DL_DTYPE_F32, 1, shp, NULL, &err), DL_OK);
     ck_assert_int_eq(dl_optim_state_from_map(&o, &bad, &err), DL_ESHAPE);
     ck_assert_ptr_nonnull(strstr(err.msg, "opt.state1.fc.weight"));
     ck_assert_ptr_nonnull(strstr(err.msg, "[3], expected [5, 7]"));

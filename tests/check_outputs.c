@@ -27,12 +27,14 @@ static char out[1 << 16];
 
 static void setup(void) { dir = tu_mkdtemp(); }
 
-static void teardown(void) {
+static void teardown(void)
+{
     tu_rmtree(dir);
     free(dir);
 }
 
-static const char *at(const char *name) {
+static const char *at(const char *name)
+{
     static char p[4][4096];
     static int k;
     k = (k + 1) % 4;
@@ -41,7 +43,8 @@ static const char *at(const char *name) {
 }
 
 /* A null device (major 1, minor 3) at path; false (and why in *why) when we may not make one. */
-static bool make_null_device(const char *path, const char **why) {
+static bool make_null_device(const char *path, const char **why)
+{
     if (geteuid() != 0) {
         *why = "not root: mknod needs CAP_MKNOD";
         return false;
@@ -60,7 +63,8 @@ static bool make_null_device(const char *path, const char **why) {
     return true;
 }
 
-static void assert_null_device(const char *path) {
+static void assert_null_device(const char *path)
+{
     struct stat sb;
     ck_assert_int_eq(lstat(path, &sb), 0);
     ck_assert_msg(S_ISCHR(sb.st_mode), "%s is no longer a character device (mode %o)", path,
@@ -69,14 +73,16 @@ static void assert_null_device(const char *path) {
     ck_assert_int_eq(minor(sb.st_rdev), 3);
 }
 
-static void assert_fifo(const char *path) {
+static void assert_fifo(const char *path)
+{
     struct stat sb;
     ck_assert_int_eq(lstat(path, &sb), 0);
     ck_assert_msg(S_ISFIFO(sb.st_mode), "%s is no longer a FIFO (mode %o)", path, sb.st_mode);
 }
 
 /* No "NAME.tmp.*" left in the test folder. */
-static void assert_no_temporaries(void) {
+static void assert_no_temporaries(void)
+{
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "ls -a '%s' | grep '\\.tmp\\.' || true", dir);
     ck_assert_int_eq(tu_sh(cmd, out, sizeof out), 0);
@@ -85,7 +91,8 @@ static void assert_no_temporaries(void) {
 
 /* ---- the writer ---- */
 
-START_TEST(regular_and_missing_paths_are_replaced_whole) {
+START_TEST(regular_and_missing_paths_are_replaced_whole)
+{
     const char *p = at("a.bin");
     ck_assert_int_eq(dl_file_write(p, "first", 5, NULL), DL_OK);
     ck_assert_int_eq(chmod(p, 0600), 0);
@@ -110,7 +117,8 @@ START_TEST(regular_and_missing_paths_are_replaced_whole) {
 }
 END_TEST
 
-START_TEST(fifo_is_written_in_place) {
+START_TEST(fifo_is_written_in_place)
+{
     const char *p = at("fifo");
     ck_assert_int_eq(mkfifo(p, 0600), 0);
     int pipefd[2];
@@ -140,7 +148,8 @@ START_TEST(fifo_is_written_in_place) {
 }
 END_TEST
 
-START_TEST(character_device_is_written_in_place) {
+START_TEST(character_device_is_written_in_place)
+{
     const char *p = at("null"), *why = NULL;
     if (!make_null_device(p, &why)) {
         printf("SKIP character_device_is_written_in_place: %s\n", why);
@@ -153,7 +162,8 @@ START_TEST(character_device_is_written_in_place) {
 }
 END_TEST
 
-START_TEST(directories_and_sockets_are_refused) {
+START_TEST(directories_and_sockets_are_refused)
+{
     const char *d = at("folder"), *l = at("link-to-folder"), *s = at("sock");
     ck_assert_int_eq(mkdir(d, 0700), 0);
     ck_assert_int_eq(symlink(d, l), 0);
@@ -183,7 +193,8 @@ START_TEST(directories_and_sockets_are_refused) {
 }
 END_TEST
 
-START_TEST(symlink_to_a_file_stays_a_link) {
+START_TEST(symlink_to_a_file_stays_a_link)
+{
     const char *t = at("target.txt"), *l = at("link.txt");
     ck_assert_int_eq(dl_file_write(t, "old", 3, NULL), DL_OK);
     ck_assert_int_eq(symlink("target.txt", l), 0);
@@ -198,7 +209,8 @@ START_TEST(symlink_to_a_file_stays_a_link) {
 }
 END_TEST
 
-START_TEST(dev_fd_keeps_the_descriptor_offset) {
+START_TEST(dev_fd_keeps_the_descriptor_offset)
+{
     const char *p = at("log.txt");
     int fd = open(p, O_WRONLY | O_CREAT | O_APPEND, 0644);
     ck_assert_int_ge(fd, 0);
@@ -218,7 +230,8 @@ END_TEST
 
 /* Runs dllab ARGS with a reader draining fifo into sink (bounded by a timeout so a refused
  * write cannot hang the suite); the command's exit code. */
-static int dllab_into_fifo(const char *fifo, const char *sink, const char *args) {
+static int dllab_into_fifo(const char *fifo, const char *sink, const char *args)
+{
     char cmd[16384];
     snprintf(
         cmd, sizeof cmd,
@@ -228,19 +241,22 @@ static int dllab_into_fifo(const char *fifo, const char *sink, const char *args)
     return tu_sh(cmd, out, sizeof out);
 }
 
-static int dllab(const char *args) {
+static int dllab(const char *args)
+{
     char cmd[16384];
     snprintf(cmd, sizeof cmd, "DLLAB_RUNS='%s/runs' '%s' %s </dev/null 2>&1", dir, tu_dllab(),
              args);
     return tu_sh(cmd, out, sizeof out);
 }
 
-static long file_size(const char *p) {
+static long file_size(const char *p)
+{
     struct stat sb;
     return stat(p, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
-START_TEST(weights_import_writes_into_fifo_and_device) {
+START_TEST(weights_import_writes_into_fifo_and_device)
+{
     const char *pth = tu_fixture("pth/tiny_resnet.pth");
     const char *arch = "'resnet-custom:basic:1,1,1,1:4,8,16,16:imagenet'";
     char args[8192];
@@ -275,7 +291,8 @@ START_TEST(weights_import_writes_into_fifo_and_device) {
 }
 END_TEST
 
-START_TEST(export_writes_into_fifo_and_device) {
+START_TEST(export_writes_into_fifo_and_device)
+{
     char runs[4200];
     snprintf(runs, sizeof runs, "%s/runs", dir);
     int64_t ids[3];
@@ -319,7 +336,8 @@ START_TEST(export_writes_into_fifo_and_device) {
 }
 END_TEST
 
-int main(void) {
+int main(void)
+{
     signal(SIGPIPE, SIG_IGN); /* a reader that died is a failed check, not a killed suite */
     Suite *s = suite_create("outputs");
     TCase *tc = tcase_create("outputs");

@@ -22,7 +22,8 @@ static const char *const photo_set[] = {"photo420-320x240", "photo444-240x320", 
 static const int fit_sizes[] = {96, 56, 28};   /* DCT scales 1/2, 1/4, 1/8 of these photos */
 static const int crop_sizes[] = {128, 64, 37}; /* mkfix_pixels.py CROP_SIZES */
 
-static dl_img load_ref(const char *stem, const char *suffix, int c) {
+static dl_img load_ref(const char *stem, const char *suffix, int c)
+{
     char rel[256];
     snprintf(rel, sizeof rel, "pixels/%s.%s.png", stem, suffix);
     dl_img im;
@@ -31,7 +32,8 @@ static dl_img load_ref(const char *stem, const char *suffix, int c) {
     return im;
 }
 
-static uint8_t *slurp_jpeg(const char *stem, size_t *n) {
+static uint8_t *slurp_jpeg(const char *stem, size_t *n)
+{
     char rel[256];
     snprintf(rel, sizeof rel, "pixels/%s.jpg", stem);
     uint8_t *b = (uint8_t *)tu_slurp(tu_fixture(rel), n);
@@ -40,7 +42,8 @@ static uint8_t *slurp_jpeg(const char *stem, size_t *n) {
 }
 
 /* Mean and max |a - b| in levels; sizes must agree. */
-static double diff(const dl_img *a, const dl_img *b, int *maxd) {
+static double diff(const dl_img *a, const dl_img *b, int *maxd)
+{
     ck_assert_int_eq(a->w, b->w);
     ck_assert_int_eq(a->h, b->h);
     ck_assert_int_eq(a->c, b->c);
@@ -55,7 +58,8 @@ static double diff(const dl_img *a, const dl_img *b, int *maxd) {
     return s / n;
 }
 
-START_TEST(full_scale_decode_is_pillows) {
+START_TEST(full_scale_decode_is_pillows)
+{
     int fast_differs = 0;
     for (size_t f = 0; f < sizeof small_set / sizeof *small_set; f++) {
         size_t n;
@@ -88,7 +92,8 @@ START_TEST(full_scale_decode_is_pillows) {
 }
 END_TEST
 
-START_TEST(dct_scaled_decode_stays_near_pillow) {
+START_TEST(dct_scaled_decode_stays_near_pillow)
+{
     double worst = 0, worst_resize = 0;
     int shortcuts = 0;
     for (size_t f = 0; f < sizeof photo_set / sizeof *photo_set; f++) {
@@ -140,7 +145,8 @@ END_TEST
 /* The validation split's crop (and predict's) against fastai's Resize(crop): centre crop in source
  * pixels, then Pillow's bilinear resize; next to the previous order (resize, then crop) to show
  * what the order costs. */
-START_TEST(crop_mode_crops_then_resizes_as_fastai) {
+START_TEST(crop_mode_crops_then_resizes_as_fastai)
+{
     double worst = 0;
     for (size_t f = 0; f < sizeof photo_set / sizeof *photo_set; f++) {
         char rel[256];
@@ -196,7 +202,8 @@ START_TEST(crop_mode_crops_then_resizes_as_fastai) {
 }
 END_TEST
 
-int main(void) {
+int main(void)
+{
     Suite *s = suite_create("pixels");
     TCase *tc = tcase_create("pixels");
     tcase_set_timeout(tc, 60);

@@ -22,11 +22,12 @@ static void assert_same(const dl_tensor_map *got, const dl_tensor_map *want)
     for (size_t i = 0; i < want->n; i++) {
         const dl_named_tensor *g = &got->items[i], *w = &want->items[i];
         ck_assert_str_eq(g->name, w->name); /* state-dict order is kept */
-        ck_assert_msg(g->dtype == w->dtype, "%s: dtype %s, want %s", w->name, dl_dtype_name(g->dtype),
-                      dl_dtype_name(w->dtype));
+        ck_assert_msg(g->dtype == w->dtype, "%s: dtype %s, want %s", w->name,
+                      dl_dtype_name(g->dtype), dl_dtype_name(w->dtype));
         char a[64], b[64];
-        ck_assert_msg(dl_shape_equal(g->ndim, g->shape, w->ndim, w->shape), "%s: shape %s, want %s", w->name,
-                      dl_shape_str(g->ndim, g->shape, a, sizeof a), dl_shape_str(w->ndim, w->shape, b, sizeof b));
+        ck_assert_msg(dl_shape_equal(g->ndim, g->shape, w->ndim, w->shape), "%s: shape %s, want %s",
+                      w->name, dl_shape_str(g->ndim, g->shape, a, sizeof a),
+                      dl_shape_str(w->ndim, w->shape, b, sizeof b));
         size_t bytes = (size_t)dl_shape_numel(w->ndim, w->shape) * dl_dtype_size(w->dtype);
         ck_assert_msg(memcmp(g->data, w->data, bytes) == 0, "%s: values differ", w->name);
     }
@@ -67,7 +68,8 @@ START_TEST(views_sharing_storage_are_copied_out)
     dl_tensor_map_init(&m);
     dl_err err;
     ck_assert_int_eq(dl_pth_read(tu_fixture("pth/views.pth"), &m, &err), DL_OK);
-    const dl_named_tensor *s = dl_tensor_map_get(&m, "step"), *tr = dl_tensor_map_get(&m, "transposed");
+    const dl_named_tensor *s = dl_tensor_map_get(&m, "step"),
+                          *tr = dl_tensor_map_get(&m, "transposed");
     /* base = arange(24)*0.25-3; step = base[2:20:3]; transposed = base.view(4,6).t() */
     ck_assert_int_eq(s->shape[0], 6);
     ck_assert(((float *)s->data)[1] == 5 * 0.25f - 3.0f);
@@ -134,19 +136,25 @@ static const bad_case bad_cases[] = {
     {"hostile_huge_dims.pth", DL_EFORMAT, "tensor 'w'", "overflows"},
     {"hostile_huge_numel.pth", DL_EFORMAT, "tensor 'w'", "too many"},
     {"hostile_numel_mismatch.pth", DL_EFORMAT, "tensor 'w'", "holds 16 bytes but declares 8"},
-    {"hostile_stride_past_end.pth", DL_EFORMAT, "tensor 'w'", "reaches element 4 of a storage of 4"},
+    {"hostile_stride_past_end.pth", DL_EFORMAT, "tensor 'w'",
+     "reaches element 4 of a storage of 4"},
     {"hostile_negative_stride.pth", DL_EFORMAT, "tensor 'w'", "negative"},
     {"hostile_missing_storage.pth", DL_EFORMAT, "tensor 'w'", "'archive/data/7' is missing"},
     {"hostile_storage_path.pth", DL_EFORMAT, "tensor 'w'", "not a plain name"},
     {"hostile_overlap.pth", DL_EFORMAT, "'archive/data/0' and 'archive/data/1' overlap", NULL},
-    {"hostile_stored_sizes.pth", DL_EFORMAT, "'archive/data/0' is stored but its sizes disagree", NULL},
-    {"hostile_lying_deflate.pth", DL_EFORMAT, "'archive/data/0' inflates to more bytes than declared", NULL},
-    {"hostile_zip_bomb.pth", DL_EFORMAT, "'archive/data/0' inflates to more bytes than declared", "zip bomb"},
-    {"hostile_zip64_huge.pth", DL_EFORMAT, "'archive/data/0' declares 1099511627776 bytes", "limit"},
+    {"hostile_stored_sizes.pth", DL_EFORMAT, "'archive/data/0' is stored but its sizes disagree",
+     NULL},
+    {"hostile_lying_deflate.pth", DL_EFORMAT,
+     "'archive/data/0' inflates to more bytes than declared", NULL},
+    {"hostile_zip_bomb.pth", DL_EFORMAT, "'archive/data/0' inflates to more bytes than declared",
+     "zip bomb"},
+    {"hostile_zip64_huge.pth", DL_EFORMAT, "'archive/data/0' declares 1099511627776 bytes",
+     "limit"},
     {"hostile_ratio.pth", DL_EFORMAT, "'archive/data/0' claims 104857600 bytes from", "zip bomb"},
     {"hostile_broadcast.pth", DL_EFORMAT, "tensor 'w'", "broadcast views"},
     {"hostile_bigendian.pth", DL_EUNSUPPORTED, "saved big-endian", NULL},
-    {"hostile_method12.pth", DL_EUNSUPPORTED, "'archive/data.pkl' uses compression method 12", NULL},
+    {"hostile_method12.pth", DL_EUNSUPPORTED, "'archive/data.pkl' uses compression method 12",
+     NULL},
     {"hostile_cd_past_eof.pth", DL_EFORMAT, "central directory", "outside the archive"},
     {"hostile_crc.pth", DL_EFORMAT, "'archive/data/0': CRC mismatch", "tensor 'w'"},
     {"hostile_truncated.pth", DL_EFORMAT, "end-of-central-directory", "truncated"},
@@ -165,10 +173,13 @@ START_TEST(hostile_and_legacy_files_are_refused)
     dl_status st = dl_pth_read(tu_fixture(rel), &m, &err);
     ck_assert_msg(st == c->code, "%s: expected %s, got %s: %s", c->file, dl_status_name(c->code),
                   dl_status_name(st), err.msg);
-    ck_assert_msg(strstr(err.msg, c->file), "%s: message lacks the file name: %s", c->file, err.msg);
-    ck_assert_msg(strstr(err.msg, c->frag1), "%s: message lacks '%s': %s", c->file, c->frag1, err.msg);
+    ck_assert_msg(strstr(err.msg, c->file), "%s: message lacks the file name: %s", c->file,
+                  err.msg);
+    ck_assert_msg(strstr(err.msg, c->frag1), "%s: message lacks '%s': %s", c->file, c->frag1,
+                  err.msg);
     if (c->frag2)
-        ck_assert_msg(strstr(err.msg, c->frag2), "%s: message lacks '%s': %s", c->file, c->frag2, err.msg);
+        ck_assert_msg(strstr(err.msg, c->frag2), "%s: message lacks '%s': %s", c->file, c->frag2,
+                      err.msg);
     ck_assert_uint_eq(m.n, 0);
     dl_tensor_map_free(&m);
 }
@@ -180,17 +191,21 @@ START_TEST(zip_reader_handles_torch_archives)
     void *buf;
     size_t len;
     dl_err err = {0};
-    ck_assert_int_eq(dl_file_read(tu_fixture("pth/tiny_resnet.pth"), SIZE_MAX, "a weight file", &buf, &len, &err), DL_OK);
+    ck_assert_int_eq(dl_file_read(tu_fixture("pth/tiny_resnet.pth"), SIZE_MAX, "a weight file",
+                                  &buf, &len, &err),
+                     DL_OK);
     dl_zip z;
     ck_assert_msg(dl_zip_open(&z, buf, len, "tiny", &err) == DL_OK, "%s", err.msg);
-    const dl_zip_entry *pkl = dl_zip_find(&z, "tiny_resnet/data.pkl"), *v = dl_zip_find(&z, "tiny_resnet/version");
+    const dl_zip_entry *pkl = dl_zip_find(&z, "tiny_resnet/data.pkl"),
+                       *v = dl_zip_find(&z, "tiny_resnet/version");
     ck_assert(pkl && v);
     ck_assert_uint_eq(pkl->data_offset % 64, 0);
     const unsigned char *d;
     void *owned;
     ck_assert_int_eq(dl_zip_extract(&z, v, 100, &d, &owned, &err), DL_OK);
     ck_assert(owned == NULL && v->usize == 2 && memcmp(d, "3\n", 2) == 0);
-    ck_assert_int_eq(dl_zip_extract(&z, pkl, 10, &d, &owned, &err), DL_EFORMAT); /* above the caller's cap */
+    ck_assert_int_eq(dl_zip_extract(&z, pkl, 10, &d, &owned, &err),
+                     DL_EFORMAT); /* above the caller's cap */
     ck_assert(strstr(err.msg, "limit of 10"));
     dl_zip_close(&z);
     /* Every truncation of the archive is refused cleanly, never read past. */
@@ -214,11 +229,14 @@ static dl_status load_bytes(const char *bytes, size_t n, dl_pickle *pk, dl_err *
 
 START_TEST(pickle_machine_builds_plain_data)
 {
-    /* {'a': (1, -2, 300, -5, 1.5, True, None), 'b': L} where L = ['x', L, 0]: BININT1/BININT/BININT2,
-     * LONG1, BINFLOAT, NEWTRUE, NONE, memo PUT/GET, APPENDS, SETITEMS */
-    static const char p[] = "\x80\x02}q\x00(X\x01\x00\x00\x00" "a(K\x01J\xfe\xff\xff\xffM\x2c\x01\x8a\x01\xfb"
-                            "G\x3f\xf8\x00\x00\x00\x00\x00\x00\x88NtX\x01\x00\x00\x00" "b]q\x01(U\x01xh\x01"
-                            "\x8a\x00" "eu.";
+    /* {'a': (1, -2, 300, -5, 1.5, True, None), 'b': L} where L = ['x', L, 0]:
+     * BININT1/BININT/BININT2, LONG1, BINFLOAT, NEWTRUE, NONE, memo PUT/GET, APPENDS, SETITEMS */
+    static const char p[] = "\x80\x02}q\x00(X\x01\x00\x00\x00"
+                            "a(K\x01J\xfe\xff\xff\xffM\x2c\x01\x8a\x01\xfb"
+                            "G\x3f\xf8\x00\x00\x00\x00\x00\x00\x88NtX\x01\x00\x00\x00"
+                            "b]q\x01(U\x01xh\x01"
+                            "\x8a\x00"
+                            "eu.";
     dl_pickle pk;
     dl_err err = {0};
     ck_assert_msg(load_bytes(p, sizeof p - 1, &pk, &err) == DL_OK, "%s", err.msg);
@@ -242,7 +260,11 @@ END_TEST
 
 START_TEST(pickle_machine_refuses_bad_stack_use)
 {
-    static const struct { const char *p; size_t n; const char *frag; } cases[] = {
+    static const struct {
+        const char *p;
+        size_t n;
+        const char *frag;
+    } cases[] = {
         {"\x80\x02(u.", 5, "SETITEMS on a missing value"},
         {"\x80\x02}(K\x01u.", 8, "odd number"},
         {"\x80\x02t.", 4, "TUPLE without a MARK"},
@@ -251,10 +273,16 @@ START_TEST(pickle_machine_refuses_bad_stack_use)
         {"\x80\x02(K\x01\x86.", 7, "TUPLE2 needs 2 values"},
         {"\x80\x09.", 3, "protocol 9"},
         {"\x80\x02\x8a\x09", 4, "LONG1 of 9 bytes"},
-        {"\x80\x02}N\x85" "b.", 7, "BUILD on a dict"},
+        {"\x80\x02}N\x85"
+         "b.",
+         7, "BUILD on a dict"},
         {"\x80\x02}s.", 5, "SETITEM needs a key and a value"},
-        {"\x80\x02" "a.", 4, "APPEND needs a value"},
-        {"\x80\x02}K\x01" "a.", 7, "APPEND on a dict, not a list"},
+        {"\x80\x02"
+         "a.",
+         4, "APPEND needs a value"},
+        {"\x80\x02}K\x01"
+         "a.",
+         7, "APPEND on a dict, not a list"},
         {"\x80\x02](K\x01K\x02u.", 10, "SETITEMS on a list, not a dict"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -267,7 +295,8 @@ START_TEST(pickle_machine_refuses_bad_stack_use)
             continue;
         }
         ck_assert_msg(st == DL_EFORMAT, "case %zu accepted", i);
-        ck_assert_msg(strstr(err.msg, cases[i].frag), "case %zu: '%s' not in %s", i, cases[i].frag, err.msg);
+        ck_assert_msg(strstr(err.msg, cases[i].frag), "case %zu: '%s' not in %s", i, cases[i].frag,
+                      err.msg);
         ck_assert(strstr(err.msg, "t.pkl: pickle byte"));
     }
 }
@@ -280,11 +309,14 @@ START_TEST(weights_read_dispatches_on_content)
     dl_tensor_map_init(&b);
     dl_err err = {0};
     ck_assert_msg(dl_weights_read(tu_fixture("pth/views.pth"), &a, &err) == DL_OK, "%s", err.msg);
-    ck_assert_msg(dl_weights_read(tu_fixture("pth/views_expect.safetensors"), &b, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_weights_read(tu_fixture("pth/views_expect.safetensors"), &b, &err) == DL_OK,
+                  "%s", err.msg);
     assert_same(&a, &b);
     dl_tensor_map_free(&a);
-    ck_assert_int_eq(dl_weights_read(tu_fixture("pth/legacy_pickle.pth"), &a, &err), DL_EUNSUPPORTED);
-    ck_assert_int_eq(dl_weights_read(tu_fixture("pth/hostile_os_system.pth"), &a, &err), DL_EFORMAT);
+    ck_assert_int_eq(dl_weights_read(tu_fixture("pth/legacy_pickle.pth"), &a, &err),
+                     DL_EUNSUPPORTED);
+    ck_assert_int_eq(dl_weights_read(tu_fixture("pth/hostile_os_system.pth"), &a, &err),
+                     DL_EFORMAT);
     /* Not a weight file at all: the safetensors reader explains. */
     static const char junk[] = "hello, this is not a weight file";
     ck_assert_int_eq(dl_weights_parse(junk, sizeof junk, "junk.bin", &a, &err), DL_EFORMAT);
@@ -303,7 +335,8 @@ int main(void)
     tcase_add_test(tc, views_sharing_storage_are_copied_out);
     tcase_add_test(tc, half_bf16_double_long_storages_convert);
     tcase_add_test(tc, nested_checkpoints_are_looked_into_one_level);
-    tcase_add_loop_test(tc, hostile_and_legacy_files_are_refused, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
+    tcase_add_loop_test(tc, hostile_and_legacy_files_are_refused, 0,
+                        (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc, zip_reader_handles_torch_archives);
     tcase_add_test(tc, pickle_machine_builds_plain_data);
     tcase_add_test(tc, pickle_machine_refuses_bad_stack_use);

@@ -7,8 +7,8 @@
  *   - each command's usage lists exactly the options the table gives it;
  *   - compare: a default and the same explicit value are no difference; an lr-only difference is
  *     exactly one row, "lr"; a configuration of the previous schema (argv) compares with a new one;
- *   - end to end (Fashion-MNIST, skipped without it): `dllab compare --no-tui` of a default-lr and an
- *     explicit-lr run, and a run whose stored configuration is rewritten to the previous schema
+ *   - end to end (Fashion-MNIST, skipped without it): `dllab compare --no-tui` of a default-lr and
+ * an explicit-lr run, and a run whose stored configuration is rewritten to the previous schema
  *     resumes (--from-epoch) and compares equal to its rewind. */
 #include <math.h>
 #include <sqlite3.h>
@@ -24,7 +24,8 @@
 /* The first command that takes o (for the parser). */
 static const char *cmd_of(const dl_opt *o)
 {
-    static const char *const cmds[] = {"train", "lrfind", "data", "show-batch", "sweep", "interpret"};
+    static const char *const cmds[] = {"train",      "lrfind", "data",
+                                       "show-batch", "sweep",  "interpret"};
     for (int i = 0; i < 6; i++)
         if (o->cmds & dl_cmd_bit(cmds[i]))
             return cmds[i];
@@ -42,19 +43,31 @@ static void sample(const dl_opt *o, char *buf, size_t cap)
         else
             snprintf(buf, cap, "%.0f", o->lo + 1 <= o->hi ? o->lo + 1 : o->lo);
         break;
-    case DL_OPT_REAL: snprintf(buf, cap, "%.17g", o->lo + (o->hi - o->lo) * 0.25 + (o->lo > 1 ? 1 : 0)); break;
-    case DL_OPT_STR: snprintf(buf, cap, strcmp(o->name, "arch") ? "x-%s" : "resnet18", o->name); break;
-    case DL_OPT_CHAR: snprintf(buf, cap, ";"); break;
+    case DL_OPT_REAL:
+        snprintf(buf, cap, "%.17g", o->lo + (o->hi - o->lo) * 0.25 + (o->lo > 1 ? 1 : 0));
+        break;
+    case DL_OPT_STR:
+        snprintf(buf, cap, strcmp(o->name, "arch") ? "x-%s" : "resnet18", o->name);
+        break;
+    case DL_OPT_CHAR:
+        snprintf(buf, cap, ";");
+        break;
     case DL_OPT_ENUM: {
         int last = 0;
         while (o->names[last + 1])
             last++;
-        snprintf(buf, cap, "%s", o->def && !strcmp(o->def, o->names[last]) ? o->names[0] : o->names[last]);
+        snprintf(buf, cap, "%s",
+                 o->def && !strcmp(o->def, o->names[last]) ? o->names[0] : o->names[last]);
         break;
     }
-    case DL_OPT_LR: snprintf(buf, cap, "1e-5..1e-3"); break;
-    case DL_OPT_METRICS: snprintf(buf, cap, "accuracy,error_rate"); break;
-    default: buf[0] = 0;
+    case DL_OPT_LR:
+        snprintf(buf, cap, "1e-5..1e-3");
+        break;
+    case DL_OPT_METRICS:
+        snprintf(buf, cap, "accuracy,error_rate");
+        break;
+    default:
+        buf[0] = 0;
     }
 }
 
@@ -94,7 +107,8 @@ START_TEST(every_option_round_trips)
         bool help;
         dl_err err = {0};
         ck_assert_msg(argv[0], "--%s: no command takes it", o->name);
-        ck_assert_msg(dl_run_cfg_parse(&c, argv[0], val[0] ? 3 : 2, argv, pos, 1, &n_pos, &help, &err) == DL_OK,
+        ck_assert_msg(dl_run_cfg_parse(&c, argv[0], val[0] ? 3 : 2, argv, pos, 1, &n_pos, &help,
+                                       &err) == DL_OK,
                       "%s %s %s: %s", argv[0], flag, val, err.msg);
         ck_assert(dl_run_cfg_given(&c, o->name));
         dl_run_cfg_get(&c, o, got, sizeof got);
@@ -120,7 +134,8 @@ START_TEST(all_options_at_once_round_trip)
     argv[n++] = "fashion-mnist";
     for (size_t i = 0; i < dl_opt_count(); i++) {
         const dl_opt *o = dl_opt_at(i);
-        if (!(o->cmds & dl_cmd_bit("train")) || o->type == DL_OPT_SET || !(o->flags & DL_OPT_STORED))
+        if (!(o->cmds & dl_cmd_bit("train")) || o->type == DL_OPT_SET ||
+            !(o->flags & DL_OPT_STORED))
             continue;
         sample(o, vals[i], sizeof vals[i]);
         snprintf(flags[i], sizeof flags[i], "--%s", o->name);
@@ -135,7 +150,8 @@ START_TEST(all_options_at_once_round_trip)
     int n_pos;
     bool help;
     dl_err err = {0};
-    ck_assert_msg(dl_run_cfg_parse(&c, "train", n, argv, pos, 1, &n_pos, &help, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_run_cfg_parse(&c, "train", n, argv, pos, 1, &n_pos, &help, &err) == DL_OK,
+                  "%s", err.msg);
     ck_assert_int_eq(n_pos, 1);
     snprintf(c.data, sizeof c.data, "%s", pos[0]);
     cli_json_cli(&c);
@@ -147,14 +163,22 @@ static const char *bad_value(const dl_opt *o)
 {
     switch (o->type) {
     case DL_OPT_INT:
-    case DL_OPT_I64: return o->allowed ? "2" : "12x";
-    case DL_OPT_REAL: return "nan";
-    case DL_OPT_CHAR: return "ab";
-    case DL_OPT_ENUM: return "bogus";
-    case DL_OPT_LR: return "1e-2..1e-4";
-    case DL_OPT_METRICS: return "f1";
-    case DL_OPT_STR: return strcmp(o->name, "arch") ? NULL : "resnet-99"; /* the table's own check */
-    default: return NULL;
+    case DL_OPT_I64:
+        return o->allowed ? "2" : "12x";
+    case DL_OPT_REAL:
+        return "nan";
+    case DL_OPT_CHAR:
+        return "ab";
+    case DL_OPT_ENUM:
+        return "bogus";
+    case DL_OPT_LR:
+        return "1e-2..1e-4";
+    case DL_OPT_METRICS:
+        return "f1";
+    case DL_OPT_STR:
+        return strcmp(o->name, "arch") ? NULL : "resnet-99"; /* the table's own check */
+    default:
+        return NULL;
     }
 }
 
@@ -172,7 +196,8 @@ START_TEST(every_bad_value_is_refused)
             snprintf(flag, sizeof flag, "--%s=maybe", o->name), bad = NULL;
         else
             snprintf(flag, sizeof flag, "--%s", o->name);
-        snprintf(want, sizeof want, bad ? "--%s: '%s' " : "--%s takes no value ('maybe')", o->name, bad);
+        snprintf(want, sizeof want, bad ? "--%s: '%s' " : "--%s takes no value ('maybe')", o->name,
+                 bad);
         char *argv[] = {(char *)cmd_of(o), flag, (char *)bad, NULL};
         dl_run_cfg c;
         dl_run_cfg_init(&c);
@@ -180,9 +205,11 @@ START_TEST(every_bad_value_is_refused)
         int n_pos;
         bool help;
         dl_err err = {0};
-        ck_assert_msg(dl_run_cfg_parse(&c, argv[0], bad ? 3 : 2, argv, pos, 1, &n_pos, &help, &err) == DL_EINVAL,
+        ck_assert_msg(dl_run_cfg_parse(&c, argv[0], bad ? 3 : 2, argv, pos, 1, &n_pos, &help,
+                                       &err) == DL_EINVAL,
                       "--%s %s accepted", o->name, bad ? bad : "");
-        ck_assert_msg(strstr(err.msg, want) == err.msg, "--%s: message '%s', wanted '%s...'", o->name, err.msg, want);
+        ck_assert_msg(strstr(err.msg, want) == err.msg, "--%s: message '%s', wanted '%s...'",
+                      o->name, err.msg, want);
         /* and the program says it with exit 2 */
         snprintf(cmd, sizeof cmd, "%s %s %s '%s' %s 2>&1", tu_dllab(), argv[0],
                  strcmp(argv[0], "interpret") ? "fashion-mnist" : "some-run", flag, bad ? bad : "");
@@ -210,7 +237,8 @@ static void lr_is(const char *text, dl_lr_kind kind, double lo, double hi, const
     dl_run_cfg c;
     dl_run_cfg_init(&c);
     dl_err err = {0};
-    ck_assert_msg(dl_run_cfg_set(&c, dl_opt_find("lr"), text, &err) == DL_OK, "%s: %s", text, err.msg);
+    ck_assert_msg(dl_run_cfg_set(&c, dl_opt_find("lr"), text, &err) == DL_OK, "%s: %s", text,
+                  err.msg);
     ck_assert_int_eq(c.lr.kind, kind);
     ck_assert_double_eq_tol(c.lr.hi, hi, 1e-15);
     if (kind == DL_LR_RANGE)
@@ -228,12 +256,14 @@ START_TEST(lr_grammar)
     lr_is("1e-5..1e-3", DL_LR_RANGE, 1e-5, 1e-3, "1e-05..0.001");
     lr_is("1e-5:1e-3", DL_LR_RANGE, 1e-5, 1e-3, "1e-05..0.001");
     lr_is(":1e-3", DL_LR_SLICE_HI, 0, 1e-3, "..0.001");
-    const char *bad[] = {"", "0", "-1e-3", "abc", "1e-3..", "..", "=", "1e-2..1e-4", "..=1", "..1e-3..1", NULL};
+    const char *bad[] = {"",  "0",          "-1e-3", "abc",       "1e-3..", "..",
+                         "=", "1e-2..1e-4", "..=1",  "..1e-3..1", NULL};
     for (int i = 0; bad[i]; i++) {
         dl_run_cfg c;
         dl_run_cfg_init(&c);
         dl_err err = {0};
-        ck_assert_msg(dl_run_cfg_set(&c, dl_opt_find("lr"), bad[i], &err) == DL_EINVAL, "'%s' accepted", bad[i]);
+        ck_assert_msg(dl_run_cfg_set(&c, dl_opt_find("lr"), bad[i], &err) == DL_EINVAL,
+                      "'%s' accepted", bad[i]);
         ck_assert_ptr_nonnull(strstr(err.msg, "--lr: '"));
     }
 }
@@ -241,7 +271,8 @@ END_TEST
 
 START_TEST(usage_follows_the_table)
 {
-    static const char *const cmds[] = {"train", "lrfind", "data", "show-batch", "sweep", "interpret"};
+    static const char *const cmds[] = {"train",      "lrfind", "data",
+                                       "show-batch", "sweep",  "interpret"};
     for (int k = 0; k < 6; k++) {
         char *text = dl_run_cfg_usage(cmds[k]);
         ck_assert_ptr_nonnull(text);
@@ -253,8 +284,8 @@ START_TEST(usage_follows_the_table)
             else
                 snprintf(flag, sizeof flag, "  --%s ", o->name);
             bool listed = strstr(text, flag) != NULL;
-            ck_assert_msg(listed == ((o->cmds & dl_cmd_bit(cmds[k])) != 0), "%s --help %s %s", cmds[k],
-                          listed ? "lists" : "misses", o->name);
+            ck_assert_msg(listed == ((o->cmds & dl_cmd_bit(cmds[k])) != 0), "%s --help %s %s",
+                          cmds[k], listed ? "lists" : "misses", o->name);
         }
         for (char *l = text, *nl; *l; l = nl + 1) { /* lines fit 100 columns */
             nl = strchr(l, '\n');
@@ -299,7 +330,8 @@ static size_t diff(const char *a, const char *b, dl_cmp_param **p)
 START_TEST(compare_defaults_and_one_lr)
 {
     char *def = json_of("fashion-mnist"),
-         *expl = json_of("fashion-mnist --lr =1e-3 --epochs 1 --bs 64 --wd 0.01 --one-cycle --threads 2 --name x"),
+         *expl = json_of("fashion-mnist --lr =1e-3 --epochs 1 --bs 64 --wd 0.01 --one-cycle "
+                         "--threads 2 --name x"),
          *lr = json_of("fashion-mnist --lr =1e-2");
     dl_cmp_param *p;
     ck_assert_uint_eq(diff(def, expl, &p), 0);
@@ -309,8 +341,9 @@ START_TEST(compare_defaults_and_one_lr)
     ck_assert_str_eq(p[0].value[1], "=0.01");
     dl_cmp_params_free(p, 1, 2);
     /* the previous schema: the command line plus prep; a default run of it equals a new one */
-    const char *old = "{\"argv\":[\"train\",\"fashion-mnist\",\"--no-tui\"],\"prep\":{\"size\":28,\"channels\":1,"
-                      "\"resize\":0},\"arch\":\"resnet-xs\",\"multi_label\":false}";
+    const char *old =
+        "{\"argv\":[\"train\",\"fashion-mnist\",\"--no-tui\"],\"prep\":{\"size\":28,\"channels\":1,"
+        "\"resize\":0},\"arch\":\"resnet-xs\",\"multi_label\":false}";
     char *old_with_prep = json_of("fashion-mnist");
     size_t np = diff(old, def, &p);
     for (size_t i = 0; i < np; i++)
@@ -337,7 +370,9 @@ END_TEST
 
 /* ---- end to end ---- */
 static char runs[1024];
-#define TINY "--limit 256 --valid-limit 64 --bs 64 --no-aug --threads 1 --arch resnet-custom:basic:1,1,1:8,16,32:small"
+#define TINY                                                                                       \
+    "--limit 256 --valid-limit 64 --bs 64 --no-aug --threads 1 --arch "                            \
+    "resnet-custom:basic:1,1,1:8,16,32:small"
 
 static int dllab(const char *args, char *out, size_t cap)
 {
@@ -373,11 +408,14 @@ START_TEST(e2e_compare_default_and_explicit_lr)
     char *d = tu_mkdtemp();
     snprintf(runs, sizeof runs, "%s", d);
     char out[65536], rows[65536];
-    ck_assert_msg(dllab("train fashion-mnist --no-tui --name dflt " TINY, out, sizeof out) == 0, "%s", out);
-    ck_assert_msg(dllab("train fashion-mnist --no-tui --name expl --lr =1e-3 " TINY, out, sizeof out) == 0, "%s",
-                  out);
-    ck_assert_msg(dllab("train fashion-mnist --no-tui --name high --lr =1e-2 " TINY, out, sizeof out) == 0, "%s",
-                  out);
+    ck_assert_msg(dllab("train fashion-mnist --no-tui --name dflt " TINY, out, sizeof out) == 0,
+                  "%s", out);
+    ck_assert_msg(
+        dllab("train fashion-mnist --no-tui --name expl --lr =1e-3 " TINY, out, sizeof out) == 0,
+        "%s", out);
+    ck_assert_msg(
+        dllab("train fashion-mnist --no-tui --name high --lr =1e-2 " TINY, out, sizeof out) == 0,
+        "%s", out);
     compare_params_text("dflt-1", "expl-1", rows, sizeof rows);
     ck_assert_msg(strstr(rows, "hyper-parameters: none differ") != NULL, "%s", rows);
     compare_params_text("dflt-1", "high-1", rows, sizeof rows);
@@ -396,7 +434,9 @@ static void set_config(const char *name, const char *json)
     sqlite3 *h;
     ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
     sqlite3_stmt *q;
-    ck_assert_int_eq(sqlite3_prepare_v2(h, "UPDATE runs SET config = ?1 WHERE name = ?2", -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(h, "UPDATE runs SET config = ?1 WHERE name = ?2", -1, &q, NULL),
+        SQLITE_OK);
     sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
     ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
@@ -412,23 +452,29 @@ START_TEST(e2e_old_store_resumes_and_compares)
     char *d = tu_mkdtemp();
     snprintf(runs, sizeof runs, "%s", d);
     static char out[65536], rows[65536];
-    ck_assert_msg(dllab("train fashion-mnist --no-tui --name old --epochs 2 --lr 1e-2 " TINY, out, sizeof out) == 0,
+    ck_assert_msg(dllab("train fashion-mnist --no-tui --name old --epochs 2 --lr 1e-2 " TINY, out,
+                        sizeof out) == 0,
                   "%s", out);
     /* what the previous release stored: the command line and the preparation */
-    set_config("old-1", "{\"argv\":[\"train\",\"fashion-mnist\",\"--no-tui\",\"--name\",\"old\",\"--epochs\",\"2\","
-                        "\"--lr\",\"1e-2\",\"--limit\",\"256\",\"--valid-limit\",\"64\",\"--bs\",\"64\",\"--no-aug\","
-                        "\"--threads\",\"1\",\"--arch\",\"resnet-custom:basic:1,1,1:8,16,32:small\"],"
-                        "\"prep\":{\"size\":28,\"channels\":1,\"resize\":0,\"mean\":[0.2878],\"std\":[0.3548]},"
-                        "\"arch\":\"resnet-custom:basic:1,1,1:8,16,32:small\",\"head\":\"fastai\","
-                        "\"multi_label\":false,\"thresh\":0.5,\"bs\":64,\"seed\":42}");
-    ck_assert_msg(dllab("train --resume old-1 --from-epoch 0 --no-tui", out, sizeof out) == 0, "%s", out);
+    set_config(
+        "old-1",
+        "{\"argv\":[\"train\",\"fashion-mnist\",\"--no-tui\",\"--name\",\"old\",\"--epochs\",\"2\","
+        "\"--lr\",\"1e-2\",\"--limit\",\"256\",\"--valid-limit\",\"64\",\"--bs\",\"64\",\"--no-"
+        "aug\","
+        "\"--threads\",\"1\",\"--arch\",\"resnet-custom:basic:1,1,1:8,16,32:small\"],"
+        "\"prep\":{\"size\":28,\"channels\":1,\"resize\":0,\"mean\":[0.2878],\"std\":[0.3548]},"
+        "\"arch\":\"resnet-custom:basic:1,1,1:8,16,32:small\",\"head\":\"fastai\","
+        "\"multi_label\":false,\"thresh\":0.5,\"bs\":64,\"seed\":42}");
+    ck_assert_msg(dllab("train --resume old-1 --from-epoch 0 --no-tui", out, sizeof out) == 0, "%s",
+                  out);
     ck_assert_msg(strstr(out, "run old-1-rewind-1 finished (") != NULL, "%s", out);
     compare_params_text("old-1", "old-1-rewind-1", rows, sizeof rows);
     /* the same hyper-parameters: only the statistics the old store rounded may differ */
     for (const char *l = strchr(rows, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
         char key[64] = "";
         sscanf(l + 1, "%63s", key);
-        ck_assert_msg(!key[0] || !strncmp(key, "prep.", 5) || !strcmp(key, "schema") || !strcmp(key, "hyper-parameters"),
+        ck_assert_msg(!key[0] || !strncmp(key, "prep.", 5) || !strcmp(key, "schema") ||
+                          !strcmp(key, "hyper-parameters"),
                       "old vs rewind differ in '%s':\n%s", key, rows);
     }
     ck_assert_msg(dllab("show old-1-rewind-1 --no-tui", out, sizeof out) == 0, "%s", out);

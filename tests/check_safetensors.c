@@ -30,7 +30,8 @@ static unsigned char *mkfile(const char *json, size_t nbytes, size_t *len)
 }
 
 /* Parses json+data and asserts failure with the given code and every fragment in the message. */
-static void expect_reject(const char *json, size_t nbytes, dl_status code, const char *frag1, const char *frag2)
+static void expect_reject(const char *json, size_t nbytes, dl_status code, const char *frag1,
+                          const char *frag2)
 {
     size_t len;
     unsigned char *b = mkfile(json, nbytes, &len);
@@ -38,8 +39,8 @@ static void expect_reject(const char *json, size_t nbytes, dl_status code, const
     dl_tensor_map_init(&m);
     dl_err err = {0};
     dl_status st = dl_safetensors_parse(b, len, "bad.safetensors", &m, &err);
-    ck_assert_msg(st == code, "expected %s, got %s (%s) for %s", dl_status_name(code), dl_status_name(st), err.msg,
-                  json);
+    ck_assert_msg(st == code, "expected %s, got %s (%s) for %s", dl_status_name(code),
+                  dl_status_name(st), err.msg, json);
     ck_assert_msg(strstr(err.msg, "bad.safetensors"), "message lacks the file: %s", err.msg);
     if (frag1)
         ck_assert_msg(strstr(err.msg, frag1), "message lacks '%s': %s", frag1, err.msg);
@@ -61,7 +62,8 @@ static void fill_sample(dl_tensor_map *m)
     int64_t nbt = 123456789012345LL;
     ck_assert_int_eq(dl_tensor_map_add(m, "conv1.weight", DL_DTYPE_F32, 4, s1, a, &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_add(m, "bn1.bias", DL_DTYPE_F32, 1, s2, b, &err), DL_OK);
-    ck_assert_int_eq(dl_tensor_map_add(m, "bn1.num_batches_tracked", DL_DTYPE_I64, 0, s2, &nbt, &err), DL_OK);
+    ck_assert_int_eq(
+        dl_tensor_map_add(m, "bn1.num_batches_tracked", DL_DTYPE_I64, 0, s2, &nbt, &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_add(m, "empty", DL_DTYPE_F32, 2, s3, NULL, &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_set_meta(m, "format", "dllab", &err), DL_OK);
     ck_assert_int_eq(dl_tensor_map_set_meta(m, "arch", "resnet34", &err), DL_OK);
@@ -144,7 +146,8 @@ END_TEST
 START_TEST(leading_and_trailing_whitespace_in_header_are_accepted)
 {
     size_t len;
-    unsigned char *b = mkfile("  {\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}   ", 4, &len);
+    unsigned char *b =
+        mkfile("  {\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}   ", 4, &len);
     dl_tensor_map m;
     dl_tensor_map_init(&m);
     dl_err err = {0};
@@ -219,30 +222,31 @@ START_TEST(corrupt_files_are_rejected_with_their_message)
         ck_assert_msg(strstr(err.msg, "absurd"), "%s", err.msg);
     }
     /* the data buffer is cut short: offsets out of range */
-    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8, DL_EFORMAT, "'w'",
-                  "out of range");
-    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]", 4, DL_EFORMAT, "does not parse",
-                  NULL);
+    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8,
+                  DL_EFORMAT, "'w'", "out of range");
+    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]", 4, DL_EFORMAT,
+                  "does not parse", NULL);
     expect_reject("[1,2]", 0, DL_EFORMAT, "not a JSON object", NULL);
     expect_reject("{\"w\":[1,2]}", 0, DL_EFORMAT, "'w'", "not a JSON object");
-    expect_reject("{\"w\":{\"dtype\":\"I8\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4, DL_EUNSUPPORTED, "'w'",
-                  "'I8'");
-    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4, DL_EFORMAT, "'w'",
-                  "non-negative");
-    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,4]}}", 4,
-                  DL_EFORMAT, "'w'", "overflows");
-    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,-1]}}", 8, DL_EFORMAT, "'w'",
-                  "out of range");
-    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, DL_EFORMAT, "'w'",
-                  "shape needs 8");
+    expect_reject("{\"w\":{\"dtype\":\"I8\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4,
+                  DL_EUNSUPPORTED, "'w'", "'I8'");
+    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4,
+                  DL_EFORMAT, "'w'", "non-negative");
+    expect_reject(
+        "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,4]}}",
+        4, DL_EFORMAT, "'w'", "overflows");
+    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,-1]}}", 8,
+                  DL_EFORMAT, "'w'", "out of range");
+    expect_reject("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, DL_EFORMAT,
+                  "'w'", "shape needs 8");
     expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                   "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
                   12, DL_EFORMAT, "'b'", "overlap tensor 'a'");
     expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                   "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
                   12, DL_EFORMAT, "'b'", "gap");
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12, DL_EFORMAT,
-                  "data buffer holds 12", NULL);
+    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12,
+                  DL_EFORMAT, "data buffer holds 12", NULL);
     expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                   "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
                   8, DL_EFORMAT, "duplicate", "a");
@@ -328,7 +332,9 @@ START_TEST(reads_a_pytorch_written_fixture)
     dl_tensor_map m;
     dl_tensor_map_init(&m);
     dl_err err = {0};
-    ck_assert_msg(dl_safetensors_read(tu_fixture("io/torch_written.safetensors"), &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_safetensors_read(tu_fixture("io/torch_written.safetensors"), &m, &err) ==
+                      DL_OK,
+                  "%s", err.msg);
     const dl_named_tensor *w = dl_tensor_map_get(&m, "w"), *n = dl_tensor_map_get(&m, "n"),
                           *h = dl_tensor_map_get(&m, "h");
     ck_assert(w && n && h);

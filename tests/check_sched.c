@@ -13,11 +13,11 @@
 #include "tests/testutil.h"
 
 /* |c - r| <= rel * |r| (+ a tiny absolute floor for zeros). */
-#define ASSERT_REL(c, r, rel)                                                                          \
-    do {                                                                                               \
-        double c_ = (c), r_ = (r);                                                                     \
-        ck_assert_msg(fabs(c_ - r_) <= (rel) * fabs(r_) + 1e-300, "%s = %.10g, expected %.10g (rel %g)", \
-                      #c, c_, r_, (double)(rel));                                                      \
+#define ASSERT_REL(c, r, rel)                                                                      \
+    do {                                                                                           \
+        double c_ = (c), r_ = (r);                                                                 \
+        ck_assert_msg(fabs(c_ - r_) <= (rel)*fabs(r_) + 1e-300,                                    \
+                      "%s = %.10g, expected %.10g (rel %g)", #c, c_, r_, (double)(rel));           \
     } while (0)
 
 /* The spec prints 5 significant digits. */
@@ -68,7 +68,8 @@ START_TEST(one_cycle_worked_example)
         double pos = dl_sched_pos(0, W[k].t, 1, 100), mom = -1;
         ASSERT_REL(dl_fit_sched_lr(&s, 0, pos), W[k].lr, SPEC);
         ck_assert(dl_fit_sched_mom(&s, pos, &mom));
-        ck_assert_msg(fabs(mom - W[k].mom) <= 6e-7, "t=%d mom %.7f, expected %.6f", W[k].t, mom, W[k].mom);
+        ck_assert_msg(fabs(mom - W[k].mom) <= 6e-7, "t=%d mom %.7f, expected %.6f", W[k].t, mom,
+                      W[k].mom);
     }
     /* ratios between groups stay fixed */
     const double three[3] = {1e-4, 1e-3, 1e-2};
@@ -166,8 +167,8 @@ START_TEST(lr_strings)
     ck_assert(s.kind == DL_LR_CONST && s.hi == 0.002);
     dl_lr_format(&s, buf, sizeof buf);
     ck_assert_str_eq(buf, "=0.002");
-    static const char *bad[] = {"", "abc", "1e-3..", "..1e-3", "-1e-3", "0", "1e-2..1e-4", "nan", "inf",
-                                "1e-3x", "1e-3..2e-3..3e-3"};
+    static const char *bad[] = {"",           "abc", "1e-3..", "..1e-3", "-1e-3",           "0",
+                                "1e-2..1e-4", "nan", "inf",    "1e-3x",  "1e-3..2e-3..3e-3"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         ck_assert_msg(dl_lr_parse(bad[k], &s, &err) == DL_EINVAL, "'%s' accepted", bad[k]);
         char quoted[64];
@@ -192,12 +193,14 @@ START_TEST(fine_tune_phases)
     const double a_max[3] = {2e-4, 2e-4, 2e-3}, b_max[3] = {1e-5, 1e-4, 1e-3};
     for (int g = 0; g < 3; g++) {
         ASSERT_REL(a->lr_max[g], a_max[g], 1e-12);
-        ASSERT_REL(dl_fit_sched_lr(&a->sched, g, 0.0), a_max[g] / 25, 1e-12); /* [8e-6, 8e-6, 8e-5] */
-        ASSERT_REL(dl_fit_sched_lr(&a->sched, g, 0.99), a_max[g], 1e-12);    /* peak at 99 % */
+        ASSERT_REL(dl_fit_sched_lr(&a->sched, g, 0.0), a_max[g] / 25,
+                   1e-12);                                                /* [8e-6, 8e-6, 8e-5] */
+        ASSERT_REL(dl_fit_sched_lr(&a->sched, g, 0.99), a_max[g], 1e-12); /* peak at 99 % */
         ck_assert(dl_fit_sched_lr(&a->sched, g, 0.98) < a_max[g]);
         ASSERT_REL(b->lr_max[g], b_max[g], 1e-12);
-        ASSERT_REL(dl_fit_sched_lr(&b->sched, g, 0.0), b_max[g] / 5, 1e-12); /* [2e-6, 2e-5, 2e-4] */
-        ASSERT_REL(dl_fit_sched_lr(&b->sched, g, 0.3), b_max[g], 1e-12);     /* peak at 30 % */
+        ASSERT_REL(dl_fit_sched_lr(&b->sched, g, 0.0), b_max[g] / 5,
+                   1e-12);                                               /* [2e-6, 2e-5, 2e-4] */
+        ASSERT_REL(dl_fit_sched_lr(&b->sched, g, 0.3), b_max[g], 1e-12); /* peak at 30 % */
         ASSERT_REL(dl_fit_sched_lr(&b->sched, g, 1.0), b_max[g] / 1e5, 1e-9);
     }
     double mom;
@@ -242,8 +245,9 @@ START_TEST(mid_run_rescale)
     ck_assert_int_eq(dl_fit_sched_set_lr(&s, pos, want, &err), DL_OK);
     for (int g = 0; g < 3; g++) {
         ASSERT_REL(dl_fit_sched_lr(&s, g, pos), want[g], 1e-12); /* jumps to the new value now */
-        for (double q = 0.55; q < 1; q += 0.1)                    /* and keeps the shape after */
-            ASSERT_REL(dl_fit_sched_lr(&s, g, q), dl_fit_sched_lr(&orig, g, q) * (g == 2 ? 2.0 : 0.5), 1e-12);
+        for (double q = 0.55; q < 1; q += 0.1)                   /* and keeps the shape after */
+            ASSERT_REL(dl_fit_sched_lr(&s, g, q),
+                       dl_fit_sched_lr(&orig, g, q) * (g == 2 ? 2.0 : 0.5), 1e-12);
     }
     double m1, m2;
     ck_assert(dl_fit_sched_mom(&s, 0.7, &m1) && dl_fit_sched_mom(&orig, 0.7, &m2));
@@ -303,8 +307,8 @@ END_TEST
 
 /* Compares a fit schedule, step by step, with a fixture table [n_epoch*n_iter, groups] (and the
  * momentum column when mom_key is given). The fixture holds float32 roundings of float64 values. */
-static void compare_fit(const dl_tensor_map *m, const char *lr_key, const char *mom_key, const dl_fit_sched *s,
-                        int n_epoch, int n_iter)
+static void compare_fit(const dl_tensor_map *m, const char *lr_key, const char *mom_key,
+                        const dl_fit_sched *s, int n_epoch, int n_iter)
 {
     const dl_named_tensor *t = dl_tensor_map_get(m, lr_key);
     ck_assert_msg(t != NULL, "fixture tensor '%s' missing", lr_key);
@@ -314,7 +318,8 @@ static void compare_fit(const dl_tensor_map *m, const char *lr_key, const char *
     const float *lr = t->data, *mom = NULL;
     if (mom_key) {
         const dl_named_tensor *tm = dl_tensor_map_get(m, mom_key);
-        ck_assert_msg(tm != NULL && tm->shape[0] == n_epoch * n_iter, "fixture tensor '%s'", mom_key);
+        ck_assert_msg(tm != NULL && tm->shape[0] == n_epoch * n_iter, "fixture tensor '%s'",
+                      mom_key);
         mom = tm->data;
     }
     for (int e = 0, k = 0; e < n_epoch; e++)
@@ -322,13 +327,13 @@ static void compare_fit(const dl_tensor_map *m, const char *lr_key, const char *
             double pos = dl_sched_pos(e, i, n_epoch, n_iter), mv;
             for (int g = 0; g < s->n_groups; g++) {
                 double c = dl_fit_sched_lr(s, g, pos), r = lr[k * s->n_groups + g];
-                ck_assert_msg(fabs(c - r) <= 1e-6 * fabs(r), "%s step %d group %d: %.9g, expected %.9g", lr_key, k,
-                              g, c, r);
+                ck_assert_msg(fabs(c - r) <= 1e-6 * fabs(r),
+                              "%s step %d group %d: %.9g, expected %.9g", lr_key, k, g, c, r);
             }
             ck_assert(dl_fit_sched_mom(s, pos, &mv) == (mom != NULL));
             if (mom)
-                ck_assert_msg(fabs(mv - mom[k]) <= 1e-6 * mom[k], "%s step %d: %.9g, expected %.9g", mom_key, k, mv,
-                              (double)mom[k]);
+                ck_assert_msg(fabs(mv - mom[k]) <= 1e-6 * mom[k], "%s step %d: %.9g, expected %.9g",
+                              mom_key, k, mv, (double)mom[k]);
         }
 }
 
@@ -337,7 +342,8 @@ START_TEST(whole_fits_match_the_formulas)
     dl_err err;
     dl_tensor_map m;
     dl_tensor_map_init(&m);
-    ck_assert_msg(dl_safetensors_read(tu_fixture("optim/onecycle.safetensors"), &m, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_safetensors_read(tu_fixture("optim/onecycle.safetensors"), &m, &err) == DL_OK,
+                  "%s", err.msg);
     ck_assert_str_eq(dl_tensor_map_get_meta(&m, "groups"), "3");
     ck_assert_str_eq(dl_tensor_map_get_meta(&m, "n_iter"), "7");
     double lr[3];
@@ -480,11 +486,13 @@ START_TEST(window_rules)
 }
 END_TEST
 
-static const double VA[12] = {2.0, 1.98, 1.95, 1.90, 1.70, 1.40, 1.10, 0.90, 0.85, 0.95, 1.30, 2.50};
-static const double VB[40] = {2.299,  2.2986, 2.2979, 2.2969, 2.2955, 2.2935, 2.2906, 2.2864, 2.2802, 2.2714,
-                              2.2586, 2.2404, 2.2146, 2.1784, 2.1284, 2.0607, 1.9716, 1.8588, 1.7225, 1.5668,
-                              1.4,    1.2332, 1.0775, 0.9412, 0.8284, 0.7393, 0.6716, 0.6216, 0.5854, 0.5596,
-                              0.5414, 0.5286, 0.5198, 0.5136, 0.5094, 0.508,  0.5285, 0.5766, 0.6521, 0.7549};
+static const double VA[12] = {2.0,  1.98, 1.95, 1.90, 1.70, 1.40,
+                              1.10, 0.90, 0.85, 0.95, 1.30, 2.50};
+static const double VB[40] = {2.299,  2.2986, 2.2979, 2.2969, 2.2955, 2.2935, 2.2906, 2.2864,
+                              2.2802, 2.2714, 2.2586, 2.2404, 2.2146, 2.1784, 2.1284, 2.0607,
+                              1.9716, 1.8588, 1.7225, 1.5668, 1.4,    1.2332, 1.0775, 0.9412,
+                              0.8284, 0.7393, 0.6716, 0.6216, 0.5854, 0.5596, 0.5414, 0.5286,
+                              0.5198, 0.5136, 0.5094, 0.508,  0.5285, 0.5766, 0.6521, 0.7549};
 
 START_TEST(spec_vector_a)
 {
@@ -553,9 +561,9 @@ START_TEST(hand_computed_curves)
     ASSERT_REL(sl.y, l[4], 1e-12);
     sl = dl_suggest_slide(lrs, l, 20, 15, 0.005, 0.5); /* adjust_value scales the lr */
     ASSERT_REL(sl.lr, lrs[4] * 0.5, 1e-15);
-    /* 17 points on the same line with l[2] raised by 0.1: g[1] = 0.04 (central difference), g[0] and
-     * g[15], g[16] stay -0.01 (one-sided at the ends). First test |g[16] - g[1]| = 0.05 > thresh moves
-     * the candidate to lrs[1]; the next, |g[15] - g[0]| = 0, stops there. */
+    /* 17 points on the same line with l[2] raised by 0.1: g[1] = 0.04 (central difference), g[0]
+     * and g[15], g[16] stay -0.01 (one-sided at the ends). First test |g[16] - g[1]| = 0.05 >
+     * thresh moves the candidate to lrs[1]; the next, |g[15] - g[0]| = 0, stops there. */
     double l17[17];
     for (int k = 0; k < 17; k++)
         l17[k] = 1.0 - 0.01 * k + (k == 2 ? 0.1 : 0.0);
@@ -597,7 +605,8 @@ START_TEST(nan_curve)
     }
     dl_suggestion out[DL_SUGGEST_COUNT];
     dl_lrfind_suggest_all(lrs, l, 100, 100, out);
-    dl_suggestion v = dl_suggest_valley(lrs + 10, l + 10, 20), m = dl_suggest_minimum(lrs + 10, l + 10, 20);
+    dl_suggestion v = dl_suggest_valley(lrs + 10, l + 10, 20),
+                  m = dl_suggest_minimum(lrs + 10, l + 10, 20);
     ck_assert(out[DL_SUGGEST_VALLEY].ok && out[DL_SUGGEST_MINIMUM].ok && out[DL_SUGGEST_STEEP].ok);
     ck_assert_int_eq(out[DL_SUGGEST_VALLEY].idx, v.idx + 10);
     ck_assert(out[DL_SUGGEST_VALLEY].lr == v.lr);

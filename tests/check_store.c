@@ -41,21 +41,33 @@ static dl_store *open_rw(void)
 
 static int64_t new_run(dl_store *st, const char *prefix, char *name)
 {
-    dl_run_spec spec = {.name_prefix = prefix, .dataset = "fashion-mnist", .arch = "resnet-xs",
-                        .n_train = 600, .n_valid = 100, .vocab_json = "[\"a\",\"b\"]",
-                        .config_json = "{\"lr\":0.001}", .blas_kernel = "Haswell"};
+    dl_run_spec spec = {.name_prefix = prefix,
+                        .dataset = "fashion-mnist",
+                        .arch = "resnet-xs",
+                        .n_train = 600,
+                        .n_valid = 100,
+                        .vocab_json = "[\"a\",\"b\"]",
+                        .config_json = "{\"lr\":0.001}",
+                        .blas_kernel = "Haswell"};
     int64_t id;
     char buf[DL_STORE_NAME_MAX];
     dl_err err = {0};
-    ck_assert_msg(dl_store_run_create(st, &spec, &id, name ? name : buf, DL_STORE_NAME_MAX, &err) == DL_OK, "%s",
-                  err.msg);
+    ck_assert_msg(dl_store_run_create(st, &spec, &id, name ? name : buf, DL_STORE_NAME_MAX, &err) ==
+                      DL_OK,
+                  "%s", err.msg);
     return id;
 }
 
 static dl_batch_row batch(int64_t step, int epoch)
 {
-    dl_batch_row r = {.step = step, .epoch = epoch, .n_lr = 2, .lr = {1e-4, 1e-3}, .mom = 0.9,
-                      .loss = 1.0 / (1 + step), .smooth_loss = 2.0 / (1 + step), .t = 1e9 + step};
+    dl_batch_row r = {.step = step,
+                      .epoch = epoch,
+                      .n_lr = 2,
+                      .lr = {1e-4, 1e-3},
+                      .mom = 0.9,
+                      .loss = 1.0 / (1 + step),
+                      .smooth_loss = 2.0 / (1 + step),
+                      .t = 1e9 + step};
     return r;
 }
 
@@ -129,7 +141,12 @@ START_TEST(batches_commit_within_a_second_and_with_the_epoch)
         b = batch(i, 0);
         ck_assert_int_eq(dl_store_log_batch(w, id, &b, &err), DL_OK);
     }
-    dl_epoch_row e = {.epoch = 0, .train_loss = 0.5, .valid_loss = 0.4, .duration = 2.5, .t = 2e9, .n_metrics = 2};
+    dl_epoch_row e = {.epoch = 0,
+                      .train_loss = 0.5,
+                      .valid_loss = 0.4,
+                      .duration = 2.5,
+                      .t = 2e9,
+                      .n_metrics = 2};
     snprintf(e.metrics[0].name, sizeof e.metrics[0].name, "accuracy");
     e.metrics[0].value = 0.875;
     snprintf(e.metrics[1].name, sizeof e.metrics[1].name, "error_rate");
@@ -194,7 +211,8 @@ START_TEST(events_lrfind_interp_skipped)
     dl_err err = {0};
     int64_t id = new_run(st, "ev", NULL);
     ck_assert_int_eq(dl_store_log_event(st, id, DL_EV_FREEZE, 0, 0, NULL, &err), DL_OK);
-    ck_assert_int_eq(dl_store_log_event(st, id, DL_EV_LR_CHANGE, 12, 5.0, "{\"factor\":2}", &err), DL_OK);
+    ck_assert_int_eq(dl_store_log_event(st, id, DL_EV_LR_CHANGE, 12, 5.0, "{\"factor\":2}", &err),
+                     DL_OK);
     dl_event_row *ev;
     size_t n;
     ck_assert_int_eq(dl_store_events(st, id, -1, &ev, &n, &err), DL_OK);
@@ -285,8 +303,9 @@ START_TEST(checkpoints_atomic_and_failures_recorded)
     int64_t id = new_run(st, "ck", name);
     dl_tensor_map m;
     make_map(&m, 16, 1.0f);
-    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "epoch-0", &m, 0, 10, 0.9, true, path, sizeof path, &err),
-                     DL_OK);
+    ck_assert_int_eq(
+        dl_store_checkpoint_save(st, id, "epoch-0", &m, 0, 10, 0.9, true, path, sizeof path, &err),
+        DL_OK);
     dl_tensor_map_free(&m);
     ck_assert(exists(path));
     ck_assert_ptr_nonnull(strstr(path, name));
@@ -297,7 +316,8 @@ START_TEST(checkpoints_atomic_and_failures_recorded)
     dl_tensor_map_free(&back);
 
     make_map(&m, 16, 2.0f);
-    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "epoch-1", &m, 1, 20, 0.7, true, NULL, 0, &err), DL_OK);
+    ck_assert_int_eq(
+        dl_store_checkpoint_save(st, id, "epoch-1", &m, 1, 20, 0.7, true, NULL, 0, &err), DL_OK);
     dl_tensor_map_free(&m);
     dl_checkpoint_row best, latest;
     ck_assert_int_eq(dl_store_checkpoint_best(st, id, &best, &err), DL_OK);
@@ -319,7 +339,9 @@ START_TEST(checkpoints_atomic_and_failures_recorded)
     ck_assert_msg(before != NULL, "cannot read %s", path);
     dl_store_set_checkpoint_writer(st, fake_enospc);
     make_map(&m, 16, 3.0f);
-    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "epoch-0", &m, 2, 30, 0.5, true, NULL, 0, &err), DL_ENOSPC);
+    ck_assert_int_eq(
+        dl_store_checkpoint_save(st, id, "epoch-0", &m, 2, 30, 0.5, true, NULL, 0, &err),
+        DL_ENOSPC);
     ck_assert_ptr_nonnull(strstr(err.msg, "previous one is intact"));
     dl_tensor_map_free(&m);
     dl_store_set_checkpoint_writer(st, NULL);
@@ -341,10 +363,13 @@ START_TEST(checkpoints_atomic_and_failures_recorded)
     ck_assert_ptr_nonnull(strstr(ev[2].payload, dl_status_name(DL_ENOSPC)));
     dl_events_free(ev, n);
 
-    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "../escape", &m, 0, 0, 0, false, NULL, 0, &err), DL_EINVAL);
+    ck_assert_int_eq(
+        dl_store_checkpoint_save(st, id, "../escape", &m, 0, 0, 0, false, NULL, 0, &err),
+        DL_EINVAL);
     /* No monitored value yet (NaN): the event stays valid JSON. */
     make_map(&m, 4, 0.0f);
-    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "last", &m, 2, 40, NAN, false, NULL, 0, &err), DL_OK);
+    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "last", &m, 2, 40, NAN, false, NULL, 0, &err),
+                     DL_OK);
     dl_tensor_map_free(&m);
     ck_assert_int_eq(dl_store_events(st, id, -1, &ev, &n, &err), DL_OK);
     ck_assert_ptr_nonnull(strstr(ev[n - 1].payload, "\"monitor\":null"));
@@ -362,7 +387,9 @@ START_TEST(checkpoint_real_write_failure_keeps_previous)
     int64_t id = new_run(st, "fs", NULL);
     dl_tensor_map m;
     make_map(&m, 1000, 1.0f);
-    ck_assert_int_eq(dl_store_checkpoint_save(st, id, "model", &m, 0, 0, 1.0, true, path, sizeof path, &err), DL_OK);
+    ck_assert_int_eq(
+        dl_store_checkpoint_save(st, id, "model", &m, 0, 0, 1.0, true, path, sizeof path, &err),
+        DL_OK);
     dl_tensor_map_free(&m);
     dl_store_close(st);
     size_t len0, len1;
@@ -378,7 +405,8 @@ START_TEST(checkpoint_real_write_failure_keeps_previous)
         setrlimit(RLIMIT_FSIZE, &rl);
         dl_tensor_map big;
         make_map(&big, 1 << 20, 5.0f); /* 4 MB */
-        dl_status s = dl_store_checkpoint_save(c, id, "model", &big, 1, 5, 0.5, true, NULL, 0, NULL);
+        dl_status s =
+            dl_store_checkpoint_save(c, id, "model", &big, 1, 5, 0.5, true, NULL, 0, NULL);
         dl_store_close(c);
         _exit(s == DL_OK ? 11 : 0);
     }
@@ -461,7 +489,9 @@ START_TEST(find_tag_note_baseline_rm)
     dl_tensor_map m;
     make_map(&m, 8, 0);
     char path[4096];
-    ck_assert_int_eq(dl_store_checkpoint_save(st, a, "best", &m, 0, 0, 0.1, true, path, sizeof path, &err), DL_OK);
+    ck_assert_int_eq(
+        dl_store_checkpoint_save(st, a, "best", &m, 0, 0, 0.1, true, path, sizeof path, &err),
+        DL_OK);
     dl_tensor_map_free(&m);
     dl_batch_row br = batch(0, 0);
     ck_assert_int_eq(dl_store_log_batch(st, a, &br, &err), DL_OK);
@@ -504,7 +534,8 @@ START_TEST(dead_process_marks_run_crashed)
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(db_path(), &db), SQLITE_OK);
     char sql[128];
-    snprintf(sql, sizeof sql, "UPDATE runs SET pid_start=pid_start+1 WHERE id=%lld", (long long)id_reused);
+    snprintf(sql, sizeof sql, "UPDATE runs SET pid_start=pid_start+1 WHERE id=%lld",
+             (long long)id_reused);
     ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
@@ -625,7 +656,9 @@ START_TEST(refuses_foreign_corrupt_truncated_newer)
 
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(db_path(), &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE photos(id INTEGER, path TEXT)", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db, "CREATE TABLE photos(id INTEGER, path TEXT)", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     assert_refused(0, DL_EFORMAT, "not a dllab run store");
     unlink(db_path());
@@ -735,7 +768,8 @@ START_TEST(read_only_folder)
     ck_assert_int_eq(chmod(dir, 0555), 0);
     int rc = run_unprivileged(try_open_rw, msg, sizeof msg);
     ck_assert_msg(rc == 0, "opening a store in a read-only folder succeeded (rc %d)", rc);
-    ck_assert_msg(strstr(msg, "runs.db") && (strstr(msg, "writable") || strstr(msg, "ermission")), "%s", msg);
+    ck_assert_msg(strstr(msg, "runs.db") && (strstr(msg, "writable") || strstr(msg, "ermission")),
+                  "%s", msg);
     ck_assert(!exists(db_path()));
 
     ck_assert_int_eq(chmod(dir, 0755), 0);

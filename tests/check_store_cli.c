@@ -36,8 +36,12 @@ static void fill(void)
     dl_store *st;
     dl_err err = {0};
     ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
-    dl_run_spec spec = {.name_prefix = "fmnist-resnet-xs", .dataset = "fashion-mnist", .arch = "resnet-xs",
-                        .n_train = 600, .n_valid = 100, .vocab_json = "[\"shirt\",\"shoe\"]",
+    dl_run_spec spec = {.name_prefix = "fmnist-resnet-xs",
+                        .dataset = "fashion-mnist",
+                        .arch = "resnet-xs",
+                        .n_train = 600,
+                        .n_valid = 100,
+                        .vocab_json = "[\"shirt\",\"shoe\"]",
                         .config_json = "{\"lr\":0.002,\"bs\":64}"};
     ck_assert_int_eq(dl_store_run_create(st, &spec, &id_a, NULL, 0, &err), DL_OK);
     ck_assert_int_eq(dl_store_run_create(st, &spec, &id_b, NULL, 0, &err), DL_OK);
@@ -45,30 +49,44 @@ static void fill(void)
     spec.dataset = "oxford-pets";
     ck_assert_int_eq(dl_store_run_create(st, &spec, &id_c, NULL, 0, &err), DL_OK);
     for (int s = 0; s < 20; s++) {
-        dl_batch_row r = {.step = s, .epoch = s / 10, .n_lr = 2, .lr = {1e-4, 1e-3 * (s + 1)}, .mom = 0.95,
-                          .loss = 2.0 - 0.05 * s, .smooth_loss = 2.0 - 0.04 * s, .t = 1.8e9 + s};
+        dl_batch_row r = {.step = s,
+                          .epoch = s / 10,
+                          .n_lr = 2,
+                          .lr = {1e-4, 1e-3 * (s + 1)},
+                          .mom = 0.95,
+                          .loss = 2.0 - 0.05 * s,
+                          .smooth_loss = 2.0 - 0.04 * s,
+                          .t = 1.8e9 + s};
         ck_assert_int_eq(dl_store_log_batch(st, id_a, &r, &err), DL_OK);
         if (s % 10 == 9) {
-            dl_epoch_row e = {.epoch = s / 10, .train_loss = 1.5 - 0.5 * (s / 10), .valid_loss = 1.2 - 0.4 * (s / 10),
-                              .duration = 61, .t = 1.8e9 + s, .n_metrics = 1};
+            dl_epoch_row e = {.epoch = s / 10,
+                              .train_loss = 1.5 - 0.5 * (s / 10),
+                              .valid_loss = 1.2 - 0.4 * (s / 10),
+                              .duration = 61,
+                              .t = 1.8e9 + s,
+                              .n_metrics = 1};
             snprintf(e.metrics[0].name, sizeof e.metrics[0].name, "accuracy");
             e.metrics[0].value = 0.6 + 0.1 * (s / 10);
             ck_assert_int_eq(dl_store_log_epoch(st, id_a, &e, &err), DL_OK);
         }
     }
-    ck_assert_int_eq(dl_store_log_event(st, id_a, DL_EV_UNFREEZE, 10, 0, "{\"note\":\"a, \\\"quoted\\\"\"}", &err),
+    ck_assert_int_eq(dl_store_log_event(st, id_a, DL_EV_UNFREEZE, 10, 0,
+                                        "{\"note\":\"a, \\\"quoted\\\"\"}", &err),
                      DL_OK);
     double lr[3] = {1e-5, 1e-4, 1e-3}, loss[3] = {2.3, 2.0, NAN};
     dl_lr_suggestion sug = {"valley", 1e-4, 2.0};
     ck_assert_int_eq(dl_store_lrfind_save(st, id_a, 0, lr, loss, 3, &sug, 1, NULL, &err), DL_OK);
-    ck_assert_int_eq(dl_store_interp_save(st, id_a, 1, "confusion", "[[40,10],[5,45]]", &err), DL_OK);
-    ck_assert_int_eq(dl_store_skipped_add(st, id_a, "train/bad,name.jpg", "truncated JPEG", &err), DL_OK);
+    ck_assert_int_eq(dl_store_interp_save(st, id_a, 1, "confusion", "[[40,10],[5,45]]", &err),
+                     DL_OK);
+    ck_assert_int_eq(dl_store_skipped_add(st, id_a, "train/bad,name.jpg", "truncated JPEG", &err),
+                     DL_OK);
     dl_tensor_map m;
     dl_tensor_map_init(&m);
     int64_t shape[1] = {4};
     float w[4] = {1, 2, 3, 4};
     ck_assert_int_eq(dl_tensor_map_add(&m, "fc.weight", DL_DTYPE_F32, 1, shape, w, &err), DL_OK);
-    ck_assert_int_eq(dl_store_checkpoint_save(st, id_a, "best", &m, 1, 19, 0.8, true, ckpath, sizeof ckpath, &err),
+    ck_assert_int_eq(dl_store_checkpoint_save(st, id_a, "best", &m, 1, 19, 0.8, true, ckpath,
+                                              sizeof ckpath, &err),
                      DL_OK);
     dl_tensor_map_free(&m);
     ck_assert_int_eq(dl_store_run_finish(st, id_a, DL_RUN_FINISHED, &err), DL_OK);
@@ -108,7 +126,8 @@ START_TEST(runs_table_json_and_filters)
     ck_assert_str_eq(json_string_value(json_object_get(a, "status")), "finished");
     ck_assert_int_eq(json_integer_value(json_object_get(a, "epochs")), 2);
     ck_assert_double_eq_tol(json_real_value(json_object_get(a, "best_valid_loss")), 0.8, 1e-9);
-    ck_assert_double_eq_tol(json_real_value(json_object_get(json_object_get(a, "config"), "lr")), 0.002, 1e-12);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(json_object_get(a, "config"), "lr")),
+                            0.002, 1e-12);
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(a, "vocab"), 1)), "shoe");
     ck_assert(json_is_null(json_object_get(json_array_get(arr, 1), "best_valid_loss")));
     json_decref(arr);
@@ -116,7 +135,8 @@ START_TEST(runs_table_json_and_filters)
     ck_assert_int_eq(dllab("runs --status stopped --json"), 0);
     arr = json_loads(out, 0, &je);
     ck_assert_uint_eq(json_array_size(arr), 1);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "name")), "fmnist-resnet-xs-2");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "name")),
+                     "fmnist-resnet-xs-2");
     json_decref(arr);
     ck_assert_int_eq(dllab("runs --status done"), 2);
     ck_assert_ptr_nonnull(strstr(out, "unknown run status 'done'"));
@@ -142,8 +162,12 @@ START_TEST(runs_table_long_cells_whole_and_aligned)
     dl_store *st;
     dl_err err = {0};
     ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
-    dl_run_spec spec = {.name_prefix = "a-rather-long-experiment-name", .dataset = "my-photos (folder per class)",
-                        .arch = "resnet-xs", .n_train = 10, .n_valid = 2, .vocab_json = "[\"a\",\"b\"]",
+    dl_run_spec spec = {.name_prefix = "a-rather-long-experiment-name",
+                        .dataset = "my-photos (folder per class)",
+                        .arch = "resnet-xs",
+                        .n_train = 10,
+                        .n_valid = 2,
+                        .vocab_json = "[\"a\",\"b\"]",
                         .config_json = "{}"};
     int64_t id;
     ck_assert_int_eq(dl_store_run_create(st, &spec, &id, NULL, 0, &err), DL_OK);
@@ -154,7 +178,8 @@ START_TEST(runs_table_long_cells_whole_and_aligned)
     ck_assert_ptr_nonnull(strstr(out, " my-photos (folder per class) "));
     /* STARTED, ARCH and STATUS start at the same column on every line. */
     const char *cols[] = {"STARTED", "ARCH", "STATUS"};
-    const char *vals[][4] = {{"20", "20", "20", "20"}, {"resnet-xs", "resnet-xs", "resnet-xs", "resnet-xs"},
+    const char *vals[][4] = {{"20", "20", "20", "20"},
+                             {"resnet-xs", "resnet-xs", "resnet-xs", "resnet-xs"},
                              {"finished", "stopped", "running", "finished"}};
     const char *header_end = strchr(out, '\n');
     ck_assert_ptr_nonnull(header_end);
@@ -219,8 +244,10 @@ START_TEST(export_csv_and_json)
     ck_assert_int_eq(dllab(cmd), 0);
     snprintf(path, sizeof path, "%s/out/fmnist-resnet-xs-1/batches.csv", dir);
     char *t = read_text(path);
-    ck_assert_msg(strncmp(t, "step,epoch,lr_0,lr_1,mom,loss,smooth_loss,time\n0,0,0.0001,0.001,0.95,2,", 70) == 0,
-                  "%s", t);
+    ck_assert_msg(
+        strncmp(t, "step,epoch,lr_0,lr_1,mom,loss,smooth_loss,time\n0,0,0.0001,0.001,0.95,2,",
+                70) == 0,
+        "%s", t);
     int lines = 0;
     for (char *p = t; *p; p++)
         lines += *p == '\n';
@@ -255,16 +282,20 @@ START_TEST(export_csv_and_json)
     json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(run, "batches")), 20);
     json_t *b5 = json_array_get(json_object_get(run, "batches"), 5);
-    ck_assert_double_eq_tol(json_real_value(json_array_get(json_object_get(b5, "lr"), 1)), 6e-3, 1e-12);
+    ck_assert_double_eq_tol(json_real_value(json_array_get(json_object_get(b5, "lr"), 1)), 6e-3,
+                            1e-12);
     ck_assert_double_eq_tol(json_real_value(json_object_get(b5, "loss")), 1.75, 1e-12);
     json_t *e1 = json_array_get(json_object_get(run, "epoch_rows"), 1);
-    ck_assert_double_eq_tol(json_real_value(json_object_get(json_object_get(e1, "metrics"), "accuracy")), 0.7, 1e-12);
+    ck_assert_double_eq_tol(
+        json_real_value(json_object_get(json_object_get(e1, "metrics"), "accuracy")), 0.7, 1e-12);
     json_t *lf = json_array_get(json_object_get(run, "lr_finds"), 0);
     ck_assert(json_is_null(json_array_get(json_object_get(lf, "loss"), 2)));
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(lf, "suggestions"), 0), "method")),
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(lf, "suggestions"), 0), "method")),
                      "valley");
     json_t *ev = json_array_get(json_object_get(run, "events"), 0);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ev, "payload"), "note")), "a, \"quoted\"");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ev, "payload"), "note")),
+                     "a, \"quoted\"");
     json_t *cm = json_object_get(json_object_get(run, "interpretation"), "confusion");
     ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(cm, 1), 0)), 5);
     ck_assert_uint_eq(json_array_size(json_object_get(run, "checkpoints")), 1);
@@ -298,7 +329,8 @@ START_TEST(note_baseline_rm)
     ck_assert_str_eq(out, "pets-resnet34-1\n");
     ck_assert_int_eq(dllab("runs --json"), 0);
     json_t *arr = json_loads(out, 0, NULL);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "note")), "first try, one-cycle");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "note")),
+                     "first try, one-cycle");
     ck_assert(json_is_false(json_object_get(json_array_get(arr, 0), "baseline")));
     ck_assert(json_is_true(json_object_get(json_array_get(arr, 2), "baseline")));
     json_decref(arr);
@@ -313,7 +345,8 @@ START_TEST(note_baseline_rm)
     ck_assert_int_eq(dllab("rm fmnist-resnet-xs-1"), 2); /* stdin is not a terminal: refuses */
     ck_assert_ptr_nonnull(strstr(out, "--yes"));
     ck_assert_int_eq(stat(ckpath, &sb), 0);
-    ck_assert_int_eq(dllab("rm --yes fmnist-resnet-xs-1 nosuchrun"), 1); /* nothing removed on a typo */
+    ck_assert_int_eq(dllab("rm --yes fmnist-resnet-xs-1 nosuchrun"),
+                     1); /* nothing removed on a typo */
     ck_assert_int_eq(stat(ckpath, &sb), 0);
     ck_assert_int_eq(dllab("rm --yes fmnist-resnet-xs-1"), 0);
     ck_assert_ptr_nonnull(strstr(out, "removed fmnist-resnet-xs-1"));
@@ -364,7 +397,8 @@ static int rm_on_tty(const char *run, const char *answer)
 START_TEST(rm_asks_on_a_terminal)
 {
     ck_assert_int_eq(rm_on_tty("fmnist-resnet-xs-1", "n\n"), 0);
-    ck_assert_ptr_nonnull(strstr(out, "remove run fmnist-resnet-xs-1 (finished, 2 epochs, 1 checkpoint)?"));
+    ck_assert_ptr_nonnull(
+        strstr(out, "remove run fmnist-resnet-xs-1 (finished, 2 epochs, 1 checkpoint)?"));
     ck_assert_ptr_nonnull(strstr(out, "kept fmnist-resnet-xs-1"));
     struct stat sb;
     ck_assert_int_eq(stat(ckpath, &sb), 0);

@@ -21,7 +21,7 @@ enum { BATCHES_PER_EPOCH = 6, METRICS = 2 };
 
 /* What the writer tells the parent, after the call that made it durable returned. */
 typedef struct report {
-    char tag;    /* 'R' run created (val = id), 'E' epoch committed, 'F' batches flushed to step */
+    char tag; /* 'R' run created (val = id), 'E' epoch committed, 'F' batches flushed to step */
     int64_t val;
 } report;
 
@@ -44,7 +44,8 @@ static int writer(const char *dir, const char *prefix, int epochs, int fd, useco
         fprintf(stderr, "writer: %s\n", err.msg);
         return 2;
     }
-    dl_run_spec spec = {.name_prefix = prefix, .dataset = "synthetic", .arch = "none", .n_train = 60};
+    dl_run_spec spec = {
+        .name_prefix = prefix, .dataset = "synthetic", .arch = "none", .n_train = 60};
     int64_t id;
     if (dl_store_run_create(st, &spec, &id, NULL, 0, &err) != DL_OK) {
         fprintf(stderr, "writer: %s\n", err.msg);
@@ -54,8 +55,14 @@ static int writer(const char *dir, const char *prefix, int epochs, int fd, useco
     int64_t step = 0;
     for (int e = 0; e < epochs; e++) {
         for (int b = 0; b < BATCHES_PER_EPOCH; b++, step++) {
-            dl_batch_row r = {.step = step, .epoch = e, .n_lr = 1, .lr = {1e-3}, .mom = 0.9,
-                              .loss = loss_of(step), .smooth_loss = loss_of(step), .t = 1.7e9 + (double)step};
+            dl_batch_row r = {.step = step,
+                              .epoch = e,
+                              .n_lr = 1,
+                              .lr = {1e-3},
+                              .mom = 0.9,
+                              .loss = loss_of(step),
+                              .smooth_loss = loss_of(step),
+                              .t = 1.7e9 + (double)step};
             if (dl_store_log_batch(st, id, &r, &err) != DL_OK)
                 return 4;
             if (step % 4 == 3) {
@@ -66,8 +73,12 @@ static int writer(const char *dir, const char *prefix, int epochs, int fd, useco
             if (batch_sleep)
                 usleep(batch_sleep);
         }
-        dl_epoch_row er = {.epoch = e, .train_loss = loss_of(step - 1), .valid_loss = 1.0 / (e + 1), .duration = 1,
-                           .t = 1.7e9 + (double)step, .n_metrics = METRICS};
+        dl_epoch_row er = {.epoch = e,
+                           .train_loss = loss_of(step - 1),
+                           .valid_loss = 1.0 / (e + 1),
+                           .duration = 1,
+                           .t = 1.7e9 + (double)step,
+                           .n_metrics = METRICS};
         snprintf(er.metrics[0].name, sizeof er.metrics[0].name, "accuracy");
         er.metrics[0].value = e / 100.0;
         snprintf(er.metrics[1].name, sizeof er.metrics[1].name, "error_rate");
@@ -75,8 +86,10 @@ static int writer(const char *dir, const char *prefix, int epochs, int fd, useco
         if (dl_store_log_epoch(st, id, &er, &err) != DL_OK)
             return 6;
         say(fd, 'E', e);
-        if (dl_store_log_event(st, id, DL_EV_WARNING, step, 0, "{\"msg\":\"epoch done\"}", &err) != DL_OK ||
-            dl_store_checkpoint_record(st, id, "x.safetensors", e, step, er.valid_loss, true, &err) != DL_OK)
+        if (dl_store_log_event(st, id, DL_EV_WARNING, step, 0, "{\"msg\":\"epoch done\"}", &err) !=
+                DL_OK ||
+            dl_store_checkpoint_record(st, id, "x.safetensors", e, step, er.valid_loss, true,
+                                       &err) != DL_OK)
             return 7;
     }
     if (dl_store_run_finish(st, id, DL_RUN_FINISHED, &err) != DL_OK)
@@ -102,14 +115,16 @@ static void check_run(dl_store *st, int64_t id, int64_t min_step, int min_epoch)
         ck_assert_double_eq_tol(rows[i].loss, loss_of(rows[i].step), 1e-12);
         ck_assert_int_eq(rows[i].epoch, (int)(i / BATCHES_PER_EPOCH));
     }
-    ck_assert_msg((int64_t)n - 1 >= min_step, "flushed up to step %lld, store has %zu rows", (long long)min_step, n);
+    ck_assert_msg((int64_t)n - 1 >= min_step, "flushed up to step %lld, store has %zu rows",
+                  (long long)min_step, n);
     free(rows);
     for (size_t i = 0; i < ne; i++) {
         ck_assert_int_eq(ep[i].epoch, (int)i);
-        ck_assert_int_eq(ep[i].n_metrics, METRICS); /* no epoch without its metrics */
+        ck_assert_int_eq(ep[i].n_metrics, METRICS);        /* no epoch without its metrics */
         ck_assert_uint_ge(n, (i + 1) * BATCHES_PER_EPOCH); /* nor without its batches */
     }
-    ck_assert_msg((int)ne - 1 >= min_epoch, "epoch %d was committed, store has %zu epochs", min_epoch, ne);
+    ck_assert_msg((int)ne - 1 >= min_epoch, "epoch %d was committed, store has %zu epochs",
+                  min_epoch, ne);
     free(ep);
 }
 
@@ -170,7 +185,8 @@ START_TEST(sigkill_at_random_moments)
 
         dl_store *st;
         dl_err err = {0};
-        ck_assert_msg(dl_store_open(store, 0, &st, &err) == DL_OK, "kill %d: store does not open: %s", k, err.msg);
+        ck_assert_msg(dl_store_open(store, 0, &st, &err) == DL_OK,
+                      "kill %d: store does not open: %s", k, err.msg);
         if (id >= 0) {
             with_run++;
             dl_run run;
@@ -183,8 +199,9 @@ START_TEST(sigkill_at_random_moments)
         }
         dl_store_close(st);
     }
-    fprintf(stderr, "%d kills: %d during a run (%d after an epoch was committed), %d finished first\n", n_kills,
-            with_run, with_epoch, finished);
+    fprintf(stderr,
+            "%d kills: %d during a run (%d after an epoch was committed), %d finished first\n",
+            n_kills, with_run, with_epoch, finished);
     ck_assert_int_ge(with_run, n_kills / 2); /* most kills landed mid-run */
     ck_assert_int_ge(with_epoch, n_kills / 10);
     ck_assert_int_le(finished, n_kills / 10);
@@ -230,13 +247,15 @@ START_TEST(two_writers_and_a_reader)
             dl_store_close(st);
             polls++;
         } else {
-            ck_assert_msg(s == DL_ENOTFOUND || s == DL_EUNSUPPORTED, "reader: %s", err.msg); /* not created yet */
+            ck_assert_msg(s == DL_ENOTFOUND || s == DL_EUNSUPPORTED, "reader: %s",
+                          err.msg); /* not created yet */
         }
         usleep(20000);
         for (int i = 0; i < 2; i++) {
             int ws;
             if (w[i] > 0 && waitpid(w[i], &ws, WNOHANG) == w[i]) {
-                ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "writer %d failed (%d)", i, ws);
+                ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "writer %d failed (%d)", i,
+                              ws);
                 w[i] = 0;
                 alive--;
             }

@@ -50,10 +50,10 @@ START_TEST(canvas_exact_cells)
     dl_grid *g = dl_grid_new(3, 2);
     dl_canvas_dot(c, 0, 0, DL_ROLE_TRAIN, 0);
     dl_canvas_dot(c, 3, 3, DL_ROLE_VALID, 0); /* cell (1,0), right column, bottom dot */
-    for (int y = 4; y < 8; y++)                /* cell (2,1) completely full */
+    for (int y = 4; y < 8; y++)               /* cell (2,1) completely full */
         for (int x = 4; x < 6; x++)
             dl_canvas_dot(c, x, y, DL_ROLE_MARKER, 0);
-    dl_canvas_dot(c, 6, 0, DL_ROLE_TRAIN, 0);  /* outside: ignored */
+    dl_canvas_dot(c, 6, 0, DL_ROLE_TRAIN, 0); /* outside: ignored */
     dl_canvas_dot(c, -1, 0, DL_ROLE_TRAIN, 0);
     dl_canvas_render(c, g, 0, 0, 0);
     ck_assert_uint_eq(dl_grid_at(g, 0, 0)->ch, 0x2801);
@@ -232,7 +232,8 @@ START_TEST(summary_is_bounded_and_keeps_extremes)
     ck_assert_int_eq(s.samples, N);
     ck_assert_int_ge(s.n_bins, DL_SUMMARY_BINS / 2);
     ck_assert_int_eq(s.per_bin & (s.per_bin - 1), 0); /* a power of two */
-    float *x = malloc(sizeof(float) * 6 * DL_SUMMARY_BINS), *y = x + 2 * DL_SUMMARY_BINS, *z = y + 2 * DL_SUMMARY_BINS;
+    float *x = malloc(sizeof(float) * 6 * DL_SUMMARY_BINS), *y = x + 2 * DL_SUMMARY_BINS,
+          *z = y + 2 * DL_SUMMARY_BINS;
     int m = dl_summary_points(&s, x, y, z);
     ck_assert_int_eq(m, 2 * s.n_bins);
     int spike = 0, dip = 0;
@@ -369,7 +370,8 @@ static void draw_loss_plot(dl_grid *g, int ascii, int ylog, int epochs)
     p.x_epochs = epochs;
     p.steps_per_epoch = 60;
     p.beta = 0.9;
-    dl_plot_add(&p, (dl_plot_series){"raw", x, raw, N, DL_ROLE_TRAIN_RAW, DL_ATTR_DIM, DL_PLOT_LINE, 0});
+    dl_plot_add(
+        &p, (dl_plot_series){"raw", x, raw, N, DL_ROLE_TRAIN_RAW, DL_ATTR_DIM, DL_PLOT_LINE, 0});
     dl_plot_add(&p, (dl_plot_series){"train", x, raw, N, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 1});
     dl_plot_add(&p, (dl_plot_series){"valid", vx, vy, 4, DL_ROLE_VALID, 0, DL_PLOT_LINE_POINTS, 0});
     dl_plot_frame fr;
@@ -398,7 +400,8 @@ START_TEST(plot_golden_ascii_log_epochs)
     char *s = dump(g);
     /* ASCII mode uses nothing outside printable ASCII. */
     for (const char *p = s; *p; p++)
-        ck_assert_msg((*p >= 32 && *p < 127) || *p == '\n', "non-ASCII byte 0x%02x", (unsigned char)*p);
+        ck_assert_msg((*p >= 32 && *p < 127) || *p == '\n', "non-ASCII byte 0x%02x",
+                      (unsigned char)*p);
     ck_assert_ptr_nonnull(strstr(s, "epoch"));
     tu_assert_golden("plot-loss-ascii-logy-epochs-64x16.txt", s);
     free(s);
@@ -413,7 +416,9 @@ START_TEST(plot_lrfind_log_x_markers_cursor)
     for (int i = 0; i < N; i++) {
         lr[i] = (float)(1e-7 * pow(10, 8.0 * i / (N - 1)));
         double t = log10(lr[i]);
-        loss[i] = (float)(t < -3 ? 2.3 - 0.02 * (t + 7) : t < -1.5 ? 2.22 - 1.2 * (t + 3) : 0.42 + 3 * (t + 1.5) * (t + 1.5));
+        loss[i] = (float)(t < -3     ? 2.3 - 0.02 * (t + 7)
+                          : t < -1.5 ? 2.22 - 1.2 * (t + 3)
+                                     : 0.42 + 3 * (t + 1.5) * (t + 1.5));
     }
     dl_plot p;
     dl_plot_init(&p, "lr finder");
@@ -436,7 +441,8 @@ START_TEST(plot_lrfind_log_x_markers_cursor)
     ck_assert_ptr_nonnull(strstr(s, "1e-7"));
     ck_assert_ptr_nonnull(strstr(s, "1e-3"));
     /* The cursor column holds cursor-coloured cells. */
-    int col = fr.canvas.x + (int)lround(dl_axis_map(&fr.xaxis, 3e-2, 0, fr.canvas.w * 2 - 1)) / 2, cursor_cells = 0;
+    int col = fr.canvas.x + (int)lround(dl_axis_map(&fr.xaxis, 3e-2, 0, fr.canvas.w * 2 - 1)) / 2,
+        cursor_cells = 0;
     for (int y = fr.canvas.y; y < fr.canvas.y + fr.canvas.h; y++)
         cursor_cells += dl_grid_at(g, col, y)->role == DL_ROLE_CURSOR;
     ck_assert_int_ge(cursor_cells, fr.canvas.h - 1);
@@ -477,13 +483,15 @@ static void check_layout(int cols, int rows)
     dl_rect r[7] = {l.header, l.progress, l.plot, l.sched, l.table, l.events, l.keys};
     int area = 0;
     for (int i = 0; i < 7; i++) {
-        ck_assert_msg(r[i].x >= 0 && r[i].y >= 0 && r[i].x + r[i].w <= cols && r[i].y + r[i].h <= rows,
+        ck_assert_msg(r[i].x >= 0 && r[i].y >= 0 && r[i].x + r[i].w <= cols &&
+                          r[i].y + r[i].h <= rows,
                       "panel %d outside %dx%d", i, cols, rows);
         ck_assert_int_gt(r[i].w, 0);
         ck_assert_int_gt(r[i].h, 0);
         area += r[i].w * r[i].h;
         for (int j = 0; j < i; j++)
-            ck_assert_msg(!dl_rect_overlap(r[i], r[j]), "panels %d and %d overlap at %dx%d", i, j, cols, rows);
+            ck_assert_msg(!dl_rect_overlap(r[i], r[j]), "panels %d and %d overlap at %dx%d", i, j,
+                          cols, rows);
     }
     /* The plot is the main thing: at least half the width and 8 rows. */
     ck_assert_int_ge(l.plot.w, cols / 2);
@@ -517,26 +525,46 @@ static const struct {
     int screen, key;
     dl_action want;
 } documented[] = {
-    {DL_SCR_TRAIN, 'f', DL_ACT_FREEZE},        {DL_SCR_TRAIN, 'u', DL_ACT_UNFREEZE},
-    {DL_SCR_TRAIN, '+', DL_ACT_LR_UP},         {DL_SCR_TRAIN, '-', DL_ACT_LR_DOWN},
-    {DL_SCR_TRAIN, '=', DL_ACT_LR_SET},        {DL_SCR_TRAIN, 'p', DL_ACT_PAUSE},
-    {DL_SCR_TRAIN, 's', DL_ACT_SAVE},          {DL_SCR_TRAIN, 'l', DL_ACT_LRFIND},
-    {DL_SCR_TRAIN, 'e', DL_ACT_STOP_EPOCH},    {DL_SCR_TRAIN, 'q', DL_ACT_QUIT},
-    {DL_SCR_TRAIN, 'c', DL_ACT_CONFUSION},     {DL_SCR_TRAIN, 't', DL_ACT_TOP_LOSSES},
-    {DL_SCR_TRAIN, '\t', DL_ACT_NEXT_PANEL},   {DL_SCR_TRAIN, '?', DL_ACT_HELP},
-    {DL_SCR_TRAIN, 'x', DL_ACT_X_AXIS},        {DL_SCR_TRAIN, 'y', DL_ACT_Y_LOG},
-    {DL_SCR_TRAIN, '[', DL_ACT_SMOOTH_LESS},   {DL_SCR_TRAIN, ']', DL_ACT_SMOOTH_MORE},
-    {DL_SCR_LRFIND, DL_KEY_LEFT, DL_ACT_CURSOR_LEFT}, {DL_SCR_LRFIND, DL_KEY_RIGHT, DL_ACT_CURSOR_RIGHT},
-    {DL_SCR_LRFIND, DL_KEY_ENTER, DL_ACT_USE_LR}, {DL_SCR_LRFIND, 'r', DL_ACT_RERUN},
-    {DL_SCR_LRFIND, 'y', DL_ACT_Y_LOG},        {DL_SCR_CONFUSION, 'n', DL_ACT_NORMALISE},
-    {DL_SCR_CONFUSION, DL_KEY_DOWN, DL_ACT_DOWN}, {DL_SCR_CONFUSION, DL_KEY_RIGHT, DL_ACT_THRESH_UP},
-    {DL_SCR_HOME, DL_KEY_ENTER, DL_ACT_OPEN},  {DL_SCR_HOME, ' ', DL_ACT_MARK},
-    {DL_SCR_HOME, 'c', DL_ACT_COMPARE},        {DL_SCR_HOME, 'd', DL_ACT_DELETE},
-    {DL_SCR_HOME, 'n', DL_ACT_NEW_RUN},        {DL_SCR_HOME, DL_KEY_UP, DL_ACT_UP},
-    {DL_SCR_COMPARE, 'b', DL_ACT_BASELINE},    {DL_SCR_COMPARE, 'd', DL_ACT_DIFF_ALL},
-    {DL_SCR_COMPARE, 'x', DL_ACT_X_AXIS},      {DL_SCR_COMPARE, 'y', DL_ACT_Y_LOG},
-    {DL_SCR_RUN, 'c', DL_ACT_CONFUSION},       {DL_SCR_RUN, 'x', DL_ACT_X_AXIS},
-    {DL_SCR_IMAGES, DL_KEY_RIGHT, DL_ACT_PAGE_NEXT}, {DL_SCR_IMAGES, DL_KEY_ESC, DL_ACT_BACK},
+    {DL_SCR_TRAIN, 'f', DL_ACT_FREEZE},
+    {DL_SCR_TRAIN, 'u', DL_ACT_UNFREEZE},
+    {DL_SCR_TRAIN, '+', DL_ACT_LR_UP},
+    {DL_SCR_TRAIN, '-', DL_ACT_LR_DOWN},
+    {DL_SCR_TRAIN, '=', DL_ACT_LR_SET},
+    {DL_SCR_TRAIN, 'p', DL_ACT_PAUSE},
+    {DL_SCR_TRAIN, 's', DL_ACT_SAVE},
+    {DL_SCR_TRAIN, 'l', DL_ACT_LRFIND},
+    {DL_SCR_TRAIN, 'e', DL_ACT_STOP_EPOCH},
+    {DL_SCR_TRAIN, 'q', DL_ACT_QUIT},
+    {DL_SCR_TRAIN, 'c', DL_ACT_CONFUSION},
+    {DL_SCR_TRAIN, 't', DL_ACT_TOP_LOSSES},
+    {DL_SCR_TRAIN, '\t', DL_ACT_NEXT_PANEL},
+    {DL_SCR_TRAIN, '?', DL_ACT_HELP},
+    {DL_SCR_TRAIN, 'x', DL_ACT_X_AXIS},
+    {DL_SCR_TRAIN, 'y', DL_ACT_Y_LOG},
+    {DL_SCR_TRAIN, '[', DL_ACT_SMOOTH_LESS},
+    {DL_SCR_TRAIN, ']', DL_ACT_SMOOTH_MORE},
+    {DL_SCR_LRFIND, DL_KEY_LEFT, DL_ACT_CURSOR_LEFT},
+    {DL_SCR_LRFIND, DL_KEY_RIGHT, DL_ACT_CURSOR_RIGHT},
+    {DL_SCR_LRFIND, DL_KEY_ENTER, DL_ACT_USE_LR},
+    {DL_SCR_LRFIND, 'r', DL_ACT_RERUN},
+    {DL_SCR_LRFIND, 'y', DL_ACT_Y_LOG},
+    {DL_SCR_CONFUSION, 'n', DL_ACT_NORMALISE},
+    {DL_SCR_CONFUSION, DL_KEY_DOWN, DL_ACT_DOWN},
+    {DL_SCR_CONFUSION, DL_KEY_RIGHT, DL_ACT_THRESH_UP},
+    {DL_SCR_HOME, DL_KEY_ENTER, DL_ACT_OPEN},
+    {DL_SCR_HOME, ' ', DL_ACT_MARK},
+    {DL_SCR_HOME, 'c', DL_ACT_COMPARE},
+    {DL_SCR_HOME, 'd', DL_ACT_DELETE},
+    {DL_SCR_HOME, 'n', DL_ACT_NEW_RUN},
+    {DL_SCR_HOME, DL_KEY_UP, DL_ACT_UP},
+    {DL_SCR_COMPARE, 'b', DL_ACT_BASELINE},
+    {DL_SCR_COMPARE, 'd', DL_ACT_DIFF_ALL},
+    {DL_SCR_COMPARE, 'x', DL_ACT_X_AXIS},
+    {DL_SCR_COMPARE, 'y', DL_ACT_Y_LOG},
+    {DL_SCR_RUN, 'c', DL_ACT_CONFUSION},
+    {DL_SCR_RUN, 'x', DL_ACT_X_AXIS},
+    {DL_SCR_IMAGES, DL_KEY_RIGHT, DL_ACT_PAGE_NEXT},
+    {DL_SCR_IMAGES, DL_KEY_ESC, DL_ACT_BACK},
 };
 
 START_TEST(action_table_covers_documented_keys)
@@ -561,14 +589,16 @@ START_TEST(action_table_has_no_duplicates)
     ck_assert_int_eq(n, DL_ACT_COUNT - 1);
     for (int i = 0; i < n; i++) {
         ck_assert_int_eq(t[i].id, i + 1);
-        ck_assert_msg(t[i].name && *t[i].name && t[i].help && strlen(t[i].help) > 8, "action %d lacks text", i);
+        ck_assert_msg(t[i].name && *t[i].name && t[i].help && strlen(t[i].help) > 8,
+                      "action %d lacks text", i);
         ck_assert_msg(t[i].screens != 0, "action %s is on no screen", t[i].name);
         ck_assert_int_eq(dl_action_by_name(t[i].name), t[i].id);
         ck_assert_ptr_eq(dl_action_info_of(t[i].id), &t[i]);
         for (int j = 0; j < i; j++) {
             ck_assert_msg(strcmp(t[i].name, t[j].name) != 0, "name %s twice", t[i].name);
             ck_assert_msg(!(t[i].key == t[j].key && (t[i].screens & t[j].screens)),
-                          "key %s bound to %s and %s on one screen", dl_key_name(t[i].key), t[i].name, t[j].name);
+                          "key %s bound to %s and %s on one screen", dl_key_name(t[i].key),
+                          t[i].name, t[j].name);
         }
     }
     ck_assert_int_eq(dl_action_by_name("no-such-action"), DL_ACT_NONE);
@@ -594,7 +624,8 @@ START_TEST(colour_detection)
     ck_assert_int_eq(dl_color_detect(0, NULL, "24bit", 1, 8), DL_COLOR_TRUE);
     ck_assert_int_eq(dl_color_detect(0, NULL, NULL, 1, 1 << 24), DL_COLOR_TRUE);
     ck_assert_int_eq(dl_color_detect(0, "1", "truecolor", 1, 256), DL_COLOR_MONO);
-    ck_assert_int_eq(dl_color_detect(0, "", NULL, 1, 256), DL_COLOR_256); /* empty NO_COLOR: ignored */
+    ck_assert_int_eq(dl_color_detect(0, "", NULL, 1, 256),
+                     DL_COLOR_256); /* empty NO_COLOR: ignored */
     ck_assert_int_eq(dl_color_detect(1, NULL, NULL, 1, 256), DL_COLOR_MONO);
     ck_assert_int_eq(dl_color_detect(0, NULL, NULL, 0, 0), DL_COLOR_MONO);
     ck_assert_int_eq(dl_color_detect(0, NULL, NULL, 1, 2), DL_COLOR_MONO);
@@ -607,7 +638,8 @@ START_TEST(colour_detection)
     dl_role_style m = dl_role_style_for(DL_ROLE_TRAIN, DL_COLOR_MONO);
     ck_assert_int_eq(m.fg, -1);
     ck_assert(m.attr & DL_ATTR_BOLD);
-    ck_assert_int_ne(dl_role_style_for(DL_ROLE_TRAIN, DL_COLOR_256).fg, dl_role_style_for(DL_ROLE_VALID, DL_COLOR_256).fg);
+    ck_assert_int_ne(dl_role_style_for(DL_ROLE_TRAIN, DL_COLOR_256).fg,
+                     dl_role_style_for(DL_ROLE_VALID, DL_COLOR_256).fg);
     ck_assert_int_lt(dl_role_style_for(DL_ROLE_VALID, DL_COLOR_8).fg, 8);
 }
 END_TEST
@@ -831,7 +863,8 @@ START_TEST(help_overlay_lists_every_action_of_a_screen)
 {
     int n;
     const dl_action_info *t = dl_actions(&n);
-    int screens[] = {DL_SCR_HOME, DL_SCR_TRAIN, DL_SCR_LRFIND, DL_SCR_CONFUSION, DL_SCR_IMAGES, DL_SCR_RUN, DL_SCR_COMPARE};
+    int screens[] = {DL_SCR_HOME,   DL_SCR_TRAIN, DL_SCR_LRFIND, DL_SCR_CONFUSION,
+                     DL_SCR_IMAGES, DL_SCR_RUN,   DL_SCR_COMPARE};
     dl_grid *g = dl_grid_new(120, 40);
     for (size_t k = 0; k < sizeof screens / sizeof screens[0]; k++) {
         int want = 0;

@@ -33,14 +33,24 @@ static dl_control *fake_training(void)
         double raw = 2.2 * exp(-step / 40.0) + 0.35 + 0.2 * (((s >> 16) % 1000) / 1000.0 - 0.5);
         smooth = 0.98 * smooth + 0.02 * raw;
         pw *= 0.98;
-        double lr = 1e-3 * (step < 40 ? 0.04 + 0.96 * step / 40.0 : 0.5 * (1 + cos(M_PI * (step - 40) / 110.0)));
+        double lr = 1e-3 * (step < 40 ? 0.04 + 0.96 * step / 40.0
+                                      : 0.5 * (1 + cos(M_PI * (step - 40) / 110.0)));
         /* one-cycle's momentum: 0.95 down to 0.85 while the lr warms up, back up as it anneals */
-        double mom = step < 40 ? 0.95 - 0.1 * step / 40.0 : 0.9 - 0.05 * cos(M_PI * (step - 40) / 110.0);
-        dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = (uint64_t)step, .epoch = step / 50, .lr = lr,
-                            .loss = smooth / (1 - pw), .raw = raw, .mom = mom};
+        double mom =
+            step < 40 ? 0.95 - 0.1 * step / 40.0 : 0.9 - 0.05 * cos(M_PI * (step - 40) / 110.0);
+        dl_curve_point p = {.kind = DL_POINT_TRAIN,
+                            .step = (uint64_t)step,
+                            .epoch = step / 50,
+                            .lr = lr,
+                            .loss = smooth / (1 - pw),
+                            .raw = raw,
+                            .mom = mom};
         dl_control_push_point(c, &p);
         if (step == 49 || step == 99) {
-            dl_curve_point v = {.kind = DL_POINT_VALID, .step = (uint64_t)step, .epoch = step / 50, .lr = lr,
+            dl_curve_point v = {.kind = DL_POINT_VALID,
+                                .step = (uint64_t)step,
+                                .epoch = step / 50,
+                                .lr = lr,
                                 .loss = step == 49 ? 0.74 : 0.52};
             dl_control_push_point(c, &v);
         }
@@ -53,10 +63,24 @@ static dl_control *fake_training(void)
     e.step = 99;
     snprintf(e.text, sizeof e.text, "checkpoint epoch-1 (valid_loss 0.52)");
     dl_control_push_event(c, &e);
-    dl_snapshot sn = {.phase = DL_PHASE_TRAIN, .epoch = 2, .n_epochs = 3, .batch = 29, .n_batches = 50,
-                      .step = 129, .n_groups = 3, .lr = {1e-5, 1e-4, 1e-3}, .mom = 0.9, .frozen_to = 2,
-                      .last_loss = 0.4, .smooth_loss = 0.45, .valid_loss = 0.52, .n_metrics = 1,
-                      .metric_name = {"accuracy"}, .metric = {0.8125}, .images_per_s = 812, .eta_s = 95};
+    dl_snapshot sn = {.phase = DL_PHASE_TRAIN,
+                      .epoch = 2,
+                      .n_epochs = 3,
+                      .batch = 29,
+                      .n_batches = 50,
+                      .step = 129,
+                      .n_groups = 3,
+                      .lr = {1e-5, 1e-4, 1e-3},
+                      .mom = 0.9,
+                      .frozen_to = 2,
+                      .last_loss = 0.4,
+                      .smooth_loss = 0.45,
+                      .valid_loss = 0.52,
+                      .n_metrics = 1,
+                      .metric_name = {"accuracy"},
+                      .metric = {0.8125},
+                      .images_per_s = 812,
+                      .eta_s = 95};
     dl_control_publish(c, &sn);
     return c;
 }
@@ -72,7 +96,10 @@ static char *render(dl_app *app, int cols, int rows, int ascii)
     return s;
 }
 
-static int take_all(dl_control *c, dl_cmd *out, int cap) { return (int)dl_control_take(c, out, (size_t)cap); }
+static int take_all(dl_control *c, dl_cmd *out, int cap)
+{
+    return (int)dl_control_take(c, out, (size_t)cap);
+}
 
 START_TEST(train_screen_renders_a_training)
 {
@@ -106,7 +133,8 @@ START_TEST(train_screen_renders_a_training)
     dl_app_free(app);
     /* A data description longer than the header stops before the phase, which ends the line. */
     app = dl_app_new(NULL);
-    dl_run_info wide = {"fmnist-resnet-xs-1", "a-long-folder-of-photos-of-cats-and-dogs (folder per class) 6000/1500",
+    dl_run_info wide = {"fmnist-resnet-xs-1",
+                        "a-long-folder-of-photos-of-cats-and-dogs (folder per class) 6000/1500",
                         "resnet-xs"};
     ck_assert_int_eq(dl_screen_train(&s, c, NULL, &wide, NULL, NULL), DL_OK);
     dl_app_push(app, &s);
@@ -116,7 +144,8 @@ START_TEST(train_screen_renders_a_training)
     ck_assert_ptr_nonnull(eol);
     while (eol > t && eol[-1] == ' ')
         eol--;
-    ck_assert_msg(eol - t >= 6 && strncmp(eol - 6, " train", 6) == 0, "header: %.*s", (int)(eol - t), t);
+    ck_assert_msg(eol - t >= 6 && strncmp(eol - 6, " train", 6) == 0, "header: %.*s",
+                  (int)(eol - t), t);
     free(t);
     dl_app_free(app);
     dl_control_free(c);
@@ -206,7 +235,8 @@ START_TEST(train_event_log_shows_checkpoints_and_skipped_files)
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         char line[2048];
-        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1),
+                 p);
         if (strstr(line, "checkpoint-failed"))
             row_fail = row;
         if (strstr(line, "warning skipped"))
@@ -306,7 +336,9 @@ START_TEST(train_keys_post_commands)
     dl_app_key(app, 'u');
     ck_assert_int_eq(take_all(c, cmd, 16), 1);
     t = render(app, 120, 40, 0);
-    ck_assert_msg(strstr(t, "the fit has ended") != NULL && strstr(t, "applied at the next batch") == NULL, "%s", t);
+    ck_assert_msg(strstr(t, "the fit has ended") != NULL &&
+                      strstr(t, "applied at the next batch") == NULL,
+                  "%s", t);
     free(t);
     /* q asks, y confirms: the trainer is told to stop (it saves its state). */
     sn.phase = DL_PHASE_TRAIN;
@@ -380,7 +412,10 @@ static void push_sweep(dl_control *c, int n)
     for (int i = 0; i < n; i++) {
         double lr = dl_lrfind_lr(&cfg, i), t = log10(lr);
         double raw = t < -4 ? 2.3 : t < -2 ? 2.3 - 0.9 * (t + 4) : 0.5 + 4 * (t + 2) * (t + 2);
-        dl_curve_point p = {.kind = DL_POINT_LRFIND, .step = (uint64_t)i, .lr = lr, .loss = dl_smooth_add(&sm, raw),
+        dl_curve_point p = {.kind = DL_POINT_LRFIND,
+                            .step = (uint64_t)i,
+                            .lr = lr,
+                            .loss = dl_smooth_add(&sm, raw),
                             .raw = raw};
         dl_control_push_point(c, &p);
     }
@@ -524,7 +559,8 @@ START_TEST(confusion_scrolls_many_classes)
     for (int x = 0; x < 120; x++)
         for (int y = 0; y < 40; y++) {
             const dl_cell *cell = dl_grid_at(g, x, y);
-            if ((cell->attr & DL_ATTR_RGB_BG) && ((cell->bg >> 8) & 0xff) > ((cell->bg >> 16) & 0xff) + 40)
+            if ((cell->attr & DL_ATTR_RGB_BG) &&
+                ((cell->bg >> 8) & 0xff) > ((cell->bg >> 16) & 0xff) + 40)
                 diag_green++;
         }
     ck_assert_int_gt(diag_green, 30);
@@ -542,7 +578,6 @@ START_TEST(confusion_scrolls_many_classes)
 }
 END_TEST
 
-
 /* A finished run in a fresh store: 2 epochs of 20 batches, an event, a confusion result. */
 static dl_store *make_store(char **dir, int64_t *id)
 {
@@ -550,29 +585,49 @@ static dl_store *make_store(char **dir, int64_t *id)
     dl_store *st;
     dl_err err;
     ck_assert_msg(dl_store_open(*dir, 0, &st, &err) == DL_OK, "%s", err.msg);
-    dl_run_spec spec = {.name_prefix = "pets-resnet18", .dataset = "pets (folder)", .arch = "resnet18",
-                        .n_train = 80, .n_valid = 20, .vocab_json = "[\"cat\",\"dog\"]", .host = "testhost", .pid = 1};
+    dl_run_spec spec = {.name_prefix = "pets-resnet18",
+                        .dataset = "pets (folder)",
+                        .arch = "resnet18",
+                        .n_train = 80,
+                        .n_valid = 20,
+                        .vocab_json = "[\"cat\",\"dog\"]",
+                        .host = "testhost",
+                        .pid = 1};
     char name[128];
-    ck_assert_msg(dl_store_run_create(st, &spec, id, name, sizeof name, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_store_run_create(st, &spec, id, name, sizeof name, &err) == DL_OK, "%s",
+                  err.msg);
     for (int step = 0; step < 40; step++) {
-        dl_batch_row b = {.step = step, .epoch = step / 20, .n_lr = 2, .lr = {1e-4, 1e-3}, .mom = 0.9,
-                          .loss = 1.5 - step * 0.03 + (step % 3) * 0.05, .smooth_loss = 1.5 - step * 0.03, .t = 1000 + step};
+        dl_batch_row b = {.step = step,
+                          .epoch = step / 20,
+                          .n_lr = 2,
+                          .lr = {1e-4, 1e-3},
+                          .mom = 0.9,
+                          .loss = 1.5 - step * 0.03 + (step % 3) * 0.05,
+                          .smooth_loss = 1.5 - step * 0.03,
+                          .t = 1000 + step};
         ck_assert(dl_store_log_batch(st, *id, &b, &err) == DL_OK);
         if (step % 20 == 19) {
-            dl_epoch_row e = {.epoch = step / 20, .train_loss = 1.5 - step * 0.03, .valid_loss = step < 20 ? 0.9 : 0.6,
-                              .duration = 12.5, .t = 1000 + step, .n_metrics = 1};
+            dl_epoch_row e = {.epoch = step / 20,
+                              .train_loss = 1.5 - step * 0.03,
+                              .valid_loss = step < 20 ? 0.9 : 0.6,
+                              .duration = 12.5,
+                              .t = 1000 + step,
+                              .n_metrics = 1};
             snprintf(e.metrics[0].name, sizeof e.metrics[0].name, "error_rate");
             e.metrics[0].value = step < 20 ? 0.25 : 0.15;
             ck_assert(dl_store_log_epoch(st, *id, &e, &err) == DL_OK);
         }
     }
-    ck_assert(dl_store_log_event(st, *id, "unfreeze", 20, 1020, "{\"text\":\"all groups\"}", &err) == DL_OK);
-    ck_assert(dl_store_interp_save(st, *id, 1, "confusion", "{\"vocab\":[\"cat\",\"dog\"],\"matrix\":[[9,1],[2,8]]}",
+    ck_assert(dl_store_log_event(st, *id, "unfreeze", 20, 1020, "{\"text\":\"all groups\"}",
+                                 &err) == DL_OK);
+    ck_assert(dl_store_interp_save(st, *id, 1, "confusion",
+                                   "{\"vocab\":[\"cat\",\"dog\"],\"matrix\":[[9,1],[2,8]]}",
                                    &err) == DL_OK);
-    ck_assert(dl_store_interp_save(st, *id, 1, "top-losses",
-                                   "[{\"item\":3,\"path\":\"/nonexistent/x.jpg\",\"actual\":\"dog\","
-                                   "\"predicted\":\"cat\",\"prob\":0.91,\"loss\":2.41}]",
-                                   &err) == DL_OK);
+    ck_assert(
+        dl_store_interp_save(st, *id, 1, "top-losses",
+                             "[{\"item\":3,\"path\":\"/nonexistent/x.jpg\",\"actual\":\"dog\","
+                             "\"predicted\":\"cat\",\"prob\":0.91,\"loss\":2.41}]",
+                             &err) == DL_OK);
     ck_assert(dl_store_run_finish(st, *id, DL_RUN_FINISHED, &err) == DL_OK);
     return st;
 }
@@ -628,8 +683,11 @@ START_TEST(home_long_run_names)
     int64_t id;
     dl_store *st = make_store(&dir, &id);
     dl_err err;
-    dl_run_spec spec = {.name_prefix = "my-very-long-experiment-name-for-cats", .dataset = "cats",
-                        .arch = "resnet-xs", .host = "testhost", .pid = 1};
+    dl_run_spec spec = {.name_prefix = "my-very-long-experiment-name-for-cats",
+                        .dataset = "cats",
+                        .arch = "resnet-xs",
+                        .host = "testhost",
+                        .pid = 1};
     int64_t id2;
     char name[128];
     ck_assert(dl_store_run_create(st, &spec, &id2, name, sizeof name, &err) == DL_OK);
@@ -659,8 +717,11 @@ START_TEST(home_lists_marks_deletes_and_requests)
     int64_t id;
     dl_store *st = make_store(&dir, &id);
     dl_err err;
-    dl_run_spec spec = {.name_prefix = "fmnist-resnet-xs", .dataset = "fashion-mnist", .arch = "resnet-xs",
-                        .host = "testhost", .pid = 1};
+    dl_run_spec spec = {.name_prefix = "fmnist-resnet-xs",
+                        .dataset = "fashion-mnist",
+                        .arch = "resnet-xs",
+                        .host = "testhost",
+                        .pid = 1};
     int64_t id2;
     char name[128];
     ck_assert(dl_store_run_create(st, &spec, &id2, name, sizeof name, &err) == DL_OK);
@@ -773,7 +834,6 @@ START_TEST(home_lists_marks_deletes_and_requests)
 }
 END_TEST
 
-
 /* A trainer thread publishing while the UI thread pulls: every point arrives once, in order. */
 typedef struct producer {
     dl_control *c;
@@ -784,7 +844,8 @@ static void *produce(void *arg)
 {
     producer *p = arg;
     for (int i = 0; i < p->n; i++) {
-        dl_curve_point pt = {.kind = DL_POINT_TRAIN, .step = (uint64_t)i, .lr = 1e-3, .loss = i, .raw = i};
+        dl_curve_point pt = {
+            .kind = DL_POINT_TRAIN, .step = (uint64_t)i, .lr = 1e-3, .loss = i, .raw = i};
         dl_control_push_point(p->c, &pt);
         if (i % 50 == 0) {
             dl_snapshot sn = {.phase = DL_PHASE_TRAIN, .step = (uint64_t)i};
@@ -822,27 +883,32 @@ START_TEST(feed_pulls_while_a_trainer_publishes)
 }
 END_TEST
 
-
 START_TEST(multilabel_view_from_store)
 {
     char *dir;
     int64_t id;
     dl_store *st = make_store(&dir, &id);
     dl_err err;
-    dl_run_spec spec = {.name_prefix = "mosaic", .dataset = "fashion-mosaic", .arch = "resnet-xs", .host = "h", .pid = 1};
+    dl_run_spec spec = {.name_prefix = "mosaic",
+                        .dataset = "fashion-mosaic",
+                        .arch = "resnet-xs",
+                        .host = "h",
+                        .pid = 1};
     int64_t ml;
     char name[128];
     ck_assert(dl_store_run_create(st, &spec, &ml, name, sizeof name, &err) == DL_OK);
-    ck_assert(dl_store_interp_save(st, ml, 0, "per-class",
-                                   "{\"thresh\":0.5,\"micro_f1\":0.8,\"classes\":["
-                                   "{\"class\":\"bag\",\"precision\":0.9,\"recall\":0.8,\"f1\":0.847},"
-                                   "{\"class\":\"shirt\",\"precision\":0.4,\"recall\":0.3,\"f1\":0.343}]}",
-                                   &err) == DL_OK);
-    ck_assert(dl_store_interp_save(st, ml, 0, "thresh-sweep",
-                                   "{\"points\":[{\"thresh\":0.3,\"micro_f1\":0.7,\"accuracy_multi\":0.85},"
-                                   "{\"thresh\":0.5,\"micro_f1\":0.8,\"accuracy_multi\":0.9},"
-                                   "{\"thresh\":0.7,\"micro_f1\":0.75,\"accuracy_multi\":0.92}]}",
-                                   &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml, 0, "per-class",
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"classes\":["
+                  "{\"class\":\"bag\",\"precision\":0.9,\"recall\":0.8,\"f1\":0.847},"
+                  "{\"class\":\"shirt\",\"precision\":0.4,\"recall\":0.3,\"f1\":0.343}]}",
+                  &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml, 0, "thresh-sweep",
+                  "{\"points\":[{\"thresh\":0.3,\"micro_f1\":0.7,\"accuracy_multi\":0.85},"
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"accuracy_multi\":0.9},"
+                  "{\"thresh\":0.7,\"micro_f1\":0.75,\"accuracy_multi\":0.92}]}",
+                  &err) == DL_OK);
     dl_app *app = dl_app_new(NULL);
     char msg[256];
     ck_assert_int_eq(dl_ui_push_stored_confusion(app, st, ml, msg, sizeof msg), 0);
@@ -871,7 +937,6 @@ START_TEST(multilabel_view_from_store)
     free(dir);
 }
 END_TEST
-
 
 START_TEST(number_formats)
 {

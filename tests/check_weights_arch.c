@@ -42,7 +42,8 @@ START_TEST(import_loads_every_tensor_bit_for_bit)
     dl_tensor_map_init(&got);
     dl_tensor_map_init(&want);
     ck_assert_int_eq(dl_model_state_dict(net, &got, &err), DL_OK);
-    ck_assert_int_eq(dl_safetensors_read(tu_fixture("pth/tiny_resnet_expect.safetensors"), &want, &err), DL_OK);
+    ck_assert_int_eq(
+        dl_safetensors_read(tu_fixture("pth/tiny_resnet_expect.safetensors"), &want, &err), DL_OK);
     ck_assert_uint_eq(got.n, want.n);
     for (size_t i = 0; i < want.n; i++) {
         const dl_named_tensor *w = &want.items[i], *t = dl_tensor_map_get(&got, w->name);
@@ -66,8 +67,10 @@ START_TEST(imported_model_gives_pytorch_logits)
     read_renamed("pth/tiny_resnet.pth", &m, NULL);
     dl_tensor_map_init(&ref);
     dl_err err = {0};
-    ck_assert_int_eq(dl_safetensors_read(tu_fixture("pth/tiny_resnet_logits.safetensors"), &ref, &err), DL_OK);
-    const dl_named_tensor *x = dl_tensor_map_get(&ref, "x"), *want = dl_tensor_map_get(&ref, "logits");
+    ck_assert_int_eq(
+        dl_safetensors_read(tu_fixture("pth/tiny_resnet_logits.safetensors"), &ref, &err), DL_OK);
+    const dl_named_tensor *x = dl_tensor_map_get(&ref, "x"),
+                          *want = dl_tensor_map_get(&ref, "logits");
     ck_assert(x && want && x->shape[0] == 2 && want->shape[1] == 10);
     wa_guess g;
     char why[200];
@@ -77,7 +80,8 @@ START_TEST(imported_model_gives_pytorch_logits)
     ck_assert_msg(wa_compare(&m, g.arch, &g, &r, &net, &err) == DL_OK, "%s", err.msg);
     ck_assert_msg(dl_model_load_state_dict(net, &m, &err) == DL_OK, "%s", err.msg);
     const float *logits;
-    ck_assert_msg(dl_model_forward(net, x->data, 2, 32, 32, false, &logits, &err) == DL_OK, "%s", err.msg);
+    ck_assert_msg(dl_model_forward(net, x->data, 2, 32, 32, false, &logits, &err) == DL_OK, "%s",
+                  err.msg);
     tu_assert_close("logits", logits, want->data, 20, 0.0, 1e-4, 1);
     dl_model_free(net);
     dl_tensor_map_free(&m);
@@ -122,8 +126,9 @@ START_TEST(fastai_export_is_renamed_and_keeps_its_head)
     dl_err err = {0};
     dl_model *net;
     ck_assert_msg(wa_compare(&m, g.arch, &g, &r, &net, &err) == DL_OK, "%s", err.msg);
-    ck_assert_msg(wa_report_ok(&r), "missing %zu unexpected %zu shape %zu (%s %s)", r.n_missing, r.n_unexpected,
-                  r.n_shape, r.n_missing ? r.missing[0] : "", r.n_unexpected ? r.unexpected[0] : "");
+    ck_assert_msg(wa_report_ok(&r), "missing %zu unexpected %zu shape %zu (%s %s)", r.n_missing,
+                  r.n_unexpected, r.n_shape, r.n_missing ? r.missing[0] : "",
+                  r.n_unexpected ? r.unexpected[0] : "");
     ck_assert_msg(dl_model_load_state_dict(net, &m, &err) == DL_OK, "%s", err.msg);
     dl_model_free(net);
     dl_tensor_map_free(&m);
@@ -154,13 +159,16 @@ START_TEST(timm_head_fc_and_clashes)
     dl_tensor_map_init(&m);
     dl_err err = {0};
     int64_t s[2] = {2, 2};
-    ck_assert_int_eq(dl_tensor_map_add(&m, "model.conv1.weight", DL_DTYPE_F32, 2, s, NULL, &err), DL_OK);
-    ck_assert_int_eq(dl_tensor_map_add(&m, "model.head.fc.weight", DL_DTYPE_F32, 2, s, NULL, &err), DL_OK);
+    ck_assert_int_eq(dl_tensor_map_add(&m, "model.conv1.weight", DL_DTYPE_F32, 2, s, NULL, &err),
+                     DL_OK);
+    ck_assert_int_eq(dl_tensor_map_add(&m, "model.head.fc.weight", DL_DTYPE_F32, 2, s, NULL, &err),
+                     DL_OK);
     dl_weights_style style;
     ck_assert_int_eq(dl_weights_rename(&m, &style, &err), DL_OK);
     ck_assert_str_eq(style.text, "timm (head.fc -> fc), prefix 'model.' removed");
     ck_assert_str_eq(m.items[1].name, "fc.weight");
-    ck_assert_int_eq(dl_tensor_map_add(&m, "head.fc.weight", DL_DTYPE_F32, 2, s, NULL, &err), DL_OK);
+    ck_assert_int_eq(dl_tensor_map_add(&m, "head.fc.weight", DL_DTYPE_F32, 2, s, NULL, &err),
+                     DL_OK);
     ck_assert_int_eq(dl_weights_rename(&m, &style, &err), DL_EFORMAT);
     ck_assert(strstr(err.msg, "'fc.weight'"));
     dl_tensor_map_free(&m);

@@ -31,7 +31,8 @@ void tu_assert_golden(const char *name, const char *text)
             a++;
             b++;
         }
-        ck_abort_msg("%s differs from the rendering at line %d:\n--- got ---\n%s", path, line, text);
+        ck_abort_msg("%s differs from the rendering at line %d:\n--- got ---\n%s", path, line,
+                     text);
     }
     free(want);
 }

@@ -17,12 +17,11 @@ static void tu_select_blas_kernel(int argc, char **argv, char **envp)
     (void)argc, (void)envp;
     dl_blas_reexec_if_weak(argv);
 }
-__attribute__((section(".init_array"), used)) static void (*tu_select_blas_kernel_at_start)(int, char **,
-                                                                                        char **) =
-    tu_select_blas_kernel;
+__attribute__((section(".init_array"), used)) static void (*tu_select_blas_kernel_at_start)(
+    int, char **, char **) = tu_select_blas_kernel;
 
-void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol, double rtol,
-                     int rtol_of_max)
+void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol,
+                     double rtol, int rtol_of_max)
 {
     double maxr = 0, worst = -1, max_abs = 0, max_rel = 0;
     size_t wi = 0;
@@ -45,9 +44,10 @@ void tu_assert_close(const char *name, const float *c, const float *r, size_t n,
             }
         }
     }
-    ck_assert_msg(bad == 0, "%s: %d of %zu elements out of tolerance; worst at [%zu]: got %.9g want %.9g; "
-                  "max abs err %.3g, max rel err %.3g", name, bad, n, wi, bad ? c[wi] : 0.0, bad ? r[wi] : 0.0,
-                  max_abs, max_rel);
+    ck_assert_msg(bad == 0,
+                  "%s: %d of %zu elements out of tolerance; worst at [%zu]: got %.9g want %.9g; "
+                  "max abs err %.3g, max rel err %.3g",
+                  name, bad, n, wi, bad ? c[wi] : 0.0, bad ? r[wi] : 0.0, max_abs, max_rel);
 }
 
 double tu_rel_err(const float *c, const float *r, size_t n)

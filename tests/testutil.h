@@ -8,8 +8,8 @@
 /* Compares c against r element-wise with |c-r| <= atol + rtol*|r| (rtol_of_max: rtol times max|r|
  * instead). On failure reports the tensor name, the worst index with both values, max-abs and
  * max-rel error, and fails the current check test. */
-void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol, double rtol,
-                     int rtol_of_max);
+void tu_assert_close(const char *name, const float *c, const float *r, size_t n, double atol,
+                     double rtol, int rtol_of_max);
 /* Max |c-r| / max |r|. */
 double tu_rel_err(const float *c, const float *r, size_t n);
 /* Path of a committed fixture: FIXTURES_DIR "/" rel, in a static buffer per call slot. */

@@ -47,20 +47,34 @@ const char *dl_key_name(int key)
     static char buf[8][16];
     static int slot;
     switch (key) {
-    case '\t': return "Tab";
-    case '\n': return "Enter";
-    case ' ': return "Space";
-    case DL_KEY_ESC: return "Esc";
-    case DL_KEY_UP: return "Up";
-    case DL_KEY_DOWN: return "Down";
-    case DL_KEY_LEFT: return "Left";
-    case DL_KEY_RIGHT: return "Right";
-    case DL_KEY_PGUP: return "PgUp";
-    case DL_KEY_PGDN: return "PgDn";
-    case DL_KEY_HOME: return "Home";
-    case DL_KEY_END: return "End";
-    case DL_KEY_BACKSPACE: return "Backspace";
-    case DL_KEY_RESIZE: return "Resize";
+    case '\t':
+        return "Tab";
+    case '\n':
+        return "Enter";
+    case ' ':
+        return "Space";
+    case DL_KEY_ESC:
+        return "Esc";
+    case DL_KEY_UP:
+        return "Up";
+    case DL_KEY_DOWN:
+        return "Down";
+    case DL_KEY_LEFT:
+        return "Left";
+    case DL_KEY_RIGHT:
+        return "Right";
+    case DL_KEY_PGUP:
+        return "PgUp";
+    case DL_KEY_PGDN:
+        return "PgDn";
+    case DL_KEY_HOME:
+        return "Home";
+    case DL_KEY_END:
+        return "End";
+    case DL_KEY_BACKSPACE:
+        return "Backspace";
+    case DL_KEY_RESIZE:
+        return "Resize";
     }
     char *b = buf[slot++ % 8];
     if (key > 32 && key < 127)

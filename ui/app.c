@@ -70,7 +70,11 @@ dl_screen *dl_app_top(dl_app *app) { return app->depth ? &app->stack[app->depth 
 int dl_app_depth(const dl_app *app) { return app->depth; }
 void dl_app_dirty(dl_app *app) { app->dirty = 1; }
 const dl_ui_env *dl_app_env(const dl_app *app) { return &app->env; }
-void dl_app_set_env(dl_app *app, const dl_ui_env *env) { app->env = *env; app->dirty = 1; }
+void dl_app_set_env(dl_app *app, const dl_ui_env *env)
+{
+    app->env = *env;
+    app->dirty = 1;
+}
 int dl_app_help_visible(const dl_app *app) { return app->help; }
 int dl_app_quitting(const dl_app *app) { return app->quit; }
 void dl_app_request_quit(dl_app *app) { app->quit = 1; }
@@ -205,7 +209,8 @@ void dl_app_draw(dl_app *app, dl_grid *g)
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
-/* The self-pipe a signal handler writes to (handlers can reach nothing else); one UI loop per process. */
+/* The self-pipe a signal handler writes to (handlers can reach nothing else); one UI loop per
+ * process. */
 static int sig_pipe[2] = {-1, -1};
 
 static void on_quit_signal(int sig)

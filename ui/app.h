@@ -8,9 +8,9 @@
  * app's own wake-up pipe (signals) and any fds added with dl_app_watch_fd (the learner's wake fd),
  * with a timeout of at most 250 ms; then it drains keys, ticks the screens, and redraws only when
  * something is dirty, at most ~20 times a second, and never more often than 20x a frame's drawing
- * time allows (so drawing stays under ~5% of a core on very long runs). SIGINT/SIGTERM write to the wake-up pipe and
- * become a quit without confirmation (the top screen's key() sees DL_ACT_QUIT with key -1 first,
- * so a training screen can ask its trainer to stop and save).
+ * time allows (so drawing stays under ~5% of a core on very long runs). SIGINT/SIGTERM write to the
+ * wake-up pipe and become a quit without confirmation (the top screen's key() sees DL_ACT_QUIT with
+ * key -1 first, so a training screen can ask its trainer to stop and save).
  *
  * Drawing and key handling are separate from the loop (dl_app_draw, dl_app_key) so tests drive
  * them without a terminal. */
@@ -46,7 +46,7 @@ typedef struct dl_ui_env {
 typedef struct dl_screen dl_screen;
 struct dl_screen {
     const char *name;
-    int id;   /* one DL_SCR_* bit: selects its key bindings and help */
+    int id; /* one DL_SCR_* bit: selects its key bindings and help */
     void *self;
     /* Draws the whole screen into g (already cleared, g->cols x g->rows >= 80x24). */
     void (*draw)(dl_screen *s, dl_grid *g, const dl_ui_env *env);

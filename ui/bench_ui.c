@@ -28,8 +28,11 @@ int main(void)
         dl_feed_init(&f, NULL);
         for (int i = 0; i < n; i++) {
             double noise = 0.1 * ((i * 7919) % 13) / 13.0;
-            dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = (uint64_t)i, .lr = 1e-3 * (1 + sin(i * 1e-3)),
-                                .loss = 1 + sin(i * 0.01), .raw = 1 + sin(i * 0.01) + noise};
+            dl_curve_point p = {.kind = DL_POINT_TRAIN,
+                                .step = (uint64_t)i,
+                                .lr = 1e-3 * (1 + sin(i * 1e-3)),
+                                .loss = 1 + sin(i * 0.01),
+                                .raw = 1 + sin(i * 0.01) + noise};
             dl_feed_add_point(&f, &p);
             if (i % 1000 == 999) {
                 dl_curve_point v = {.kind = DL_POINT_VALID, .step = (uint64_t)i, .loss = 0.9};
@@ -49,8 +52,9 @@ int main(void)
         for (int r = 0; r < reps; r++)
             dl_app_draw(app, g);
         double dt = (now() - t0) / reps;
-        printf("bench_ui: %6d batches of history: %6.2f ms per 120x40 frame, %5.1f%% of a core at 20 frames/s\n", n,
-               dt * 1e3, dt * 20 * 100);
+        printf("bench_ui: %6d batches of history: %6.2f ms per 120x40 frame, %5.1f%% of a core at "
+               "20 frames/s\n",
+               n, dt * 1e3, dt * 20 * 100);
         dl_grid_free(g);
         dl_app_free(app);
         dl_feed_free(&f);

@@ -72,8 +72,8 @@ int dl_canvas_get(const dl_canvas *c, int px, int py)
 }
 
 /* Liang-Barsky clipping of the segment to [xmin,xmax]x[ymin,ymax]; 0 when nothing is left. */
-static int clip(double *x0, double *y0, double *x1, double *y1, double xmin, double xmax, double ymin,
-                double ymax)
+static int clip(double *x0, double *y0, double *x1, double *y1, double xmin, double xmax,
+                double ymin, double ymax)
 {
     double dx = *x1 - *x0, dy = *y1 - *y0, t0 = 0, t1 = 1;
     double p[4] = {-dx, dx, -dy, dy};
@@ -105,7 +105,8 @@ static int clip(double *x0, double *y0, double *x1, double *y1, double xmin, dou
     return 1;
 }
 
-void dl_canvas_line(dl_canvas *c, double fx0, double fy0, double fx1, double fy1, int role, unsigned attr)
+void dl_canvas_line(dl_canvas *c, double fx0, double fy0, double fx1, double fy1, int role,
+                    unsigned attr)
 {
     if (!isfinite(fx0) || !isfinite(fy0) || !isfinite(fx1) || !isfinite(fy1))
         return;
@@ -152,7 +153,8 @@ void dl_canvas_render(const dl_canvas *c, dl_grid *g, int x, int y, int ascii)
             size_t i = (size_t)r * c->cols + k;
             if (!c->bits[i])
                 continue;
-            uint32_t ch = ascii ? (uint32_t)dl_canvas_ascii_glyph(c->bits[i]) : 0x2800u + c->bits[i];
+            uint32_t ch =
+                ascii ? (uint32_t)dl_canvas_ascii_glyph(c->bits[i]) : 0x2800u + c->bits[i];
             dl_grid_put(g, x + k, y + r, ch, c->role[i], c->attr[i]);
         }
 }

@@ -12,10 +12,10 @@
 #include "ui/grid.h"
 
 typedef struct dl_canvas {
-    int cols, rows;  /* size in cells */
-    uint8_t *bits;   /* cols*rows braille bit patterns */
-    uint8_t *role;   /* cols*rows colour roles */
-    uint8_t *attr;   /* cols*rows DL_ATTR_* */
+    int cols, rows; /* size in cells */
+    uint8_t *bits;  /* cols*rows braille bit patterns */
+    uint8_t *role;  /* cols*rows colour roles */
+    uint8_t *attr;  /* cols*rows DL_ATTR_* */
 } dl_canvas;
 
 /* The braille bit of dot (dx, dy) inside a cell, dx in 0..1, dy in 0..3. */
@@ -31,7 +31,8 @@ void dl_canvas_dot(dl_canvas *c, int px, int py, int role, unsigned attr);
 int dl_canvas_get(const dl_canvas *c, int px, int py);
 /* A line between dot coordinates (may lie partly or wholly outside; non-finite ends draw
  * nothing). Coordinates are rounded to the nearest dot after clipping. */
-void dl_canvas_line(dl_canvas *c, double x0, double y0, double x1, double y1, int role, unsigned attr);
+void dl_canvas_line(dl_canvas *c, double x0, double y0, double x1, double y1, int role,
+                    unsigned attr);
 /* Draws the canvas into g with its top-left cell at (x, y). Empty cells are left untouched, so
  * a canvas can be overlaid on a background. */
 void dl_canvas_render(const dl_canvas *c, dl_grid *g, int x, int y, int ascii);

@@ -14,7 +14,8 @@ dl_color_depth dl_color_detect(int no_color_flag, const char *no_color_env, cons
         return DL_COLOR_MONO;
     if (ncolors >= (1 << 24))
         return DL_COLOR_TRUE;
-    if (colorterm && (strcasecmp(colorterm, "truecolor") == 0 || strcasecmp(colorterm, "24bit") == 0) &&
+    if (colorterm &&
+        (strcasecmp(colorterm, "truecolor") == 0 || strcasecmp(colorterm, "24bit") == 0) &&
         ncolors >= 8)
         return DL_COLOR_TRUE;
     if (ncolors >= 256)
@@ -34,10 +35,14 @@ int dl_ui_want_ascii(int ascii_flag, const char *codeset)
 const char *dl_color_depth_name(dl_color_depth d)
 {
     switch (d) {
-    case DL_COLOR_MONO: return "mono";
-    case DL_COLOR_8: return "8";
-    case DL_COLOR_256: return "256";
-    case DL_COLOR_TRUE: return "truecolor";
+    case DL_COLOR_MONO:
+        return "mono";
+    case DL_COLOR_8:
+        return "8";
+    case DL_COLOR_256:
+        return "256";
+    case DL_COLOR_TRUE:
+        return "truecolor";
     }
     return "?";
 }
@@ -91,15 +96,16 @@ uint32_t dl_color_256_rgb(int idx)
         return v << 16 | v << 8 | v;
     }
     idx -= 16;
-    return (uint32_t)cube[idx / 36] << 16 | (uint32_t)cube[idx / 6 % 6] << 8 | (uint32_t)cube[idx % 6];
+    return (uint32_t)cube[idx / 36] << 16 | (uint32_t)cube[idx / 6 % 6] << 8 |
+           (uint32_t)cube[idx % 6];
 }
 
 int dl_color_rgb_to_8(uint32_t rgb)
 {
     int r = rgb >> 16 & 0xFF, g = rgb >> 8 & 0xFF, b = rgb & 0xFF;
     /* curses order: black red green yellow blue magenta cyan white. */
-    static const int pal[8][3] = {{0, 0, 0},     {205, 0, 0},   {0, 205, 0},   {205, 205, 0},
-                                  {0, 0, 238},   {205, 0, 205}, {0, 205, 205}, {229, 229, 229}};
+    static const int pal[8][3] = {{0, 0, 0},   {205, 0, 0},   {0, 205, 0},   {205, 205, 0},
+                                  {0, 0, 238}, {205, 0, 205}, {0, 205, 205}, {229, 229, 229}};
     int best = 0, bd = 1 << 30;
     for (int i = 0; i < 8; i++) {
         int d = dist2(r, g, b, pal[i][0], pal[i][1], pal[i][2]);
@@ -123,7 +129,10 @@ enum { C_BLACK, C_RED, C_GREEN, C_YELLOW, C_BLUE, C_MAGENTA, C_CYAN, C_WHITE };
 dl_role_style dl_role_style_for(int role, dl_color_depth d)
 {
     /* One scheme: [role] = {8-colour fg, 256-colour fg, attr}. */
-    static const struct { int fg8, fg256; unsigned attr; } scheme[DL_ROLE_COUNT] = {
+    static const struct {
+        int fg8, fg256;
+        unsigned attr;
+    } scheme[DL_ROLE_COUNT] = {
         [DL_ROLE_DEFAULT] = {-1, -1, 0},
         [DL_ROLE_TITLE] = {-1, -1, DL_ATTR_BOLD},
         [DL_ROLE_AXIS] = {-1, 245, 0},

@@ -13,7 +13,12 @@
 
 #include <stdint.h>
 
-typedef enum dl_color_depth { DL_COLOR_MONO = 0, DL_COLOR_8, DL_COLOR_256, DL_COLOR_TRUE } dl_color_depth;
+typedef enum dl_color_depth {
+    DL_COLOR_MONO = 0,
+    DL_COLOR_8,
+    DL_COLOR_256,
+    DL_COLOR_TRUE
+} dl_color_depth;
 
 /* Options the command line hands to the UI. */
 typedef struct dl_ui_opts {

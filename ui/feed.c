@@ -107,7 +107,10 @@ void dl_feed_add_event(dl_feed *f, const dl_event *e)
     f->n_events++;
 }
 
-int dl_feed_events_kept(const dl_feed *f) { return f->n_events < DL_FEED_EVENTS ? f->n_events : DL_FEED_EVENTS; }
+int dl_feed_events_kept(const dl_feed *f)
+{
+    return f->n_events < DL_FEED_EVENTS ? f->n_events : DL_FEED_EVENTS;
+}
 
 const dl_event *dl_feed_event(const dl_feed *f, int i)
 {

@@ -2,10 +2,10 @@
  * dl_feed_pull copies the latest snapshot and only the new curve points and events (by sequence
  * number) into growing arrays the UI owns, so drawing never holds the control's mutex. Points
  * that fell off the control's ring before the UI read them are counted in `dropped`.
- * Train points -> (step, raw loss, lr) and (step, momentum); valid points -> (step, loss) plus an epoch-table row;
- * LR-finder points -> (lr, smoothed loss), reset when a new sweep starts (its step goes back to 0).
- * Events keep the last DL_FEED_EVENTS lines. Refuses nothing; out of memory stops growing the
- * series (the flag oom is set) rather than failing the UI. */
+ * Train points -> (step, raw loss, lr) and (step, momentum); valid points -> (step, loss) plus an
+ * epoch-table row; LR-finder points -> (lr, smoothed loss), reset when a new sweep starts (its step
+ * goes back to 0). Events keep the last DL_FEED_EVENTS lines. Refuses nothing; out of memory stops
+ * growing the series (the flag oom is set) rather than failing the UI. */
 #ifndef DL_UI_FEED_H
 #define DL_UI_FEED_H
 
@@ -42,8 +42,8 @@ typedef struct dl_feed {
     dl_feed_epoch *epochs;
     int n_epochs, cap_epochs;
     dl_event events[DL_FEED_EVENTS];
-    int n_events; /* total seen; the last min(n, DL_FEED_EVENTS) are kept */
-    int lrfind_done; /* the sweep's points stopped (phase left LRFIND) */
+    int n_events;       /* total seen; the last min(n, DL_FEED_EVENTS) are kept */
+    int lrfind_done;    /* the sweep's points stopped (phase left LRFIND) */
     double last_smooth; /* smoothed train loss of the latest train point */
     int oom;
 } dl_feed;

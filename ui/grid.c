@@ -79,7 +79,10 @@ uint32_t dl_utf8_decode(const char *s, size_t n, int *len)
         *len = 1;
         return u[0];
     }
-    int need = (u[0] & 0xE0) == 0xC0 ? 2 : (u[0] & 0xF0) == 0xE0 ? 3 : (u[0] & 0xF8) == 0xF0 ? 4 : 0;
+    int need = (u[0] & 0xE0) == 0xC0   ? 2
+               : (u[0] & 0xF0) == 0xE0 ? 3
+               : (u[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
     if (need == 0 || (size_t)need > n) {
         *len = 1;
         return '?';

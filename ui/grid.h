@@ -41,9 +41,9 @@ enum {
 };
 
 typedef struct dl_cell {
-    uint32_t ch;   /* Unicode code point; ' ' when empty */
-    uint8_t role;  /* dl_role */
-    uint8_t attr;  /* DL_ATTR_* */
+    uint32_t ch;     /* Unicode code point; ' ' when empty */
+    uint8_t role;    /* dl_role */
+    uint8_t attr;    /* DL_ATTR_* */
     uint32_t fg, bg; /* 0xRRGGBB when DL_ATTR_RGB_FG / _BG */
 } dl_cell;
 

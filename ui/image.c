@@ -29,7 +29,8 @@ uint32_t dl_image_sample(const dl_ui_image *img, int ox, int oy, int ow, int oh)
 int dl_image_draw(dl_grid *g, dl_rect r, const dl_ui_image *img, const char *label, int label_role,
                   int ascii)
 {
-    if (!img || !img->pix || img->w <= 0 || img->h <= 0 || (img->channels != 1 && img->channels != 3))
+    if (!img || !img->pix || img->w <= 0 || img->h <= 0 ||
+        (img->channels != 1 && img->channels != 3))
         return -1;
     int rows = label ? r.h - 1 : r.h;
     if (r.w < 1 || rows < 1)
@@ -54,11 +55,14 @@ int dl_image_draw(dl_grid *g, dl_rect r, const dl_ui_image *img, const char *lab
             if (!c)
                 continue;
             if (ascii) {
-                int l = has_bottom ? (dl_color_luma(top) + dl_color_luma(bot)) / 2 : dl_color_luma(top);
+                int l =
+                    has_bottom ? (dl_color_luma(top) + dl_color_luma(bot)) / 2 : dl_color_luma(top);
                 *c = (dl_cell){.ch = (uint32_t)shades[l * 10 / 256]};
             } else {
-                *c = (dl_cell){.ch = 0x2580, .attr = DL_ATTR_RGB_FG | (has_bottom ? DL_ATTR_RGB_BG : 0),
-                               .fg = top, .bg = bot};
+                *c = (dl_cell){.ch = 0x2580,
+                               .attr = DL_ATTR_RGB_FG | (has_bottom ? DL_ATTR_RGB_BG : 0),
+                               .fg = top,
+                               .bg = bot};
             }
         }
     if (label) {

@@ -47,7 +47,8 @@ static int prepare(const dl_plot *p, const dl_plot_series *s, int buckets, prepa
         return 0;
     float *x = malloc(sizeof(float) * s->n), *y = malloc(sizeof(float) * s->n);
     /* a line keeps <= 2 * buckets + 2 points; points are all kept (more than that on long runs) */
-    const size_t cap = (size_t)(s->style == DL_PLOT_LINE || s->n < 2 * buckets + 2 ? 2 * buckets + 2 : s->n);
+    const size_t cap =
+        (size_t)(s->style == DL_PLOT_LINE || s->n < 2 * buckets + 2 ? 2 * buckets + 2 : s->n);
     out->x = malloc(sizeof(float) * cap);
     out->y = malloc(sizeof(float) * cap);
     if (!x || !y || !out->x || !out->y) {
@@ -76,8 +77,8 @@ static int prepare(const dl_plot *p, const dl_plot_series *s, int buckets, prepa
     return 0;
 }
 
-static void legend_entry(dl_grid *g, int *x, int y, int xmax, int role, unsigned attr, const char *glyph,
-                         const char *name)
+static void legend_entry(dl_grid *g, int *x, int y, int xmax, int role, unsigned attr,
+                         const char *glyph, const char *name)
 {
     int need = dl_utf8_width(glyph) + 1 + dl_utf8_width(name) + 2;
     if (*x + need > xmax)
@@ -100,7 +101,8 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
     }
     /* Title row, then canvas rows, then the axis line and the tick-label row. */
     int title_y = r.y, canvas_rows = r.h - 3, axis_y = r.y + 1 + canvas_rows, label_y = axis_y + 1;
-    int tx = r.x + dl_grid_text(g, r.x, title_y, r.w, DL_ROLE_TITLE, DL_ATTR_BOLD, p->title ? p->title : "");
+    int tx = r.x + dl_grid_text(g, r.x, title_y, r.w, DL_ROLE_TITLE, DL_ATTR_BOLD,
+                                p->title ? p->title : "");
 
     /* Fit the axes to what will be drawn (smoothed values for smoothed series). */
     int buckets_guess = r.w * 2;
@@ -130,7 +132,8 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
         }
     }
     if (!have || status != 0) {
-        dl_grid_text(g, r.x, title_y + 1, r.w, DL_ROLE_DIM, 0, status ? "out of memory" : "no data yet");
+        dl_grid_text(g, r.x, title_y + 1, r.w, DL_ROLE_DIM, 0,
+                     status ? "out of memory" : "no data yet");
         goto done;
     }
     if (p->fixed_y && dl_axis_set(&ya, p->ylo, p->yhi, p->ylog) != 0)
@@ -200,7 +203,8 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
         const dl_plot_series *s = &p->series[i];
         double px0 = NAN, py0 = NAN;
         for (int k = 0; k < prep[i].n; k++) {
-            double px = dl_axis_map(&xa, prep[i].x[k], 0, pw), py = dl_axis_map(&ya, prep[i].y[k], ph, 0);
+            double px = dl_axis_map(&xa, prep[i].x[k], 0, pw),
+                   py = dl_axis_map(&ya, prep[i].y[k], ph, 0);
             if (s->style != DL_PLOT_POINTS && isfinite(px0))
                 dl_canvas_line(cv, px0, py0, px, py, s->role, s->attr);
             if (s->style != DL_PLOT_LINE && isfinite(px) && isfinite(py)) {
@@ -229,7 +233,8 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
         for (int py = 0; py <= (int)ph; py += 2)
             dl_canvas_dot(cv, (int)lround(px), py, role, DL_ATTR_BOLD);
         if (!is_cursor && p->markers[m].glyph)
-            dl_grid_put(g, cx + (int)lround(px) / 2, title_y, (uint32_t)p->markers[m].glyph, role, DL_ATTR_BOLD);
+            dl_grid_put(g, cx + (int)lround(px) / 2, title_y, (uint32_t)p->markers[m].glyph, role,
+                        DL_ATTR_BOLD);
     }
     dl_canvas_render(cv, g, cx, cy, p->ascii);
     dl_canvas_free(cv);

@@ -18,10 +18,10 @@ typedef struct dl_plot_series {
     const float *x;   /* n values, increasing (steps, or lr for the LR finder) */
     const float *y;   /* n values */
     int n;
-    int role;         /* dl_role colour */
-    unsigned attr;    /* e.g. DL_ATTR_DIM for raw train loss */
-    int style;        /* DL_PLOT_* */
-    int smooth;       /* 1: draw the debiased EMA of y with the plot's beta */
+    int role;      /* dl_role colour */
+    unsigned attr; /* e.g. DL_ATTR_DIM for raw train loss */
+    int style;     /* DL_PLOT_* */
+    int smooth;    /* 1: draw the debiased EMA of y with the plot's beta */
 } dl_plot_series;
 
 typedef struct dl_plot_marker {
@@ -35,20 +35,20 @@ typedef struct dl_plot_marker {
 
 typedef struct dl_plot {
     const char *title;
-    const char *xlabel;          /* "step" by default ("epoch" when x_epochs) */
-    int xlog, ylog;              /* log scales */
-    int x_epochs;                /* 1: x shown in epochs */
-    double steps_per_epoch;      /* divisor for x_epochs (> 0) */
-    double beta;                 /* EMA factor for smoothed series; fastai uses 0.98 */
-    int ascii;                   /* ASCII rendering (no braille, no box drawing) */
-    int legend;                  /* draw the legend on the title row */
+    const char *xlabel;     /* "step" by default ("epoch" when x_epochs) */
+    int xlog, ylog;         /* log scales */
+    int x_epochs;           /* 1: x shown in epochs */
+    double steps_per_epoch; /* divisor for x_epochs (> 0) */
+    double beta;            /* EMA factor for smoothed series; fastai uses 0.98 */
+    int ascii;              /* ASCII rendering (no braille, no box drawing) */
+    int legend;             /* draw the legend on the title row */
     dl_plot_series series[DL_PLOT_MAX_SERIES];
     int nseries;
     dl_plot_marker markers[DL_PLOT_MAX_MARKERS];
     int nmarkers;
     int has_cursor;
     double cursor_x;
-    int fixed_y;                 /* 1: use ylo/yhi instead of fitting */
+    int fixed_y; /* 1: use ylo/yhi instead of fitting */
     double ylo, yhi;
 } dl_plot;
 

@@ -85,7 +85,8 @@ void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n
         char t[16];
         dl_fmt_duration(e->t - prev_t, t, sizeof t);
         prev_t = e->t;
-        k = snprintf(line, sizeof line, "%-5d %10.6f %10.6f", e->epoch, e->train_loss, e->valid_loss);
+        k = snprintf(line, sizeof line, "%-5d %10.6f %10.6f", e->epoch, e->train_loss,
+                     e->valid_loss);
         for (int m = 0; m < n_metrics && k < (int)sizeof line - 16; m++) {
             if (m < e->n_metrics)
                 k += snprintf(line + k, sizeof line - (size_t)k, " %10.6f", e->metric[m]);
@@ -102,7 +103,8 @@ void dl_draw_keybar(dl_grid *g, dl_rect r, int screen)
     int n, x = r.x;
     const dl_action_info *t = dl_actions(&n);
     for (int i = 0; i < n; i++) {
-        if (!(t[i].screens & screen) || t[i].id == DL_ACT_BACK || t[i].id == DL_ACT_UP || t[i].id == DL_ACT_DOWN)
+        if (!(t[i].screens & screen) || t[i].id == DL_ACT_BACK || t[i].id == DL_ACT_UP ||
+            t[i].id == DL_ACT_DOWN)
             continue;
         const char *k = dl_key_name(t[i].key);
         int need = dl_utf8_width(k) + 1 + dl_utf8_width(t[i].name) + 2;

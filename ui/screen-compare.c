@@ -18,13 +18,13 @@ typedef struct cmp_view {
     dl_store *st;
     dl_compare *c;
     bool shown[DL_CMP_MAX_RUNS];
-    int cursor;      /* run under the cursor in the list */
-    int focus;       /* 0: run list, 1: table (Up/Down scroll it) */
+    int cursor; /* run under the cursor in the list */
+    int focus;  /* 0: run list, 1: table (Up/Down scroll it) */
     int table_top;
     int all_params;
     int ylog;
     int beta_i;
-    int right;       /* 0: valid loss, 1 + m: metric m */
+    int right; /* 0: valid loss, 1 + m: metric m */
     dl_cmp_xaxis xa;
     double last_poll;
     /* derived from c, rebuilt when c or all_params change */
@@ -80,12 +80,13 @@ typedef struct fbuf {
     int n;
 } fbuf;
 
-static void add_series(dl_plot *p, fbuf *fb, const dl_cmp_run *r, dl_cmp_kind kind, const char *metric,
-                       dl_cmp_xaxis xa, int role, int smooth, int style)
+static void add_series(dl_plot *p, fbuf *fb, const dl_cmp_run *r, dl_cmp_kind kind,
+                       const char *metric, dl_cmp_xaxis xa, int role, int smooth, int style)
 {
     double *x, *y;
     size_t n;
-    if (fb->n >= DL_PLOT_MAX_SERIES || dl_cmp_series(r, kind, metric, xa, &x, &y, &n, NULL) != DL_OK || n == 0)
+    if (fb->n >= DL_PLOT_MAX_SERIES ||
+        dl_cmp_series(r, kind, metric, xa, &x, &y, &n, NULL) != DL_OK || n == 0)
         return;
     float *fx = malloc(n * sizeof *fx), *fy = malloc(n * sizeof *fy);
     if (fx && fy) {
@@ -96,8 +97,13 @@ static void add_series(dl_plot *p, fbuf *fb, const dl_cmp_run *r, dl_cmp_kind ki
         fb->x[fb->n] = fx;
         fb->y[fb->n] = fy;
         fb->n++;
-        dl_plot_add(p, (dl_plot_series){.name = NULL, .x = fx, .y = fy, .n = (int)n, .role = role,
-                                        .style = style, .smooth = smooth});
+        dl_plot_add(p, (dl_plot_series){.name = NULL,
+                                        .x = fx,
+                                        .y = fy,
+                                        .n = (int)n,
+                                        .role = role,
+                                        .style = style,
+                                        .smooth = smooth});
     } else {
         free(fx);
         free(fy);
@@ -127,10 +133,11 @@ static void draw_plot(cmp_view *v, dl_grid *g, dl_rect r, int ascii, int which)
         const dl_cmp_run *run = &v->c->runs[idx[k]];
         int role = DL_ROLE_SERIES1 + k;
         if (which < 0)
-            add_series(&p, &fb, run, DL_CMP_TRAIN_LOSS, NULL, v->xa, role, v->beta_i > 0, DL_PLOT_LINE);
+            add_series(&p, &fb, run, DL_CMP_TRAIN_LOSS, NULL, v->xa, role, v->beta_i > 0,
+                       DL_PLOT_LINE);
         else
-            add_series(&p, &fb, run, metric ? DL_CMP_METRIC : DL_CMP_VALID_LOSS, metric, v->xa, role, 0,
-                       DL_PLOT_LINE_POINTS);
+            add_series(&p, &fb, run, metric ? DL_CMP_METRIC : DL_CMP_VALID_LOSS, metric, v->xa,
+                       role, 0, DL_PLOT_LINE_POINTS);
     }
     dl_plot_draw(&p, g, r, NULL);
     for (int i = 0; i < fb.n; i++) {
@@ -166,9 +173,10 @@ static void draw_list(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
         char mark[8];
         snprintf(mark, sizeof mark, "%s", slot >= 0 ? (ascii ? "#" : "\xe2\x96\x88") : " ");
         int cx = x;
-        cx += dl_grid_text(g, cx, y, 1, slot >= 0 ? DL_ROLE_SERIES1 + slot : DL_ROLE_DIM, sel, mark);
-        cx += dl_grid_textf(g, cx, y, 4, DL_ROLE_DEFAULT, sel, "%c%c ", slot >= 0 ? '1' + slot : ' ',
-                            i == v->c->baseline ? '*' : ' ');
+        cx +=
+            dl_grid_text(g, cx, y, 1, slot >= 0 ? DL_ROLE_SERIES1 + slot : DL_ROLE_DIM, sel, mark);
+        cx += dl_grid_textf(g, cx, y, 4, DL_ROLE_DEFAULT, sel, "%c%c ",
+                            slot >= 0 ? '1' + slot : ' ', i == v->c->baseline ? '*' : ' ');
         char st[16];
         snprintf(st, sizeof st, " %.8s", dl_run_status_name(run->run.status));
         int namew = x + w - cx - (int)strlen(st);
@@ -176,14 +184,17 @@ static void draw_list(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
         dl_grid_text(g, cx, y, namew, slot >= 0 ? DL_ROLE_DEFAULT : DL_ROLE_DIM, sel,
                      dl_ui_fit_name(run->run.name, namew, cut, sizeof cut));
         dl_grid_text(g, x + w - (int)strlen(st), y, (int)strlen(st),
-                     run->run.status == DL_RUN_RUNNING ? DL_ROLE_GOOD
-                     : run->run.status == DL_RUN_FINISHED ? DL_ROLE_DIM : DL_ROLE_WARN, sel, st);
+                     run->run.status == DL_RUN_RUNNING    ? DL_ROLE_GOOD
+                     : run->run.status == DL_RUN_FINISHED ? DL_ROLE_DIM
+                                                          : DL_ROLE_WARN,
+                     sel, st);
     }
 }
 
 static void draw_table(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
 {
-    dl_grid_box(g, r, ascii, v->focus == 1 ? "[figures / hyper-parameters]" : "figures / hyper-parameters");
+    dl_grid_box(g, r, ascii,
+                v->focus == 1 ? "[figures / hyper-parameters]" : "figures / hyper-parameters");
     int x = r.x + 1, w = r.w - 2, h = r.h - 2;
     int idx[DL_CMP_SHOWN], ns = shown_list(v, idx);
     if (w < 20 || h < 2)
@@ -191,12 +202,14 @@ static void draw_table(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
     int kw = w / 3 < 22 ? w / 3 : 22;
     int cw = ns > 0 ? (w - kw) / ns : 0;
     /* header: the shown runs' slot numbers in their colours, * for the baseline */
-    dl_grid_text(g, x, r.y + 1, kw, DL_ROLE_TITLE, DL_ATTR_BOLD, v->c->baseline >= 0 ? "(* = baseline, deltas)" : "");
+    dl_grid_text(g, x, r.y + 1, kw, DL_ROLE_TITLE, DL_ATTR_BOLD,
+                 v->c->baseline >= 0 ? "(* = baseline, deltas)" : "");
     for (int k = 0; k < ns; k++) {
         char cut[128];
         int star = idx[k] == v->c->baseline, namew = cw - 1 - (k + 1 >= 10 ? 3 : 2) - star;
-        dl_grid_textf(g, x + kw + k * cw, r.y + 1, cw - 1, DL_ROLE_SERIES1 + k, DL_ATTR_BOLD, "%d%s %s", k + 1,
-                      star ? "*" : "", dl_ui_fit_name(v->c->runs[idx[k]].run.name, namew, cut, sizeof cut));
+        dl_grid_textf(g, x + kw + k * cw, r.y + 1, cw - 1, DL_ROLE_SERIES1 + k, DL_ATTR_BOLD,
+                      "%d%s %s", k + 1, star ? "*" : "",
+                      dl_ui_fit_name(v->c->runs[idx[k]].run.name, namew, cut, sizeof cut));
     }
     /* body lines: figures, a title line, then the parameters */
     int total = (int)v->nfig + 1 + (v->msg[0] ? 1 : v->npar > 0 ? (int)v->npar : 1);
@@ -213,7 +226,8 @@ static void draw_table(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
                 int is_delta = v->c->baseline >= 0 && i != v->c->baseline;
                 fmt_value(f, is_delta ? d : f->value[i], buf, sizeof buf, is_delta);
                 int role = DL_ROLE_DEFAULT;
-                if (is_delta && isfinite(d) && d != 0 && !f->is_time && strcmp(f->name, "epochs") != 0)
+                if (is_delta && isfinite(d) && d != 0 && !f->is_time &&
+                    strcmp(f->name, "epochs") != 0)
                     role = (d < 0) == f->lower_better ? DL_ROLE_GOOD : DL_ROLE_BAD;
                 if (f->epoch[i] >= 0)
                     snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " @%d", f->epoch[i]);
@@ -234,7 +248,9 @@ static void draw_table(cmp_view *v, dl_grid *g, dl_rect r, int ascii)
                 const char *val = p->value[idx[k]];
                 /* ASCII terminals cannot show the em dash */
                 dl_grid_text(g, x + kw + k * cw, y, cw - 1, val ? DL_ROLE_DEFAULT : DL_ROLE_DIM, 0,
-                             val ? val : ascii ? "-" : DL_CMP_MISSING);
+                             val     ? val
+                             : ascii ? "-"
+                                     : DL_CMP_MISSING);
             }
         }
     }
@@ -248,8 +264,8 @@ static void cmp_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     int idx[DL_CMP_SHOWN];
     dl_grid_textf(g, 0, 0, cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
                   "compare %zu runs (%d shown)  x: %s  y: %s  smoothing: %.2f  right: %s", v->c->n,
-                  shown_list(v, idx), dl_cmp_xaxis_name(v->xa), v->ylog ? "log" : "linear", betas[v->beta_i],
-                  right);
+                  shown_list(v, idx), dl_cmp_xaxis_name(v->xa), v->ylog ? "log" : "linear",
+                  betas[v->beta_i], right);
     int plot_h = (rows - 2) / 2 > 8 ? (rows - 2) / 2 : 8;
     int half = cols / 2;
     draw_plot(v, g, (dl_rect){0, 1, half, plot_h}, env->ascii, -1);
@@ -359,7 +375,8 @@ static void cmp_close(dl_screen *s)
     s->self = NULL;
 }
 
-dl_status dl_screen_compare(dl_screen *out, dl_store *st, dl_compare *c, bool all_params, dl_err *err)
+dl_status dl_screen_compare(dl_screen *out, dl_store *st, dl_compare *c, bool all_params,
+                            dl_err *err)
 {
     cmp_view *v = calloc(1, sizeof *v);
     if (!v) {
@@ -403,7 +420,8 @@ int dl_compare_home_hook(void *user, dl_app *app, const int64_t *ids, int n)
     return DL_R_REDRAW;
 }
 
-dl_status dl_compare_tui(dl_store *st, dl_compare *c, const dl_ui_opts *opts, bool all_params, dl_err *err)
+dl_status dl_compare_tui(dl_store *st, dl_compare *c, const dl_ui_opts *opts, bool all_params,
+                         dl_err *err)
 {
     dl_screen s;
     dl_status rc = dl_screen_compare(&s, st, c, all_params, err);

@@ -18,13 +18,15 @@
 
 /* The screen over c (owned by the screen from now on, even on failure) and st (not owned; must
  * outlive the screen). */
-dl_status dl_screen_compare(dl_screen *out, dl_store *st, dl_compare *c, bool all_params, dl_err *err);
+dl_status dl_screen_compare(dl_screen *out, dl_store *st, dl_compare *c, bool all_params,
+                            dl_err *err);
 
 /* dl_home_hooks.compare for the home screen: user is the dl_store *. Loads the marked runs and
  * pushes the screen; on failure shows the error on the message line. */
 int dl_compare_home_hook(void *user, dl_app *app, const int64_t *ids, int n);
 
 /* `dllab compare` on a terminal: a fresh app with only this screen, run until quit. Takes c. */
-dl_status dl_compare_tui(dl_store *st, dl_compare *c, const dl_ui_opts *opts, bool all_params, dl_err *err);
+dl_status dl_compare_tui(dl_store *st, dl_compare *c, const dl_ui_opts *opts, bool all_params,
+                         dl_err *err);
 
 #endif

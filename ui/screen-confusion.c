@@ -2,8 +2,8 @@
  * its share of the row (so rare classes are as readable as common ones), the count (or the
  * row-normalised value, `n`) printed in it; the diagonal is green, mistakes red. Rows are
  * labelled by class name, columns by class number with a legend under the matrix; Up/Down and
- * Left/Right scroll when the classes exceed the screen (37 pet breeds). The most-confused pairs are listed
- * beside it. Monochrome/ASCII: the diagonal in [brackets], zeros as dots, no shading.
+ * Left/Right scroll when the classes exceed the screen (37 pet breeds). The most-confused pairs are
+ * listed beside it. Monochrome/ASCII: the diagonal in [brackets], zeros as dots, no shading.
  * Multi-label runs (per-class P/R/F1 with a threshold) are not drawn here. */
 #include <math.h>
 #include <stdio.h>
@@ -46,7 +46,8 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
 {
     conf_state *st = s->self;
     int k = st->k;
-    dl_grid_textf(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "confusion matrix (%s)  rows: actual, columns: predicted",
+    dl_grid_textf(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
+                  "confusion matrix (%s)  rows: actual, columns: predicted",
                   st->normalise ? "row-normalised" : "counts");
     int name_w = 4;
     for (int i = 0; i < k; i++) {
@@ -58,7 +59,8 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         name_w = 16;
     int cell_w = env->depth == DL_COLOR_MONO || env->ascii ? 7 : st->normalise ? 5 : 6;
     int list_w = 34, avail = g->cols - list_w - name_w - 2;
-    int vis_cols = avail / cell_w < k ? avail / cell_w : k, vis_rows = g->rows - 6 < k ? g->rows - 6 : k; /* 2 info lines + key bar */
+    int vis_cols = avail / cell_w < k ? avail / cell_w : k,
+        vis_rows = g->rows - 6 < k ? g->rows - 6 : k; /* 2 info lines + key bar */
     if (st->scroll > k - vis_rows)
         st->scroll = k - vis_rows > 0 ? k - vis_rows : 0;
     if (st->hscroll > k - vis_cols)
@@ -66,13 +68,15 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     int x0 = name_w + 1, y0 = 2;
     /* Column headers: class index (names would not fit a 5-cell column). */
     for (int c = 0; c < vis_cols; c++)
-        dl_grid_textf(g, x0 + c * cell_w, 1, cell_w, DL_ROLE_AXIS, 0, "%*d", cell_w - 1, st->hscroll + c);
+        dl_grid_textf(g, x0 + c * cell_w, 1, cell_w, DL_ROLE_AXIS, 0, "%*d", cell_w - 1,
+                      st->hscroll + c);
     for (int r = 0; r < vis_rows; r++) {
         int i = r + st->scroll;
         int64_t row_sum = 0;
         for (int j = 0; j < k; j++)
             row_sum += st->cm[(size_t)i * k + j];
-        dl_grid_textf(g, 0, y0 + r, name_w, DL_ROLE_DEFAULT, 0, "%*.*s", name_w, name_w, st->names[i]);
+        dl_grid_textf(g, 0, y0 + r, name_w, DL_ROLE_DEFAULT, 0, "%*.*s", name_w, name_w,
+                      st->names[i]);
         for (int col = 0; col < vis_cols; col++) {
             int j = st->hscroll + col;
             int64_t c = st->cm[(size_t)i * k + j];
@@ -90,13 +94,15 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
                     snprintf(cellt, sizeof cellt, "[%s]", txt);
                 else
                     snprintf(cellt, sizeof cellt, "%s ", c ? txt : ".");
-                dl_grid_textf(g, x, y0 + r, cell_w, i == j ? DL_ROLE_GOOD : DL_ROLE_DEFAULT, i == j ? DL_ATTR_BOLD : 0,
-                              "%*s", cell_w, cellt);
+                dl_grid_textf(g, x, y0 + r, cell_w, i == j ? DL_ROLE_GOOD : DL_ROLE_DEFAULT,
+                              i == j ? DL_ATTR_BOLD : 0, "%*s", cell_w, cellt);
             } else {
                 for (int q = 0; q < cell_w; q++) {
                     dl_cell *cell = dl_grid_at(g, x + q, y0 + r);
                     if (cell)
-                        *cell = (dl_cell){.ch = ' ', .attr = DL_ATTR_RGB_BG | DL_ATTR_RGB_FG, .fg = 0xffffff,
+                        *cell = (dl_cell){.ch = ' ',
+                                          .attr = DL_ATTR_RGB_BG | DL_ATTR_RGB_FG,
+                                          .fg = 0xffffff,
                                           .bg = c ? heat(t, i == j) : 0x181818};
                 }
                 int tw = (int)strlen(txt);
@@ -123,14 +129,17 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         lxx += dl_grid_text(g, lxx, ly0, w, DL_ROLE_DIM, 0, item);
     }
     if (vis_rows < k)
-        dl_grid_textf(g, 0, y0 + vis_rows, g->cols - list_w, DL_ROLE_DIM, 0, "rows %d-%d of %d (Up/Down scroll)",
-                      st->scroll + 1, st->scroll + vis_rows, k);
+        dl_grid_textf(g, 0, y0 + vis_rows, g->cols - list_w, DL_ROLE_DIM, 0,
+                      "rows %d-%d of %d (Up/Down scroll)", st->scroll + 1, st->scroll + vis_rows,
+                      k);
     if (vis_cols < k)
-        dl_grid_textf(g, 0, y0 + vis_rows + 1, g->cols - list_w, DL_ROLE_DIM, 0, "columns %d-%d of %d (Left/Right scroll)",
-                      st->hscroll, st->hscroll + vis_cols - 1, k);
+        dl_grid_textf(g, 0, y0 + vis_rows + 1, g->cols - list_w, DL_ROLE_DIM, 0,
+                      "columns %d-%d of %d (Left/Right scroll)", st->hscroll,
+                      st->hscroll + vis_cols - 1, k);
     /* Most confused: off-diagonal cells, largest first. */
     int lx = g->cols - list_w + 1, ly = 1;
-    dl_grid_text(g, lx, ly++, list_w - 1, DL_ROLE_TITLE, DL_ATTR_BOLD, "most confused (actual > pred)");
+    dl_grid_text(g, lx, ly++, list_w - 1, DL_ROLE_TITLE, DL_ATTR_BOLD,
+                 "most confused (actual > pred)");
     int np = 0;
     pair *pairs = malloc(sizeof *pairs * (size_t)k * k);
     if (pairs) {
@@ -140,8 +149,8 @@ static void conf_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
                     pairs[np++] = (pair){i, j, st->cm[(size_t)i * k + j]};
         qsort(pairs, (size_t)np, sizeof *pairs, cmp_pair);
         for (int q = 0; q < np && ly < g->rows - 1; q++)
-            dl_grid_textf(g, lx, ly++, list_w - 1, DL_ROLE_DEFAULT, 0, "%4lld %.12s > %.12s", (long long)pairs[q].n,
-                          st->names[pairs[q].a], st->names[pairs[q].p]);
+            dl_grid_textf(g, lx, ly++, list_w - 1, DL_ROLE_DEFAULT, 0, "%4lld %.12s > %.12s",
+                          (long long)pairs[q].n, st->names[pairs[q].a], st->names[pairs[q].p]);
         free(pairs);
     }
     if (np == 0)
@@ -155,12 +164,25 @@ static int conf_key(dl_screen *s, dl_action a, int key, dl_app *app)
     (void)key;
     (void)app;
     switch (a) {
-    case DL_ACT_NORMALISE: st->normalise = !st->normalise; return DL_R_REDRAW;
-    case DL_ACT_UP: if (st->scroll > 0) st->scroll--; return DL_R_REDRAW;
-    case DL_ACT_DOWN: st->scroll++; return DL_R_REDRAW; /* clamped when drawn */
-    case DL_ACT_THRESH_DOWN: if (st->hscroll > 0) st->hscroll--; return DL_R_REDRAW;
-    case DL_ACT_THRESH_UP: st->hscroll++; return DL_R_REDRAW;
-    default: return DL_R_UNHANDLED;
+    case DL_ACT_NORMALISE:
+        st->normalise = !st->normalise;
+        return DL_R_REDRAW;
+    case DL_ACT_UP:
+        if (st->scroll > 0)
+            st->scroll--;
+        return DL_R_REDRAW;
+    case DL_ACT_DOWN:
+        st->scroll++;
+        return DL_R_REDRAW; /* clamped when drawn */
+    case DL_ACT_THRESH_DOWN:
+        if (st->hscroll > 0)
+            st->hscroll--;
+        return DL_R_REDRAW;
+    case DL_ACT_THRESH_UP:
+        st->hscroll++;
+        return DL_R_REDRAW;
+    default:
+        return DL_R_UNHANDLED;
     }
 }
 
@@ -174,10 +196,12 @@ static void conf_close(dl_screen *s)
     free(st);
 }
 
-dl_status dl_screen_confusion(dl_screen *out, const int64_t *cm, int k, const char *const *names, dl_err *err)
+dl_status dl_screen_confusion(dl_screen *out, const int64_t *cm, int k, const char *const *names,
+                              dl_err *err)
 {
     if (!cm || k < 1)
-        return dl_err_set(err, DL_EINVAL, "confusion matrix: need k >= 1 classes and counts (got k=%d)", k);
+        return dl_err_set(err, DL_EINVAL,
+                          "confusion matrix: need k >= 1 classes and counts (got k=%d)", k);
     conf_state *st = calloc(1, sizeof *st);
     if (!st)
         return dl_err_set(err, DL_ENOMEM, "no memory for the confusion screen");
@@ -200,7 +224,11 @@ dl_status dl_screen_confusion(dl_screen *out, const int64_t *cm, int k, const ch
             st->names[i] = strdup(buf);
         }
     }
-    *out = (dl_screen){.name = "confusion", .id = DL_SCR_CONFUSION, .self = st, .draw = conf_draw, .key = conf_key,
+    *out = (dl_screen){.name = "confusion",
+                       .id = DL_SCR_CONFUSION,
+                       .self = st,
+                       .draw = conf_draw,
+                       .key = conf_key,
                        .close = conf_close};
     return DL_OK;
 }

@@ -43,7 +43,8 @@ static int load(home_state *h)
     int changed = n != h->n;
     for (size_t i = 0; !changed && i < n; i++)
         changed = runs[i].id != h->runs[i].id || runs[i].status != h->runs[i].status ||
-                  runs[i].n_batches != h->runs[i].n_batches || runs[i].n_epochs != h->runs[i].n_epochs ||
+                  runs[i].n_batches != h->runs[i].n_batches ||
+                  runs[i].n_epochs != h->runs[i].n_epochs ||
                   runs[i].baseline != h->runs[i].baseline;
     dl_runs_free(h->runs, h->n);
     h->runs = runs;
@@ -83,8 +84,8 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
 {
     home_state *h = s->self;
     dl_grid_text(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "dllab - runs");
-    dl_grid_textf(g, 14, 0, g->cols - 14, DL_ROLE_DIM, 0, "%s  (%zu runs, %d marked)", dl_store_dir(h->st), h->n,
-                  h->nmarked);
+    dl_grid_textf(g, 14, 0, g->cols - 14, DL_ROLE_DIM, 0, "%s  (%zu runs, %d marked)",
+                  dl_store_dir(h->st), h->n, h->nmarked);
     /* Fixed columns but the name's and the data's: the name takes 20 characters, or up to 40 when
      * a run's name is longer and the width allows; the data column takes what is left (and goes
      * below 6 characters). */
@@ -102,8 +103,8 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     if (data_w > 40)
         data_w = 40;
     char line[512];
-    snprintf(line, sizeof line, "  %-*s %-11s %-*s%s%-10s %-17s %s", name_w, "name", "started", data_w,
-             data_w ? "data" : "", data_w ? " " : "", "arch", "best", "status");
+    snprintf(line, sizeof line, "  %-*s %-11s %-*s%s%-10s %-17s %s", name_w, "name", "started",
+             data_w, data_w ? "data" : "", data_w ? " " : "", "arch", "best", "status");
     dl_grid_text(g, 0, 2, g->cols, DL_ROLE_AXIS, DL_ATTR_BOLD, line);
     int rows = g->rows - 5;
     if (h->sel < h->top)
@@ -125,15 +126,21 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         else if (run->best_valid_loss == run->best_valid_loss)
             snprintf(best, sizeof best, "valid %.4f", run->best_valid_loss);
         char cut[128];
-        snprintf(line, sizeof line, "%c %-*.*s %-11s %-*.*s%s%-10.10s %-17.17s %s%s", is_marked(h, run->id) ? '*' : ' ',
-                 name_w, name_w, run->name ? dl_ui_fit_name(run->name, name_w, cut, sizeof cut) : "-", when, data_w, data_w, data_w ? (run->dataset ? run->dataset : "-") : "", data_w ? " " : "",
-                 run->arch ? run->arch : "-", best, dl_run_status_name(run->status), run->baseline ? " baseline" : "");
+        snprintf(line, sizeof line, "%c %-*.*s %-11s %-*.*s%s%-10.10s %-17.17s %s%s",
+                 is_marked(h, run->id) ? '*' : ' ', name_w, name_w,
+                 run->name ? dl_ui_fit_name(run->name, name_w, cut, sizeof cut) : "-", when, data_w,
+                 data_w, data_w ? (run->dataset ? run->dataset : "-") : "", data_w ? " " : "",
+                 run->arch ? run->arch : "-", best, dl_run_status_name(run->status),
+                 run->baseline ? " baseline" : "");
         int sel = h->top + r == h->sel;
         int role = run->status == DL_RUN_RUNNING ? DL_ROLE_GOOD
-                   : run->status == DL_RUN_DIVERGED || run->status == DL_RUN_CRASHED ? DL_ROLE_BAD : DL_ROLE_DEFAULT;
+                   : run->status == DL_RUN_DIVERGED || run->status == DL_RUN_CRASHED
+                       ? DL_ROLE_BAD
+                       : DL_ROLE_DEFAULT;
         if (sel)
             dl_grid_fill(g, (dl_rect){0, 3 + r, g->cols, 1}, ' ', DL_ROLE_SELECT, DL_ATTR_REVERSE);
-        dl_grid_text(g, 0, 3 + r, g->cols, sel ? DL_ROLE_SELECT : role, sel ? DL_ATTR_REVERSE : 0, line);
+        dl_grid_text(g, 0, 3 + r, g->cols, sel ? DL_ROLE_SELECT : role, sel ? DL_ATTR_REVERSE : 0,
+                     line);
     }
     int by = g->rows - 2;
     if (h->error[0] || h->note[0])
@@ -266,7 +273,12 @@ dl_status dl_screen_home(dl_screen *out, dl_store *st, const dl_home_hooks *hook
         free(h);
         return code;
     }
-    *out = (dl_screen){.name = "home", .id = DL_SCR_HOME, .self = h, .draw = home_draw, .key = home_key,
-                       .tick = home_tick, .close = home_close};
+    *out = (dl_screen){.name = "home",
+                       .id = DL_SCR_HOME,
+                       .self = h,
+                       .draw = home_draw,
+                       .key = home_key,
+                       .tick = home_tick,
+                       .close = home_close};
     return DL_OK;
 }

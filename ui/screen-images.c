@@ -41,14 +41,14 @@ static void images_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     int pages = (st->n + st->per_page - 1) / st->per_page;
     if (st->page >= pages)
         st->page = pages > 0 ? pages - 1 : 0;
-    dl_grid_textf(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "%s  (page %d/%d, %d images)", st->title, st->page + 1,
-                  pages > 0 ? pages : 1, st->n);
+    dl_grid_textf(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "%s  (page %d/%d, %d images)",
+                  st->title, st->page + 1, pages > 0 ? pages : 1, st->n);
     int first = st->page * st->per_page;
     for (int t = 0; t < st->per_page && first + t < st->n; t++) {
         int i = first + t, cx = (t % nc) * (w + 2), cy = 1 + (t / nc) * (w / 2 + 2);
         /* Without colour half blocks carry no picture: shades do. */
-        dl_image_draw(g, (dl_rect){cx, cy, w, w / 2 + 1}, &st->img[i], st->label[i], DL_ROLE_DEFAULT,
-                      env->ascii || env->depth == DL_COLOR_MONO);
+        dl_image_draw(g, (dl_rect){cx, cy, w, w / 2 + 1}, &st->img[i], st->label[i],
+                      DL_ROLE_DEFAULT, env->ascii || env->depth == DL_COLOR_MONO);
     }
     dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_IMAGES);
 }
@@ -87,15 +87,16 @@ static void images_close(dl_screen *s)
     free(st);
 }
 
-dl_status dl_screen_images(dl_screen *out, const char *title, const dl_ui_image *img, const char *const *labels, int n,
-                           dl_err *err)
+dl_status dl_screen_images(dl_screen *out, const char *title, const dl_ui_image *img,
+                           const char *const *labels, int n, dl_err *err)
 {
     if (n < 0 || (n > 0 && !img))
         return dl_err_set(err, DL_EINVAL, "images screen: %d images", n);
     for (int i = 0; i < n; i++)
-        if (!img[i].pix || img[i].w <= 0 || img[i].h <= 0 || (img[i].channels != 1 && img[i].channels != 3))
-            return dl_err_set(err, DL_EINVAL, "image %d: %dx%d with %d channels (need 1 or 3)", i, img[i].w, img[i].h,
-                              img[i].channels);
+        if (!img[i].pix || img[i].w <= 0 || img[i].h <= 0 ||
+            (img[i].channels != 1 && img[i].channels != 3))
+            return dl_err_set(err, DL_EINVAL, "image %d: %dx%d with %d channels (need 1 or 3)", i,
+                              img[i].w, img[i].h, img[i].channels);
     images_state *st = calloc(1, sizeof *st);
     if (!st)
         return dl_err_set(err, DL_ENOMEM, "no memory for the images screen");
@@ -126,7 +127,11 @@ dl_status dl_screen_images(dl_screen *out, const char *title, const dl_ui_image 
         st->label[i] = l;
     }
     st->n = n;
-    *out = (dl_screen){.name = "images", .id = DL_SCR_IMAGES, .self = st, .draw = images_draw, .key = images_key,
+    *out = (dl_screen){.name = "images",
+                       .id = DL_SCR_IMAGES,
+                       .self = st,
+                       .draw = images_draw,
+                       .key = images_key,
                        .close = images_close};
     return DL_OK;
 }

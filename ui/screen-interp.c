@@ -29,32 +29,35 @@ typedef struct ml_state {
 static void ml_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
 {
     ml_state *m = s->self;
-    dl_grid_textf(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "multi-label: per class at threshold %.2f (micro-F1 %.4f)",
-                  m->thresh, m->micro);
+    dl_grid_textf(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
+                  "multi-label: per class at threshold %.2f (micro-F1 %.4f)", m->thresh, m->micro);
     int tw = 46;
-    dl_grid_textf(g, 0, 2, tw, DL_ROLE_AXIS, DL_ATTR_BOLD, "%-18s %9s %9s %6s", "class", "precision", "recall", "f1");
+    dl_grid_textf(g, 0, 2, tw, DL_ROLE_AXIS, DL_ATTR_BOLD, "%-18s %9s %9s %6s", "class",
+                  "precision", "recall", "f1");
     int rows = g->rows - 4;
     if (m->scroll > m->k - rows)
         m->scroll = m->k - rows > 0 ? m->k - rows : 0;
     for (int i = 0; i < rows && m->scroll + i < m->k; i++) {
         int c = m->scroll + i;
-        dl_grid_textf(g, 0, 3 + i, tw, m->f1[c] < 0.5 ? DL_ROLE_WARN : DL_ROLE_DEFAULT, 0, "%-18.18s %9.4f %9.4f %6.3f",
-                      m->names[c], m->p[c], m->r[c], m->f1[c]);
+        dl_grid_textf(g, 0, 3 + i, tw, m->f1[c] < 0.5 ? DL_ROLE_WARN : DL_ROLE_DEFAULT, 0,
+                      "%-18.18s %9.4f %9.4f %6.3f", m->names[c], m->p[c], m->r[c], m->f1[c]);
     }
     if (m->ns > 0) {
         dl_plot p;
         dl_plot_init(&p, "threshold sweep");
         p.ascii = env->ascii;
         p.xlabel = "threshold";
-        dl_plot_add(&p, (dl_plot_series){"micro-F1", m->st, m->sf1, m->ns, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 0});
-        dl_plot_add(&p, (dl_plot_series){"accuracy", m->st, m->sacc, m->ns, DL_ROLE_VALID, 0, DL_PLOT_LINE, 0});
+        dl_plot_add(&p, (dl_plot_series){"micro-F1", m->st, m->sf1, m->ns, DL_ROLE_TRAIN, 0,
+                                         DL_PLOT_LINE, 0});
+        dl_plot_add(&p, (dl_plot_series){"accuracy", m->st, m->sacc, m->ns, DL_ROLE_VALID, 0,
+                                         DL_PLOT_LINE, 0});
         p.has_cursor = 1;
         p.cursor_x = m->st[m->cursor];
         dl_rect pr = {tw + 1, 1, g->cols - tw - 1, g->rows - 4};
         dl_plot_draw(&p, g, pr, NULL);
         dl_grid_textf(g, tw + 1, g->rows - 3, g->cols - tw - 1, DL_ROLE_CURSOR, DL_ATTR_BOLD,
-                      "threshold %.2f: micro-F1 %.4f, accuracy %.4f", m->st[m->cursor], m->sf1[m->cursor],
-                      m->sacc[m->cursor]);
+                      "threshold %.2f: micro-F1 %.4f, accuracy %.4f", m->st[m->cursor],
+                      m->sf1[m->cursor], m->sacc[m->cursor]);
     }
     dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_CONFUSION);
 }
@@ -65,11 +68,23 @@ static int ml_key(dl_screen *s, dl_action a, int key, dl_app *app)
     (void)key;
     (void)app;
     switch (a) {
-    case DL_ACT_THRESH_DOWN: if (m->cursor > 0) m->cursor--; return DL_R_REDRAW;
-    case DL_ACT_THRESH_UP: if (m->cursor < m->ns - 1) m->cursor++; return DL_R_REDRAW;
-    case DL_ACT_UP: if (m->scroll > 0) m->scroll--; return DL_R_REDRAW;
-    case DL_ACT_DOWN: m->scroll++; return DL_R_REDRAW;
-    default: return DL_R_UNHANDLED;
+    case DL_ACT_THRESH_DOWN:
+        if (m->cursor > 0)
+            m->cursor--;
+        return DL_R_REDRAW;
+    case DL_ACT_THRESH_UP:
+        if (m->cursor < m->ns - 1)
+            m->cursor++;
+        return DL_R_REDRAW;
+    case DL_ACT_UP:
+        if (m->scroll > 0)
+            m->scroll--;
+        return DL_R_REDRAW;
+    case DL_ACT_DOWN:
+        m->scroll++;
+        return DL_R_REDRAW;
+    default:
+        return DL_R_UNHANDLED;
     }
 }
 
@@ -88,12 +103,15 @@ static void ml_close(dl_screen *s)
     free(m);
 }
 
-dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const double *prec, const double *rec,
-                               const double *f1, int k, double thresh, double micro, const float *sweep_thresh,
-                               const float *sweep_f1, const float *sweep_acc, int n_sweep, dl_err *err)
+dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const double *prec,
+                               const double *rec, const double *f1, int k, double thresh,
+                               double micro, const float *sweep_thresh, const float *sweep_f1,
+                               const float *sweep_acc, int n_sweep, dl_err *err)
 {
-    if (k < 1 || !prec || !rec || !f1 || n_sweep < 0 || (n_sweep > 0 && (!sweep_thresh || !sweep_f1 || !sweep_acc)))
-        return dl_err_set(err, DL_EINVAL, "multi-label view: need k >= 1 classes with P/R/F1 (k=%d, sweep %d)", k,
+    if (k < 1 || !prec || !rec || !f1 || n_sweep < 0 ||
+        (n_sweep > 0 && (!sweep_thresh || !sweep_f1 || !sweep_acc)))
+        return dl_err_set(err, DL_EINVAL,
+                          "multi-label view: need k >= 1 classes with P/R/F1 (k=%d, sweep %d)", k,
                           n_sweep);
     ml_state *m = calloc(1, sizeof *m);
     if (!m)
@@ -130,7 +148,11 @@ dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const d
         if (fabs(sweep_thresh[i] - thresh) < fabs(m->st[m->cursor] - thresh))
             m->cursor = i;
     }
-    *out = (dl_screen){.name = "multilabel", .id = DL_SCR_CONFUSION, .self = m, .draw = ml_draw, .key = ml_key,
+    *out = (dl_screen){.name = "multilabel",
+                       .id = DL_SCR_CONFUSION,
+                       .self = m,
+                       .draw = ml_draw,
+                       .key = ml_key,
                        .close = ml_close};
     return DL_OK;
 }
@@ -191,10 +213,9 @@ static int open_multilabel(dl_app *app, json_t *pc, json_t *sweep, char *msg, in
         }
         dl_screen s;
         dl_err err;
-        dl_status st = dl_screen_multilabel(&s, names, v, v + k, v + 2 * k, k,
-                                            json_number_value(json_object_get(pc, "thresh")),
-                                            json_number_value(json_object_get(pc, "micro_f1")), sw, sw + ns,
-                                            sw + 2 * ns, ns, &err);
+        dl_status st = dl_screen_multilabel(
+            &s, names, v, v + k, v + 2 * k, k, json_number_value(json_object_get(pc, "thresh")),
+            json_number_value(json_object_get(pc, "micro_f1")), sw, sw + ns, sw + 2 * ns, ns, &err);
         rc = push(app, &s, st, &err, msg, cap);
     } else {
         snprintf(msg, (size_t)cap, "out of memory");
@@ -211,7 +232,8 @@ int dl_ui_push_stored_confusion(dl_app *app, dl_store *st, int64_t run, char *ms
     if (!root) {
         json_t *pc = stored(st, run, "per-class");
         if (!pc) {
-            snprintf(msg, (size_t)cap, "no interpretation stored for this run yet (it is saved when training ends)");
+            snprintf(msg, (size_t)cap,
+                     "no interpretation stored for this run yet (it is saved when training ends)");
             return -1;
         }
         json_t *sweep = stored(st, run, "thresh-sweep");
@@ -261,11 +283,13 @@ int dl_ui_push_stored_top_losses(dl_app *app, dl_store *st, int64_t run, char *m
     size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
     if (n == 0) {
         json_decref(arr);
-        snprintf(msg, (size_t)cap, "no top losses stored for this run yet (they are saved when training ends)");
+        snprintf(msg, (size_t)cap,
+                 "no top losses stored for this run yet (they are saved when training ends)");
         return -1;
     }
     enum { SIDE = 64 };
-    dl_image_prep prep = {.size = SIDE, .channels = 3, .resize = DL_RESIZE_CROP, .mean = {0, 0, 0}, .std = {1, 1, 1}};
+    dl_image_prep prep = {
+        .size = SIDE, .channels = 3, .resize = DL_RESIZE_CROP, .mean = {0, 0, 0}, .std = {1, 1, 1}};
     dl_ui_image *img = calloc(n, sizeof *img);
     char **labels = calloc(n, sizeof *labels);
     uint8_t *pix = calloc(n, (size_t)SIDE * SIDE * 3);
@@ -283,7 +307,8 @@ int dl_ui_push_stored_top_losses(dl_app *app, dl_store *st, int64_t run, char *m
         labels[i] = malloc(128);
         if (labels[i])
             snprintf(labels[i], 128, "%s/%s %.2f %.2f", act ? act : "?", pred ? pred : "?",
-                     json_number_value(json_object_get(e, "loss")), json_number_value(json_object_get(e, "prob")));
+                     json_number_value(json_object_get(e, "loss")),
+                     json_number_value(json_object_get(e, "prob")));
         uint8_t *p = pix + i * SIDE * SIDE * 3;
         /* Unreadable or missing files stay black: the label still says what it was. */
         if (path && dl_image_load_prepped(path, &prep, buf, NULL) == DL_OK)
@@ -291,15 +316,18 @@ int dl_ui_push_stored_top_losses(dl_app *app, dl_store *st, int64_t run, char *m
                 for (int x = 0; x < SIDE; x++)
                     for (int c = 0; c < 3; c++) {
                         float v = buf[((size_t)c * SIDE + y) * SIDE + x];
-                        p[((size_t)y * SIDE + x) * 3 + c] = (uint8_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+                        p[((size_t)y * SIDE + x) * 3 + c] = (uint8_t)lrintf((v < 0   ? 0
+                                                                             : v > 1 ? 1
+                                                                                     : v) *
+                                                                            255);
                     }
         img[i] = (dl_ui_image){p, SIDE, SIDE, 3};
     }
     dl_screen s;
     dl_err err;
     rc = push(app, &s,
-              dl_screen_images(&s, "top losses (actual/predicted loss probability)", img, (const char *const *)labels,
-                               (int)n, &err),
+              dl_screen_images(&s, "top losses (actual/predicted loss probability)", img,
+                               (const char *const *)labels, (int)n, &err),
               &err, msg, cap);
 out:
     for (size_t i = 0; labels && i < n; i++)

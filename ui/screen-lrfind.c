@@ -51,8 +51,8 @@ static int suggestions(const dl_feed *f, int num_it, dl_suggestion out[DL_SUGGES
     return 1;
 }
 
-void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog, int num_it, int cursor,
-                    int with_list)
+void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog, int num_it,
+                    int cursor, int with_list)
 {
     dl_suggestion sug[DL_SUGGEST_COUNT];
     int have = suggestions(f, num_it, sug);
@@ -64,8 +64,8 @@ void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog
     p.xlog = 1;
     p.ylog = ylog;
     p.xlabel = "lr";
-    dl_plot_add(&p, (dl_plot_series){"smoothed loss", f->lrfind.x, f->lrfind.y, shown_points(f), DL_ROLE_TRAIN, 0,
-                                     DL_PLOT_LINE, 0});
+    dl_plot_add(&p, (dl_plot_series){"smoothed loss", f->lrfind.x, f->lrfind.y, shown_points(f),
+                                     DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 0});
     for (int k = 0; have && k < DL_SUGGEST_COUNT; k++)
         if (sug[k].ok)
             dl_plot_add_marker(&p, sug[k].x, DL_ROLE_MARKER, marker_glyph[k]);
@@ -82,8 +82,8 @@ void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog
         char lr[24] = "-";
         if (have && sug[k].ok)
             dl_fmt_lr(sug[k].lr, lr, sizeof lr);
-        dl_grid_textf(g, x, y++, list_w - 2, have && sug[k].ok ? DL_ROLE_MARKER : DL_ROLE_DIM, 0, "%c %-8s %s",
-                      marker_glyph[k], dl_suggest_name((dl_suggest_kind)k), lr);
+        dl_grid_textf(g, x, y++, list_w - 2, have && sug[k].ok ? DL_ROLE_MARKER : DL_ROLE_DIM, 0,
+                      "%c %-8s %s", marker_glyph[k], dl_suggest_name((dl_suggest_kind)k), lr);
     }
     y++;
     if (cursor >= 0 && cursor < f->lrfind.n) {
@@ -102,7 +102,8 @@ static void lrfind_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     dl_grid_text(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "dllab - learning-rate finder");
     if (st->feed->snap.message[0])
         dl_grid_text(g, 30, 0, g->cols - 30, DL_ROLE_DIM, 0, st->feed->snap.message);
-    dl_draw_lrfind(st->feed, g, (dl_rect){0, 1, g->cols, g->rows - 2}, env->ascii, st->ylog, st->num_it, st->cursor, 1);
+    dl_draw_lrfind(st->feed, g, (dl_rect){0, 1, g->cols, g->rows - 2}, env->ascii, st->ylog,
+                   st->num_it, st->cursor, 1);
     dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_LRFIND);
 }
 
@@ -137,7 +138,8 @@ static int lrfind_key(dl_screen *s, dl_action a, int key, dl_app *app)
             return DL_R_POP;
         dl_err err;
         dl_cmd set = {.kind = DL_CMD_SET_LR, .lo = 0, .hi = lr}, resume = {.kind = DL_CMD_RESUME};
-        if (dl_control_post(st->ctl, &set, &err) != DL_OK || dl_control_post(st->ctl, &resume, &err) != DL_OK) {
+        if (dl_control_post(st->ctl, &set, &err) != DL_OK ||
+            dl_control_post(st->ctl, &resume, &err) != DL_OK) {
             dl_app_message(app, err.msg);
             return DL_R_REDRAW;
         }
@@ -151,7 +153,8 @@ static int lrfind_key(dl_screen *s, dl_action a, int key, dl_app *app)
         /* a learner whose job has ended reads no more commands: r would silently do nothing */
         dl_phase ph = st->feed->snap.phase;
         if (ph == DL_PHASE_DONE || ph == DL_PHASE_STOPPED || ph == DL_PHASE_FAILED) {
-            dl_app_message(app, "the learner has finished: run dllab lrfind again to redo the sweep");
+            dl_app_message(app,
+                           "the learner has finished: run dllab lrfind again to redo the sweep");
             return DL_R_REDRAW;
         }
         dl_err err;
@@ -201,8 +204,13 @@ dl_status dl_screen_lrfind(dl_screen *out, dl_control *ctl, dl_feed *feed, int n
     st->cursor = -1;
     if (hooks)
         st->hooks = *hooks;
-    *out = (dl_screen){.name = "lrfind", .id = DL_SCR_LRFIND, .self = st, .draw = lrfind_draw, .key = lrfind_key,
-                       .tick = lrfind_tick, .close = lrfind_close};
+    *out = (dl_screen){.name = "lrfind",
+                       .id = DL_SCR_LRFIND,
+                       .self = st,
+                       .draw = lrfind_draw,
+                       .key = lrfind_key,
+                       .tick = lrfind_tick,
+                       .close = lrfind_close};
     lrfind_tick(out, NULL);
     return DL_OK;
 }

@@ -2,10 +2,11 @@
  * arch, epochs, lr, schedule, limit, size, pretrained), each checked by the option table as it is
  * left and again on Enter: a bad value shows under its field and nothing else happens. Defaults
  * finish in about a minute on one core (10 000 Fashion-MNIST images, 2 500 to validate, one epoch);
- * Ctrl-F clears the limit (the full set). Tab completes the data field (fashion-mnist, fashion-mosaic, folders and
- * archives under the current directory). Enter with every field valid hands the configuration to
- * the home screen and ends the UI (the training starts in the same process); Esc cancels. Every
- * other key is text: this screen takes keys before the app's bindings (text_input). */
+ * Ctrl-F clears the limit (the full set). Tab completes the data field (fashion-mnist,
+ * fashion-mosaic, folders and archives under the current directory). Enter with every field valid
+ * hands the configuration to the home screen and ends the UI (the training starts in the same
+ * process); Esc cancels. Every other key is text: this screen takes keys before the app's bindings
+ * (text_input). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,18 +38,22 @@ typedef struct form {
 } form;
 
 static const field initial[N_FIELDS] = {
-    {"data", NULL, "fashion-mnist, fashion-mosaic, a folder or an archive (Tab completes)", "fashion-mnist", ""},
+    {"data", NULL, "fashion-mnist, fashion-mosaic, a folder or an archive (Tab completes)",
+     "fashion-mnist", ""},
     {"arch", "arch", "resnet-xs, resnet-s, resnet18, resnet34, resnet50", "resnet-xs", ""},
     {"epochs", "epochs", "", "1", ""},
     {"lr", "lr", "empty: =1e-3 (V, =V, ..HI, LO..HI)", "", ""},
     {"schedule", "schedule", "auto, fit, flat-cos, one-cycle, fine-tune", "auto", ""},
-    {"limit", "limit", "training images, a quarter as many to validate; Ctrl-F/empty: all", "10000", ""},
+    {"limit", "limit", "training images, a quarter as many to validate; Ctrl-F/empty: all", "10000",
+     ""},
     {"size", "size", "empty: the data's (28 for Fashion-MNIST)", "", ""},
     {"pretrained", "pretrained", "empty: from scratch; a weight file or a run", "", ""},
 };
 
-static int is_builtin(const char *s) { return !strcmp(s, "fashion-mnist") || !strcmp(s, "fashion-mosaic"); }
-
+static int is_builtin(const char *s)
+{
+    return !strcmp(s, "fashion-mnist") || !strcmp(s, "fashion-mosaic");
+}
 
 /* Checks field i into c; returns 0 when valid (its error cleared), -1 with its error set. */
 static int check_field(form *fm, int i, dl_run_cfg *c)
@@ -100,7 +105,8 @@ static int completion(const char *prefix, int n, char *out, size_t cap)
     char dir[256] = ".";
     const char *base = prefix;
     if (slash) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - prefix) ? (int)(slash - prefix) : 1, prefix);
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - prefix) ? (int)(slash - prefix) : 1,
+                 prefix);
         base = slash + 1;
     }
     DIR *d = opendir(dir);
@@ -140,14 +146,15 @@ static void form_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     form *fm = s->self;
     (void)env;
     dl_grid_text(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD, "dllab - new run");
-    dl_grid_text(g, 16, 0, g->cols - 16, DL_ROLE_DIM, 0, "(defaults train for about a minute on one core)");
+    dl_grid_text(g, 16, 0, g->cols - 16, DL_ROLE_DIM, 0,
+                 "(defaults train for about a minute on one core)");
     for (int i = 0; i < N_FIELDS; i++) {
         const field *f = &fm->f[i];
         int y = 2 + 2 * i, sel = i == fm->cur;
-        dl_grid_textf(g, 0, y, 14, sel ? DL_ROLE_TITLE : DL_ROLE_AXIS, DL_ATTR_BOLD, "%c %s", sel ? '>' : ' ',
-                      f->label);
-        dl_grid_textf(g, 14, y, 40, sel ? DL_ROLE_SELECT : DL_ROLE_DEFAULT, sel ? DL_ATTR_REVERSE : 0, "%-39.39s%s",
-                      f->text, sel ? "_" : "");
+        dl_grid_textf(g, 0, y, 14, sel ? DL_ROLE_TITLE : DL_ROLE_AXIS, DL_ATTR_BOLD, "%c %s",
+                      sel ? '>' : ' ', f->label);
+        dl_grid_textf(g, 14, y, 40, sel ? DL_ROLE_SELECT : DL_ROLE_DEFAULT,
+                      sel ? DL_ATTR_REVERSE : 0, "%-39.39s%s", f->text, sel ? "_" : "");
         if (f->error[0])
             dl_grid_text(g, 14, y + 1, g->cols - 14, DL_ROLE_BAD, DL_ATTR_BOLD, f->error);
         else if (sel || !f->text[0])
@@ -167,7 +174,8 @@ static int form_key(dl_screen *s, dl_action a, int key, dl_app *app)
     if (key != '\t')
         fm->tab = 0;
     switch (key) {
-    case DL_KEY_ESC: return DL_R_POP;
+    case DL_KEY_ESC:
+        return DL_R_POP;
     case DL_KEY_UP:
     case DL_KEY_DOWN:
         dl_run_cfg_init(&c);
@@ -178,7 +186,9 @@ static int form_key(dl_screen *s, dl_action a, int key, dl_app *app)
         if (fm->cur == 0)
             complete(fm);
         return DL_R_REDRAW;
-    case KEY_CTRL_F: snprintf(fm->f[5].text, sizeof fm->f[5].text, "%s", ""); return DL_R_REDRAW;
+    case KEY_CTRL_F:
+        snprintf(fm->f[5].text, sizeof fm->f[5].text, "%s", "");
+        return DL_R_REDRAW;
     case DL_KEY_BACKSPACE:
     case 127:
     case 8:
@@ -217,7 +227,12 @@ dl_status dl_screen_new_run(dl_screen *out, struct dl_run_cfg *result, int *done
     memcpy(fm->f, initial, sizeof initial);
     fm->out = result;
     fm->done = done;
-    *out = (dl_screen){.name = "new-run", .id = DL_SCR_FORM, .self = fm, .draw = form_draw, .key = form_key,
-                       .close = form_close, .text_input = 1};
+    *out = (dl_screen){.name = "new-run",
+                       .id = DL_SCR_FORM,
+                       .self = fm,
+                       .draw = form_draw,
+                       .key = form_key,
+                       .close = form_close,
+                       .text_input = 1};
     return DL_OK;
 }

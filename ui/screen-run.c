@@ -32,9 +32,13 @@ int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
     if (dl_store_batches(st, run_id, after, &b, &nb, err) != DL_OK)
         return -1;
     for (size_t i = 0; i < nb; i++) {
-        dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = (uint64_t)b[i].step, .epoch = b[i].epoch,
-                            .lr = b[i].n_lr > 0 ? b[i].lr[b[i].n_lr - 1] : NAN, .loss = b[i].smooth_loss,
-                            .raw = b[i].loss, .mom = b[i].mom};
+        dl_curve_point p = {.kind = DL_POINT_TRAIN,
+                            .step = (uint64_t)b[i].step,
+                            .epoch = b[i].epoch,
+                            .lr = b[i].n_lr > 0 ? b[i].lr[b[i].n_lr - 1] : NAN,
+                            .loss = b[i].smooth_loss,
+                            .raw = b[i].loss,
+                            .mom = b[i].mom};
         dl_feed_add_point(f, &p);
         f->snap.step = (uint64_t)b[i].step;
         f->snap.epoch = b[i].epoch;
@@ -55,7 +59,8 @@ int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
         for (size_t i = (size_t)f->n_epochs; i < ne; i++) {
             /* The valid point sits at the last batch of its epoch (batches per epoch from the
              * run's summary), or after the last batch seen. */
-            dl_curve_point p = {.kind = DL_POINT_VALID, .epoch = e[i].epoch, .loss = e[i].valid_loss};
+            dl_curve_point p = {
+                .kind = DL_POINT_VALID, .epoch = e[i].epoch, .loss = e[i].valid_loss};
             if (f->snap.n_batches > 0)
                 p.step = (uint64_t)((int64_t)(e[i].epoch + 1) * f->snap.n_batches - 1);
             else if (f->train.n > 0)
@@ -94,7 +99,8 @@ int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
         json_t *j = ev[i].payload && *ev[i].payload ? json_loads(ev[i].payload, 0, NULL) : NULL;
         if (j && json_is_object(j) && json_is_string(json_object_get(j, "text")))
             text = json_string_value(json_object_get(j, "text"));
-        snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind, text && *text ? " " : "", text ? text : "");
+        snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind, text && *text ? " " : "",
+                 text ? text : "");
         json_decref(j);
         dl_feed_add_event(f, &de);
         changed = 1;
@@ -110,10 +116,11 @@ static int load_summary(run_view *rv, dl_err *err)
     if (dl_store_run_get(rv->st, rv->id, &r, err) != DL_OK)
         return -1;
     dl_snapshot *sn = &rv->feed.snap;
-    sn->phase = r.status == DL_RUN_RUNNING ? DL_PHASE_TRAIN
+    sn->phase = r.status == DL_RUN_RUNNING    ? DL_PHASE_TRAIN
                 : r.status == DL_RUN_FINISHED ? DL_PHASE_DONE
                 : r.status == DL_RUN_DIVERGED ? DL_PHASE_DIVERGED
-                : r.status == DL_RUN_CRASHED ? DL_PHASE_FAILED : DL_PHASE_STOPPED;
+                : r.status == DL_RUN_CRASHED  ? DL_PHASE_FAILED
+                                              : DL_PHASE_STOPPED;
     /* Batches per epoch from the rows seen so far. */
     sn->n_epochs = r.n_epochs;
     if (r.n_epochs > 0 && r.n_batches > 0)
@@ -135,7 +142,8 @@ static int load_lrfind(run_view *rv)
     if (last->id != rv->lrfind_id) {
         rv->lrfind_id = last->id;
         for (size_t i = 0; i < last->n; i++) {
-            dl_curve_point p = {.kind = DL_POINT_LRFIND, .step = i, .lr = last->lr[i], .loss = last->loss[i]};
+            dl_curve_point p = {
+                .kind = DL_POINT_LRFIND, .step = i, .lr = last->lr[i], .loss = last->loss[i]};
             dl_feed_add_point(&rv->feed, &p);
         }
         rv->feed.lrfind_done = 1;
@@ -200,7 +208,8 @@ dl_status dl_screen_run(dl_screen *out, dl_store *st, int64_t run_id, dl_err *er
         return err ? err->code : DL_ENOTFOUND;
     }
     char data[160];
-    snprintf(data, sizeof data, "%s %lld/%lld", r.dataset ? r.dataset : "?", (long long)r.n_train, (long long)r.n_valid);
+    snprintf(data, sizeof data, "%s %lld/%lld", r.dataset ? r.dataset : "?", (long long)r.n_train,
+             (long long)r.n_valid);
     dl_run_info info = {r.name, data, r.arch};
     if (load_summary(rv, err) != 0 || dl_feed_from_store(&rv->feed, st, run_id, err) < 0) {
         dl_run_clear(&r);
@@ -210,7 +219,10 @@ dl_status dl_screen_run(dl_screen *out, dl_store *st, int64_t run_id, dl_err *er
     load_summary(rv, NULL);
     load_lrfind(rv);
     rv->last_poll = dl_ui_now();
-    dl_train_hooks hooks = {.user = rv, .confusion = run_confusion, .top_losses = run_top_losses, .tick = run_tick,
+    dl_train_hooks hooks = {.user = rv,
+                            .confusion = run_confusion,
+                            .top_losses = run_top_losses,
+                            .tick = run_tick,
                             .close = run_close};
     dl_status s = dl_screen_train(out, NULL, &rv->feed, &info, &hooks, err);
     dl_run_clear(&r);

@@ -3,10 +3,10 @@
  * commands; the trainer applies them at the next batch boundary and logs each as an event, so
  * the header shows the *applied* state, never the requested one. It never touches the model.
  * Panels (ui/layout): header, progress bar, loss plot (train raw dim + smoothed, valid per
- * epoch; x by step/epoch, y linear/log, smoothing [ ]), lr/momentum strip with the current position,
- * fastai's epoch table, event log, key bar. Tab switches the big plot between loss, lr and the
- * last LR-finder curve. `=` opens a prompt for an exact lr or a range lo:hi. On divergence it
- * shows a banner offering a lower lr. */
+ * epoch; x by step/epoch, y linear/log, smoothing [ ]), lr/momentum strip with the current
+ * position, fastai's epoch table, event log, key bar. Tab switches the big plot between loss, lr
+ * and the last LR-finder curve. `=` opens a prompt for an exact lr or a range lo:hi. On divergence
+ * it shows a banner offering a lower lr. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ typedef struct train_state {
     char run[96], data[128], arch[48];
     dl_train_hooks hooks;
     int x_epochs, ylog, beta_i, panel;
-    int prompt;          /* '=' prompt open */
+    int prompt; /* '=' prompt open */
     char input[48];
     int ninput;
 } train_state;
@@ -109,7 +109,8 @@ static int prompt_key(train_state *st, int key, dl_app *app)
         st->prompt = 0;
         if (parse_lr(st->input, &lo, &hi) != 0) {
             char msg[128];
-            snprintf(msg, sizeof msg, "'%s' is not an lr (e.g. 1e-3) or a range lo:hi (e.g. 1e-5:1e-3)", st->input);
+            snprintf(msg, sizeof msg,
+                     "'%s' is not an lr (e.g. 1e-3) or a range lo:hi (e.g. 1e-5:1e-3)", st->input);
             dl_app_message(app, msg);
             return DL_R_REDRAW;
         }
@@ -133,16 +134,24 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
          * the boundary. A signal also raises the control's flag, as the trainer expects. */
         if (key < 0 && st->ctl)
             dl_control_signal_raise();
-        if (st->ctl && st->feed->snap.phase != DL_PHASE_DONE && st->feed->snap.phase != DL_PHASE_STOPPED)
+        if (st->ctl && st->feed->snap.phase != DL_PHASE_DONE &&
+            st->feed->snap.phase != DL_PHASE_STOPPED)
             post(st, app, (dl_cmd){.kind = DL_CMD_STOP_NOW});
         return DL_R_QUIT;
-    case DL_ACT_FREEZE: return post(st, app, (dl_cmd){.kind = DL_CMD_FREEZE, .arg = -1});
-    case DL_ACT_UNFREEZE: return post(st, app, (dl_cmd){.kind = DL_CMD_UNFREEZE});
-    case DL_ACT_LR_UP: return post(st, app, (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 2});
-    case DL_ACT_LR_DOWN: return post(st, app, (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 0.5});
+    case DL_ACT_FREEZE:
+        return post(st, app, (dl_cmd){.kind = DL_CMD_FREEZE, .arg = -1});
+    case DL_ACT_UNFREEZE:
+        return post(st, app, (dl_cmd){.kind = DL_CMD_UNFREEZE});
+    case DL_ACT_LR_UP:
+        return post(st, app, (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 2});
+    case DL_ACT_LR_DOWN:
+        return post(st, app, (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 0.5});
     case DL_ACT_PAUSE:
-        return post(st, app, (dl_cmd){.kind = st->feed->snap.phase == DL_PHASE_PAUSED ? DL_CMD_RESUME : DL_CMD_PAUSE});
-    case DL_ACT_SAVE: return post(st, app, (dl_cmd){.kind = DL_CMD_SAVE});
+        return post(st, app,
+                    (dl_cmd){.kind = st->feed->snap.phase == DL_PHASE_PAUSED ? DL_CMD_RESUME
+                                                                             : DL_CMD_PAUSE});
+    case DL_ACT_SAVE:
+        return post(st, app, (dl_cmd){.kind = DL_CMD_SAVE});
     case DL_ACT_LRFIND: {
         if (!st->ctl || ended(st)) {
             /* A saved run: show its last sweep. */
@@ -152,7 +161,8 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
                 dl_app_message(app, "this run has no LR-finder curve");
                 return DL_R_REDRAW;
             }
-            if (dl_screen_lrfind(&ls, NULL, st->feed, 0, NULL, &err) == DL_OK && dl_app_push(app, &ls) != 0)
+            if (dl_screen_lrfind(&ls, NULL, st->feed, 0, NULL, &err) == DL_OK &&
+                dl_app_push(app, &ls) != 0)
                 ls.close(&ls);
             return DL_R_REDRAW;
         }
@@ -161,27 +171,44 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
         int r = post(st, app, (dl_cmd){.kind = DL_CMD_LRFIND});
         dl_screen ls;
         dl_err err;
-        if (dl_screen_lrfind(&ls, st->ctl, st->feed, 0, NULL, &err) == DL_OK && dl_app_push(app, &ls) != 0)
+        if (dl_screen_lrfind(&ls, st->ctl, st->feed, 0, NULL, &err) == DL_OK &&
+            dl_app_push(app, &ls) != 0)
             ls.close(&ls);
         return r;
     }
-    case DL_ACT_STOP_EPOCH: return post(st, app, (dl_cmd){.kind = DL_CMD_STOP_AFTER_EPOCH});
+    case DL_ACT_STOP_EPOCH:
+        return post(st, app, (dl_cmd){.kind = DL_CMD_STOP_AFTER_EPOCH});
     case DL_ACT_LR_SET:
         st->prompt = 1;
         st->ninput = 0;
         st->input[0] = '\0';
         return DL_R_REDRAW;
-    case DL_ACT_X_AXIS: st->x_epochs = !st->x_epochs; return DL_R_REDRAW;
-    case DL_ACT_Y_LOG: st->ylog = !st->ylog; return DL_R_REDRAW;
-    case DL_ACT_SMOOTH_LESS: if (st->beta_i > 0) st->beta_i--; return DL_R_REDRAW;
-    case DL_ACT_SMOOTH_MORE: if (st->beta_i < N_BETAS - 1) st->beta_i++; return DL_R_REDRAW;
-    case DL_ACT_NEXT_PANEL: st->panel = (st->panel + 1) % N_PANELS; return DL_R_REDRAW;
+    case DL_ACT_X_AXIS:
+        st->x_epochs = !st->x_epochs;
+        return DL_R_REDRAW;
+    case DL_ACT_Y_LOG:
+        st->ylog = !st->ylog;
+        return DL_R_REDRAW;
+    case DL_ACT_SMOOTH_LESS:
+        if (st->beta_i > 0)
+            st->beta_i--;
+        return DL_R_REDRAW;
+    case DL_ACT_SMOOTH_MORE:
+        if (st->beta_i < N_BETAS - 1)
+            st->beta_i++;
+        return DL_R_REDRAW;
+    case DL_ACT_NEXT_PANEL:
+        st->panel = (st->panel + 1) % N_PANELS;
+        return DL_R_REDRAW;
     case DL_ACT_CONFUSION:
     case DL_ACT_TOP_LOSSES: {
         char msg[160] = "";
-        int (*fn)(void *, dl_app *, char *, int) = a == DL_ACT_CONFUSION ? st->hooks.confusion : st->hooks.top_losses;
+        int (*fn)(void *, dl_app *, char *, int) =
+            a == DL_ACT_CONFUSION ? st->hooks.confusion : st->hooks.top_losses;
         if (!fn || fn(st->hooks.user, app, msg, sizeof msg) != 0)
-            dl_app_message(app, msg[0] ? msg : "not available until a validation has run (see dllab show RUN)");
+            dl_app_message(
+                app,
+                msg[0] ? msg : "not available until a validation has run (see dllab show RUN)");
         return DL_R_REDRAW;
     }
     default:
@@ -208,21 +235,25 @@ static void draw_header(train_state *st, dl_grid *g, dl_rect r)
     x += 2;
     const char *ph = dl_phase_name(sn->phase);
     int role = sn->phase == DL_PHASE_DIVERGED || sn->phase == DL_PHASE_FAILED ? DL_ROLE_BAD
-               : sn->phase == DL_PHASE_PAUSED ? DL_ROLE_WARN : DL_ROLE_GOOD;
+               : sn->phase == DL_PHASE_PAUSED                                 ? DL_ROLE_WARN
+                                                                              : DL_ROLE_GOOD;
     int pw = dl_utf8_width(ph) + 2;
     /* the data text stops before the phase, so a long one never shows through it ("failedr") */
     int dw = r.x + r.w - pw - x;
     if (dw > 0)
-        x += dl_grid_textf(g, x, r.y, dw, DL_ROLE_DEFAULT, 0, "data %s  arch %s", st->data, st->arch);
+        x += dl_grid_textf(g, x, r.y, dw, DL_ROLE_DEFAULT, 0, "data %s  arch %s", st->data,
+                           st->arch);
     dl_grid_textf(g, r.x + r.w - pw, r.y, pw, role, DL_ATTR_BOLD | DL_ATTR_REVERSE, " %s", ph);
     /* Second row: groups, frozen state, lr per group, momentum. */
     char line[256], lr[24];
     int k = 0;
     if (sn->n_groups > 0) {
         if (sn->frozen_to > 0)
-            k += snprintf(line + k, sizeof line - (size_t)k, "groups %d, frozen 0-%d  lr", sn->n_groups, sn->frozen_to - 1);
+            k += snprintf(line + k, sizeof line - (size_t)k, "groups %d, frozen 0-%d  lr",
+                          sn->n_groups, sn->frozen_to - 1);
         else
-            k += snprintf(line + k, sizeof line - (size_t)k, "groups %d, unfrozen  lr", sn->n_groups);
+            k += snprintf(line + k, sizeof line - (size_t)k, "groups %d, unfrozen  lr",
+                          sn->n_groups);
         for (int i = 0; i < sn->n_groups && i < DL_MAX_GROUPS && k < (int)sizeof line - 24; i++) {
             dl_fmt_lr(sn->lr[i], lr, sizeof lr);
             k += snprintf(line + k, sizeof line - (size_t)k, " %s", lr);
@@ -240,8 +271,8 @@ static void draw_progress(train_state *st, dl_grid *g, dl_rect r, int ascii)
     char left[64], right[96], eta[16];
     snprintf(left, sizeof left, "epoch %d/%d ", sn->n_epochs ? sn->epoch + 1 : 0, sn->n_epochs);
     dl_fmt_duration(sn->eta_s, eta, sizeof eta);
-    snprintf(right, sizeof right, " batch %d/%d  ETA %s  %.0f img/s", sn->n_batches ? sn->batch + 1 : 0,
-             sn->n_batches, eta, sn->images_per_s);
+    snprintf(right, sizeof right, " batch %d/%d  ETA %s  %.0f img/s",
+             sn->n_batches ? sn->batch + 1 : 0, sn->n_batches, eta, sn->images_per_s);
     int lw = dl_grid_text(g, r.x, r.y, r.w, DL_ROLE_DEFAULT, 0, left);
     int rw = dl_utf8_width(right);
     int bw = r.w - lw - rw;
@@ -251,7 +282,8 @@ static void draw_progress(train_state *st, dl_grid *g, dl_rect r, int ascii)
             frac = 1;
         int fill = (int)(frac * bw + 0.5);
         for (int i = 0; i < bw; i++)
-            dl_grid_put(g, r.x + lw + i, r.y, i < fill ? (ascii ? '#' : 0x2588) : (ascii ? '-' : 0x2591),
+            dl_grid_put(g, r.x + lw + i, r.y,
+                        i < fill ? (ascii ? '#' : 0x2588) : (ascii ? '-' : 0x2591),
                         i < fill ? DL_ROLE_TRAIN : DL_ROLE_DIM, 0);
     }
     dl_grid_text(g, r.x + r.w - rw, r.y, rw, DL_ROLE_DEFAULT, 0, right);
@@ -289,9 +321,11 @@ static void draw_loss(train_state *st, dl_grid *g, dl_rect r, int ascii)
     float *buf = malloc(sizeof(float) * 6 * DL_SUMMARY_BINS);
     drawn t = view(&f->train, buf);
     p.beta = pow(betas[st->beta_i], t.per_point);
-    dl_plot_add(&p, (dl_plot_series){"raw", t.x, t.y, t.n, DL_ROLE_TRAIN_RAW, DL_ATTR_DIM, DL_PLOT_LINE, 0});
+    dl_plot_add(&p, (dl_plot_series){"raw", t.x, t.y, t.n, DL_ROLE_TRAIN_RAW, DL_ATTR_DIM,
+                                     DL_PLOT_LINE, 0});
     if (st->beta_i > 0)
-        dl_plot_add(&p, (dl_plot_series){"train", t.x, t.y, t.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 1});
+        dl_plot_add(&p,
+                    (dl_plot_series){"train", t.x, t.y, t.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 1});
     dl_plot_add(&p, (dl_plot_series){"valid", f->valid.x, f->valid.y, f->valid.n, DL_ROLE_VALID, 0,
                                      DL_PLOT_LINE_POINTS, 0});
     dl_plot_draw(&p, g, r, NULL);
@@ -316,8 +350,8 @@ static void draw_lr_plot(train_state *st, dl_grid *g, dl_rect r, int ascii)
 /* One series of the schedule strip, scaled to its own range (a constant one sits mid-height),
  * decimated first: a frame must not cost one line per batch of a long run. Returns the x of its
  * last dot (NAN when nothing was drawn). */
-static double strip_line(dl_canvas *cv, const float *x, const float *y, int n, double x_lo, double x_hi, int w,
-                         double W, double H, int role)
+static double strip_line(dl_canvas *cv, const float *x, const float *y, int n, double x_lo,
+                         double x_hi, int w, double W, double H, int role)
 {
     float lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < n; i++) {
@@ -326,11 +360,13 @@ static double strip_line(dl_canvas *cv, const float *x, const float *y, int n, d
     }
     bool flat = !(hi > lo);
     int buckets = w * 2;
-    float *dx = malloc(sizeof(float) * (2 * buckets + 2)), *dy = malloc(sizeof(float) * (2 * buckets + 2));
+    float *dx = malloc(sizeof(float) * (2 * buckets + 2)),
+          *dy = malloc(sizeof(float) * (2 * buckets + 2));
     int m = dx && dy ? dl_series_decimate(x, y, n, buckets, dx, dy) : 0;
     double px0 = NAN, py0 = NAN;
     for (int i = 0; i < m; i++) {
-        double px = (dx[i] - x_lo) / (x_hi - x_lo) * W, py = flat ? H / 2 : H - (dy[i] - lo) / (hi - lo) * H;
+        double px = (dx[i] - x_lo) / (x_hi - x_lo) * W,
+               py = flat ? H / 2 : H - (dy[i] - lo) / (hi - lo) * H;
         if (isfinite(px0))
             dl_canvas_line(cv, px0, py0, px, py, role, 0);
         px0 = px;
@@ -357,7 +393,8 @@ static void draw_sched(train_state *st, dl_grid *g, dl_rect r, int ascii)
     bool has_mom = false;
     for (int i = 0; i < m.n && !has_mom; i++)
         has_mom = m.y[i] > 0;
-    dl_grid_textf(g, r.x, r.y + 2, 8, has_mom ? DL_ROLE_VALID : DL_ROLE_DIM, 0, "mom %.2g", f->snap.mom);
+    dl_grid_textf(g, r.x, r.y + 2, 8, has_mom ? DL_ROLE_VALID : DL_ROLE_DIM, 0, "mom %.2g",
+                  f->snap.mom);
     int x0 = r.x + 9, w = r.w - 9;
     dl_canvas *cv = w < 4 || f->train.n < 2 ? NULL : dl_canvas_new(w, r.h);
     if (!cv) {
@@ -367,7 +404,8 @@ static void draw_sched(train_state *st, dl_grid *g, dl_rect r, int ascii)
     double W = w * 2 - 1, H = r.h * 4 - 1;
     /* The planned length is unknown to the UI; scale x to the fit's total steps when known. */
     double total = (double)f->snap.n_epochs * f->snap.n_batches;
-    double x_lo = f->train.x[0], x_hi = total > f->train.x[f->train.n - 1] ? x_lo + total : f->train.x[f->train.n - 1];
+    double x_lo = f->train.x[0],
+           x_hi = total > f->train.x[f->train.n - 1] ? x_lo + total : f->train.x[f->train.n - 1];
     if (!(x_hi > x_lo))
         x_hi = x_lo + 1;
     /* momentum first, so the lr wins the cells they share */
@@ -389,10 +427,13 @@ static void draw_events(train_state *st, dl_grid *g, dl_rect r, int ascii)
     int first = kept > h ? kept - h : 0;
     for (int i = first; i < kept; i++) {
         const dl_event *e = dl_feed_event(f, i);
-        int role = strstr(e->text, "diverge") || strstr(e->text, "error") || strstr(e->text, "fail") ? DL_ROLE_BAD
-                   : strstr(e->text, "warn") || strstr(e->text, "skip") ? DL_ROLE_WARN : DL_ROLE_DEFAULT;
+        int role = strstr(e->text, "diverge") || strstr(e->text, "error") || strstr(e->text, "fail")
+                       ? DL_ROLE_BAD
+                   : strstr(e->text, "warn") || strstr(e->text, "skip") ? DL_ROLE_WARN
+                                                                        : DL_ROLE_DEFAULT;
         int x = r.x + 1;
-        x += dl_grid_textf(g, x, r.y + 1 + i - first, 8, DL_ROLE_DIM, 0, "%7llu ", (unsigned long long)e->step);
+        x += dl_grid_textf(g, x, r.y + 1 + i - first, 8, DL_ROLE_DIM, 0, "%7llu ",
+                           (unsigned long long)e->step);
         dl_grid_text(g, x, r.y + 1 + i - first, r.x + r.w - 1 - x, role, 0, e->text);
     }
     if (f->dropped)
@@ -416,21 +457,26 @@ static void train_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         draw_loss(st, g, l.plot, env->ascii);
     draw_sched(st, g, l.sched, env->ascii);
     const dl_snapshot *sn = &st->feed->snap;
-    dl_draw_epoch_table(g, l.table, st->feed->epochs, st->feed->n_epochs, sn->metric_name, sn->n_metrics, env->ascii);
+    dl_draw_epoch_table(g, l.table, st->feed->epochs, st->feed->n_epochs, sn->metric_name,
+                        sn->n_metrics, env->ascii);
     draw_events(st, g, l.events, env->ascii);
     /* A UI-attached learner pauses on divergence (phase paused, message "diverged ..."); a
      * headless one ends the fit (phase diverged). Either way: offer a lower lr. */
-    if (sn->phase == DL_PHASE_DIVERGED || (sn->phase == DL_PHASE_PAUSED && strncmp(sn->message, "diverged", 8) == 0)) {
+    if (sn->phase == DL_PHASE_DIVERGED ||
+        (sn->phase == DL_PHASE_PAUSED && strncmp(sn->message, "diverged", 8) == 0)) {
         char lr[24], msg[400];
         dl_fmt_lr(sn->lr[sn->n_groups > 0 ? sn->n_groups - 1 : 0] / 10, lr, sizeof lr);
-        snprintf(msg, sizeof msg, " diverged: %s  -> '=' to set a lower lr (try %s), '-' halves it, 'p' resumes ",
+        snprintf(msg, sizeof msg,
+                 " diverged: %s  -> '=' to set a lower lr (try %s), '-' halves it, 'p' resumes ",
                  sn->message[0] ? sn->message : "loss is NaN/inf", lr);
-        dl_grid_text(g, l.plot.x + 1, l.plot.y + 1, l.plot.w - 2, DL_ROLE_BAD, DL_ATTR_BOLD | DL_ATTR_REVERSE, msg);
+        dl_grid_text(g, l.plot.x + 1, l.plot.y + 1, l.plot.w - 2, DL_ROLE_BAD,
+                     DL_ATTR_BOLD | DL_ATTR_REVERSE, msg);
     }
     if (st->prompt) {
         dl_grid_fill(g, l.keys, ' ', DL_ROLE_DEFAULT, 0);
         dl_grid_textf(g, 0, l.keys.y, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
-                      "lr (e.g. 1e-3, or lo:hi like 1e-5:1e-3; Enter applies, Esc cancels): %s_", st->input);
+                      "lr (e.g. 1e-3, or lo:hi like 1e-5:1e-3; Enter applies, Esc cancels): %s_",
+                      st->input);
     } else {
         dl_draw_keybar(g, l.keys, s->id);
     }
@@ -449,7 +495,8 @@ dl_status dl_screen_train(dl_screen *out, dl_control *ctl, dl_feed *feed, const 
                           const dl_train_hooks *hooks, dl_err *err)
 {
     if (!ctl && !feed)
-        return dl_err_set(err, DL_EINVAL, "the training screen needs a control channel or a filled feed");
+        return dl_err_set(err, DL_EINVAL,
+                          "the training screen needs a control channel or a filled feed");
     train_state *st = calloc(1, sizeof *st);
     if (!st)
         return dl_err_set(err, DL_ENOMEM, "no memory for the training screen");
@@ -462,7 +509,12 @@ dl_status dl_screen_train(dl_screen *out, dl_control *ctl, dl_feed *feed, const 
     if (hooks)
         st->hooks = *hooks;
     st->beta_i = 5; /* 0.98, fastai's */
-    *out = (dl_screen){.name = "train", .id = DL_SCR_TRAIN, .self = st, .draw = train_draw, .key = train_key,
-                       .tick = train_tick, .close = train_close};
+    *out = (dl_screen){.name = "train",
+                       .id = DL_SCR_TRAIN,
+                       .self = st,
+                       .draw = train_draw,
+                       .key = train_key,
+                       .tick = train_tick,
+                       .close = train_close};
     return DL_OK;
 }

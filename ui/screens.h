@@ -78,7 +78,8 @@ typedef struct dl_home_hooks {
     void *user;
     int (*compare)(void *user, dl_app *app, const int64_t *ids, int n);
 } dl_home_hooks;
-dl_status dl_screen_home(dl_screen *out, struct dl_store *st, const dl_home_hooks *hooks, dl_err *err);
+dl_status dl_screen_home(dl_screen *out, struct dl_store *st, const dl_home_hooks *hooks,
+                         dl_err *err);
 /* After the app returns: the configuration the user asked to train, or NULL. Valid until the
  * screen closes; copy it. */
 struct dl_run_cfg;
@@ -93,9 +94,10 @@ dl_status dl_screen_new_run(dl_screen *out, struct dl_run_cfg *result, int *done
 
 /* The multi-label view: per-class precision/recall/F1 at `thresh` beside the threshold sweep
  * (n_sweep points of threshold, micro-F1, accuracy_multi) with a slider (Left/Right). */
-dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const double *prec, const double *rec,
-                               const double *f1, int k, double thresh, double micro, const float *sweep_thresh,
-                               const float *sweep_f1, const float *sweep_acc, int n_sweep, dl_err *err);
+dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const double *prec,
+                               const double *rec, const double *f1, int k, double thresh,
+                               double micro, const float *sweep_thresh, const float *sweep_f1,
+                               const float *sweep_acc, int n_sweep, dl_err *err);
 /* Push the stored interpretation of a run: the confusion matrix (or the multi-label view), or the
  * top-losses images. Return 0, or -1 with a message in msg when the store has none. Usable as
  * the training screen's hooks with a reader connection to the run's store. */
@@ -109,8 +111,8 @@ dl_status dl_screen_images(dl_screen *out, const char *title, const struct dl_ui
                            const char *const *labels, int n, dl_err *err);
 
 /* Shared drawing pieces (also used by the run view). */
-void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n, const char (*metric_names)[DL_SNAP_NAME],
-                         int n_metrics, int ascii);
+void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n,
+                         const char (*metric_names)[DL_SNAP_NAME], int n_metrics, int ascii);
 void dl_fmt_lr(double lr, char *buf, int cap);
 void dl_fmt_duration(double s, char *buf, int cap);
 void dl_draw_keybar(dl_grid *g, dl_rect r, int screen);
@@ -120,7 +122,7 @@ double dl_ui_now(void);
 const char *dl_ui_fit_name(const char *name, int w, char *buf, size_t cap);
 /* The LR-finder curve of f with its suggestions marked, the cursor (index, -1 for none) and,
  * with_list, the suggestion list and cursor read-out on the right. */
-void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog, int num_it, int cursor,
-                    int with_list);
+void dl_draw_lrfind(const dl_feed *f, dl_grid *g, dl_rect r, int ascii, int ylog, int num_it,
+                    int cursor, int with_list);
 
 #endif

@@ -62,7 +62,8 @@ int dl_series_decimate(const float *x, const float *y, int n, int buckets, float
     for (int b = 0; b < buckets; b++) {
         if (imin[b] < 0)
             continue;
-        int first = imin[b] < imax[b] ? imin[b] : imax[b], second = imin[b] < imax[b] ? imax[b] : imin[b];
+        int first = imin[b] < imax[b] ? imin[b] : imax[b],
+            second = imin[b] < imax[b] ? imax[b] : imin[b];
         ox[m] = x[first];
         oy[m++] = y[first];
         if (second != first) {

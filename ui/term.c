@@ -73,12 +73,14 @@ static int redirect_stderr(dl_term *t, const char *path, dl_err *err)
         t->stderr_is_temp = 0;
     } else {
         const char *tmp = getenv("TMPDIR");
-        snprintf(t->stderr_log, sizeof t->stderr_log, "%s/dllab-stderr-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        snprintf(t->stderr_log, sizeof t->stderr_log, "%s/dllab-stderr-XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
         fd = mkstemp(t->stderr_log);
         t->stderr_is_temp = 1;
     }
     if (fd < 0)
-        return dl_err_set(err, DL_EIO, "%s: cannot open the stderr log: %s", t->stderr_log, strerror(errno));
+        return dl_err_set(err, DL_EIO, "%s: cannot open the stderr log: %s", t->stderr_log,
+                          strerror(errno));
     fflush(stderr);
     t->saved_stderr = dup(STDERR_FILENO);
     dup2(fd, STDERR_FILENO);
@@ -129,10 +131,12 @@ dl_status dl_term_start(dl_term *t, const dl_ui_opts *opts, const char *stderr_l
     setlocale(LC_ALL, "");
     t->ascii = dl_ui_want_ascii(opts->ascii, nl_langinfo(CODESET));
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-        return dl_err_set(err, DL_EINVAL, "the terminal UI needs a terminal on stdin and stdout (use --no-tui)");
+        return dl_err_set(err, DL_EINVAL,
+                          "the terminal UI needs a terminal on stdin and stdout (use --no-tui)");
     const char *term = getenv("TERM");
     if (!term || !*term || strcmp(term, "dumb") == 0)
-        return dl_err_set(err, DL_EUNSUPPORTED, "TERM is '%s': the terminal UI needs a real terminal (use --no-tui)",
+        return dl_err_set(err, DL_EUNSUPPORTED,
+                          "TERM is '%s': the terminal UI needs a real terminal (use --no-tui)",
                           term ? term : "");
     if (redirect_stderr(t, stderr_log, err) != DL_OK)
         return err ? err->code : DL_EIO;
@@ -158,7 +162,8 @@ dl_status dl_term_start(dl_term *t, const dl_ui_opts *opts, const char *stderr_l
         use_default_colors();
         ncolors = COLORS;
     }
-    t->depth = dl_color_detect(opts->no_color, getenv("NO_COLOR"), getenv("COLORTERM"), has_colors(), ncolors);
+    t->depth = dl_color_detect(opts->no_color, getenv("NO_COLOR"), getenv("COLORTERM"),
+                               has_colors(), ncolors);
     t->direct_rgb = ncolors >= (1 << 24);
     if (t->depth != DL_COLOR_MONO)
         for (int r = 1; r < DL_ROLE_COUNT; r++) {
@@ -285,19 +290,32 @@ int dl_term_key(dl_term *t)
         return -1;
     if (r == KEY_CODE_YES) {
         switch (wc) {
-        case KEY_UP: return DL_KEY_UP;
-        case KEY_DOWN: return DL_KEY_DOWN;
-        case KEY_LEFT: return DL_KEY_LEFT;
-        case KEY_RIGHT: return DL_KEY_RIGHT;
-        case KEY_PPAGE: return DL_KEY_PGUP;
-        case KEY_NPAGE: return DL_KEY_PGDN;
-        case KEY_HOME: return DL_KEY_HOME;
-        case KEY_END: return DL_KEY_END;
-        case KEY_BACKSPACE: return DL_KEY_BACKSPACE;
-        case KEY_ENTER: return DL_KEY_ENTER;
-        case KEY_RESIZE: return DL_KEY_RESIZE;
-        case KEY_F(1): return '?';
-        default: return -1;
+        case KEY_UP:
+            return DL_KEY_UP;
+        case KEY_DOWN:
+            return DL_KEY_DOWN;
+        case KEY_LEFT:
+            return DL_KEY_LEFT;
+        case KEY_RIGHT:
+            return DL_KEY_RIGHT;
+        case KEY_PPAGE:
+            return DL_KEY_PGUP;
+        case KEY_NPAGE:
+            return DL_KEY_PGDN;
+        case KEY_HOME:
+            return DL_KEY_HOME;
+        case KEY_END:
+            return DL_KEY_END;
+        case KEY_BACKSPACE:
+            return DL_KEY_BACKSPACE;
+        case KEY_ENTER:
+            return DL_KEY_ENTER;
+        case KEY_RESIZE:
+            return DL_KEY_RESIZE;
+        case KEY_F(1):
+            return '?';
+        default:
+            return -1;
         }
     }
     if (wc == '\r')

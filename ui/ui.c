@@ -39,7 +39,8 @@ static dl_status run_one(dl_screen *s, const dl_ui_opts *opts, int wake_fd, cons
         *asked = 0;
         /* The home screen is the only one that makes requests; it asks from the top. */
         dl_screen *bottom = dl_app_depth(app) == 1 ? dl_app_top(app) : NULL;
-        const struct dl_run_cfg *r = bottom && strcmp(bottom->name, "home") == 0 ? dl_home_request(bottom) : NULL;
+        const struct dl_run_cfg *r =
+            bottom && strcmp(bottom->name, "home") == 0 ? dl_home_request(bottom) : NULL;
         if (r) {
             *request = *r;
             *asked = 1;
@@ -59,8 +60,8 @@ dl_status dl_ui_train(dl_control *ctl, const dl_run_info *info, const dl_train_h
     return run_one(&s, opts, dl_control_wake_fd(ctl), stderr_log, NULL, NULL, err);
 }
 
-dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks, const dl_ui_opts *opts,
-                       const char *stderr_log, dl_err *err)
+dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks,
+                       const dl_ui_opts *opts, const char *stderr_log, dl_err *err)
 {
     /* The screen borrows its feed; this one lives for the whole loop. */
     dl_feed feed;
@@ -82,8 +83,9 @@ dl_status dl_ui_show_run(dl_store *store, int64_t run_id, const dl_ui_opts *opts
     return run_one(&s, opts, -1, NULL, NULL, NULL, err);
 }
 
-dl_status dl_ui_home(dl_store *store, const dl_home_hooks *hooks, const dl_ui_opts *opts, const char *select,
-                     const char *message, struct dl_run_cfg *request, int *asked, dl_err *err)
+dl_status dl_ui_home(dl_store *store, const dl_home_hooks *hooks, const dl_ui_opts *opts,
+                     const char *select, const char *message, struct dl_run_cfg *request,
+                     int *asked, dl_err *err)
 {
     dl_screen s;
     dl_status st = dl_screen_home(&s, store, hooks, err);

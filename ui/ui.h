@@ -28,16 +28,17 @@ dl_status dl_ui_train(dl_control *ctl, const dl_run_info *info, const dl_train_h
 /* The LR-finder screen while a learner sweeps on its own thread (`dllab lrfind DATA` on a
  * terminal): the curve grows live, the suggestions appear, the cursor picks an lr. Enter calls
  * hooks->use_lr (e.g. to start training at it) or, without a hook, posts set_lr + resume. */
-dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks, const dl_ui_opts *opts,
-                       const char *stderr_log, dl_err *err);
+dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks,
+                       const dl_ui_opts *opts, const char *stderr_log, dl_err *err);
 /* The run view of one stored run. */
 dl_status dl_ui_show_run(dl_store *st, int64_t run_id, const dl_ui_opts *opts, dl_err *err);
 /* The home screen, the run named select selected (NULL: the newest) and message on its bottom
  * line (NULL: none). When the user asked for a new run, *request gets its configuration and
  * *asked is set. */
 struct dl_run_cfg;
-dl_status dl_ui_home(dl_store *st, const dl_home_hooks *hooks, const dl_ui_opts *opts, const char *select,
-                     const char *message, struct dl_run_cfg *request, int *asked, dl_err *err);
+dl_status dl_ui_home(dl_store *st, const dl_home_hooks *hooks, const dl_ui_opts *opts,
+                     const char *select, const char *message, struct dl_run_cfg *request,
+                     int *asked, dl_err *err);
 /* A page of images (show-batch). */
 dl_status dl_ui_images(const char *title, const dl_ui_image *img, const char *const *labels, int n,
                        const dl_ui_opts *opts, dl_err *err);

@@ -80,7 +80,8 @@ dl_status dl_compare_load(dl_store *st, const int64_t *ids, size_t n, dl_compare
 {
     *out = NULL;
     if (n == 0 || n > DL_CMP_MAX_RUNS)
-        return dl_err_set(err, DL_EINVAL, "compare takes 1 to %d runs, not %zu", DL_CMP_MAX_RUNS, n);
+        return dl_err_set(err, DL_EINVAL, "compare takes 1 to %d runs, not %zu", DL_CMP_MAX_RUNS,
+                          n);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             if (ids[i] == ids[j])
@@ -179,8 +180,8 @@ static double steps_at_epoch_end(const dl_cmp_run *r, int epoch, double spe)
     return last >= 0 ? (double)(last + 1) : (epoch + 1) * spe;
 }
 
-dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa, double **x,
-                        double **y, size_t *n, dl_err *err)
+dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa,
+                        double **x, double **y, size_t *n, dl_err *err)
 {
     *x = *y = NULL;
     *n = 0;
@@ -194,7 +195,8 @@ dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metri
     if (!xs || !ys) {
         free(xs);
         free(ys);
-        return dl_err_set(err, DL_ENOMEM, "out of memory for a series of %zu points (run %s)", cap, r->run.name);
+        return dl_err_set(err, DL_ENOMEM, "out of memory for a series of %zu points (run %s)", cap,
+                          r->run.name);
     }
     double spe = dl_cmp_steps_per_epoch(r);
     size_t k = 0;
@@ -209,25 +211,27 @@ dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metri
                 first_step = row->step;
             }
             double v = kind == DL_CMP_TRAIN_LOSS ? row->loss
-                       : kind == DL_CMP_TRAIN_SMOOTH ? row->smooth_loss
-                                                     : (row->n_lr > 0 ? row->lr[row->n_lr - 1] : NAN);
+                       : kind == DL_CMP_TRAIN_SMOOTH
+                           ? row->smooth_loss
+                           : (row->n_lr > 0 ? row->lr[row->n_lr - 1] : NAN);
             if (!isfinite(v))
                 continue;
             double xv = xa == DL_CMP_X_STEP ? (double)row->step
-                        : xa == DL_CMP_X_TIME ? row->t - r->run.created
-                                              : row->epoch + (spe > 0 ? (row->step - first_step) / spe : 0);
+                        : xa == DL_CMP_X_TIME
+                            ? row->t - r->run.created
+                            : row->epoch + (spe > 0 ? (row->step - first_step) / spe : 0);
             xs[k] = xv;
             ys[k++] = v;
         }
     } else {
         for (size_t e = 0; e < r->n_epochs; e++) {
             const dl_epoch_row *row = &r->epochs[e];
-            double v = kind == DL_CMP_VALID_LOSS ? row->valid_loss
+            double v = kind == DL_CMP_VALID_LOSS    ? row->valid_loss
                        : kind == DL_CMP_EPOCH_TRAIN ? row->train_loss
                                                     : epoch_metric(row, metric);
             if (!isfinite(v))
                 continue;
-            double xv = xa == DL_CMP_X_STEP ? steps_at_epoch_end(r, row->epoch, spe)
+            double xv = xa == DL_CMP_X_STEP   ? steps_at_epoch_end(r, row->epoch, spe)
                         : xa == DL_CMP_X_TIME ? row->t - r->run.created
                                               : row->epoch + 1.0;
             xs[k] = xv;
@@ -251,8 +255,8 @@ static int cmp_double(const void *a, const void *b)
     return (u > v) - (u < v);
 }
 
-dl_status dl_cmp_align(const dl_compare *c, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa, double **x,
-                       double **y, size_t *n, dl_err *err)
+dl_status dl_cmp_align(const dl_compare *c, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa,
+                       double **x, double **y, size_t *n, dl_err *err)
 {
     *x = *y = NULL;
     *n = 0;
@@ -266,7 +270,8 @@ dl_status dl_cmp_align(const dl_compare *c, dl_cmp_kind kind, const char *metric
         goto done;
     }
     for (size_t i = 0; i < c->n; i++) {
-        if ((s = dl_cmp_series(&c->runs[i], kind, metric, xa, &sx[i], &sy[i], &sn[i], err)) != DL_OK)
+        if ((s = dl_cmp_series(&c->runs[i], kind, metric, xa, &sx[i], &sy[i], &sn[i], err)) !=
+            DL_OK)
             goto done;
         total += sn[i];
     }
@@ -327,8 +332,8 @@ bool dl_cmp_lower_is_better(const char *m)
            strcasestr(m, "mse") || strcasestr(m, "mae");
 }
 
-static dl_cmp_figure *fig_add(dl_cmp_figure *f, size_t *nf, size_t n_runs, const char *name, bool lower,
-                              bool is_time)
+static dl_cmp_figure *fig_add(dl_cmp_figure *f, size_t *nf, size_t n_runs, const char *name,
+                              bool lower, bool is_time)
 {
     dl_cmp_figure *g = &f[*nf];
     memset(g, 0, sizeof *g);

@@ -32,33 +32,34 @@ dl_status dl_cmp_xaxis_parse(const char *word, dl_cmp_xaxis *out, dl_err *err);
 
 /* What a series holds. */
 typedef enum dl_cmp_kind {
-    DL_CMP_TRAIN_LOSS = 0,  /* raw per-batch loss */
-    DL_CMP_TRAIN_SMOOTH,    /* fastai's smoothed per-batch loss */
-    DL_CMP_VALID_LOSS,      /* per epoch */
-    DL_CMP_EPOCH_TRAIN,     /* per-epoch train loss */
-    DL_CMP_METRIC,          /* per epoch, metric by name */
-    DL_CMP_LR               /* per-batch lr of the last parameter group (the head) */
+    DL_CMP_TRAIN_LOSS = 0, /* raw per-batch loss */
+    DL_CMP_TRAIN_SMOOTH,   /* fastai's smoothed per-batch loss */
+    DL_CMP_VALID_LOSS,     /* per epoch */
+    DL_CMP_EPOCH_TRAIN,    /* per-epoch train loss */
+    DL_CMP_METRIC,         /* per epoch, metric by name */
+    DL_CMP_LR              /* per-batch lr of the last parameter group (the head) */
 } dl_cmp_kind;
 
 typedef struct dl_cmp_run {
-    dl_run run;               /* as the store lists it */
-    dl_batch_row *batches;    /* step order */
+    dl_run run;            /* as the store lists it */
+    dl_batch_row *batches; /* step order */
     size_t n_batches;
-    dl_epoch_row *epochs;     /* epoch order */
+    dl_epoch_row *epochs; /* epoch order */
     size_t n_epochs;
 } dl_cmp_run;
 
 typedef struct dl_compare {
     size_t n;
     dl_cmp_run *runs;
-    int baseline;             /* index of the baseline run, -1 for none */
-    int n_metrics;            /* union of the runs' metric names, in order of first appearance */
+    int baseline;  /* index of the baseline run, -1 for none */
+    int n_metrics; /* union of the runs' metric names, in order of first appearance */
     char metric_names[DL_STORE_MAX_METRICS * 2][DL_STORE_NAME_MAX];
 } dl_compare;
 
 /* Loads the runs ids[0..n) (n in 2..DL_CMP_MAX_RUNS is not enforced below 1: one run is fine).
  * The baseline is the store's baseline run when it is one of them. */
-dl_status dl_compare_load(dl_store *st, const int64_t *ids, size_t n, dl_compare **out, dl_err *err);
+dl_status dl_compare_load(dl_store *st, const int64_t *ids, size_t n, dl_compare **out,
+                          dl_err *err);
 /* Re-reads runs that were running (rows and status); *changed = 1 when anything new arrived. */
 dl_status dl_compare_refresh(dl_compare *c, dl_store *st, int *changed, dl_err *err);
 void dl_compare_free(dl_compare *c);
@@ -74,13 +75,13 @@ double dl_cmp_steps_per_epoch(const dl_cmp_run *r);
  * (both NULL when n = 0); points with non-finite y are left out. Batch x: step, epoch +
  * fraction (step / steps per epoch), t - created. Epoch x: steps done at its end, epoch + 1,
  * t - created. */
-dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa, double **x,
-                        double **y, size_t *n, dl_err *err);
+dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa,
+                        double **x, double **y, size_t *n, dl_err *err);
 
 /* Every run's series on the union of their x values (sorted, duplicates merged):
  * x[0..n), y[run * n + i] = run's value at x[i] or NaN. Malloc'd. */
-dl_status dl_cmp_align(const dl_compare *c, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa, double **x,
-                       double **y, size_t *n, dl_err *err);
+dl_status dl_cmp_align(const dl_compare *c, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa,
+                       double **x, double **y, size_t *n, dl_err *err);
 
 /* ---- figures -------------------------------------------------------------------------------- */
 
@@ -89,10 +90,10 @@ bool dl_cmp_lower_is_better(const char *metric);
 
 typedef struct dl_cmp_figure {
     char name[DL_STORE_NAME_MAX + 8]; /* "best valid_loss", "final accuracy", "epochs", ... */
-    double *value;                     /* one per run; NaN when the run lacks it */
-    int *epoch;                        /* the epoch it happened (0-based), -1 when not per epoch */
+    double *value;                    /* one per run; NaN when the run lacks it */
+    int *epoch;                       /* the epoch it happened (0-based), -1 when not per epoch */
     bool lower_better;
-    bool is_time;                      /* seconds: shown as a duration */
+    bool is_time; /* seconds: shown as a duration */
 } dl_cmp_figure;
 
 /* The side-by-side table: best/final valid loss, best/final of each metric, epochs, training
@@ -106,9 +107,9 @@ double dl_cmp_delta(const dl_compare *c, const dl_cmp_figure *f, size_t run);
 /* ---- hyper-parameters -------------------------------------------------------------------- */
 
 typedef struct dl_cmp_param {
-    char *key;     /* "prep.size" */
-    char **value;  /* one per run: the value as text (strings unquoted, arrays/objects as compact
-                      JSON), or NULL when the run does not have the key */
+    char *key;    /* "prep.size" */
+    char **value; /* one per run: the value as text (strings unquoted, arrays/objects as compact
+                     JSON), or NULL when the run does not have the key */
     bool differs;
 } dl_cmp_param;
 

@@ -39,8 +39,10 @@ static char *value_text(const json_t *v)
         if (!text)
             return NULL;
         strcpy(text, "[");
-        json_array_foreach(v, i, x) {
-            e = json_is_string(x) ? json_dumps(x, JSON_ENCODE_ANY) : value_text(x); /* strings quoted */
+        json_array_foreach(v, i, x)
+        {
+            e = json_is_string(x) ? json_dumps(x, JSON_ENCODE_ANY)
+                                  : value_text(x); /* strings quoted */
             if (!e) {
                 free(text);
                 return NULL;
@@ -141,7 +143,8 @@ static int flatten(pset *s, const json_t *root, const char *prefix, size_t run, 
         snprintf(key, len, "%s%s%s", prefix, *prefix ? "." : "", k);
         int rc = 0;
         if (!left_out(root, prefix, k))
-            rc = json_is_object(v) && json_object_size(v) > 0 ? flatten(s, root, key, run, v) : put(s, key, run, v);
+            rc = json_is_object(v) && json_object_size(v) > 0 ? flatten(s, root, key, run, v)
+                                                              : put(s, key, run, v);
         free(key);
         if (rc)
             return rc;
@@ -162,8 +165,10 @@ dl_status dl_cmp_params(const char *const *configs, const char *const *names, si
         json_t *root = json_loads(configs[i], JSON_DECODE_ANY, &je);
         const char *who = names && names[i] ? names[i] : "?";
         if (!root || !json_is_object(root)) {
-            dl_status st = root ? dl_err_set(err, DL_EFORMAT, "run %s: its configuration is not a JSON object", who)
-                                : dl_err_set(err, DL_EFORMAT, "run %s: configuration JSON, line %d column %d: %s",
+            dl_status st = root ? dl_err_set(err, DL_EFORMAT,
+                                             "run %s: its configuration is not a JSON object", who)
+                                : dl_err_set(err, DL_EFORMAT,
+                                             "run %s: configuration JSON, line %d column %d: %s",
                                              who, je.line, je.column, je.text);
             json_decref(root);
             dl_cmp_params_free(s.p, s.n, n);
@@ -175,7 +180,8 @@ dl_status dl_cmp_params(const char *const *configs, const char *const *names, si
         json_decref(root);
         if (rc) {
             dl_cmp_params_free(s.p, s.n, n);
-            return dl_err_set(err, DL_ENOMEM, "out of memory flattening the configuration of run %s", who);
+            return dl_err_set(err, DL_ENOMEM,
+                              "out of memory flattening the configuration of run %s", who);
         }
     }
     size_t kept = 0;

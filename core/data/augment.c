@@ -18,8 +18,8 @@
 
 static float unif(dl_rng *r, float a, float b) { return a + (b - a) * dl_rng_uniform(r); }
 
-void dl_aug_draw(dl_aug_params *p, uint64_t seed, uint64_t epoch, uint64_t item, bool train, bool aug,
-                 float min_scale)
+void dl_aug_draw(dl_aug_params *p, uint64_t seed, uint64_t epoch, uint64_t item, bool train,
+                 bool aug, float min_scale)
 {
     memset(p, 0, sizeof *p);
     p->u_x = p->u_y = 0.5f;
@@ -156,14 +156,15 @@ static float logitf(float x)
 
 /* Window coordinates (before reflection) of one output row: grid point (ax, ay) in [-1,1],
  * through the perspective warp when wc is set, then the composed affine map a. */
-DL_DATA_HOT static void row_window(int size, float x0, float step, float ay, const float *wc, const float a[6],
-                                   float *restrict wx, float *restrict wy)
+DL_DATA_HOT static void row_window(int size, float x0, float step, float ay, const float *wc,
+                                   const float a[6], float *restrict wx, float *restrict wy)
 {
     if (wc) {
         for (int x = 0; x < size; x++) {
             float ax = step * x + x0;
             float d = wc[6] * ax + wc[7] * ay + 1;
-            float ux = (wc[0] * ax + wc[1] * ay + wc[2]) / d, uy = (wc[3] * ax + wc[4] * ay + wc[5]) / d;
+            float ux = (wc[0] * ax + wc[1] * ay + wc[2]) / d,
+                  uy = (wc[3] * ax + wc[4] * ay + wc[5]) / d;
             wx[x] = a[0] * ux + a[1] * uy + a[4];
             wy[x] = a[2] * ux + a[3] * uy + a[5];
         }
@@ -193,8 +194,8 @@ DL_DATA_HOT static bool row_reflect(int n, float span, float *restrict v)
 
 /* Bilinear sample of the fitted image at (fxs, fys) into v0[x] (grey) or v0..v2[x] (RGB), with
  * the resize method's padding for taps outside the image. */
-static inline void sample_px(const dl_img *im, dl_resize_method m, int x, float fxs, float fys, float *restrict v0,
-                             float *restrict v1, float *restrict v2)
+static inline void sample_px(const dl_img *im, dl_resize_method m, int x, float fxs, float fys,
+                             float *restrict v0, float *restrict v1, float *restrict v2)
 {
     const int w = im->w, h = im->h, c = im->c;
     const size_t stride = (size_t)w * c;
@@ -206,8 +207,10 @@ static inline void sample_px(const dl_img *im, dl_resize_method m, int x, float 
         const uint8_t *q = im->px + (size_t)y0 * stride + (size_t)x0 * c;
         if (c == 3) {
             float t0 = q[0] + fx * (q[3] - q[0]), b0 = q[stride] + fx * (q[stride + 3] - q[stride]);
-            float t1 = q[1] + fx * (q[4] - q[1]), b1 = q[stride + 1] + fx * (q[stride + 4] - q[stride + 1]);
-            float t2 = q[2] + fx * (q[5] - q[2]), b2 = q[stride + 2] + fx * (q[stride + 5] - q[stride + 2]);
+            float t1 = q[1] + fx * (q[4] - q[1]),
+                  b1 = q[stride + 1] + fx * (q[stride + 4] - q[stride + 1]);
+            float t2 = q[2] + fx * (q[5] - q[2]),
+                  b2 = q[stride + 2] + fx * (q[stride + 5] - q[stride + 2]);
             v0[x] = t0 + fy * (b0 - t0);
             v1[x] = t1 + fy * (b1 - t1);
             v2[x] = t2 + fy * (b2 - t2);
@@ -219,8 +222,10 @@ static inline void sample_px(const dl_img *im, dl_resize_method m, int x, float 
     }
     float *vv[3] = {v0, v1, v2};
     for (int ch = 0; ch < c; ch++) {
-        float t = px_at(im, x0, y0, ch, m) + fx * (px_at(im, x0 + 1, y0, ch, m) - px_at(im, x0, y0, ch, m));
-        float b = px_at(im, x0, y0 + 1, ch, m) + fx * (px_at(im, x0 + 1, y0 + 1, ch, m) - px_at(im, x0, y0 + 1, ch, m));
+        float t = px_at(im, x0, y0, ch, m) +
+                  fx * (px_at(im, x0 + 1, y0, ch, m) - px_at(im, x0, y0, ch, m));
+        float b = px_at(im, x0, y0 + 1, ch, m) +
+                  fx * (px_at(im, x0 + 1, y0 + 1, ch, m) - px_at(im, x0, y0 + 1, ch, m));
         vv[ch][x] = t + fy * (b - t);
     }
 }
@@ -231,26 +236,29 @@ static inline void sample_px(const dl_img *im, dl_resize_method m, int x, float 
  * channels for 8 pixels (where the scalar loop spends 12 loads and 12 conversions per pixel).
  * A group with any tap outside the image, or whose last gather would read past the buffer's
  * end, goes through sample_px. */
-__attribute__((target("avx2,fma"))) static void row_sample_rgb_avx2(const dl_img *im, dl_resize_method m, int n,
-                                                                   const float *ix, const float *iy, int offx,
-                                                                   int offy, float *restrict v0, float *restrict v1,
-                                                                   float *restrict v2)
+__attribute__((target("avx2,fma"))) static void
+row_sample_rgb_avx2(const dl_img *im, dl_resize_method m, int n, const float *ix, const float *iy,
+                    int offx, int offy, float *restrict v0, float *restrict v1, float *restrict v2)
 {
     const int w = im->w, h = im->h, stride = 3 * w;
     const __m256 ox = _mm256_set1_ps((float)offx), oy = _mm256_set1_ps((float)offy);
-    const __m256i wlim = _mm256_set1_epi32(w - 1), hlim = _mm256_set1_epi32(h - 1), neg = _mm256_set1_epi32(-1);
-    const __m256i vs = _mm256_set1_epi32(stride), three = _mm256_set1_epi32(3), ff = _mm256_set1_epi32(0xff);
+    const __m256i wlim = _mm256_set1_epi32(w - 1), hlim = _mm256_set1_epi32(h - 1),
+                  neg = _mm256_set1_epi32(-1);
+    const __m256i vs = _mm256_set1_epi32(stride), three = _mm256_set1_epi32(3),
+                  ff = _mm256_set1_epi32(0xff);
     const __m256i vs3 = _mm256_set1_epi32(stride + 3);
     /* the bottom-right gather reads bytes idx + stride + 3 .. idx + stride + 6 */
     const __m256i end = _mm256_set1_epi32(stride * h - stride - 6);
     const int *base = (const int *)(const void *)im->px;
     int x = 0;
     for (; x + 8 <= n; x += 8) {
-        __m256 fxs = _mm256_add_ps(_mm256_loadu_ps(ix + x), ox), fys = _mm256_add_ps(_mm256_loadu_ps(iy + x), oy);
+        __m256 fxs = _mm256_add_ps(_mm256_loadu_ps(ix + x), ox),
+               fys = _mm256_add_ps(_mm256_loadu_ps(iy + x), oy);
         __m256 flx = _mm256_floor_ps(fxs), fly = _mm256_floor_ps(fys);
         __m256i x0 = _mm256_cvttps_epi32(flx), y0 = _mm256_cvttps_epi32(fly);
         __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(x0, neg), _mm256_cmpgt_epi32(wlim, x0));
-        ok = _mm256_and_si256(ok, _mm256_and_si256(_mm256_cmpgt_epi32(y0, neg), _mm256_cmpgt_epi32(hlim, y0)));
+        ok = _mm256_and_si256(
+            ok, _mm256_and_si256(_mm256_cmpgt_epi32(y0, neg), _mm256_cmpgt_epi32(hlim, y0)));
         __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(y0, vs), _mm256_mullo_epi32(x0, three));
         ok = _mm256_and_si256(ok, _mm256_cmpgt_epi32(end, idx));
         if (_mm256_movemask_epi8(ok) != -1) {
@@ -263,14 +271,15 @@ __attribute__((target("avx2,fma"))) static void row_sample_rgb_avx2(const dl_img
         __m256i g10 = _mm256_i32gather_epi32(base, _mm256_add_epi32(idx, three), 1);
         __m256i g01 = _mm256_i32gather_epi32(base, _mm256_add_epi32(idx, vs), 1);
         __m256i g11 = _mm256_i32gather_epi32(base, _mm256_add_epi32(idx, vs3), 1);
-#define CHAN(SH, OUT)                                                                                      \
-    do {                                                                                                   \
-        __m256 a = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g00, SH), ff));                   \
-        __m256 b = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g10, SH), ff));                   \
-        __m256 c = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g01, SH), ff));                   \
-        __m256 d = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g11, SH), ff));                   \
-        __m256 t = _mm256_fmadd_ps(fx, _mm256_sub_ps(b, a), a), u = _mm256_fmadd_ps(fx, _mm256_sub_ps(d, c), c); \
-        _mm256_storeu_ps((OUT) + x, _mm256_fmadd_ps(fy, _mm256_sub_ps(u, t), t));                         \
+#define CHAN(SH, OUT)                                                                              \
+    do {                                                                                           \
+        __m256 a = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g00, SH), ff));           \
+        __m256 b = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g10, SH), ff));           \
+        __m256 c = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g01, SH), ff));           \
+        __m256 d = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g11, SH), ff));           \
+        __m256 t = _mm256_fmadd_ps(fx, _mm256_sub_ps(b, a), a),                                    \
+               u = _mm256_fmadd_ps(fx, _mm256_sub_ps(d, c), c);                                    \
+        _mm256_storeu_ps((OUT) + x, _mm256_fmadd_ps(fy, _mm256_sub_ps(u, t), t));                  \
     } while (0)
         CHAN(0, v0);
         CHAN(8, v1);
@@ -283,8 +292,9 @@ __attribute__((target("avx2,fma"))) static void row_sample_rgb_avx2(const dl_img
 #endif
 
 /* Bilinear samples of the fitted image at window points (ix, iy) + the window's offset. */
-static void row_sample(const dl_img *im, dl_resize_method m, int n, const float *ix, const float *iy, int offx,
-                       int offy, float *restrict v0, float *restrict v1, float *restrict v2)
+static void row_sample(const dl_img *im, dl_resize_method m, int n, const float *ix,
+                       const float *iy, int offx, int offy, float *restrict v0, float *restrict v1,
+                       float *restrict v2)
 {
 #ifdef HAVE_SAMPLE_AVX2
     if (im->c == 3 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
@@ -297,7 +307,8 @@ static void row_sample(const dl_img *im, dl_resize_method m, int n, const float 
 }
 
 /* Lighting (a 257-entry table over [0,1], linearly interpolated, normalisation folded in). */
-DL_DATA_HOT static void row_light(int n, const float *v, const float *lut, const float *slope, float *restrict o)
+DL_DATA_HOT static void row_light(int n, const float *v, const float *lut, const float *slope,
+                                  float *restrict o)
 {
     for (int x = 0; x < n; x++) {
         float t = v[x] * (256.0f / 255.0f);
@@ -310,8 +321,8 @@ DL_DATA_HOT static void row_light(int n, const float *v, const float *lut, const
 #ifdef HAVE_SAMPLE_AVX2
 /* The same with AVX2 gathers from the two tables (GCC's own vectorisation of row_light
  * emulates the gathers with scalar loads). */
-__attribute__((target("avx2,fma"))) static void row_light_avx2(int n, const float *v, const float *lut,
-                                                              const float *slope, float *restrict o)
+__attribute__((target("avx2,fma"))) static void
+row_light_avx2(int n, const float *v, const float *lut, const float *slope, float *restrict o)
 {
     const __m256 k = _mm256_set1_ps(256.0f / 255.0f);
     const __m256i lo = _mm256_setzero_si256(), hi = _mm256_set1_epi32(255);
@@ -334,7 +345,8 @@ DL_DATA_HOT static void row_norm(int n, const float *v, float scale, float shift
 }
 
 /* Plain window copy + normalisation of a row lying inside the image (no augmentation). */
-DL_DATA_HOT static void row_copy(int n, const uint8_t *s, int c, float scale, float shift, float *restrict o)
+DL_DATA_HOT static void row_copy(int n, const uint8_t *s, int c, float scale, float shift,
+                                 float *restrict o)
 {
     for (int x = 0; x < n; x++)
         o[x] = s[(size_t)x * c] * scale + shift;
@@ -359,7 +371,8 @@ void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_
             if (cols_in && sy >= 0 && sy < im->h) {
                 const uint8_t *row = im->px + ((size_t)sy * im->w + offx) * c;
                 for (int ch = 0; ch < oc; ch++)
-                    row_copy(size, row + (c == 1 ? 0 : ch), c, scale[ch], shift[ch], out + ch * plane + (size_t)y * size);
+                    row_copy(size, row + (c == 1 ? 0 : ch), c, scale[ch], shift[ch],
+                             out + ch * plane + (size_t)y * size);
                 continue;
             }
             for (int x = 0; x < size; x++)
@@ -389,7 +402,8 @@ void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_
     if (warp) {
         float wx = p->warp_x, wy = p->warp_y;
         const float src[4][2] = {{-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
-        const float dst[4][2] = {{-1 - wy, -1 - wx}, {-1 + wy, 1 + wx}, {1 + wy, -1 + wx}, {1 - wy, 1 - wx}};
+        const float dst[4][2] = {
+            {-1 - wy, -1 - wx}, {-1 + wy, 1 + wx}, {1 + wy, -1 + wx}, {1 - wy, 1 - wx}};
         perspective_coeffs(src, dst, wc);
     }
     /* Everything after the warp is affine: window pixel = A (ax, ay) + b, composed once. */
@@ -400,7 +414,10 @@ void dl_aug_render(const dl_img *im, int size, dl_resize_method m, const dl_aug_
     float rw = p->rrc_scale * p->rrc_ratio, rh = p->rrc_scale;
     float half = (size - 1) * 0.5f;
     /* zoom, then rotate, then flip (matrices multiplied flip . rotate . zoom), then the crop */
-    const float a[6] = {half * rw * fl * cs * zs, -half * rw * fl * sn * zs, half * rh * sn * zs, half * rh * cs * zs,
+    const float a[6] = {half * rw * fl * cs * zs,
+                        -half * rw * fl * sn * zs,
+                        half * rh * sn * zs,
+                        half * rh * cs * zs,
                         half * (1 + p->rrc_cx + rw * fl * (cs * ztx - sn * zty)),
                         half * (1 + p->rrc_cy + rh * (sn * ztx + cs * zty))};
     float wcf[8];

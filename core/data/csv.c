@@ -94,10 +94,12 @@ dl_status dl_csv_parse(const char *t, size_t n, const char *fname, dl_csv *out, 
                     goto nomem;
             }
         } else {
-            while (i < n && t[i] != ',' && t[i] != '\n' && !(t[i] == '\r' && i + 1 < n && t[i + 1] == '\n') &&
+            while (i < n && t[i] != ',' && t[i] != '\n' &&
+                   !(t[i] == '\r' && i + 1 < n && t[i + 1] == '\n') &&
                    !(t[i] == '\r' && i + 1 == n)) {
                 if (t[i] == '"') {
-                    st = dl_err_set(err, DL_EFORMAT, "%s:%d: quote inside an unquoted field", fname, line);
+                    st = dl_err_set(err, DL_EFORMAT, "%s:%d: quote inside an unquoted field", fname,
+                                    line);
                     goto fail;
                 }
                 if (t[i] == 0)
@@ -145,8 +147,8 @@ dl_status dl_csv_parse(const char *t, size_t n, const char *fname, dl_csv *out, 
             if (cols < 0)
                 cols = row_fields;
             else if (row_fields != cols) {
-                st = dl_err_set(err, DL_EFORMAT, "%s:%d: %d fields, the header has %d", fname, row_line,
-                                row_fields, cols);
+                st = dl_err_set(err, DL_EFORMAT, "%s:%d: %d fields, the header has %d", fname,
+                                row_line, row_fields, cols);
                 goto fail;
             }
             if (nrows == lines_cap) {
@@ -193,7 +195,8 @@ dl_status dl_csv_read(const char *path, dl_csv *out, dl_err *err)
     size_t n;
     /* the image reader's cap, but named for what it is (it said "too large for an image file") */
     dl_status st = dl_file_read(path, (size_t)512 << 20, "a CSV file", &buf, &n, err);
-    if (st == DL_ENOTFOUND && err) /* as every data file: a missing one is the data set's I/O failure */
+    if (st == DL_ENOTFOUND &&
+        err) /* as every data file: a missing one is the data set's I/O failure */
         err->code = DL_EIO;
     if (st)
         return st == DL_ENOTFOUND ? DL_EIO : st;

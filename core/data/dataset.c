@@ -40,12 +40,18 @@ void dl_data_config_init(dl_data_config *c)
 const char *dl_data_kind_name(dl_source_kind k)
 {
     switch (k) {
-    case DL_SOURCE_FOLDER: return "folder per class";
-    case DL_SOURCE_GRANDPARENT: return "folder per class, train/valid folders";
-    case DL_SOURCE_REGEX: return "labels from file names (regex)";
-    case DL_SOURCE_CSV: return "CSV";
-    case DL_SOURCE_FASHION_MNIST: return "built-in fashion-mnist";
-    case DL_SOURCE_FASHION_MOSAIC: return "built-in fashion-mosaic (multi-label)";
+    case DL_SOURCE_FOLDER:
+        return "folder per class";
+    case DL_SOURCE_GRANDPARENT:
+        return "folder per class, train/valid folders";
+    case DL_SOURCE_REGEX:
+        return "labels from file names (regex)";
+    case DL_SOURCE_CSV:
+        return "CSV";
+    case DL_SOURCE_FASHION_MNIST:
+        return "built-in fashion-mnist";
+    case DL_SOURCE_FASHION_MOSAIC:
+        return "built-in fashion-mosaic (multi-label)";
     }
     return "?";
 }
@@ -146,7 +152,8 @@ dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned,
         if (!px) {
             if (!it->pixels)
                 free(src.px);
-            return dl_err_set(err, DL_ENOMEM, "out of memory resizing %s", it->path ? it->path : "an image");
+            return dl_err_set(err, DL_ENOMEM, "out of memory resizing %s",
+                              it->path ? it->path : "an image");
         }
         dl_img dst = {px, it->fw, it->fh, ds->cache_c};
         if (src.c == ds->cache_c)
@@ -157,7 +164,8 @@ dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned,
                 free(px);
                 if (!it->pixels)
                     free(src.px);
-                return dl_err_set(err, DL_ENOMEM, "out of memory resizing %s", it->path ? it->path : "an image");
+                return dl_err_set(err, DL_ENOMEM, "out of memory resizing %s",
+                                  it->path ? it->path : "an image");
             }
             fit_into(&src, it->w, it->h, it->crop_first, ds->prep.size, &g);
             for (size_t k = 0; k < (size_t)it->fw * it->fh; k++)
@@ -173,7 +181,8 @@ dl_status dl_data_fitted(dl_dataset *ds, dl_ditem *it, dl_img *img, bool *owned,
         atomic_fetch_sub(&ds->cache_bytes, bytes);
         if (!atomic_exchange(&ds->cache_full_warned, 1))
             dl_log(DL_LOG_WARN,
-                   "image cache full (%zu MiB cap): further images are decoded every epoch (raise the cap or "
+                   "image cache full (%zu MiB cap): further images are decoded every epoch (raise "
+                   "the cap or "
                    "lower --size)",
                    ds->cache_cap >> 20);
         *owned = px != it->pixels;
@@ -255,7 +264,10 @@ static dl_status add_skipped(dl_dataset *ds, const char *path, const char *why)
     return DL_OK;
 }
 
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
 static int vocab_find(char **v, int n, const char *s)
@@ -273,19 +285,22 @@ static int vocab_find(char **v, int n, const char *s)
     return -1;
 }
 
-static dl_status resolve_source(dl_dataset *ds, const dl_data_config *cfg, dl_data_config *eff, dl_err *err)
+static dl_status resolve_source(dl_dataset *ds, const dl_data_config *cfg, dl_data_config *eff,
+                                dl_err *err)
 {
     char cache[2048];
     const char *cdir = cfg->cache_dir ? cfg->cache_dir : dl_default_cache_dir(cache, sizeof cache);
     if (!cfg->source || !*cfg->source)
-        return dl_err_set(err, DL_EINVAL, "no data source given (a folder, an archive, fashion-mnist or fashion-mosaic)");
+        return dl_err_set(
+            err, DL_EINVAL,
+            "no data source given (a folder, an archive, fashion-mnist or fashion-mosaic)");
     if (strcmp(cfg->source, "fashion-mnist") == 0) {
         snprintf(ds->root, sizeof ds->root, "%s", dl_fashion_dir());
         return dl_source_fashion_mnist(ds->root, &ds->raw, err);
     }
     if (strcmp(cfg->source, "fashion-mosaic") == 0) {
-        dl_status st = dl_mosaic_prepare(dl_fashion_dir(), cdir, cfg->seed, cfg->mosaic_train, cfg->mosaic_valid,
-                                         ds->root, sizeof ds->root, err);
+        dl_status st = dl_mosaic_prepare(dl_fashion_dir(), cdir, cfg->seed, cfg->mosaic_train,
+                                         cfg->mosaic_valid, ds->root, sizeof ds->root, err);
         if (st)
             return st;
         eff->csv = "labels.csv";
@@ -443,13 +458,17 @@ static dl_status check_images(dl_dataset *ds, dl_err *err)
     for (size_t i = 0; i < n; i++)
         if (c.why[i]) {
             bad++;
-            dl_log(DL_LOG_WARN, "skipping %s: %s", c.list[i]->path ? c.list[i]->path : "an image", c.why[i]);
+            dl_log(DL_LOG_WARN, "skipping %s: %s", c.list[i]->path ? c.list[i]->path : "an image",
+                   c.why[i]);
             if (add_skipped(ds, c.list[i]->path ? c.list[i]->path : "(in-memory image)", c.why[i]))
                 st = dl_err_set(err, DL_ENOMEM, "out of memory");
         }
     if (!st && bad * 20 > n)
-        st = dl_err_set(err, DL_EFORMAT, "%zu of %zu image files (%.1f %%) are unreadable (more than 5 %%); first: %s: %s",
-                        bad, n, 100.0 * bad / n, ds->skipped[ds->n_skipped - bad], ds->skip_reason[ds->n_skipped - bad]);
+        st = dl_err_set(
+            err, DL_EFORMAT,
+            "%zu of %zu image files (%.1f %%) are unreadable (more than 5 %%); first: %s: %s", bad,
+            n, 100.0 * bad / n, ds->skipped[ds->n_skipped - bad],
+            ds->skip_reason[ds->n_skipped - bad]);
     if (!st && bad) { /* compact the splits */
         size_t i = 0;
         for (int s = 0; s < 2; s++) {
@@ -487,11 +506,12 @@ static dl_status encode_labels(dl_dataset *ds, dl_err *err)
         for (int l = 0; l < rs->items[i].n_labels; l++)
             if (!dl_utf8_valid(rs->items[i].labels[l])) {
                 char name[256], path[1024];
-                return dl_err_set(err, DL_EFORMAT,
-                                  "label '%s' of %s is not valid UTF-8 (a folder or CSV label in another "
-                                  "encoding?): rename it in UTF-8",
-                                  dl_printable(rs->items[i].labels[l], name, sizeof name),
-                                  dl_printable(rs->items[i].path ? rs->items[i].path : "?", path, sizeof path));
+                return dl_err_set(
+                    err, DL_EFORMAT,
+                    "label '%s' of %s is not valid UTF-8 (a folder or CSV label in another "
+                    "encoding?): rename it in UTF-8",
+                    dl_printable(rs->items[i].labels[l], name, sizeof name),
+                    dl_printable(rs->items[i].path ? rs->items[i].path : "?", path, sizeof path));
             }
     if (rs->class_names) {
         ds->n_classes = rs->n_class_names;
@@ -547,9 +567,10 @@ static dl_status encode_labels(dl_dataset *ds, dl_err *err)
                             v = q;
                 }
                 if (v < 0)
-                    return dl_err_set(err, DL_EINVAL,
-                                      "Label '%s' was not included in the training dataset (validation item %s)",
-                                      ri->labels[l], ri->path ? ri->path : "?");
+                    return dl_err_set(
+                        err, DL_EINVAL,
+                        "Label '%s' was not included in the training dataset (validation item %s)",
+                        ri->labels[l], ri->path ? ri->path : "?");
                 ds->labels[off + l] = v;
             }
             qsort(ds->labels + off, ri->n_labels, sizeof(int), cmp_int);
@@ -642,7 +663,9 @@ dl_status dl_data_open(const dl_data_config *cfg, dl_dataset **out, dl_err *err)
     ds->cache_cap = cfg->cache_max_bytes ? cfg->cache_max_bytes : ((size_t)2 << 30);
     int size = cfg->size;
     if (size <= 0)
-        size = ds->raw.kind == DL_SOURCE_FASHION_MNIST ? 28 : ds->raw.kind == DL_SOURCE_FASHION_MOSAIC ? 64 : 128;
+        size = ds->raw.kind == DL_SOURCE_FASHION_MNIST    ? 28
+               : ds->raw.kind == DL_SOURCE_FASHION_MOSAIC ? 64
+                                                          : 128;
     ds->prep.size = size;
     ds->prep.resize = cfg->resize;
     if (!st)
@@ -654,11 +677,14 @@ dl_status dl_data_open(const dl_data_config *cfg, dl_dataset **out, dl_err *err)
     if (!st && ds->count[0] == 0)
         st = dl_err_set(err, DL_EINVAL, "%s: no training items", ds->root);
     if (!st && ds->count[1] == 0)
-        st = dl_err_set(err, DL_EINVAL, "%s: no validation items (add a valid/ folder, a validity column or --valid-pct > 0)",
-                        ds->root);
+        st = dl_err_set(
+            err, DL_EINVAL,
+            "%s: no validation items (add a valid/ folder, a validity column or --valid-pct > 0)",
+            ds->root);
     if (!st && ds->n_classes < 2)
-        st = dl_err_set(err, DL_EINVAL, "%s: only one class ('%s'): a classifier needs at least two", ds->root,
-                        ds->n_classes ? ds->vocab[0] : "");
+        st =
+            dl_err_set(err, DL_EINVAL, "%s: only one class ('%s'): a classifier needs at least two",
+                       ds->root, ds->n_classes ? ds->vocab[0] : "");
     if (!st) {
         if (ds->n_skipped)
             dl_log(DL_LOG_WARN, "%zu image file(s) skipped (see dllab data)", ds->n_skipped);
@@ -706,7 +732,10 @@ const char *dl_data_root(const dl_dataset *ds) { return ds->root; }
 size_t dl_data_count(const dl_dataset *ds, dl_split s) { return ds->count[s]; }
 size_t dl_data_left_out(const dl_dataset *ds) { return ds->raw.left_out; }
 int dl_data_n_classes(const dl_dataset *ds) { return ds->n_classes; }
-const char *dl_data_class_name(const dl_dataset *ds, int k) { return k >= 0 && k < ds->n_classes ? ds->vocab[k] : NULL; }
+const char *dl_data_class_name(const dl_dataset *ds, int k)
+{
+    return k >= 0 && k < ds->n_classes ? ds->vocab[k] : NULL;
+}
 bool dl_data_multi_label(const dl_dataset *ds) { return ds->multi; }
 
 void dl_data_class_counts(const dl_dataset *ds, dl_split s, int64_t *counts)
@@ -719,7 +748,10 @@ void dl_data_class_counts(const dl_dataset *ds, dl_split s, int64_t *counts)
     }
 }
 
-const char *dl_data_item_path(const dl_dataset *ds, dl_split s, size_t i) { return i < ds->count[s] ? ds->items[s][i].path : NULL; }
+const char *dl_data_item_path(const dl_dataset *ds, dl_split s, size_t i)
+{
+    return i < ds->count[s] ? ds->items[s][i].path : NULL;
+}
 
 int dl_data_item_labels(const dl_dataset *ds, dl_split s, size_t i, int *labels, int cap)
 {
@@ -754,10 +786,12 @@ const char *dl_data_skipped(const dl_dataset *ds, size_t i, const char **reason)
 
 void dl_data_prep(const dl_dataset *ds, dl_image_prep *prep) { *prep = ds->prep; }
 
-dl_status dl_image_load_prepped(const char *path, const dl_image_prep *prep, float *out, dl_err *err)
+dl_status dl_image_load_prepped(const char *path, const dl_image_prep *prep, float *out,
+                                dl_err *err)
 {
     if (prep->size <= 0 || (prep->channels != 1 && prep->channels != 3))
-        return dl_err_set(err, DL_EINVAL, "image preparation: size %d, channels %d", prep->size, prep->channels);
+        return dl_err_set(err, DL_EINVAL, "image preparation: size %d, channels %d", prep->size,
+                          prep->channels);
     uint8_t *buf;
     size_t n;
     dl_status st = dl_read_file(path, &buf, &n, err);

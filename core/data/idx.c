@@ -10,8 +10,9 @@
 
 #include "core/data/internal.h"
 
-static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                              "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                              "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                              "Bag",         "Ankle boot"};
 
 const char *dl_fashion_class_name(int k) { return k >= 0 && k < 10 ? fashion_names[k] : NULL; }
 
@@ -24,10 +25,11 @@ static dl_status gz_slurp(const char *path, uint8_t **out, size_t *n, dl_err *er
 {
     gzFile f = gzopen(path, "rb");
     if (!f)
-        return dl_err_set(err, DL_ENOTFOUND,
-                          "%s: cannot open (install Debian's dataset-fashion-mnist package: apt-get install "
-                          "dataset-fashion-mnist)",
-                          path);
+        return dl_err_set(
+            err, DL_ENOTFOUND,
+            "%s: cannot open (install Debian's dataset-fashion-mnist package: apt-get install "
+            "dataset-fashion-mnist)",
+            path);
     size_t cap = 1 << 20, len = 0;
     uint8_t *b = malloc(cap);
     for (;;) {
@@ -71,10 +73,14 @@ static dl_status gz_slurp(const char *path, uint8_t **out, size_t *n, dl_err *er
     return DL_OK;
 }
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* Loads one images+labels pair, appending items with the given split. */
-static dl_status load_pair(const char *dir, const char *prefix, int split, dl_rawset *rs, uint8_t **keep, dl_err *err)
+static dl_status load_pair(const char *dir, const char *prefix, int split, dl_rawset *rs,
+                           uint8_t **keep, dl_err *err)
 {
     char ip[4096], lp[4096];
     snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
@@ -96,7 +102,9 @@ static dl_status load_pair(const char *dir, const char *prefix, int split, dl_ra
     }
     uint32_t n = be32(img + 4), h = be32(img + 8), w = be32(img + 12);
     if (h == 0 || w == 0 || h > 4096 || w > 4096 || (uint64_t)n * h * w + 16 != ni) {
-        st = dl_err_set(err, DL_EFORMAT, "%s: header says %u images of %ux%u but the file has %zu bytes", ip, n, w, h, ni);
+        st = dl_err_set(err, DL_EFORMAT,
+                        "%s: header says %u images of %ux%u but the file has %zu bytes", ip, n, w,
+                        h, ni);
         goto out;
     }
     if (be32(lab + 4) != n || (size_t)n + 8 != nl) {
@@ -105,7 +113,8 @@ static dl_status load_pair(const char *dir, const char *prefix, int split, dl_ra
     }
     for (uint32_t i = 0; i < n && !st; i++) {
         if (lab[8 + i] >= 10) {
-            st = dl_err_set(err, DL_EFORMAT, "%s: label %u of item %u is not a class (0..9)", lp, lab[8 + i], i);
+            st = dl_err_set(err, DL_EFORMAT, "%s: label %u of item %u is not a class (0..9)", lp,
+                            lab[8 + i], i);
             break;
         }
         const char *name = fashion_names[lab[8 + i]];

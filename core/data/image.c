@@ -37,7 +37,8 @@ dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
     void *b;
     dl_status st = dl_file_read(path, MAX_FILE_BYTES, "an image file", &b, n, err);
     *buf = st == DL_OK ? b : NULL;
-    if (st == DL_ENOTFOUND) { /* a listed file that vanished is the data set's I/O failure (DL_EIO) */
+    if (st ==
+        DL_ENOTFOUND) { /* a listed file that vanished is the data set's I/O failure (DL_EIO) */
         st = DL_EIO;
         if (err)
             err->code = st;
@@ -45,8 +46,14 @@ dl_status dl_read_file(const char *path, uint8_t **buf, size_t *n, dl_err *err)
     return st;
 }
 
-static bool is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
-static bool is_png(const uint8_t *b, size_t n) { return n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0; }
+static bool is_jpeg(const uint8_t *b, size_t n)
+{
+    return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+static bool is_png(const uint8_t *b, size_t n)
+{
+    return n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
 
 static dl_status png_too_large(const png_image *im, const char *name, dl_err *err)
 {
@@ -88,7 +95,8 @@ dl_status dl_fit_check(const char *name, int w, int h, int size, dl_resize_metho
                       name ? name : "an image", w, h, fw, fh, MAX_DECODED_MP);
 }
 
-static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
+static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *w, int *h,
+                           bool *grey, dl_err *err)
 {
     png_image im;
     memset(&im, 0, sizeof im);
@@ -102,7 +110,8 @@ static dl_status png_probe(const uint8_t *buf, size_t n, const char *name, int *
     return png_too_large(&im, name, err);
 }
 
-dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey, dl_err *err)
+dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h,
+                           bool *grey, dl_err *err)
 {
     if (is_png(buf, n))
         return png_probe(buf, n, name, w, h, grey, err);
@@ -150,13 +159,34 @@ static dl_status orient(dl_img *img, int o, dl_err *err)
         for (int x = 0; x < nw; x++) {
             int sx, sy; /* source pixel shown at (x, y) */
             switch (o) {
-            case 2: sx = w - 1 - x; sy = y; break;
-            case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-            case 4: sx = x; sy = h - 1 - y; break;
-            case 5: sx = y; sy = x; break;
-            case 6: sx = y; sy = h - 1 - x; break;
-            case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-            default: sx = w - 1 - y; sy = x; break; /* 8 */
+            case 2:
+                sx = w - 1 - x;
+                sy = y;
+                break;
+            case 3:
+                sx = w - 1 - x;
+                sy = h - 1 - y;
+                break;
+            case 4:
+                sx = x;
+                sy = h - 1 - y;
+                break;
+            case 5:
+                sx = y;
+                sy = x;
+                break;
+            case 6:
+                sx = y;
+                sy = h - 1 - x;
+                break;
+            case 7:
+                sx = w - 1 - y;
+                sy = h - 1 - x;
+                break;
+            default:
+                sx = w - 1 - y;
+                sy = x;
+                break; /* 8 */
             }
             memcpy(d + ((size_t)y * nw + x) * c, img->px + ((size_t)sy * w + sx) * c, c);
         }
@@ -167,7 +197,8 @@ static dl_status orient(dl_img *img, int o, dl_err *err)
     return DL_OK;
 }
 
-static dl_status png_decode(const uint8_t *buf, size_t n, const char *name, int c, dl_img *out, dl_err *err)
+static dl_status png_decode(const uint8_t *buf, size_t n, const char *name, int c, dl_img *out,
+                            dl_err *err)
 {
     png_image im;
     memset(&im, 0, sizeof im);
@@ -222,8 +253,8 @@ static uint8_t pil_luma(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
 }
 
-dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w, int min_h,
-                            dl_img *out, dl_err *err)
+dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w,
+                            int min_h, dl_img *out, dl_err *err)
 {
     return dl_img_decode_mem_mode(buf, n, name, c, min_w, min_h, false, out, err);
 }
@@ -298,7 +329,8 @@ dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name,
     }
     /* Flags 0 = libjpeg's defaults (accurate integer IDCT, fancy upsampling): Pillow's pixels.
      * LIMITSCANS caps a progressive file's scans (a hostile one can have thousands). */
-    int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | (fast ? TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE : 0);
+    int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS |
+                (fast ? TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE : 0);
     if (tjDecompress2(tj, buf, (unsigned long)n, px, bw, 0, bh, pf, flags) != 0) {
         free(px);
         return jpeg_fail(tj, name, err);
@@ -335,7 +367,8 @@ dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name,
     return st;
 }
 
-dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err)
+dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out,
+                             dl_err *err)
 {
     return dl_img_decode_file_mode(path, c, min_w, min_h, false, out, err);
 }
@@ -363,7 +396,8 @@ dl_status dl_jpeg_write(const char *path, const dl_img *img, int quality, dl_err
     int pf = img->c == 1 ? TJPF_GRAY : TJPF_RGB;
     int samp = img->c == 1 ? TJSAMP_GRAY : TJSAMP_420;
     if (tjCompress2(tj, img->px, img->w, 0, img->h, pf, &jb, &jn, samp, quality, 0) != 0) {
-        dl_status st = dl_err_set(err, DL_EFORMAT, "%s: JPEG encode failed: %s", path, tjGetErrorStr2(tj));
+        dl_status st =
+            dl_err_set(err, DL_EFORMAT, "%s: JPEG encode failed: %s", path, tjGetErrorStr2(tj));
         tjDestroy(tj);
         return st;
     }

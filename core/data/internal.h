@@ -17,7 +17,9 @@
 /* Not under TSan: the clones' ifunc resolvers are instrumented and run before its runtime
  * starts (the program crashes while loading). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define DL_DATA_HOT __attribute__((target_clones("avx512f", "avx2", "default"), optimize("vect-cost-model=dynamic")))
+#define DL_DATA_HOT                                                                                \
+    __attribute__((target_clones("avx512f", "avx2", "default"),                                    \
+                   optimize("vect-cost-model=dynamic")))
 #else
 #define DL_DATA_HOT
 #endif
@@ -25,8 +27,14 @@
 /* Per-thread scratch buffers (resize.c), grown on demand and freed when the thread exits, so the
  * image pipeline does not malloc per image. NULL when out of memory. A slot's contents are
  * only valid until the next call for that slot on the same thread. */
-enum { DL_SCRATCH_TAPS_X, DL_SCRATCH_TAPS_Y, DL_SCRATCH_RESIZE_TMP, DL_SCRATCH_RESIZE_ACC, DL_SCRATCH_AUG,
-       DL_SCRATCH_SLOTS };
+enum {
+    DL_SCRATCH_TAPS_X,
+    DL_SCRATCH_TAPS_Y,
+    DL_SCRATCH_RESIZE_TMP,
+    DL_SCRATCH_RESIZE_ACC,
+    DL_SCRATCH_AUG,
+    DL_SCRATCH_SLOTS
+};
 void *dl_scratch(int slot, size_t bytes);
 
 /* ---- images (image.c, resize.c) ---- */
@@ -39,14 +47,15 @@ typedef struct dl_img {
  * DL_EUNSUPPORTED; dimensions that would need more memory than the limits in image.c:
  * DL_EFORMAT naming the file. A malformed EXIF block is logged as a warning naming the file
  * (orientation 1). */
-dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h, bool *grey,
-                           dl_err *err);
+dl_status dl_img_probe_mem(const uint8_t *buf, size_t n, const char *name, int *w, int *h,
+                           bool *grey, dl_err *err);
 /* Decodes to c channels (1 grey, 3 RGB) as Pillow does, JPEGs DCT-scaled to the smallest
  * power-of-two scale whose (oriented) size is >= 2 min_w x 2 min_h (0: full size), EXIF
  * orientation applied. out->px is malloc'd. */
-dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w, int min_h,
-                            dl_img *out, dl_err *err);
-dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out, dl_err *err);
+dl_status dl_img_decode_mem(const uint8_t *buf, size_t n, const char *name, int c, int min_w,
+                            int min_h, dl_img *out, dl_err *err);
+dl_status dl_img_decode_file(const char *path, int c, int min_w, int min_h, dl_img *out,
+                             dl_err *err);
 /* The same with the decoder's mode: fast = TurboJPEG's fast IDCT and upsampling (--fast-decode;
  * pixels differ from Pillow's by up to ~24/255); else libjpeg's defaults, Pillow's exact pixels. */
 dl_status dl_img_decode_mem_mode(const uint8_t *buf, size_t n, const char *name, int c, int min_w,
@@ -87,8 +96,8 @@ dl_status dl_fit_check(const char *name, int w, int h, int size, dl_resize_metho
 
 /* ---- sampling (augment.c) ---- */
 typedef struct dl_aug_params {
-    float u_x, u_y;    /* window placement in [0,1] (0.5: centred) */
-    bool affine;       /* any of flip/rotate/zoom/warp/rrc below */
+    float u_x, u_y; /* window placement in [0,1] (0.5: centred) */
+    bool affine;    /* any of flip/rotate/zoom/warp/rrc below */
     bool flip;
     float rot_deg, zoom, zoom_cx, zoom_cy, warp_x, warp_y;
     float rrc_scale, rrc_ratio, rrc_cx, rrc_cy; /* random resized crop in window coords */
@@ -97,17 +106,17 @@ typedef struct dl_aug_params {
 } dl_aug_params;
 
 /* Draws augmentation parameters for one item (fastai aug_transforms defaults). */
-void dl_aug_draw(dl_aug_params *p, uint64_t seed, uint64_t epoch, uint64_t item, bool train, bool aug,
-                 float min_scale);
+void dl_aug_draw(dl_aug_params *p, uint64_t seed, uint64_t epoch, uint64_t item, bool train,
+                 bool aug, float min_scale);
 /* Samples the size x size window of a fitted image into out (oc x size x size floats, normalised
  * with mean/std), applying p. */
-void dl_aug_render(const dl_img *fitted, int size, dl_resize_method m, const dl_aug_params *p, int oc,
-                   const float *mean, const float *std, float *out);
+void dl_aug_render(const dl_img *fitted, int size, dl_resize_method m, const dl_aug_params *p,
+                   int oc, const float *mean, const float *std, float *out);
 
 /* ---- CSV (csv.c) ---- */
 typedef struct dl_csv {
-    char **cells;   /* rows * cols, row 0 is the header */
-    int *line;      /* source line of each row */
+    char **cells; /* rows * cols, row 0 is the header */
+    int *line;    /* source line of each row */
     size_t rows;
     int cols;
 } dl_csv;
@@ -127,7 +136,7 @@ typedef struct dl_raw_item {
     int w, h;
     char **labels;
     int n_labels;
-    int split;             /* DL_RAW_* */
+    int split; /* DL_RAW_* */
 } dl_raw_item;
 
 typedef struct dl_rawset {
@@ -135,7 +144,7 @@ typedef struct dl_rawset {
     size_t n, cap;
     dl_source_kind kind;
     char *root;
-    uint8_t *blob, *blob2; /* owned in-memory pixels (fashion-mnist train, test) */
+    uint8_t *blob, *blob2;          /* owned in-memory pixels (fashion-mnist train, test) */
     const char *const *class_names; /* fixed vocab in dataset order (fashion-mnist), else NULL */
     int n_class_names;
     size_t left_out;
@@ -143,8 +152,8 @@ typedef struct dl_rawset {
     size_t n_skipped, skip_cap;
 } dl_rawset;
 
-dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels, int n_labels, int split,
-                     dl_err *err);
+dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels, int n_labels,
+                     int split, dl_err *err);
 void dl_rawset_free(dl_rawset *rs);
 dl_status dl_raw_skip(dl_rawset *rs, const char *path, const char *reason, dl_err *err);
 bool dl_is_image_name(const char *name);
@@ -153,8 +162,8 @@ dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs,
 dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *rs, dl_err *err);
 dl_status dl_source_fashion_mnist(const char *dir, dl_rawset *rs, dl_err *err);
 /* Writes the mosaic dataset into dir (if not complete already) and returns its path. */
-dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint64_t seed, int n_train,
-                            int n_valid, char *out_dir, size_t cap, dl_err *err);
+dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint64_t seed,
+                            int n_train, int n_valid, char *out_dir, size_t cap, dl_err *err);
 /* Extracts an archive into cache_dir/<name>-<size>-<mtime> once; out_dir receives the folder.
  * Members that may not be written (outside the folder, links, devices, duplicates, too large)
  * are named in warnings and skipped. */
@@ -167,8 +176,9 @@ typedef struct dl_archive_limits {
 /* The limits dl_archive_extract uses for an archive of archive_size bytes. */
 void dl_archive_limits_default(uint64_t archive_size, dl_archive_limits *lim);
 /* dl_archive_extract with explicit limits (NULL: the defaults); tests use small ones. */
-dl_status dl_archive_extract_limited(const char *archive, const char *cache_dir, const dl_archive_limits *lim,
-                                     char *out_dir, size_t cap, dl_err *err);
+dl_status dl_archive_extract_limited(const char *archive, const char *cache_dir,
+                                     const dl_archive_limits *lim, char *out_dir, size_t cap,
+                                     dl_err *err);
 bool dl_is_archive_name(const char *path);
 const char *dl_fashion_class_name(int k);
 const char *dl_default_cache_dir(char *buf, size_t cap);
@@ -178,12 +188,12 @@ dl_status dl_mkdirs(const char *path, dl_err *err);
 typedef struct dl_ditem {
     const char *path;
     const uint8_t *pixels;
-    int w, h;              /* original (oriented) size */
+    int w, h; /* original (oriented) size */
     int label_off, n_labels;
     _Atomic(uint8_t *) cache; /* fitted uint8 image, or NULL */
-    int fw, fh;            /* fitted size */
-    bool crop_first;       /* validation item in crop mode: fastai's centre crop in source pixels,
-                            * then the resize to size x size (fw = fh = size) */
+    int fw, fh;               /* fitted size */
+    bool crop_first; /* validation item in crop mode: fastai's centre crop in source pixels,
+                      * then the resize to size x size (fw = fh = size) */
 } dl_ditem;
 
 struct dl_dataset {
@@ -193,11 +203,11 @@ struct dl_dataset {
     char root[4096];
     dl_ditem *items[2];
     size_t count[2];
-    int *labels;           /* all label indices, item label_off.. */
+    int *labels; /* all label indices, item label_off.. */
     char **vocab;
     int n_classes;
     bool multi;
-    int cache_c;           /* channels the cache holds */
+    int cache_c; /* channels the cache holds */
     dl_image_prep prep;
     char **skipped, **skip_reason;
     size_t n_skipped;

@@ -79,7 +79,8 @@ static void fill(dl_loader *l, slot *s, int64_t b, int epoch)
             snprintf(s->msg, sizeof s->msg, "%s", e.msg);
             return;
         }
-        dl_aug_render(&img, l->size, ds->prep.resize, &p, l->c, ds->prep.mean, ds->prep.std, s->images + j * chw);
+        dl_aug_render(&img, l->size, ds->prep.resize, &p, l->c, ds->prep.mean, ds->prep.std,
+                      s->images + j * chw);
         if (owned)
             free(img.px);
         const int *labs = ds->labels + it->label_off;
@@ -100,7 +101,8 @@ static void *worker(void *arg)
     dl_loader *l = arg;
     pthread_mutex_lock(&l->mu);
     while (!l->quit) {
-        slot *s = l->started && l->next_fill < l->nbatches ? &l->slots[l->next_fill % l->nslots] : NULL;
+        slot *s =
+            l->started && l->next_fill < l->nbatches ? &l->slots[l->next_fill % l->nslots] : NULL;
         if (!s || s->state != SLOT_EMPTY) {
             pthread_cond_wait(&l->cv_work, &l->mu);
             continue;
@@ -124,14 +126,15 @@ static void *worker(void *arg)
     return NULL;
 }
 
-dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool shuffle, bool drop_last, uint64_t seed,
-                           int threads, dl_loader **out, dl_err *err)
+dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool shuffle,
+                           bool drop_last, uint64_t seed, int threads, dl_loader **out, dl_err *err)
 {
     *out = NULL;
     if (batch_size < 1)
         return dl_err_set(err, DL_EINVAL, "loader: batch size %d < 1", batch_size);
     if (ds->count[split] == 0)
-        return dl_err_set(err, DL_EINVAL, "loader: the %s split is empty", split ? "validation" : "training");
+        return dl_err_set(err, DL_EINVAL, "loader: the %s split is empty",
+                          split ? "validation" : "training");
     dl_loader *l = calloc(1, sizeof *l);
     if (!l)
         return dl_err_set(err, DL_ENOMEM, "loader: out of memory");
@@ -147,7 +150,8 @@ dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool 
     l->aug = l->train && ds->cfg.aug;
     l->seed = seed;
     l->n = ds->count[split];
-    l->nbatches = drop_last ? (int64_t)(l->n / batch_size) : (int64_t)((l->n + batch_size - 1) / batch_size);
+    l->nbatches =
+        drop_last ? (int64_t)(l->n / batch_size) : (int64_t)((l->n + batch_size - 1) / batch_size);
     l->held = -1;
     if (threads <= 0) {
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -174,7 +178,8 @@ dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool 
     pthread_cond_init(&l->cv_done, NULL);
     if (!ok) {
         dl_loader_destroy(l);
-        return dl_err_set(err, DL_ENOMEM, "loader: out of memory for %d batch slots of %d images", threads + 1, batch_size);
+        return dl_err_set(err, DL_ENOMEM, "loader: out of memory for %d batch slots of %d images",
+                          threads + 1, batch_size);
     }
     sigset_t all, old;
     sigfillset(&all);

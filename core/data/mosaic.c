@@ -21,7 +21,10 @@
 static const char *const slug[10] = {"tshirt_top", "trouser", "pullover", "dress", "coat",
                                      "sandal",     "shirt",   "sneaker",  "bag",   "ankle_boot"};
 
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int class_of(const char *name)
 {
@@ -31,12 +34,15 @@ static int class_of(const char *name)
     return -1;
 }
 
-dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint64_t seed, int n_train, int n_valid,
-                            char *out_dir, size_t cap, dl_err *err)
+dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint64_t seed,
+                            int n_train, int n_valid, char *out_dir, size_t cap, dl_err *err)
 {
     if (n_train <= 0 || n_valid <= 0)
-        return dl_err_set(err, DL_EINVAL, "fashion-mosaic: need > 0 train and valid mosaics (%d, %d)", n_train, n_valid);
-    snprintf(out_dir, cap, "%s/fashion-mosaic-s%llu-%d-%d", cache_dir, (unsigned long long)seed, n_train, n_valid);
+        return dl_err_set(err, DL_EINVAL,
+                          "fashion-mosaic: need > 0 train and valid mosaics (%d, %d)", n_train,
+                          n_valid);
+    snprintf(out_dir, cap, "%s/fashion-mosaic-s%llu-%d-%d", cache_dir, (unsigned long long)seed,
+             n_train, n_valid);
     char csv[PATH_MAX], path[PATH_MAX];
     snprintf(csv, sizeof csv, "%s/labels.csv", out_dir);
     struct stat sb;
@@ -99,8 +105,8 @@ dl_status dl_mosaic_prepare(const char *fmnist_dir, const char *cache_dir, uint6
             if (!dup)
                 labs[nl++] = name;
             size_t l = strlen(items);
-            snprintf(items + l, sizeof items - l, "%s%s:%zu:%d:%d:%d", c ? " " : "", split ? "t10k" : "train", idx,
-                     cells[c], dx, dy);
+            snprintf(items + l, sizeof items - l, "%s%s:%zu:%d:%d:%d", c ? " " : "",
+                     split ? "t10k" : "train", idx, cells[c], dx, dy);
         }
         qsort(labs, nl, sizeof *labs, cmp_cstr);
         snprintf(path, sizeof path, "%s/img/%06d.jpg", out_dir, m);

@@ -4,8 +4,8 @@
  * down-scales do not alias; when enlarging it is plain bilinear interpolation.
  * Fixed point (as Pillow): weights in Q14 summing exactly to 1, the vertical pass first (its
  * rows are contiguous, so it vectorises, and it leaves fewer rows for the horizontal pass), an
- * intermediate row kept as uint16 with 7 extra fraction bits so the two roundings cost < 0.01 level.
- * Buffers come from per-thread scratch (dl_scratch): no malloc per image in steady state. */
+ * intermediate row kept as uint16 with 7 extra fraction bits so the two roundings cost < 0.01
+ * level. Buffers come from per-thread scratch (dl_scratch): no malloc per image in steady state. */
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -105,7 +105,11 @@ typedef struct taps {
     int kmax;
 } taps;
 
-static double tri(double x) { x = fabs(x); return x < 1.0 ? 1.0 - x : 0.0; }
+static double tri(double x)
+{
+    x = fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
 static double box(double x) { return (x >= -0.5 && x < 0.5) ? 1.0 : 0.0; }
 
 /* Taps of out pixels sampling the source span [in0, in0 + len) of a row of in pixels, as Pillow's
@@ -189,8 +193,8 @@ static inline int32_t tap_pair(const int16_t *w16)
     return p;
 }
 
-__attribute__((target("avx2"))) static size_t vrow_avx2(const uint8_t *restrict s, size_t rowlen, const int16_t *w16,
-                                                       int n, uint16_t *restrict o)
+__attribute__((target("avx2"))) static size_t
+vrow_avx2(const uint8_t *restrict s, size_t rowlen, const int16_t *w16, int n, uint16_t *restrict o)
 {
     const __m256i rnd = _mm256_set1_epi32(1 << (PREC - MID - 1));
     size_t i = 0;
@@ -201,8 +205,10 @@ __attribute__((target("avx2"))) static size_t vrow_avx2(const uint8_t *restrict 
             __m256i wp = _mm256_set1_epi32(tap_pair(w16 + k));
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)r0);
             __m128i y = _mm_loadu_si128((const __m128i *)(const void *)r1);
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x, y)), wp));
-            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x, y)), wp));
+            a0 = _mm256_add_epi32(
+                a0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x, y)), wp));
+            a1 = _mm256_add_epi32(
+                a1, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x, y)), wp));
         }
         a0 = _mm256_srai_epi32(a0, PREC - MID);
         a1 = _mm256_srai_epi32(a1, PREC - MID);
@@ -215,8 +221,8 @@ __attribute__((target("avx2"))) static size_t vrow_avx2(const uint8_t *restrict 
 #endif
 
 /* Vertical pass: n source rows (stride rowlen bytes) weighted into one intermediate row. */
-DL_DATA_HOT static void vrow(const uint8_t *restrict s, size_t rowlen, const int32_t *w, const int16_t *w16, int n,
-                            int32_t *restrict acc, uint16_t *restrict o)
+DL_DATA_HOT static void vrow(const uint8_t *restrict s, size_t rowlen, const int32_t *w,
+                             const int16_t *w16, int n, int32_t *restrict acc, uint16_t *restrict o)
 {
 #ifdef HAVE_VROW_AVX2
     if (__builtin_cpu_supports("avx2")) {
@@ -286,8 +292,8 @@ static void hrow_rgb_sse2(const uint16_t *restrict r, const taps *t, int ow, uin
  * shorter filter runs on over zero weights (make_taps zero-pads each row of taps); its reads stay
  * within the row + the headroom because start[x] + count[x+1] <= start[x+1] + count[x+1] <= w.
  * Returns the number of pixels done. */
-__attribute__((target("avx2"))) static int hrow_rgb_avx2(const uint16_t *restrict r, const taps *t, int ow,
-                                                        uint8_t *restrict o)
+__attribute__((target("avx2"))) static int hrow_rgb_avx2(const uint16_t *restrict r, const taps *t,
+                                                         int ow, uint8_t *restrict o)
 {
     const __m256i half = _mm256_set1_epi32(1 << (PREC + MID - 1));
     int x = 0;
@@ -302,13 +308,15 @@ __attribute__((target("avx2"))) static int hrow_rgb_avx2(const uint16_t *restric
             __m128i a1 = _mm_loadl_epi64((const __m128i *)(const void *)(s1 + 3 * k));
             __m128i b1 = _mm_loadl_epi64((const __m128i *)(const void *)(s1 + 3 * k + 3));
             __m256i px = _mm256_set_m128i(_mm_unpacklo_epi16(a1, b1), _mm_unpacklo_epi16(a0, b0));
-            __m256i wp = _mm256_set_m128i(_mm_set1_epi32(tap_pair(w1 + k)), _mm_set1_epi32(tap_pair(w0 + k)));
+            __m256i wp = _mm256_set_m128i(_mm_set1_epi32(tap_pair(w1 + k)),
+                                          _mm_set1_epi32(tap_pair(w0 + k)));
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(px, wp));
         }
         acc = _mm256_srai_epi32(acc, PREC + MID);
         acc = _mm256_packs_epi32(acc, acc);
         acc = _mm256_packus_epi16(acc, acc);
-        uint64_t p0 = (uint32_t)_mm256_extract_epi32(acc, 0) & 0xFFFFFFu, p1 = (uint32_t)_mm256_extract_epi32(acc, 4);
+        uint64_t p0 = (uint32_t)_mm256_extract_epi32(acc, 0) & 0xFFFFFFu,
+                 p1 = (uint32_t)_mm256_extract_epi32(acc, 4);
         uint64_t two = p0 | p1 << 24;
         if (3 * x + 8 <= 3 * ow) /* 8-byte store; bytes 6-7 are the next pair's, written after */
             memcpy(o + 3 * x, &two, 8);
@@ -381,17 +389,19 @@ void dl_img_resize_box(const dl_img *src, double x0, double y0, double bw, doubl
     }
     taps tx, ty;
     size_t rowlen = (size_t)src->w * c;
-    uint16_t *tmp = dl_scratch(DL_SCRATCH_RESIZE_TMP, sizeof(uint16_t) * (rowlen + 8)); /* + SSE2 overread */
+    uint16_t *tmp =
+        dl_scratch(DL_SCRATCH_RESIZE_TMP, sizeof(uint16_t) * (rowlen + 8)); /* + SSE2 overread */
     int32_t *acc = dl_scratch(DL_SCRATCH_RESIZE_ACC, sizeof(int32_t) * rowlen);
     if (!tmp || !acc || !make_taps(&tx, src->w, x0, bw, ow, area, DL_SCRATCH_TAPS_X) ||
         !make_taps(&ty, src->h, y0, bh, oh, area, DL_SCRATCH_TAPS_Y)) {
         memset(dst->px, 0, (size_t)ow * oh * c); /* only on allocation failure */
         return;
     }
-    memset(tmp + rowlen, 0, sizeof(uint16_t) * 8); /* the headroom the vector passes read (weighted 0) */
+    memset(tmp + rowlen, 0,
+           sizeof(uint16_t) * 8); /* the headroom the vector passes read (weighted 0) */
     for (int y = 0; y < oh; y++) {
-        vrow(src->px + (size_t)ty.start[y] * rowlen, rowlen, ty.w + (size_t)y * ty.kmax, ty.w16 + (size_t)y * ty.kmax,
-             ty.count[y], acc, tmp);
+        vrow(src->px + (size_t)ty.start[y] * rowlen, rowlen, ty.w + (size_t)y * ty.kmax,
+             ty.w16 + (size_t)y * ty.kmax, ty.count[y], acc, tmp);
         hrow(tmp, c, &tx, ow, dst->px + (size_t)y * ow * c);
     }
 }

@@ -21,7 +21,8 @@
 
 bool dl_is_image_name(const char *name)
 {
-    static const char *ext[] = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm"};
+    static const char *ext[] = {".jpg", ".jpeg", ".jpe",  ".jfif", ".png", ".gif",
+                                ".bmp", ".tif",  ".tiff", ".webp", ".ppm"};
     const char *dot = strrchr(name, '.');
     if (!dot)
         return false;
@@ -31,7 +32,8 @@ bool dl_is_image_name(const char *name)
     return false;
 }
 
-dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels, int n_labels, int split, dl_err *err)
+dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels, int n_labels,
+                     int split, dl_err *err)
 {
     if (rs->n == rs->cap) {
         size_t nc = rs->cap ? rs->cap * 2 : 256;
@@ -106,7 +108,10 @@ void dl_rawset_free(dl_rawset *rs)
     memset(rs, 0, sizeof *rs);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static bool is_dir(const char *p)
 {
@@ -118,7 +123,7 @@ typedef struct walk_ctx {
     dl_rawset *rs;
     regex_t *re;
     const char *top;
-    int split;          /* DL_RAW_RANDOM, or -2 to decide by the first path component */
+    int split; /* DL_RAW_RANDOM, or -2 to decide by the first path component */
 } walk_ctx;
 
 /* Sorted, dot-free entries of a directory. */
@@ -159,8 +164,8 @@ static void free_names(char **v, size_t n)
 }
 
 /* Adds the files under dir (recursively). parent = label folder name for files directly in dir. */
-static dl_status walk(walk_ctx *w, const char *dir, const char *parent, int split, int depth, size_t *found,
-                      dl_err *err)
+static dl_status walk(walk_ctx *w, const char *dir, const char *parent, int split, int depth,
+                      size_t *found, dl_err *err)
 {
     if (depth > 32)
         return dl_err_set(err, DL_EINVAL, "%s: folders nested too deeply (symlink loop?)", dir);
@@ -190,12 +195,14 @@ static dl_status walk(walk_ctx *w, const char *dir, const char *parent, int spli
         if (w->re) {
             regmatch_t m[2];
             if (regexec(w->re, names[i], 2, m, 0) != 0 || m[1].rm_so < 0) {
-                st = dl_err_set(err, DL_EINVAL, "%s: --label-re does not match the file name '%s'", path, names[i]);
+                st = dl_err_set(err, DL_EINVAL, "%s: --label-re does not match the file name '%s'",
+                                path, names[i]);
                 break;
             }
             size_t len = (size_t)(m[1].rm_eo - m[1].rm_so);
             if (len == 0 || len > NAME_MAX) {
-                st = dl_err_set(err, DL_EINVAL, "%s: --label-re group 1 is empty for '%s'", path, names[i]);
+                st = dl_err_set(err, DL_EINVAL, "%s: --label-re group 1 is empty for '%s'", path,
+                                names[i]);
                 break;
             }
             memcpy(buf, names[i] + m[1].rm_so, len);
@@ -228,7 +235,8 @@ dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs,
         }
         if (re.re_nsub < 1) {
             regfree(&re);
-            return dl_err_set(err, DL_EINVAL, "--label-re '%s' needs one (group) for the label", label_re);
+            return dl_err_set(err, DL_EINVAL, "--label-re '%s' needs one (group) for the label",
+                              label_re);
         }
         w.re = &re;
     }
@@ -250,7 +258,9 @@ dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs,
         char path[PATH_MAX];
         for (size_t i = 0; i < n && !st; i++) {
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            int split = strcmp(path, tr) == 0 ? DL_RAW_TRAIN : strcmp(path, va) == 0 ? DL_RAW_VALID : DL_RAW_NONE;
+            int split = strcmp(path, tr) == 0   ? DL_RAW_TRAIN
+                        : strcmp(path, va) == 0 ? DL_RAW_VALID
+                                                : DL_RAW_NONE;
             if (split == DL_RAW_NONE) {
                 size_t before = rs->n;
                 if (is_dir(path))
@@ -279,8 +289,9 @@ out:
     if (w.re)
         regfree(&re);
     if (!st && rs->n == 0)
-        st = dl_err_set(err, DL_ENOTFOUND, "%s: no images found%s", dir,
-                        label_re ? "" : " (expected DIR/<class>/*.jpg or DIR/train|valid/<class>/*.jpg)");
+        st = dl_err_set(
+            err, DL_ENOTFOUND, "%s: no images found%s", dir,
+            label_re ? "" : " (expected DIR/<class>/*.jpg or DIR/train|valid/<class>/*.jpg)");
     return st;
 }
 
@@ -297,7 +308,8 @@ static bool parse_bool(const char *s, int *v)
     return false;
 }
 
-static dl_status need_col(const dl_csv *c, const char *path, const char *name, const char *opt, int *col, dl_err *err)
+static dl_status need_col(const dl_csv *c, const char *path, const char *name, const char *opt,
+                          int *col, dl_err *err)
 {
     *col = dl_csv_col(c, name);
     if (*col >= 0)
@@ -307,7 +319,8 @@ static dl_status need_col(const dl_csv *c, const char *path, const char *name, c
         size_t l = strlen(have);
         snprintf(have + l, sizeof have - l, "%s%s", k ? ", " : "", c->cells[k]);
     }
-    return dl_err_set(err, DL_ENOTFOUND, "%s:%d: no column '%s' (%s; columns: %s)", path, c->line[0], name, opt, have);
+    return dl_err_set(err, DL_ENOTFOUND, "%s:%d: no column '%s' (%s; columns: %s)", path,
+                      c->line[0], name, opt, have);
 }
 
 /* Whether a CSV file name points outside the folder it is relative to: absolute, or with a '..'
@@ -352,14 +365,16 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
         char **row = c.cells + r * c.cols;
         int line = c.line[r];
         if (!row[fc][0]) {
-            st = dl_err_set(err, DL_EFORMAT, "%s:%d: empty file name in column '%s'", path, line, cfg->fname_col);
+            st = dl_err_set(err, DL_EFORMAT, "%s:%d: empty file name in column '%s'", path, line,
+                            cfg->fname_col);
             break;
         }
         int split = DL_RAW_RANDOM;
         if (vc >= 0) {
             int v;
             if (!parse_bool(row[vc], &v)) {
-                st = dl_err_set(err, DL_EFORMAT, "%s:%d: column '%s' is '%s', expected true/false/1/0", path, line,
+                st = dl_err_set(err, DL_EFORMAT,
+                                "%s:%d: column '%s' is '%s', expected true/false/1/0", path, line,
                                 cfg->valid_col, row[vc]);
                 break;
             }
@@ -367,8 +382,10 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
         }
         if (leaves_folder(row[fc])) {
             char shown[512];
-            st = dl_err_set(err, DL_EFORMAT, "%s:%d: file name '%s' leaves the data folder (an absolute path or "
-                            "'..'): refused", path, line, dl_printable(row[fc], shown, sizeof shown));
+            st = dl_err_set(err, DL_EFORMAT,
+                            "%s:%d: file name '%s' leaves the data folder (an absolute path or "
+                            "'..'): refused",
+                            path, line, dl_printable(row[fc], shown, sizeof shown));
             break;
         }
         if (cfg->folder)
@@ -377,10 +394,12 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
             snprintf(img, sizeof img, "%s/%s", root, row[fc]);
         struct stat sb;
         if (stat(img, &sb) != 0) {
-            st = dl_err_set(err, DL_ENOTFOUND, "%s:%d: image '%s' does not exist (%s)", path, line, row[fc], img);
+            st = dl_err_set(err, DL_ENOTFOUND, "%s:%d: image '%s' does not exist (%s)", path, line,
+                            row[fc], img);
             break;
         }
-        /* Split the label cell on the delimiter; empty pieces are dropped (an empty cell = no label). */
+        /* Split the label cell on the delimiter; empty pieces are dropped (an empty cell = no
+         * label). */
         char *cell = row[lc];
         int nl = 0;
         char *p = cell;

@@ -37,11 +37,14 @@ static int is_fastai_export(const dl_tensor_map *m)
 
 static dl_status rename_fastai(dl_tensor_map *m, dl_err *err)
 {
-    static const char *body[8] = {"conv1.", "bn1.", NULL, NULL, "layer1.", "layer2.", "layer3.", "layer4."};
+    static const char *body[8] = {"conv1.",  "bn1.",    NULL,      NULL,
+                                  "layer1.", "layer2.", "layer3.", "layer4."};
     for (size_t i = 0; i < m->n; i++) {
         char **k = &m->items[i].name;
         dl_status st = DL_OK;
-        int child = starts(*k, "0.") && isdigit((unsigned char)(*k)[2]) && (*k)[3] == '.' ? (*k)[2] - '0' : -1;
+        int child = starts(*k, "0.") && isdigit((unsigned char)(*k)[2]) && (*k)[3] == '.'
+                        ? (*k)[2] - '0'
+                        : -1;
         if (child >= 0 && body[child]) /* children 2 and 3 (relu, maxpool) hold nothing */
             st = replace_head(k, 4, body[child], err);
         else if (starts(*k, "1."))
@@ -56,7 +59,8 @@ dl_status dl_weights_rename(dl_tensor_map *m, dl_weights_style *style, dl_err *e
 {
     const char *kind = "torchvision";
     const char *removed = NULL;
-    static const char *prefixes[] = {"module.", "model.", "backbone.", "encoder.", "net.", "state_dict."};
+    static const char *prefixes[] = {"module.",  "model.", "backbone.",
+                                     "encoder.", "net.",   "state_dict."};
     for (size_t p = 0; m->n && p < sizeof prefixes / sizeof prefixes[0]; p++) {
         size_t i = 0;
         while (i < m->n && starts(m->items[i].name, prefixes[p]))
@@ -87,7 +91,8 @@ dl_status dl_weights_rename(dl_tensor_map *m, dl_weights_style *style, dl_err *e
     for (size_t i = 0; i < m->n; i++) /* a renaming must not merge two tensors */
         for (size_t j = i + 1; j < m->n; j++)
             if (strcmp(m->items[i].name, m->items[j].name) == 0)
-                return dl_err_set(err, DL_EFORMAT, "two tensors are both named '%s' after renaming (%s)",
+                return dl_err_set(err, DL_EFORMAT,
+                                  "two tensors are both named '%s' after renaming (%s)",
                                   m->items[i].name, kind);
     if (style && removed)
         snprintf(style->text, sizeof style->text, "%s, prefix '%s' removed", kind, removed);

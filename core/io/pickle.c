@@ -28,20 +28,77 @@ typedef struct vm {
     dl_err *err;
 } vm;
 
-static const struct { unsigned char op; const char *name; } opnames[] = {
-    {'(', "MARK"}, {'.', "STOP"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"}, {'F', "FLOAT"}, {'I', "INT"},
-    {'J', "BININT"}, {'K', "BININT1"}, {'L', "LONG"}, {'M', "BININT2"}, {'N', "NONE"}, {'P', "PERSID"},
-    {'Q', "BINPERSID"}, {'R', "REDUCE"}, {'S', "STRING"}, {'T', "BINSTRING"}, {'U', "SHORT_BINSTRING"},
-    {'V', "UNICODE"}, {'X', "BINUNICODE"}, {'a', "APPEND"}, {'b', "BUILD"}, {'c', "GLOBAL"}, {'d', "DICT"},
-    {'}', "EMPTY_DICT"}, {'e', "APPENDS"}, {'g', "GET"}, {'h', "BINGET"}, {'i', "INST"}, {'j', "LONG_BINGET"},
-    {'l', "LIST"}, {']', "EMPTY_LIST"}, {'o', "OBJ"}, {'p', "PUT"}, {'q', "BINPUT"}, {'r', "LONG_BINPUT"},
-    {'s', "SETITEM"}, {'t', "TUPLE"}, {')', "EMPTY_TUPLE"}, {'u', "SETITEMS"}, {'G', "BINFLOAT"},
-    {0x80, "PROTO"}, {0x81, "NEWOBJ"}, {0x82, "EXT1"}, {0x83, "EXT2"}, {0x84, "EXT4"}, {0x85, "TUPLE1"},
-    {0x86, "TUPLE2"}, {0x87, "TUPLE3"}, {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"}, {0x8a, "LONG1"}, {0x8b, "LONG4"},
-    {'B', "BINBYTES"}, {'C', "SHORT_BINBYTES"}, {0x8c, "SHORT_BINUNICODE"}, {0x8d, "BINUNICODE8"},
-    {0x8e, "BINBYTES8"}, {0x8f, "EMPTY_SET"}, {0x90, "ADDITEMS"}, {0x91, "FROZENSET"}, {0x92, "NEWOBJ_EX"},
-    {0x93, "STACK_GLOBAL"}, {0x94, "MEMOIZE"}, {0x95, "FRAME"}, {0x96, "BYTEARRAY8"}, {0x97, "NEXT_BUFFER"},
-    {0x98, "READONLY_BUFFER"}};
+static const struct {
+    unsigned char op;
+    const char *name;
+} opnames[] = {{'(', "MARK"},
+               {'.', "STOP"},
+               {'0', "POP"},
+               {'1', "POP_MARK"},
+               {'2', "DUP"},
+               {'F', "FLOAT"},
+               {'I', "INT"},
+               {'J', "BININT"},
+               {'K', "BININT1"},
+               {'L', "LONG"},
+               {'M', "BININT2"},
+               {'N', "NONE"},
+               {'P', "PERSID"},
+               {'Q', "BINPERSID"},
+               {'R', "REDUCE"},
+               {'S', "STRING"},
+               {'T', "BINSTRING"},
+               {'U', "SHORT_BINSTRING"},
+               {'V', "UNICODE"},
+               {'X', "BINUNICODE"},
+               {'a', "APPEND"},
+               {'b', "BUILD"},
+               {'c', "GLOBAL"},
+               {'d', "DICT"},
+               {'}', "EMPTY_DICT"},
+               {'e', "APPENDS"},
+               {'g', "GET"},
+               {'h', "BINGET"},
+               {'i', "INST"},
+               {'j', "LONG_BINGET"},
+               {'l', "LIST"},
+               {']', "EMPTY_LIST"},
+               {'o', "OBJ"},
+               {'p', "PUT"},
+               {'q', "BINPUT"},
+               {'r', "LONG_BINPUT"},
+               {'s', "SETITEM"},
+               {'t', "TUPLE"},
+               {')', "EMPTY_TUPLE"},
+               {'u', "SETITEMS"},
+               {'G', "BINFLOAT"},
+               {0x80, "PROTO"},
+               {0x81, "NEWOBJ"},
+               {0x82, "EXT1"},
+               {0x83, "EXT2"},
+               {0x84, "EXT4"},
+               {0x85, "TUPLE1"},
+               {0x86, "TUPLE2"},
+               {0x87, "TUPLE3"},
+               {0x88, "NEWTRUE"},
+               {0x89, "NEWFALSE"},
+               {0x8a, "LONG1"},
+               {0x8b, "LONG4"},
+               {'B', "BINBYTES"},
+               {'C', "SHORT_BINBYTES"},
+               {0x8c, "SHORT_BINUNICODE"},
+               {0x8d, "BINUNICODE8"},
+               {0x8e, "BINBYTES8"},
+               {0x8f, "EMPTY_SET"},
+               {0x90, "ADDITEMS"},
+               {0x91, "FROZENSET"},
+               {0x92, "NEWOBJ_EX"},
+               {0x93, "STACK_GLOBAL"},
+               {0x94, "MEMOIZE"},
+               {0x95, "FRAME"},
+               {0x96, "BYTEARRAY8"},
+               {0x97, "NEXT_BUFFER"},
+               {0x98, "READONLY_BUFFER"}};
 
 static const char *opname(unsigned char op)
 {
@@ -51,23 +108,28 @@ static const char *opname(unsigned char op)
     return "unknown opcode";
 }
 
-static const struct { const char *name; dl_pk_stype t; size_t size; } storages[] = {
-    {"FloatStorage", DL_PK_S_FLOAT, 4}, {"DoubleStorage", DL_PK_S_DOUBLE, 8}, {"HalfStorage", DL_PK_S_HALF, 2},
-    {"BFloat16Storage", DL_PK_S_BFLOAT16, 2}, {"LongStorage", DL_PK_S_LONG, 8}, {"IntStorage", DL_PK_S_INT32, 4},
-    {"ShortStorage", DL_PK_S_SHORT, 2}, {"CharStorage", DL_PK_S_CHAR, 1}, {"ByteStorage", DL_PK_S_BYTE, 1},
-    {"BoolStorage", DL_PK_S_BOOLS, 1}};
+static const struct {
+    const char *name;
+    dl_pk_stype t;
+    size_t size;
+} storages[] = {{"FloatStorage", DL_PK_S_FLOAT, 4}, {"DoubleStorage", DL_PK_S_DOUBLE, 8},
+                {"HalfStorage", DL_PK_S_HALF, 2},   {"BFloat16Storage", DL_PK_S_BFLOAT16, 2},
+                {"LongStorage", DL_PK_S_LONG, 8},   {"IntStorage", DL_PK_S_INT32, 4},
+                {"ShortStorage", DL_PK_S_SHORT, 2}, {"CharStorage", DL_PK_S_CHAR, 1},
+                {"ByteStorage", DL_PK_S_BYTE, 1},   {"BoolStorage", DL_PK_S_BOOLS, 1}};
 
 size_t dl_pk_stype_size(dl_pk_stype t) { return storages[t].size; }
 const char *dl_pk_stype_name(dl_pk_stype t) { return storages[t].name; }
 
 const char *dl_pk_kind_name(dl_pk_kind k)
 {
-    static const char *names[] = {"None", "bool", "int", "float", "str", "tuple", "list", "dict",
-                                  "global", "storage", "tensor"};
+    static const char *names[] = {"None", "bool", "int",    "float",   "str",   "tuple",
+                                  "list", "dict", "global", "storage", "tensor"};
     return names[k];
 }
 
-static dl_status fail(vm *m, dl_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static dl_status fail(vm *m, dl_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static dl_status fail(vm *m, dl_status code, const char *fmt, ...)
 {
     char detail[600];
@@ -150,8 +212,8 @@ static dl_status top(vm *m, dl_pk_obj **o)
 static dl_status need(vm *m, size_t n)
 {
     if (m->len - m->pos < n)
-        return fail(m, DL_EFORMAT, "%s is truncated (needs %zu bytes, %zu left)", opname(m->b[m->op_at]), n,
-                    m->len - m->pos);
+        return fail(m, DL_EFORMAT, "%s is truncated (needs %zu bytes, %zu left)",
+                    opname(m->b[m->op_at]), n, m->len - m->pos);
     return DL_OK;
 }
 
@@ -179,8 +241,8 @@ static dl_status read_str(vm *m, size_t lenbytes)
     uint64_t n = rdle(m->b + m->pos, (int)lenbytes);
     m->pos += lenbytes;
     if (n > DL_PK_MAX_STR)
-        return fail(m, DL_EFORMAT, "string of %llu bytes exceeds the limit of %d", (unsigned long long)n,
-                    DL_PK_MAX_STR);
+        return fail(m, DL_EFORMAT, "string of %llu bytes exceeds the limit of %d",
+                    (unsigned long long)n, DL_PK_MAX_STR);
     if ((st = need(m, (size_t)n)) != DL_OK)
         return st;
     dl_pk_obj *o = new_obj(m, DL_PK_STR);
@@ -213,7 +275,8 @@ static dl_status op_global(vm *m)
 {
     char mod[257], name[257];
     dl_status st;
-    if ((st = read_line(m, mod, sizeof mod)) != DL_OK || (st = read_line(m, name, sizeof name)) != DL_OK)
+    if ((st = read_line(m, mod, sizeof mod)) != DL_OK ||
+        (st = read_line(m, name, sizeof name)) != DL_OK)
         return st;
     dl_pk_obj *o = new_obj(m, DL_PK_GLOBAL);
     if (!o)
@@ -226,15 +289,18 @@ static dl_status op_global(vm *m)
         o->global = DL_PK_G_REBUILD_PARAMETER;
     else {
         int found = 0;
-        for (size_t i = 0; strcmp(mod, "torch") == 0 && i < sizeof storages / sizeof storages[0]; i++)
+        for (size_t i = 0; strcmp(mod, "torch") == 0 && i < sizeof storages / sizeof storages[0];
+             i++)
             if (strcmp(name, storages[i].name) == 0) {
                 o->global = DL_PK_G_STORAGE;
                 o->stype = storages[i].t;
                 found = 1;
             }
         if (!found)
-            return fail(m, DL_EFORMAT, "GLOBAL %s.%s is not allowed (a state dict only needs tensors; refusing to "
-                                       "run code from a weight file)", mod, name);
+            return fail(m, DL_EFORMAT,
+                        "GLOBAL %s.%s is not allowed (a state dict only needs tensors; refusing to "
+                        "run code from a weight file)",
+                        mod, name);
     }
     return push(m, o);
 }
@@ -280,7 +346,8 @@ static dl_status op_get(vm *m, size_t nbytes)
     if (st != DL_OK)
         return st;
     if (idx >= m->memo_cap || !m->memo[idx])
-        return fail(m, DL_EFORMAT, "%s of memo %zu, which was never stored", opname(m->b[m->op_at]), idx);
+        return fail(m, DL_EFORMAT, "%s of memo %zu, which was never stored", opname(m->b[m->op_at]),
+                    idx);
     return push(m, m->memo[idx]);
 }
 
@@ -339,7 +406,8 @@ static dl_status op_fill(vm *m, dl_pk_kind kind, int marked)
             return st;
     } else {
         if (m->sp - fence(m) < per)
-            return fail(m, DL_EFORMAT, "%s", dict ? "SETITEM needs a key and a value" : "APPEND needs a value");
+            return fail(m, DL_EFORMAT, "%s",
+                        dict ? "SETITEM needs a key and a value" : "APPEND needs a value");
         from = m->sp - per;
     }
     if ((m->sp - from) % per)
@@ -369,15 +437,18 @@ static dl_status rebuild_tensor(vm *m, const dl_pk_obj *a)
         return fail(m, DL_EFORMAT, "_rebuild_tensor_v2 takes 6 or 7 arguments, got %zu", a->n);
     const dl_pk_obj *s = a->items[0], *off = a->items[1], *sz = a->items[2], *str = a->items[3];
     if (s->kind != DL_PK_STORAGE)
-        return fail(m, DL_EFORMAT, "_rebuild_tensor_v2 argument 1 is a %s, not a storage", dl_pk_kind_name(s->kind));
+        return fail(m, DL_EFORMAT, "_rebuild_tensor_v2 argument 1 is a %s, not a storage",
+                    dl_pk_kind_name(s->kind));
     if (off->kind != DL_PK_INT || off->i < 0)
         return fail(m, DL_EFORMAT, "_rebuild_tensor_v2 storage offset must be a non-negative int");
     dl_pk_obj *t = new_obj(m, DL_PK_TENSOR);
     if (!t)
         return fail(m, DL_ENOMEM, "out of memory");
     if (!int_tuple(sz, t->size) || !int_tuple(str, t->stride) || sz->n != str->n)
-        return fail(m, DL_EFORMAT, "_rebuild_tensor_v2 size and stride must be int tuples of equal length "
-                                   "(at most %d)", DL_MAX_DIMS);
+        return fail(m, DL_EFORMAT,
+                    "_rebuild_tensor_v2 size and stride must be int tuples of equal length "
+                    "(at most %d)",
+                    DL_MAX_DIMS);
     if (a->items[4]->kind != DL_PK_BOOL)
         return fail(m, DL_EFORMAT, "_rebuild_tensor_v2 requires_grad is a %s, not a bool",
                     dl_pk_kind_name(a->items[4]->kind));
@@ -398,23 +469,29 @@ static dl_status op_reduce(vm *m)
     if ((st = pop(m, &args)) != DL_OK || (st = pop(m, &fn)) != DL_OK)
         return st;
     if (fn->kind != DL_PK_GLOBAL)
-        return fail(m, DL_EFORMAT, "REDUCE of a %s, which is not an allowed callable", dl_pk_kind_name(fn->kind));
+        return fail(m, DL_EFORMAT, "REDUCE of a %s, which is not an allowed callable",
+                    dl_pk_kind_name(fn->kind));
     if (args->kind != DL_PK_TUPLE)
-        return fail(m, DL_EFORMAT, "REDUCE arguments are a %s, not a tuple", dl_pk_kind_name(args->kind));
+        return fail(m, DL_EFORMAT, "REDUCE arguments are a %s, not a tuple",
+                    dl_pk_kind_name(args->kind));
     switch (fn->global) {
     case DL_PK_G_ORDERED_DICT:
         if (args->n != 0)
-            return fail(m, DL_EFORMAT, "REDUCE of collections.OrderedDict with %zu arguments (only () allowed)",
+            return fail(m, DL_EFORMAT,
+                        "REDUCE of collections.OrderedDict with %zu arguments (only () allowed)",
                         args->n);
         return push(m, new_obj(m, DL_PK_DICT));
-    case DL_PK_G_REBUILD_TENSOR_V2: return rebuild_tensor(m, args);
+    case DL_PK_G_REBUILD_TENSOR_V2:
+        return rebuild_tensor(m, args);
     case DL_PK_G_REBUILD_PARAMETER:
         if (args->n < 2 || args->items[0]->kind != DL_PK_TENSOR)
             return fail(m, DL_EFORMAT, "_rebuild_parameter needs (tensor, requires_grad, ...)");
         return push(m, args->items[0]);
-    case DL_PK_G_STORAGE: break;
+    case DL_PK_G_STORAGE:
+        break;
     }
-    return fail(m, DL_EFORMAT, "REDUCE of torch.%s, which is not an allowed callable", dl_pk_stype_name(fn->stype));
+    return fail(m, DL_EFORMAT, "REDUCE of torch.%s, which is not an allowed callable",
+                dl_pk_stype_name(fn->stype));
 }
 
 static dl_status op_binpersid(vm *m)
@@ -426,10 +503,12 @@ static dl_status op_binpersid(vm *m)
     if (pid->kind != DL_PK_TUPLE || pid->n != 5 || pid->items[0]->kind != DL_PK_STR ||
         strcmp(pid->items[0]->s, "storage") != 0 || pid->items[1]->kind != DL_PK_GLOBAL ||
         pid->items[1]->global != DL_PK_G_STORAGE || pid->items[2]->kind != DL_PK_STR ||
-        pid->items[3]->kind != DL_PK_STR || pid->items[4]->kind != DL_PK_INT || pid->items[4]->i < 0)
-        return fail(m, DL_EFORMAT,
-                    "BINPERSID needs ('storage', <torch storage type>, key, location, numel), got a %s",
-                    dl_pk_kind_name(pid->kind));
+        pid->items[3]->kind != DL_PK_STR || pid->items[4]->kind != DL_PK_INT ||
+        pid->items[4]->i < 0)
+        return fail(
+            m, DL_EFORMAT,
+            "BINPERSID needs ('storage', <torch storage type>, key, location, numel), got a %s",
+            dl_pk_kind_name(pid->kind));
     dl_pk_obj *s = new_obj(m, DL_PK_STORAGE);
     if (!s)
         return fail(m, DL_ENOMEM, "out of memory");
@@ -452,29 +531,47 @@ static dl_status step(vm *m, unsigned char op, int *stop)
             return fail(m, DL_EFORMAT, "pickle protocol %u is unknown", m->b[m->pos]);
         m->pos++;
         return DL_OK;
-    case 'c': return op_global(m);
-    case 'q': return op_put(m, 1);
-    case 'r': return op_put(m, 4);
-    case 'h': return op_get(m, 1);
-    case 'j': return op_get(m, 4);
+    case 'c':
+        return op_global(m);
+    case 'q':
+        return op_put(m, 1);
+    case 'r':
+        return op_put(m, 4);
+    case 'h':
+        return op_get(m, 1);
+    case 'j':
+        return op_get(m, 4);
     case '(':
         if (m->nmarks == DL_PK_MAX_MARKS)
             return fail(m, DL_EFORMAT, "MARKs nested deeper than %d", DL_PK_MAX_MARKS);
         m->marks[m->nmarks++] = m->sp;
         return DL_OK;
-    case 't': return op_tuple_mark(m);
-    case ')': return op_tuple_n(m, 0);
-    case 0x85: return op_tuple_n(m, 1);
-    case 0x86: return op_tuple_n(m, 2);
-    case 0x87: return op_tuple_n(m, 3);
-    case '}': return push(m, new_obj(m, DL_PK_DICT));
-    case ']': return push(m, new_obj(m, DL_PK_LIST));
-    case 's': return op_fill(m, DL_PK_DICT, 0);
-    case 'u': return op_fill(m, DL_PK_DICT, 1);
-    case 'a': return op_fill(m, DL_PK_LIST, 0);
-    case 'e': return op_fill(m, DL_PK_LIST, 1);
-    case 'X': return read_str(m, 4);
-    case 'U': return read_str(m, 1);
+    case 't':
+        return op_tuple_mark(m);
+    case ')':
+        return op_tuple_n(m, 0);
+    case 0x85:
+        return op_tuple_n(m, 1);
+    case 0x86:
+        return op_tuple_n(m, 2);
+    case 0x87:
+        return op_tuple_n(m, 3);
+    case '}':
+        return push(m, new_obj(m, DL_PK_DICT));
+    case ']':
+        return push(m, new_obj(m, DL_PK_LIST));
+    case 's':
+        return op_fill(m, DL_PK_DICT, 0);
+    case 'u':
+        return op_fill(m, DL_PK_DICT, 1);
+    case 'a':
+        return op_fill(m, DL_PK_LIST, 0);
+    case 'e':
+        return op_fill(m, DL_PK_LIST, 1);
+    case 'X':
+        return read_str(m, 4);
+    case 'U':
+        return read_str(m, 1);
     case 'K':
     case 'M':
         if ((st = need(m, op == 'K' ? 1 : 2)) != DL_OK)
@@ -517,9 +614,12 @@ static dl_status step(vm *m, unsigned char op, int *stop)
         if ((o = new_obj(m, DL_PK_BOOL)))
             o->i = op == 0x88;
         return push(m, o);
-    case 'N': return push(m, new_obj(m, DL_PK_NONE));
-    case 'R': return op_reduce(m);
-    case 'Q': return op_binpersid(m);
+    case 'N':
+        return push(m, new_obj(m, DL_PK_NONE));
+    case 'R':
+        return op_reduce(m);
+    case 'Q':
+        return op_binpersid(m);
     case 'b': {
         dl_pk_obj *state, *target;
         if ((st = pop(m, &state)) != DL_OK || (st = top(m, &target)) != DL_OK)
@@ -532,7 +632,9 @@ static dl_status step(vm *m, unsigned char op, int *stop)
     case '.':
         *stop = 1;
         return DL_OK;
-    default: return fail(m, DL_EFORMAT, "opcode %s (0x%02x) is not allowed in a state dict", opname(op), op);
+    default:
+        return fail(m, DL_EFORMAT, "opcode %s (0x%02x) is not allowed in a state dict", opname(op),
+                    op);
     }
 }
 
@@ -580,7 +682,8 @@ dl_status dl_pickle_load(dl_pickle *pk, const void *buf, size_t len, const char 
     }
     if (st == DL_OK) {
         if (m.sp != 1 || m.nmarks)
-            st = fail(&m, DL_EFORMAT, "STOP with %zu values and %zu open MARKs on the stack (expected one value)",
+            st = fail(&m, DL_EFORMAT,
+                      "STOP with %zu values and %zu open MARKs on the stack (expected one value)",
                       m.sp, m.nmarks);
         else
             pk->root = m.stack[0];

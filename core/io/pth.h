@@ -21,6 +21,7 @@
 
 dl_status dl_pth_read(const char *path, dl_tensor_map *out, dl_err *err);
 /* Same on an in-memory file image; name is used in messages. */
-dl_status dl_pth_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out, dl_err *err);
+dl_status dl_pth_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out,
+                       dl_err *err);
 
 #endif

@@ -10,7 +10,8 @@
 #include "core/tensor_map.h"
 
 /* A weight-file parser: the image buf[len] (name for messages) into out. */
-typedef dl_status (*dl_io_parse_fn)(const void *buf, size_t len, const char *name, dl_tensor_map *out, dl_err *err);
+typedef dl_status (*dl_io_parse_fn)(const void *buf, size_t len, const char *name,
+                                    dl_tensor_map *out, dl_err *err);
 /* Reads path and parses it with parse (the path names the file in messages), freeing the image. */
 dl_status dl_io_read_parse(const char *path, dl_io_parse_fn parse, dl_tensor_map *out, dl_err *err);
 

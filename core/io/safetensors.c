@@ -3,7 +3,8 @@
  * JSON that does not parse or is not an object of objects, duplicate names, dtypes other than
  * F32/F16/BF16/F64/I64, negative or overflowing shapes, and data_offsets that are out of range,
  * mis-sized, overlapping, leave gaps or do not cover the data buffer exactly (as the reference
- * implementation's Metadata::validate does). Data is little-endian; so is every host we build on. */
+ * implementation's Metadata::validate does). Data is little-endian; so is every host we build on.
+ */
 #include "core/io/safetensors.h"
 
 #include <errno.h>
@@ -40,7 +41,10 @@ typedef struct st_entry {
 
 static int st_dtype_from_name(const char *s, st_dtype *out)
 {
-    static const struct { const char *name; st_dtype t; } table[] = {
+    static const struct {
+        const char *name;
+        st_dtype t;
+    } table[] = {
         {"F32", ST_F32}, {"F16", ST_F16}, {"BF16", ST_BF16}, {"F64", ST_F64}, {"I64", ST_I64}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(s, table[i].name) == 0) {
@@ -54,9 +58,12 @@ static size_t st_dtype_size(st_dtype t)
 {
     switch (t) {
     case ST_F16:
-    case ST_BF16: return 2;
-    case ST_F32: return 4;
-    default: return 8;
+    case ST_BF16:
+        return 2;
+    case ST_F32:
+        return 4;
+    default:
+        return 8;
     }
 }
 
@@ -90,7 +97,9 @@ static void st_convert(st_dtype t, const unsigned char *src, uint64_t n, void *d
     float *f = dst;
     switch (t) {
     case ST_F32:
-    case ST_I64: memcpy(dst, src, (size_t)(n * st_dtype_size(t))); break;
+    case ST_I64:
+        memcpy(dst, src, (size_t)(n * st_dtype_size(t)));
+        break;
     case ST_F16:
         for (uint64_t i = 0; i < n; i++) {
             uint16_t h;
@@ -120,28 +129,34 @@ static dl_status st_parse_entry(const char *file, const char *key, json_t *v, ui
                                 st_entry *e, dl_err *err)
 {
     if (!json_is_object(v))
-        return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': header entry is not a JSON object", file, key);
+        return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': header entry is not a JSON object",
+                          file, key);
     json_t *jd = json_object_get(v, "dtype"), *js = json_object_get(v, "shape"),
            *jo = json_object_get(v, "data_offsets");
     if (!json_is_string(jd))
-        return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': missing or non-string \"dtype\"", file, key);
+        return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': missing or non-string \"dtype\"", file,
+                          key);
     if (!st_dtype_from_name(json_string_value(jd), &e->dtype))
-        return dl_err_set(err, DL_EUNSUPPORTED,
-                          "%s: tensor '%s': unsupported dtype '%s' (dllab reads F32, F16, BF16, F64, I64)",
-                          file, key, json_string_value(jd));
+        return dl_err_set(
+            err, DL_EUNSUPPORTED,
+            "%s: tensor '%s': unsupported dtype '%s' (dllab reads F32, F16, BF16, F64, I64)", file,
+            key, json_string_value(jd));
     if (!json_is_array(js))
-        return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': missing or non-array \"shape\"", file, key);
+        return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': missing or non-array \"shape\"", file,
+                          key);
     size_t nd = json_array_size(js);
     if (nd > DL_MAX_DIMS)
-        return dl_err_set(err, DL_EUNSUPPORTED, "%s: tensor '%s': %zu dimensions (dllab handles at most %d)",
-                          file, key, nd, DL_MAX_DIMS);
+        return dl_err_set(err, DL_EUNSUPPORTED,
+                          "%s: tensor '%s': %zu dimensions (dllab handles at most %d)", file, key,
+                          nd, DL_MAX_DIMS);
     e->ndim = (int)nd;
     uint64_t numel = 1;
     int overflow = 0;
     for (size_t i = 0; i < nd; i++) {
         json_t *d = json_array_get(js, i);
         if (!json_is_integer(d) || json_integer_value(d) < 0)
-            return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': shape dimension %zu is not a non-negative integer",
+            return dl_err_set(err, DL_EFORMAT,
+                              "%s: tensor '%s': shape dimension %zu is not a non-negative integer",
                               file, key, i);
         e->shape[i] = (int64_t)json_integer_value(d);
         if (e->shape[i] != 0 && numel > UINT64_MAX / (uint64_t)e->shape[i])
@@ -154,19 +169,22 @@ static dl_status st_parse_entry(const char *file, const char *key, json_t *v, ui
     e->numel = numel;
     if (!json_is_array(jo) || json_array_size(jo) != 2 || !json_is_integer(json_array_get(jo, 0)) ||
         !json_is_integer(json_array_get(jo, 1)))
-        return dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': \"data_offsets\" must be [begin, end] integers", file,
-                          key);
-    json_int_t b = json_integer_value(json_array_get(jo, 0)), en = json_integer_value(json_array_get(jo, 1));
-    if (b < 0 || en < b || (uint64_t)en > data_len)
         return dl_err_set(err, DL_EFORMAT,
-                          "%s: tensor '%s': data_offsets [%lld, %lld] out of range (data buffer is %llu bytes)",
-                          file, key, (long long)b, (long long)en, (unsigned long long)data_len);
+                          "%s: tensor '%s': \"data_offsets\" must be [begin, end] integers", file,
+                          key);
+    json_int_t b = json_integer_value(json_array_get(jo, 0)),
+               en = json_integer_value(json_array_get(jo, 1));
+    if (b < 0 || en < b || (uint64_t)en > data_len)
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s: tensor '%s': data_offsets [%lld, %lld] out of range (data buffer is %llu bytes)",
+            file, key, (long long)b, (long long)en, (unsigned long long)data_len);
     e->begin = (uint64_t)b;
     e->end = (uint64_t)en;
     if (e->end - e->begin != numel * st_dtype_size(e->dtype))
         return dl_err_set(err, DL_EFORMAT,
-                          "%s: tensor '%s': data_offsets span %llu bytes but shape needs %llu", file, key,
-                          (unsigned long long)(e->end - e->begin),
+                          "%s: tensor '%s': data_offsets span %llu bytes but shape needs %llu",
+                          file, key, (unsigned long long)(e->end - e->begin),
                           (unsigned long long)(numel * st_dtype_size(e->dtype)));
     e->name = key;
     return DL_OK;
@@ -189,7 +207,8 @@ static dl_status st_read_metadata(const char *file, json_t *meta, dl_tensor_map 
     json_object_foreach(meta, k, v)
     {
         if (!json_is_string(v))
-            return dl_err_set(err, DL_EFORMAT, "%s: __metadata__ key '%s' is not a string", file, k);
+            return dl_err_set(err, DL_EFORMAT, "%s: __metadata__ key '%s' is not a string", file,
+                              k);
         dl_status st = dl_tensor_map_set_meta(out, k, json_string_value(v), err);
         if (st != DL_OK)
             return st;
@@ -228,20 +247,24 @@ static dl_status st_parse_json(const unsigned char *p, size_t len, const char *n
     uint64_t expect = 0;
     for (size_t i = 0; i < n; i++) {
         if (ents[i].begin < expect) {
-            st = dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': data_offsets [%llu, %llu] overlap tensor '%s'",
-                            name, ents[i].name, (unsigned long long)ents[i].begin,
+            st = dl_err_set(err, DL_EFORMAT,
+                            "%s: tensor '%s': data_offsets [%llu, %llu] overlap tensor '%s'", name,
+                            ents[i].name, (unsigned long long)ents[i].begin,
                             (unsigned long long)ents[i].end, ents[i - 1].name);
             goto done;
         }
         if (ents[i].begin > expect) {
-            st = dl_err_set(err, DL_EFORMAT, "%s: tensor '%s': gap before data_offsets begin %llu (expected %llu)",
-                            name, ents[i].name, (unsigned long long)ents[i].begin, (unsigned long long)expect);
+            st = dl_err_set(err, DL_EFORMAT,
+                            "%s: tensor '%s': gap before data_offsets begin %llu (expected %llu)",
+                            name, ents[i].name, (unsigned long long)ents[i].begin,
+                            (unsigned long long)expect);
             goto done;
         }
         expect = ents[i].end;
     }
     if (expect != data_len) {
-        st = dl_err_set(err, DL_EFORMAT, "%s: tensors cover %llu bytes but the data buffer holds %llu", name,
+        st = dl_err_set(err, DL_EFORMAT,
+                        "%s: tensors cover %llu bytes but the data buffer holds %llu", name,
                         (unsigned long long)expect, (unsigned long long)data_len);
         goto done;
     }
@@ -251,11 +274,13 @@ static dl_status st_parse_json(const unsigned char *p, size_t len, const char *n
         size_t bytes = (size_t)(e->numel * dl_dtype_size(dt));
         void *buf = dl_alloc_aligned(bytes ? bytes : 1);
         if (!buf) {
-            st = dl_err_set(err, DL_ENOMEM, "%s: tensor '%s': cannot allocate %zu bytes", name, e->name, bytes);
+            st = dl_err_set(err, DL_ENOMEM, "%s: tensor '%s': cannot allocate %zu bytes", name,
+                            e->name, bytes);
             goto done;
         }
         st_convert(e->dtype, data + e->begin, e->numel, buf);
-        if ((st = dl_tensor_map_add_owned(out, e->name, dt, e->ndim, e->shape, buf, err)) != DL_OK) {
+        if ((st = dl_tensor_map_add_owned(out, e->name, dt, e->ndim, e->shape, buf, err)) !=
+            DL_OK) {
             dl_free_aligned(buf);
             dl_err_wrap(err, "%s", name);
             goto done;
@@ -266,26 +291,32 @@ done:
     return st;
 }
 
-dl_status dl_safetensors_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out, dl_err *err)
+dl_status dl_safetensors_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out,
+                               dl_err *err)
 {
     const unsigned char *p = buf;
     if (!name)
         name = "<buffer>";
     if (len < 8)
-        return dl_err_set(err, DL_EFORMAT, "%s: truncated: %zu bytes, too short for the 8-byte header length", name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: truncated: %zu bytes, too short for the 8-byte header length", name,
                           len);
     uint64_t hlen;
     memcpy(&hlen, p, 8);
     if (hlen > ST_MAX_HEADER)
-        return dl_err_set(err, DL_EFORMAT, "%s: header length %llu is absurd (limit %llu bytes); not a safetensors file?",
-                          name, (unsigned long long)hlen, ST_MAX_HEADER);
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s: header length %llu is absurd (limit %llu bytes); not a safetensors file?", name,
+            (unsigned long long)hlen, ST_MAX_HEADER);
     if (hlen > len - 8)
-        return dl_err_set(err, DL_EFORMAT, "%s: truncated: header length %llu is larger than the file (%zu bytes)",
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: truncated: header length %llu is larger than the file (%zu bytes)",
                           name, (unsigned long long)hlen, len);
     json_error_t jerr;
     json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return dl_err_set(err, DL_EFORMAT, "%s: header JSON does not parse: %s (line %d, column %d)", name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: header JSON does not parse: %s (line %d, column %d)", name,
                           jerr.text, jerr.line, jerr.column);
     dl_status st;
     if (!json_is_object(root))
@@ -353,7 +384,8 @@ dl_status dl_safetensors_serialize(const dl_tensor_map *m, void **buf, size_t *l
     unsigned char *b = malloc(total ? total : 1);
     if (!b) {
         free(hdr);
-        st = dl_err_set(err, DL_ENOMEM, "cannot allocate %zu bytes for the safetensors image", total);
+        st = dl_err_set(err, DL_ENOMEM, "cannot allocate %zu bytes for the safetensors image",
+                        total);
         goto out;
     }
     uint64_t le = padded;

@@ -16,7 +16,8 @@
 /* Reads every tensor and the metadata of path into out (which must be initialised). */
 dl_status dl_safetensors_read(const char *path, dl_tensor_map *out, dl_err *err);
 /* Parses an in-memory file image (same checks; name is used in messages). */
-dl_status dl_safetensors_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out, dl_err *err);
+dl_status dl_safetensors_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out,
+                               dl_err *err);
 /* Serialises m (tensors in map order, metadata as __metadata__) into a malloc'd buffer. */
 dl_status dl_safetensors_serialize(const dl_tensor_map *m, void **buf, size_t *len, dl_err *err);
 /* Atomically writes m to path (temp file, fsync, rename, fsync folder). ENOSPC -> DL_ENOSPC. */

@@ -13,6 +13,7 @@ typedef enum dl_weights_format { DL_WEIGHTS_SAFETENSORS, DL_WEIGHTS_PTH } dl_wei
 
 dl_weights_format dl_weights_sniff(const void *buf, size_t len);
 dl_status dl_weights_read(const char *path, dl_tensor_map *out, dl_err *err);
-dl_status dl_weights_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out, dl_err *err);
+dl_status dl_weights_parse(const void *buf, size_t len, const char *name, dl_tensor_map *out,
+                           dl_err *err);
 
 #endif

@@ -13,7 +13,10 @@
 #define SIG_LOC64 0x07064b50u
 
 static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 int dl_zip_sniff(const void *buf, size_t len) { return len >= 4 && rd32(buf) == SIG_LOCAL; }
@@ -48,7 +51,8 @@ static int64_t find_eocd(const unsigned char *b, size_t len)
 }
 
 typedef struct cd_info {
-    uint64_t n, size, offset, end; /* end: where the CD region (incl. ZIP64 records and EOCD) ends */
+    uint64_t n, size, offset,
+        end; /* end: where the CD region (incl. ZIP64 records and EOCD) ends */
 } cd_info;
 
 static dl_status read_eocd(const dl_zip *z, cd_info *cd, dl_err *err)
@@ -56,7 +60,8 @@ static dl_status read_eocd(const dl_zip *z, cd_info *cd, dl_err *err)
     const unsigned char *b = z->buf;
     int64_t e = find_eocd(b, z->len);
     if (e < 0)
-        return dl_err_set(err, DL_EFORMAT, "%s: no zip end-of-central-directory record (truncated archive?)",
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: no zip end-of-central-directory record (truncated archive?)",
                           z->name);
     cd->n = rd16(b + e + 10);
     cd->size = rd32(b + e + 12);
@@ -65,7 +70,8 @@ static dl_status read_eocd(const dl_zip *z, cd_info *cd, dl_err *err)
     if (e >= 20 && rd32(b + e - 20) == SIG_LOC64) {
         uint64_t o = rd64(b + e - 20 + 8);
         if (o > (uint64_t)e - 20 || (uint64_t)e - 20 - o < 56 || rd32(b + o) != SIG_EOCD64)
-            return dl_err_set(err, DL_EFORMAT, "%s: ZIP64 locator points to %llu, which is not a ZIP64 record",
+            return dl_err_set(err, DL_EFORMAT,
+                              "%s: ZIP64 locator points to %llu, which is not a ZIP64 record",
                               z->name, (unsigned long long)o);
         cd->n = rd64(b + o + 32);
         cd->size = rd64(b + o + 40);
@@ -73,18 +79,21 @@ static dl_status read_eocd(const dl_zip *z, cd_info *cd, dl_err *err)
         cd->end = o;
     }
     if (cd->offset > cd->end || cd->size > cd->end - cd->offset)
-        return dl_err_set(err, DL_EFORMAT,
-                          "%s: central directory at %llu (+%llu bytes) lies outside the archive (%zu bytes)",
-                          z->name, (unsigned long long)cd->offset, (unsigned long long)cd->size, z->len);
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s: central directory at %llu (+%llu bytes) lies outside the archive (%zu bytes)",
+            z->name, (unsigned long long)cd->offset, (unsigned long long)cd->size, z->len);
     if (cd->n > cd->size / 46)
-        return dl_err_set(err, DL_EFORMAT, "%s: central directory claims %llu entries in %llu bytes", z->name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: central directory claims %llu entries in %llu bytes", z->name,
                           (unsigned long long)cd->n, (unsigned long long)cd->size);
     return DL_OK;
 }
 
 /* Applies the ZIP64 extended-information extra field to the fields that are saturated. */
-static dl_status apply_zip64(const dl_zip *z, const char *ename, const unsigned char *x, size_t xlen,
-                             uint64_t *usize, uint64_t *csize, uint64_t *lho, dl_err *err)
+static dl_status apply_zip64(const dl_zip *z, const char *ename, const unsigned char *x,
+                             size_t xlen, uint64_t *usize, uint64_t *csize, uint64_t *lho,
+                             dl_err *err)
 {
     size_t i = 0;
     while (i + 4 <= xlen) {
@@ -99,7 +108,8 @@ static dl_status apply_zip64(const dl_zip *z, const char *ename, const unsigned 
                 if (*fields[f] != 0xffffffffu)
                     continue;
                 if (left < 8)
-                    return dl_err_set(err, DL_EFORMAT, "%s: entry '%s': ZIP64 extra field too short", z->name,
+                    return dl_err_set(err, DL_EFORMAT,
+                                      "%s: entry '%s': ZIP64 extra field too short", z->name,
                                       ename);
                 *fields[f] = rd64(p);
                 p += 8;
@@ -123,16 +133,18 @@ static int cmp_span(const void *a, const void *b)
     return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
-static dl_status read_entry(dl_zip *z, const cd_info *cd, uint64_t *pos, dl_zip_entry *e, span *sp, dl_err *err)
+static dl_status read_entry(dl_zip *z, const cd_info *cd, uint64_t *pos, dl_zip_entry *e, span *sp,
+                            dl_err *err)
 {
     const unsigned char *b = z->buf, *c = b + *pos;
     uint64_t cd_end = cd->offset + cd->size;
     if (cd_end - *pos < 46 || rd32(c) != SIG_CENTRAL)
-        return dl_err_set(err, DL_EFORMAT, "%s: central directory entry at %llu is malformed", z->name,
-                          (unsigned long long)*pos);
+        return dl_err_set(err, DL_EFORMAT, "%s: central directory entry at %llu is malformed",
+                          z->name, (unsigned long long)*pos);
     uint16_t flags = rd16(c + 8), nlen = rd16(c + 28), xlen = rd16(c + 30), clen = rd16(c + 32);
     if (cd_end - *pos - 46 < (uint64_t)nlen + xlen + clen)
-        return dl_err_set(err, DL_EFORMAT, "%s: central directory entry at %llu runs past the directory", z->name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: central directory entry at %llu runs past the directory", z->name,
                           (unsigned long long)*pos);
     e->name = malloc((size_t)nlen + 1);
     if (!e->name)
@@ -154,29 +166,37 @@ static dl_status read_entry(dl_zip *z, const cd_info *cd, uint64_t *pos, dl_zip_
     if (flags & 1)
         return dl_err_set(err, DL_EUNSUPPORTED, "%s: entry '%s' is encrypted", z->name, e->name);
     if (e->method != 0 && e->method != 8)
-        return dl_err_set(err, DL_EUNSUPPORTED, "%s: entry '%s' uses compression method %u (only stored and deflated)",
+        return dl_err_set(err, DL_EUNSUPPORTED,
+                          "%s: entry '%s' uses compression method %u (only stored and deflated)",
                           z->name, e->name, e->method);
     if (e->method == 0 && e->csize != e->usize)
-        return dl_err_set(err, DL_EFORMAT, "%s: entry '%s' is stored but its sizes disagree (%llu vs %llu)", z->name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: entry '%s' is stored but its sizes disagree (%llu vs %llu)", z->name,
                           e->name, (unsigned long long)e->csize, (unsigned long long)e->usize);
     if (lho > cd->offset || cd->offset - lho < 30 || rd32(b + lho) != SIG_LOCAL)
-        return dl_err_set(err, DL_EFORMAT, "%s: entry '%s': local header offset %llu is not a local header", z->name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: entry '%s': local header offset %llu is not a local header", z->name,
                           e->name, (unsigned long long)lho);
     uint64_t ln = rd16(b + lho + 26), lx = rd16(b + lho + 28);
     if (ln != nlen || cd->offset - lho - 30 < ln + lx || memcmp(b + lho + 30, e->name, nlen) != 0)
-        return dl_err_set(err, DL_EFORMAT, "%s: entry '%s': local header disagrees with the central directory",
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: entry '%s': local header disagrees with the central directory",
                           z->name, e->name);
     e->data_offset = lho + 30 + ln + lx;
     if (e->csize > cd->offset - e->data_offset)
-        return dl_err_set(err, DL_EFORMAT,
-                          "%s: entry '%s': %llu bytes at %llu run into the central directory or past the file",
-                          z->name, e->name, (unsigned long long)e->csize, (unsigned long long)e->data_offset);
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s: entry '%s': %llu bytes at %llu run into the central directory or past the file",
+            z->name, e->name, (unsigned long long)e->csize, (unsigned long long)e->data_offset);
     sp->begin = lho;
     sp->end = e->data_offset + e->csize;
     return DL_OK;
 }
 
-static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* Two entries of one name: dl_zip_find would return the first and hide the other's bytes, so
  * what is read could differ from what another reader (Python's zipfile keeps the last) sees. */
@@ -191,8 +211,10 @@ static dl_status check_unique_names(const dl_zip *z, dl_err *err)
     dl_status st = DL_OK;
     for (size_t i = 1; i < z->n && st == DL_OK; i++)
         if (strcmp(names[i], names[i - 1]) == 0)
-            st = dl_err_set(err, DL_EFORMAT, "%s: two entries are named '%s' (refused: which one holds the data "
-                                             "is ambiguous)", z->name, names[i]);
+            st = dl_err_set(err, DL_EFORMAT,
+                            "%s: two entries are named '%s' (refused: which one holds the data "
+                            "is ambiguous)",
+                            z->name, names[i]);
     free(names);
     return st;
 }
@@ -211,7 +233,8 @@ dl_status dl_zip_open(dl_zip *z, const void *buf, size_t len, const char *name, 
     span *spans = calloc(cd.n ? cd.n : 1, sizeof *spans);
     if (!z->entries || !spans) {
         free(spans);
-        return dl_err_set(err, DL_ENOMEM, "%s: out of memory for %llu entries", z->name, (unsigned long long)cd.n);
+        return dl_err_set(err, DL_ENOMEM, "%s: out of memory for %llu entries", z->name,
+                          (unsigned long long)cd.n);
     }
     uint64_t pos = cd.offset;
     for (uint64_t i = 0; i < cd.n; i++) {
@@ -237,29 +260,32 @@ fail:
     return st;
 }
 
-dl_status dl_zip_extract(const dl_zip *z, const dl_zip_entry *e, uint64_t max_bytes, const unsigned char **data,
-                         void **owned, dl_err *err)
+dl_status dl_zip_extract(const dl_zip *z, const dl_zip_entry *e, uint64_t max_bytes,
+                         const unsigned char **data, void **owned, dl_err *err)
 {
     *data = NULL;
     *owned = NULL;
     if (e->usize > max_bytes)
-        return dl_err_set(err, DL_EFORMAT, "%s: entry '%s' declares %llu bytes, above the limit of %llu", z->name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: entry '%s' declares %llu bytes, above the limit of %llu", z->name,
                           e->name, (unsigned long long)e->usize, (unsigned long long)max_bytes);
     /* Deflate cannot expand more than 1032:1, so a larger claim is a bomb: refuse it before
      * allocating the declared size. */
     if (e->method == 8 && e->usize / 1032 > e->csize + 1)
-        return dl_err_set(err, DL_EFORMAT, "%s: entry '%s' claims %llu bytes from %llu compressed (a zip bomb)",
-                          z->name, e->name, (unsigned long long)e->usize, (unsigned long long)e->csize);
+        return dl_err_set(
+            err, DL_EFORMAT, "%s: entry '%s' claims %llu bytes from %llu compressed (a zip bomb)",
+            z->name, e->name, (unsigned long long)e->usize, (unsigned long long)e->csize);
     const unsigned char *src = z->buf + e->data_offset;
     unsigned char *out = NULL;
     if (e->method == 8) {
         out = malloc(e->usize ? (size_t)e->usize : 1);
         if (!out)
-            return dl_err_set(err, DL_ENOMEM, "%s: entry '%s': cannot allocate %llu bytes", z->name, e->name,
-                              (unsigned long long)e->usize);
+            return dl_err_set(err, DL_ENOMEM, "%s: entry '%s': cannot allocate %llu bytes", z->name,
+                              e->name, (unsigned long long)e->usize);
         if (e->csize > UINT32_MAX || e->usize > UINT32_MAX) {
             free(out);
-            return dl_err_set(err, DL_EUNSUPPORTED, "%s: entry '%s': deflated entries above 4 GiB are not supported",
+            return dl_err_set(err, DL_EUNSUPPORTED,
+                              "%s: entry '%s': deflated entries above 4 GiB are not supported",
                               z->name, e->name);
         }
         z_stream zs;
@@ -299,7 +325,8 @@ dl_status dl_zip_extract(const dl_zip *z, const dl_zip_entry *e, uint64_t max_by
     }
     if (crc != e->crc && e->crc != 0) {
         free(out);
-        return dl_err_set(err, DL_EFORMAT, "%s: entry '%s': CRC mismatch (stored %08x, computed %08lx)", z->name,
+        return dl_err_set(err, DL_EFORMAT,
+                          "%s: entry '%s': CRC mismatch (stored %08x, computed %08lx)", z->name,
                           e->name, e->crc, crc);
     }
     *data = src;

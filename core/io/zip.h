@@ -18,13 +18,13 @@ typedef struct dl_zip_entry {
     uint64_t data_offset;  /* start of the (compressed) data in the archive */
     uint64_t csize, usize; /* compressed and uncompressed sizes from the central directory */
     uint32_t crc;
-    uint16_t method;       /* 0 stored, 8 deflated */
+    uint16_t method; /* 0 stored, 8 deflated */
 } dl_zip_entry;
 
 typedef struct dl_zip {
     const unsigned char *buf; /* the archive image (not owned) */
     size_t len;
-    const char *name;         /* used in messages (not owned) */
+    const char *name; /* used in messages (not owned) */
     dl_zip_entry *entries;
     size_t n;
 } dl_zip;
@@ -38,7 +38,7 @@ const dl_zip_entry *dl_zip_find(const dl_zip *z, const char *name);
 /* Gives the uncompressed bytes of e: a pointer into the archive for stored entries (*owned = NULL),
  * or a malloc'd buffer for deflated ones (*owned = that buffer, to free). Entries whose declared
  * size exceeds max_bytes are refused before any inflating. The CRC is checked. */
-dl_status dl_zip_extract(const dl_zip *z, const dl_zip_entry *e, uint64_t max_bytes, const unsigned char **data,
-                         void **owned, dl_err *err);
+dl_status dl_zip_extract(const dl_zip *z, const dl_zip_entry *e, uint64_t max_bytes,
+                         const unsigned char **data, void **owned, dl_err *err);
 
 #endif

@@ -33,10 +33,11 @@ struct dl_control {
 static volatile sig_atomic_t g_signal_flag;
 static volatile int g_signal_fd = -1;
 
-static const char *const cmd_names[] = {
-    "set_lr", "scale_lr", "freeze", "unfreeze", "pause", "resume", "stop_now", "stop_after_epoch",
-    "save", "lrfind"};
-_Static_assert(sizeof cmd_names / sizeof *cmd_names == DL_CMD_COUNT, "command names"); /* tripwire */
+static const char *const cmd_names[] = {"set_lr", "scale_lr", "freeze",   "unfreeze",
+                                        "pause",  "resume",   "stop_now", "stop_after_epoch",
+                                        "save",   "lrfind"};
+_Static_assert(sizeof cmd_names / sizeof *cmd_names == DL_CMD_COUNT,
+               "command names"); /* tripwire */
 
 const char *dl_cmd_name(dl_cmd_kind k)
 {
@@ -45,9 +46,10 @@ const char *dl_cmd_name(dl_cmd_kind k)
 
 const char *dl_phase_name(dl_phase p)
 {
-    static const char *const names[] = {"idle",   "train",   "valid",    "lrfind", "paused",
-                                        "done",   "stopped", "diverged", "failed"};
-    _Static_assert(sizeof names / sizeof *names == DL_PHASE_FAILED + 1, "phase names"); /* tripwire */
+    static const char *const names[] = {"idle", "train",   "valid",    "lrfind", "paused",
+                                        "done", "stopped", "diverged", "failed"};
+    _Static_assert(sizeof names / sizeof *names == DL_PHASE_FAILED + 1,
+                   "phase names"); /* tripwire */
     return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "unknown";
 }
 
@@ -243,10 +245,7 @@ size_t dl_control_read_events(dl_control *c, uint64_t *since, dl_event *out, siz
     return n;
 }
 
-int dl_control_wake_fd(const dl_control *c)
-{
-    return c->wake_fd;
-}
+int dl_control_wake_fd(const dl_control *c) { return c->wake_fd; }
 
 void dl_control_drain_wake(dl_control *c)
 {
@@ -276,17 +275,8 @@ dl_status dl_control_install_signals(dl_control *c, dl_err *err)
     return DL_OK;
 }
 
-bool dl_control_signal_pending(void)
-{
-    return g_signal_flag != 0;
-}
+bool dl_control_signal_pending(void) { return g_signal_flag != 0; }
 
-void dl_control_signal_clear(void)
-{
-    g_signal_flag = 0;
-}
+void dl_control_signal_clear(void) { g_signal_flag = 0; }
 
-void dl_control_signal_raise(void)
-{
-    on_signal(0);
-}
+void dl_control_signal_raise(void) { on_signal(0); }

@@ -20,24 +20,24 @@
 #include "core/params.h"
 
 typedef enum dl_cmd_kind {
-    DL_CMD_SET_LR = 0,        /* lo..hi spread over groups (lo == 0: fastai's slice(hi)) */
-    DL_CMD_SCALE_LR,          /* multiply every group's lr by factor */
-    DL_CMD_FREEZE,            /* freeze_to(arg) */
+    DL_CMD_SET_LR = 0, /* lo..hi spread over groups (lo == 0: fastai's slice(hi)) */
+    DL_CMD_SCALE_LR,   /* multiply every group's lr by factor */
+    DL_CMD_FREEZE,     /* freeze_to(arg) */
     DL_CMD_UNFREEZE,
     DL_CMD_PAUSE,
     DL_CMD_RESUME,
-    DL_CMD_STOP_NOW,          /* stop after the current batch */
+    DL_CMD_STOP_NOW, /* stop after the current batch */
     DL_CMD_STOP_AFTER_EPOCH,
-    DL_CMD_SAVE,              /* write a checkpoint now */
-    DL_CMD_LRFIND,            /* run the LR finder from the current weights, then restore them */
+    DL_CMD_SAVE,   /* write a checkpoint now */
+    DL_CMD_LRFIND, /* run the LR finder from the current weights, then restore them */
     DL_CMD_COUNT
 } dl_cmd_kind;
 
 typedef struct dl_cmd {
     dl_cmd_kind kind;
-    double lo, hi;  /* SET_LR */
-    double factor;  /* SCALE_LR */
-    int arg;        /* FREEZE: freeze_to(arg); 0 or -1 = fastai's freeze() (all groups but the head) */
+    double lo, hi; /* SET_LR */
+    double factor; /* SCALE_LR */
+    int arg; /* FREEZE: freeze_to(arg); 0 or -1 = fastai's freeze() (all groups but the head) */
 } dl_cmd;
 
 const char *dl_cmd_name(dl_cmd_kind k); /* "set_lr", "scale_lr", ... */
@@ -61,45 +61,49 @@ const char *dl_phase_name(dl_phase p);
 
 /* The published state. All fields are copies: a reader owns what it read. */
 typedef struct dl_snapshot {
-    uint64_t gen;            /* bumped by every publish; readers skip work when unchanged */
+    uint64_t gen; /* bumped by every publish; readers skip work when unchanged */
     dl_phase phase;
-    int epoch, n_epochs;     /* 0-based epoch of the current fit */
-    int batch, n_batches;    /* 0-based batch within the epoch; batches per epoch */
-    uint64_t step;           /* training batches since the learner was created */
+    int epoch, n_epochs;  /* 0-based epoch of the current fit */
+    int batch, n_batches; /* 0-based batch within the epoch; batches per epoch */
+    uint64_t step;        /* training batches since the learner was created */
     int n_groups;
     double lr[DL_MAX_GROUPS];
     double mom;
-    int frozen_to;           /* groups [0, frozen_to) frozen */
+    int frozen_to; /* groups [0, frozen_to) frozen */
     double last_loss, smooth_loss;
-    double valid_loss;       /* NAN until the first validation */
+    double valid_loss; /* NAN until the first validation */
     int n_metrics;
     char metric_name[DL_SNAP_METRICS][DL_SNAP_NAME];
     double metric[DL_SNAP_METRICS];
     double images_per_s, eta_s;
-    char message[160];       /* last notable thing (diverged at lr ..., early stop, ...) */
+    char message[160]; /* last notable thing (diverged at lr ..., early stop, ...) */
 } dl_snapshot;
 
-typedef enum dl_point_kind { DL_POINT_TRAIN = 0, DL_POINT_VALID = 1, DL_POINT_LRFIND = 2 } dl_point_kind;
+typedef enum dl_point_kind {
+    DL_POINT_TRAIN = 0,
+    DL_POINT_VALID = 1,
+    DL_POINT_LRFIND = 2
+} dl_point_kind;
 
 typedef struct dl_curve_point {
-    uint64_t seq;     /* assigned by the control, from 0 */
+    uint64_t seq; /* assigned by the control, from 0 */
     dl_point_kind kind;
     uint64_t step;
     int epoch;
-    double lr;        /* last group's */
-    double loss;      /* smoothed train loss, valid loss, or LR-finder smoothed loss */
-    double raw;       /* unsmoothed batch loss (train) */
-    double mom;       /* last group's momentum (Adam's beta1, SGD's momentum) when the point was made */
+    double lr;   /* last group's */
+    double loss; /* smoothed train loss, valid loss, or LR-finder smoothed loss */
+    double raw;  /* unsmoothed batch loss (train) */
+    double mom;  /* last group's momentum (Adam's beta1, SGD's momentum) when the point was made */
 } dl_curve_point;
 
 typedef struct dl_event {
-    uint64_t seq;     /* assigned by the control, from 0 */
+    uint64_t seq; /* assigned by the control, from 0 */
     uint64_t step;
-    double t;         /* seconds since the control was created */
+    double t; /* seconds since the control was created */
     int n_groups;
     double lr[DL_MAX_GROUPS];
     int frozen_to;
-    char text[128];   /* "set_lr 1e-05..0.001", "diverged at lr 3.2", ... */
+    char text[128]; /* "set_lr 1e-05..0.001", "diverged at lr 3.2", ... */
 } dl_event;
 
 typedef struct dl_control dl_control;

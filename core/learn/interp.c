@@ -19,18 +19,17 @@ void dl_interp_clear(dl_interp *it)
     memset(it, 0, sizeof *it);
 }
 
-static double bce_logit(double x, double y)
-{
-    return fmax(x, 0.0) - x * y + log1p(exp(-fabs(x)));
-}
+static double bce_logit(double x, double y) { return fmax(x, 0.0) - x * y + log1p(exp(-fabs(x))); }
 
-dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actual, const float *targets,
-                         int n, int k, dl_err *err)
+dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actual,
+                         const float *targets, int n, int k, dl_err *err)
 {
     memset(it, 0, sizeof *it);
     if (n < 0 || k < 1 || (actual == NULL) == (targets == NULL))
-        return dl_err_set(err, DL_EINVAL, "interpretation needs n >= 0, k >= 1 and exactly one of "
-                                          "class targets or multi-label targets (n %d, k %d)", n, k);
+        return dl_err_set(err, DL_EINVAL,
+                          "interpretation needs n >= 0, k >= 1 and exactly one of "
+                          "class targets or multi-label targets (n %d, k %d)",
+                          n, k);
     it->n = n;
     it->k = k;
     it->multi = targets != NULL;
@@ -53,9 +52,11 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
         for (int j = 0; j < k; j++)
             if (!isfinite(x[j])) { /* a NaN would make every comparison below false */
                 dl_interp_clear(it);
-                return dl_err_set(err, DL_EDIVERGED,
-                                  "item %d: the model's output for class %d is %g: the weights have "
-                                  "diverged (retrain with a lower learning rate)", i, j, (double)x[j]);
+                return dl_err_set(
+                    err, DL_EDIVERGED,
+                    "item %d: the model's output for class %d is %g: the weights have "
+                    "diverged (retrain with a lower learning rate)",
+                    i, j, (double)x[j]);
             }
         if (it->multi) {
             double l = 0;
@@ -63,8 +64,9 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
                 float y = targets[(size_t)i * k + j];
                 if (!(y >= 0.0f && y <= 1.0f)) {
                     dl_interp_clear(it);
-                    return dl_err_set(err, DL_EINVAL, "item %d class %d: multi-label target %g is not in [0, 1]",
-                                      i, j, (double)y);
+                    return dl_err_set(err, DL_EINVAL,
+                                      "item %d class %d: multi-label target %g is not in [0, 1]", i,
+                                      j, (double)y);
                 }
                 it->targets[(size_t)i * k + j] = y;
                 p[j] = (float)(1.0 / (1.0 + exp(-(double)x[j])));
@@ -75,7 +77,8 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
             int32_t t = actual[i];
             if (t < 0 || t >= k) {
                 dl_interp_clear(it);
-                return dl_err_set(err, DL_EINVAL, "item %d: class target %d is outside the vocab [0, %d)", i,
+                return dl_err_set(err, DL_EINVAL,
+                                  "item %d: class target %d is outside the vocab [0, %d)", i,
                                   (int)t, k);
             }
             int best = 0;
@@ -100,8 +103,9 @@ dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actu
 dl_status dl_interp_confusion(const dl_interp *it, int64_t *cm, dl_err *err)
 {
     if (it->multi)
-        return dl_err_set(err, DL_EINVAL, "a confusion matrix needs single-label predictions; "
-                                          "use the per-class figures for multi-label");
+        return dl_err_set(err, DL_EINVAL,
+                          "a confusion matrix needs single-label predictions; "
+                          "use the per-class figures for multi-label");
     memset(cm, 0, sizeof *cm * (size_t)it->k * (size_t)it->k);
     for (int i = 0; i < it->n; i++)
         cm[(size_t)it->actual[i] * it->k + it->pred[i]]++;
@@ -188,21 +192,16 @@ size_t dl_interp_top_losses(const dl_interp *it, size_t k, bool largest, dl_top_
     return m;
 }
 
-static double ratio(int64_t a, int64_t b)
-{
-    return b > 0 ? (double)a / (double)b : 0.0;
-}
+static double ratio(int64_t a, int64_t b) { return b > 0 ? (double)a / (double)b : 0.0; }
 
-static double f1_of(double p, double r)
-{
-    return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
-}
+static double f1_of(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0.0; }
 
-dl_status dl_interp_per_class(const dl_interp *it, float thresh, dl_class_prf *out, double *micro_f1,
-                              dl_err *err)
+dl_status dl_interp_per_class(const dl_interp *it, float thresh, dl_class_prf *out,
+                              double *micro_f1, dl_err *err)
 {
     if (!it->multi)
-        return dl_err_set(err, DL_EINVAL, "per-class precision/recall at a threshold need multi-label predictions");
+        return dl_err_set(err, DL_EINVAL,
+                          "per-class precision/recall at a threshold need multi-label predictions");
     int64_t TP = 0, FP = 0, FN = 0;
     for (int j = 0; j < it->k; j++) {
         dl_class_prf c = {0};
@@ -232,13 +231,15 @@ dl_status dl_interp_sweep(const dl_interp *it, float lo, float hi, int steps, dl
     if (!it->multi)
         return dl_err_set(err, DL_EINVAL, "a threshold sweep needs multi-label predictions");
     if (steps < 1 || !(lo <= hi))
-        return dl_err_set(err, DL_EINVAL, "threshold sweep needs steps >= 1 and lo <= hi (got %d, %g..%g)", steps,
+        return dl_err_set(err, DL_EINVAL,
+                          "threshold sweep needs steps >= 1 and lo <= hi (got %d, %g..%g)", steps,
                           (double)lo, (double)hi);
     *best_acc = *best_f1 = 0;
     for (int s = 0; s < steps; s++) {
         float th = steps == 1 ? lo : (float)(lo + (double)(hi - lo) * s / (steps - 1));
         out[s].thresh = th;
-        out[s].acc_multi = dl_metric_accuracy_multi(it->probs, it->targets, it->n, it->k, th, false);
+        out[s].acc_multi =
+            dl_metric_accuracy_multi(it->probs, it->targets, it->n, it->k, th, false);
         dl_interp_per_class(it, th, NULL, &out[s].micro_f1, NULL);
         if (out[s].acc_multi > out[*best_acc].acc_multi)
             *best_acc = s;

@@ -2,12 +2,11 @@
  * ClassificationInterpretation). Built once from the validation logits and targets:
  *   single-label: confusion matrix (rows actual, columns predicted = argmax, vocab order),
  *                 most_confused(min_val) (off-diagonal counts >= min_val, count descending, ties in
- *                 row-major order), top losses (item, actual, predicted, prob of the predicted class,
- *                 per-item cross-entropy);
- *   multi-label:  per-class TP/FP/FN/TN, precision/recall/F1 at a threshold (0 when undefined, as
- *                 sklearn), micro-F1, and a threshold sweep reporting the best accuracy_multi and
- *                 the best micro-F1; top losses use the per-item BCE averaged over classes.
- * It refuses targets out of range (naming the item) and asks of a single-label interpretation only
+ *                 row-major order), top losses (item, actual, predicted, prob of the predicted
+ * class, per-item cross-entropy); multi-label:  per-class TP/FP/FN/TN, precision/recall/F1 at a
+ * threshold (0 when undefined, as sklearn), micro-F1, and a threshold sweep reporting the best
+ * accuracy_multi and the best micro-F1; top losses use the per-item BCE averaged over classes. It
+ * refuses targets out of range (naming the item) and asks of a single-label interpretation only
  * single-label figures (and vice versa). */
 #ifndef DL_INTERP_H
 #define DL_INTERP_H
@@ -29,8 +28,8 @@ typedef struct dl_interp {
 } dl_interp;
 
 /* Builds from logits (n, k). Pass actual (n) for single-label or targets (n, k) for multi-label. */
-dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actual, const float *targets,
-                         int n, int k, dl_err *err);
+dl_status dl_interp_init(dl_interp *it, const float *logits, const int32_t *actual,
+                         const float *targets, int n, int k, dl_err *err);
 void dl_interp_clear(dl_interp *it);
 
 /* cm (k, k) = counts, rows actual, columns predicted. Single-label only. */
@@ -44,9 +43,9 @@ typedef struct dl_confused {
 size_t dl_interp_most_confused(const dl_interp *it, int64_t min_val, dl_confused *out, size_t cap);
 
 typedef struct dl_top_loss {
-    int64_t item;      /* index into the validation set */
+    int64_t item;          /* index into the validation set */
     int actual, predicted; /* single-label; -1 for multi-label */
-    float prob;        /* probability of the predicted class (fastai's plot_top_losses) */
+    float prob;            /* probability of the predicted class (fastai's plot_top_losses) */
     float loss;
 } dl_top_loss;
 /* The k largest (or smallest) per-item losses, ties by item index; returns how many written. */
@@ -58,8 +57,8 @@ typedef struct dl_class_prf {
 } dl_class_prf;
 /* Multi-label only: per-class figures at thresh (prob > thresh is positive) into out (k);
  * *micro_f1 (may be NULL) pools the counts over classes. */
-dl_status dl_interp_per_class(const dl_interp *it, float thresh, dl_class_prf *out, double *micro_f1,
-                              dl_err *err);
+dl_status dl_interp_per_class(const dl_interp *it, float thresh, dl_class_prf *out,
+                              double *micro_f1, dl_err *err);
 
 typedef struct dl_sweep_point {
     float thresh;

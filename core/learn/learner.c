@@ -14,9 +14,9 @@
 #include "core/ops/ops.h"
 
 static const char *const ev_names[] = {
-    "before_fit",      "before_epoch",   "before_train", "before_batch",    "after_pred",
-    "after_loss",      "before_backward", "after_backward", "after_step",   "after_batch",
-    "after_train",     "before_validate", "after_validate", "after_epoch",  "after_fit"};
+    "before_fit",  "before_epoch",    "before_train",   "before_batch", "after_pred",
+    "after_loss",  "before_backward", "after_backward", "after_step",   "after_batch",
+    "after_train", "before_validate", "after_validate", "after_epoch",  "after_fit"};
 _Static_assert(sizeof ev_names / sizeof *ev_names == DL_EV_COUNT, "event names"); /* tripwire */
 
 const char *dl_event_kind_name(dl_event_kind k)
@@ -41,8 +41,14 @@ void dl_learner_cfg_init(dl_learner_cfg *cfg)
 
 /* ---- batch sources over dl_loader ---- */
 static int64_t loader_n(void *ctx) { return dl_loader_batches(ctx); }
-static dl_status loader_start(void *ctx, int epoch, dl_err *err) { return dl_loader_start_epoch(ctx, epoch, err); }
-static dl_status loader_next(void *ctx, dl_batch *b, dl_err *err) { return dl_loader_next(ctx, b, err); }
+static dl_status loader_start(void *ctx, int epoch, dl_err *err)
+{
+    return dl_loader_start_epoch(ctx, epoch, err);
+}
+static dl_status loader_next(void *ctx, dl_batch *b, dl_err *err)
+{
+    return dl_loader_next(ctx, b, err);
+}
 
 dl_batch_source dl_batch_source_loader(dl_loader *l)
 {
@@ -69,7 +75,8 @@ dl_status dl_learner_create(dl_learner **out, const dl_learner_cfg *cfg, dl_mode
         l->cfg.plateau_patience = 1;
     if (l->cfg.n_metrics < 0 || l->cfg.n_metrics > DL_SNAP_METRICS) {
         free(l);
-        return dl_err_set(err, DL_EINVAL, "learner: %d metrics (at most %d)", cfg->n_metrics, DL_SNAP_METRICS);
+        return dl_err_set(err, DL_EINVAL, "learner: %d metrics (at most %d)", cfg->n_metrics,
+                          DL_SNAP_METRICS);
     }
     l->model = model;
     l->ps = dl_model_params(model);
@@ -179,7 +186,8 @@ const char *dl_learner_metric_name(const dl_learner *l, int i)
 /* ---- events into the control and the store ---- */
 /* One event with the step, lr per group and frozen state, to the control (the dashboard's event
  * log) and/or the store. */
-void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const char *kind, const char *text)
+void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const char *kind,
+                           const char *text)
 {
     dl_event e;
     memset(&e, 0, sizeof e);
@@ -204,12 +212,14 @@ void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const 
                 esc[j++] = (char)ch;
         }
         esc[j] = 0;
-        int k = snprintf(payload, sizeof payload, "{\"text\":\"%s\",\"frozen_to\":%d,\"lr\":[", esc, l->frozen_to);
+        int k = snprintf(payload, sizeof payload, "{\"text\":\"%s\",\"frozen_to\":%d,\"lr\":[", esc,
+                         l->frozen_to);
         for (int g = 0; g < l->n_groups && k < (int)sizeof payload - 40; g++)
             k += snprintf(payload + k, sizeof payload - (size_t)k, "%s%.9g", g ? "," : "", e.lr[g]);
         snprintf(payload + k, sizeof payload - (size_t)k, "]}");
         dl_err err;
-        if (dl_store_log_event(l->store, l->run_id, kind, (int64_t)l->step, 0, payload, &err) != DL_OK)
+        if (dl_store_log_event(l->store, l->run_id, kind, (int64_t)l->step, 0, payload, &err) !=
+            DL_OK)
             dl_log(DL_LOG_WARN, "recording event '%s': %s", kind, err.msg);
     }
     dl_log(DL_LOG_DEBUG, "event at step %llu: %s", (unsigned long long)l->step, e.text);
@@ -235,7 +245,8 @@ void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds)
     for (size_t i = 0; i < n && i < 3 && k < (int)sizeof text; i++) {
         const char *why, *path = dl_data_skipped(ds, i, &why);
         const char *base = strrchr(path, '/');
-        k += snprintf(text + k, sizeof text - (size_t)k, "%s %s", i ? "," : "", base ? base + 1 : path);
+        k += snprintf(text + k, sizeof text - (size_t)k, "%s %s", i ? "," : "",
+                      base ? base + 1 : path);
     }
     if (n > 3 && k < (int)sizeof text)
         snprintf(text + k, sizeof text - (size_t)k, ", ...");
@@ -283,7 +294,8 @@ void dl_learner_freeze_to(dl_learner *l, int n)
     if (idx < 0)
         idx = 0;
     if (idx >= l->n_groups && l->n_groups > 0)
-        dl_log(DL_LOG_WARN, "freezing %d groups; the model has %d: the whole model is frozen", idx, l->n_groups);
+        dl_log(DL_LOG_WARN, "freezing %d groups; the model has %d: the whole model is frozen", idx,
+               l->n_groups);
     dl_params_freeze_to(l->ps, idx);
     l->frozen_to = idx > l->n_groups ? l->n_groups : idx;
     dl_optim_clear(&l->opt); /* fastai wipes the optimiser state on every freeze/unfreeze */
@@ -299,10 +311,12 @@ void dl_learner_unfreeze(dl_learner *l) { dl_learner_freeze_to(l, 0); }
 static dl_status check_batch(dl_learner *l, const dl_batch *b, dl_err *err)
 {
     if (b->n_classes != l->n_out)
-        return dl_err_set(err, DL_ESHAPE, "batch has %d classes but the model outputs %d", b->n_classes, l->n_out);
+        return dl_err_set(err, DL_ESHAPE, "batch has %d classes but the model outputs %d",
+                          b->n_classes, l->n_out);
     if (!b->onehot) {
         if (!b->targets)
-            return dl_err_set(err, DL_EINVAL, "batch has neither class targets nor one-hot targets");
+            return dl_err_set(err, DL_EINVAL,
+                              "batch has neither class targets nor one-hot targets");
         for (int i = 0; i < b->n; i++)
             if (b->targets[i] < 0 || b->targets[i] >= l->n_out)
                 return dl_err_set(err, DL_EINVAL, "batch item %d: class %d outside [0, %d)", i,
@@ -373,13 +387,16 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
         const float *logits;
         if ((st = check_batch(l, &b, err)) != DL_OK)
             break;
-        if ((st = dl_model_forward(l->model, b.images, b.n, b.h, b.w, false, &logits, err)) != DL_OK)
+        if ((st = dl_model_forward(l->model, b.images, b.n, b.h, b.w, false, &logits, err)) !=
+            DL_OK)
             break;
         dl_preds_cache_add(&l->last_preds, &b, logits);
         dl_wavg_add(&loss, batch_loss(l, &b, logits, NULL), b.n);
         for (int i = 0; i < l->cfg.n_metrics; i++)
-            dl_wavg_add(&m[i], dl_metric_eval(l->cfg.metrics[i], logits, b.targets, b.onehot, b.n, l->n_out,
-                                              l->cfg.thresh), b.n);
+            dl_wavg_add(&m[i],
+                        dl_metric_eval(l->cfg.metrics[i], logits, b.targets, b.onehot, b.n,
+                                       l->n_out, l->cfg.thresh),
+                        b.n);
     }
     if (st != DL_OK)
         return dl_err_wrap(err, "validation");
@@ -392,8 +409,8 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
     return DL_OK;
 }
 
-dl_status dl_learner_get_preds(dl_learner *l, float **logits_out, int32_t **targets_i, float **targets_f,
-                               int *n_out, int *k_out, dl_err *err)
+dl_status dl_learner_get_preds(dl_learner *l, float **logits_out, int32_t **targets_i,
+                               float **targets_f, int *n_out, int *k_out, dl_err *err)
 {
     *logits_out = NULL;
     *targets_i = NULL;

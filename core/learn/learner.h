@@ -36,7 +36,8 @@
 #include "core/store/store.h"
 
 /* Where batches come from. The loader adapter below is what dllab uses; tests may feed synthetic
- * batches. start_epoch(e) must make the epoch's order a function of e only (resume relies on it). */
+ * batches. start_epoch(e) must make the epoch's order a function of e only (resume relies on it).
+ */
 typedef struct dl_batch_source {
     void *ctx;
     int64_t (*n_batches)(void *ctx);
@@ -54,7 +55,7 @@ typedef enum dl_event_kind {
     DL_EV_BEFORE_TRAIN,
     DL_EV_BEFORE_BATCH,
     DL_EV_AFTER_PRED,
-    DL_EV_AFTER_LOSS,     /* a callback may replace the loss (dl_learner_set_loss), e.g. to test NaN */
+    DL_EV_AFTER_LOSS, /* a callback may replace the loss (dl_learner_set_loss), e.g. to test NaN */
     DL_EV_BEFORE_BACKWARD,
     DL_EV_AFTER_BACKWARD,
     DL_EV_AFTER_STEP,
@@ -62,7 +63,7 @@ typedef enum dl_event_kind {
     DL_EV_AFTER_TRAIN,
     DL_EV_BEFORE_VALIDATE,
     DL_EV_AFTER_VALIDATE,
-    DL_EV_AFTER_EPOCH,    /* dl_learner_epoch_row() holds the row just finished */
+    DL_EV_AFTER_EPOCH, /* dl_learner_epoch_row() holds the row just finished */
     DL_EV_AFTER_FIT,
     DL_EV_COUNT
 } dl_event_kind;
@@ -75,23 +76,23 @@ typedef struct dl_learner dl_learner;
 typedef dl_status (*dl_callback_fn)(dl_learner *l, dl_event_kind ev, void *user, dl_err *err);
 
 typedef struct dl_learner_cfg {
-    dl_optim_kind opt;        /* default Adam */
-    double wd;                /* NAN: the optimiser's default (Adam 0.01, SGD 0) */
-    double lr;                /* default lr for fits given lr <= 0: 1e-3 */
-    double moms[3];           /* one-cycle momentum 0.95, 0.85, 0.95 */
+    dl_optim_kind opt; /* default Adam */
+    double wd;         /* NAN: the optimiser's default (Adam 0.01, SGD 0) */
+    double lr;         /* default lr for fits given lr <= 0: 1e-3 */
+    double moms[3];    /* one-cycle momentum 0.95, 0.85, 0.95 */
     int n_metrics;
     dl_metric_kind metrics[DL_SNAP_METRICS];
-    float thresh;             /* accuracy_multi threshold, default 0.5 */
+    float thresh; /* accuracy_multi threshold, default 0.5 */
     /* tracking (docs/fastai.md §8); monitor NULL = "valid_loss" */
     const char *monitor;
     double min_delta;
-    int patience;             /* early stopping after this many epochs without improvement; 0 = off */
-    double plateau_factor;    /* reduce-lr-on-plateau: divide lrs by this; 0 = off */
-    int plateau_patience;     /* default 1 */
-    bool load_best;           /* at the end of each fit, load the best checkpointed weights */
+    int patience;          /* early stopping after this many epochs without improvement; 0 = off */
+    double plateau_factor; /* reduce-lr-on-plateau: divide lrs by this; 0 = off */
+    int plateau_patience;  /* default 1 */
+    bool load_best;        /* at the end of each fit, load the best checkpointed weights */
     bool checkpoint_each_epoch; /* default true when a store is attached */
-    int snapshot_every;       /* batches between "last good state" copies (divergence); default 50 */
-    bool pause_on_diverge;    /* a UI is attached: pause instead of ending the fit */
+    int snapshot_every;    /* batches between "last good state" copies (divergence); default 50 */
+    bool pause_on_diverge; /* a UI is attached: pause instead of ending the fit */
 } dl_learner_cfg;
 
 void dl_learner_cfg_init(dl_learner_cfg *cfg);
@@ -126,8 +127,10 @@ dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err);
  * unfreeze, one-cycle(epochs, slice(base_lr/100, base_lr), pct 0.3, div 5). freeze_epochs 0 skips
  * the frozen phase. After dl_learner_state_from_map it resumes instead: the checkpoint's phase
  * continues from the batch it names (its schedule, frozen and optimiser state as saved), then the
- * later phases run as planned; a checkpoint that is no point of this plan is refused (DL_EINVAL). */
-dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int freeze_epochs, dl_err *err);
+ * later phases run as planned; a checkpoint that is no point of this plan is refused (DL_EINVAL).
+ */
+dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int freeze_epochs,
+                               dl_err *err);
 
 /* ---- freezing ---- */
 void dl_learner_freeze_to(dl_learner *l, int n); /* clears the optimiser state, logs an event */
@@ -138,7 +141,7 @@ void dl_learner_unfreeze(dl_learner *l);
 #define DL_LRFIND_MAX 1000
 typedef struct dl_lrfind_curve {
     dl_lrfind_cfg cfg;
-    int n;                             /* points recorded */
+    int n;                                         /* points recorded */
     double lr[DL_LRFIND_MAX], loss[DL_LRFIND_MAX]; /* smoothed losses, as recorded (NaN kept) */
     const char *stop_reason;
     dl_suggestion sug[DL_SUGGEST_COUNT];
@@ -147,7 +150,8 @@ typedef struct dl_lrfind_curve {
  * training batches, stopping as core/lrfind says; then the four suggestions. Weights, BN buffers,
  * optimiser state and hyper-parameters, and the learner's smoother are restored bit-exactly.
  * Saved to the store when one is attached. */
-dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg, dl_lrfind_curve *curve, dl_err *err);
+dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg, dl_lrfind_curve *curve,
+                             dl_err *err);
 
 /* ---- validation and predictions ---- */
 /* Runs the validation source in eval mode: weighted mean loss and metrics (out has n_metrics). */
@@ -156,8 +160,8 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
  * Single-label: *targets_i; multi-label: *targets_f. Reuses the last validation pass (or, after a
  * load_best fit, the best epoch's) when the learner has not changed the weights since; weights
  * changed behind the learner's back (dl_model_load_* after a validation) are not noticed. */
-dl_status dl_learner_get_preds(dl_learner *l, float **logits, int32_t **targets_i, float **targets_f,
-                               int *n, int *k, dl_err *err);
+dl_status dl_learner_get_preds(dl_learner *l, float **logits, int32_t **targets_i,
+                               float **targets_f, int *n, int *k, dl_err *err);
 
 /* ---- state ---- */
 typedef struct dl_epoch_result {
@@ -171,8 +175,8 @@ const dl_epoch_result *dl_learner_epoch_row(const dl_learner *l);
 dl_model *dl_learner_model(dl_learner *l);
 dl_optim *dl_learner_optim(dl_learner *l);
 const dl_learner_cfg *dl_learner_config(const dl_learner *l);
-uint64_t dl_learner_step(const dl_learner *l);   /* training batches since creation */
-double dl_learner_loss(const dl_learner *l);     /* loss of the current batch */
+uint64_t dl_learner_step(const dl_learner *l); /* training batches since creation */
+double dl_learner_loss(const dl_learner *l);   /* loss of the current batch */
 void dl_learner_set_loss(dl_learner *l, double loss);
 /* An after_validate callback may replace the epoch's validation loss before the trackers see it. */
 void dl_learner_set_valid_loss(dl_learner *l, double valid_loss);
@@ -183,7 +187,7 @@ bool dl_learner_diverged(const dl_learner *l);
  * not be written, e.g. on a full disk), or NULL when everything trained so far is saved. */
 const char *dl_learner_unsaved(const dl_learner *l);
 double dl_learner_diverged_lr(const dl_learner *l);
-bool dl_learner_stopped(const dl_learner *l);     /* a stop command or signal ended the last fit */
+bool dl_learner_stopped(const dl_learner *l); /* a stop command or signal ended the last fit */
 /* The last notable message (fastai's tracker lines: "Better model found at epoch ...",
  * "No improvement since epoch ...: early stopping", divergence). "" when none. */
 const char *dl_learner_message(const dl_learner *l);
@@ -215,10 +219,11 @@ int dl_learner_resume_epoch(const dl_learner *l);
 typedef enum dl_job_kind { DL_JOB_FIT = 0, DL_JOB_FINE_TUNE, DL_JOB_LRFIND } dl_job_kind;
 typedef struct dl_job {
     dl_job_kind kind;
-    dl_fit_opts fit;          /* DL_JOB_FIT */
-    int epochs, freeze_epochs; double base_lr; /* DL_JOB_FINE_TUNE */
-    dl_lrfind_cfg lrfind;     /* DL_JOB_LRFIND */
-    dl_lrfind_curve *curve;   /* DL_JOB_LRFIND (caller-owned) */
+    dl_fit_opts fit; /* DL_JOB_FIT */
+    int epochs, freeze_epochs;
+    double base_lr;         /* DL_JOB_FINE_TUNE */
+    dl_lrfind_cfg lrfind;   /* DL_JOB_LRFIND */
+    dl_lrfind_curve *curve; /* DL_JOB_LRFIND (caller-owned) */
 } dl_job;
 /* Runs job on a new thread (SIGINT/SIGTERM/SIGPIPE blocked in it). */
 dl_status dl_learner_start(dl_learner *l, const dl_job *job, dl_err *err);

@@ -66,8 +66,8 @@ static void track(dl_learner *l, bool *improved, bool *early)
         /* their predictions too: the interpretation after the fit then needs no pass of its own */
         if (l->cfg.load_best)
             dl_preds_cache_copy(&l->best_preds, &l->last_preds);
-        snprintf(l->message, sizeof l->message, "Better model found at epoch %d with %s value: %g.", l->row.epoch,
-                 l->monitor, v);
+        snprintf(l->message, sizeof l->message, "Better model found at epoch %d with %s value: %g.",
+                 l->row.epoch, l->monitor, v);
         return;
     }
     l->wait++;
@@ -78,7 +78,8 @@ static void track(dl_learner *l, bool *improved, bool *early)
         if (dl_fit_sched_scale_lr(&l->sched, f, &e) == DL_OK) {
             for (int g = 0; g < l->n_groups; g++)
                 dl_optim_set_lr(&l->opt, g, l->opt.h[g].lr * f);
-            dl_learner_log_event(l, DL_EV_LR_CHANGE, "plateau: lr divided by %g", l->cfg.plateau_factor);
+            dl_learner_log_event(l, DL_EV_LR_CHANGE, "plateau: lr divided by %g",
+                                 l->cfg.plateau_factor);
         }
         l->plateau_wait = 0;
     }
@@ -94,15 +95,21 @@ static void record_batch(dl_learner *l, int epoch)
 {
     double lr = l->opt.h[l->n_groups - 1].lr;
     if (l->control) {
-        dl_curve_point p = {.kind = DL_POINT_TRAIN, .step = l->step, .epoch = epoch, .lr = lr,
-                            .loss = l->smooth_value, .raw = l->loss, .mom = l->opt.h[l->n_groups - 1].mom};
+        dl_curve_point p = {.kind = DL_POINT_TRAIN,
+                            .step = l->step,
+                            .epoch = epoch,
+                            .lr = lr,
+                            .loss = l->smooth_value,
+                            .raw = l->loss,
+                            .mom = l->opt.h[l->n_groups - 1].mom};
         dl_control_push_point(l->control, &p);
     }
     if (l->store) {
         dl_batch_row r;
         memset(&r, 0, sizeof r);
         r.step = (int64_t)l->step;
-        r.epoch = l->epochs_done; /* the store numbers epochs over the whole run (fine_tune: both phases) */
+        r.epoch = l->epochs_done; /* the store numbers epochs over the whole run (fine_tune: both
+                                     phases) */
         r.n_lr = l->n_groups < DL_STORE_MAX_GROUPS ? l->n_groups : DL_STORE_MAX_GROUPS;
         for (int g = 0; g < r.n_lr; g++)
             r.lr[g] = l->opt.h[g].lr;
@@ -117,8 +124,10 @@ static void record_batch(dl_learner *l, int epoch)
             l->batch_warned = false;
         } else if (!l->batch_warned) {
             l->batch_warned = true;
-            dl_log(DL_LOG_WARN, "recording batch %lld: %s (the rows are kept in memory and retried; further "
-                   "failures are not reported)", (long long)r.step, e.msg);
+            dl_log(DL_LOG_WARN,
+                   "recording batch %lld: %s (the rows are kept in memory and retried; further "
+                   "failures are not reported)",
+                   (long long)r.step, e.msg);
         }
     }
 }
@@ -126,8 +135,12 @@ static void record_batch(dl_learner *l, int epoch)
 static void record_epoch(dl_learner *l, bool improved)
 {
     if (l->control) {
-        dl_curve_point p = {.kind = DL_POINT_VALID, .step = l->step, .epoch = l->row.epoch,
-                            .lr = l->opt.h[l->n_groups - 1].lr, .loss = l->row.valid_loss, .raw = l->row.valid_loss,
+        dl_curve_point p = {.kind = DL_POINT_VALID,
+                            .step = l->step,
+                            .epoch = l->row.epoch,
+                            .lr = l->opt.h[l->n_groups - 1].lr,
+                            .loss = l->row.valid_loss,
+                            .raw = l->row.valid_loss,
                             .mom = l->opt.h[l->n_groups - 1].mom};
         dl_control_push_point(l->control, &p);
     }
@@ -149,7 +162,8 @@ static void record_epoch(dl_learner *l, bool improved)
     if (dl_store_log_epoch(l->store, l->run_id, &r, &e) != DL_OK) {
         dl_log(DL_LOG_WARN, "recording epoch %d: %s", r.epoch, e.msg);
         l->unsaved = l->rows_lost = true;
-        snprintf(l->unsaved_why, sizeof l->unsaved_why, "epoch %d not recorded: %.900s", r.epoch, e.msg);
+        snprintf(l->unsaved_why, sizeof l->unsaved_why, "epoch %d not recorded: %.900s", r.epoch,
+                 e.msg);
     }
     /* A failed checkpoint is recorded by the store as an event; training goes on. */
     if (l->cfg.checkpoint_each_epoch && dl_learner_save_checkpoint(l, NULL, improved, &e) != DL_OK)
@@ -161,8 +175,8 @@ static void on_diverged(dl_learner *l, const dl_err *why)
     l->diverged = true;
     l->diverged_lr = l->opt.h[l->n_groups - 1].lr;
     dl_state_copy_restore(&l->good, l, true);
-    snprintf(l->message, sizeof l->message, "diverged at lr %g (step %llu): weights restored", l->diverged_lr,
-             (unsigned long long)l->step);
+    snprintf(l->message, sizeof l->message, "diverged at lr %g (step %llu): weights restored",
+             l->diverged_lr, (unsigned long long)l->step);
     dl_learner_log_event(l, DL_EV_WARNING, "diverged at lr %.6g: %s", l->diverged_lr, why->msg);
     if (l->cfg.pause_on_diverge && l->control)
         l->paused = true;
@@ -175,12 +189,16 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
 {
     int64_t n_iter = l->train.n_batches(l->train.ctx);
     if (n_iter <= 0)
-        return dl_err_set(err, DL_EINVAL, "the training set yields no full batch (batch size larger than the set?)");
+        return dl_err_set(
+            err, DL_EINVAL,
+            "the training set yields no full batch (batch size larger than the set?)");
     if (epochs < 1 || start_epoch < 0 || start_epoch > epochs)
-        return dl_err_set(err, DL_EINVAL, "fit of %d epochs starting at epoch %d", epochs, start_epoch);
+        return dl_err_set(err, DL_EINVAL, "fit of %d epochs starting at epoch %d", epochs,
+                          start_epoch);
     double v;
     if (!monitor_value(l, &v))
-        return dl_err_set(err, DL_EINVAL, "monitor '%s' is not a column (train_loss, valid_loss or a metric)",
+        return dl_err_set(err, DL_EINVAL,
+                          "monitor '%s' is not a column (train_loss, valid_loss or a metric)",
                           l->monitor);
     l->in_fit = true;
     l->n_epochs = epochs;
@@ -254,7 +272,8 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
             l->smooth_value = dl_smooth_add(&l->smooth, l->loss);
             l->ckpt_epoch = e;
             l->ckpt_batch = i + 1;
-            if (l->step % (uint64_t)l->cfg.snapshot_every == 0 && dl_state_copy_take(&l->good, l, true) != DL_OK)
+            if (l->step % (uint64_t)l->cfg.snapshot_every == 0 &&
+                dl_state_copy_take(&l->good, l, true) != DL_OK)
                 dl_log(DL_LOG_WARN, "out of memory refreshing the last-good copy");
             record_batch(l, e);
             if ((st = dl_learner_fire(l, DL_EV_AFTER_BATCH, err)) != DL_OK)
@@ -312,17 +331,18 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
      * (interpretation) sees the best weights. */
     if (st == DL_OK && l->cfg.load_best && l->best_copy.valid) {
         dl_state_copy_restore(&l->best_copy, l, false);
-        dl_learner_log_event(l, DL_EV_CHECKPOINT, "loaded the best weights (epoch %d)", l->best_epoch);
+        dl_learner_log_event(l, DL_EV_CHECKPOINT, "loaded the best weights (epoch %d)",
+                             l->best_epoch);
     }
     if (st == DL_OK)
         st = dl_learner_fire(l, DL_EV_AFTER_FIT, err);
     if (l->store)
         dl_store_flush(l->store, NULL);
     l->in_fit = false;
-    l->phase = st != DL_OK ? DL_PHASE_FAILED
+    l->phase = st != DL_OK                      ? DL_PHASE_FAILED
                : l->diverged && result != DL_OK ? DL_PHASE_DIVERGED
-               : l->stopped ? DL_PHASE_STOPPED
-                            : DL_PHASE_DONE;
+               : l->stopped                     ? DL_PHASE_STOPPED
+                                                : DL_PHASE_DONE;
     dl_learner_publish(l);
     return st != DL_OK ? st : result;
 }
@@ -343,7 +363,8 @@ dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err)
         if (o->kind == DL_FIT_CONST) {
             st = dl_sched_fit(&l->sched, l->n_groups, lr, err);
         } else if (o->kind == DL_FIT_FLAT_COS) {
-            st = dl_sched_flat_cos(&l->sched, l->n_groups, lr, o->pct_start > 0 ? o->pct_start : 0.75,
+            st = dl_sched_flat_cos(&l->sched, l->n_groups, lr,
+                                   o->pct_start > 0 ? o->pct_start : 0.75,
                                    o->div_final > 0 ? o->div_final : 1e5, err);
         } else {
             dl_one_cycle_opts oc = dl_one_cycle_defaults();
@@ -381,7 +402,8 @@ static int resume_phase(const dl_learner *l, const dl_fine_tune_plan *plan)
     return -1;
 }
 
-dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int freeze_epochs, dl_err *err)
+dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int freeze_epochs,
+                               dl_err *err)
 {
     dl_fine_tune_opts o = dl_fine_tune_defaults();
     if (base_lr > 0)
@@ -393,15 +415,17 @@ dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int fr
     if (st != DL_OK)
         return st;
     /* Resuming (a checkpoint was loaded): continue its phase where it stopped, with its schedule
-     * (mid-run rescales included), frozen state and optimiser state; later phases run as planned. */
+     * (mid-run rescales included), frozen state and optimiser state; later phases run as planned.
+     */
     int first = 0;
     bool resuming = l->sched_loaded;
     l->sched_loaded = false;
     if (resuming && (first = resume_phase(l, &plan)) < 0)
-        return dl_err_set(err, DL_EINVAL,
-                          "checkpoint (epoch %d of a %d-epoch fit, %d epochs done) is not a point of "
-                          "fine_tune(%d, freeze_epochs %d)",
-                          l->resume_epoch, l->n_epochs, l->epochs_done, epochs, freeze_epochs);
+        return dl_err_set(
+            err, DL_EINVAL,
+            "checkpoint (epoch %d of a %d-epoch fit, %d epochs done) is not a point of "
+            "fine_tune(%d, freeze_epochs %d)",
+            l->resume_epoch, l->n_epochs, l->epochs_done, epochs, freeze_epochs);
     for (int p = first; st == DL_OK && p < plan.n_phases; p++) {
         if (resuming && p == first) {
             if (l->resume_epoch >= plan.phase[p].epochs && p + 1 < plan.n_phases)

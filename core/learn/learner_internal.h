@@ -20,8 +20,8 @@ typedef struct dl_train_state_copy {
 /* The logits and targets of one whole validation pass, tagged with the weights_id they came from,
  * so the interpretation after a fit reuses the last validation instead of predicting again. */
 typedef struct dl_preds_cache {
-    float *logits, *tf; /* (n, k); tf: multi-label targets (NULL for class targets) */
-    int32_t *ti;        /* class targets (NULL for multi-label) */
+    float *logits, *tf;            /* (n, k); tf: multi-label targets (NULL for class targets) */
+    int32_t *ti;                   /* class targets (NULL for multi-label) */
     size_t n, cap, cap_tf, cap_ti; /* items held; room (items) in logits, tf, ti */
     int k;
     uint64_t weights_id;
@@ -60,7 +60,7 @@ struct dl_learner {
     int frozen_to;
     dl_epoch_result row;
     double t_fit0, t_epoch0;
-    uint64_t images_fit; /* images trained since the fit began (images/s) */
+    uint64_t images_fit;            /* images trained since the fit began (images/s) */
     int resume_epoch, resume_batch; /* where a loaded checkpoint continues */
     int ckpt_epoch, ckpt_batch;     /* the next batch to train, recorded in checkpoints */
     bool sched_loaded;
@@ -69,11 +69,12 @@ struct dl_learner {
     bool paused, stop_now, stop_after_epoch, stopped;
     bool diverged;
     double diverged_lr;
-    double valid_items; /* items the last validation saw: a non-finite loss over some is divergence */
+    double
+        valid_items; /* items the last validation saw: a non-finite loss over some is divergence */
     /* persistence: a checkpoint or epoch row that could not be written (e.g. a full disk) */
-    bool unsaved;       /* the saved state lags behind the training */
-    bool rows_lost;     /* an epoch row was lost: only stays unsaved */
-    bool batch_warned;  /* a batch-row failure was reported; quiet until one succeeds */
+    bool unsaved;      /* the saved state lags behind the training */
+    bool rows_lost;    /* an epoch row was lost: only stays unsaved */
+    bool batch_warned; /* a batch-row failure was reported; quiet until one succeeds */
     char unsaved_why[DL_ERR_MSG_MAX];
     dl_phase phase;
     char message[160];
@@ -136,6 +137,7 @@ void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same event (step, lr per group, frozen state) to the control and/or the store only: e.g. a
  * checkpoint, which the store records itself, still belongs in the dashboard's event log. */
-void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const char *kind, const char *text);
+void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const char *kind,
+                           const char *text);
 
 #endif

@@ -95,8 +95,8 @@ bool dl_preds_cache_copy(dl_preds_cache *dst, const dl_preds_cache *src)
     return true;
 }
 
-dl_status dl_preds_cache_export(const dl_preds_cache *c, float **logits, int32_t **ti, float **tf, int *n,
-                                dl_err *err)
+dl_status dl_preds_cache_export(const dl_preds_cache *c, float **logits, int32_t **ti, float **tf,
+                                int *n, dl_err *err)
 {
     const size_t k = (size_t)c->k;
     *logits = dup(c->logits, c->n * k * sizeof **logits);

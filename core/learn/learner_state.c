@@ -81,7 +81,19 @@ void dl_state_copy_restore(const dl_train_state_copy *c, dl_learner *l, bool wit
 
 /* ---- checkpoint map ---- */
 
-enum { I_STEP, I_EPOCH /* next epoch to train */, I_NEPOCHS, I_FROZEN, I_SMOOTH_COUNT, I_BEST_EPOCH, I_WAIT, I_PLATEAU_WAIT, I_BATCH /* next batch in it */, I_EPOCHS_DONE, I_N };
+enum {
+    I_STEP,
+    I_EPOCH /* next epoch to train */,
+    I_NEPOCHS,
+    I_FROZEN,
+    I_SMOOTH_COUNT,
+    I_BEST_EPOCH,
+    I_WAIT,
+    I_PLATEAU_WAIT,
+    I_BATCH /* next batch in it */,
+    I_EPOCHS_DONE,
+    I_N
+};
 enum { F_SMOOTH_V, F_SMOOTH_BETA, F_SMOOTH_VALUE, F_BEST, F_N };
 
 static int64_t dbits(double d)
@@ -187,7 +199,8 @@ dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_er
         st = dl_tensor_map_add(out, "learner.doubles", DL_DTYPE_I64, 1, &n_f, fv, err);
     if (st == DL_OK)
         st = dl_tensor_map_add(out, "learner.sched", DL_DTYPE_I64, 1, &n_s, sb, err);
-    if (st == DL_OK) { /* the dropout stream, so a resumed run draws the masks it would have drawn */
+    if (st ==
+        DL_OK) { /* the dropout stream, so a resumed run draws the masks it would have drawn */
         const dl_rng *r = dl_model_dropout_rng(l->model);
         int64_t n4 = 4, words[4];
         memcpy(words, r->s, sizeof words);
@@ -220,7 +233,8 @@ static const int64_t *get_i64(const dl_tensor_map *m, const char *name, int64_t 
 {
     const dl_named_tensor *t = dl_tensor_map_get(m, name);
     if (!t) {
-        dl_err_set(err, DL_ENOTFOUND, "checkpoint has no '%s': not a dllab training checkpoint", name);
+        dl_err_set(err, DL_ENOTFOUND, "checkpoint has no '%s': not a dllab training checkpoint",
+                   name);
         return NULL;
     }
     if (t->dtype != DL_DTYPE_I64 || t->ndim != 1 || t->shape[0] != n) {
@@ -280,10 +294,7 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
     return DL_OK;
 }
 
-int dl_learner_resume_epoch(const dl_learner *l)
-{
-    return l->resume_epoch;
-}
+int dl_learner_resume_epoch(const dl_learner *l) { return l->resume_epoch; }
 
 static dl_status save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err);
 
@@ -316,8 +327,8 @@ static dl_status save_checkpoint(dl_learner *l, const char *file, bool best, dl_
     }
     double mon = l->best_epoch == l->row.epoch ? l->best : NAN;
     if (st == DL_OK)
-        st = dl_store_checkpoint_save(l->store, l->run_id, file, &m, l->epochs_done - 1, (int64_t)l->step, mon, best,
-                                      NULL, 0, err);
+        st = dl_store_checkpoint_save(l->store, l->run_id, file, &m, l->epochs_done - 1,
+                                      (int64_t)l->step, mon, best, NULL, 0, err);
     dl_tensor_map_free(&m);
     char text[400];
     if (st == DL_OK)
@@ -329,6 +340,7 @@ static dl_status save_checkpoint(dl_learner *l, const char *file, bool best, dl_
             why = colon + 2;
         snprintf(text, sizeof text, "%.200s: %.150s", file, why);
     }
-    dl_learner_emit_event(l, true, false, st == DL_OK ? DL_EV_CHECKPOINT : DL_EV_CHECKPOINT_FAILED, text);
+    dl_learner_emit_event(l, true, false, st == DL_OK ? DL_EV_CHECKPOINT : DL_EV_CHECKPOINT_FAILED,
+                          text);
     return st;
 }

@@ -17,7 +17,8 @@ static void *job_main(void *arg)
         l->job_status = dl_learner_fit(l, &l->job.fit, err);
         break;
     case DL_JOB_FINE_TUNE:
-        l->job_status = dl_learner_fine_tune(l, l->job.epochs, l->job.base_lr, l->job.freeze_epochs, err);
+        l->job_status =
+            dl_learner_fine_tune(l, l->job.epochs, l->job.base_lr, l->job.freeze_epochs, err);
         break;
     case DL_JOB_LRFIND:
         l->job_status = dl_learner_lr_find(l, &l->job.lrfind, l->job.curve, err);

@@ -20,8 +20,8 @@ dl_status dl_metric_parse(const char *name, dl_metric_kind *out, dl_err *err)
             *out = (dl_metric_kind)i;
             return DL_OK;
         }
-    return dl_err_set(err, DL_EINVAL, "unknown metric '%s' (choose error_rate, accuracy or accuracy_multi)",
-                      name);
+    return dl_err_set(err, DL_EINVAL,
+                      "unknown metric '%s' (choose error_rate, accuracy or accuracy_multi)", name);
 }
 
 bool dl_metric_lower_is_better(const char *name)
@@ -45,8 +45,8 @@ double dl_metric_accuracy(const float *logits, const int32_t *targets, int n, in
     return (double)hit / n;
 }
 
-double dl_metric_accuracy_multi(const float *logits, const float *targets, int n, int k, float thresh,
-                                bool sigmoid)
+double dl_metric_accuracy_multi(const float *logits, const float *targets, int n, int k,
+                                float thresh, bool sigmoid)
 {
     size_t total = (size_t)n * (size_t)k;
     if (total == 0)
@@ -74,7 +74,4 @@ double dl_metric_eval(dl_metric_kind kind, const float *logits, const int32_t *t
     }
 }
 
-double dl_wavg_value(const dl_wavg *a)
-{
-    return a->count > 0 ? a->sum / a->count : NAN;
-}
+double dl_wavg_value(const dl_wavg *a) { return a->count > 0 ? a->sum / a->count : NAN; }

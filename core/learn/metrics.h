@@ -30,8 +30,8 @@ bool dl_metric_lower_is_better(const char *name);
 double dl_metric_accuracy(const float *logits, const int32_t *targets, int n, int k);
 /* Fraction of the n*k elements where (sigmoid(logit) > thresh) == (target > 0.5);
  * with sigmoid false, logits are taken as probabilities already. */
-double dl_metric_accuracy_multi(const float *logits, const float *targets, int n, int k, float thresh,
-                                bool sigmoid);
+double dl_metric_accuracy_multi(const float *logits, const float *targets, int n, int k,
+                                float thresh, bool sigmoid);
 /* One metric on one batch: single-label metrics read targets_i, accuracy_multi reads targets_f. */
 double dl_metric_eval(dl_metric_kind kind, const float *logits, const int32_t *targets_i,
                       const float *targets_f, int n, int k, float thresh);
@@ -41,7 +41,10 @@ typedef struct dl_wavg {
     double sum, count;
 } dl_wavg;
 static inline void dl_wavg_reset(dl_wavg *a) { a->sum = 0, a->count = 0; }
-static inline void dl_wavg_add(dl_wavg *a, double value, int bs) { a->sum += value * bs, a->count += bs; }
+static inline void dl_wavg_add(dl_wavg *a, double value, int bs)
+{
+    a->sum += value * bs, a->count += bs;
+}
 double dl_wavg_value(const dl_wavg *a); /* NAN when empty */
 
 #endif

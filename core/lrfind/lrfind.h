@@ -46,9 +46,9 @@ typedef struct dl_lrfind_run {
     dl_lrfind_cfg cfg;
     dl_smooth smooth;
     double best;
-    int n;          /* points recorded */
-    double *lrs;    /* [num_it], after raising it to 6 */
-    double *losses; /* [num_it] smoothed, same size */
+    int n;                   /* points recorded */
+    double *lrs;             /* [num_it], after raising it to 6 */
+    double *losses;          /* [num_it] smoothed, same size */
     const char *stop_reason; /* static string once stopped, else NULL */
 } dl_lrfind_run;
 
@@ -67,10 +67,10 @@ typedef enum dl_suggest_kind {
 
 typedef struct dl_suggestion {
     bool ok;
-    double lr;         /* the suggested learning rate */
-    double x, y;       /* the plot marker (lr, loss) */
-    int idx;           /* index in the window of the marker point (slide: of the suggested lr) */
-    char reason[160];  /* why there is no suggestion (when !ok) */
+    double lr;        /* the suggested learning rate */
+    double x, y;      /* the plot marker (lr, loss) */
+    int idx;          /* index in the window of the marker point (slide: of the suggested lr) */
+    char reason[160]; /* why there is no suggestion (when !ok) */
 } dl_suggestion;
 
 const char *dl_suggest_name(dl_suggest_kind k); /* "valley", "steep", "minimum", "slide" */
@@ -85,8 +85,8 @@ dl_suggestion dl_suggest_valley(const double *lrs, const double *losses, int n);
 dl_suggestion dl_suggest_steep(const double *lrs, const double *losses, int n);
 dl_suggestion dl_suggest_minimum(const double *lrs, const double *losses, int n); /* lr_min / 10 */
 /* fastai defaults: lr_diff 15, thresh 0.005, adjust_value 1. */
-dl_suggestion dl_suggest_slide(const double *lrs, const double *losses, int n, int lr_diff, double thresh,
-                               double adjust_value);
+dl_suggestion dl_suggest_slide(const double *lrs, const double *losses, int n, int lr_diff,
+                               double thresh, double adjust_value);
 
 /* Windows the recorded curve and runs all four (slide with its defaults); out[DL_SUGGEST_COUNT],
  * idx fields are made relative to the whole curve. */

@@ -66,7 +66,8 @@ bool dl_lrfind_record(dl_lrfind_run *r, double lr, double loss)
 const char *dl_suggest_name(dl_suggest_kind k)
 {
     static const char *const names[] = {"valley", "steep", "minimum", "slide"};
-    _Static_assert(sizeof names / sizeof *names == DL_SUGGEST_COUNT, "suggestion names"); /* tripwire */
+    _Static_assert(sizeof names / sizeof *names == DL_SUGGEST_COUNT,
+                   "suggestion names"); /* tripwire */
     return k >= 0 && k < DL_SUGGEST_COUNT ? names[k] : "?";
 }
 
@@ -187,8 +188,8 @@ static double interp(double x, const double *xs, const double *ys, int n)
     return ys[k] + t * (ys[k + 1] - ys[k]);
 }
 
-dl_suggestion dl_suggest_slide(const double *lrs, const double *losses, int n, int lr_diff, double thresh,
-                               double adjust_value)
+dl_suggestion dl_suggest_slide(const double *lrs, const double *losses, int n, int lr_diff,
+                               double thresh, double adjust_value)
 {
     if (lr_diff < 1)
         return none("slide: lr_diff %d must be >= 1", lr_diff);

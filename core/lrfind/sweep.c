@@ -1,8 +1,9 @@
 /* lrfind/sweep: fastai's lr_find run by the learner: the sweep's batches, then a bit-exact
  * restore of weights, BN buffers, optimiser state and hyper-parameters, the step counter, the
  * loss smoother and the dropout stream (fastai leaves its RNG advanced; dllab does not, so an LR
- * sweep in the middle of a fit leaves the fit exactly as it would have been). The sweep maths (lrs, smoothing, stop rule, suggestions) is core/lrfind's.
- * Refuses num_it above DL_LRFIND_MAX and an empty training set. */
+ * sweep in the middle of a fit leaves the fit exactly as it would have been). The sweep maths (lrs,
+ * smoothing, stop rule, suggestions) is core/lrfind's. Refuses num_it above DL_LRFIND_MAX and an
+ * empty training set. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,25 +20,28 @@ static void save_to_store(dl_learner *l, const dl_lrfind_curve *c)
     size_t ns = 0;
     for (int k = 0; k < DL_SUGGEST_COUNT; k++)
         if (c->sug[k].ok) {
-            snprintf(sug[ns].method, sizeof sug[ns].method, "%s", dl_suggest_name((dl_suggest_kind)k));
+            snprintf(sug[ns].method, sizeof sug[ns].method, "%s",
+                     dl_suggest_name((dl_suggest_kind)k));
             sug[ns].lr = c->sug[k].lr;
             sug[ns].loss = c->sug[k].y;
             ns++;
         }
     dl_err e;
-    if (dl_store_lrfind_save(l->store, l->run_id, (int64_t)l->step, c->lr, c->loss, (size_t)c->n, sug, ns, NULL,
-                             &e) != DL_OK)
+    if (dl_store_lrfind_save(l->store, l->run_id, (int64_t)l->step, c->lr, c->loss, (size_t)c->n,
+                             sug, ns, NULL, &e) != DL_OK)
         dl_log(DL_LOG_WARN, "recording the LR-finder curve: %s", e.msg);
 }
 
-dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg_in, dl_lrfind_curve *c, dl_err *err)
+dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg_in, dl_lrfind_curve *c,
+                             dl_err *err)
 {
     dl_lrfind_cfg cfg = cfg_in ? *cfg_in : dl_lrfind_defaults();
     if (cfg.num_it > DL_LRFIND_MAX)
-        return dl_err_set(err, DL_EINVAL, "lr_find: num_it %d exceeds %d", cfg.num_it, DL_LRFIND_MAX);
+        return dl_err_set(err, DL_EINVAL, "lr_find: num_it %d exceeds %d", cfg.num_it,
+                          DL_LRFIND_MAX);
     if (!(cfg.start_lr > 0 && cfg.end_lr > cfg.start_lr && isfinite(cfg.end_lr)))
-        return dl_err_set(err, DL_EINVAL, "lr_find: need 0 < start_lr < end_lr (got %g, %g)", cfg.start_lr,
-                          cfg.end_lr);
+        return dl_err_set(err, DL_EINVAL, "lr_find: need 0 < start_lr < end_lr (got %g, %g)",
+                          cfg.start_lr, cfg.end_lr);
     int64_t n_iter = l->train.n_batches(l->train.ctx);
     if (n_iter <= 0)
         return dl_err_set(err, DL_EINVAL, "lr_find: the training set yields no full batch");
@@ -60,7 +64,8 @@ dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg_in, dl_lrfi
     dl_lrfind_begin(&r, &cfg, c->lr, c->loss);
     c->cfg = r.cfg;
     l->phase = DL_PHASE_LRFIND;
-    dl_learner_log_event(l, DL_EV_LRFIND_START, "%g..%g over %d batches", cfg.start_lr, cfg.end_lr, r.cfg.num_it);
+    dl_learner_log_event(l, DL_EV_LRFIND_START, "%g..%g over %d batches", cfg.start_lr, cfg.end_lr,
+                         r.cfg.num_it);
     int n_epoch = dl_lrfind_epochs(&r.cfg, (int)n_iter);
     dl_status st = DL_OK;
     bool stop = false;
@@ -86,8 +91,11 @@ dl_status dl_learner_lr_find(dl_learner *l, const dl_lrfind_cfg *cfg_in, dl_lrfi
             }
             stop = dl_lrfind_record(&r, lr, l->loss);
             if (l->control) {
-                dl_curve_point p = {.kind = DL_POINT_LRFIND, .step = (uint64_t)i, .lr = lr,
-                                    .loss = r.losses[r.n - 1], .raw = l->loss};
+                dl_curve_point p = {.kind = DL_POINT_LRFIND,
+                                    .step = (uint64_t)i,
+                                    .lr = lr,
+                                    .loss = r.losses[r.n - 1],
+                                    .raw = l->loss};
                 dl_control_push_point(l->control, &p);
                 l->batch = i;
                 dl_learner_publish(l);

@@ -17,7 +17,8 @@ void dl_init_fastai_head(dl_params *ps, size_t first)
         dl_entry *e = &ps->e[i];
         if (e->init == DL_INIT_TORCH_LINEAR)
             e->init = e->ndim == 2 ? DL_INIT_KAIMING_FAN_IN : DL_INIT_ZERO;
-        else if (e->kind == DL_ENTRY_PARAM && (e->flags & DL_PARAM_NORM) && (e->flags & DL_PARAM_BIAS))
+        else if (e->kind == DL_ENTRY_PARAM && (e->flags & DL_PARAM_NORM) &&
+                 (e->flags & DL_PARAM_BIAS))
             e->init = DL_INIT_SMALL;
     }
 }
@@ -42,9 +43,15 @@ dl_status dl_model_init_weights(dl_model *m, uint64_t seed, dl_err *err)
         float *d = e->kind == DL_ENTRY_BUF_F32 ? dl_params_buf(ps, i) : dl_params_data(ps, i);
         float std, bound;
         switch (e->init) {
-        case DL_INIT_ZERO: fill(d, e->numel, 0.0f); break;
-        case DL_INIT_ONE: fill(d, e->numel, 1.0f); break;
-        case DL_INIT_SMALL: fill(d, e->numel, 1e-3f); break;
+        case DL_INIT_ZERO:
+            fill(d, e->numel, 0.0f);
+            break;
+        case DL_INIT_ONE:
+            fill(d, e->numel, 1.0f);
+            break;
+        case DL_INIT_SMALL:
+            fill(d, e->numel, 1e-3f);
+            break;
         case DL_INIT_KAIMING_FAN_OUT:
             if (e->ndim != 4)
                 return dl_err_set(err, DL_EINVAL, "init: '%s' is not a conv weight", e->name);
@@ -66,7 +73,8 @@ dl_status dl_model_init_weights(dl_model *m, uint64_t seed, dl_err *err)
             for (size_t j = 0; j < e->numel; j++)
                 d[j] = (2.0f * dl_rng_uniform(&r) - 1.0f) * bound;
             break;
-        default: return dl_err_set(err, DL_EINVAL, "init: no rule for parameter '%s'", e->name);
+        default:
+            return dl_err_set(err, DL_EINVAL, "init: no rule for parameter '%s'", e->name);
         }
     }
     return DL_OK;

@@ -31,10 +31,12 @@ dl_status dl_model_create(dl_model **out, const dl_model_cfg *cfg, dl_err *err)
     if (strlen(cfg->arch) >= 256)
         return dl_err_set(err, DL_EINVAL, "model: architecture string too long");
     if (cfg->in_channels < 1 || cfg->n_out < 1)
-        return dl_err_set(err, DL_EINVAL, "model '%s': in_channels (%d) and n_out (%d) must be positive", cfg->arch,
+        return dl_err_set(err, DL_EINVAL,
+                          "model '%s': in_channels (%d) and n_out (%d) must be positive", cfg->arch,
                           cfg->in_channels, cfg->n_out);
     if (cfg->head != DL_HEAD_TORCHVISION && cfg->head != DL_HEAD_FASTAI)
-        return dl_err_set(err, DL_EINVAL, "model '%s': unknown head kind %d", cfg->arch, (int)cfg->head);
+        return dl_err_set(err, DL_EINVAL, "model '%s': unknown head kind %d", cfg->arch,
+                          (int)cfg->head);
     dl_model *m = calloc(1, sizeof *m);
     if (!m)
         return dl_err_set(err, DL_ENOMEM, "out of memory creating model '%s'", cfg->arch);
@@ -58,7 +60,8 @@ dl_status dl_model_create(dl_model **out, const dl_model_cfg *cfg, dl_err *err)
         }
     }
     if (st == DL_OK)
-        m->ps.n_groups = 3; /* stem+layer1+layer2 | layer3+layer4 | head, even when a stage is absent */
+        m->ps.n_groups =
+            3; /* stem+layer1+layer2 | layer3+layer4 | head, even when a stage is absent */
     if (st == DL_OK)
         st = dl_params_finalize(&m->ps, err);
     if (st == DL_OK)
@@ -90,9 +93,11 @@ static dl_status plan(dl_model *m, int n, int h, int w, dl_err *err)
     m->plan_n = 0;
     m->last_x = NULL;
     if (!m->act || !m->ws || !m->dlog)
-        return dl_err_set(err, DL_ENOMEM,
-                          "model '%s': cannot allocate activations for batch %d at %dx%d (%.1f MB); hint: use a "
-                          "smaller batch", m->arch, n, h, w, (double)act * 4.0 / 1e6);
+        return dl_err_set(
+            err, DL_ENOMEM,
+            "model '%s': cannot allocate activations for batch %d at %dx%d (%.1f MB); hint: use a "
+            "smaller batch",
+            m->arch, n, h, w, (double)act * 4.0 / 1e6);
     if ((st = dl_nn_plan(m->root, n, in, m->act, NULL, NULL, err)) != DL_OK)
         return st;
     m->act_floats = act;
@@ -104,20 +109,23 @@ static dl_status plan(dl_model *m, int n, int h, int w, dl_err *err)
     return DL_OK;
 }
 
-dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, bool train, const float **logits,
-                           dl_err *err)
+dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, bool train,
+                           const float **logits, dl_err *err)
 {
     if (!x || !logits)
-        return dl_err_set(err, DL_EINVAL, "model '%s': forward needs an input and a logits pointer", m->arch);
+        return dl_err_set(err, DL_EINVAL, "model '%s': forward needs an input and a logits pointer",
+                          m->arch);
     if (n < 1 || h < 1 || w < 1)
         return dl_err_set(err, DL_EINVAL, "model '%s': bad input size %dx%dx%d", m->arch, n, h, w);
     dl_status st = plan(m, n, h, w, err);
     if (st != DL_OK)
         return st;
     if (train && m->bn_min_hw > 0 && (long)n * m->bn_min_hw < 2)
-        return dl_err_set(err, DL_EINVAL,
-                          "model '%s': layer '%s' would normalise over a single value in train mode (batch %d, "
-                          "input %dx%d); hint: use a batch of at least 2", m->arch, m->bn_min_name, n, h, w);
+        return dl_err_set(
+            err, DL_EINVAL,
+            "model '%s': layer '%s' would normalise over a single value in train mode (batch %d, "
+            "input %dx%d); hint: use a batch of at least 2",
+            m->arch, m->bn_min_name, n, h, w);
     dl_nn_ctx c = {.ps = &m->ps, .n = n, .train = train, .ws = m->ws, .rng = &m->drop_rng};
     m->root->vt->forward(m->root, &c, x);
     m->last_x = x;
@@ -132,7 +140,8 @@ dl_status dl_model_backward(dl_model *m, const float *dlogits, dl_err *err)
     if (!dlogits)
         return dl_err_set(err, DL_EINVAL, "model '%s': backward needs dlogits", m->arch);
     if (!m->last_x || !m->last_train)
-        return dl_err_set(err, DL_EINVAL, "model '%s': backward needs a train-mode forward first", m->arch);
+        return dl_err_set(err, DL_EINVAL, "model '%s': backward needs a train-mode forward first",
+                          m->arch);
     size_t k = (size_t)m->last_n * (size_t)m->cfg.n_out;
     memcpy(m->dlog, dlogits, k * sizeof(float)); /* the backward clobbers its incoming gradient */
     dl_nn_ctx c = {.ps = &m->ps, .n = m->last_n, .train = true, .ws = m->ws, .rng = &m->drop_rng};
@@ -151,7 +160,10 @@ void dl_model_walk_convs(const dl_model *m, dl_model_conv_visit visit, void *use
     if (m->act)
         dl_nn_walk_convs(m->root, visit, user);
 }
-size_t dl_model_activation_bytes(const dl_model *m) { return (m->act_floats + m->ws_floats) * sizeof(float); }
+size_t dl_model_activation_bytes(const dl_model *m)
+{
+    return (m->act_floats + m->ws_floats) * sizeof(float);
+}
 
 dl_status dl_model_state_dict(const dl_model *m, dl_tensor_map *out, dl_err *err)
 {
@@ -166,7 +178,8 @@ dl_status dl_model_state_dict(const dl_model *m, dl_tensor_map *out, dl_err *err
     if (st == DL_OK)
         st = dl_tensor_map_set_meta(out, "in_channels", buf, err);
     if (st == DL_OK)
-        st = dl_tensor_map_set_meta(out, "head", m->cfg.head == DL_HEAD_FASTAI ? "fastai" : "torchvision", err);
+        st = dl_tensor_map_set_meta(out, "head",
+                                    m->cfg.head == DL_HEAD_FASTAI ? "fastai" : "torchvision", err);
     return st;
 }
 
@@ -186,7 +199,8 @@ static bool is_head_key(const char *name)
 
 dl_status dl_model_load_body(dl_model *m, const dl_tensor_map *sd, dl_err *err)
 {
-    /* A shallow view of sd without any head keys (fc.* or head.*): tensors are shared, not copied. */
+    /* A shallow view of sd without any head keys (fc.* or head.*): tensors are shared, not copied.
+     */
     dl_tensor_map view;
     dl_tensor_map_init(&view);
     view.items = malloc((sd->n ? sd->n : 1) * sizeof *view.items);

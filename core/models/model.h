@@ -6,20 +6,18 @@
  * Architectures (dl_model_cfg.arch):
  *   "resnet18", "resnet34", "resnet50"  torchvision's definitions and state_dict names
  *   "resnet-xs", "resnet-s", ...        small ResNets for 28-64 px images: 3x3 stem, no max-pool,
- *                                        torchvision naming (conv1, bn1, layer1.., downsample.{0,1}, fc)
- *                                        resnet-xs: stem 32, stages 2x32 / 2x64 / 2x128 BasicBlocks
- *                                        resnet-s: stem 64, 2x64 / 3x128 / 3x256
- *                                        (shapes and sizes: docs/fastai.md §9.2)
+ *                                        torchvision naming (conv1, bn1, layer1..,
+ * downsample.{0,1}, fc) resnet-xs: stem 32, stages 2x32 / 2x64 / 2x128 BasicBlocks resnet-s: stem
+ * 64, 2x64 / 3x128 / 3x256 (shapes and sizes: docs/fastai.md §9.2)
  *   "resnet-custom:<basic|bottleneck>:<blocks,..>:<planes,..>:<imagenet|small>"
  *                                        any 1-4 stage ResNet, e.g. the micro fixtures
- *                                        "resnet-custom:basic:1,1,1,1:4,8,16,32:imagenet" (resnet.h)
- * Heads (dl_model_cfg.head):
- *   DL_HEAD_TORCHVISION  avgpool + fc, as torchvision (names "fc.weight", "fc.bias")
- *   DL_HEAD_FASTAI       fastai's create_head on the body (names head.{2,6}.* BatchNorm1d and head.{4,8}.weight
- *                        Linear without bias: fastai's Sequential indices; see models/resnet.h);
- *                        the body is the ResNet without avgpool/fc, its names unchanged.
- * Layer groups as fastai splits a ResNet: 0 = stem + layer1 + layer2, 1 = layer3 + layer4,
- * 2 = head (with a torchvision head: the fc). */
+ *                                        "resnet-custom:basic:1,1,1,1:4,8,16,32:imagenet"
+ * (resnet.h) Heads (dl_model_cfg.head): DL_HEAD_TORCHVISION  avgpool + fc, as torchvision (names
+ * "fc.weight", "fc.bias") DL_HEAD_FASTAI       fastai's create_head on the body (names head.{2,6}.*
+ * BatchNorm1d and head.{4,8}.weight Linear without bias: fastai's Sequential indices; see
+ * models/resnet.h); the body is the ResNet without avgpool/fc, its names unchanged. Layer groups as
+ * fastai splits a ResNet: 0 = stem + layer1 + layer2, 1 = layer3 + layer4, 2 = head (with a
+ * torchvision head: the fc). */
 #ifndef DL_MODEL_H
 #define DL_MODEL_H
 
@@ -35,11 +33,11 @@
 typedef enum dl_head_kind { DL_HEAD_TORCHVISION = 0, DL_HEAD_FASTAI = 1 } dl_head_kind;
 
 typedef struct dl_model_cfg {
-    const char *arch;  /* see above */
-    int in_channels;   /* 1 or 3 (any positive number works) */
-    int n_out;         /* classes (or labels for multi-label) */
+    const char *arch; /* see above */
+    int in_channels;  /* 1 or 3 (any positive number works) */
+    int n_out;        /* classes (or labels for multi-label) */
     dl_head_kind head;
-    uint64_t seed;     /* initialisation (and dropout) stream */
+    uint64_t seed; /* initialisation (and dropout) stream */
 } dl_model_cfg;
 
 typedef struct dl_model dl_model;
@@ -83,8 +81,8 @@ size_t dl_model_activation_bytes(const dl_model *m);
 
 /* Conv geometry of the current plan (nothing before the first forward), in network order; for
  * benchmarks that time each conv shape. */
-typedef void (*dl_model_conv_visit)(void *user, const char *name, int in_c, int in_h, int in_w, int out_c,
-                                    int k, int stride, int pad);
+typedef void (*dl_model_conv_visit)(void *user, const char *name, int in_c, int in_h, int in_w,
+                                    int out_c, int k, int stride, int pad);
 void dl_model_walk_convs(const dl_model *m, dl_model_conv_visit visit, void *user);
 
 /* Lists the architectures the zoo knows, NULL-terminated. */

@@ -10,18 +10,18 @@
 
 struct dl_model {
     dl_model_cfg cfg;
-    char arch[256];       /* cfg.arch points here */
+    char arch[256]; /* cfg.arch points here */
     dl_resnet_spec spec;
     dl_params ps;
-    dl_node *root;        /* sequential: body nodes then head nodes */
+    dl_node *root; /* sequential: body nodes then head nodes */
     int body_c;
     const char *head_prefix; /* "fc." or "head." */
     /* activation plan: valid for batches <= plan_n of exactly (in_channels, plan_h, plan_w) */
     int plan_n, plan_h, plan_w;
     float *act, *ws;
-    float *dlog;          /* (plan_n, n_out) the logits' gradient handed to the root's backward */
+    float *dlog; /* (plan_n, n_out) the logits' gradient handed to the root's backward */
     size_t act_floats, ws_floats;
-    int bn_min_hw;            /* smallest plane a BatchNorm normalises over in this plan */
+    int bn_min_hw; /* smallest plane a BatchNorm normalises over in this plan */
     char bn_min_name[DL_NAME_MAX];
     dl_rng drop_rng;
     /* last forward, for backward */

@@ -21,7 +21,8 @@ static const zoo_entry zoo[] = {
     {"resnet-s", {DL_BLOCK_BASIC, DL_STEM_SMALL, 3, {2, 3, 3, 0}, {64, 128, 256, 0}}},
 };
 
-static const char *const zoo_names[] = {"resnet18", "resnet34", "resnet50", "resnet-xs", "resnet-s", NULL};
+static const char *const zoo_names[] = {"resnet18",  "resnet34", "resnet50",
+                                        "resnet-xs", "resnet-s", NULL};
 
 const char *const *dl_resnet_names(void) { return zoo_names; }
 
@@ -50,7 +51,8 @@ static int parse_ints(const char *s, size_t len, int *out, int max)
 
 static dl_status parse_custom(const char *arch, dl_resnet_spec *s, dl_err *err)
 {
-    const char *hint = "expected resnet-custom:<basic|bottleneck>:<blocks,..>:<planes,..>:<imagenet|small>";
+    const char *hint =
+        "expected resnet-custom:<basic|bottleneck>:<blocks,..>:<planes,..>:<imagenet|small>";
     const char *f[4];
     size_t len[4];
     const char *p = arch + strlen("resnet-custom:");
@@ -70,12 +72,15 @@ static dl_status parse_custom(const char *arch, dl_resnet_spec *s, dl_err *err)
     else if (len[0] == 10 && !strncmp(f[0], "bottleneck", 10))
         s->block = DL_BLOCK_BOTTLENECK;
     else
-        return dl_err_set(err, DL_EINVAL, "arch '%s': unknown block '%.*s'; %s", arch, (int)len[0], f[0], hint);
+        return dl_err_set(err, DL_EINVAL, "arch '%s': unknown block '%.*s'; %s", arch, (int)len[0],
+                          f[0], hint);
     int nb = parse_ints(f[1], len[1], s->blocks, DL_RESNET_MAX_STAGES);
     int np = parse_ints(f[2], len[2], s->planes, DL_RESNET_MAX_STAGES);
     if (nb < 1 || np != nb)
-        return dl_err_set(err, DL_EINVAL, "arch '%s': blocks and planes must be 1-%d positive numbers each, "
-                          "as many planes as stages; %s", arch, DL_RESNET_MAX_STAGES, hint);
+        return dl_err_set(err, DL_EINVAL,
+                          "arch '%s': blocks and planes must be 1-%d positive numbers each, "
+                          "as many planes as stages; %s",
+                          arch, DL_RESNET_MAX_STAGES, hint);
     s->n_stages = nb;
     if (!strcmp(f[3], "imagenet"))
         s->stem = DL_STEM_IMAGENET;
@@ -97,9 +102,11 @@ dl_status dl_resnet_spec_parse(const char *arch, dl_resnet_spec *out, dl_err *er
         }
     if (!strncmp(arch, "resnet-custom:", 14))
         return parse_custom(arch, out, err);
-    return dl_err_set(err, DL_ENOTFOUND,
-                      "unknown architecture '%s' (known: resnet18, resnet34, resnet50, resnet-xs, resnet-s, "
-                      "resnet-custom:...)", arch);
+    return dl_err_set(
+        err, DL_ENOTFOUND,
+        "unknown architecture '%s' (known: resnet18, resnet34, resnet50, resnet-xs, resnet-s, "
+        "resnet-custom:...)",
+        arch);
 }
 
 int dl_resnet_body_channels(const dl_resnet_spec *s)
@@ -108,15 +115,16 @@ int dl_resnet_body_channels(const dl_resnet_spec *s)
 }
 
 /* appends child (built or NULL) to seq */
-#define APPEND(seq, expr)                                         \
-    do {                                                          \
-        dl_status st_ = dl_nn_seq_append((seq), (expr), err);     \
-        if (st_ != DL_OK)                                         \
-            return st_;                                           \
+#define APPEND(seq, expr)                                                                          \
+    do {                                                                                           \
+        dl_status st_ = dl_nn_seq_append((seq), (expr), err);                                      \
+        if (st_ != DL_OK)                                                                          \
+            return st_;                                                                            \
     } while (0)
 
-static dl_status build_block(dl_params *ps, dl_node *stage, const dl_resnet_spec *s, const char *name, int in_c,
-                             int planes, int stride, int group, int *out_c, dl_err *err)
+static dl_status build_block(dl_params *ps, dl_node *stage, const dl_resnet_spec *s,
+                             const char *name, int in_c, int planes, int stride, int group,
+                             int *out_c, dl_err *err)
 {
     char nm[DL_NAME_MAX];
     dl_node *br = dl_nn_sequential(name, err);
@@ -124,10 +132,10 @@ static dl_status build_block(dl_params *ps, dl_node *stage, const dl_resnet_spec
         return err ? err->code : DL_ENOMEM;
     dl_status st = DL_OK;
     int exp_c = s->block == DL_BLOCK_BOTTLENECK ? planes * 4 : planes;
-#define BR(expr)                                                  \
-    do {                                                          \
-        if ((st = dl_nn_seq_append(br, (expr), err)) != DL_OK)    \
-            goto fail;                                            \
+#define BR(expr)                                                                                   \
+    do {                                                                                           \
+        if ((st = dl_nn_seq_append(br, (expr), err)) != DL_OK)                                     \
+            goto fail;                                                                             \
     } while (0)
 #define NM(suffix) (snprintf(nm, sizeof nm, "%s.%s", name, suffix), nm)
     if (s->block == DL_BLOCK_BASIC) {
@@ -151,9 +159,11 @@ static dl_status build_block(dl_params *ps, dl_node *stage, const dl_resnet_spec
             st = err ? err->code : DL_ENOMEM;
             goto fail;
         }
-        if ((st = dl_nn_seq_append(ds, dl_nn_conv2d(ps, NM("downsample.0"), in_c, exp_c, 1, stride, 0, group, err),
-                                   err)) != DL_OK ||
-            (st = dl_nn_seq_append(ds, dl_nn_batchnorm(ps, NM("downsample.1"), exp_c, false, group, err), err)) !=
+        if ((st = dl_nn_seq_append(
+                 ds, dl_nn_conv2d(ps, NM("downsample.0"), in_c, exp_c, 1, stride, 0, group, err),
+                 err)) != DL_OK ||
+            (st = dl_nn_seq_append(
+                 ds, dl_nn_batchnorm(ps, NM("downsample.1"), exp_c, false, group, err), err)) !=
                 DL_OK) {
             dl_nn_free(ds);
             goto fail;
@@ -167,12 +177,14 @@ fail:
     return st;
 }
 
-dl_status dl_resnet_build(dl_params *ps, dl_node *seq, const dl_resnet_spec *s, int in_channels, dl_err *err)
+dl_status dl_resnet_build(dl_params *ps, dl_node *seq, const dl_resnet_spec *s, int in_channels,
+                          dl_err *err)
 {
     if (in_channels < 1)
         return dl_err_set(err, DL_EINVAL, "in_channels must be positive (got %d)", in_channels);
     if (s->n_stages < 1 || s->n_stages > DL_RESNET_MAX_STAGES)
-        return dl_err_set(err, DL_EINVAL, "a ResNet needs 1-%d stages (got %d)", DL_RESNET_MAX_STAGES, s->n_stages);
+        return dl_err_set(err, DL_EINVAL, "a ResNet needs 1-%d stages (got %d)",
+                          DL_RESNET_MAX_STAGES, s->n_stages);
     int c = s->planes[0];
     if (s->stem == DL_STEM_IMAGENET)
         APPEND(seq, dl_nn_conv2d(ps, "conv1", in_channels, c, 7, 2, 3, 0, err));
@@ -191,7 +203,8 @@ dl_status dl_resnet_build(dl_params *ps, dl_node *seq, const dl_resnet_spec *s, 
         for (int b = 0; b < s->blocks[i]; b++) {
             snprintf(bname, sizeof bname, "%s.%d", lname, b);
             int stride = (b == 0 && i > 0) ? 2 : 1;
-            dl_status st = build_block(ps, stage, s, bname, c, s->planes[i], stride, group, &c, err);
+            dl_status st =
+                build_block(ps, stage, s, bname, c, s->planes[i], stride, group, &c, err);
             if (st != DL_OK) {
                 dl_nn_free(stage);
                 return st;

@@ -40,7 +40,8 @@ dl_status dl_resnet_spec_parse(const char *arch, dl_resnet_spec *out, dl_err *er
 int dl_resnet_body_channels(const dl_resnet_spec *s);
 /* Appends the body (stem + stages) to seq, registering parameters in state_dict order.
  * Layer groups: stem and stages 0-1 -> group 0, stages 2-3 -> group 1 (fastai's ResNet split). */
-dl_status dl_resnet_build(dl_params *ps, dl_node *seq, const dl_resnet_spec *s, int in_channels, dl_err *err);
+dl_status dl_resnet_build(dl_params *ps, dl_node *seq, const dl_resnet_spec *s, int in_channels,
+                          dl_err *err);
 
 /* Heads, appended after the body (group 2). */
 dl_status dl_head_torchvision(dl_params *ps, dl_node *seq, int body_c, int n_out, dl_err *err);

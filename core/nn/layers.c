@@ -28,16 +28,16 @@ void *dl_nn_leaf_new(size_t size, const dl_node_vt *vt, const char *name, dl_err
     return nd;
 }
 
-long dl_nn_add_param(dl_params *ps, const char *layer, const char *what, int ndim, const int64_t *shape,
-                     int group, unsigned flags, dl_err *err)
+long dl_nn_add_param(dl_params *ps, const char *layer, const char *what, int ndim,
+                     const int64_t *shape, int group, unsigned flags, dl_err *err)
 {
     char full[DL_NAME_MAX + 32];
     snprintf(full, sizeof full, "%s%s%s", layer, *layer ? "." : "", what);
     return dl_params_add(ps, full, ndim, shape, group, flags, err);
 }
 
-static long add_buffer(dl_params *ps, const char *layer, const char *what, dl_entry_kind kind, int ndim,
-                       const int64_t *shape, dl_err *err)
+static long add_buffer(dl_params *ps, const char *layer, const char *what, dl_entry_kind kind,
+                       int ndim, const int64_t *shape, dl_err *err)
 {
     char full[DL_NAME_MAX + 32];
     snprintf(full, sizeof full, "%s%s%s", layer, *layer ? "." : "", what);
@@ -60,10 +60,12 @@ static dl_status conv_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_er
 {
     dl_nn_conv *cv = (dl_nn_conv *)nd;
     if (in[0] != cv->in_c)
-        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d input channels, got %d", nd->name, cv->in_c,
-                          in[0]);
-    if (dl_conv2d_cfg_init(&cv->cfg, in[0], in[1], in[2], cv->out_c, cv->k, cv->k, cv->stride, cv->pad) != 0)
-        return dl_err_set(err, DL_ESHAPE, "layer '%s': input %dx%d is too small for kernel %d stride %d pad %d",
+        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d input channels, got %d", nd->name,
+                          cv->in_c, in[0]);
+    if (dl_conv2d_cfg_init(&cv->cfg, in[0], in[1], in[2], cv->out_c, cv->k, cv->k, cv->stride,
+                           cv->pad) != 0)
+        return dl_err_set(err, DL_ESHAPE,
+                          "layer '%s': input %dx%d is too small for kernel %d stride %d pad %d",
                           nd->name, in[1], in[2], cv->k, cv->stride, cv->pad);
     memcpy(nd->in, in, sizeof nd->in);
     nd->out[0] = cv->out_c;
@@ -90,18 +92,19 @@ static void conv_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
     float *dw = grad_or_null(c->ps, cv->w);
     if (!dx && !dw)
         return;
-    dl_conv2d_backward(dx, dw, NULL, dy, x, dl_params_data(c->ps, (size_t)cv->w), &cv->cfg, c->n, c->ws);
+    dl_conv2d_backward(dx, dw, NULL, dy, x, dl_params_data(c->ps, (size_t)cv->w), &cv->cfg, c->n,
+                       c->ws);
 }
 
-const dl_node_vt dl_nn_conv_vt = {"conv2d", conv_plan, conv_forward, conv_backward, NULL, NULL,
-                                  dl_nn_y_always_reusable, NULL};
+const dl_node_vt dl_nn_conv_vt = {
+    "conv2d", conv_plan, conv_forward, conv_backward, NULL, NULL, dl_nn_y_always_reusable, NULL};
 
-dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int k, int stride, int pad,
-                      int group, dl_err *err)
+dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int k, int stride,
+                      int pad, int group, dl_err *err)
 {
     if (in_c < 1 || out_c < 1 || k < 1 || stride < 1 || pad < 0) {
-        dl_err_set(err, DL_EINVAL, "layer '%s': bad conv (%d -> %d, k %d, stride %d, pad %d)", name, in_c, out_c,
-                   k, stride, pad);
+        dl_err_set(err, DL_EINVAL, "layer '%s': bad conv (%d -> %d, k %d, stride %d, pad %d)", name,
+                   in_c, out_c, k, stride, pad);
         return NULL;
     }
     dl_nn_conv *cv = dl_nn_leaf_new(sizeof *cv, &dl_nn_conv_vt, name, err);
@@ -136,7 +139,8 @@ static dl_status bn_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err 
 {
     bn_node *b = (bn_node *)nd;
     if (in[0] != b->c)
-        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d channels, got %d", nd->name, b->c, in[0]);
+        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d channels, got %d", nd->name, b->c,
+                          in[0]);
     memcpy(nd->in, in, sizeof nd->in);
     memcpy(nd->out, in, sizeof nd->out);
     size_t m = (size_t)p->n * dl_nn_numel(in);
@@ -158,12 +162,13 @@ static void bn_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
             nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw, BN_MOMENTUM, BN_EPS);
         dl_params_ibuf(ps, (size_t)b->nbt)[0] += 1;
     } else {
-        (b->relu ? dl_batchnorm_relu_forward_eval : dl_batchnorm_forward_eval)(nd->y, x, g, be, rm, rv, c->n, b->c,
-                                                                               hw, BN_EPS);
+        (b->relu ? dl_batchnorm_relu_forward_eval
+                 : dl_batchnorm_forward_eval)(nd->y, x, g, be, rm, rv, c->n, b->c, hw, BN_EPS);
     }
 }
 
-static void bn_backward_mode(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy, bool set)
+static void bn_backward_mode(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy,
+                             bool set)
 {
     bn_node *b = (bn_node *)nd;
     float *dg = grad_or_null(c->ps, b->w), *db = grad_or_null(c->ps, b->b);
@@ -171,7 +176,8 @@ static void bn_backward_mode(dl_node *nd, dl_nn_ctx *c, const float *x, float *d
     const int hw = nd->in[1] * nd->in[2];
     /* fused ReLU: our own gradient is masked in place inside BN's gradient-sum pass */
     if (set)
-        dl_batchnorm_backward_set(dx, dg, db, dy, b->relu ? nd->y : NULL, x, b->mean, b->rstd, g, c->n, b->c, hw);
+        dl_batchnorm_backward_set(dx, dg, db, dy, b->relu ? nd->y : NULL, x, b->mean, b->rstd, g,
+                                  c->n, b->c, hw);
     else if (b->relu)
         dl_batchnorm_relu_backward(dx, dg, db, dy, nd->y, x, b->mean, b->rstd, g, c->n, b->c, hw);
     else
@@ -191,8 +197,8 @@ static void bn_backward_set(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx
 /* a fused ReLU reads y back in backward */
 static bool bn_y_reusable(const dl_node *nd) { return !((const bn_node *)nd)->relu; }
 
-const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward, bn_backward, NULL, NULL,
-                                bn_y_reusable, bn_backward_set};
+const dl_node_vt dl_nn_bn_vt = {"batchnorm", bn_plan, bn_forward,    bn_backward,
+                                NULL,        NULL,    bn_y_reusable, bn_backward_set};
 
 bool dl_nn_conv_bn_eval_forward(dl_node *conv, dl_node *bn, dl_nn_ctx *c, const float *x)
 {
@@ -226,7 +232,8 @@ bool dl_nn_conv_bn_eval_forward(dl_node *conv, dl_node *bn, dl_nn_ctx *c, const 
     return true;
 }
 
-dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu, int group, dl_err *err)
+dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu, int group,
+                         dl_err *err)
 {
     bn_node *b = dl_nn_leaf_new(sizeof *b, &dl_nn_bn_vt, name, err);
     if (!b)
@@ -235,10 +242,14 @@ dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu,
     b->relu = fuse_relu;
     int64_t shape[1] = {c};
     b->w = dl_nn_add_param(ps, name, "weight", 1, shape, group, DL_PARAM_NORM, err);
-    b->b = b->w < 0 ? -1 : dl_nn_add_param(ps, name, "bias", 1, shape, group, DL_PARAM_NORM | DL_PARAM_BIAS, err);
+    b->b = b->w < 0 ? -1
+                    : dl_nn_add_param(ps, name, "bias", 1, shape, group,
+                                      DL_PARAM_NORM | DL_PARAM_BIAS, err);
     b->rm = b->b < 0 ? -1 : add_buffer(ps, name, "running_mean", DL_ENTRY_BUF_F32, 1, shape, err);
     b->rv = b->rm < 0 ? -1 : add_buffer(ps, name, "running_var", DL_ENTRY_BUF_F32, 1, shape, err);
-    b->nbt = b->rv < 0 ? -1 : add_buffer(ps, name, "num_batches_tracked", DL_ENTRY_BUF_I64, 0, shape, err);
+    b->nbt = b->rv < 0
+                 ? -1
+                 : add_buffer(ps, name, "num_batches_tracked", DL_ENTRY_BUF_I64, 0, shape, err);
     if (b->nbt < 0) {
         free(b);
         return NULL;
@@ -259,8 +270,8 @@ static dl_status lin_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err
 {
     lin_node *l = (lin_node *)nd;
     if (dl_nn_numel(in) != (size_t)l->in_f)
-        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d input features, got (%d, %d, %d)", nd->name,
-                          l->in_f, in[0], in[1], in[2]);
+        return dl_err_set(err, DL_ESHAPE, "layer '%s': expects %d input features, got (%d, %d, %d)",
+                          nd->name, l->in_f, in[0], in[1], in[2]);
     memcpy(nd->in, in, sizeof nd->in);
     nd->out[0] = l->out_f;
     nd->out[1] = nd->out[2] = 1;
@@ -273,7 +284,8 @@ static void lin_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
 {
     lin_node *l = (lin_node *)nd;
     dl_linear_forward(nd->y, x, dl_params_data(c->ps, (size_t)l->w),
-                      l->b >= 0 ? dl_params_data(c->ps, (size_t)l->b) : NULL, c->n, l->in_f, l->out_f);
+                      l->b >= 0 ? dl_params_data(c->ps, (size_t)l->b) : NULL, c->n, l->in_f,
+                      l->out_f);
 }
 
 static void lin_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
@@ -282,13 +294,15 @@ static void lin_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
     float *dw = grad_or_null(c->ps, l->w), *db = grad_or_null(c->ps, l->b);
     if (!dx && !dw && !db)
         return;
-    dl_linear_backward(dx, dw, db, dy, x, dl_params_data(c->ps, (size_t)l->w), c->n, l->in_f, l->out_f);
+    dl_linear_backward(dx, dw, db, dy, x, dl_params_data(c->ps, (size_t)l->w), c->n, l->in_f,
+                       l->out_f);
 }
 
-const dl_node_vt dl_nn_linear_vt = {"linear", lin_plan, lin_forward, lin_backward, NULL, NULL,
-                                    dl_nn_y_always_reusable, NULL};
+const dl_node_vt dl_nn_linear_vt = {
+    "linear", lin_plan, lin_forward, lin_backward, NULL, NULL, dl_nn_y_always_reusable, NULL};
 
-dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool bias, int group, dl_err *err)
+dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool bias, int group,
+                      dl_err *err)
 {
     if (in_f < 1 || out_f < 1) {
         dl_err_set(err, DL_EINVAL, "layer '%s': bad linear %d -> %d", name, in_f, out_f);
@@ -312,7 +326,8 @@ dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool
         free(l);
         return NULL;
     }
-    dl_params_set_init(ps, l->w, DL_INIT_TORCH_LINEAR, in_f); /* torch's nn.Linear; a head may change it */
+    dl_params_set_init(ps, l->w, DL_INIT_TORCH_LINEAR,
+                       in_f); /* torch's nn.Linear; a head may change it */
     dl_params_set_init(ps, l->b, DL_INIT_TORCH_LINEAR, in_f);
     return &l->base;
 }
@@ -354,7 +369,8 @@ void dl_nn_walk_convs(const dl_node *root, dl_nn_conv_visit visit, void *user)
 {
     if (root->vt == &dl_nn_conv_vt) {
         const dl_nn_conv *cv = (const dl_nn_conv *)root;
-        visit(user, root->name, root->in[0], root->in[1], root->in[2], cv->out_c, cv->k, cv->stride, cv->pad);
+        visit(user, root->name, root->in[0], root->in[1], root->in[2], cv->out_c, cv->k, cv->stride,
+              cv->pad);
         return;
     }
     if (!root->vt->child)

@@ -32,9 +32,13 @@ static void relu_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
         dl_relu_backward(dx, dy, nd->y, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
-static const dl_node_vt relu_vt = {"relu", same_plan, relu_forward, relu_backward, NULL, NULL, NULL, NULL};
+static const dl_node_vt relu_vt = {"relu", same_plan, relu_forward, relu_backward,
+                                   NULL,   NULL,      NULL,         NULL};
 
-dl_node *dl_nn_relu(const char *name, dl_err *err) { return dl_nn_leaf_new(sizeof(dl_node), &relu_vt, name, err); }
+dl_node *dl_nn_relu(const char *name, dl_err *err)
+{
+    return dl_nn_leaf_new(sizeof(dl_node), &relu_vt, name, err);
+}
 
 /* ---- max pool ----------------------------------------------------------------------------- */
 typedef struct mp_node {
@@ -46,9 +50,11 @@ typedef struct mp_node {
 static dl_status mp_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
 {
     mp_node *m = (mp_node *)nd;
-    int oh = (in[1] + 2 * m->pad - m->k) / m->stride + 1, ow = (in[2] + 2 * m->pad - m->k) / m->stride + 1;
+    int oh = (in[1] + 2 * m->pad - m->k) / m->stride + 1,
+        ow = (in[2] + 2 * m->pad - m->k) / m->stride + 1;
     if (in[1] + 2 * m->pad < m->k || in[2] + 2 * m->pad < m->k || oh < 1 || ow < 1)
-        return dl_err_set(err, DL_ESHAPE, "layer '%s': input %dx%d is too small for a %d-wide max pool", nd->name,
+        return dl_err_set(err, DL_ESHAPE,
+                          "layer '%s': input %dx%d is too small for a %d-wide max pool", nd->name,
                           in[1], in[2], m->k);
     memcpy(nd->in, in, sizeof nd->in);
     nd->out[0] = in[0];
@@ -63,23 +69,26 @@ static dl_status mp_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err 
 static void mp_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
 {
     mp_node *m = (mp_node *)nd;
-    dl_maxpool2d_forward(nd->y, m->argmax, x, c->n, nd->in[0], nd->in[1], nd->in[2], m->k, m->stride, m->pad,
-                         nd->out[1], nd->out[2]);
+    dl_maxpool2d_forward(nd->y, m->argmax, x, c->n, nd->in[0], nd->in[1], nd->in[2], m->k,
+                         m->stride, m->pad, nd->out[1], nd->out[2]);
 }
 
 static void mp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
 {
     mp_node *m = (mp_node *)nd;
     if (dx)
-        dl_maxpool2d_backward(dx, dy, m->argmax, c->n, nd->in[0], nd->in[1], nd->in[2], nd->out[1], nd->out[2]);
+        dl_maxpool2d_backward(dx, dy, m->argmax, c->n, nd->in[0], nd->in[1], nd->in[2], nd->out[1],
+                              nd->out[2]);
 }
 
-static const dl_node_vt mp_vt = {"maxpool2d", mp_plan, mp_forward, mp_backward, NULL, NULL, NULL, NULL};
+static const dl_node_vt mp_vt = {"maxpool2d", mp_plan, mp_forward, mp_backward,
+                                 NULL,        NULL,    NULL,       NULL};
 
 dl_node *dl_nn_maxpool2d(const char *name, int k, int stride, int pad, dl_err *err)
 {
     if (k < 1 || stride < 1 || pad < 0 || 2 * pad > k) {
-        dl_err_set(err, DL_EINVAL, "layer '%s': bad max pool (k %d, stride %d, pad %d)", name, k, stride, pad);
+        dl_err_set(err, DL_EINVAL, "layer '%s': bad max pool (k %d, stride %d, pad %d)", name, k,
+                   stride, pad);
         return NULL;
     }
     mp_node *m = dl_nn_leaf_new(sizeof *m, &mp_vt, name, err);
@@ -118,7 +127,8 @@ static void gap_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
         dl_adaptive_avgpool2d_backward(dx, dy, c->n, nd->in[0], nd->in[1], nd->in[2], 1, 1);
 }
 
-static const dl_node_vt gap_vt = {"avgpool", gap_plan, gap_forward, gap_backward, NULL, NULL, NULL, NULL};
+static const dl_node_vt gap_vt = {"avgpool", gap_plan, gap_forward, gap_backward,
+                                  NULL,      NULL,     NULL,        NULL};
 
 dl_node *dl_nn_avgpool_global(const char *name, dl_err *err)
 {
@@ -128,7 +138,8 @@ dl_node *dl_nn_avgpool_global(const char *name, dl_err *err)
 /* ---- concat pool: per sample [max over HxW (C) | mean over HxW (C)] ----------------------- */
 typedef struct cp_node {
     dl_node base;
-    float *mx, *av, *dmx, *dav; /* (N, C) each: the kernels write planes, we interleave per sample */
+    float *mx, *av, *dmx,
+        *dav; /* (N, C) each: the kernels write planes, we interleave per sample */
     int32_t *argmax;
 } cp_node;
 
@@ -170,9 +181,13 @@ static void cp_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, fl
     dl_adaptive_avgpool2d_backward(dx, cp->dav, c->n, C, nd->in[1], nd->in[2], 1, 1);
 }
 
-static const dl_node_vt cp_vt = {"concat_pool", cp_plan, cp_forward, cp_backward, NULL, NULL, NULL, NULL};
+static const dl_node_vt cp_vt = {"concat_pool", cp_plan, cp_forward, cp_backward,
+                                 NULL,          NULL,    NULL,       NULL};
 
-dl_node *dl_nn_concat_pool(const char *name, dl_err *err) { return dl_nn_leaf_new(sizeof(cp_node), &cp_vt, name, err); }
+dl_node *dl_nn_concat_pool(const char *name, dl_err *err)
+{
+    return dl_nn_leaf_new(sizeof(cp_node), &cp_vt, name, err);
+}
 
 /* ---- flatten (a copy: tiny where it is used, and it keeps every node owning its y) -------- */
 static dl_status flat_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
@@ -191,9 +206,13 @@ static void flat_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
         dl_add_backward(dx, NULL, dy, (size_t)c->n * dl_nn_numel(nd->out));
 }
 
-static const dl_node_vt flat_vt = {"flatten", flat_plan, flat_forward, flat_backward, NULL, NULL, NULL, NULL};
+static const dl_node_vt flat_vt = {"flatten", flat_plan, flat_forward, flat_backward,
+                                   NULL,      NULL,      NULL,         NULL};
 
-dl_node *dl_nn_flatten(const char *name, dl_err *err) { return dl_nn_leaf_new(sizeof(dl_node), &flat_vt, name, err); }
+dl_node *dl_nn_flatten(const char *name, dl_err *err)
+{
+    return dl_nn_leaf_new(sizeof(dl_node), &flat_vt, name, err);
+}
 
 /* ---- dropout ------------------------------------------------------------------------------ */
 typedef struct drop_node {
@@ -234,12 +253,14 @@ static void drop_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
         dl_add_backward(dx, NULL, dy, m);
 }
 
-static const dl_node_vt drop_vt = {"dropout", drop_plan, drop_forward, drop_backward, NULL, NULL, NULL, NULL};
+static const dl_node_vt drop_vt = {"dropout", drop_plan, drop_forward, drop_backward,
+                                   NULL,      NULL,      NULL,         NULL};
 
 dl_node *dl_nn_dropout(const char *name, float p, dl_err *err)
 {
     if (!(p >= 0.0f && p < 1.0f)) {
-        dl_err_set(err, DL_EINVAL, "layer '%s': dropout probability %g is not in [0, 1)", name, (double)p);
+        dl_err_set(err, DL_EINVAL, "layer '%s': dropout probability %g is not in [0, 1)", name,
+                   (double)p);
         return NULL;
     }
     drop_node *d = dl_nn_leaf_new(sizeof *d, &drop_vt, name, err);

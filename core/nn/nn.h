@@ -31,10 +31,10 @@
 /* What every forward/backward needs besides its own node. */
 typedef struct dl_nn_ctx {
     dl_params *ps;
-    int n;        /* batch size of this call (<= the planned batch) */
-    bool train;   /* BN batch statistics + running-stat update, dropout active */
-    float *ws;    /* shared conv workspace (dl_nn_planner.ws_floats) */
-    dl_rng *rng;  /* dropout stream */
+    int n;       /* batch size of this call (<= the planned batch) */
+    bool train;  /* BN batch statistics + running-stat update, dropout active */
+    float *ws;   /* shared conv workspace (dl_nn_planner.ws_floats) */
+    dl_rng *rng; /* dropout stream */
 } dl_nn_ctx;
 
 #define DL_NN_MAX_DEPTH 16
@@ -42,10 +42,10 @@ typedef struct dl_nn_ctx {
 /* Hands out slices of one activation block; base == NULL means "count only". */
 typedef struct dl_nn_planner {
     float *base;
-    size_t used;       /* floats handed out so far (64-byte aligned slices) */
-    size_t ws_floats;  /* max conv workspace seen */
-    int n;             /* planned (maximum) batch */
-    int depth;         /* depth of the node being planned (root 0) */
+    size_t used;                            /* floats handed out so far (64-byte aligned slices) */
+    size_t ws_floats;                       /* max conv workspace seen */
+    int n;                                  /* planned (maximum) batch */
+    int depth;                              /* depth of the node being planned (root 0) */
     size_t scratch_floats[DL_NN_MAX_DEPTH]; /* per buffer, per depth: max requested */
     float *scratch[DL_NN_MAX_DEPTH][2];     /* assigned in the second pass */
 } dl_nn_planner;
@@ -67,7 +67,8 @@ typedef struct dl_node_vt {
      * accumulate in the store */
     void (*backward)(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy);
     void (*destroy)(dl_node *nd); /* frees kind-specific members (not the node); may be NULL */
-    dl_node *(*child)(const dl_node *nd, size_t i); /* composites: i-th child or NULL; leaves: NULL */
+    dl_node *(*child)(const dl_node *nd,
+                      size_t i); /* composites: i-th child or NULL; leaves: NULL */
     /* The layer's own answers, so no other code tests for kinds:
      * y_reusable: its backward never reads its y, so a consumer may overwrite y in place (a
      *   residual sums into it); NULL: no.
@@ -79,25 +80,31 @@ typedef struct dl_node_vt {
 
 struct dl_node {
     const dl_node_vt *vt;
-    char name[DL_NAME_MAX]; /* torchvision module path, e.g. "layer2.0.downsample" ("" for the root) */
+    char name[DL_NAME_MAX]; /* torchvision module path, e.g. "layer2.0.downsample" ("" for the root)
+                             */
     int in[3], out[3];      /* per-sample (C, H, W), set by plan; vectors are (F, 1, 1) */
     float *y;               /* (N, out) output, set by plan */
 };
 
-static inline size_t dl_nn_numel(const int s[3]) { return (size_t)s[0] * (size_t)s[1] * (size_t)s[2]; }
+static inline size_t dl_nn_numel(const int s[3])
+{
+    return (size_t)s[0] * (size_t)s[1] * (size_t)s[2];
+}
 
-/* ---- leaf nodes; each registers its parameters (in torchvision state_dict order) on creation --- */
+/* ---- leaf nodes; each registers its parameters (in torchvision state_dict order) on creation ---
+ */
 /* Conv2d without bias (ResNets); name "conv1" registers "conv1.weight". */
-dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int k, int stride, int pad,
-                      int group, dl_err *err);
+dl_node *dl_nn_conv2d(dl_params *ps, const char *name, int in_c, int out_c, int k, int stride,
+                      int pad, int group, dl_err *err);
 /* BatchNorm (2d or, on (F,1,1), 1d): weight, bias, running_mean, running_var, num_batches_tracked.
  * fuse_relu applies ReLU to the output (torchvision's bn -> relu pairs) at no extra memory. */
-dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu, int group, dl_err *err);
+dl_node *dl_nn_batchnorm(dl_params *ps, const char *name, int c, bool fuse_relu, int group,
+                         dl_err *err);
 dl_node *dl_nn_relu(const char *name, dl_err *err);
 dl_node *dl_nn_maxpool2d(const char *name, int k, int stride, int pad, dl_err *err);
-dl_node *dl_nn_avgpool_global(const char *name, dl_err *err);      /* AdaptiveAvgPool2d(1) */
-dl_node *dl_nn_concat_pool(const char *name, dl_err *err);          /* [max, avg] -> (2C,1,1) */
-dl_node *dl_nn_flatten(const char *name, dl_err *err);              /* (C,H,W) -> (C*H*W,1,1) */
+dl_node *dl_nn_avgpool_global(const char *name, dl_err *err); /* AdaptiveAvgPool2d(1) */
+dl_node *dl_nn_concat_pool(const char *name, dl_err *err);    /* [max, avg] -> (2C,1,1) */
+dl_node *dl_nn_flatten(const char *name, dl_err *err);        /* (C,H,W) -> (C*H*W,1,1) */
 /* Linear on the flattened input; bias optional. */
 dl_node *dl_nn_linear(dl_params *ps, const char *name, int in_f, int out_f, bool bias, int group,
                       dl_err *err);
@@ -106,7 +113,8 @@ dl_node *dl_nn_dropout(const char *name, float p, dl_err *err);
 /* ---- composites -------------------------------------------------------------------------- */
 /* An ordered chain; owns its children. */
 dl_node *dl_nn_sequential(const char *name, dl_err *err);
-dl_status dl_nn_seq_append(dl_node *seq, dl_node *child, dl_err *err); /* takes child (frees it on error) */
+dl_status dl_nn_seq_append(dl_node *seq, dl_node *child,
+                           dl_err *err); /* takes child (frees it on error) */
 size_t dl_nn_seq_len(const dl_node *seq);
 dl_node *dl_nn_seq_child(const dl_node *seq, size_t i);
 /* relu(branch(x) + shortcut(x)); shortcut NULL = identity. Takes both. */
@@ -123,8 +131,8 @@ dl_status dl_nn_plan(dl_node *root, int n, const int in[3], float *base, size_t 
  * (train mode needs batch * H*W > 1, as PyTorch insists). */
 int dl_nn_plan_bn_min_hw(const dl_node *root, char *name, size_t cap);
 /* Calls visit on every leaf conv node's geometry: used by benchmarks to list conv shapes. */
-typedef void (*dl_nn_conv_visit)(void *user, const char *name, int in_c, int in_h, int in_w, int out_c,
-                                 int k, int stride, int pad);
+typedef void (*dl_nn_conv_visit)(void *user, const char *name, int in_c, int in_h, int in_w,
+                                 int out_c, int k, int stride, int pad);
 void dl_nn_walk_convs(const dl_node *root, dl_nn_conv_visit visit, void *user);
 
 #endif

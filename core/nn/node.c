@@ -30,8 +30,8 @@ float *const *dl_nn_scratch(dl_nn_planner *p, size_t floats)
 static dl_status plan_child(dl_node *k, dl_nn_planner *p, const int in[3], dl_err *err)
 {
     if (p->depth + 1 >= DL_NN_MAX_DEPTH)
-        return dl_err_set(err, DL_EINVAL, "layer '%s': the network is nested deeper than %d", k->name,
-                          DL_NN_MAX_DEPTH);
+        return dl_err_set(err, DL_EINVAL, "layer '%s': the network is nested deeper than %d",
+                          k->name, DL_NN_MAX_DEPTH);
     p->depth++;
     dl_status st = k->vt->plan(k, p, in, err);
     p->depth--;
@@ -165,8 +165,8 @@ static bool seq_y_reusable(const dl_node *nd)
     return s->n && dl_nn_y_reusable(s->kids[s->n - 1]);
 }
 
-static const dl_node_vt seq_vt = {"sequential", seq_plan, seq_forward, seq_backward, seq_destroy, seq_child,
-                                  seq_y_reusable, NULL};
+static const dl_node_vt seq_vt = {"sequential", seq_plan,  seq_forward,    seq_backward,
+                                  seq_destroy,  seq_child, seq_y_reusable, NULL};
 
 dl_node *dl_nn_sequential(const char *name, dl_err *err)
 {
@@ -206,7 +206,7 @@ dl_node *dl_nn_seq_child(const dl_node *seq, size_t i) { return seq_child(seq, i
 typedef struct res_node {
     dl_node base;
     dl_node *branch, *shortcut; /* shortcut NULL: identity */
-    float *dsc;                 /* (N, out) the shortcut's copy of d(sum): its backward may clobber it */
+    float *dsc; /* (N, out) the shortcut's copy of d(sum): its backward may clobber it */
 } res_node;
 
 static dl_status res_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err *err)
@@ -226,7 +226,8 @@ static dl_status res_plan(dl_node *nd, dl_nn_planner *p, const int in[3], dl_err
         return dl_err_set(err, DL_ESHAPE,
                           "layer '%s': branch gives (%d, %d, %d) but the shortcut (%d, %d, %d); a "
                           "downsample is needed when channels or stride change",
-                          nd->name, r->branch->out[0], r->branch->out[1], r->branch->out[2], sc[0], sc[1], sc[2]);
+                          nd->name, r->branch->out[0], r->branch->out[1], r->branch->out[2], sc[0],
+                          sc[1], sc[2]);
     memcpy(nd->out, sc, sizeof nd->out);
     size_t m = (size_t)p->n * dl_nn_numel(nd->out);
     /* The sum may overwrite the branch's output when the branch's backward never reads it
@@ -277,8 +278,8 @@ static dl_node *res_child(const dl_node *nd, size_t i)
     return i == 0 ? r->branch : i == 1 ? r->shortcut : NULL;
 }
 
-static const dl_node_vt res_vt = {"residual", res_plan, res_forward, res_backward, res_destroy, res_child,
-                                  NULL, NULL};
+static const dl_node_vt res_vt = {"residual",  res_plan,  res_forward, res_backward,
+                                  res_destroy, res_child, NULL,        NULL};
 
 dl_node *dl_nn_residual(const char *name, dl_node *branch, dl_node *shortcut, dl_err *err)
 {

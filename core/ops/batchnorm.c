@@ -4,8 +4,9 @@
  * running stats. Per-channel statistics are taken in two passes (mean, then squared deviations)
  * with 16-lane float partial sums per contiguous row (core/ops/vec.h) folded into double, which
  * stays accurate at large N*H*W and keeps the inner loops vectorised. gamma == NULL means 1 and
- * beta == NULL means 0. Refuses nothing; with a single value per channel the running variance takes the biased value.
- * Reference: https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html */
+ * beta == NULL means 0. Refuses nothing; with a single value per channel the running variance takes
+ * the biased value. Reference: https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html
+ */
 #include <math.h>
 
 #include "core/ops/ops.h"
@@ -13,16 +14,16 @@
 #include "core/ops/vec.h"
 
 /* dx += k1 * dy + k2 * (x - mean) + k3 */
-DL_HOT static void row_dx(float *dx, const float *dy, const float *x, int hw, float mean, float k1, float k2,
-                       float k3)
+DL_HOT static void row_dx(float *dx, const float *dy, const float *x, int hw, float mean, float k1,
+                          float k2, float k3)
 {
     for (int j = 0; j < hw; j++)
         dx[j] += k1 * dy[j] + k2 * (x[j] - mean) + k3;
 }
 
 /* dx = k1 * dy + k2 * (x - mean) + k3 (a dx buffer that holds nothing yet) */
-DL_HOT static void row_dx_set(float *dx, const float *dy, const float *x, int hw, float mean, float k1, float k2,
-                              float k3)
+DL_HOT static void row_dx_set(float *dx, const float *dy, const float *x, int hw, float mean,
+                              float k1, float k2, float k3)
 {
     for (int j = 0; j < hw; j++)
         dx[j] = k1 * dy[j] + k2 * (x[j] - mean) + k3;
@@ -31,9 +32,9 @@ DL_HOT static void row_dx_set(float *dx, const float *dy, const float *x, int hw
 /* The fused variants (BN + ReLU, a ConvLayer's tail) share these bodies: relu != 0 clamps in the
  * affine pass and masks dy in the gradient-sum pass, saving a full read+write of the activation
  * (or gradient) per layer; the arithmetic and its order are the unfused sequence's. */
-static void forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean, float *running_var,
-                          const float *x, const float *gamma, const float *beta, int n, int c, int hw,
-                          float momentum, float eps, int relu)
+static void forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
+                          float *running_var, const float *x, const float *gamma, const float *beta,
+                          int n, int c, int hw, float momentum, float eps, int relu)
 {
     const size_t cnt = (size_t)n * hw, plane = (size_t)c * hw;
     for (int ch = 0; ch < c; ch++) {
@@ -70,22 +71,25 @@ static void forward_train(float *y, float *save_mean, float *save_rstd, float *r
 }
 
 void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
-                                float *running_var, const float *x, const float *gamma, const float *beta,
-                                int n, int c, int hw, float momentum, float eps)
+                                float *running_var, const float *x, const float *gamma,
+                                const float *beta, int n, int c, int hw, float momentum, float eps)
 {
-    forward_train(y, save_mean, save_rstd, running_mean, running_var, x, gamma, beta, n, c, hw, momentum, eps, 0);
+    forward_train(y, save_mean, save_rstd, running_mean, running_var, x, gamma, beta, n, c, hw,
+                  momentum, eps, 0);
 }
 
-void dl_batchnorm_relu_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
-                                     float *running_var, const float *x, const float *gamma, const float *beta,
-                                     int n, int c, int hw, float momentum, float eps)
+void dl_batchnorm_relu_forward_train(float *y, float *save_mean, float *save_rstd,
+                                     float *running_mean, float *running_var, const float *x,
+                                     const float *gamma, const float *beta, int n, int c, int hw,
+                                     float momentum, float eps)
 {
-    forward_train(y, save_mean, save_rstd, running_mean, running_var, x, gamma, beta, n, c, hw, momentum, eps, 1);
+    forward_train(y, save_mean, save_rstd, running_mean, running_var, x, gamma, beta, n, c, hw,
+                  momentum, eps, 1);
 }
 
 static void forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                         const float *running_mean, const float *running_var, int n, int c, int hw, float eps,
-                         int relu)
+                         const float *running_mean, const float *running_var, int n, int c, int hw,
+                         float eps, int relu)
 {
     const size_t plane = (size_t)c * hw;
     for (int ch = 0; ch < c; ch++) {
@@ -103,15 +107,15 @@ static void forward_eval(float *y, const float *x, const float *gamma, const flo
 }
 
 void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                               const float *running_mean, const float *running_var, int n, int c, int hw,
-                               float eps)
+                               const float *running_mean, const float *running_var, int n, int c,
+                               int hw, float eps)
 {
     forward_eval(y, x, gamma, beta, running_mean, running_var, n, c, hw, eps, 0);
 }
 
 void dl_batchnorm_relu_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                                    const float *running_mean, const float *running_var, int n, int c, int hw,
-                                    float eps)
+                                    const float *running_mean, const float *running_var, int n,
+                                    int c, int hw, float eps)
 {
     forward_eval(y, x, gamma, beta, running_mean, running_var, n, c, hw, eps, 1);
 }
@@ -119,9 +123,9 @@ void dl_batchnorm_relu_forward_eval(float *y, const float *x, const float *gamma
 /* With xhat = (x - mean) * rstd and M = N*HW:
  *   dbeta = sum dy, dgamma = sum dy * xhat,
  *   dx = gamma * rstd / M * (M * dy - dbeta - xhat * dgamma). */
-static void backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y, const float *x,
-                     const float *save_mean, const float *save_rstd, const float *gamma, int n, int c, int hw,
-                     int set)
+static void backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
+                     const float *x, const float *save_mean, const float *save_rstd,
+                     const float *gamma, int n, int c, int hw, int set)
 {
     const size_t cnt = (size_t)n * hw, plane = (size_t)c * hw;
     for (int ch = 0; ch < c; ch++) {
@@ -158,8 +162,8 @@ static void backward(float *dx, float *dgamma, float *dbeta, float *dy, const fl
 }
 
 void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
-                           const float *save_mean, const float *save_rstd, const float *gamma, int n, int c,
-                           int hw)
+                           const float *save_mean, const float *save_rstd, const float *gamma,
+                           int n, int c, int hw)
 {
     /* y == NULL: dy is only read */
     backward(dx, dgamma, dbeta, (float *)dy, NULL, x, save_mean, save_rstd, gamma, n, c, hw, 0);

@@ -1,20 +1,19 @@
 /* conv2d: 2-D convolution (no groups, no dilation) as im2col + GEMM (dllab's own or OpenBLAS's,
- * see gemm()) over small tiles of images. Per tile, Y (OC, T*OH*OW) = W (OC, C*KH*KW) x col (C*KH*KW, T*OH*OW). T is 1 when one
- * image's output has >= DL_CONV_TILE_COLS pixels; deeper layers with tiny outputs (resnet18@64's
- * 2x2 layer4) put ceil(DL_CONV_TILE_COLS / (OH*OW)) images side by side, because a GEMM only 4
- * columns wide runs at a fifth of the speed (measured 34 vs 155 GFLOP/s). The tile depends only
- * on the geometry, so the workspace does too: it never grows with the batch.
- * Special cases avoid copies: a 1x1 stride-1 unpadded conv with T = 1 multiplies the image in
- * place, a 1x1 strided conv (ResNet's downsample) gathers only the sampled pixels, and a stride-1
- * KxK conv with T = 1 runs one GEMM per tap on a padded copy of the image (SHIFT, below): no
- * column matrix, no col2im.
- * Backward per tile: dW += dY col^T (beta = 1; with <= 64 output channels dW^T is gathered in the
- * workspace instead and added once per call; skipped when dw is NULL, e.g. a frozen conv), then
- * col = W^T dY and col2im adds it into dx (skipped when dx is NULL); db by summation.
- * Deterministic: no threads of its own, a fixed summation order for a given geometry and batch.
- * Refuses nothing at run time: dl_conv2d_cfg_init validates the geometry and callers size ws
- * with dl_conv2d_workspace_floats.
- * Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
+ * see gemm()) over small tiles of images. Per tile, Y (OC, T*OH*OW) = W (OC, C*KH*KW) x col
+ * (C*KH*KW, T*OH*OW). T is 1 when one image's output has >= DL_CONV_TILE_COLS pixels; deeper layers
+ * with tiny outputs (resnet18@64's 2x2 layer4) put ceil(DL_CONV_TILE_COLS / (OH*OW)) images side by
+ * side, because a GEMM only 4 columns wide runs at a fifth of the speed (measured 34 vs 155
+ * GFLOP/s). The tile depends only on the geometry, so the workspace does too: it never grows with
+ * the batch. Special cases avoid copies: a 1x1 stride-1 unpadded conv with T = 1 multiplies the
+ * image in place, a 1x1 strided conv (ResNet's downsample) gathers only the sampled pixels, and a
+ * stride-1 KxK conv with T = 1 runs one GEMM per tap on a padded copy of the image (SHIFT, below):
+ * no column matrix, no col2im. Backward per tile: dW += dY col^T (beta = 1; with <= 64 output
+ * channels dW^T is gathered in the workspace instead and added once per call; skipped when dw is
+ * NULL, e.g. a frozen conv), then col = W^T dY and col2im adds it into dx (skipped when dx is
+ * NULL); db by summation. Deterministic: no threads of its own, a fixed summation order for a given
+ * geometry and batch. Refuses nothing at run time: dl_conv2d_cfg_init validates the geometry and
+ * callers size ws with dl_conv2d_workspace_floats. Reference:
+ * https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
 #include <cblas.h>
 #include <pthread.h>
 #include <string.h>
@@ -64,14 +63,14 @@ static int own_gemm(void)
     return dl_gemm_forced() || (dl_gemm_isa_active() == DL_GEMM_AVX512 && !openblas_avx512);
 }
 
-static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
-                 float beta, float *c, int ldc)
+static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
+                 int ldb, float beta, float *c, int ldc)
 {
     if (own_gemm())
         dl_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
     else
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
-                    lda, b, ldb, beta, c, ldc);
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* Convs with few output channels accumulate dW transposed: OpenBLAS runs the (K, OC) product
@@ -89,7 +88,8 @@ static int dw_transposed(const dl_conv2d_cfg *c)
 
 const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass)
 {
-    static const char *const own[DL_GEMM_ISA_COUNT] = {"dllab-portable", "dllab-avx2", "dllab-avx512"};
+    static const char *const own[DL_GEMM_ISA_COUNT] = {"dllab-portable", "dllab-avx2",
+                                                       "dllab-avx512"};
     if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced()))
         return "OpenBLAS";
     return own[dl_gemm_isa_active()];
@@ -114,9 +114,9 @@ const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass)
 #define DL_CONV_SHIFT_MAX_C 32
 
 typedef struct shift_geo {
-    int wp, q;      /* padded row width, output columns per image (OH*WP) */
-    size_t pp;      /* floats per padded plane (+ KW-1: the last tap reads past the last row) */
-    size_t need;    /* workspace: 2 padded images + repacked weights + one (OC, Q) buffer */
+    int wp, q;   /* padded row width, output columns per image (OH*WP) */
+    size_t pp;   /* floats per padded plane (+ KW-1: the last tap reads past the last row) */
+    size_t need; /* workspace: 2 padded images + repacked weights + one (OC, Q) buffer */
 } shift_geo;
 
 static void shift_geometry(const dl_conv2d_cfg *c, shift_geo *g)
@@ -131,8 +131,8 @@ static void shift_geometry(const dl_conv2d_cfg *c, shift_geo *g)
 static int shift_ok(const dl_conv2d_cfg *c)
 {
     shift_geo g;
-    if (c->stride != 1 || c->kh * c->kw == 1 || c->in_c < DL_CONV_SHIFT_MIN_C || c->in_c > DL_CONV_SHIFT_MAX_C ||
-        dl_conv2d_tile_images(c) != 1)
+    if (c->stride != 1 || c->kh * c->kw == 1 || c->in_c < DL_CONV_SHIFT_MIN_C ||
+        c->in_c > DL_CONV_SHIFT_MAX_C || dl_conv2d_tile_images(c) != 1)
         return 0;
     shift_geometry(c, &g);
     return g.need <= (size_t)c->in_c * c->kh * c->kw * c->out_h * c->out_w;
@@ -187,7 +187,8 @@ size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
 
 /* Columns of images x[0..tn) side by side (row stride ld) into ws, or x itself when no copy is
  * needed. */
-static const float *columns(const float *x, int tn, size_t ld, const dl_conv2d_cfg *c, int kind, float *ws)
+static const float *columns(const float *x, int tn, size_t ld, const dl_conv2d_cfg *c, int kind,
+                            float *ws)
 {
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ohw = (size_t)c->out_h * c->out_w;
     if (kind == DIRECT)
@@ -211,9 +212,13 @@ static void repack_taps(float *wt, const float *w, const dl_conv2d_cfg *c)
                 wt[((size_t)t * m + o) * ch + i] = w[((size_t)o * ch + i) * taps + t];
 }
 
-static size_t tap_offset(int t, const dl_conv2d_cfg *c, int wp) { return (size_t)(t / c->kw) * wp + t % c->kw; }
+static size_t tap_offset(int t, const dl_conv2d_cfg *c, int wp)
+{
+    return (size_t)(t / c->kw) * wp + t % c->kw;
+}
 
-static void shift_forward(float *y, const float *x, const float *w, const dl_conv2d_cfg *c, int n, float *ws)
+static void shift_forward(float *y, const float *x, const float *w, const dl_conv2d_cfg *c, int n,
+                          float *ws)
 {
     shift_geo g;
     shift_geometry(c, &g);
@@ -225,8 +230,8 @@ static void shift_forward(float *y, const float *x, const float *w, const dl_con
     for (int i = 0; i < n; i++) {
         dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
         for (int t = 0; t < taps; t++)
-            gemm(0, 0, m, g.q, ch, wt + (size_t)t * m * ch, ch, xp + tap_offset(t, c, g.wp), (int)g.pp,
-                 t ? 1.0f : 0.0f, yb, g.q);
+            gemm(0, 0, m, g.q, ch, wt + (size_t)t * m * ch, ch, xp + tap_offset(t, c, g.wp),
+                 (int)g.pp, t ? 1.0f : 0.0f, yb, g.q);
         dl_plane_rows_crop(y + i * ys, yb, (size_t)g.q, g.wp, 0, 0, m, c->out_h, c->out_w);
     }
 }
@@ -234,8 +239,8 @@ static void shift_forward(float *y, const float *x, const float *w, const dl_con
 /* dx (C, H, W) += conv input gradient of one image's dy (OC, OH, OW). fresh: ws does not hold
  * the repacked weights and the zeroed dY' padding from the previous image (dW's im2col shares
  * the room and ran in between). */
-static void shift_backward_data(float *dx, const float *dy, const float *w, const dl_conv2d_cfg *c, float *ws,
-                                int fresh)
+static void shift_backward_data(float *dx, const float *dy, const float *w, const dl_conv2d_cfg *c,
+                                float *ws, int fresh)
 {
     shift_geo g;
     shift_geometry(c, &g);
@@ -249,14 +254,15 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
     /* tap 0 (offset 0) writes [0, Q) of each plane; the tail beyond it is zeroed */
     for (int p = 0; p < ch; p++)
         memset(dxp + p * g.pp + g.q, 0, sizeof(float) * (g.pp - (size_t)g.q));
-    for (int t = 0; t < taps; t++) /* dX' (C, Q) at the tap's offset (+)= W_tap^T (C, OC) x dY' (OC, Q) */
+    for (int t = 0; t < taps;
+         t++) /* dX' (C, Q) at the tap's offset (+)= W_tap^T (C, OC) x dY' (OC, Q) */
         gemm(1, 0, ch, g.q, m, wt + (size_t)t * m * ch, ch, dyp, g.q, t ? 1.0f : 0.0f,
              dxp + tap_offset(t, c, g.wp), (int)g.pp);
     dl_plane_rows_add(dx, dxp, g.pp, g.wp, c->pad, c->pad, ch, c->in_h, c->in_w);
 }
 
-void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b, const dl_conv2d_cfg *c,
-                       int n, float *ws)
+void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
+                       const dl_conv2d_cfg *c, int n, float *ws)
 {
     const int kind = conv_kind(c), tile = dl_conv2d_tile_images(c);
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
@@ -273,8 +279,8 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
             gemm(0, 0, m, ld, k, w, k, col, ld, 0.0f, out, ld);
             for (int t = 0; t < tn; t++)
                 for (int o = 0; o < m; o++)
-                    memcpy(y + (i0 + t) * ys + (size_t)o * ohw, out + (size_t)o * ld + (size_t)t * ohw,
-                           sizeof(float) * (size_t)ohw);
+                    memcpy(y + (i0 + t) * ys + (size_t)o * ohw,
+                           out + (size_t)o * ld + (size_t)t * ohw, sizeof(float) * (size_t)ohw);
         }
     }
     if (b) {
@@ -284,8 +290,8 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
     }
 }
 
-void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
-                        const dl_conv2d_cfg *c, int n, float *ws)
+void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                        const float *w, const dl_conv2d_cfg *c, int n, float *ws)
 {
     const int kind = conv_kind(c), tile = dl_conv2d_tile_images(c);
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
@@ -305,8 +311,8 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
         if (tile > 1) {
             for (int t = 0; t < tn; t++)
                 for (int o = 0; o < m; o++)
-                    memcpy(dyt + (size_t)o * ld + (size_t)t * ohw, dy + (i0 + t) * ys + (size_t)o * ohw,
-                           sizeof(float) * (size_t)ohw);
+                    memcpy(dyt + (size_t)o * ld + (size_t)t * ohw,
+                           dy + (i0 + t) * ys + (size_t)o * ohw, sizeof(float) * (size_t)ohw);
             g = dyt;
         }
         if (dw) {

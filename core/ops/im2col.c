@@ -209,23 +209,29 @@ void dl_strided_scatter_add(float *dx, const float *col, size_t ld, const dl_con
     }
 }
 
-void dl_plane_rows_copy(float *dst, size_t ld, int wp, int r0, int c0, const float *src, int planes, int h, int w)
+void dl_plane_rows_copy(float *dst, size_t ld, int wp, int r0, int c0, const float *src, int planes,
+                        int h, int w)
 {
     for (int i = 0; i < planes; i++)
         for (int r = 0; r < h; r++)
-            memcpy(dst + i * ld + (size_t)(r + r0) * wp + c0, src + ((size_t)i * h + r) * w, sizeof(float) * (size_t)w);
+            memcpy(dst + i * ld + (size_t)(r + r0) * wp + c0, src + ((size_t)i * h + r) * w,
+                   sizeof(float) * (size_t)w);
 }
 
-void dl_plane_rows_crop(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes, int h, int w)
+void dl_plane_rows_crop(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes,
+                        int h, int w)
 {
     for (int i = 0; i < planes; i++)
         for (int r = 0; r < h; r++)
-            memcpy(dst + ((size_t)i * h + r) * w, src + i * ld + (size_t)(r + r0) * wp + c0, sizeof(float) * (size_t)w);
+            memcpy(dst + ((size_t)i * h + r) * w, src + i * ld + (size_t)(r + r0) * wp + c0,
+                   sizeof(float) * (size_t)w);
 }
 
-void dl_plane_rows_add(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes, int h, int w)
+void dl_plane_rows_add(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes,
+                       int h, int w)
 {
     for (int i = 0; i < planes; i++)
         for (int r = 0; r < h; r++)
-            dl_vec_add(dst + ((size_t)i * h + r) * w, src + i * ld + (size_t)(r + r0) * wp + c0, (size_t)w);
+            dl_vec_add(dst + ((size_t)i * h + r) * w, src + i * ld + (size_t)(r + r0) * wp + c0,
+                       (size_t)w);
 }

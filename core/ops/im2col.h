@@ -26,10 +26,13 @@ void dl_strided_scatter_add(float *dx, const float *col, size_t ld, const dl_con
  * has rows of width wp; dl_plane_rows_copy writes only the first w floats of each row, so padding
  * zeroed once stays zero; dl_plane_rows_add is its adjoint, reading from a row offset. */
 /* dst[i*ld + (r + r0)*wp + c0 + j] = src[(i*h + r)*w + j] for i < planes, r < h, j < w */
-void dl_plane_rows_copy(float *dst, size_t ld, int wp, int r0, int c0, const float *src, int planes, int h, int w);
+void dl_plane_rows_copy(float *dst, size_t ld, int wp, int r0, int c0, const float *src, int planes,
+                        int h, int w);
 /* dst[(i*h + r)*w + j] = src[i*ld + (r + r0)*wp + c0 + j] */
-void dl_plane_rows_crop(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes, int h, int w);
+void dl_plane_rows_crop(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes,
+                        int h, int w);
 /* dst[(i*h + r)*w + j] += src[i*ld + (r + r0)*wp + c0 + j] */
-void dl_plane_rows_add(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes, int h, int w);
+void dl_plane_rows_add(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes,
+                       int h, int w);
 
 #endif

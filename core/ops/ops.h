@@ -30,38 +30,39 @@ size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c);
  * efficient GEMM (about 256 columns per call; depends only on the geometry, never on the batch). */
 int dl_conv2d_tile_images(const dl_conv2d_cfg *c);
 /* y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C, KH, KW)) + b (OC) [b may be NULL]. */
-void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b, const dl_conv2d_cfg *c,
-                       int n, float *ws);
+void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
+                       const dl_conv2d_cfg *c, int n, float *ws);
 /* Which GEMM a pass (0 forward, 1 backward data, 2 backward weights) of this conv runs on:
  * "dllab-avx512" (or -avx2, -portable when forced; core/ops/gemm) or "OpenBLAS". */
 const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass);
 /* dx += dL/dx, dw += dL/dw, db += dL/db; any of them may be NULL. */
-void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
-                        const dl_conv2d_cfg *c, int n, float *ws);
+void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                        const float *w, const dl_conv2d_cfg *c, int n, float *ws);
 
 /* ---- batch norm (2d: hw = H*W; 1d: hw = 1) ---------------------------------------------- */
 /* Train mode: normalises with the biased batch variance; updates running stats with momentum
  * (running = (1-m)*running + m*batch, using the UNBIASED variance for running_var); saves
  * mean (C) and rstd (C) = 1/sqrt(var+eps) for backward. running_* may be NULL. */
 void dl_batchnorm_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
-                                float *running_var, const float *x, const float *gamma, const float *beta,
-                                int n, int c, int hw, float momentum, float eps);
+                                float *running_var, const float *x, const float *gamma,
+                                const float *beta, int n, int c, int hw, float momentum, float eps);
 void dl_batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                               const float *running_mean, const float *running_var, int n, int c, int hw,
-                               float eps);
+                               const float *running_mean, const float *running_var, int n, int c,
+                               int hw, float eps);
 /* Backward of the train-mode forward. dx, dgamma, dbeta accumulate; any may be NULL. */
 void dl_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
-                           const float *save_mean, const float *save_rstd, const float *gamma, int n, int c,
-                           int hw);
+                           const float *save_mean, const float *save_rstd, const float *gamma,
+                           int n, int c, int hw);
 /* Fused BN + ReLU (a ConvLayer's tail): the same results as the BN call followed by
  * dl_relu_forward (resp. dl_relu_mask(dy, y) before dl_batchnorm_backward), one pass fewer over
  * the activation. y in the backward is the fused output; dy is masked in place. */
-void dl_batchnorm_relu_forward_train(float *y, float *save_mean, float *save_rstd, float *running_mean,
-                                     float *running_var, const float *x, const float *gamma, const float *beta,
-                                     int n, int c, int hw, float momentum, float eps);
+void dl_batchnorm_relu_forward_train(float *y, float *save_mean, float *save_rstd,
+                                     float *running_mean, float *running_var, const float *x,
+                                     const float *gamma, const float *beta, int n, int c, int hw,
+                                     float momentum, float eps);
 void dl_batchnorm_relu_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                                    const float *running_mean, const float *running_var, int n, int c, int hw,
-                                    float eps);
+                                    const float *running_mean, const float *running_var, int n,
+                                    int c, int hw, float eps);
 void dl_batchnorm_relu_backward(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
                                 const float *x, const float *save_mean, const float *save_rstd,
                                 const float *gamma, int n, int c, int hw);
@@ -73,29 +74,34 @@ void dl_batchnorm_backward_set(float *dx, float *dgamma, float *dbeta, float *dy
                                const float *gamma, int n, int c, int hw);
 
 /* ---- relu ----------------------------------------------------------------------------- */
-void dl_relu_forward(float *y, const float *x, size_t n);         /* y may equal x */
-void dl_relu_backward(float *dx, const float *dy, const float *y, size_t n); /* dx += dy * (y > 0) */
+void dl_relu_forward(float *y, const float *x, size_t n); /* y may equal x */
+void dl_relu_backward(float *dx, const float *dy, const float *y,
+                      size_t n); /* dx += dy * (y > 0) */
 /* dy[i] = y[i] > 0 ? dy[i] : 0, in place (a fused ReLU masking its own incoming gradient) */
 void dl_relu_mask(float *dy, const float *y, size_t n);
 
 /* ---- pooling ---------------------------------------------------------------------------- */
-/* Max pool; padding counts as -inf. argmax (N*C*OH*OW) records the input index within each plane. */
-void dl_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w, int k,
-                          int stride, int pad, int oh, int ow);
-void dl_maxpool2d_backward(float *dx, const float *dy, const int32_t *argmax, int n, int c, int h, int w,
-                           int oh, int ow);
+/* Max pool; padding counts as -inf. argmax (N*C*OH*OW) records the input index within each plane.
+ */
+void dl_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w,
+                          int k, int stride, int pad, int oh, int ow);
+void dl_maxpool2d_backward(float *dx, const float *dy, const int32_t *argmax, int n, int c, int h,
+                           int w, int oh, int ow);
 /* Adaptive pools with PyTorch's window rule: start = floor(i*H/OH), end = ceil((i+1)*H/OH). */
-void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w, int oh, int ow);
-void dl_adaptive_avgpool2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int oh, int ow);
-void dl_adaptive_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w,
-                                   int oh, int ow);
+void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w, int oh,
+                                   int ow);
+void dl_adaptive_avgpool2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int oh,
+                                    int ow);
+void dl_adaptive_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h,
+                                   int w, int oh, int ow);
 /* (backward of the adaptive max pool is dl_maxpool2d_backward with the same argmax) */
 
 /* ---- linear ---------------------------------------------------------------------------- */
 /* y (N, OUT) = x (N, IN) w^T (OUT, IN) + b (OUT) [b may be NULL] */
-void dl_linear_forward(float *y, const float *x, const float *w, const float *b, int n, int in, int out);
-void dl_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
-                        int n, int in, int out);
+void dl_linear_forward(float *y, const float *x, const float *w, const float *b, int n, int in,
+                       int out);
+void dl_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                        const float *w, int n, int in, int out);
 
 /* ---- dropout (inverted: kept values scaled by 1/(1-p)) ---------------------------------- */
 /* mask (n floats) holds 0 or 1/(1-p); p == 0 copies x and fills mask with 1. */
@@ -110,8 +116,9 @@ void dl_add_relu_forward(float *y, const float *a, const float *b, size_t n);
 void dl_add_backward(float *da, float *db, const float *dy, size_t n);
 
 /* ---- losses (mean reduction), each fused with its backward ------------------------------- */
-/* Cross-entropy over logits (N, K) with class targets; writes (not accumulates) dlogits = dL/dlogits
- * when non-NULL; returns the mean loss in double. Stable for |logits| up to any finite size. */
+/* Cross-entropy over logits (N, K) with class targets; writes (not accumulates) dlogits =
+ * dL/dlogits when non-NULL; returns the mean loss in double. Stable for |logits| up to any finite
+ * size. */
 double dl_cross_entropy(float *dlogits, const float *logits, const int32_t *targets, int n, int k);
 /* Binary cross-entropy with logits, mean over all N*K elements; targets in [0, 1]. */
 double dl_bce_with_logits(float *dlogits, const float *logits, const float *targets, int n, int k);

@@ -14,8 +14,8 @@
 /* One window tap for a run of n outputs: best/arg take src[i*s] where it is larger (or NaN, as
  * PyTorch does). Looping over outputs rather than over the window lets the compiler vectorise
  * the compare-and-select; taps arrive in row-major window order, so ties keep the first max. */
-DL_HOT static void max_tap(float *restrict best, int32_t *restrict arg, const float *restrict src, size_t n, int s,
-                           int32_t idx0)
+DL_HOT static void max_tap(float *restrict best, int32_t *restrict arg, const float *restrict src,
+                           size_t n, int s, int32_t idx0)
 {
     for (size_t i = 0; i < n; i++) {
         float v = src[i * (size_t)s];
@@ -26,7 +26,8 @@ DL_HOT static void max_tap(float *restrict best, int32_t *restrict arg, const fl
 }
 
 /* The window of output (i, j), clipped to the image, scanned one output at a time. */
-static void max_window(float *y, int32_t *arg, const float *xp, int w, int h0, int h1, int w0, int w1)
+static void max_window(float *y, int32_t *arg, const float *xp, int w, int h0, int h1, int w0,
+                       int w1)
 {
     float best = -INFINITY;
     int32_t bi = -1;
@@ -42,8 +43,8 @@ static void max_window(float *y, int32_t *arg, const float *xp, int w, int h0, i
     *arg = bi;
 }
 
-void dl_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w, int k,
-                          int stride, int pad, int oh, int ow)
+void dl_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w,
+                          int k, int stride, int pad, int oh, int ow)
 {
     /* outputs [jl, jh) have windows fully inside the image horizontally */
     int jl = (pad + stride - 1) / stride, jh = w + pad - k >= 0 ? (w + pad - k) / stride + 1 : 0;
@@ -86,8 +87,8 @@ void dl_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int 
     }
 }
 
-void dl_maxpool2d_backward(float *dx, const float *dy, const int32_t *argmax, int n, int c, int h, int w,
-                           int oh, int ow)
+void dl_maxpool2d_backward(float *dx, const float *dy, const int32_t *argmax, int n, int c, int h,
+                           int w, int oh, int ow)
 {
     const size_t out_plane = (size_t)oh * ow, in_plane = (size_t)h * w;
     for (size_t p = 0; p < (size_t)n * c; p++) {
@@ -103,7 +104,8 @@ void dl_maxpool2d_backward(float *dx, const float *dy, const int32_t *argmax, in
 static int win_start(int i, int in, int out) { return (int)(((long)i * in) / out); }
 static int win_end(int i, int in, int out) { return (int)(((long)(i + 1) * in + out - 1) / out); }
 
-void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w, int oh, int ow)
+void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w, int oh,
+                                   int ow)
 {
     if (oh == 1 && ow == 1) { /* global pooling (every ResNet head): one vectorised sum per plane */
         const size_t hw = (size_t)h * w;
@@ -128,7 +130,8 @@ void dl_adaptive_avgpool2d_forward(float *y, const float *x, int n, int c, int h
     }
 }
 
-void dl_adaptive_avgpool2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int oh, int ow)
+void dl_adaptive_avgpool2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int oh,
+                                    int ow)
 {
     if (oh == 1 && ow == 1) {
         const size_t hw = (size_t)h * w;
@@ -152,8 +155,8 @@ void dl_adaptive_avgpool2d_backward(float *dx, const float *dy, int n, int c, in
     }
 }
 
-void dl_adaptive_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h, int w,
-                                   int oh, int ow)
+void dl_adaptive_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int n, int c, int h,
+                                   int w, int oh, int ow)
 {
     for (size_t p = 0; p < (size_t)n * c; p++) {
         const float *xp = x + p * h * w;

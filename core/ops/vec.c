@@ -35,7 +35,8 @@ DL_HOT float dl_vec_sqdev(const float *x, size_t n, float m)
     return s;
 }
 
-DL_HOT void dl_vec_grad_sums(const float *dy, const float *x, size_t n, float m, float *sdy, float *sdyx)
+DL_HOT void dl_vec_grad_sums(const float *dy, const float *x, size_t n, float m, float *sdy,
+                             float *sdyx)
 {
     float a[LANES] = {0}, b[LANES] = {0};
     size_t j = 0;
@@ -57,8 +58,8 @@ DL_HOT void dl_vec_grad_sums(const float *dy, const float *x, size_t n, float m,
     *sdyx = sb;
 }
 
-DL_HOT void dl_vec_grad_sums_masked(float *dy, const float *y, const float *x, size_t n, float m, float *sdy,
-                                   float *sdyx)
+DL_HOT void dl_vec_grad_sums_masked(float *dy, const float *y, const float *x, size_t n, float m,
+                                    float *sdy, float *sdyx)
 {
     float a[LANES] = {0}, b[LANES] = {0};
     size_t j = 0;

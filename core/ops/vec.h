@@ -12,7 +12,9 @@
 /* Not under TSan: the clones' ifunc resolvers are instrumented and run before its runtime
  * starts (the program crashes while loading). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define DL_HOT __attribute__((target_clones("avx512f", "avx2", "default"), optimize("vect-cost-model=dynamic")))
+#define DL_HOT                                                                                     \
+    __attribute__((target_clones("avx512f", "avx2", "default"),                                    \
+                   optimize("vect-cost-model=dynamic")))
 #else
 #define DL_HOT
 #endif
@@ -36,7 +38,7 @@ void dl_vec_affine(float *y, const float *x, size_t n, float a, float b);
 /* y[i] = max(x[i] * a + b, 0) with relu's NaN rule (y may equal x) */
 void dl_vec_affine_relu(float *y, const float *x, size_t n, float a, float b);
 /* dl_vec_grad_sums after dy[i] = y[i] > 0 ? dy[i] : 0 in the same pass (same sums, same order) */
-void dl_vec_grad_sums_masked(float *dy, const float *y, const float *x, size_t n, float m, float *sdy,
-                             float *sdyx);
+void dl_vec_grad_sums_masked(float *dy, const float *y, const float *x, size_t n, float m,
+                             float *sdy, float *sdyx);
 
 #endif

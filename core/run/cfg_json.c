@@ -17,10 +17,14 @@ static json_t *value_json(const dl_run_cfg *c, const dl_opt *o)
     char text[DL_CFG_STR + 64];
     dl_run_cfg_get(c, o, text, sizeof text);
     switch (o->type) {
-    case DL_OPT_FLAG: return json_boolean(*(const bool *)f);
-    case DL_OPT_INT: return json_integer(*(const int *)f);
-    case DL_OPT_I64: return json_integer((json_int_t) * (const int64_t *)f);
-    case DL_OPT_REAL: return isnan(*(const double *)f) ? json_null() : json_real(*(const double *)f);
+    case DL_OPT_FLAG:
+        return json_boolean(*(const bool *)f);
+    case DL_OPT_INT:
+        return json_integer(*(const int *)f);
+    case DL_OPT_I64:
+        return json_integer((json_int_t) * (const int64_t *)f);
+    case DL_OPT_REAL:
+        return isnan(*(const double *)f) ? json_null() : json_real(*(const double *)f);
     case DL_OPT_METRICS: {
         json_t *a = json_array();
         for (int i = 0; i < c->n_metrics; i++)
@@ -28,8 +32,10 @@ static json_t *value_json(const dl_run_cfg *c, const dl_opt *o)
         return a;
     }
     case DL_OPT_STR:
-    case DL_OPT_LR: return text[0] ? json_string(text) : json_null();
-    default: return json_string(text); /* char, enum by name */
+    case DL_OPT_LR:
+        return text[0] ? json_string(text) : json_null();
+    default:
+        return json_string(text); /* char, enum by name */
     }
 }
 
@@ -67,8 +73,9 @@ static bool value_text(const dl_opt *o, json_t *v, char *buf, size_t cap)
         size_t i;
         json_t *x;
         buf[0] = 0;
-        json_array_foreach(v, i, x) snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? "," : "",
-                                             json_is_string(x) ? json_string_value(x) : "?");
+        json_array_foreach(v, i, x)
+            snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? "," : "",
+                     json_is_string(x) ? json_string_value(x) : "?");
     } else
         snprintf(buf, cap, "?");
     return true;
@@ -83,7 +90,8 @@ static dl_status from_current(dl_run_cfg *c, json_t *root, dl_err *err)
         const dl_opt *o = dl_opt_at(i);
         json_t *v = json_object_get(root, o->name);
         char text[DL_CFG_STR + 64];
-        if (!(o->flags & DL_OPT_STORED) || o->type == DL_OPT_SET || !v || !value_text(o, v, text, sizeof text))
+        if (!(o->flags & DL_OPT_STORED) || o->type == DL_OPT_SET || !v ||
+            !value_text(o, v, text, sizeof text))
             continue;
         if (o->type == DL_OPT_REAL && !json_is_number(v))
             return dl_err_set(err, DL_EFORMAT, "configuration key '%s' is not a number", o->name);
@@ -104,7 +112,9 @@ static dl_status from_argv(dl_run_cfg *c, json_t *root, json_t *av, dl_err *err)
     if (!argv)
         return dl_err_set(err, DL_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        argv[i] = (char *)(json_is_string(json_array_get(av, i)) ? json_string_value(json_array_get(av, i)) : "");
+        argv[i] = (char *)(json_is_string(json_array_get(av, i))
+                               ? json_string_value(json_array_get(av, i))
+                               : "");
     const char *cmd = n && dl_cmd_bit(argv[0]) ? argv[0] : "train";
     dl_status st = dl_run_cfg_parse(c, cmd, (int)n, argv, pos, 2, &n_pos, &help, err);
     if (st == DL_OK && n_pos == 1)
@@ -129,12 +139,14 @@ dl_status dl_run_cfg_from_json(dl_run_cfg *c, const char *text, dl_err *err)
     json_t *root = json_loads(text ? text : "", 0, &je);
     if (!json_is_object(root)) {
         json_decref(root);
-        return dl_err_set(err, DL_EFORMAT, "stored configuration: %s", root ? "not a JSON object" : je.text);
+        return dl_err_set(err, DL_EFORMAT, "stored configuration: %s",
+                          root ? "not a JSON object" : je.text);
     }
     dl_run_cfg_init(c);
     json_t *av = json_object_get(root, "argv");
-    dl_status st = json_is_array(av) && !json_object_get(root, "schema") ? from_argv(c, root, av, err)
-                                                                        : from_current(c, root, err);
+    dl_status st = json_is_array(av) && !json_object_get(root, "schema")
+                       ? from_argv(c, root, av, err)
+                       : from_current(c, root, err);
     json_decref(root);
     if (st != DL_OK)
         return st;

@@ -21,12 +21,14 @@ _Static_assert(sizeof(dl_schedule) == sizeof(int), "enum fields are int-sized");
 static const char *const resize_names[] = {"crop", "pad", "pad-zeros", "squish", NULL};
 static const char *const head_names[] = {"torchvision", "fastai", NULL};
 static const char *const opt_names[] = {"sgd", "adam", NULL};
-static const char *const schedule_names[] = {"auto", "fit", "flat-cos", "one-cycle", "fine-tune", NULL};
+static const char *const schedule_names[] = {"auto",      "fit",       "flat-cos",
+                                             "one-cycle", "fine-tune", NULL};
 /* tripwires: a new enum value without its name breaks the build, not the JSON */
 _Static_assert(sizeof resize_names / sizeof *resize_names == DL_RESIZE_SQUISH + 2, "resize names");
 _Static_assert(sizeof head_names / sizeof *head_names == DL_HEAD_FASTAI + 2, "head names");
 _Static_assert(sizeof opt_names / sizeof *opt_names == DL_OPTIM_ADAM + 2, "optimiser names");
-_Static_assert(sizeof schedule_names / sizeof *schedule_names == DL_SCHEDULE_COUNT + 1, "schedule names");
+_Static_assert(sizeof schedule_names / sizeof *schedule_names == DL_SCHEDULE_COUNT + 1,
+               "schedule names");
 
 const char *dl_schedule_name(dl_schedule s)
 {
@@ -48,114 +50,116 @@ static const dl_opt table[] = {
      "labels from file names: POSIX ERE, group 1 is the label"},
     {"csv", 0, DL_OPT_STR, F(csv), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data", "FILE",
      "labels from a CSV (relative to DATA)"},
-    {"fname-col", 0, DL_OPT_STR, F(fname_col), "fname", 0, 0, NULL, NULL, DATA_CMDS, HS, "data", "NAME",
-     "CSV column of file names"},
-    {"label-col", 0, DL_OPT_STR, F(label_col), "labels", 0, 0, NULL, NULL, DATA_CMDS, HS, "data", "NAME",
-     "CSV column of labels"},
-    {"label-delim", 0, DL_OPT_CHAR, F(label_delim), " ", 0, 0, NULL, NULL, DATA_CMDS, HS, "data", "C",
-     "separator of several labels in a cell (default space)"},
-    {"valid-col", 0, DL_OPT_STR, F(valid_col), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data", "NAME",
-     "CSV column true/false/1/0 marking validation rows"},
+    {"fname-col", 0, DL_OPT_STR, F(fname_col), "fname", 0, 0, NULL, NULL, DATA_CMDS, HS, "data",
+     "NAME", "CSV column of file names"},
+    {"label-col", 0, DL_OPT_STR, F(label_col), "labels", 0, 0, NULL, NULL, DATA_CMDS, HS, "data",
+     "NAME", "CSV column of labels"},
+    {"label-delim", 0, DL_OPT_CHAR, F(label_delim), " ", 0, 0, NULL, NULL, DATA_CMDS, HS, "data",
+     "C", "separator of several labels in a cell (default space)"},
+    {"valid-col", 0, DL_OPT_STR, F(valid_col), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data",
+     "NAME", "CSV column true/false/1/0 marking validation rows"},
     {"folder", 0, DL_OPT_STR, F(folder), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data", "DIR",
      "CSV file names are relative to DATA/DIR"},
-    {"multi-label", 0, DL_OPT_FLAG, F(multi_label), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data", NULL,
-     "force multi-label targets"},
-    {"valid-pct", 0, DL_OPT_REAL, F(valid_pct), "0.2", 0, 0.99, NULL, NULL, DATA_CMDS, HS, "data", "P",
-     "random validation fraction (dllab's own split)"},
-    {"seed", 0, DL_OPT_I64, F(seed), "42", 0, 4611686018427387904.0, NULL, NULL, DATA_CMDS, HS, "data", "S",
-     "split, initialisation and augmentation seed"},
-    {"limit", 0, DL_OPT_I64, F(limit), "0", 1, 1099511627776.0, NULL, NULL, DATA_CMDS, HS, "data", "N",
-     "only the first N training items (0: all)"},
-    {"valid-limit", 0, DL_OPT_I64, F(valid_limit), "0", 1, 1099511627776.0, NULL, NULL, DATA_CMDS, HS, "data",
-     "N", "only the first N validation items (0: all)"},
+    {"multi-label", 0, DL_OPT_FLAG, F(multi_label), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data",
+     NULL, "force multi-label targets"},
+    {"valid-pct", 0, DL_OPT_REAL, F(valid_pct), "0.2", 0, 0.99, NULL, NULL, DATA_CMDS, HS, "data",
+     "P", "random validation fraction (dllab's own split)"},
+    {"seed", 0, DL_OPT_I64, F(seed), "42", 0, 4611686018427387904.0, NULL, NULL, DATA_CMDS, HS,
+     "data", "S", "split, initialisation and augmentation seed"},
+    {"limit", 0, DL_OPT_I64, F(limit), "0", 1, 1099511627776.0, NULL, NULL, DATA_CMDS, HS, "data",
+     "N", "only the first N training items (0: all)"},
+    {"valid-limit", 0, DL_OPT_I64, F(valid_limit), "0", 1, 1099511627776.0, NULL, NULL, DATA_CMDS,
+     HS, "data", "N", "only the first N validation items (0: all)"},
     {"size", 0, DL_OPT_INT, F(size), "0", 8, 2048, NULL, NULL, DATA_CMDS, HS, "data", "PX",
      "image size (0: 128; 28 fashion-mnist, 64 fashion-mosaic)"},
-    {"resize", 0, DL_OPT_ENUM, F(resize), "crop", 0, 0, resize_names, NULL, DATA_CMDS, HS, "data", "M",
-     "crop | pad | pad-zeros | squish"},
+    {"resize", 0, DL_OPT_ENUM, F(resize), "crop", 0, 0, resize_names, NULL, DATA_CMDS, HS, "data",
+     "M", "crop | pad | pad-zeros | squish"},
     {"channels", 0, DL_OPT_INT, F(channels), "0", 1, 3, NULL, "1,3", DATA_CMDS, HS, "data", "N",
      "1 or 3 (0: as the data)"},
-    {"imagenet-stats", 0, DL_OPT_FLAG, F(imagenet_stats), NULL, 0, 0, NULL, NULL, DL_USE_DATA, HS, "data", NULL,
-     "normalise with ImageNet statistics (automatic with a pretrained file)"},
+    {"imagenet-stats", 0, DL_OPT_FLAG, F(imagenet_stats), NULL, 0, 0, NULL, NULL, DL_USE_DATA, HS,
+     "data", NULL, "normalise with ImageNet statistics (automatic with a pretrained file)"},
     {"no-aug", 0, DL_OPT_FLAG, F(no_aug), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data", NULL,
      "no augmentation"},
-    {"fast-decode", 0, DL_OPT_FLAG, F(fast_decode), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data", NULL,
-     "decode JPEGs with the fast DCT (not identical to Pillow)"},
+    {"fast-decode", 0, DL_OPT_FLAG, F(fast_decode), NULL, 0, 0, NULL, NULL, DATA_CMDS, HS, "data",
+     NULL, "decode JPEGs with the fast DCT (not identical to Pillow)"},
     {"cache", 0, DL_OPT_STR, F(cache), NULL, 0, 0, NULL, NULL, DATA_CMDS, ST, "data", "DIR",
      "where archives and fashion-mosaic are unpacked"},
-    {"mosaic-train", 0, DL_OPT_INT, F(mosaic_train), "2000", 1, 10000000, NULL, NULL, DATA_CMDS, HS, "data", "N",
-     "fashion-mosaic training mosaics"},
-    {"mosaic-valid", 0, DL_OPT_INT, F(mosaic_valid), "500", 1, 10000000, NULL, NULL, DATA_CMDS, HS, "data", "N",
-     "fashion-mosaic validation mosaics"},
+    {"mosaic-train", 0, DL_OPT_INT, F(mosaic_train), "2000", 1, 10000000, NULL, NULL, DATA_CMDS, HS,
+     "data", "N", "fashion-mosaic training mosaics"},
+    {"mosaic-valid", 0, DL_OPT_INT, F(mosaic_valid), "500", 1, 10000000, NULL, NULL, DATA_CMDS, HS,
+     "data", "N", "fashion-mosaic validation mosaics"},
     /* model and training */
-    {"arch", 0, DL_OPT_STR, F(arch), "resnet-xs", 0, 0, NULL, NULL, FIT_CMDS, HS, "model and training", "A",
-     "resnet-xs, resnet-s, resnet18, resnet34, resnet50"},
-    {"head", 0, DL_OPT_ENUM, F(head), "fastai", 0, 0, head_names, NULL, FIT_CMDS, HS, "model and training", "H",
-     "fastai or torchvision"},
-    {"pretrained", 0, DL_OPT_STR, F(pretrained), NULL, 0, 0, NULL, NULL, FIT_CMDS, HS, "model and training",
-     "X", "body weights from a FILE (.safetensors, .pth) or a saved RUN (starts frozen)"},
-    {"bs", 0, DL_OPT_INT, F(bs), "64", 1, 65536, NULL, NULL, FIT_CMDS, HS, "model and training", "N",
-     "batch size"},
-    {"epochs", 0, DL_OPT_INT, F(epochs), "1", 1, 100000, NULL, NULL, RUN_CMDS, HS, "model and training", "N",
-     "epochs"},
+    {"arch", 0, DL_OPT_STR, F(arch), "resnet-xs", 0, 0, NULL, NULL, FIT_CMDS, HS,
+     "model and training", "A", "resnet-xs, resnet-s, resnet18, resnet34, resnet50"},
+    {"head", 0, DL_OPT_ENUM, F(head), "fastai", 0, 0, head_names, NULL, FIT_CMDS, HS,
+     "model and training", "H", "fastai or torchvision"},
+    {"pretrained", 0, DL_OPT_STR, F(pretrained), NULL, 0, 0, NULL, NULL, FIT_CMDS, HS,
+     "model and training", "X",
+     "body weights from a FILE (.safetensors, .pth) or a saved RUN (starts frozen)"},
+    {"bs", 0, DL_OPT_INT, F(bs), "64", 1, 65536, NULL, NULL, FIT_CMDS, HS, "model and training",
+     "N", "batch size"},
+    {"epochs", 0, DL_OPT_INT, F(epochs), "1", 1, 100000, NULL, NULL, RUN_CMDS, HS,
+     "model and training", "N", "epochs"},
     {"lr", 0, DL_OPT_LR, F(lr), NULL, 0, 0, NULL, NULL, RUN_CMDS, HS, "model and training", "LR",
      "V: slice(V), LO..HI spread, ..HI slice(HI), =V every group (default =1e-3)"},
     {"schedule", 0, DL_OPT_ENUM, F(schedule), "auto", 0, 0, schedule_names, NULL, RUN_CMDS, HS,
-     "model and training", "S", "fit, flat-cos, one-cycle, fine-tune (auto: fine-tune if pretrained)"},
-    {"fit", 0, DL_OPT_SET, F(schedule), NULL, DL_SCHEDULE_FIT, 0, NULL, NULL, RUN_CMDS, 0, "model and training",
-     NULL, "--schedule fit (constant lr)"},
+     "model and training", "S",
+     "fit, flat-cos, one-cycle, fine-tune (auto: fine-tune if pretrained)"},
+    {"fit", 0, DL_OPT_SET, F(schedule), NULL, DL_SCHEDULE_FIT, 0, NULL, NULL, RUN_CMDS, 0,
+     "model and training", NULL, "--schedule fit (constant lr)"},
     {"flat-cos", 0, DL_OPT_SET, F(schedule), NULL, DL_SCHEDULE_FLAT_COS, 0, NULL, NULL, RUN_CMDS, 0,
      "model and training", NULL, "--schedule flat-cos"},
-    {"one-cycle", 0, DL_OPT_SET, F(schedule), NULL, DL_SCHEDULE_ONE_CYCLE, 0, NULL, NULL, RUN_CMDS, 0,
-     "model and training", NULL, "--schedule one-cycle"},
-    {"fine-tune", 0, DL_OPT_SET, F(schedule), NULL, DL_SCHEDULE_FINE_TUNE, 0, NULL, NULL, RUN_CMDS, 0,
-     "model and training", NULL, "--schedule fine-tune"},
+    {"one-cycle", 0, DL_OPT_SET, F(schedule), NULL, DL_SCHEDULE_ONE_CYCLE, 0, NULL, NULL, RUN_CMDS,
+     0, "model and training", NULL, "--schedule one-cycle"},
+    {"fine-tune", 0, DL_OPT_SET, F(schedule), NULL, DL_SCHEDULE_FINE_TUNE, 0, NULL, NULL, RUN_CMDS,
+     0, "model and training", NULL, "--schedule fine-tune"},
     {"freeze-epochs", 0, DL_OPT_INT, F(freeze_epochs), "1", 0, 100000, NULL, NULL, RUN_CMDS, HS,
      "model and training", "N", "fine-tune's frozen epochs"},
-    {"opt", 0, DL_OPT_ENUM, F(opt), "adam", 0, 0, opt_names, NULL, FIT_CMDS, HS, "model and training", "O",
-     "adam or sgd"},
+    {"opt", 0, DL_OPT_ENUM, F(opt), "adam", 0, 0, opt_names, NULL, FIT_CMDS, HS,
+     "model and training", "O", "adam or sgd"},
     {"wd", 0, DL_OPT_REAL, F(wd), NULL, 0, 10, NULL, NULL, FIT_CMDS, HS, "model and training", "W",
      "weight decay (default: the optimiser's, Adam 0.01)"},
-    {"metric", 0, DL_OPT_METRICS, F(n_metrics), NULL, 0, 0, NULL, NULL, FIT_CMDS, HS, "model and training",
-     "M[,M]", "error_rate, accuracy, accuracy_multi (default by the labels)"},
+    {"metric", 0, DL_OPT_METRICS, F(n_metrics), NULL, 0, 0, NULL, NULL, FIT_CMDS, HS,
+     "model and training", "M[,M]", "error_rate, accuracy, accuracy_multi (default by the labels)"},
     {"thresh", 0, DL_OPT_REAL, F(thresh), "0.5", 0, 1, NULL, NULL, FIT_CMDS | DL_USE_INTERPRET, HS,
      "model and training", "T", "accuracy_multi threshold"},
-    {"monitor", 0, DL_OPT_STR, F(monitor), "valid_loss", 0, 0, NULL, NULL, RUN_CMDS, HS, "model and training",
-     "NAME", "tracked column; the best checkpoint is flagged"},
-    {"patience", 0, DL_OPT_INT, F(patience), "0", 1, 100000, NULL, NULL, RUN_CMDS, HS, "model and training", "N",
-     "early stopping after N epochs without improvement (0: off)"},
-    {"min-delta", 0, DL_OPT_REAL, F(min_delta), "0", 0, 1e9, NULL, NULL, RUN_CMDS, HS, "model and training",
-     "D", "improvement threshold of the tracker"},
-    {"plateau", 0, DL_OPT_REAL, F(plateau), "0", 1.0000001, 1e9, NULL, NULL, RUN_CMDS, HS, "model and training",
-     "F", "divide the lr by F after an epoch without improvement (0: off)"},
-    {"load-best", 0, DL_OPT_FLAG, F(load_best), NULL, 0, 0, NULL, NULL, RUN_CMDS, HS, "model and training", NULL,
-     "load the best weights at the end"},
+    {"monitor", 0, DL_OPT_STR, F(monitor), "valid_loss", 0, 0, NULL, NULL, RUN_CMDS, HS,
+     "model and training", "NAME", "tracked column; the best checkpoint is flagged"},
+    {"patience", 0, DL_OPT_INT, F(patience), "0", 1, 100000, NULL, NULL, RUN_CMDS, HS,
+     "model and training", "N", "early stopping after N epochs without improvement (0: off)"},
+    {"min-delta", 0, DL_OPT_REAL, F(min_delta), "0", 0, 1e9, NULL, NULL, RUN_CMDS, HS,
+     "model and training", "D", "improvement threshold of the tracker"},
+    {"plateau", 0, DL_OPT_REAL, F(plateau), "0", 1.0000001, 1e9, NULL, NULL, RUN_CMDS, HS,
+     "model and training", "F", "divide the lr by F after an epoch without improvement (0: off)"},
+    {"load-best", 0, DL_OPT_FLAG, F(load_best), NULL, 0, 0, NULL, NULL, RUN_CMDS, HS,
+     "model and training", NULL, "load the best weights at the end"},
     {"num-it", 0, DL_OPT_INT, F(num_it), "100", 6, DL_LRFIND_MAX, NULL, NULL, DL_USE_LRFIND, HS,
      "model and training", "N", "LR-finder batches"},
-    {"threads", 0, DL_OPT_INT, F(threads), "0", 1, 1024, NULL, NULL, FIT_CMDS, ST, "model and training", "N",
-     "BLAS and loader threads (0: every core)"},
-    {"name", 0, DL_OPT_STR, F(name), NULL, 0, 0, NULL, NULL, FIT_CMDS, ST, "model and training", "NAME",
-     "run name prefix (default DATA-ARCH)"},
+    {"threads", 0, DL_OPT_INT, F(threads), "0", 1, 1024, NULL, NULL, FIT_CMDS, ST,
+     "model and training", "N", "BLAS and loader threads (0: every core)"},
+    {"name", 0, DL_OPT_STR, F(name), NULL, 0, 0, NULL, NULL, FIT_CMDS, ST, "model and training",
+     "NAME", "run name prefix (default DATA-ARCH)"},
     /* this invocation */
     {"resume", 0, DL_OPT_STR, F(resume), NULL, 0, 0, NULL, NULL, DL_USE_TRAIN, 0, NULL, "RUN",
      "continue RUN from its last checkpoint (same options)"},
-    {"from-epoch", 0, DL_OPT_INT, F(from_epoch), "-1", 0, 1000000, NULL, NULL, DL_USE_TRAIN, 0, NULL, "K",
-     "with --resume: rewind to the checkpoint of epoch K (a new run)"},
+    {"from-epoch", 0, DL_OPT_INT, F(from_epoch), "-1", 0, 1000000, NULL, NULL, DL_USE_TRAIN, 0,
+     NULL, "K", "with --resume: rewind to the checkpoint of epoch K (a new run)"},
     {"n", 'n', DL_OPT_INT, F(show_n), "12", 1, 256, NULL, NULL, DL_USE_SHOW_BATCH, 0, NULL, "N",
      "images in the batch"},
-    {"valid", 0, DL_OPT_FLAG, F(show_valid), NULL, 0, 0, NULL, NULL, DL_USE_SHOW_BATCH, 0, NULL, NULL,
-     "validation items (not augmented)"},
+    {"valid", 0, DL_OPT_FLAG, F(show_valid), NULL, 0, 0, NULL, NULL, DL_USE_SHOW_BATCH, 0, NULL,
+     NULL, "validation items (not augmented)"},
     {"jobs", 0, DL_OPT_INT, F(jobs), "1", 1, 64, NULL, NULL, DL_USE_SWEEP, 0, NULL, "N",
      "points trained at once (each in a child process)"},
-    {"epoch", 0, DL_OPT_INT, F(ck_epoch), "-1", 0, INT_MAX, NULL, NULL, DL_USE_INTERPRET, 0, NULL, "K",
-     "use the checkpoint of epoch K (default: the best, else the latest)"},
+    {"epoch", 0, DL_OPT_INT, F(ck_epoch), "-1", 0, INT_MAX, NULL, NULL, DL_USE_INTERPRET, 0, NULL,
+     "K", "use the checkpoint of epoch K (default: the best, else the latest)"},
     {"top", 0, DL_OPT_INT, F(top), "9", 1, 10000, NULL, NULL, DL_USE_INTERPRET, 0, NULL, "K",
      "top losses to list"},
-    {"min-val", 0, DL_OPT_INT, F(min_val), "1", 1, INT_MAX, NULL, NULL, DL_USE_INTERPRET, 0, NULL, "N",
-     "most_confused: pairs seen at least N times"},
-    {"no-tui", 0, DL_OPT_FLAG, F(no_tui), NULL, 0, 0, NULL, NULL, FIT_CMDS | DL_USE_SHOW_BATCH, 0, NULL, NULL,
-     "plain text instead of the screen (implied when stdout is not a terminal)"},
-    {"runs", 0, DL_OPT_STR, F(runs), NULL, 0, 0, NULL, NULL, FIT_CMDS | DL_USE_INTERPRET, 0, NULL, "DIR",
-     "run store (default $DLLAB_RUNS or ./dllab-runs)"},
+    {"min-val", 0, DL_OPT_INT, F(min_val), "1", 1, INT_MAX, NULL, NULL, DL_USE_INTERPRET, 0, NULL,
+     "N", "most_confused: pairs seen at least N times"},
+    {"no-tui", 0, DL_OPT_FLAG, F(no_tui), NULL, 0, 0, NULL, NULL, FIT_CMDS | DL_USE_SHOW_BATCH, 0,
+     NULL, NULL, "plain text instead of the screen (implied when stdout is not a terminal)"},
+    {"runs", 0, DL_OPT_STR, F(runs), NULL, 0, 0, NULL, NULL, FIT_CMDS | DL_USE_INTERPRET, 0, NULL,
+     "DIR", "run store (default $DLLAB_RUNS or ./dllab-runs)"},
 };
 #define N_OPTS (sizeof table / sizeof *table)
 _Static_assert(sizeof table / sizeof *table <= DL_CFG_MAX_OPTS, "raise DL_CFG_MAX_OPTS");
@@ -171,7 +175,8 @@ const dl_opt *dl_opt_find(const char *name)
     return NULL;
 }
 
-static const char *const cmd_names[] = {"train", "lrfind", "data", "show-batch", "sweep", "interpret", NULL};
+static const char *const cmd_names[] = {"train", "lrfind",    "data", "show-batch",
+                                        "sweep", "interpret", NULL};
 
 unsigned dl_cmd_bit(const char *cmd)
 {
@@ -213,7 +218,8 @@ static dl_status bad_int(const dl_opt *o, const char *s, dl_err *err)
                           o->def && !strcmp(o->def, "0") ? " (0: off)" : "");
     if (o->lo == 0 && o->hi >= 100000)
         return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not a non-negative integer", o->name, s);
-    return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not an integer from %.0f to %.0f", o->name, s, o->lo, o->hi);
+    return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not an integer from %.0f to %.0f", o->name, s,
+                      o->lo, o->hi);
 }
 
 /* A number the row accepts: in range, or the row's default (the "off" / "automatic" value). */
@@ -251,7 +257,8 @@ static dl_status set_real(dl_run_cfg *c, const dl_opt *o, const char *s, dl_err 
     if (!ok) {
         if (o->lo > 1)
             return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not a number above 1", o->name, s);
-        return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not a number from %g to %g", o->name, s, o->lo, o->hi);
+        return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not a number from %g to %g", o->name, s,
+                          o->lo, o->hi);
     }
     *(double *)field(c, o) = v;
     return DL_OK;
@@ -266,7 +273,8 @@ static dl_status set_enum(dl_run_cfg *c, const dl_opt *o, const char *s, dl_err 
         }
     char list[256] = "";
     for (int i = 0; o->names[i]; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", o->names[i]);
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 o->names[i]);
     return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not one of %s", o->name, s, list);
 }
 
@@ -278,9 +286,11 @@ static dl_status set_metrics(dl_run_cfg *c, const char *s, dl_err *err)
     snprintf(buf, sizeof buf, "%s", s);
     for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (n == DL_SNAP_METRICS)
-            return dl_err_set(err, DL_EINVAL, "--metric: '%s' names more than %d metrics", s, DL_SNAP_METRICS);
+            return dl_err_set(err, DL_EINVAL, "--metric: '%s' names more than %d metrics", s,
+                              DL_SNAP_METRICS);
         if (dl_metric_parse(t, &m[n], NULL) != DL_OK)
-            return dl_err_set(err, DL_EINVAL, "--metric: '%s' is not one of error_rate, accuracy, accuracy_multi",
+            return dl_err_set(err, DL_EINVAL,
+                              "--metric: '%s' is not one of error_rate, accuracy, accuracy_multi",
                               t);
         n++;
     }
@@ -312,9 +322,11 @@ static dl_status set_lr(dl_run_cfg *c, const char *s, dl_err *err)
         st = dl_lr_parse(buf, &lr, &e2);
     }
     if (st != DL_OK || !(lr.hi > 0) || (lr.kind == DL_LR_RANGE && !(lr.lo > 0)))
-        return dl_err_set(err, DL_EINVAL,
-                          "--lr: '%s' is not a learning rate (V, =V for every group, ..HI for slice(HI), "
-                          "LO..HI with LO <= HI)", s);
+        return dl_err_set(
+            err, DL_EINVAL,
+            "--lr: '%s' is not a learning rate (V, =V for every group, ..HI for slice(HI), "
+            "LO..HI with LO <= HI)",
+            s);
     c->lr = lr;
     return DL_OK;
 }
@@ -327,7 +339,8 @@ static dl_status check_arch(const dl_opt *o, const char *s, dl_err *err)
     dl_err e2 = {0};
     if (dl_resnet_spec_parse(s, &spec, &e2) == DL_OK)
         return DL_OK;
-    return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not an architecture dllab knows (%s)", o->name, s, e2.msg);
+    return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not an architecture dllab knows (%s)", o->name,
+                      s, e2.msg);
 }
 
 static const struct {
@@ -354,14 +367,20 @@ dl_status dl_run_cfg_set(dl_run_cfg *c, const dl_opt *o, const char *s, dl_err *
             return dl_err_set(err, DL_EINVAL, "--%s takes no value ('%s')", o->name, s);
         *(bool *)field(c, o) = strcmp(s, "false") != 0;
         break;
-    case DL_OPT_SET: *(int *)field(c, o) = (int)o->lo; break;
+    case DL_OPT_SET:
+        *(int *)field(c, o) = (int)o->lo;
+        break;
     case DL_OPT_INT:
-    case DL_OPT_I64: st = set_int(c, o, s, err); break;
-    case DL_OPT_REAL: st = set_real(c, o, s, err); break;
+    case DL_OPT_I64:
+        st = set_int(c, o, s, err);
+        break;
+    case DL_OPT_REAL:
+        st = set_real(c, o, s, err);
+        break;
     case DL_OPT_STR:
         if (strlen(s) >= DL_CFG_STR)
-            return dl_err_set(err, DL_EINVAL, "--%s: '%.40s...' is longer than %d characters", o->name, s,
-                              DL_CFG_STR - 1);
+            return dl_err_set(err, DL_EINVAL, "--%s: '%.40s...' is longer than %d characters",
+                              o->name, s, DL_CFG_STR - 1);
         if (*s && checked(o, s, err) != DL_OK)
             return DL_EINVAL;
         snprintf(field(c, o), DL_CFG_STR, "%s", s);
@@ -371,9 +390,15 @@ dl_status dl_run_cfg_set(dl_run_cfg *c, const dl_opt *o, const char *s, dl_err *
             return dl_err_set(err, DL_EINVAL, "--%s: '%s' is not a single character", o->name, s);
         *(char *)field(c, o) = s[0];
         break;
-    case DL_OPT_ENUM: st = set_enum(c, o, s, err); break;
-    case DL_OPT_LR: st = set_lr(c, s, err); break;
-    case DL_OPT_METRICS: st = set_metrics(c, s, err); break;
+    case DL_OPT_ENUM:
+        st = set_enum(c, o, s, err);
+        break;
+    case DL_OPT_LR:
+        st = set_lr(c, s, err);
+        break;
+    case DL_OPT_METRICS:
+        st = set_metrics(c, s, err);
+        break;
     }
     if (st == DL_OK)
         c->given[o - table] = true;
@@ -419,24 +444,41 @@ void dl_run_cfg_get(const dl_run_cfg *c, const dl_opt *o, char *buf, size_t cap)
 {
     const void *f = cfield(c, o);
     switch (o->type) {
-    case DL_OPT_FLAG: snprintf(buf, cap, "%s", *(const bool *)f ? "true" : "false"); break;
-    case DL_OPT_SET: snprintf(buf, cap, "%s", *(const int *)f == (int)o->lo ? "true" : "false"); break;
-    case DL_OPT_INT: snprintf(buf, cap, "%d", *(const int *)f); break;
-    case DL_OPT_I64: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)f); break;
+    case DL_OPT_FLAG:
+        snprintf(buf, cap, "%s", *(const bool *)f ? "true" : "false");
+        break;
+    case DL_OPT_SET:
+        snprintf(buf, cap, "%s", *(const int *)f == (int)o->lo ? "true" : "false");
+        break;
+    case DL_OPT_INT:
+        snprintf(buf, cap, "%d", *(const int *)f);
+        break;
+    case DL_OPT_I64:
+        snprintf(buf, cap, "%lld", (long long)*(const int64_t *)f);
+        break;
     case DL_OPT_REAL:
         if (isnan(*(const double *)f))
             snprintf(buf, cap, "%s", "");
         else
             fmt_real(*(const double *)f, buf, cap);
         break;
-    case DL_OPT_STR: snprintf(buf, cap, "%s", (const char *)f); break;
-    case DL_OPT_CHAR: snprintf(buf, cap, "%c", *(const char *)f); break;
-    case DL_OPT_ENUM: snprintf(buf, cap, "%s", o->names[*(const int *)f]); break;
-    case DL_OPT_LR: fmt_lr(f, buf, cap); break;
+    case DL_OPT_STR:
+        snprintf(buf, cap, "%s", (const char *)f);
+        break;
+    case DL_OPT_CHAR:
+        snprintf(buf, cap, "%c", *(const char *)f);
+        break;
+    case DL_OPT_ENUM:
+        snprintf(buf, cap, "%s", o->names[*(const int *)f]);
+        break;
+    case DL_OPT_LR:
+        fmt_lr(f, buf, cap);
+        break;
     case DL_OPT_METRICS:
         buf[0] = 0;
         for (int i = 0; i < c->n_metrics; i++)
-            snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? "," : "", dl_metric_name(c->metrics[i]));
+            snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? "," : "",
+                     dl_metric_name(c->metrics[i]));
         break;
     }
 }

@@ -13,7 +13,8 @@ static const dl_opt *find_for(const char *name, size_t len, char short_name, uns
         const dl_opt *o = dl_opt_at(i);
         if (!(o->cmds & bit))
             continue;
-        if (short_name ? o->short_name == short_name : strlen(o->name) == len && !strncmp(o->name, name, len))
+        if (short_name ? o->short_name == short_name
+                       : strlen(o->name) == len && !strncmp(o->name, name, len))
             return o;
     }
     return NULL;
@@ -21,8 +22,8 @@ static const dl_opt *find_for(const char *name, size_t len, char short_name, uns
 
 static bool takes_value(const dl_opt *o) { return o->type != DL_OPT_FLAG && o->type != DL_OPT_SET; }
 
-dl_status dl_run_cfg_parse(dl_run_cfg *c, const char *cmd, int argc, char **argv, const char **pos, int max_pos,
-                           int *n_pos, bool *help, dl_err *err)
+dl_status dl_run_cfg_parse(dl_run_cfg *c, const char *cmd, int argc, char **argv, const char **pos,
+                           int max_pos, int *n_pos, bool *help, dl_err *err)
 {
     unsigned bit = dl_cmd_bit(cmd);
     *n_pos = 0;
@@ -58,7 +59,8 @@ dl_status dl_run_cfg_parse(dl_run_cfg *c, const char *cmd, int argc, char **argv
             return dl_err_set(err, DL_EINVAL, "unknown option '%s'", a);
         if (takes_value(o) && !val) {
             if (i + 1 >= argc)
-                return dl_err_set(err, DL_EINVAL, "--%s needs a value (%s)", o->name, o->meta ? o->meta : "");
+                return dl_err_set(err, DL_EINVAL, "--%s needs a value (%s)", o->name,
+                                  o->meta ? o->meta : "");
             val = argv[++i];
         }
         dl_status st = dl_run_cfg_set(c, o, val ? val : "", err);
@@ -93,14 +95,17 @@ static void usage_line(const dl_opt *o, char **text, size_t *len, size_t *cap)
     if (o->short_name)
         snprintf(flag, sizeof flag, "-%c %s", o->short_name, o->meta ? o->meta : "");
     else
-        snprintf(flag, sizeof flag, "--%s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
-    bool say_default = o->def && o->def[0] && strcmp(o->def, "-1") != 0 && !strstr(o->help, "default") &&
-                       !strstr(o->help, "0:") && !(o->type == DL_OPT_ENUM && !strcmp(o->def, "auto"));
-    snprintf(line, sizeof line, "  %-19s %s%s%s%s\n", flag, o->help, say_default ? " (default " : "",
-             say_default ? o->def : "", say_default ? ")" : "");
+        snprintf(flag, sizeof flag, "--%s%s%s", o->name, o->meta ? " " : "",
+                 o->meta ? o->meta : "");
+    bool say_default = o->def && o->def[0] && strcmp(o->def, "-1") != 0 &&
+                       !strstr(o->help, "default") && !strstr(o->help, "0:") &&
+                       !(o->type == DL_OPT_ENUM && !strcmp(o->def, "auto"));
+    snprintf(line, sizeof line, "  %-19s %s%s%s%s\n", flag, o->help,
+             say_default ? " (default " : "", say_default ? o->def : "", say_default ? ")" : "");
     if (strlen(flag) > 19) /* the help goes on its own line */
-        snprintf(line, sizeof line, "  %s\n  %-19s %s%s%s%s\n", flag, "", o->help, say_default ? " (default " : "",
-                 say_default ? o->def : "", say_default ? ")" : "");
+        snprintf(line, sizeof line, "  %s\n  %-19s %s%s%s%s\n", flag, "", o->help,
+                 say_default ? " (default " : "", say_default ? o->def : "",
+                 say_default ? ")" : "");
     append(text, len, cap, line);
 }
 

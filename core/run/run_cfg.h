@@ -42,7 +42,8 @@ typedef enum dl_schedule {
     DL_SCHEDULE_FINE_TUNE,
     DL_SCHEDULE_COUNT
 } dl_schedule;
-const char *dl_schedule_name(dl_schedule s); /* "auto", "fit", "flat-cos", "one-cycle", "fine-tune" */
+const char *
+dl_schedule_name(dl_schedule s); /* "auto", "fit", "flat-cos", "one-cycle", "fine-tune" */
 
 /* The commands that take options from the table (a bit each). */
 enum {
@@ -77,24 +78,24 @@ typedef struct dl_run_cfg {
     dl_lr_spec lr; /* lr.hi == 0: not given (the schedule's default) */
     dl_schedule schedule;
     dl_optim_kind opt;
-    double wd; /* NAN: the optimiser's default */
+    double wd;     /* NAN: the optimiser's default */
     int n_metrics; /* 0: error_rate, or accuracy_multi for multi-label data */
     dl_metric_kind metrics[DL_SNAP_METRICS];
     double thresh;
     char monitor[DL_CFG_STR];
-    int patience; /* 0: off */
+    int patience;              /* 0: off */
     double min_delta, plateau; /* plateau 0: off */
     bool load_best;
-    int num_it; /* LR finder batches */
-    int threads; /* 0: automatic */
+    int num_it;            /* LR finder batches */
+    int threads;           /* 0: automatic */
     char name[DL_CFG_STR]; /* run name prefix ("" = DATA-ARCH) */
     /* this invocation only (never stored) */
     char runs[DL_CFG_STR], resume[DL_CFG_STR];
     int from_epoch; /* -1: the latest checkpoint */
     bool no_tui;
-    int show_n;      /* show-batch -n */
-    bool show_valid; /* show-batch --valid */
-    int jobs;        /* sweep --jobs */
+    int show_n;                 /* show-batch -n */
+    bool show_valid;            /* show-batch --valid */
+    int jobs;                   /* sweep --jobs */
     int ck_epoch, top, min_val; /* interpret --epoch, --top, --min-val */
     /* which options were given (by row index), so a stored run's config can take overrides */
     bool given[DL_CFG_MAX_OPTS];
@@ -134,19 +135,19 @@ enum {
 };
 
 typedef struct dl_opt {
-    const char *name;  /* "epochs": --epochs, and the JSON key */
-    char short_name;   /* 'n' for -n, else 0 */
+    const char *name; /* "epochs": --epochs, and the JSON key */
+    char short_name;  /* 'n' for -n, else 0 */
     dl_opt_type type;
-    size_t off;        /* offsetof(dl_run_cfg, field) */
-    const char *def;   /* the default as the CLI would write it; NULL: empty / unset */
-    double lo, hi;     /* numbers: the range; DL_OPT_SET: the value it sets */
+    size_t off;               /* offsetof(dl_run_cfg, field) */
+    const char *def;          /* the default as the CLI would write it; NULL: empty / unset */
+    double lo, hi;            /* numbers: the range; DL_OPT_SET: the value it sets */
     const char *const *names; /* DL_OPT_ENUM: value -> name, NULL-terminated */
     const char *allowed;      /* DL_OPT_INT: only these values, e.g. "1,3" (else the range) */
-    unsigned cmds;     /* DL_CMD_* bits */
-    unsigned flags;    /* DL_OPT_HYPER | DL_OPT_STORED */
+    unsigned cmds;            /* DL_CMD_* bits */
+    unsigned flags;           /* DL_OPT_HYPER | DL_OPT_STORED */
     const char *section; /* usage heading: "data", "model and training", NULL: the command's own */
-    const char *meta;  /* the value's placeholder in the usage text ("N", "DIR") */
-    const char *help;  /* one line */
+    const char *meta;    /* the value's placeholder in the usage text ("N", "DIR") */
+    const char *help;    /* one line */
 } dl_opt;
 
 size_t dl_opt_count(void);
@@ -165,8 +166,8 @@ void dl_run_cfg_get(const dl_run_cfg *c, const dl_opt *o, char *buf, size_t cap)
  * takes, and positionals into pos[] (at most max_pos; *n_pos says how many). Returns DL_OK
  * (with *help set after -h / --help: the caller prints the usage) or DL_EINVAL (message as
  * above, "unknown option '--x'" or "--epochs needs a value"). A later option wins. */
-dl_status dl_run_cfg_parse(dl_run_cfg *c, const char *cmd, int argc, char **argv, const char **pos, int max_pos,
-                           int *n_pos, bool *help, dl_err *err);
+dl_status dl_run_cfg_parse(dl_run_cfg *c, const char *cmd, int argc, char **argv, const char **pos,
+                           int max_pos, int *n_pos, bool *help, dl_err *err);
 
 /* The usage lines of cmd's options, grouped by section, the command's own options first
  * (malloc'd text; NULL on OOM). */

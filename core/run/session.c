@@ -15,8 +15,8 @@
 #include "core/io/safetensors.h"
 #include "core/io/weights.h"
 
-dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want_best, dl_tensor_map *map,
-                                 dl_err *err)
+dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want_best,
+                                 dl_tensor_map *map, dl_err *err)
 {
     dl_checkpoint_row row;
     memset(&row, 0, sizeof row);
@@ -59,8 +59,8 @@ dl_status dl_run_cfg_from_run(dl_run_cfg *c, dl_store *st, int64_t run, dl_err *
         return rc;
     rc = dl_run_cfg_from_json(c, r.config_json, err);
     if (rc == DL_OK && !c->data[0])
-        rc = dl_err_set(err, DL_ENOTFOUND, "run '%s' records no data source (not started by dllab train)",
-                        r.name);
+        rc = dl_err_set(err, DL_ENOTFOUND,
+                        "run '%s' records no data source (not started by dllab train)", r.name);
     else if (rc != DL_OK)
         dl_err_wrap(err, "run '%s'", r.name);
     dl_run_clear(&r);
@@ -101,13 +101,14 @@ static dl_status open_data(dl_session *s, dl_err *err)
         return st;
     s->multi = dl_data_multi_label(s->ds);
     const dl_run_cfg *c = &s->cfg;
-    if ((st = dl_loader_create(s->ds, DL_SPLIT_TRAIN, c->bs, true, true, (uint64_t)c->seed, c->threads, &s->tr,
-                               err)) != DL_OK ||
-        (st = dl_loader_create(s->ds, DL_SPLIT_VALID, c->bs, false, false, (uint64_t)c->seed, c->threads, &s->va,
-                               err)) != DL_OK)
+    if ((st = dl_loader_create(s->ds, DL_SPLIT_TRAIN, c->bs, true, true, (uint64_t)c->seed,
+                               c->threads, &s->tr, err)) != DL_OK ||
+        (st = dl_loader_create(s->ds, DL_SPLIT_VALID, c->bs, false, false, (uint64_t)c->seed,
+                               c->threads, &s->va, err)) != DL_OK)
         return st; /* the loader's messages start with "loader:" */
     if (dl_loader_batches(s->tr) < 1)
-        return dl_err_set(err, DL_EINVAL, "%zu training items make no full batch of %d (lower --bs)",
+        return dl_err_set(err, DL_EINVAL,
+                          "%zu training items make no full batch of %d (lower --bs)",
                           dl_data_count(s->ds, DL_SPLIT_TRAIN), c->bs);
     dl_image_prep prep;
     dl_data_prep(s->ds, &prep);
@@ -120,11 +121,13 @@ static dl_status open_data(dl_session *s, dl_err *err)
 static void note_weak_user_blas_kernel(dl_control *ctl)
 {
     const char *kernel = dl_blas_corename(), *best = dl_blas_cpu_best_core();
-    if (dl_blas_kernel_origin() != DL_BLAS_BY_USER || !best || dl_blas_core_rank(kernel) >= dl_blas_core_rank(best))
+    if (dl_blas_kernel_origin() != DL_BLAS_BY_USER || !best ||
+        dl_blas_core_rank(kernel) >= dl_blas_core_rank(best))
         return;
     dl_event e;
     memset(&e, 0, sizeof e);
-    snprintf(e.text, sizeof e.text, "BLAS kernel %s set by OPENBLAS_CORETYPE; this CPU supports %s", kernel, best);
+    snprintf(e.text, sizeof e.text, "BLAS kernel %s set by OPENBLAS_CORETYPE; this CPU supports %s",
+             kernel, best);
     dl_control_push_event(ctl, &e);
 }
 
@@ -148,8 +151,8 @@ static dl_status open_learner(dl_session *s, dl_err *err)
     lc.plateau_factor = c->plateau;
     lc.load_best = c->load_best;
     lc.pause_on_diverge = !c->no_tui;
-    st = dl_learner_create(&s->l, &lc, s->model, dl_batch_source_loader(s->tr), dl_batch_source_loader(s->va),
-                           s->ctl, err);
+    st = dl_learner_create(&s->l, &lc, s->model, dl_batch_source_loader(s->tr),
+                           dl_batch_source_loader(s->va), s->ctl, err);
     if (st == DL_OK && c->pretrained[0])
         dl_learner_freeze(s->l); /* fastai creates a pretrained learner frozen */
     return st;
@@ -178,10 +181,14 @@ static dl_status open_all(dl_session *s, dl_err *err)
             c->imagenet_stats = true;
     }
     if ((st = open_data(s, err)) == DL_OK) {
-        dl_model_cfg mc = {.arch = c->arch, .in_channels = c->channels, .n_out = dl_data_n_classes(s->ds),
-                           .head = c->head, .seed = (uint64_t)c->seed};
+        dl_model_cfg mc = {.arch = c->arch,
+                           .in_channels = c->channels,
+                           .n_out = dl_data_n_classes(s->ds),
+                           .head = c->head,
+                           .seed = (uint64_t)c->seed};
         st = dl_model_create(&s->model, &mc, err);
-        if (st == DL_OK && c->pretrained[0] && (st = dl_model_load_body(s->model, &body, err)) != DL_OK)
+        if (st == DL_OK && c->pretrained[0] &&
+            (st = dl_model_load_body(s->model, &body, err)) != DL_OK)
             dl_err_wrap(err, "--pretrained %s", c->pretrained);
     }
     dl_tensor_map_free(&body);
@@ -269,10 +276,14 @@ dl_status dl_session_new_run(dl_session *s, const char *prefix_override, dl_err 
         free(voc);
         return dl_err_set(err, DL_ENOMEM, "out of memory writing the run's configuration");
     }
-    dl_run_spec spec = {.name_prefix = prefix, .dataset = dsdesc, .arch = s->cfg.arch,
+    dl_run_spec spec = {.name_prefix = prefix,
+                        .dataset = dsdesc,
+                        .arch = s->cfg.arch,
                         .n_train = (int64_t)dl_data_count(s->ds, DL_SPLIT_TRAIN),
                         .n_valid = (int64_t)dl_data_count(s->ds, DL_SPLIT_VALID),
-                        .vocab_json = voc, .config_json = cfg, .blas_kernel = dl_blas_corename()};
+                        .vocab_json = voc,
+                        .config_json = cfg,
+                        .blas_kernel = dl_blas_corename()};
     dl_status st = dl_store_run_create(s->st, &spec, &s->run, s->run_name, sizeof s->run_name, err);
     free(cfg);
     free(voc);

@@ -41,7 +41,7 @@ void dl_run_cfg_prefix(const dl_run_cfg *c, char *out, size_t cap);
 dl_status dl_run_cfg_from_run(dl_run_cfg *c, dl_store *st, int64_t run, dl_err *err);
 
 /* Loads a run's checkpoint (best if want_best, else latest, or epoch >= 0) into *map. */
-dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want_best, dl_tensor_map *map,
-                                 dl_err *err);
+dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want_best,
+                                 dl_tensor_map *map, dl_err *err);
 
 #endif

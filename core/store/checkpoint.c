@@ -65,7 +65,8 @@ static dl_status write_record(dl_store *st, void *arg, dl_err *err)
     sqlite3_stmt *q;
     int rc;
     if (a->best) {
-        rc = sqlite3_prepare_v2(st->db, "UPDATE checkpoints SET best=0 WHERE run_id=? AND path<>?", -1, &q, NULL);
+        rc = sqlite3_prepare_v2(st->db, "UPDATE checkpoints SET best=0 WHERE run_id=? AND path<>?",
+                                -1, &q, NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_int64(q, 1, a->run_id);
             sqlite3_bind_text(q, 2, a->path, -1, SQLITE_STATIC);
@@ -75,11 +76,12 @@ static dl_status write_record(dl_store *st, void *arg, dl_err *err)
         if (rc != SQLITE_DONE)
             return dl_store__sqlerr(st, rc, "recording a checkpoint", err);
     }
-    rc = sqlite3_prepare_v2(st->db,
-                            "INSERT INTO checkpoints(run_id, path, epoch, step, monitor, best, t) VALUES(?,?,?,?,?,?,?)"
-                            " ON CONFLICT(run_id, path) DO UPDATE SET epoch=excluded.epoch, step=excluded.step,"
-                            " monitor=excluded.monitor, best=excluded.best, t=excluded.t",
-                            -1, &q, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db,
+        "INSERT INTO checkpoints(run_id, path, epoch, step, monitor, best, t) VALUES(?,?,?,?,?,?,?)"
+        " ON CONFLICT(run_id, path) DO UPDATE SET epoch=excluded.epoch, step=excluded.step,"
+        " monitor=excluded.monitor, best=excluded.best, t=excluded.t",
+        -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_text(q, 2, a->path, -1, SQLITE_STATIC);
@@ -94,8 +96,8 @@ static dl_status write_record(dl_store *st, void *arg, dl_err *err)
     return rc == SQLITE_DONE ? DL_OK : dl_store__sqlerr(st, rc, "recording a checkpoint", err);
 }
 
-dl_status dl_store_checkpoint_record(dl_store *st, int64_t run_id, const char *path, int epoch, int64_t step,
-                                     double monitor, bool best, dl_err *err)
+dl_status dl_store_checkpoint_record(dl_store *st, int64_t run_id, const char *path, int epoch,
+                                     int64_t step, double monitor, bool best, dl_err *err)
 {
     dl_status s = dl_store__writable(st, "recording a checkpoint", err);
     if (s || (s = dl_store__run_exists(st, run_id, err)))
@@ -124,19 +126,21 @@ static void json_escape(const char *in, char *out, size_t cap)
     out[j] = 0;
 }
 
-dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *file, const dl_tensor_map *m, int epoch,
-                                   int64_t step, double monitor, bool best, char *path_out, size_t path_cap,
-                                   dl_err *err)
+dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *file,
+                                   const dl_tensor_map *m, int epoch, int64_t step, double monitor,
+                                   bool best, char *path_out, size_t path_cap, dl_err *err)
 {
     dl_status s = dl_store__writable(st, "saving a checkpoint", err);
     if (s)
         return s;
     if (!file || !*file || strchr(file, '/') || strstr(file, "..") || strlen(file) > 200)
-        return dl_err_set(err, DL_EINVAL, "run store: bad checkpoint name '%s' (a plain file name, no '/' or '..')",
+        return dl_err_set(err, DL_EINVAL,
+                          "run store: bad checkpoint name '%s' (a plain file name, no '/' or '..')",
                           file ? file : "");
     char *name = dl_store__run_name(st, run_id);
     if (!name)
-        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)run_id);
+        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path,
+                          (long long)run_id);
     char rel[512], abs[4096];
     snprintf(rel, sizeof rel, "%s/%s.safetensors", name, file);
     dl_store_checkpoint_abspath(st, rel, abs, sizeof abs);
@@ -150,8 +154,8 @@ dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *fil
     bool had_file = stat(abs, &sb) == 0; /* an earlier save of this very name */
     dl_err werr = {0};
     if (mkdir(folder, 0777) != 0 && errno != EEXIST)
-        s = dl_err_set(&werr, errno == ENOSPC ? DL_ENOSPC : DL_EIO, "cannot create checkpoint folder %s: %s", folder,
-                       strerror(errno));
+        s = dl_err_set(&werr, errno == ENOSPC ? DL_ENOSPC : DL_EIO,
+                       "cannot create checkpoint folder %s: %s", folder, strerror(errno));
     else
         s = (st->writer ? st->writer : dl_safetensors_write)(abs, m, &werr);
     if (s != DL_OK) {
@@ -159,22 +163,23 @@ dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *fil
         char msg[DL_ERR_MSG_MAX * 2], pth[1200], payload[DL_ERR_MSG_MAX * 2 + 1400];
         json_escape(werr.msg, msg, sizeof msg);
         json_escape(rel, pth, sizeof pth);
-        snprintf(payload, sizeof payload, "{\"path\":\"%s\",\"error\":\"%s\",\"code\":\"%s\"}", pth, msg,
-                 dl_status_name(s));
+        snprintf(payload, sizeof payload, "{\"path\":\"%s\",\"error\":\"%s\",\"code\":\"%s\"}", pth,
+                 msg, dl_status_name(s));
         dl_store_log_event(st, run_id, DL_EV_CHECKPOINT_FAILED, step, 0, payload, NULL);
         char kept[700] = "the previous one is intact";
         dl_checkpoint_row last;
         if (!had_file) {
             if (dl_store_checkpoint_latest(st, run_id, &last, NULL) == DL_OK) {
-                snprintf(kept, sizeof kept, "the run's last checkpoint, %.500s (epoch %d), is intact", last.path,
+                snprintf(kept, sizeof kept,
+                         "the run's last checkpoint, %.500s (epoch %d), is intact", last.path,
                          last.epoch);
                 dl_checkpoint_row_clear(&last);
             } else {
                 snprintf(kept, sizeof kept, "the run has no checkpoint yet");
             }
         }
-        dl_err_set(err, s, "checkpoint %s not written%s: %s (%s)", abs, s == DL_ENOSPC ? ", the disk is full" : "",
-                   werr.msg, kept);
+        dl_err_set(err, s, "checkpoint %s not written%s: %s (%s)", abs,
+                   s == DL_ENOSPC ? ", the disk is full" : "", werr.msg, kept);
         return s;
     }
     if ((s = dl_store_checkpoint_record(st, run_id, rel, epoch, step, monitor, best, err)))
@@ -183,8 +188,8 @@ dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *fil
     json_escape(rel, pth, sizeof pth);
     if (isfinite(monitor))
         snprintf(mon, sizeof mon, "%.9g", monitor);
-    snprintf(payload, sizeof payload, "{\"path\":\"%s\",\"epoch\":%d,\"monitor\":%s,\"best\":%s}", pth, epoch,
-             mon, best ? "true" : "false");
+    snprintf(payload, sizeof payload, "{\"path\":\"%s\",\"epoch\":%d,\"monitor\":%s,\"best\":%s}",
+             pth, epoch, mon, best ? "true" : "false");
     return dl_store_log_event(st, run_id, DL_EV_CHECKPOINT, step, 0, payload, err);
 }
 
@@ -202,24 +207,26 @@ static void ckpt_fill(sqlite3_stmt *q, void *row)
 
 static void ckpt_drop(void *rows, size_t n) { dl_checkpoints_free(rows, n); }
 
-static dl_status ckpt_query(dl_store *st, int64_t run_id, const char *where_order, dl_checkpoint_row **rows, size_t *n,
-                            size_t limit, dl_err *err)
+static dl_status ckpt_query(dl_store *st, int64_t run_id, const char *where_order,
+                            dl_checkpoint_row **rows, size_t *n, size_t limit, dl_err *err)
 {
     *rows = NULL;
     *n = 0;
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT id, path, epoch, step, monitor, best, t FROM checkpoints WHERE run_id=? %s", where_order);
+             "SELECT id, path, epoch, step, monitor, best, t FROM checkpoints WHERE run_id=? %s",
+             where_order);
     sqlite3_stmt *q;
     int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading checkpoints", err);
     sqlite3_bind_int64(q, 1, run_id);
-    return dl_store__read_rows(st, q, sizeof **rows, ckpt_fill, ckpt_drop, limit, "reading checkpoints", (void **)rows,
-                               n, err);
+    return dl_store__read_rows(st, q, sizeof **rows, ckpt_fill, ckpt_drop, limit,
+                               "reading checkpoints", (void **)rows, n, err);
 }
 
-dl_status dl_store_checkpoints(dl_store *st, int64_t run_id, dl_checkpoint_row **rows, size_t *n, dl_err *err)
+dl_status dl_store_checkpoints(dl_store *st, int64_t run_id, dl_checkpoint_row **rows, size_t *n,
+                               dl_err *err)
 {
     return ckpt_query(st, run_id, "ORDER BY t, id", rows, n, SIZE_MAX, err);
 }
@@ -234,18 +241,21 @@ static dl_status ckpt_one(dl_store *st, int64_t run_id, const char *where_order,
     if (s)
         return s;
     if (!n)
-        return dl_err_set(err, DL_ENOTFOUND, "run %lld has no %s checkpoint", (long long)run_id, what);
+        return dl_err_set(err, DL_ENOTFOUND, "run %lld has no %s checkpoint", (long long)run_id,
+                          what);
     *out = rows[0];
     free(rows);
     return DL_OK;
 }
 
-dl_status dl_store_checkpoint_latest(dl_store *st, int64_t run_id, dl_checkpoint_row *out, dl_err *err)
+dl_status dl_store_checkpoint_latest(dl_store *st, int64_t run_id, dl_checkpoint_row *out,
+                                     dl_err *err)
 {
     return ckpt_one(st, run_id, "ORDER BY t DESC, id DESC", "saved", out, err);
 }
 
-dl_status dl_store_checkpoint_best(dl_store *st, int64_t run_id, dl_checkpoint_row *out, dl_err *err)
+dl_status dl_store_checkpoint_best(dl_store *st, int64_t run_id, dl_checkpoint_row *out,
+                                   dl_err *err)
 {
     return ckpt_one(st, run_id, "AND best=1 ORDER BY t DESC, id DESC", "best", out, err);
 }

@@ -78,7 +78,8 @@ dl_status dl_store__sqlerr(dl_store *st, int rc, const char *what, dl_err *err)
     if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB) {
         code = DL_EFORMAT;
         hint = " (the database is corrupt; it was not modified)";
-    } else if (base == SQLITE_FULL || (base == SQLITE_IOERR && st->db && sqlite3_system_errno(st->db) == ENOSPC)) {
+    } else if (base == SQLITE_FULL ||
+               (base == SQLITE_IOERR && st->db && sqlite3_system_errno(st->db) == ENOSPC)) {
         code = DL_ENOSPC;
         hint = " (disk full)";
     } else if (base == SQLITE_NOMEM) {
@@ -120,7 +121,8 @@ void dl_store__rollback(dl_store *st)
 dl_status dl_store__writable(dl_store *st, const char *what, dl_err *err)
 {
     if (st->flags & DL_STORE_READONLY)
-        return dl_err_set(err, DL_EINVAL, "run store %s: %s: the store was opened read-only", st->path, what);
+        return dl_err_set(err, DL_EINVAL, "run store %s: %s: the store was opened read-only",
+                          st->path, what);
     return DL_OK;
 }
 
@@ -135,7 +137,8 @@ static dl_status make_dirs(const char *dir, dl_err *err)
             char c = *s;
             *s = 0;
             if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                dl_status r = dl_err_set(err, DL_EIO, "run store: cannot create folder %s: %s", p, strerror(errno));
+                dl_status r = dl_err_set(err, DL_EIO, "run store: cannot create folder %s: %s", p,
+                                         strerror(errno));
                 free(p);
                 return r;
             }
@@ -148,7 +151,10 @@ static dl_status make_dirs(const char *dir, dl_err *err)
     return DL_OK;
 }
 
-static uint32_t be32(const unsigned char *b) { return (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]; }
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+}
 
 /* Looks at the file before SQLite does: SQLite would happily turn a garbage file or a truncated
  * one into errors only later, and a write could then damage what is left of it. */
@@ -173,11 +179,13 @@ static dl_status check_file(const char *path, bool *exists, dl_err *err)
     ssize_t got = read(fd, h, sizeof h);
     close(fd);
     if (got <= 0 || memcmp(h, "SQLite format 3", got < 16 ? (size_t)got : 16) != 0)
-        return dl_err_set(err, DL_EFORMAT,
-                          "%s is not a dllab run store (not a SQLite database); it was left untouched", path);
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s is not a dllab run store (not a SQLite database); it was left untouched", path);
     if (got < 100)
         return dl_err_set(err, DL_EFORMAT,
-                          "run store %s is truncated (%lld bytes, shorter than a SQLite header); it was left untouched",
+                          "run store %s is truncated (%lld bytes, shorter than a SQLite header); "
+                          "it was left untouched",
                           path, (long long)sb.st_size);
     uint32_t page = (uint32_t)h[16] << 8 | h[17];
     if (page == 1)
@@ -191,7 +199,8 @@ static dl_status check_file(const char *path, bool *exists, dl_err *err)
     bool has_wal = stat(wal, &wb) == 0 && wb.st_size > 0;
     if (count_valid && !has_wal && (int64_t)pages * page > (int64_t)sb.st_size)
         return dl_err_set(err, DL_EFORMAT,
-                          "run store %s is truncated: its header says %u pages of %u bytes, the file has %lld bytes; "
+                          "run store %s is truncated: its header says %u pages of %u bytes, the "
+                          "file has %lld bytes; "
                           "it was left untouched (restore it from a backup)",
                           path, pages, page, (long long)sb.st_size);
     return DL_OK;
@@ -223,7 +232,8 @@ static dl_status migrate(dl_store *st, dl_err *err)
         (s = pragma_int(st, "PRAGMA application_id", &app, err)))
         goto fail;
     if (ver > DL_STORE_SCHEMA_VERSION) {
-        s = dl_err_set(err, DL_EUNSUPPORTED, "run store %s has schema %lld, newer than this dllab (%d)", st->path,
+        s = dl_err_set(err, DL_EUNSUPPORTED,
+                       "run store %s has schema %lld, newer than this dllab (%d)", st->path,
                        (long long)ver, DL_STORE_SCHEMA_VERSION);
         goto fail;
     }
@@ -235,7 +245,8 @@ static dl_status migrate(dl_store *st, dl_err *err)
     }
     for (int64_t v = ver; v < DL_STORE_SCHEMA_VERSION; v++) {
         char what[64], sql[64];
-        snprintf(what, sizeof what, "migrating schema %lld to %lld", (long long)v, (long long)v + 1);
+        snprintf(what, sizeof what, "migrating schema %lld to %lld", (long long)v,
+                 (long long)v + 1);
         if ((s = dl_store__exec(st, dl_store_migrations[v], what, err)))
             goto fail;
         snprintf(sql, sizeof sql, "PRAGMA user_version=%lld", (long long)v + 1);
@@ -255,8 +266,9 @@ static dl_status mark_crashed(dl_store *st, dl_err *err)
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT id, pid, pid_start FROM runs WHERE status='running' AND host=?", -1,
-                                &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT id, pid, pid_start FROM runs WHERE status='running' AND host=?", -1, &q,
+        NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "looking for crashed runs", err);
     sqlite3_bind_text(q, 1, host, -1, SQLITE_STATIC);
@@ -277,22 +289,24 @@ static dl_status mark_crashed(dl_store *st, dl_err *err)
     if (s)
         return s;
     sqlite3_stmt *u, *e;
-    rc = sqlite3_prepare_v2(st->db,
-                            "UPDATE runs SET status='crashed', finished=max(created,"
-                            " coalesce((SELECT t FROM batches WHERE run_id=?1 ORDER BY step DESC LIMIT 1),0),"
-                            " coalesce((SELECT max(t) FROM epochs WHERE run_id=?1),0),"
-                            " coalesce((SELECT max(t) FROM events WHERE run_id=?1),0))"
-                            " WHERE id=?1 AND status='running'",
-                            -1, &u, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db,
+        "UPDATE runs SET status='crashed', finished=max(created,"
+        " coalesce((SELECT t FROM batches WHERE run_id=?1 ORDER BY step DESC LIMIT 1),0),"
+        " coalesce((SELECT max(t) FROM epochs WHERE run_id=?1),0),"
+        " coalesce((SELECT max(t) FROM events WHERE run_id=?1),0))"
+        " WHERE id=?1 AND status='running'",
+        -1, &u, NULL);
     if (rc != SQLITE_OK) {
         dl_store__rollback(st);
         return dl_store__sqlerr(st, rc, "marking crashed runs", err);
     }
-    rc = sqlite3_prepare_v2(st->db,
-                            "INSERT INTO events(run_id, kind, step, t, payload) SELECT ?1, 'crashed',"
-                            " coalesce((SELECT max(step) FROM batches WHERE run_id=?1), -1), ?2,"
-                            " '{\"pid\":' || (SELECT pid FROM runs WHERE id=?1) || '}'",
-                            -1, &e, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db,
+        "INSERT INTO events(run_id, kind, step, t, payload) SELECT ?1, 'crashed',"
+        " coalesce((SELECT max(step) FROM batches WHERE run_id=?1), -1), ?2,"
+        " '{\"pid\":' || (SELECT pid FROM runs WHERE id=?1) || '}'",
+        -1, &e, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(u);
         dl_store__rollback(st);
@@ -330,10 +344,11 @@ static dl_status mark_crashed(dl_store *st, dl_err *err)
 static dl_status open_db(dl_store *st, bool exists, dl_err *err)
 {
     int ro = st->flags & DL_STORE_READONLY;
-    int rc = sqlite3_open_v2(st->path, &st->db,
-                             (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc =
+        sqlite3_open_v2(st->path, &st->db,
+                        (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, exists ? "opening" : "creating", err);
     sqlite3_extended_result_codes(st->db, 1);
@@ -348,7 +363,8 @@ static dl_status reopen_immutable(dl_store *st, dl_err *err)
     sqlite3_close(st->db);
     st->db = NULL;
     char *uri = sqlite3_mprintf("file:%s?immutable=1", st->path);
-    int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(uri, &st->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
     sqlite3_free(uri);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "opening read-only", err);
@@ -380,9 +396,11 @@ static dl_status set_wal(dl_store *st, dl_err *err)
             sqlite3_finalize(q);
             if (wal)
                 return DL_OK;
-            if (rc == SQLITE_ROW) /* the mode could not be changed (e.g. an in-memory file system) */
-                return dl_err_set(err, DL_EIO, "run store %s: cannot switch to WAL mode (journal mode %s)", st->path,
-                                  mode ? "other" : "unknown");
+            if (rc ==
+                SQLITE_ROW) /* the mode could not be changed (e.g. an in-memory file system) */
+                return dl_err_set(err, DL_EIO,
+                                  "run store %s: cannot switch to WAL mode (journal mode %s)",
+                                  st->path, mode ? "other" : "unknown");
         }
         if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
             break;
@@ -410,17 +428,20 @@ static dl_status identify(dl_store *st, bool *fresh, dl_err *err)
     if (*fresh)
         return DL_OK;
     if (app != DL_STORE_APP_ID)
-        return dl_err_set(err, DL_EFORMAT,
-                          "%s is a SQLite database but not a dllab run store (application_id %#llx); it was left "
-                          "untouched",
-                          st->path, (long long)app);
+        return dl_err_set(
+            err, DL_EFORMAT,
+            "%s is a SQLite database but not a dllab run store (application_id %#llx); it was left "
+            "untouched",
+            st->path, (long long)app);
     if (ver > DL_STORE_SCHEMA_VERSION)
-        return dl_err_set(err, DL_EUNSUPPORTED,
-                          "run store %s was written by a newer dllab (schema %lld; this dllab knows up to %d); "
-                          "upgrade dllab to open it. The store was left untouched",
-                          st->path, (long long)ver, DL_STORE_SCHEMA_VERSION);
+        return dl_err_set(
+            err, DL_EUNSUPPORTED,
+            "run store %s was written by a newer dllab (schema %lld; this dllab knows up to %d); "
+            "upgrade dllab to open it. The store was left untouched",
+            st->path, (long long)ver, DL_STORE_SCHEMA_VERSION);
     if (ver < 1)
-        return dl_err_set(err, DL_EFORMAT, "run store %s has no schema version; it was left untouched", st->path);
+        return dl_err_set(err, DL_EFORMAT,
+                          "run store %s has no schema version; it was left untouched", st->path);
     return DL_OK;
 }
 
@@ -448,8 +469,10 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
     if (s)
         goto fail;
     if (!exists && ro) {
-        s = dl_err_set(err, DL_ENOTFOUND, "no run store at %s (training creates one; --runs DIR or DLLAB_RUNS "
-                       "select another)", st->path);
+        s = dl_err_set(err, DL_ENOTFOUND,
+                       "no run store at %s (training creates one; --runs DIR or DLLAB_RUNS "
+                       "select another)",
+                       st->path);
         goto fail;
     }
     if (!ro && (s = make_dirs(dir, err)))
@@ -469,7 +492,8 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
         }
         if (st->schema_found < DL_STORE_SCHEMA_VERSION) {
             s = dl_err_set(err, DL_EUNSUPPORTED,
-                           "run store %s has the older schema %d; open it once with write access to upgrade it",
+                           "run store %s has the older schema %d; open it once with write access "
+                           "to upgrade it",
                            st->path, st->schema_found);
             goto fail;
         }
@@ -480,7 +504,8 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
         if (st->schema_found < DL_STORE_SCHEMA_VERSION && (s = migrate(st, err)))
             goto fail;
     }
-    if ((s = dl_store__exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "setting pragmas", err)))
+    if ((s = dl_store__exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+                            "setting pragmas", err)))
         goto fail;
     if (!ro) {
         int before;

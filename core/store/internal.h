@@ -38,7 +38,8 @@ extern const char *const dl_store_migrations[DL_STORE_SCHEMA_VERSION];
 dl_status dl_store__sqlerr(dl_store *st, int rc, const char *what, dl_err *err);
 /* Runs SQL with no results. */
 dl_status dl_store__exec(dl_store *st, const char *sql, const char *what, dl_err *err);
-dl_status dl_store__begin(dl_store *st, dl_err *err); /* BEGIN IMMEDIATE (waits on the busy timeout) */
+dl_status dl_store__begin(dl_store *st,
+                          dl_err *err); /* BEGIN IMMEDIATE (waits on the busy timeout) */
 dl_status dl_store__commit(dl_store *st, dl_err *err);
 void dl_store__rollback(dl_store *st);
 /* Writes the pending batch rows inside an open transaction (does not commit). */
@@ -47,7 +48,8 @@ dl_status dl_store__write_pending(dl_store *st, dl_err *err);
 dl_status dl_store__flush_pending_if_any(dl_store *st, dl_err *err);
 /* One write transaction: pending batch rows, then fn(st, arg, err) if fn, then commit; the buffer
  * is emptied only once the commit succeeded. */
-dl_status dl_store__transact(dl_store *st, dl_status (*fn)(dl_store *, void *, dl_err *), void *arg, dl_err *err);
+dl_status dl_store__transact(dl_store *st, dl_status (*fn)(dl_store *, void *, dl_err *), void *arg,
+                             dl_err *err);
 double dl_store__now(void);       /* wall clock, Unix seconds */
 double dl_store__monotonic(void); /* seconds */
 /* Start time of a process in clock ticks since boot (/proc/PID/stat field 22), 0 if unknown. */
@@ -65,9 +67,9 @@ double dl_store__col_double(sqlite3_stmt *s, int col);
  * bytes per row that fill(q, element) fills in, then finalises q; the array in *rows, its length
  * in *n. On failure drop(array, count) frees what was read, *rows is NULL and the status is
  * dl_store__sqlerr's for `what` (running out of memory is SQLITE_NOMEM's). */
-dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem, void (*fill)(sqlite3_stmt *, void *),
-                              void (*drop)(void *, size_t), size_t limit, const char *what, void **rows, size_t *n,
-                              dl_err *err);
+dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem,
+                              void (*fill)(sqlite3_stmt *, void *), void (*drop)(void *, size_t),
+                              size_t limit, const char *what, void **rows, size_t *n, dl_err *err);
 /* Fails with DL_EINVAL when opened read-only. */
 dl_status dl_store__writable(dl_store *st, const char *what, dl_err *err);
 /* Checks run_id exists; DL_ENOTFOUND naming the id otherwise. */

@@ -11,8 +11,8 @@
 
 #include "core/store/internal.h"
 
-static dl_status lookup(dl_store *st, const char *sql, const char *arg, int64_t num, int64_t *ids, int max_ids,
-                        char names[][DL_STORE_NAME_MAX], int *count, dl_err *err)
+static dl_status lookup(dl_store *st, const char *sql, const char *arg, int64_t num, int64_t *ids,
+                        int max_ids, char names[][DL_STORE_NAME_MAX], int *count, dl_err *err)
 {
     sqlite3_stmt *q;
     int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
@@ -42,32 +42,37 @@ dl_status dl_store_run_find(dl_store *st, const char *query, int64_t *run_id, dl
     char names[MAXC][DL_STORE_NAME_MAX];
     int count = 0;
     if (!query || !*query)
-        return dl_err_set(err, DL_EINVAL, "no run given (a name, an id, or a unique prefix of a name)");
-    dl_status s = lookup(st, "SELECT id, name FROM runs WHERE name=?", query, 0, ids, MAXC, names, &count, err);
+        return dl_err_set(err, DL_EINVAL,
+                          "no run given (a name, an id, or a unique prefix of a name)");
+    dl_status s = lookup(st, "SELECT id, name FROM runs WHERE name=?", query, 0, ids, MAXC, names,
+                         &count, err);
     if (s)
         return s;
     if (count == 0) {
         char *end;
         long long num = strtoll(query, &end, 10);
-        if (*end == 0 && (s = lookup(st, "SELECT id, name FROM runs WHERE id=?", NULL, num, ids, MAXC, names, &count,
-                                     err)))
+        if (*end == 0 && (s = lookup(st, "SELECT id, name FROM runs WHERE id=?", NULL, num, ids,
+                                     MAXC, names, &count, err)))
             return s;
     }
-    if (count == 0 && (s = lookup(st, "SELECT id, name FROM runs WHERE substr(name, 1, length(?1))=?1 ORDER BY id",
-                                  query, 0, ids, MAXC, names, &count, err)))
+    if (count == 0 &&
+        (s = lookup(st,
+                    "SELECT id, name FROM runs WHERE substr(name, 1, length(?1))=?1 ORDER BY id",
+                    query, 0, ids, MAXC, names, &count, err)))
         return s;
     if (count == 1) {
         *run_id = ids[0];
         return DL_OK;
     }
     if (count == 0)
-        return dl_err_set(err, DL_ENOTFOUND, "no run named '%s' in %s ('dllab runs' lists them)", query, st->path);
+        return dl_err_set(err, DL_ENOTFOUND, "no run named '%s' in %s ('dllab runs' lists them)",
+                          query, st->path);
     char list[DL_ERR_MSG_MAX / 2];
     size_t k = 0;
     for (int i = 0; i < count && i < MAXC && k + 4 < sizeof list; i++)
         k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", names[i]);
-    return dl_err_set(err, DL_EINVAL, "run '%s' is ambiguous: it matches %d runs: %s%s", query, count, list,
-                      count > MAXC ? ", ..." : "");
+    return dl_err_set(err, DL_EINVAL, "run '%s' is ambiguous: it matches %d runs: %s%s", query,
+                      count, list, count > MAXC ? ", ..." : "");
 }
 
 struct simple_arg {
@@ -95,8 +100,8 @@ static dl_status run_simple(dl_store *st, void *arg, dl_err *err)
     return rc == SQLITE_DONE ? DL_OK : dl_store__sqlerr(st, rc, a->what, err);
 }
 
-static dl_status simple(dl_store *st, int64_t run_id, const char *sql, const char *text, int num, const char *what,
-                        dl_err *err)
+static dl_status simple(dl_store *st, int64_t run_id, const char *sql, const char *text, int num,
+                        const char *what, dl_err *err)
 {
     dl_status s = dl_store__writable(st, what, err);
     if (s || (s = dl_store__run_exists(st, run_id, err)))
@@ -108,27 +113,31 @@ static dl_status simple(dl_store *st, int64_t run_id, const char *sql, const cha
 dl_status dl_store_tag_add(dl_store *st, int64_t run_id, const char *tag, dl_err *err)
 {
     if (!tag || !*tag || strchr(tag, ',') || strlen(tag) >= DL_STORE_NAME_MAX)
-        return dl_err_set(err, DL_EINVAL, "bad tag '%s' (1..%d characters, no commas)", tag ? tag : "",
-                          DL_STORE_NAME_MAX - 1);
-    return simple(st, run_id, "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)", tag, 0, "adding a tag", err);
+        return dl_err_set(err, DL_EINVAL, "bad tag '%s' (1..%d characters, no commas)",
+                          tag ? tag : "", DL_STORE_NAME_MAX - 1);
+    return simple(st, run_id, "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)", tag, 0,
+                  "adding a tag", err);
 }
 
 dl_status dl_store_tag_remove(dl_store *st, int64_t run_id, const char *tag, dl_err *err)
 {
-    return simple(st, run_id, "DELETE FROM tags WHERE run_id=?1 AND tag=?2", tag ? tag : "", 0, "removing a tag",
-                  err);
+    return simple(st, run_id, "DELETE FROM tags WHERE run_id=?1 AND tag=?2", tag ? tag : "", 0,
+                  "removing a tag", err);
 }
 
 dl_status dl_store_note_set(dl_store *st, int64_t run_id, const char *note, dl_err *err)
 {
-    return simple(st, run_id, "UPDATE runs SET note=?2 WHERE id=?1", note ? note : "", 0, "setting a note", err);
+    return simple(st, run_id, "UPDATE runs SET note=?2 WHERE id=?1", note ? note : "", 0,
+                  "setting a note", err);
 }
 
 dl_status dl_store_baseline_set(dl_store *st, int64_t run_id, bool on, dl_err *err)
 {
     /* One statement, so the store never has two baselines even for a moment. */
-    return simple(st, run_id, "UPDATE runs SET baseline=CASE WHEN id=?1 THEN ?2 ELSE 0 END WHERE baseline<>0 OR id=?1",
-                  NULL, on ? 1 : 0, "setting the baseline", err);
+    return simple(
+        st, run_id,
+        "UPDATE runs SET baseline=CASE WHEN id=?1 THEN ?2 ELSE 0 END WHERE baseline<>0 OR id=?1",
+        NULL, on ? 1 : 0, "setting the baseline", err);
 }
 
 static bool ours(const char *name)
@@ -142,7 +151,8 @@ static bool ours(const char *name)
 
 static void note_fail(char *buf, size_t cap, const char *path, int e)
 {
-    snprintf(buf, cap, "%s: %s%s", path, strerror(e), e == ENOTEMPTY ? " (it holds files dllab did not write)" : "");
+    snprintf(buf, cap, "%s: %s%s", path, strerror(e),
+             e == ENOTEMPTY ? " (it holds files dllab did not write)" : "");
 }
 
 dl_status dl_store_run_remove(dl_store *st, int64_t run_id, dl_err *err)
@@ -152,12 +162,15 @@ dl_status dl_store_run_remove(dl_store *st, int64_t run_id, dl_err *err)
         return s;
     char *name = dl_store__run_name(st, run_id);
     if (!name)
-        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)run_id);
+        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path,
+                          (long long)run_id);
     int64_t owner = 0;
     if ((s = dl_store_run_owner(st, run_id, &owner, err)) || owner) {
         if (owner) /* its writes would fail on the missing run, and its checkpoints be lost */
-            s = dl_err_set(err, DL_EINVAL, "run %s is being trained by process %lld, which is still running; "
-                           "stop it first", name, (long long)owner);
+            s = dl_err_set(err, DL_EINVAL,
+                           "run %s is being trained by process %lld, which is still running; "
+                           "stop it first",
+                           name, (long long)owner);
         free(name);
         return s;
     }
@@ -202,7 +215,9 @@ dl_status dl_store_run_remove(dl_store *st, int64_t run_id, dl_err *err)
             note_fail(first_fail, sizeof first_fail, folder, errno);
     }
     if (failed)
-        return dl_err_set(err, DL_EIO, "run removed from the store, but %d file(s) could not be removed, first %s",
-                          failed, first_fail);
+        return dl_err_set(
+            err, DL_EIO,
+            "run removed from the store, but %d file(s) could not be removed, first %s", failed,
+            first_fail);
     return DL_OK;
 }

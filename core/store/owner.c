@@ -65,8 +65,10 @@ static dl_status claim(dl_store *st, void *arg, dl_err *err)
     if (a->owner) {
         int64_t owner = a->owner;
         char *name = dl_store__run_name(st, run_id);
-        s = dl_err_set(err, DL_EINVAL, "run %s is being trained by process %lld, which is still "
-                       "running", name ? name : "?", (long long)owner);
+        s = dl_err_set(err, DL_EINVAL,
+                       "run %s is being trained by process %lld, which is still "
+                       "running",
+                       name ? name : "?", (long long)owner);
         free(name);
         return s;
     }

@@ -10,19 +10,22 @@
 #include "core/store/internal.h"
 
 /* Columns 0..: run fields, then the summary computed by subqueries. */
-#define RUN_SELECT                                                                                             \
-    "SELECT r.id, r.name, r.created, r.finished, r.status, r.dataset, r.arch, r.n_train, r.n_valid, r.vocab,"  \
-    " r.config, r.version, r.blas_kernel, r.host, r.pid,"                                                      \
-    " coalesce((SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE run_id=r.id ORDER BY tag)),''),"\
-    " r.note, r.baseline,"                                                                                     \
-    " (SELECT count(*) FROM epochs WHERE run_id=r.id),"                                                        \
-    " (SELECT count(*) FROM batches WHERE run_id=r.id),"                                                       \
-    " b.epoch, b.valid_loss,"                                                                                  \
-    " (SELECT name FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                    \
-    " (SELECT value FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"                   \
-    " max(r.created, coalesce((SELECT t FROM batches WHERE run_id=r.id ORDER BY step DESC LIMIT 1),0),"                              \
-    "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0)), r.pid_start"                               \
-    " FROM runs r LEFT JOIN (SELECT run_id, epoch, valid_loss, min(valid_loss) FROM epochs"                    \
+#define RUN_SELECT                                                                                 \
+    "SELECT r.id, r.name, r.created, r.finished, r.status, r.dataset, r.arch, r.n_train, "         \
+    "r.n_valid, r.vocab,"                                                                          \
+    " r.config, r.version, r.blas_kernel, r.host, r.pid,"                                          \
+    " coalesce((SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE run_id=r.id ORDER " \
+    "BY tag)),''),"                                                                                \
+    " r.note, r.baseline,"                                                                         \
+    " (SELECT count(*) FROM epochs WHERE run_id=r.id),"                                            \
+    " (SELECT count(*) FROM batches WHERE run_id=r.id),"                                           \
+    " b.epoch, b.valid_loss,"                                                                      \
+    " (SELECT name FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"        \
+    " (SELECT value FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"       \
+    " max(r.created, coalesce((SELECT t FROM batches WHERE run_id=r.id ORDER BY step DESC LIMIT "  \
+    "1),0),"                                                                                       \
+    "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0)), r.pid_start"                    \
+    " FROM runs r LEFT JOIN (SELECT run_id, epoch, valid_loss, min(valid_loss) FROM epochs"        \
     "  WHERE valid_loss IS NOT NULL GROUP BY run_id) b ON b.run_id=r.id"
 
 static void run_from_row(sqlite3_stmt *q, dl_run *r)
@@ -105,9 +108,9 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
-dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem, void (*fill)(sqlite3_stmt *, void *),
-                              void (*drop)(void *, size_t), size_t limit, const char *what, void **rows, size_t *n,
-                              dl_err *err)
+dl_status dl_store__read_rows(dl_store *st, sqlite3_stmt *q, size_t elem,
+                              void (*fill)(sqlite3_stmt *, void *), void (*drop)(void *, size_t),
+                              size_t limit, const char *what, void **rows, size_t *n, dl_err *err)
 {
     char *out = NULL;
     size_t cap = 0, cnt = 0;
@@ -143,27 +146,30 @@ static void lrfinds_drop(void *r, size_t n) { dl_lrfinds_free(r, n); }
 static void skipped_drop(void *r, size_t n) { dl_skipped_free(r, n); }
 static void interp_drop(void *r, size_t n) { dl_interp_free(r, n); }
 
-dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs, size_t *n, dl_err *err)
+dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs, size_t *n,
+                             dl_err *err)
 {
     *runs = NULL;
     *n = 0;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                RUN_SELECT " WHERE (?1 IS NULL OR EXISTS(SELECT 1 FROM tags WHERE run_id=r.id AND tag=?1))"
-                                           " AND (?2 < 0 OR r.status=?3)"
-                                           " AND (?4 IS NULL OR substr(r.name, 1, length(?4))=?4) ORDER BY r.id",
-                                -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db,
+        RUN_SELECT " WHERE (?1 IS NULL OR EXISTS(SELECT 1 FROM tags WHERE run_id=r.id AND tag=?1))"
+                   " AND (?2 < 0 OR r.status=?3)"
+                   " AND (?4 IS NULL OR substr(r.name, 1, length(?4))=?4) ORDER BY r.id",
+        -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "listing runs", err);
     if (f && f->tag)
         sqlite3_bind_text(q, 1, f->tag, -1, SQLITE_STATIC);
     int status = f ? f->status : -1;
     sqlite3_bind_int(q, 2, status);
-    sqlite3_bind_text(q, 3, status >= 0 ? dl_run_status_name((dl_run_status)status) : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, status >= 0 ? dl_run_status_name((dl_run_status)status) : "", -1,
+                      SQLITE_STATIC);
     if (f && f->name_like)
         sqlite3_bind_text(q, 4, f->name_like, -1, SQLITE_STATIC);
-    return dl_store__read_rows(st, q, sizeof **runs, run_fill, runs_drop, SIZE_MAX, "listing runs", (void **)runs, n,
-                               err);
+    return dl_store__read_rows(st, q, sizeof **runs, run_fill, runs_drop, SIZE_MAX, "listing runs",
+                               (void **)runs, n, err);
 }
 
 dl_status dl_store_run_get(dl_store *st, int64_t run_id, dl_run *out, dl_err *err)
@@ -181,7 +187,8 @@ dl_status dl_store_run_get(dl_store *st, int64_t run_id, dl_run *out, dl_err *er
     if (rc == SQLITE_ROW)
         return DL_OK;
     if (rc == SQLITE_DONE)
-        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)run_id);
+        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path,
+                          (long long)run_id);
     return dl_store__sqlerr(st, rc, "reading a run", err);
 }
 
@@ -216,8 +223,8 @@ static void batch_fill(sqlite3_stmt *q, void *row)
     r->t = sqlite3_column_double(q, 6);
 }
 
-dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_batch_row **rows, size_t *n,
-                           dl_err *err)
+dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_batch_row **rows,
+                           size_t *n, dl_err *err)
 {
     *rows = NULL;
     *n = 0;
@@ -230,8 +237,8 @@ dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_
         return dl_store__sqlerr(st, rc, "reading batch rows", err);
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, after_step);
-    return dl_store__read_rows(st, q, sizeof **rows, batch_fill, plain_drop, SIZE_MAX, "reading batch rows",
-                               (void **)rows, n, err);
+    return dl_store__read_rows(st, q, sizeof **rows, batch_fill, plain_drop, SIZE_MAX,
+                               "reading batch rows", (void **)rows, n, err);
 }
 
 dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, size_t *n, dl_err *err)
@@ -240,11 +247,12 @@ dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, siz
     *n = 0;
     /* One statement (a LEFT JOIN) so epochs and their metrics come from the same snapshot. */
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "SELECT e.epoch, e.train_loss, e.valid_loss, e.duration, e.t, m.idx, m.name, m.value"
-                                " FROM epochs e LEFT JOIN metrics m ON m.run_id=e.run_id AND m.epoch=e.epoch"
-                                " WHERE e.run_id=? ORDER BY e.epoch, m.idx",
-                                -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db,
+        "SELECT e.epoch, e.train_loss, e.valid_loss, e.duration, e.t, m.idx, m.name, m.value"
+        " FROM epochs e LEFT JOIN metrics m ON m.run_id=e.run_id AND m.epoch=e.epoch"
+        " WHERE e.run_id=? ORDER BY e.epoch, m.idx",
+        -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading epoch rows", err);
     sqlite3_bind_int64(q, 1, run_id);
@@ -295,21 +303,21 @@ static void event_fill(sqlite3_stmt *q, void *row)
     r->payload = dl_store__col_text(q, 4);
 }
 
-dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_event_row **rows, size_t *n,
-                          dl_err *err)
+dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_event_row **rows,
+                          size_t *n, dl_err *err)
 {
     *rows = NULL;
     *n = 0;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "SELECT id, kind, step, t, payload FROM events WHERE run_id=? AND id>? ORDER BY id", -1,
-                                &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT id, kind, step, t, payload FROM events WHERE run_id=? AND id>? ORDER BY id",
+        -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading events", err);
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, after_id);
-    return dl_store__read_rows(st, q, sizeof **rows, event_fill, events_drop, SIZE_MAX, "reading events",
-                               (void **)rows, n, err);
+    return dl_store__read_rows(st, q, sizeof **rows, event_fill, events_drop, SIZE_MAX,
+                               "reading events", (void **)rows, n, err);
 }
 
 void dl_events_free(dl_event_row *rows, size_t n)
@@ -331,8 +339,8 @@ void dl_lrfinds_free(dl_lrfind *l, size_t n)
 static dl_status lrfind_fill(dl_store *st, dl_lrfind *l, dl_err *err)
 {
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT lr, loss FROM lrfind_points WHERE lrfind_id=? ORDER BY i", -1, &q,
-                                NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT lr, loss FROM lrfind_points WHERE lrfind_id=? ORDER BY i", -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading an LR-finder sweep", err);
     sqlite3_bind_int64(q, 1, l->id);
@@ -340,7 +348,8 @@ static dl_status lrfind_fill(dl_store *st, dl_lrfind *l, dl_err *err)
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if (l->n == cap) {
             cap = cap ? cap * 2 : 128;
-            double *a = realloc(l->lr, cap * sizeof *a), *b = a ? realloc(l->loss, cap * sizeof *b) : NULL;
+            double *a = realloc(l->lr, cap * sizeof *a),
+                   *b = a ? realloc(l->loss, cap * sizeof *b) : NULL;
             if (a)
                 l->lr = a;
             if (b)
@@ -357,8 +366,9 @@ static dl_status lrfind_fill(dl_store *st, dl_lrfind *l, dl_err *err)
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
         return dl_store__sqlerr(st, rc, "reading an LR-finder sweep", err);
-    rc = sqlite3_prepare_v2(st->db, "SELECT method, lr, loss FROM lrfind_suggestions WHERE lrfind_id=? ORDER BY i", -1,
-                            &q, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db, "SELECT method, lr, loss FROM lrfind_suggestions WHERE lrfind_id=? ORDER BY i", -1,
+        &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading LR suggestions", err);
     sqlite3_bind_int64(q, 1, l->id);
@@ -392,14 +402,15 @@ dl_status dl_store_lrfinds(dl_store *st, int64_t run_id, dl_lrfind **out, size_t
     if (s)
         return s;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT id, step, t FROM lrfinds WHERE run_id=? ORDER BY id", -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT id, step, t FROM lrfinds WHERE run_id=? ORDER BY id", -1, &q, NULL);
     if (rc != SQLITE_OK) {
         dl_store__rollback(st);
         return dl_store__sqlerr(st, rc, "reading LR-finder sweeps", err);
     }
     sqlite3_bind_int64(q, 1, run_id);
-    s = dl_store__read_rows(st, q, sizeof **out, lrfind_head, lrfinds_drop, SIZE_MAX, "reading LR-finder sweeps",
-                            (void **)out, n, err);
+    s = dl_store__read_rows(st, q, sizeof **out, lrfind_head, lrfinds_drop, SIZE_MAX,
+                            "reading LR-finder sweeps", (void **)out, n, err);
     for (size_t i = 0; !s && i < *n; i++)
         s = lrfind_fill(st, &(*out)[i], err);
     dl_store__rollback(st);
@@ -411,14 +422,16 @@ dl_status dl_store_lrfinds(dl_store *st, int64_t run_id, dl_lrfind **out, size_t
     return s;
 }
 
-dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, char **json, int *epoch, dl_err *err)
+dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, char **json,
+                              int *epoch, dl_err *err)
 {
     *json = NULL;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "SELECT json, epoch FROM interp WHERE run_id=? AND kind=? ORDER BY epoch DESC, t DESC"
-                                " LIMIT 1",
-                                -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db,
+        "SELECT json, epoch FROM interp WHERE run_id=? AND kind=? ORDER BY epoch DESC, t DESC"
+        " LIMIT 1",
+        -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading an interpretation result", err);
     sqlite3_bind_int64(q, 1, run_id);
@@ -433,7 +446,8 @@ dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, ch
     if (rc == SQLITE_ROW)
         return *json ? DL_OK : dl_err_set(err, DL_ENOMEM, "out of memory");
     if (rc == SQLITE_DONE)
-        return dl_err_set(err, DL_ENOTFOUND, "run %lld has no '%s' interpretation result", (long long)run_id, kind);
+        return dl_err_set(err, DL_ENOTFOUND, "run %lld has no '%s' interpretation result",
+                          (long long)run_id, kind);
     return dl_store__sqlerr(st, rc, "reading an interpretation result", err);
 }
 
@@ -444,17 +458,19 @@ static void skipped_fill(sqlite3_stmt *q, void *row)
     r->reason = dl_store__col_text(q, 1);
 }
 
-dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, size_t *n, dl_err *err)
+dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, size_t *n,
+                           dl_err *err)
 {
     *rows = NULL;
     *n = 0;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT path, reason FROM skipped WHERE run_id=? ORDER BY id", -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT path, reason FROM skipped WHERE run_id=? ORDER BY id", -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading skipped files", err);
     sqlite3_bind_int64(q, 1, run_id);
-    return dl_store__read_rows(st, q, sizeof **rows, skipped_fill, skipped_drop, SIZE_MAX, "reading skipped files",
-                               (void **)rows, n, err);
+    return dl_store__read_rows(st, q, sizeof **rows, skipped_fill, skipped_drop, SIZE_MAX,
+                               "reading skipped files", (void **)rows, n, err);
 }
 
 void dl_skipped_free(dl_skipped_row *rows, size_t n)
@@ -476,13 +492,15 @@ static void interp_fill(sqlite3_stmt *q, void *row)
     r->json = dl_store__col_text(q, 3);
 }
 
-dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **rows, size_t *n, dl_err *err)
+dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **rows, size_t *n,
+                               dl_err *err)
 {
     *rows = NULL;
     *n = 0;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT epoch, kind, t, json FROM interp WHERE run_id=? ORDER BY epoch, t", -1,
-                                &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT epoch, kind, t, json FROM interp WHERE run_id=? ORDER BY epoch, t", -1, &q,
+        NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading interpretation results", err);
     sqlite3_bind_int64(q, 1, run_id);

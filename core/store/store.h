@@ -29,9 +29,9 @@
 #define DL_STORE_SCHEMA_VERSION 2
 #define DL_STORE_DB_NAME "runs.db"
 #define DL_STORE_DEFAULT_DIR "dllab-runs"
-#define DL_STORE_MAX_GROUPS 8   /* learning rates per batch row (parameter groups) */
-#define DL_STORE_MAX_METRICS 8  /* metrics per epoch row */
-#define DL_STORE_NAME_MAX 128   /* run names, metric names, event kinds fit in this */
+#define DL_STORE_MAX_GROUPS 8  /* learning rates per batch row (parameter groups) */
+#define DL_STORE_MAX_METRICS 8 /* metrics per epoch row */
+#define DL_STORE_NAME_MAX 128  /* run names, metric names, event kinds fit in this */
 
 typedef struct dl_store dl_store;
 
@@ -89,14 +89,14 @@ dl_status dl_store_run_create(dl_store *st, const dl_run_spec *spec, int64_t *ru
                               size_t name_cap, dl_err *err);
 
 typedef struct dl_batch_row {
-    int64_t step;                     /* global batch index from 0 */
+    int64_t step; /* global batch index from 0 */
     int epoch;
-    int n_lr;                         /* 1..DL_STORE_MAX_GROUPS */
-    double lr[DL_STORE_MAX_GROUPS];   /* lr of every parameter group, body first */
+    int n_lr;                       /* 1..DL_STORE_MAX_GROUPS */
+    double lr[DL_STORE_MAX_GROUPS]; /* lr of every parameter group, body first */
     double mom;
-    double loss;                      /* raw train loss of the batch */
-    double smooth_loss;               /* fastai's debiased EMA */
-    double t;                         /* wall time, seconds since the Unix epoch */
+    double loss;        /* raw train loss of the batch */
+    double smooth_loss; /* fastai's debiased EMA */
+    double t;           /* wall time, seconds since the Unix epoch */
 } dl_batch_row;
 
 /* Buffers one batch row; commits the buffer if the last commit is >= 1 s old. */
@@ -146,31 +146,32 @@ typedef struct dl_lr_suggestion {
 
 /* Records one LR-finder sweep: n points (lr[i], loss[i]) and its suggestions. */
 dl_status dl_store_lrfind_save(dl_store *st, int64_t run_id, int64_t step, const double *lr,
-                               const double *loss, size_t n, const dl_lr_suggestion *sug, size_t n_sug,
-                               int64_t *lrfind_id, dl_err *err);
+                               const double *loss, size_t n, const dl_lr_suggestion *sug,
+                               size_t n_sug, int64_t *lrfind_id, dl_err *err);
 
 /* Interpretation results as JSON blobs, by kind: "confusion", "per-class", "top-losses", ...
  * A later save of the same kind and epoch replaces the earlier one. */
-dl_status dl_store_interp_save(dl_store *st, int64_t run_id, int epoch, const char *kind, const char *json,
-                               dl_err *err);
+dl_status dl_store_interp_save(dl_store *st, int64_t run_id, int epoch, const char *kind,
+                               const char *json, dl_err *err);
 
 /* An input file the data loader skipped, and why. */
-dl_status dl_store_skipped_add(dl_store *st, int64_t run_id, const char *path, const char *reason, dl_err *err);
+dl_status dl_store_skipped_add(dl_store *st, int64_t run_id, const char *path, const char *reason,
+                               dl_err *err);
 
 /* Records a checkpoint file written by someone else (path relative to the store folder or
  * absolute). best=true clears the flag on the run's other checkpoints. Re-recording a path updates
  * its row. */
-dl_status dl_store_checkpoint_record(dl_store *st, int64_t run_id, const char *path, int epoch, int64_t step,
-                                     double monitor, bool best, dl_err *err);
+dl_status dl_store_checkpoint_record(dl_store *st, int64_t run_id, const char *path, int epoch,
+                                     int64_t step, double monitor, bool best, dl_err *err);
 
 /* Writes m atomically to DIR/<run-name>/<file>.safetensors (temp name, fsync, rename, folder
  * fsync, through dl_safetensors_write) and records it. On failure (ENOSPC, EIO, ...) the previous
  * file of that name is left intact, a "checkpoint-failed" event with the error is recorded, and
  * the error is returned: training may continue. On success a "checkpoint" event is recorded too.
  * path_out (may be NULL) receives the file's path. */
-dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *file, const dl_tensor_map *m,
-                                   int epoch, int64_t step, double monitor, bool best, char *path_out,
-                                   size_t path_cap, dl_err *err);
+dl_status dl_store_checkpoint_save(dl_store *st, int64_t run_id, const char *file,
+                                   const dl_tensor_map *m, int epoch, int64_t step, double monitor,
+                                   bool best, char *path_out, size_t path_cap, dl_err *err);
 
 /* Tests replace the file writer to simulate a failing disk; NULL restores dl_safetensors_write. */
 typedef dl_status (*dl_store_writer_fn)(const char *path, const dl_tensor_map *m, dl_err *err);
@@ -217,33 +218,35 @@ typedef struct dl_run {
     char *note; /* "" if none */
     bool baseline;
     /* summary */
-    int n_epochs;            /* epoch rows */
-    int64_t n_batches;       /* batch rows */
-    int best_epoch;          /* epoch of the lowest valid loss, -1 if none */
-    double best_valid_loss;  /* NaN if none */
-    char *metric_name;       /* first metric of the best epoch, "" if none */
-    double metric_value;     /* its value, NaN if none */
-    double last_t;           /* wall time of the last batch/epoch/event row, or created */
+    int n_epochs;           /* epoch rows */
+    int64_t n_batches;      /* batch rows */
+    int best_epoch;         /* epoch of the lowest valid loss, -1 if none */
+    double best_valid_loss; /* NaN if none */
+    char *metric_name;      /* first metric of the best epoch, "" if none */
+    double metric_value;    /* its value, NaN if none */
+    double last_t;          /* wall time of the last batch/epoch/event row, or created */
 } dl_run;
 
 typedef struct dl_run_filter {
-    const char *tag;      /* only runs with this tag, or NULL */
-    int status;           /* a dl_run_status, or -1 for any */
-    const char *name_like;/* name prefix, or NULL */
+    const char *tag;       /* only runs with this tag, or NULL */
+    int status;            /* a dl_run_status, or -1 for any */
+    const char *name_like; /* name prefix, or NULL */
 } dl_run_filter;
 
 /* Runs matching filter (NULL = all), oldest first. Free with dl_runs_free. */
-dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *filter, dl_run **runs, size_t *n, dl_err *err);
+dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *filter, dl_run **runs, size_t *n,
+                             dl_err *err);
 dl_status dl_store_run_get(dl_store *st, int64_t run_id, dl_run *out, dl_err *err);
 void dl_run_clear(dl_run *r);
 void dl_runs_free(dl_run *runs, size_t n);
 
 /* Batch rows with step > after_step (pass -1 for all), in step order; the UI polls with the last
  * step it has. Free with free(). */
-dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_batch_row **rows, size_t *n,
-                           dl_err *err);
+dl_status dl_store_batches(dl_store *st, int64_t run_id, int64_t after_step, dl_batch_row **rows,
+                           size_t *n, dl_err *err);
 /* Epoch rows in epoch order. Free with free(). */
-dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, size_t *n, dl_err *err);
+dl_status dl_store_epochs(dl_store *st, int64_t run_id, dl_epoch_row **rows, size_t *n,
+                          dl_err *err);
 
 typedef struct dl_event_row {
     int64_t id;
@@ -253,8 +256,8 @@ typedef struct dl_event_row {
     char *payload; /* JSON text, "" if none */
 } dl_event_row;
 /* Events with id > after_id (-1 for all), in order. Free with dl_events_free. */
-dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_event_row **rows, size_t *n,
-                          dl_err *err);
+dl_status dl_store_events(dl_store *st, int64_t run_id, int64_t after_id, dl_event_row **rows,
+                          size_t *n, dl_err *err);
 void dl_events_free(dl_event_row *rows, size_t n);
 
 typedef struct dl_lrfind {
@@ -272,8 +275,8 @@ void dl_lrfinds_free(dl_lrfind *l, size_t n);
 
 /* The latest interpretation result of a kind (largest epoch, then latest); DL_ENOTFOUND if none.
  * *json is malloc'd. epoch may be NULL. */
-dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, char **json, int *epoch,
-                              dl_err *err);
+dl_status dl_store_interp_get(dl_store *st, int64_t run_id, const char *kind, char **json,
+                              int *epoch, dl_err *err);
 
 typedef struct dl_interp_row {
     int epoch;
@@ -283,13 +286,15 @@ typedef struct dl_interp_row {
 } dl_interp_row;
 /* Every interpretation result of the run, by epoch then time (later rows supersede earlier ones
  * of the same kind). Free with dl_interp_free. */
-dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **rows, size_t *n, dl_err *err);
+dl_status dl_store_interp_list(dl_store *st, int64_t run_id, dl_interp_row **rows, size_t *n,
+                               dl_err *err);
 void dl_interp_free(dl_interp_row *rows, size_t n);
 
 typedef struct dl_skipped_row {
     char *path, *reason;
 } dl_skipped_row;
-dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, size_t *n, dl_err *err);
+dl_status dl_store_skipped(dl_store *st, int64_t run_id, dl_skipped_row **rows, size_t *n,
+                           dl_err *err);
 void dl_skipped_free(dl_skipped_row *rows, size_t n);
 
 typedef struct dl_checkpoint_row {
@@ -301,11 +306,14 @@ typedef struct dl_checkpoint_row {
     bool best;
     double t;
 } dl_checkpoint_row;
-dl_status dl_store_checkpoints(dl_store *st, int64_t run_id, dl_checkpoint_row **rows, size_t *n, dl_err *err);
+dl_status dl_store_checkpoints(dl_store *st, int64_t run_id, dl_checkpoint_row **rows, size_t *n,
+                               dl_err *err);
 /* The most recent checkpoint / the one flagged best; DL_ENOTFOUND if none. Clear with
  * dl_checkpoint_row_clear. */
-dl_status dl_store_checkpoint_latest(dl_store *st, int64_t run_id, dl_checkpoint_row *out, dl_err *err);
-dl_status dl_store_checkpoint_best(dl_store *st, int64_t run_id, dl_checkpoint_row *out, dl_err *err);
+dl_status dl_store_checkpoint_latest(dl_store *st, int64_t run_id, dl_checkpoint_row *out,
+                                     dl_err *err);
+dl_status dl_store_checkpoint_best(dl_store *st, int64_t run_id, dl_checkpoint_row *out,
+                                   dl_err *err);
 void dl_checkpoint_row_clear(dl_checkpoint_row *r);
 void dl_checkpoints_free(dl_checkpoint_row *rows, size_t n);
 /* Absolute-or-store-relative path of a recorded checkpoint, resolved against the store folder. */

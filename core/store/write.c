@@ -28,7 +28,8 @@ dl_status dl_run_status_parse(const char *word, dl_run_status *out, dl_err *err)
             *out = (dl_run_status)i;
             return DL_OK;
         }
-    return dl_err_set(err, DL_EINVAL, "unknown run status '%s' (running, finished, stopped, diverged, crashed)",
+    return dl_err_set(err, DL_EINVAL,
+                      "unknown run status '%s' (running, finished, stopped, diverged, crashed)",
                       word ? word : "");
 }
 
@@ -44,7 +45,8 @@ dl_status dl_store__run_exists(dl_store *st, int64_t run_id, dl_err *err)
     if (rc == SQLITE_ROW)
         return DL_OK;
     if (rc == SQLITE_DONE)
-        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)run_id);
+        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path,
+                          (long long)run_id);
     return dl_store__sqlerr(st, rc, "looking up a run", err);
 }
 
@@ -84,8 +86,8 @@ static void bind_text_or(sqlite3_stmt *s, int i, const char *v, const char *dflt
     sqlite3_bind_text(s, i, v ? v : dflt, -1, SQLITE_TRANSIENT);
 }
 
-dl_status dl_store_run_create(dl_store *st, const dl_run_spec *spec, int64_t *run_id, char *name, size_t name_cap,
-                              dl_err *err)
+dl_status dl_store_run_create(dl_store *st, const dl_run_spec *spec, int64_t *run_id, char *name,
+                              size_t name_cap, dl_err *err)
 {
     dl_status s = dl_store__writable(st, "creating a run", err);
     if (s)
@@ -101,10 +103,11 @@ dl_status dl_store_run_create(dl_store *st, const dl_run_spec *spec, int64_t *ru
     if ((s = dl_store__begin(st, err)))
         return s;
     sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "INSERT INTO name_counters(prefix, last) VALUES(?1, 1) ON CONFLICT(prefix) DO UPDATE "
-                                "SET last=last+1 RETURNING last",
-                                -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db,
+        "INSERT INTO name_counters(prefix, last) VALUES(?1, 1) ON CONFLICT(prefix) DO UPDATE "
+        "SET last=last+1 RETURNING last",
+        -1, &q, NULL);
     int64_t seq = 0;
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(q, 1, prefix, -1, SQLITE_STATIC);
@@ -118,11 +121,12 @@ dl_status dl_store_run_create(dl_store *st, const dl_run_spec *spec, int64_t *ru
         goto sqlfail;
     char full[DL_STORE_NAME_MAX + 24];
     snprintf(full, sizeof full, "%s-%lld", prefix, (long long)seq);
-    rc = sqlite3_prepare_v2(st->db,
-                            "INSERT INTO runs(name, prefix, seq, created, status, dataset, arch, n_train, n_valid, "
-                            "vocab, config, version, blas_kernel, host, pid, pid_start) "
-                            "VALUES(?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?)",
-                            -1, &q, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db,
+        "INSERT INTO runs(name, prefix, seq, created, status, dataset, arch, n_train, n_valid, "
+        "vocab, config, version, blas_kernel, host, pid, pid_start) "
+        "VALUES(?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?)",
+        -1, &q, NULL);
     if (rc != SQLITE_OK)
         goto sqlfail;
     sqlite3_bind_text(q, 1, full, -1, SQLITE_STATIC);
@@ -162,10 +166,11 @@ dl_status dl_store__write_pending(dl_store *st, dl_err *err)
     if (!st->n_pend)
         return DL_OK;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "INSERT OR REPLACE INTO batches(run_id, step, epoch, lrs, mom, loss, smooth_loss, t) "
-                                "VALUES(?,?,?,?,?,?,?,?)",
-                                -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db,
+        "INSERT OR REPLACE INTO batches(run_id, step, epoch, lrs, mom, loss, smooth_loss, t) "
+        "VALUES(?,?,?,?,?,?,?,?)",
+        -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "writing batch rows", err);
     for (size_t i = 0; i < st->n_pend; i++) {
@@ -197,7 +202,8 @@ dl_status dl_store__write_pending(dl_store *st, dl_err *err)
 
 /* Runs one write transaction: pending batches, then fn(arg) (may be NULL), then commit. The
  * buffer is emptied only once the commit succeeded, so a busy store loses nothing. */
-dl_status dl_store__transact(dl_store *st, dl_status (*fn)(dl_store *, void *, dl_err *), void *arg, dl_err *err)
+dl_status dl_store__transact(dl_store *st, dl_status (*fn)(dl_store *, void *, dl_err *), void *arg,
+                             dl_err *err)
 {
     dl_status s = dl_store__begin(st, err);
     if (s)
@@ -231,10 +237,12 @@ dl_status dl_store_log_batch(dl_store *st, int64_t run_id, const dl_batch_row *r
     if (s)
         return s;
     if (row->n_lr < 1 || row->n_lr > DL_STORE_MAX_GROUPS)
-        return dl_err_set(err, DL_EINVAL, "run store: batch row at step %lld has %d learning rates (1..%d)",
+        return dl_err_set(err, DL_EINVAL,
+                          "run store: batch row at step %lld has %d learning rates (1..%d)",
                           (long long)row->step, row->n_lr, DL_STORE_MAX_GROUPS);
     if (!isfinite(row->t))
-        return dl_err_set(err, DL_EINVAL, "run store: batch row at step %lld has no wall time", (long long)row->step);
+        return dl_err_set(err, DL_EINVAL, "run store: batch row at step %lld has no wall time",
+                          (long long)row->step);
     if (st->n_pend == st->cap_pend) {
         size_t cap = st->cap_pend ? st->cap_pend * 2 : 256;
         dl_pending_batch *p = realloc(st->pend, cap * sizeof *p);
@@ -260,10 +268,11 @@ static dl_status write_epoch(dl_store *st, void *arg, dl_err *err)
 {
     struct epoch_arg *a = arg;
     sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "INSERT OR REPLACE INTO epochs(run_id, epoch, train_loss, valid_loss, duration, t) "
-                                "VALUES(?,?,?,?,?,?)",
-                                -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db,
+        "INSERT OR REPLACE INTO epochs(run_id, epoch, train_loss, valid_loss, duration, t) "
+        "VALUES(?,?,?,?,?,?)",
+        -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_int(q, 2, a->row->epoch);
@@ -277,8 +286,9 @@ static dl_status write_epoch(dl_store *st, void *arg, dl_err *err)
     if (rc != SQLITE_DONE)
         return dl_store__sqlerr(st, rc, "writing an epoch row", err);
     q = NULL;
-    rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO metrics(run_id, epoch, idx, name, value) VALUES(?,?,?,?,?)",
-                            -1, &q, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db, "INSERT OR REPLACE INTO metrics(run_id, epoch, idx, name, value) VALUES(?,?,?,?,?)",
+        -1, &q, NULL);
     for (int i = 0; rc == SQLITE_OK && i < a->row->n_metrics; i++) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_int(q, 2, a->row->epoch);
@@ -299,8 +309,8 @@ dl_status dl_store_log_epoch(dl_store *st, int64_t run_id, const dl_epoch_row *r
     if (s)
         return s;
     if (row->n_metrics < 0 || row->n_metrics > DL_STORE_MAX_METRICS)
-        return dl_err_set(err, DL_EINVAL, "run store: epoch %d has %d metrics (0..%d)", row->epoch, row->n_metrics,
-                          DL_STORE_MAX_METRICS);
+        return dl_err_set(err, DL_EINVAL, "run store: epoch %d has %d metrics (0..%d)", row->epoch,
+                          row->n_metrics, DL_STORE_MAX_METRICS);
     struct epoch_arg a = {run_id, row};
     return dl_store__transact(st, write_epoch, &a, err);
 }
@@ -317,8 +327,9 @@ static dl_status write_event(dl_store *st, void *arg, dl_err *err)
 {
     struct event_arg *a = arg;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "INSERT INTO events(run_id, kind, step, t, payload) VALUES(?,?,?,?,?)", -1,
-                                &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "INSERT INTO events(run_id, kind, step, t, payload) VALUES(?,?,?,?,?)", -1, &q,
+        NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_text(q, 2, a->kind, -1, SQLITE_STATIC);
@@ -338,7 +349,8 @@ dl_status dl_store_log_event(dl_store *st, int64_t run_id, const char *kind, int
     if (s)
         return s;
     if (!kind || !*kind || strlen(kind) >= DL_STORE_NAME_MAX)
-        return dl_err_set(err, DL_EINVAL, "run store: event kind must be 1..%d characters", DL_STORE_NAME_MAX - 1);
+        return dl_err_set(err, DL_EINVAL, "run store: event kind must be 1..%d characters",
+                          DL_STORE_NAME_MAX - 1);
     struct event_arg a = {run_id, kind, step, t, payload_json};
     return dl_store__transact(st, write_event, &a, err);
 }
@@ -356,7 +368,8 @@ static dl_status write_lrfind(dl_store *st, void *arg, dl_err *err)
 {
     struct lrfind_arg *a = arg;
     sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(st->db, "INSERT INTO lrfinds(run_id, step, t) VALUES(?,?,?)", -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(st->db, "INSERT INTO lrfinds(run_id, step, t) VALUES(?,?,?)", -1,
+                                &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_int64(q, 2, a->step);
@@ -367,7 +380,8 @@ static dl_status write_lrfind(dl_store *st, void *arg, dl_err *err)
     if (rc != SQLITE_DONE)
         return dl_store__sqlerr(st, rc, "writing an LR-finder sweep", err);
     a->id = sqlite3_last_insert_rowid(st->db);
-    rc = sqlite3_prepare_v2(st->db, "INSERT INTO lrfind_points(lrfind_id, i, lr, loss) VALUES(?,?,?,?)", -1, &q, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db, "INSERT INTO lrfind_points(lrfind_id, i, lr, loss) VALUES(?,?,?,?)", -1, &q, NULL);
     for (size_t i = 0; rc == SQLITE_OK && i < a->n; i++) {
         sqlite3_bind_int64(q, 1, a->id);
         sqlite3_bind_int64(q, 2, (int64_t)i);
@@ -380,8 +394,9 @@ static dl_status write_lrfind(dl_store *st, void *arg, dl_err *err)
     sqlite3_finalize(q);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "writing LR-finder points", err);
-    rc = sqlite3_prepare_v2(st->db, "INSERT INTO lrfind_suggestions(lrfind_id, i, method, lr, loss) VALUES(?,?,?,?,?)",
-                            -1, &q, NULL);
+    rc = sqlite3_prepare_v2(
+        st->db, "INSERT INTO lrfind_suggestions(lrfind_id, i, method, lr, loss) VALUES(?,?,?,?,?)",
+        -1, &q, NULL);
     for (size_t i = 0; rc == SQLITE_OK && i < a->n_sug; i++) {
         sqlite3_bind_int64(q, 1, a->id);
         sqlite3_bind_int64(q, 2, (int64_t)i);
@@ -396,8 +411,9 @@ static dl_status write_lrfind(dl_store *st, void *arg, dl_err *err)
     return rc == SQLITE_OK ? DL_OK : dl_store__sqlerr(st, rc, "writing LR-finder suggestions", err);
 }
 
-dl_status dl_store_lrfind_save(dl_store *st, int64_t run_id, int64_t step, const double *lr, const double *loss,
-                               size_t n, const dl_lr_suggestion *sug, size_t n_sug, int64_t *lrfind_id, dl_err *err)
+dl_status dl_store_lrfind_save(dl_store *st, int64_t run_id, int64_t step, const double *lr,
+                               const double *loss, size_t n, const dl_lr_suggestion *sug,
+                               size_t n_sug, int64_t *lrfind_id, dl_err *err)
 {
     dl_status s = dl_store__writable(st, "saving an LR-finder sweep", err);
     if (s)
@@ -406,8 +422,9 @@ dl_status dl_store_lrfind_save(dl_store *st, int64_t run_id, int64_t step, const
         return dl_err_set(err, DL_EINVAL, "run store: %zu LR suggestions (at most 8)", n_sug);
     for (size_t i = 0; i < n; i++)
         if (!(lr[i] > 0) || !isfinite(lr[i]))
-            return dl_err_set(err, DL_EINVAL, "run store: LR-finder point %zu has learning rate %g (must be > 0)", i,
-                              lr[i]);
+            return dl_err_set(err, DL_EINVAL,
+                              "run store: LR-finder point %zu has learning rate %g (must be > 0)",
+                              i, lr[i]);
     struct lrfind_arg a = {run_id, step, lr, loss, n, sug, n_sug, 0};
     if ((s = dl_store__transact(st, write_lrfind, &a, err)))
         return s;
@@ -426,8 +443,9 @@ static dl_status write_interp(dl_store *st, void *arg, dl_err *err)
 {
     struct interp_arg *a = arg;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO interp(run_id, epoch, kind, t, json) VALUES(?,?,?,?,?)",
-                                -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(
+        st->db, "INSERT OR REPLACE INTO interp(run_id, epoch, kind, t, json) VALUES(?,?,?,?,?)", -1,
+        &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_int(q, 2, a->epoch);
@@ -437,17 +455,19 @@ static dl_status write_interp(dl_store *st, void *arg, dl_err *err)
         rc = sqlite3_step(q);
         sqlite3_finalize(q);
     }
-    return rc == SQLITE_DONE ? DL_OK : dl_store__sqlerr(st, rc, "writing an interpretation result", err);
+    return rc == SQLITE_DONE ? DL_OK
+                             : dl_store__sqlerr(st, rc, "writing an interpretation result", err);
 }
 
-dl_status dl_store_interp_save(dl_store *st, int64_t run_id, int epoch, const char *kind, const char *json,
-                               dl_err *err)
+dl_status dl_store_interp_save(dl_store *st, int64_t run_id, int epoch, const char *kind,
+                               const char *json, dl_err *err)
 {
     dl_status s = dl_store__writable(st, "saving an interpretation result", err);
     if (s)
         return s;
     if (!kind || !*kind || !json)
-        return dl_err_set(err, DL_EINVAL, "run store: an interpretation result needs a kind and JSON");
+        return dl_err_set(err, DL_EINVAL,
+                          "run store: an interpretation result needs a kind and JSON");
     struct interp_arg a = {run_id, epoch, kind, json};
     return dl_store__transact(st, write_interp, &a, err);
 }
@@ -461,7 +481,8 @@ static dl_status write_skipped(dl_store *st, void *arg, dl_err *err)
 {
     struct skipped_arg *a = arg;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "INSERT INTO skipped(run_id, path, reason) VALUES(?,?,?)", -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(st->db, "INSERT INTO skipped(run_id, path, reason) VALUES(?,?,?)",
+                                -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_text(q, 2, a->path, -1, SQLITE_STATIC);
@@ -472,7 +493,8 @@ static dl_status write_skipped(dl_store *st, void *arg, dl_err *err)
     return rc == SQLITE_DONE ? DL_OK : dl_store__sqlerr(st, rc, "recording a skipped file", err);
 }
 
-dl_status dl_store_skipped_add(dl_store *st, int64_t run_id, const char *path, const char *reason, dl_err *err)
+dl_status dl_store_skipped_add(dl_store *st, int64_t run_id, const char *path, const char *reason,
+                               dl_err *err)
 {
     dl_status s = dl_store__writable(st, "recording a skipped file", err);
     if (s)
@@ -492,7 +514,8 @@ static dl_status write_finish(dl_store *st, void *arg, dl_err *err)
 {
     struct finish_arg *a = arg;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "UPDATE runs SET status=?, finished=? WHERE id=?", -1, &q, NULL);
+    int rc =
+        sqlite3_prepare_v2(st->db, "UPDATE runs SET status=?, finished=? WHERE id=?", -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(q, 1, dl_run_status_name(a->status), -1, SQLITE_STATIC);
         sqlite3_bind_double(q, 2, dl_store__now());
@@ -503,7 +526,8 @@ static dl_status write_finish(dl_store *st, void *arg, dl_err *err)
     if (rc != SQLITE_DONE)
         return dl_store__sqlerr(st, rc, "finishing a run", err);
     if (sqlite3_changes(st->db) == 0)
-        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path, (long long)a->run_id);
+        return dl_err_set(err, DL_ENOTFOUND, "run store %s: no run with id %lld", st->path,
+                          (long long)a->run_id);
     return DL_OK;
 }
 
@@ -513,7 +537,8 @@ dl_status dl_store_run_finish(dl_store *st, int64_t run_id, dl_run_status status
     if (s)
         return s;
     if (status == DL_RUN_RUNNING || (unsigned)status > DL_RUN_CRASHED)
-        return dl_err_set(err, DL_EINVAL, "run store: a run cannot finish with status %s", dl_run_status_name(status));
+        return dl_err_set(err, DL_EINVAL, "run store: a run cannot finish with status %s",
+                          dl_run_status_name(status));
     struct finish_arg a = {run_id, status};
     return dl_store__transact(st, write_finish, &a, err);
 }

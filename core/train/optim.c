@@ -3,8 +3,8 @@
  * up to 16: the store pads every entry to 16 floats (params.c, ALIGN_ELEMS) with zeros that no
  * one reads, and a trip count that is a known multiple of 16 lets GCC's -O2 ("very cheap") cost
  * model vectorise without a scalar tail. Adam's sqrtf vectorises only without errno semantics:
- * core/train/train.mk compiles this file with -fno-math-errno (nothing here reads errno); without it
- * the Adam loop stays scalar (measured on 11.7M params: 24 ms/step scalar, 14 ms vectorised). */
+ * core/train/train.mk compiles this file with -fno-math-errno (nothing here reads errno); without
+ * it the Adam loop stays scalar (measured on 11.7M params: 24 ms/step scalar, 14 ms vectorised). */
 #include "core/train/optim.h"
 
 #include <math.h>
@@ -53,7 +53,8 @@ _Static_assert(sizeof kind_names / sizeof *kind_names == DL_OPTIM_ADAM + 1, "opt
 
 const char *dl_optim_kind_name(dl_optim_kind kind)
 {
-    return kind >= 0 && (size_t)kind < sizeof kind_names / sizeof *kind_names ? kind_names[kind] : "?";
+    return kind >= 0 && (size_t)kind < sizeof kind_names / sizeof *kind_names ? kind_names[kind]
+                                                                              : "?";
 }
 
 dl_status dl_optim_kind_parse(const char *s, dl_optim_kind *out, dl_err *err)
@@ -63,7 +64,8 @@ dl_status dl_optim_kind_parse(const char *s, dl_optim_kind *out, dl_err *err)
             *out = (dl_optim_kind)k;
             return DL_OK;
         }
-    return dl_err_set(err, DL_EINVAL, "unknown optimiser '%s' (expected adam or sgd)", s ? s : "(null)");
+    return dl_err_set(err, DL_EINVAL, "unknown optimiser '%s' (expected adam or sgd)",
+                      s ? s : "(null)");
 }
 
 void dl_optim_set_lr(dl_optim *o, int group, double lr)
@@ -89,16 +91,24 @@ dl_status dl_optim_check_hyper(const dl_optim *o, dl_err *err)
     for (int g = 0; g < o->n_groups; g++) {
         const dl_hyper *h = &o->h[g];
         if (!isfinite(h->lr) || h->lr < 0)
-            return dl_err_set(err, DL_EINVAL, "optimiser group %d: learning rate %g must be finite and >= 0", g, h->lr);
+            return dl_err_set(err, DL_EINVAL,
+                              "optimiser group %d: learning rate %g must be finite and >= 0", g,
+                              h->lr);
         if (!isfinite(h->wd) || h->wd < 0)
-            return dl_err_set(err, DL_EINVAL, "optimiser group %d: weight decay %g must be finite and >= 0", g, h->wd);
+            return dl_err_set(err, DL_EINVAL,
+                              "optimiser group %d: weight decay %g must be finite and >= 0", g,
+                              h->wd);
         if (!(h->mom >= 0 && h->mom < 1))
-            return dl_err_set(err, DL_EINVAL, "optimiser group %d: momentum %g must be in [0, 1)", g, h->mom);
+            return dl_err_set(err, DL_EINVAL, "optimiser group %d: momentum %g must be in [0, 1)",
+                              g, h->mom);
         if (o->kind == DL_OPTIM_ADAM) {
             if (!(h->sqr_mom >= 0 && h->sqr_mom < 1))
-                return dl_err_set(err, DL_EINVAL, "optimiser group %d: sqr_mom %g must be in [0, 1)", g, h->sqr_mom);
+                return dl_err_set(err, DL_EINVAL,
+                                  "optimiser group %d: sqr_mom %g must be in [0, 1)", g,
+                                  h->sqr_mom);
             if (!isfinite(h->eps) || h->eps <= 0)
-                return dl_err_set(err, DL_EINVAL, "optimiser group %d: eps %g must be finite and > 0", g, h->eps);
+                return dl_err_set(err, DL_EINVAL,
+                                  "optimiser group %d: eps %g must be finite and > 0", g, h->eps);
         }
     }
     return DL_OK;
@@ -114,8 +124,8 @@ void dl_optim_clear(dl_optim *o)
 }
 
 /* p <- p * decay (decoupled weight decay); b <- mom * b + g (no dampening); p <- p - lr * b. */
-static void sgd_entry(float *restrict p, const float *restrict g, float *restrict b, size_t n, float decay,
-                      float mom, float lr)
+static void sgd_entry(float *restrict p, const float *restrict g, float *restrict b, size_t n,
+                      float decay, float mom, float lr)
 {
     n = (n + 15) & ~(size_t)15;
     for (size_t k = 0; k < n; k++) {
@@ -127,8 +137,9 @@ static void sgd_entry(float *restrict p, const float *restrict g, float *restric
 
 /* Adam with bias correction folded into two scalars: step_size = lr / (1 - beta1^t),
  * inv_bc2 = 1 / (1 - beta2^t); p <- p*decay - step_size * m / (sqrt(v * inv_bc2) + eps). */
-static void adam_entry(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
-                       size_t n, float decay, float b1, float b2, float step_size, float inv_bc2, float eps)
+static void adam_entry(float *restrict p, const float *restrict g, float *restrict m,
+                       float *restrict v, size_t n, float decay, float b1, float b2,
+                       float step_size, float inv_bc2, float eps)
 {
     const float c1 = 1.0f - b1, c2 = 1.0f - b2;
     n = (n + 15) & ~(size_t)15;
@@ -151,7 +162,8 @@ void dl_optim_step(dl_optim *o)
         const dl_entry *e = &ps->e[i];
         const dl_hyper *h = &o->h[e->group];
         bool do_wd = o->wd_bn_bias || !(e->flags & (DL_PARAM_NORM | DL_PARAM_BIAS));
-        /* fastai multiplies by (1 - lr*wd) only when wd != 0; multiplying by exactly 1 is the same. */
+        /* fastai multiplies by (1 - lr*wd) only when wd != 0; multiplying by exactly 1 is the same.
+         */
         float decay = do_wd ? (float)(1.0 - h->lr * h->wd) : 1.0f;
         float *p = ps->data + e->offset, *g = ps->grad + e->offset;
         float *s0 = ps->state0 + e->offset, *s1 = ps->state1 + e->offset;
@@ -161,8 +173,8 @@ void dl_optim_step(dl_optim *o)
         } else {
             double t = (double)o->step[i];
             double bc1 = 1.0 - pow(h->mom, t), bc2 = 1.0 - pow(h->sqr_mom, t);
-            adam_entry(p, g, s0, s1, e->numel, decay, (float)h->mom, (float)h->sqr_mom, (float)(h->lr / bc1),
-                       (float)(1.0 / bc2), (float)h->eps);
+            adam_entry(p, g, s0, s1, e->numel, decay, (float)h->mom, (float)h->sqr_mom,
+                       (float)(h->lr / bc1), (float)(1.0 / bc2), (float)h->eps);
         }
     }
 }
@@ -195,7 +207,8 @@ dl_status dl_optim_state_to_map(const dl_optim *o, dl_tensor_map *out, dl_err *e
         for (int s = 0; s < n_states; s++) {
             state_name(name, sizeof name, s, e->name);
             const float *src = (s == 0 ? ps->state0 : ps->state1) + e->offset;
-            if ((st = dl_tensor_map_add(out, name, DL_DTYPE_F32, e->ndim, e->shape, src, err)) != DL_OK)
+            if ((st = dl_tensor_map_add(out, name, DL_DTYPE_F32, e->ndim, e->shape, src, err)) !=
+                DL_OK)
                 return dl_err_wrap(err, "saving optimiser state");
         }
     }
@@ -214,7 +227,8 @@ dl_status dl_optim_state_to_map(const dl_optim *o, dl_tensor_map *out, dl_err *e
     }
     if ((st = dl_tensor_map_add(out, "opt.hyper", DL_DTYPE_I64, 2, hshape, bits, err)) != DL_OK ||
         (st = dl_tensor_map_set_meta(out, "opt.kind", dl_optim_kind_name(o->kind), err)) != DL_OK ||
-        (st = dl_tensor_map_set_meta(out, "opt.wd_bn_bias", o->wd_bn_bias ? "1" : "0", err)) != DL_OK)
+        (st = dl_tensor_map_set_meta(out, "opt.wd_bn_bias", o->wd_bn_bias ? "1" : "0", err)) !=
+            DL_OK)
         return dl_err_wrap(err, "saving optimiser state");
     return DL_OK;
 }
@@ -223,7 +237,8 @@ static const char *shape_str(char *buf, size_t cap, int ndim, const int64_t *sha
 {
     size_t used = (size_t)snprintf(buf, cap, "[");
     for (int d = 0; d < ndim && used < cap; d++)
-        used += (size_t)snprintf(buf + used, cap - used, d ? ", %lld" : "%lld", (long long)shape[d]);
+        used +=
+            (size_t)snprintf(buf + used, cap - used, d ? ", %lld" : "%lld", (long long)shape[d]);
     if (used < cap)
         snprintf(buf + used, cap - used, "]");
     return buf;
@@ -243,8 +258,9 @@ static dl_status get_checked(const dl_tensor_map *m, const char *name, dl_dtype 
         same = t->shape[d] == shape[d];
     if (!same) {
         char got[96], want[96];
-        return dl_err_set(err, DL_ESHAPE, "optimiser state: tensor '%s' has shape %s, expected %s", name,
-                          shape_str(got, sizeof got, t->ndim, t->shape), shape_str(want, sizeof want, ndim, shape));
+        return dl_err_set(err, DL_ESHAPE, "optimiser state: tensor '%s' has shape %s, expected %s",
+                          name, shape_str(got, sizeof got, t->ndim, t->shape),
+                          shape_str(want, sizeof want, ndim, shape));
     }
     *out = t;
     return DL_OK;
@@ -257,11 +273,13 @@ dl_status dl_optim_state_from_map(dl_optim *o, const dl_tensor_map *m, dl_err *e
     if (!kind)
         return dl_err_set(err, DL_ENOTFOUND, "optimiser state: metadata key 'opt.kind' is missing");
     if (strcmp(kind, dl_optim_kind_name(o->kind)) != 0)
-        return dl_err_set(err, DL_EINVAL, "optimiser state was saved by '%s' but this optimiser is '%s'", kind,
+        return dl_err_set(err, DL_EINVAL,
+                          "optimiser state was saved by '%s' but this optimiser is '%s'", kind,
                           dl_optim_kind_name(o->kind));
     const char *wbb = dl_tensor_map_get_meta(m, "opt.wd_bn_bias");
     if (!wbb || (strcmp(wbb, "0") != 0 && strcmp(wbb, "1") != 0))
-        return dl_err_set(err, DL_EFORMAT, "optimiser state: metadata key 'opt.wd_bn_bias' is missing or not 0/1");
+        return dl_err_set(err, DL_EFORMAT,
+                          "optimiser state: metadata key 'opt.wd_bn_bias' is missing or not 0/1");
 
     /* Validate everything before touching the optimiser, so a bad map changes nothing. */
     char name[DL_NAME_MAX + 16];
@@ -285,7 +303,8 @@ dl_status dl_optim_state_from_map(dl_optim *o, const dl_tensor_map *m, dl_err *e
     const int64_t *sv = steps->data;
     for (int64_t k = 0; k < np; k++)
         if (sv[k] < 0)
-            return dl_err_set(err, DL_EFORMAT, "optimiser state: 'opt.step'[%lld] is negative", (long long)k);
+            return dl_err_set(err, DL_EFORMAT, "optimiser state: 'opt.step'[%lld] is negative",
+                              (long long)k);
 
     for (size_t i = 0, k = 0; i < ps->n; i++) {
         const dl_entry *e = &ps->e[i];
@@ -294,7 +313,8 @@ dl_status dl_optim_state_from_map(dl_optim *o, const dl_tensor_map *m, dl_err *e
         for (int s = 0; s < n_states; s++) {
             state_name(name, sizeof name, s, e->name);
             t = dl_tensor_map_get(m, name);
-            memcpy((s == 0 ? ps->state0 : ps->state1) + e->offset, t->data, e->numel * sizeof(float));
+            memcpy((s == 0 ? ps->state0 : ps->state1) + e->offset, t->data,
+                   e->numel * sizeof(float));
         }
         o->step[i] = sv[k++];
     }

@@ -3,9 +3,9 @@
  *
  * The store's two state mirrors hold the optimiser state: SGD keeps its momentum buffer in
  * state0; Adam keeps exp_avg in state0 and exp_avg_sq in state1, plus one step counter per entry
- * (entries frozen for a while have taken fewer steps, and bias correction must use their own count).
- * A step updates every entry for which dl_params_trainable() is true and leaves all others (frozen
- * entries, buffers) and their state untouched, bit for bit.
+ * (entries frozen for a while have taken fewer steps, and bias correction must use their own
+ * count). A step updates every entry for which dl_params_trainable() is true and leaves all others
+ * (frozen entries, buffers) and their state untouched, bit for bit.
  *
  * It refuses nothing at step time (the hot path has no error path); dl_optim_check_hyper validates
  * hyper-parameters once when the learner sets them. It never allocates in dl_optim_step. */
@@ -30,11 +30,11 @@ typedef struct dl_hyper {
 
 typedef struct dl_optim {
     dl_optim_kind kind;
-    dl_params *ps;                  /* not owned */
-    int n_groups;                   /* = ps->n_groups */
-    dl_hyper h[DL_MAX_GROUPS];      /* per group; the learner writes these before each step */
-    bool wd_bn_bias;                /* false (fastai's default): no decay on DL_PARAM_NORM/BIAS entries */
-    int64_t *step;                  /* ps->n counters (only parameter entries are used) */
+    dl_params *ps;             /* not owned */
+    int n_groups;              /* = ps->n_groups */
+    dl_hyper h[DL_MAX_GROUPS]; /* per group; the learner writes these before each step */
+    bool wd_bn_bias; /* false (fastai's default): no decay on DL_PARAM_NORM/BIAS entries */
+    int64_t *step;   /* ps->n counters (only parameter entries are used) */
 } dl_optim;
 
 /* fastai's defaults: SGD lr 1e-3, mom 0, wd 0 (so fastai's fit() with SGD has no momentum;
@@ -70,7 +70,8 @@ void dl_optim_clear(dl_optim *o);
  *   metadata "opt.kind" = "sgd"/"adam" and "opt.wd_bn_bias" = "0"/"1". */
 dl_status dl_optim_state_to_map(const dl_optim *o, dl_tensor_map *out, dl_err *err);
 /* Restores what dl_optim_state_to_map wrote (other names in m are ignored). The kind must
- * match; a missing tensor or a wrong shape is an error naming the key; nothing is changed on error. */
+ * match; a missing tensor or a wrong shape is an error naming the key; nothing is changed on error.
+ */
 dl_status dl_optim_state_from_map(dl_optim *o, const dl_tensor_map *m, dl_err *err);
 
 #endif

@@ -22,14 +22,17 @@ double dl_sched_at(const dl_sched *s, double p)
     }
 }
 
-dl_status dl_sched_combine(dl_sched_combo *c, int n, const double *pcts, const dl_sched *phases, dl_err *err)
+dl_status dl_sched_combine(dl_sched_combo *c, int n, const double *pcts, const dl_sched *phases,
+                           dl_err *err)
 {
     if (n < 1 || n > DL_SCHED_MAX_PHASES)
-        return dl_err_set(err, DL_EINVAL, "schedule: %d phases (1 to %d allowed)", n, DL_SCHED_MAX_PHASES);
+        return dl_err_set(err, DL_EINVAL, "schedule: %d phases (1 to %d allowed)", n,
+                          DL_SCHED_MAX_PHASES);
     double sum = 0;
     for (int k = 0; k < n; k++) {
         if (!(pcts[k] >= 0 && pcts[k] <= 1))
-            return dl_err_set(err, DL_EINVAL, "schedule: phase %d fraction %g is outside [0, 1]", k, pcts[k]);
+            return dl_err_set(err, DL_EINVAL, "schedule: phase %d fraction %g is outside [0, 1]", k,
+                              pcts[k]);
         sum += pcts[k];
     }
     if (fabs(sum - 1.0) > 1e-9)
@@ -87,10 +90,13 @@ bool dl_fit_sched_mom(const dl_fit_sched *s, double pos, double *mom)
 static dl_status check_groups(int n_groups, const double *lr, const char *what, dl_err *err)
 {
     if (n_groups < 1 || n_groups > DL_MAX_GROUPS)
-        return dl_err_set(err, DL_EINVAL, "%s: %d parameter groups (1 to %d allowed)", what, n_groups, DL_MAX_GROUPS);
+        return dl_err_set(err, DL_EINVAL, "%s: %d parameter groups (1 to %d allowed)", what,
+                          n_groups, DL_MAX_GROUPS);
     for (int g = 0; lr && g < n_groups; g++)
         if (!isfinite(lr[g]) || lr[g] <= 0)
-            return dl_err_set(err, DL_EINVAL, "%s: learning rate %g of group %d must be finite and > 0", what, lr[g], g);
+            return dl_err_set(err, DL_EINVAL,
+                              "%s: learning rate %g of group %d must be finite and > 0", what,
+                              lr[g], g);
     return DL_OK;
 }
 
@@ -109,7 +115,8 @@ static dl_status check_div(double div, const char *name, const char *what, dl_er
 }
 
 /* fastai's combined_cos(pct, start, middle, end). */
-static dl_status combined_cos(dl_sched_combo *c, double pct, double a, double b, double e, dl_err *err)
+static dl_status combined_cos(dl_sched_combo *c, double pct, double a, double b, double e,
+                              dl_err *err)
 {
     const double pcts[2] = {pct, 1.0 - pct};
     const dl_sched ph[2] = {{DL_SCHED_COS, a, b}, {DL_SCHED_COS, b, e}};
@@ -134,11 +141,12 @@ dl_status dl_sched_fit(dl_fit_sched *s, int n_groups, const double *lr, dl_err *
 
 dl_one_cycle_opts dl_one_cycle_defaults(void)
 {
-    return (dl_one_cycle_opts){.div = 25.0, .div_final = 1e5, .pct_start = 0.25, .moms = {0.95, 0.85, 0.95}};
+    return (dl_one_cycle_opts){
+        .div = 25.0, .div_final = 1e5, .pct_start = 0.25, .moms = {0.95, 0.85, 0.95}};
 }
 
-dl_status dl_sched_one_cycle(dl_fit_sched *s, int n_groups, const double *lr_max, const dl_one_cycle_opts *o,
-                             dl_err *err)
+dl_status dl_sched_one_cycle(dl_fit_sched *s, int n_groups, const double *lr_max,
+                             const dl_one_cycle_opts *o, dl_err *err)
 {
     dl_one_cycle_opts d = o ? *o : dl_one_cycle_defaults();
     dl_status st;
@@ -149,19 +157,20 @@ dl_status dl_sched_one_cycle(dl_fit_sched *s, int n_groups, const double *lr_max
         return st;
     for (int k = 0; k < 3; k++)
         if (!(d.moms[k] >= 0 && d.moms[k] < 1))
-            return dl_err_set(err, DL_EINVAL, "fit_one_cycle: momentum %g must be in [0, 1)", d.moms[k]);
+            return dl_err_set(err, DL_EINVAL, "fit_one_cycle: momentum %g must be in [0, 1)",
+                              d.moms[k]);
     memset(s, 0, sizeof *s);
     s->n_groups = n_groups;
     for (int g = 0; g < n_groups; g++)
-        if ((st = combined_cos(&s->lr[g], d.pct_start, lr_max[g] / d.div, lr_max[g], lr_max[g] / d.div_final, err)) !=
-            DL_OK)
+        if ((st = combined_cos(&s->lr[g], d.pct_start, lr_max[g] / d.div, lr_max[g],
+                               lr_max[g] / d.div_final, err)) != DL_OK)
             return st;
     s->has_mom = true;
     return combined_cos(&s->mom, d.pct_start, d.moms[0], d.moms[1], d.moms[2], err);
 }
 
-dl_status dl_sched_flat_cos(dl_fit_sched *s, int n_groups, const double *lr, double pct_start, double div_final,
-                            dl_err *err)
+dl_status dl_sched_flat_cos(dl_fit_sched *s, int n_groups, const double *lr, double pct_start,
+                            double div_final, dl_err *err)
 {
     dl_status st;
     if ((st = check_groups(n_groups, lr, "fit_flat_cos", err)) != DL_OK ||
@@ -171,7 +180,8 @@ dl_status dl_sched_flat_cos(dl_fit_sched *s, int n_groups, const double *lr, dou
     memset(s, 0, sizeof *s);
     s->n_groups = n_groups;
     for (int g = 0; g < n_groups; g++)
-        if ((st = combined_cos(&s->lr[g], pct_start, lr[g], lr[g], lr[g] / div_final, err)) != DL_OK)
+        if ((st = combined_cos(&s->lr[g], pct_start, lr[g], lr[g], lr[g] / div_final, err)) !=
+            DL_OK)
             return st;
     return DL_OK;
 }
@@ -208,7 +218,8 @@ dl_status dl_lr_spread(const dl_lr_spec *spec, int n_groups, double *out, dl_err
         return DL_OK;
     case DL_LR_RANGE:
         if (!isfinite(spec->lo) || spec->lo <= 0 || spec->lo > spec->hi)
-            return dl_err_set(err, DL_EINVAL, "learning-rate range %g..%g: need 0 < lo <= hi", spec->lo, spec->hi);
+            return dl_err_set(err, DL_EINVAL, "learning-rate range %g..%g: need 0 < lo <= hi",
+                              spec->lo, spec->hi);
         dl_even_mults(spec->lo, spec->hi, n_groups, out);
         return DL_OK;
     }
@@ -251,10 +262,11 @@ dl_status dl_lr_parse(const char *s, dl_lr_spec *out, dl_err *err)
         ok = read_num(s, s + strlen(s), &r.hi);
     }
     if (!ok)
-        return dl_err_set(err, DL_EINVAL,
-                          "cannot read learning rate '%s' (expected a positive number such as 3e-3, "
-                          "a range LO..HI with LO <= HI such as 1e-6..1e-4, or =V for one value in every group)",
-                          s);
+        return dl_err_set(
+            err, DL_EINVAL,
+            "cannot read learning rate '%s' (expected a positive number such as 3e-3, "
+            "a range LO..HI with LO <= HI such as 1e-6..1e-4, or =V for one value in every group)",
+            s);
     *out = r;
     return DL_OK;
 }
@@ -276,23 +288,32 @@ int dl_lr_format(const dl_lr_spec *spec, char *buf, size_t cap)
 
 dl_fine_tune_opts dl_fine_tune_defaults(void)
 {
-    return (dl_fine_tune_opts){.base_lr = 2e-3, .freeze_epochs = 1, .lr_mult = 100.0, .pct_start = 0.3,
-                               .div = 5.0, .div_final = 1e5, .moms = {0.95, 0.85, 0.95}};
+    return (dl_fine_tune_opts){.base_lr = 2e-3,
+                               .freeze_epochs = 1,
+                               .lr_mult = 100.0,
+                               .pct_start = 0.3,
+                               .div = 5.0,
+                               .div_final = 1e5,
+                               .moms = {0.95, 0.85, 0.95}};
 }
 
-dl_status dl_sched_fine_tune(dl_fine_tune_plan *p, int n_groups, int epochs, const dl_fine_tune_opts *o,
-                             dl_err *err)
+dl_status dl_sched_fine_tune(dl_fine_tune_plan *p, int n_groups, int epochs,
+                             const dl_fine_tune_opts *o, dl_err *err)
 {
     dl_fine_tune_opts d = o ? *o : dl_fine_tune_defaults();
     if (epochs < 1)
         return dl_err_set(err, DL_EINVAL, "fine_tune: epochs %d must be >= 1", epochs);
     if (d.freeze_epochs < 0)
-        return dl_err_set(err, DL_EINVAL, "fine_tune: freeze_epochs %d must be >= 0", d.freeze_epochs);
+        return dl_err_set(err, DL_EINVAL, "fine_tune: freeze_epochs %d must be >= 0",
+                          d.freeze_epochs);
     if (!isfinite(d.lr_mult) || d.lr_mult < 1)
-        return dl_err_set(err, DL_EINVAL, "fine_tune: lr_mult %g must be finite and >= 1", d.lr_mult);
+        return dl_err_set(err, DL_EINVAL, "fine_tune: lr_mult %g must be finite and >= 1",
+                          d.lr_mult);
     memset(p, 0, sizeof *p);
     dl_status st;
-    dl_one_cycle_opts oc = {.div = 25.0, .div_final = d.div_final, .pct_start = 0.99,
+    dl_one_cycle_opts oc = {.div = 25.0,
+                            .div_final = d.div_final,
+                            .pct_start = 0.99,
                             .moms = {d.moms[0], d.moms[1], d.moms[2]}};
     double base_lr = d.base_lr;
     if (d.freeze_epochs > 0) {
@@ -320,20 +341,23 @@ dl_status dl_sched_fine_tune(dl_fine_tune_plan *p, int n_groups, int epochs, con
 static dl_status validate_combo(const dl_sched_combo *c, const char *what, int group, dl_err *err)
 {
     if (c->n < 1 || c->n > DL_SCHED_MAX_PHASES)
-        return dl_err_set(err, DL_EFORMAT, "schedule %s %d: %d phases (1 to %d allowed)", what, group, c->n,
-                          DL_SCHED_MAX_PHASES);
+        return dl_err_set(err, DL_EFORMAT, "schedule %s %d: %d phases (1 to %d allowed)", what,
+                          group, c->n, DL_SCHED_MAX_PHASES);
     if (c->edge[0] != 0.0 || c->edge[c->n] != 1.0)
-        return dl_err_set(err, DL_EFORMAT, "schedule %s %d: phase edges must run from 0 to 1", what, group);
+        return dl_err_set(err, DL_EFORMAT, "schedule %s %d: phase edges must run from 0 to 1", what,
+                          group);
     for (int k = 0; k < c->n; k++) {
         const dl_sched *p = &c->ph[k];
         if (!(c->edge[k + 1] >= c->edge[k]))
-            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: edges %g..%g go backwards", what, group, k,
-                              c->edge[k], c->edge[k + 1]);
-        if (p->kind != DL_SCHED_NO && p->kind != DL_SCHED_LIN && p->kind != DL_SCHED_COS && p->kind != DL_SCHED_EXP)
-            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: unknown kind %d", what, group, k,
-                              (int)p->kind);
+            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: edges %g..%g go backwards",
+                              what, group, k, c->edge[k], c->edge[k + 1]);
+        if (p->kind != DL_SCHED_NO && p->kind != DL_SCHED_LIN && p->kind != DL_SCHED_COS &&
+            p->kind != DL_SCHED_EXP)
+            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: unknown kind %d", what,
+                              group, k, (int)p->kind);
         if (!isfinite(p->start) || !isfinite(p->end))
-            return dl_err_set(err, DL_EFORMAT, "schedule %s %d phase %d: values %g..%g are not finite", what, group,
+            return dl_err_set(err, DL_EFORMAT,
+                              "schedule %s %d phase %d: values %g..%g are not finite", what, group,
                               k, p->start, p->end);
     }
     return DL_OK;
@@ -342,8 +366,8 @@ static dl_status validate_combo(const dl_sched_combo *c, const char *what, int g
 dl_status dl_fit_sched_validate(const dl_fit_sched *s, dl_err *err)
 {
     if (s->n_groups < 1 || s->n_groups > DL_MAX_GROUPS)
-        return dl_err_set(err, DL_EFORMAT, "schedule: %d parameter groups (1 to %d allowed)", s->n_groups,
-                          DL_MAX_GROUPS);
+        return dl_err_set(err, DL_EFORMAT, "schedule: %d parameter groups (1 to %d allowed)",
+                          s->n_groups, DL_MAX_GROUPS);
     dl_status st;
     for (int g = 0; g < s->n_groups; g++)
         if ((st = validate_combo(&s->lr[g], "lr of group", g, err)) != DL_OK)

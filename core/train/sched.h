@@ -30,7 +30,12 @@
 #include "core/err.h"
 #include "core/params.h" /* DL_MAX_GROUPS */
 
-typedef enum dl_sched_kind { DL_SCHED_NO = 0, DL_SCHED_LIN, DL_SCHED_COS, DL_SCHED_EXP } dl_sched_kind;
+typedef enum dl_sched_kind {
+    DL_SCHED_NO = 0,
+    DL_SCHED_LIN,
+    DL_SCHED_COS,
+    DL_SCHED_EXP
+} dl_sched_kind;
 
 /* One phase: from start to end as p goes 0 -> 1 (SchedNo stays at start). */
 typedef struct dl_sched {
@@ -50,7 +55,8 @@ typedef struct dl_sched_combo {
 } dl_sched_combo;
 
 /* pcts: n fractions >= 0 summing to 1 (within 1e-9). */
-dl_status dl_sched_combine(dl_sched_combo *c, int n, const double *pcts, const dl_sched *phases, dl_err *err);
+dl_status dl_sched_combine(dl_sched_combo *c, int n, const double *pcts, const dl_sched *phases,
+                           dl_err *err);
 /* Value at pos; pos outside [0, 1] is clamped (fastai picks the last phase whose start <= pos). */
 double dl_sched_combo_at(const dl_sched_combo *c, double pos);
 
@@ -86,13 +92,13 @@ typedef struct dl_one_cycle_opts {
 } dl_one_cycle_opts;
 
 dl_one_cycle_opts dl_one_cycle_defaults(void);
-/* fit_one_cycle: per group cosine lr_max[g]/div -> lr_max[g] (until pct_start) -> lr_max[g]/div_final,
- * momentum cosine moms[0] -> moms[1] -> moms[2]. */
-dl_status dl_sched_one_cycle(dl_fit_sched *s, int n_groups, const double *lr_max, const dl_one_cycle_opts *o,
-                             dl_err *err);
+/* fit_one_cycle: per group cosine lr_max[g]/div -> lr_max[g] (until pct_start) ->
+ * lr_max[g]/div_final, momentum cosine moms[0] -> moms[1] -> moms[2]. */
+dl_status dl_sched_one_cycle(dl_fit_sched *s, int n_groups, const double *lr_max,
+                             const dl_one_cycle_opts *o, dl_err *err);
 /* fit_flat_cos: lr[g] until pct_start (0.75), then cosine to lr[g]/div_final (1e5); no momentum. */
-dl_status dl_sched_flat_cos(dl_fit_sched *s, int n_groups, const double *lr, double pct_start, double div_final,
-                            dl_err *err);
+dl_status dl_sched_flat_cos(dl_fit_sched *s, int n_groups, const double *lr, double pct_start,
+                            double div_final, dl_err *err);
 
 /* ---- learning-rate spreading over groups (docs/fastai.md §4.3) ---- */
 
@@ -132,8 +138,8 @@ dl_fine_tune_opts dl_fine_tune_defaults(void);
 
 typedef struct dl_fine_tune_phase {
     int epochs;
-    int freeze_to;                 /* what to call before the phase: -1 = freeze(), 0 = unfreeze() */
-    double lr_max[DL_MAX_GROUPS];  /* per group, after spreading */
+    int freeze_to;                /* what to call before the phase: -1 = freeze(), 0 = unfreeze() */
+    double lr_max[DL_MAX_GROUPS]; /* per group, after spreading */
     dl_fit_sched sched;
 } dl_fine_tune_phase;
 
@@ -144,8 +150,8 @@ typedef struct dl_fine_tune_plan {
 
 /* Phase 1 (when freeze_epochs > 0): freeze(); one-cycle over slice(base_lr) with pct_start 0.99.
  * Phase 2: unfreeze(); one-cycle over slice(base_lr/2/lr_mult, base_lr/2), pct_start, div. */
-dl_status dl_sched_fine_tune(dl_fine_tune_plan *p, int n_groups, int epochs, const dl_fine_tune_opts *o,
-                             dl_err *err);
+dl_status dl_sched_fine_tune(dl_fine_tune_plan *p, int n_groups, int epochs,
+                             const dl_fine_tune_opts *o, dl_err *err);
 
 /* ---- mid-run changes (rule in the header comment) ---- */
 

@@ -3,9 +3,9 @@
  * each beside a plain cblas_sgemm of the same M x N x K (N = images per GEMM x OH*OW, as the kernel
  * tiles them) with the same transposes over the same batch: the gap between the two is what
  * im2col/col2im/gather and the copies between tiles and NCHW cost.
- * Median of several timed runs (the thread's CPU time) after one warm-up; 1 BLAS thread first (the primary figure), then
- * 2 threads. Not a test: built by `make bench`, run by hand.
- * Usage: bench_conv [--reps N] [--threads LIST] [--model resnet18|fmnist|all]   (LIST like 1,2) */
+ * Median of several timed runs (the thread's CPU time) after one warm-up; 1 BLAS thread first (the
+ * primary figure), then 2 threads. Not a test: built by `make bench`, run by hand. Usage:
+ * bench_conv [--reps N] [--threads LIST] [--model resnet18|fmnist|all]   (LIST like 1,2) */
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
@@ -94,12 +94,14 @@ static void call(run *r, int what, int impl)
         const int tn = r->n - i0 < tile ? r->n - i0 : tile, ld = tn * ohw;
         float *g = r->dy + (size_t)i0 * m * ohw, *out = r->y + (size_t)i0 * m * ohw;
         if (what == FWD)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ld, k, 1.0f, r->w, k, r->col, ld, 0.0f, out,
-                        ld);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ld, k, 1.0f, r->w, k, r->col,
+                        ld, 0.0f, out, ld);
         else if (what == BWD_DATA)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, m, 1.0f, r->w, k, g, ld, 0.0f, r->col, ld);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, m, 1.0f, r->w, k, g, ld,
+                        0.0f, r->col, ld);
         else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, ld, 1.0f, g, ld, r->col, ld, 1.0f, r->dw, k);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, ld, 1.0f, g, ld, r->col, ld,
+                        1.0f, r->dw, k);
     }
 }
 
@@ -108,7 +110,7 @@ static double median_seconds(run *r, int what, int impl, int reps)
     double t[64];
     if (reps > 64)
         reps = 64;
-    call(r, what, impl); /* warm-up */
+    call(r, what, impl);             /* warm-up */
     for (int i = 0; i < reps; i++) { /* the thread's CPU time: a shared host steals wall time */
         double t0 = fma_cpu_now();
         call(r, what, impl);
@@ -149,9 +151,9 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
 {
     const double wall0 = now(), cpu0 = cpu_seconds();
     printf("\n%s, batch %d\n", title, batch);
-    printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s | %5s | %s\n", "layer", "shape", "count", "tile",
-           "fwd GF/s (sgemm)", "bwd-data (sgemm)", "bwd-weight (sgemm)", "ms/step", "%peak",
-           "gemm fwd/data/weight");
+    printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s | %5s | %s\n", "layer", "shape",
+           "count", "tile", "fwd GF/s (sgemm)", "bwd-data (sgemm)", "bwd-weight (sgemm)", "ms/step",
+           "%peak", "gemm fwd/data/weight");
     double total = 0, total_gemm = 0, flops_total = 0;
     for (int li = 0; li < nl; li++) {
         const layer *l = &ls[li];
@@ -160,23 +162,29 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
             fprintf(stderr, "bench_conv: bad geometry for %s\n", l->name);
             exit(1);
         }
-        const size_t nx = (size_t)batch * l->c * l->h * l->w, nw = (size_t)l->oc * l->c * l->k * l->k;
+        const size_t nx = (size_t)batch * l->c * l->h * l->w,
+                     nw = (size_t)l->oc * l->c * l->k * l->k;
         const size_t ohw = (size_t)r.cfg.out_h * r.cfg.out_w, ny = (size_t)batch * l->oc * ohw;
-        const size_t ncol = (size_t)l->c * l->k * l->k * ohw * (size_t)dl_conv2d_tile_images(&r.cfg);
+        const size_t ncol =
+            (size_t)l->c * l->k * l->k * ohw * (size_t)dl_conv2d_tile_images(&r.cfg);
         const size_t nws = dl_conv2d_workspace_floats(&r.cfg);
         r.x = randbuf(nx, 1), r.w = randbuf(nw, 2), r.y = randbuf(ny, 3), r.dy = randbuf(ny, 4);
-        r.dx = randbuf(nx, 5), r.dw = randbuf(nw, 6), r.ws = randbuf(nws, 7), r.col = randbuf(ncol, 8);
-        const double flops = 2.0 * (double)batch * (double)l->oc * (double)ohw * (double)(l->c * l->k * l->k);
+        r.dx = randbuf(nx, 5), r.dw = randbuf(nw, 6), r.ws = randbuf(nws, 7),
+        r.col = randbuf(ncol, 8);
+        const double flops =
+            2.0 * (double)batch * (double)l->oc * (double)ohw * (double)(l->c * l->k * l->k);
         char shape[64];
-        snprintf(shape, sizeof shape, "%d->%d k%d s%d p%d %dx%d->%dx%d", l->c, l->oc, l->k, l->s, l->p, l->h, l->w,
-                 r.cfg.out_h, r.cfg.out_w);
+        snprintf(shape, sizeof shape, "%d->%d k%d s%d p%d %dx%d->%dx%d", l->c, l->oc, l->k, l->s,
+                 l->p, l->h, l->w, r.cfg.out_h, r.cfg.out_w);
         printf("%-22s %-26s %5d %4d", l->name, shape, l->count, dl_conv2d_tile_images(&r.cfg));
         double step = 0, step_gemm = 0;
         for (int what = FWD; what <= BWD_WEIGHT; what++) {
             /* the first layer needs no dx: a training step skips it */
             int counted = !(what == BWD_DATA && li == 0);
-            double tc = median_seconds(&r, what, CONV, reps), tg = median_seconds(&r, what, GEMM, reps);
-            printf(" | %7.1f (%7.1f)%s", flops / tc * 1e-9, flops / tg * 1e-9, counted ? "  " : "* ");
+            double tc = median_seconds(&r, what, CONV, reps),
+                   tg = median_seconds(&r, what, GEMM, reps);
+            printf(" | %7.1f (%7.1f)%s", flops / tc * 1e-9, flops / tg * 1e-9,
+                   counted ? "  " : "* ");
             if (counted) {
                 step += tc * l->count;
                 step_gemm += tg * l->count;
@@ -184,18 +192,20 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
             }
         }
         const double lflops = flops * (3.0 - (li == 0)) * l->count;
-        printf(" | %8.1f | %4.0f%% | %s/%s/%s\n", step * 1e3, 100.0 * lflops / step * 1e-9 / peak_gflops,
-               dl_conv2d_gemm_name(&r.cfg, 0), dl_conv2d_gemm_name(&r.cfg, 1), dl_conv2d_gemm_name(&r.cfg, 2));
+        printf(" | %8.1f | %4.0f%% | %s/%s/%s\n", step * 1e3,
+               100.0 * lflops / step * 1e-9 / peak_gflops, dl_conv2d_gemm_name(&r.cfg, 0),
+               dl_conv2d_gemm_name(&r.cfg, 1), dl_conv2d_gemm_name(&r.cfg, 2));
         fflush(stdout);
         total += step;
         total_gemm += step_gemm;
         dl_free_aligned(r.x), dl_free_aligned(r.w), dl_free_aligned(r.y), dl_free_aligned(r.dy);
         dl_free_aligned(r.dx), dl_free_aligned(r.dw), dl_free_aligned(r.ws), dl_free_aligned(r.col);
     }
-    printf("all convs of one training step: %.1f ms = %.1f GFLOP/s (bare sgemm: %.1f ms = %.1f GFLOP/s); "
+    printf("all convs of one training step: %.1f ms = %.1f GFLOP/s (bare sgemm: %.1f ms = %.1f "
+           "GFLOP/s); "
            "%.1f img/s if convs were all the work\n",
-           total * 1e3, flops_total / total * 1e-9, total_gemm * 1e3, flops_total / total_gemm * 1e-9,
-           batch / total);
+           total * 1e3, flops_total / total * 1e-9, total_gemm * 1e3,
+           flops_total / total_gemm * 1e-9, batch / total);
     printf("(* = not part of a training step: the first conv needs no input gradient)\n");
     printf("cpu/wall over this table: %.2f cores (1 thread on an idle core reads 1.00)\n",
            (cpu_seconds() - cpu0) / (now() - wall0));
@@ -214,7 +224,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--reps N] [--threads 1,2] [--model resnet18|fmnist|all]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--reps N] [--threads 1,2] [--model resnet18|fmnist|all]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -226,16 +237,20 @@ int main(int argc, char **argv)
     if (force) {
         setenv("OPENBLAS_CORETYPE", force, 1);
         execv("/proc/self/exe", argv);
-        perror("bench_conv: re-exec with OPENBLAS_CORETYPE failed; continuing with the default kernel");
+        perror("bench_conv: re-exec with OPENBLAS_CORETYPE failed; continuing with the default "
+               "kernel");
     }
     peak_gflops = fma_peak();
-    printf("bench_conv: OpenBLAS kernel %s (CPU best: %s), dllab gemm %s, median of %d runs after 1 warm-up\n",
+    printf("bench_conv: OpenBLAS kernel %s (CPU best: %s), dllab gemm %s, median of %d runs after "
+           "1 warm-up\n",
            dl_blas_corename(), dl_blas_cpu_best_core() ? dl_blas_cpu_best_core() : "none",
            dl_gemm_isa_name(dl_gemm_isa_active()), reps);
     printf("1-core FMA peak probe: %.1f GFLOP/s (%%peak: a layer's fwd+bwd rate over it); "
-           "the (sgemm) columns are OpenBLAS\n", peak_gflops);
-    printf("GFLOP/s = 2*N*OC*OH*OW*C*KH*KW / time; in parentheses: the bare sgemm of the same shape\n"
-           "(tile = images per GEMM)\n");
+           "the (sgemm) columns are OpenBLAS\n",
+           peak_gflops);
+    printf(
+        "GFLOP/s = 2*N*OC*OH*OW*C*KH*KW / time; in parentheses: the bare sgemm of the same shape\n"
+        "(tile = images per GEMM)\n");
     for (const char *t = threads; *t;) {
         int nt = atoi(t);
         if (nt < 1)
@@ -243,9 +258,11 @@ int main(int argc, char **argv)
         dl_blas_set_threads(nt);
         printf("\n==== %d BLAS thread%s ====\n", nt, nt > 1 ? "s" : "");
         if (!strcmp(model, "all") || !strcmp(model, "resnet18"))
-            bench_model("resnet18 3x64x64", RESNET18, (int)(sizeof RESNET18 / sizeof RESNET18[0]), 64, reps);
+            bench_model("resnet18 3x64x64", RESNET18, (int)(sizeof RESNET18 / sizeof RESNET18[0]),
+                        64, reps);
         if (!strcmp(model, "all") || !strcmp(model, "fmnist"))
-            bench_model("Fashion-MNIST ResNet 1x28x28", FMNIST, (int)(sizeof FMNIST / sizeof FMNIST[0]), 128, reps);
+            bench_model("Fashion-MNIST ResNet 1x28x28", FMNIST,
+                        (int)(sizeof FMNIST / sizeof FMNIST[0]), 128, reps);
         const char *comma = strchr(t, ',');
         if (!comma)
             break;

@@ -1,10 +1,10 @@
-/* bench_decode: decode + resize + augment throughput (images/s) of dllab's data pipeline on a folder
- * of 500x375 JPEGs, to 128x128 and 224x224, on 1 thread and on all threads, next to two Pillow peers
- * (tests/bench/bench_decode_pil.py with Debian's /usr/bin/python3): "plain" (open, convert RGB,
- * resize bilinear: the issue's peer) and "aug" (the same work as dllab's: DCT-scaled decode,
- * resize, crop, one perspective transform for flip/rotate/zoom/warp, lighting, normalisation),
- * run in the same invocation, alternating C and Pillow rounds, medians, with the ratios; then the
- * CPU time per image of each stage. Files are read into memory before timing (as
+/* bench_decode: decode + resize + augment throughput (images/s) of dllab's data pipeline on a
+ * folder of 500x375 JPEGs, to 128x128 and 224x224, on 1 thread and on all threads, next to two
+ * Pillow peers (tests/bench/bench_decode_pil.py with Debian's /usr/bin/python3): "plain" (open,
+ * convert RGB, resize bilinear: the issue's peer) and "aug" (the same work as dllab's: DCT-scaled
+ * decode, resize, crop, one perspective transform for flip/rotate/zoom/warp, lighting,
+ * normalisation), run in the same invocation, alternating C and Pillow rounds, medians, with the
+ * ratios; then the CPU time per image of each stage. Files are read into memory before timing (as
  * docs/performance.md §6). Then the loader's steady state: how long a consumer
  * that spends a fixed time per batch waits for data in a cached epoch.
  *
@@ -44,7 +44,8 @@ static float vnoise(const float *g, int gw, float x, float y, float cell)
     float tx = fx - ix, ty = fy - iy;
     tx = tx * tx * (3 - 2 * tx);
     ty = ty * ty * (3 - 2 * ty);
-    float a = g[iy * gw + ix], b = g[iy * gw + ix + 1], c = g[(iy + 1) * gw + ix], d = g[(iy + 1) * gw + ix + 1];
+    float a = g[iy * gw + ix], b = g[iy * gw + ix + 1], c = g[(iy + 1) * gw + ix],
+          d = g[(iy + 1) * gw + ix + 1];
     return (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty;
 }
 
@@ -59,7 +60,8 @@ static void make_photo(dl_img *im, uint64_t seed)
         for (int ch = 0; ch < 3; ch++)
             for (int i = 0; i < GW * GW; i++)
                 grid[o][ch][i] = dl_rng_uniform(&r) * 2 - 1;
-    float base[3] = {dl_rng_uniform(&r) * 120 + 60, dl_rng_uniform(&r) * 120 + 60, dl_rng_uniform(&r) * 120 + 60};
+    float base[3] = {dl_rng_uniform(&r) * 120 + 60, dl_rng_uniform(&r) * 120 + 60,
+                     dl_rng_uniform(&r) * 120 + 60};
     float ex = dl_rng_uniform(&r) * W, slope = dl_rng_uniform(&r) * 2 - 1;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
@@ -103,7 +105,10 @@ static int make_set(const char *dir, int n)
     return 0;
 }
 
-typedef struct file { uint8_t *buf; size_t n; } file;
+typedef struct file {
+    uint8_t *buf;
+    size_t n;
+} file;
 
 typedef struct job {
     file *files;
@@ -153,7 +158,12 @@ static double cpu_now(void)
  * where that thread does all the work). */
 static double c_rate(file *files, int n, int size, int threads, bool aug, double *cpu_rate)
 {
-    job j = {.files = files, .n = n, .size = size, .aug = aug, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.25f, 0.25f, 0.25f}};
+    job j = {.files = files,
+             .n = n,
+             .size = size,
+             .aug = aug,
+             .mean = {0.5f, 0.5f, 0.5f},
+             .std = {0.25f, 0.25f, 0.25f}};
     atomic_init(&j.next, 0);
     pthread_t th[64];
     double t0 = now(), c0 = cpu_now();
@@ -231,8 +241,8 @@ static double decode_ms(file *files, int n, int size, bool fast)
 static double pil_rate(const char *dir, int size, bool aug, double *cpu_rate)
 {
     char cmd[8400];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/bench_decode_pil.py' '%s' %d %s", BENCH_DIR, dir, size,
-             aug ? "aug" : "plain");
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/bench_decode_pil.py' '%s' %d %s", BENCH_DIR,
+             dir, size, aug ? "aug" : "plain");
     FILE *p = popen(cmd, "r");
     if (!p)
         return 0;
@@ -316,11 +326,14 @@ static void loader_steady_state(const char *dir, int threads, int step_ms)
         nanosleep(&ts, NULL);
     }
     double t_slow = now() - t0, w1 = dl_loader_wait_seconds(l) - w0 - w_first;
-    printf("\nloader (%zu train images, 128x128, batch 32, %d workers; open incl. decode of all into the cache %.2f s)\n",
+    printf("\nloader (%zu train images, 128x128, batch 32, %d workers; open incl. decode of all "
+           "into the cache %.2f s)\n",
            dl_data_count(ds, DL_SPLIT_TRAIN), threads, topen);
     printf("  cached epoch, no consumer work: %.0f img/s\n", nimg / t_fast);
-    printf("  cached epoch, consumer busy %d ms/batch: first batch waited %.1f ms; batches 2..%d waited %.1f ms "
-           "(%.2f %% of %.2f s)\n", step_ms, w_first * 1e3, nb, w1 * 1e3, 100 * w1 / t_slow, t_slow);
+    printf("  cached epoch, consumer busy %d ms/batch: first batch waited %.1f ms; batches 2..%d "
+           "waited %.1f ms "
+           "(%.2f %% of %.2f s)\n",
+           step_ms, w_first * 1e3, nb, w1 * 1e3, 100 * w1 / t_slow, t_slow);
     dl_loader_destroy(l);
     dl_data_close(ds);
 }
@@ -341,7 +354,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-pil"))
             pil = 0;
         else {
-            fprintf(stderr, "usage: bench_decode [--dir DIR] [--n N] [--rounds R] [--step-ms MS] [--no-pil]\n");
+            fprintf(
+                stderr,
+                "usage: bench_decode [--dir DIR] [--n N] [--rounds R] [--step-ms MS] [--no-pil]\n");
             return 2;
         }
     }
@@ -367,17 +382,21 @@ int main(int argc, char **argv)
         bytes += files[i].n;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int all = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
-    printf("bench_decode: %d JPEGs in %s, %.1f KiB average, %d round(s), %d threads available\n", nf, dir,
-           bytes / 1024.0 / nf, rounds, all);
-    printf("dllab aug: DCT-scaled decode + anti-aliased resize + random crop + aug_transforms (flip, rotate, zoom,\n"
+    printf("bench_decode: %d JPEGs in %s, %.1f KiB average, %d round(s), %d threads available\n",
+           nf, dir, bytes / 1024.0 / nf, rounds, all);
+    printf("dllab aug: DCT-scaled decode + anti-aliased resize + random crop + aug_transforms "
+           "(flip, rotate, zoom,\n"
            "           warp: one resampling) + lighting + normalise to float CHW\n");
     printf("dllab no-aug: DCT-scaled decode + anti-aliased resize + random crop + normalise\n");
     printf("Pillow plain: open + convert('RGB') + resize(BILINEAR) (the issue's peer)\n");
-    printf("Pillow aug: draft (DCT-scaled) + convert + resize + random crop + one PERSPECTIVE transform (flip,\n"
-           "            rotate, zoom, warp) + lighting + normalise to float CHW (numpy) -- the same work\n");
-    printf("medians of %d round(s), dllab and Pillow alternating; Pillow always 1 thread\n\n", rounds);
-    printf("%-5s %12s %12s %12s %12s %12s  %9s %9s %9s\n", "size", "aug 1 thr", "aug all thr", "no-aug 1thr",
-           "Pillow plain", "Pillow aug", "aug/plain", "aug/aug", "all/aug");
+    printf("Pillow aug: draft (DCT-scaled) + convert + resize + random crop + one PERSPECTIVE "
+           "transform (flip,\n"
+           "            rotate, zoom, warp) + lighting + normalise to float CHW (numpy) -- the "
+           "same work\n");
+    printf("medians of %d round(s), dllab and Pillow alternating; Pillow always 1 thread\n\n",
+           rounds);
+    printf("%-5s %12s %12s %12s %12s %12s  %9s %9s %9s\n", "size", "aug 1 thr", "aug all thr",
+           "no-aug 1thr", "Pillow plain", "Pillow aug", "aug/plain", "aug/aug", "all/aug");
     const int sizes[2] = {128, 224};
     double cpu[2][4];
     for (int s = 0; s < 2; s++) {
@@ -390,7 +409,8 @@ int main(int argc, char **argv)
             pa[r] = pil ? pil_rate(dir, sizes[s], true, &kpa[r]) : (kpa[r] = 0);
             cn[r] = c_rate(files, nf, sizes[s], 1, false, &kn[r]);
         }
-        double m1 = median(c1, rounds), ma = median(ca, rounds), mn = median(cn, rounds), mp = median(py, rounds);
+        double m1 = median(c1, rounds), ma = median(ca, rounds), mn = median(cn, rounds),
+               mp = median(py, rounds);
         double mpa = median(pa, rounds);
         cpu[s][0] = median(k1, rounds);
         cpu[s][1] = median(kn, rounds);
@@ -402,25 +422,29 @@ int main(int argc, char **argv)
         else
             printf("%12s %12s  %9s %9s %9s\n", "n/a", "n/a", "-", "-", "-");
     }
-    printf("(img/s; aug/plain = dllab aug 1 thr / Pillow plain, aug/aug = dllab aug 1 thr / Pillow aug,\n"
+    printf("(img/s; aug/plain = dllab aug 1 thr / Pillow plain, aug/aug = dllab aug 1 thr / Pillow "
+           "aug,\n"
            " all/aug = dllab aug on all threads / Pillow aug on 1)\n");
     /* On a shared machine wall time depends on what else runs; CPU time much less so. */
-    printf("\nthe same rounds in CPU time (img per CPU-second, 1 thread; robust to other load on the machine)\n");
-    printf("%-5s %12s %12s %12s %12s  %9s %9s\n", "size", "aug 1 thr", "no-aug 1thr", "Pillow plain", "Pillow aug",
-           "aug/plain", "aug/aug");
+    printf("\nthe same rounds in CPU time (img per CPU-second, 1 thread; robust to other load on "
+           "the machine)\n");
+    printf("%-5s %12s %12s %12s %12s  %9s %9s\n", "size", "aug 1 thr", "no-aug 1thr",
+           "Pillow plain", "Pillow aug", "aug/plain", "aug/aug");
     for (int s = 0; s < 2; s++) {
         printf("%-5d %12.0f %12.0f ", sizes[s], cpu[s][0], cpu[s][1]);
         if (cpu[s][2] > 0 && cpu[s][3] > 0)
-            printf("%12.0f %12.0f  %8.2fx %8.2fx\n", cpu[s][2], cpu[s][3], cpu[s][0] / cpu[s][2], cpu[s][0] / cpu[s][3]);
+            printf("%12.0f %12.0f  %8.2fx %8.2fx\n", cpu[s][2], cpu[s][3], cpu[s][0] / cpu[s][2],
+                   cpu[s][0] / cpu[s][3]);
         else
             printf("%12s %12s  %9s %9s\n", "n/a", "n/a", "-", "-");
     }
-    printf("\nstages, 1 thread, CPU ms per image (decode incl. probe | resize to fitted size | augmented render)\n");
+    printf("\nstages, 1 thread, CPU ms per image (decode incl. probe | resize to fitted size | "
+           "augmented render)\n");
     for (int s = 0; s < 2; s++) {
         double ms[3];
         stage_times(files, nf, sizes[s], ms);
-        printf("%-5d decode %.3f | resize %.3f | render %.3f | total %.3f ms\n", sizes[s], ms[0], ms[1], ms[2],
-               ms[0] + ms[1] + ms[2]);
+        printf("%-5d decode %.3f | resize %.3f | render %.3f | total %.3f ms\n", sizes[s], ms[0],
+               ms[1], ms[2], ms[0] + ms[1] + ms[2]);
     }
     printf("\nexact decode (default: Pillow's pixels) vs --fast-decode (fast IDCT + upsampling,\n"
            "smallest DCT scale), probe + decode + resize to the fitted size, 1 thread, CPU ms per\n"

@@ -15,7 +15,6 @@
 #include "core/ops/gemm/gemm.h"
 #include "tests/bench/fma_peak.h"
 
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -66,8 +65,9 @@ static double time_one(const shape *s, int own, int reps, float *a, float *b, fl
             if (own)
                 dl_sgemm(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, 0.0f, c, s->n);
             else
-                cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
-                            s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+                cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                            s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, a, lda, b,
+                            ldb, 0.0f, c, s->n);
         }
         if (r >= 0)
             t[r] = (fma_cpu_now() - t0) / calls;
@@ -87,7 +87,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
             const char *w = argv[++i];
             for (int j = 0; j < DL_GEMM_ISA_COUNT; j++)
-                if (!strcmp(w, dl_gemm_isa_name((dl_gemm_isa)j)) && !dl_gemm_force_isa((dl_gemm_isa)j))
+                if (!strcmp(w, dl_gemm_isa_name((dl_gemm_isa)j)) &&
+                    !dl_gemm_force_isa((dl_gemm_isa)j))
                     fprintf(stderr, "bench_gemm: %s not supported here\n", w);
         }
     }
@@ -95,11 +96,12 @@ int main(int argc, char **argv)
         reps = 1;
     dl_blas_set_threads(1);
     double peak = fma_peak();
-    printf("1-core FMA peak probe: %.1f GFLOP/s; dllab gemm: %s; OpenBLAS kernel: %s (OPENBLAS_CORETYPE=%s)\n",
+    printf("1-core FMA peak probe: %.1f GFLOP/s; dllab gemm: %s; OpenBLAS kernel: %s "
+           "(OPENBLAS_CORETYPE=%s)\n",
            peak, dl_gemm_isa_name(dl_gemm_isa_active()), dl_blas_corename(),
            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
-    printf("%-38s %5s %5s %5s %2s %2s | %8s %5s | %8s %5s | %s\n", "shape", "M", "N", "K", "tA", "tB",
-           "dllab", "%pk", "OpenBLAS", "%pk", "choice");
+    printf("%-38s %5s %5s %5s %2s %2s | %8s %5s | %8s %5s | %s\n", "shape", "M", "N", "K", "tA",
+           "tB", "dllab", "%pk", "OpenBLAS", "%pk", "choice");
     float *a = malloc(sizeof(float) * 4608 * 512), *b = malloc(sizeof(float) * 4608 * 512);
     float *c = malloc(sizeof(float) * 1152 * 1152);
     for (size_t i = 0; i < 4608 * 512; i++)
@@ -107,8 +109,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++) {
         const shape *s = &SHAPES[i];
         double own = time_one(s, 1, reps, a, b, c), ob = time_one(s, 0, reps, a, b, c);
-        printf("%-38s %5d %5d %5d %2d %2d | %8.1f %4.0f%% | %8.1f %4.0f%% | %s\n", s->what, s->m, s->n, s->k, s->ta,
-               s->tb, own, 100 * own / peak, ob, 100 * ob / peak, own >= ob ? "dllab" : "OpenBLAS");
+        printf("%-38s %5d %5d %5d %2d %2d | %8.1f %4.0f%% | %8.1f %4.0f%% | %s\n", s->what, s->m,
+               s->n, s->k, s->ta, s->tb, own, 100 * own / peak, ob, 100 * ob / peak,
+               own >= ob ? "dllab" : "OpenBLAS");
     }
     free(a), free(b), free(c);
     return 0;

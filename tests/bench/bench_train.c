@@ -64,7 +64,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--eval"))
             eval = 1;
         else {
-            fprintf(stderr, "usage: bench_train [--model resnet18|resnet-xs] [--threads T] [--steps N] [--warmup W]"
+            fprintf(stderr, "usage: bench_train [--model resnet18|resnet-xs] [--threads T] "
+                            "[--steps N] [--warmup W]"
                             " [--head torchvision|fastai] [--batch N] [--eval]\n");
             return 2;
         }
@@ -80,7 +81,10 @@ int main(int argc, char **argv)
 
     dl_err err;
     dl_model *m;
-    dl_model_cfg cfg = {.arch = arch, .in_channels = c, .n_out = k, .head = fastai ? DL_HEAD_FASTAI : DL_HEAD_TORCHVISION,
+    dl_model_cfg cfg = {.arch = arch,
+                        .in_channels = c,
+                        .n_out = k,
+                        .head = fastai ? DL_HEAD_FASTAI : DL_HEAD_TORCHVISION,
                         .seed = 0};
     if (dl_model_create(&m, &cfg, &err) != DL_OK) {
         fprintf(stderr, "bench_train: %s\n", err.msg);
@@ -102,8 +106,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         y[i] = (int32_t)dl_rng_below(&r, (uint64_t)k);
 
-    double *t_step = calloc((size_t)steps, sizeof(double)), *t_fwd = calloc((size_t)steps, sizeof(double));
-    double *t_bwd = calloc((size_t)steps, sizeof(double)), *t_opt = calloc((size_t)steps, sizeof(double));
+    double *t_step = calloc((size_t)steps, sizeof(double)),
+           *t_fwd = calloc((size_t)steps, sizeof(double));
+    double *t_bwd = calloc((size_t)steps, sizeof(double)),
+           *t_opt = calloc((size_t)steps, sizeof(double));
     double *t_cpu = calloc((size_t)steps, sizeof(double));
     double loss = 0;
     for (int s = 0; s < warmup + steps; s++) {
@@ -115,7 +121,8 @@ int main(int argc, char **argv)
                 return 1;
             }
             if (s >= warmup)
-                t_cpu[s - warmup] = cpu_now() - c0, t_step[s - warmup] = t_fwd[s - warmup] = now() - t0;
+                t_cpu[s - warmup] = cpu_now() - c0,
+                          t_step[s - warmup] = t_fwd[s - warmup] = now() - t0;
             continue;
         }
         dl_params_zero_grad(ps);
@@ -143,8 +150,10 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double med = median(t_step, steps);
-    printf("dllab %s%s%s threads=%d img/s=%.1f cpu_img/s=%.1f steps=%d rss_mb=%.0f fwd_ms=%.0f bwd_ms=%.0f opt_ms=%.1f loss=%.3f kernel=%s\n",
-           arch, fastai ? "+fastai" : "", eval ? " eval" : "", threads, n / med, n / median(t_cpu, steps), steps, ru.ru_maxrss / 1024.0, 1e3 * median(t_fwd, steps),
+    printf("dllab %s%s%s threads=%d img/s=%.1f cpu_img/s=%.1f steps=%d rss_mb=%.0f fwd_ms=%.0f "
+           "bwd_ms=%.0f opt_ms=%.1f loss=%.3f kernel=%s\n",
+           arch, fastai ? "+fastai" : "", eval ? " eval" : "", threads, n / med,
+           n / median(t_cpu, steps), steps, ru.ru_maxrss / 1024.0, 1e3 * median(t_fwd, steps),
            1e3 * median(t_bwd, steps), 1e3 * median(t_opt, steps), loss, dl_blas_corename());
     dl_optim_free(&opt);
     dl_model_free(m);

@@ -17,8 +17,8 @@
 #define NC_MAX 768
 #define MC_MAX 192
 
-static const dl_gemm_kernel *const kernels[DL_GEMM_ISA_COUNT] = {&dl_gemm_kernel_portable, &dl_gemm_kernel_avx2,
-                                                                 &dl_gemm_kernel_avx512};
+static const dl_gemm_kernel *const kernels[DL_GEMM_ISA_COUNT] = {
+    &dl_gemm_kernel_portable, &dl_gemm_kernel_avx2, &dl_gemm_kernel_avx512};
 static const char *const names[DL_GEMM_ISA_COUNT] = {"portable", "avx2", "avx512"};
 
 /* Packing buffers, one pair per thread, grown on demand and kept: packing scratch is per call
@@ -128,8 +128,8 @@ static float *room(float **buf, size_t *cap, size_t floats)
 }
 
 /* A rows [i0, i0+mc) x cols [p0, p0+kc) into MR-row micro-panels: ap[blk][p][r] */
-static void pack_a_block(float *ap, const float *a, int lda, bool trans, int i0, int mc, int p0, int kc,
-                         int mr)
+static void pack_a_block(float *ap, const float *a, int lda, bool trans, int i0, int mc, int p0,
+                         int kc, int mr)
 {
     for (int ib = 0; ib < mc; ib += mr, ap += (size_t)mr * kc) {
         const int rows = mc - ib < mr ? mc - ib : mr;
@@ -151,7 +151,8 @@ static void pack_a_block(float *ap, const float *a, int lda, bool trans, int i0,
 }
 
 /* B rows [p0, p0+kc) x cols [j0, j0+nc) into NR-column micro-panels: bp[blk][p][j] */
-static void pack_b_block(float *bp, const float *b, int ldb, bool trans, int p0, int kc, int j0, int nc, int nr)
+static void pack_b_block(float *bp, const float *b, int ldb, bool trans, int p0, int kc, int j0,
+                         int nc, int nr)
 {
     for (int jb = 0; jb < nc; jb += nr, bp += (size_t)nr * kc) {
         const int cols = nc - jb < nr ? nc - jb : nr;
@@ -192,8 +193,8 @@ static void scale_c(float *c, int ldc, int m, int n, float beta)
             c[(size_t)i * ldc + j] *= beta;
 }
 
-void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda, const float *b,
-              int ldb, float beta, float *c, int ldc)
+void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -251,7 +252,8 @@ void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, i
                         for (int r = 0; r < rows; r++)
                             for (int j = 0; j < cols; j++)
                                 cij[(size_t)r * ldc + j] =
-                                    acc ? cij[(size_t)r * ldc + j] + tile[r * nr + j] : tile[r * nr + j];
+                                    acc ? cij[(size_t)r * ldc + j] + tile[r * nr + j]
+                                        : tile[r * nr + j];
                     }
                 }
             }

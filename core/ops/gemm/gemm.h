@@ -9,12 +9,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum dl_gemm_isa { DL_GEMM_PORTABLE = 0, DL_GEMM_AVX2, DL_GEMM_AVX512, DL_GEMM_ISA_COUNT } dl_gemm_isa;
+typedef enum dl_gemm_isa {
+    DL_GEMM_PORTABLE = 0,
+    DL_GEMM_AVX2,
+    DL_GEMM_AVX512,
+    DL_GEMM_ISA_COUNT
+} dl_gemm_isa;
 
 /* C (M, N) = beta * C + op(A) (M, K) x op(B) (K, N); op transposes when trans_* is true (then A is
  * stored (K, M), B (N, K)). beta 0 never reads C (it may hold NaN); alpha is 1. */
-void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda, const float *b,
-              int ldb, float beta, float *c, int ldc);
+void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc);
 
 /* The instruction set in use: the best the CPU (and OS) supports, unless forced (below). */
 dl_gemm_isa dl_gemm_isa_active(void);

@@ -15,13 +15,17 @@ __attribute__((target("avx2,fma"))) static void ukr(int k, const float *a, const
     for (int p = 0; p < k; p++, a += MR, b += NR) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), b2 = _mm256_loadu_ps(b + 16);
         __m256 x = _mm256_broadcast_ss(a);
-        c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01), c02 = _mm256_fmadd_ps(x, b2, c02);
+        c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01),
+        c02 = _mm256_fmadd_ps(x, b2, c02);
         x = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11), c12 = _mm256_fmadd_ps(x, b2, c12);
+        c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11),
+        c12 = _mm256_fmadd_ps(x, b2, c12);
         x = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21), c22 = _mm256_fmadd_ps(x, b2, c22);
+        c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21),
+        c22 = _mm256_fmadd_ps(x, b2, c22);
         x = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31), c32 = _mm256_fmadd_ps(x, b2, c32);
+        c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31),
+        c32 = _mm256_fmadd_ps(x, b2, c32);
     }
     __m256 rows[MR][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32}};
     for (int r = 0; r < MR; r++)

@@ -8,31 +8,31 @@
 #define MR 8
 #define NR 48
 
-#define ROW(r)                                                                                               \
-    do {                                                                                                     \
-        __m512 x = _mm512_set1_ps(a[r]);                                                                     \
-        acc##r##0 = _mm512_fmadd_ps(x, b0, acc##r##0);                                                       \
-        acc##r##1 = _mm512_fmadd_ps(x, b1, acc##r##1);                                                       \
-        acc##r##2 = _mm512_fmadd_ps(x, b2, acc##r##2);                                                       \
+#define ROW(r)                                                                                     \
+    do {                                                                                           \
+        __m512 x = _mm512_set1_ps(a[r]);                                                           \
+        acc##r##0 = _mm512_fmadd_ps(x, b0, acc##r##0);                                             \
+        acc##r##1 = _mm512_fmadd_ps(x, b1, acc##r##1);                                             \
+        acc##r##2 = _mm512_fmadd_ps(x, b2, acc##r##2);                                             \
     } while (0)
 
 #define DECL(r) __m512 acc##r##0 = _mm512_setzero_ps(), acc##r##1 = acc##r##0, acc##r##2 = acc##r##0
 
-#define STORE(r)                                                                                             \
-    do {                                                                                                     \
-        float *p = c + (r) * ldc;                                                                            \
-        if (accum) {                                                                                         \
-            acc##r##0 = _mm512_add_ps(_mm512_loadu_ps(p), acc##r##0);                                        \
-            acc##r##1 = _mm512_add_ps(_mm512_loadu_ps(p + 16), acc##r##1);                                   \
-            acc##r##2 = _mm512_add_ps(_mm512_loadu_ps(p + 32), acc##r##2);                                   \
-        }                                                                                                    \
-        _mm512_storeu_ps(p, acc##r##0);                                                                      \
-        _mm512_storeu_ps(p + 16, acc##r##1);                                                                 \
-        _mm512_storeu_ps(p + 32, acc##r##2);                                                                 \
+#define STORE(r)                                                                                   \
+    do {                                                                                           \
+        float *p = c + (r)*ldc;                                                                    \
+        if (accum) {                                                                               \
+            acc##r##0 = _mm512_add_ps(_mm512_loadu_ps(p), acc##r##0);                              \
+            acc##r##1 = _mm512_add_ps(_mm512_loadu_ps(p + 16), acc##r##1);                         \
+            acc##r##2 = _mm512_add_ps(_mm512_loadu_ps(p + 32), acc##r##2);                         \
+        }                                                                                          \
+        _mm512_storeu_ps(p, acc##r##0);                                                            \
+        _mm512_storeu_ps(p + 16, acc##r##1);                                                       \
+        _mm512_storeu_ps(p + 32, acc##r##2);                                                       \
     } while (0)
 
-__attribute__((target("avx512f,fma"))) static void ukr(int k, const float *a, const float *b, float *c,
-                                                       size_t ldc, int accum)
+__attribute__((target("avx512f,fma"))) static void ukr(int k, const float *a, const float *b,
+                                                       float *c, size_t ldc, int accum)
 {
     DECL(0);
     DECL(1);
