@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+#include "core/file.h"
 #include "core/store/internal.h"
 
 const char *dl_store_dir_default(const char *cli_dir)
@@ -28,13 +30,6 @@ double dl_store__now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-double dl_store__monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -123,31 +118,6 @@ dl_status dl_store__writable(dl_store *st, const char *what, dl_err *err)
     if (st->flags & DL_STORE_READONLY)
         return dl_err_set(err, DL_EINVAL, "run store %s: %s: the store was opened read-only",
                           st->path, what);
-    return DL_OK;
-}
-
-/* mkdir -p */
-static dl_status make_dirs(const char *dir, dl_err *err)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return dl_err_set(err, DL_ENOMEM, "out of memory");
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == 0) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                dl_status r = dl_err_set(err, DL_EIO, "run store: cannot create folder %s: %s", p,
-                                         strerror(errno));
-                free(p);
-                return r;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(p);
     return DL_OK;
 }
 
@@ -462,7 +432,7 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
         return dl_err_set(err, DL_ENOMEM, "out of memory");
     }
     snprintf(st->path, len, "%s/%s", dir, DL_STORE_DB_NAME);
-    st->last_commit = dl_store__monotonic();
+    st->last_commit = dl_clock_now();
 
     bool ro = flags & DL_STORE_READONLY, exists = false, fresh = false;
     dl_status s = check_file(st->path, &exists, err);
@@ -475,7 +445,7 @@ dl_status dl_store_open(const char *dir, int flags, dl_store **out, dl_err *err)
                        st->path);
         goto fail;
     }
-    if (!ro && (s = make_dirs(dir, err)))
+    if (!ro && (s = dl_mkdir_p(dir, err)))
         goto fail;
     if ((s = open_db(st, exists, err)))
         goto fail;

@@ -50,8 +50,7 @@ dl_status dl_store__flush_pending_if_any(dl_store *st, dl_err *err);
  * is emptied only once the commit succeeded. */
 dl_status dl_store__transact(dl_store *st, dl_status (*fn)(dl_store *, void *, dl_err *), void *arg,
                              dl_err *err);
-double dl_store__now(void);       /* wall clock, Unix seconds */
-double dl_store__monotonic(void); /* seconds */
+double dl_store__now(void); /* wall clock, Unix seconds */
 /* Start time of a process in clock ticks since boot (/proc/PID/stat field 22), 0 if unknown. */
 int64_t dl_store__proc_start(int64_t pid);
 /* Whether process pid is alive and (start != 0) is the one that started at that time. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/store/internal.h"
 
 static const char *const status_names[] = {"running", "finished", "stopped", "diverged", "crashed"};
@@ -215,7 +216,7 @@ dl_status dl_store__transact(dl_store *st, dl_status (*fn)(dl_store *, void *, d
     if ((s = dl_store__commit(st, err)))
         return s;
     st->n_pend = 0;
-    st->last_commit = dl_store__monotonic();
+    st->last_commit = dl_clock_now();
     return DL_OK;
 }
 
@@ -254,7 +255,7 @@ dl_status dl_store_log_batch(dl_store *st, int64_t run_id, const dl_batch_row *r
     st->pend[st->n_pend].run_id = run_id;
     st->pend[st->n_pend].row = *row;
     st->n_pend++;
-    if (dl_store__monotonic() - st->last_commit >= 1.0)
+    if (dl_clock_now() - st->last_commit >= 1.0)
         return dl_store__transact(st, NULL, NULL, err);
     return DL_OK;
 }
