@@ -247,7 +247,7 @@ START_TEST(predict_and_interpret_refuse_nan_outputs)
 }
 END_TEST
 
-/* ---- a full disk, on a small tmpfs in the test's own folder------------------------------ */
+/* ---- a full disk, on a small tmpfs in the test's own folder -------------------------------- */
 
 /* Mounts a tmpfs of size (e.g. "14m") at dir/full with the store at dir/full/r; false (the test
  * then returns, saying why) when not root or the mount is refused (a container). */
