@@ -36,3 +36,4 @@ bench: tests/bench/bench_train
 #   sh tests/bench/accept_fmnist.sh     Fashion-MNIST resnet-xs one-cycle: accuracy + wall time vs PyTorch
 #   sh tests/bench/accept_mosaic.sh     fashion-mosaic multi-label: accuracy_multi + micro-F1 vs PyTorch
 #   sh tests/bench/accept_transfer.sh   fine_tune from the accept_fmnist body vs scratch, 3 seeds
+#   sh tests/bench/suite_under_load.sh 5   the whole make check 5 times while two trainings load both cores
