@@ -1231,6 +1231,7 @@ START_TEST(get_preds_after_a_fit_reuses_the_last_validation_pass)
         preds_eq(&a, &b);
         /* a checkpoint load replaces the weights: the cache no longer answers */
         dl_tensor_map map;
+        dl_tensor_map_init(&map);
         ck_assert_msg(dl_learner_state_to_map(f.l, &map, &err) == DL_OK, "%s", err.msg);
         ck_assert_msg(dl_learner_state_from_map(f.l, &map, &err) == DL_OK, "%s", err.msg);
         dl_tensor_map_free(&map);
