@@ -201,8 +201,8 @@ void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds);
 
 /* ---- checkpoints ---- */
 /* The full training state as a tensor map: model state dict, optimiser state ("opt.*") and the
- * learner's own ("learner.*": step, epoch, fit position, peak lrs, smoothing, tracker), added to `out`, which
- * the caller has initialised (dl_tensor_map_init) and frees. */
+ * learner's own ("learner.*": step, epoch, fit position, peak lrs, smoothing, tracker), added to
+ * `out`, which the caller has initialised (dl_tensor_map_init) and frees. */
 dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_err *err);
 dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_err *err);
 /* The model's part of a checkpoint map (everything but "opt.*" and "learner.*"), as a copy
