@@ -551,6 +551,11 @@ static const struct {
     {DL_SCR_CONFUSION, 'n', DL_ACT_NORMALISE},
     {DL_SCR_CONFUSION, DL_KEY_DOWN, DL_ACT_DOWN},
     {DL_SCR_CONFUSION, DL_KEY_RIGHT, DL_ACT_THRESH_UP},
+    {DL_SCR_MULTILABEL, 'b', DL_ACT_THRESH_BEST},
+    {DL_SCR_CONFUSION, 'b', DL_ACT_NONE},
+    {DL_SCR_LRFIND, 'm', DL_ACT_SUGGEST_MINIMUM},
+    {DL_SCR_LRFIND, 'l', DL_ACT_SUGGEST_SLIDE},
+    {DL_SCR_TRAIN, 'l', DL_ACT_LRFIND},
     {DL_SCR_HOME, DL_KEY_ENTER, DL_ACT_OPEN},
     {DL_SCR_HOME, ' ', DL_ACT_MARK},
     {DL_SCR_HOME, 'c', DL_ACT_COMPARE},
@@ -863,8 +868,8 @@ START_TEST(help_overlay_lists_every_action_of_a_screen)
 {
     int n;
     const dl_action_info *t = dl_actions(&n);
-    int screens[] = {DL_SCR_HOME,   DL_SCR_TRAIN, DL_SCR_LRFIND, DL_SCR_CONFUSION,
-                     DL_SCR_IMAGES, DL_SCR_RUN,   DL_SCR_COMPARE};
+    int screens[] = {DL_SCR_HOME,   DL_SCR_TRAIN, DL_SCR_LRFIND,  DL_SCR_CONFUSION,
+                     DL_SCR_IMAGES, DL_SCR_RUN,   DL_SCR_COMPARE, DL_SCR_MULTILABEL};
     dl_grid *g = dl_grid_new(120, 40);
     for (size_t k = 0; k < sizeof screens / sizeof screens[0]; k++) {
         int want = 0;

@@ -1001,6 +1001,51 @@ START_TEST(multilabel_view_from_store)
     dl_app_key(app, DL_KEY_RIGHT); /* stops at the last point */
     t = render(app, 100, 30, 0);
     ck_assert_ptr_nonnull(strstr(t, "threshold 0.70: micro-F1 0.7500, accuracy 0.9200"));
+    /* stored without per-class figures per threshold: the table says which threshold it shows */
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.50"));
+    ck_assert_ptr_nonnull(strstr(t, "stored at 0.50 only"));
+    ck_assert_ptr_nonnull(strstr(t, "* best micro-F1 0.8000 at 0.50 (b jumps there)"));
+    free(t);
+    dl_app_free(app);
+
+    /* With each class's P/R/F1 at every sweep threshold the table follows the slider, and b jumps
+     * to the best micro-F1 (the first maximum, as the CLI reports it). */
+    int64_t ml2;
+    ck_assert(dl_store_run_create(st, &spec, &ml2, name, sizeof name, &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml2, 0, "per-class",
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"classes\":["
+                  "{\"class\":\"bag\",\"precision\":0.9,\"recall\":0.8,\"f1\":0.847},"
+                  "{\"class\":\"shirt\",\"precision\":0.4,\"recall\":0.3,\"f1\":0.343}]}",
+                  &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml2, 0, "thresh-sweep",
+                  "{\"points\":[{\"thresh\":0.3,\"micro_f1\":0.85,\"accuracy_multi\":0.85,"
+                  "\"prf\":[[0.61,0.95,0.743],[0.31,0.72,0.433]]},"
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"accuracy_multi\":0.9,"
+                  "\"prf\":[[0.9,0.8,0.847],[0.4,0.3,0.343]]},"
+                  "{\"thresh\":0.7,\"micro_f1\":0.75,\"accuracy_multi\":0.92,"
+                  "\"prf\":[[0.97,0.52,0.677],[0.88,0.11,0.196]]}]}",
+                  &err) == DL_OK);
+    app = dl_app_new(NULL);
+    ck_assert_int_eq(dl_ui_push_stored_confusion(app, st, ml2, msg, sizeof msg), 0);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.50 (micro-F1 0.8000)"));
+    ck_assert_ptr_nonnull(strstr(t, "shirt                 0.4000    0.3000  0.343"));
+    ck_assert_ptr_null(strstr(t, "stored at 0.50 only"));
+    free(t);
+    dl_app_key(app, DL_KEY_RIGHT);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.70 (micro-F1 0.7500)"));
+    ck_assert_ptr_nonnull(strstr(t, "shirt                 0.8800    0.1100  0.196"));
+    ck_assert_ptr_nonnull(strstr(t, "* best micro-F1 0.8500 at 0.30 (b jumps there)"));
+    free(t);
+    dl_app_key(app, 'b');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(
+        strstr(t, "per class at threshold 0.30 (micro-F1 0.8500)  * best micro-F1"));
+    ck_assert_ptr_nonnull(strstr(t, "bag                   0.6100    0.9500  0.743"));
+    ck_assert_ptr_nonnull(strstr(t, "threshold 0.30: micro-F1 0.8500, accuracy 0.8500"));
     free(t);
     /* A run with nothing stored says so. */
     dl_app_free(app);
