@@ -334,11 +334,24 @@ START_TEST(log_axis_ticks_and_mapping)
     ck_assert_double_eq_tol(dl_axis_map(&a, 1e-3, 0, 100), 25, 1e-9);
     ck_assert(isnan(dl_axis_map(&a, 0, 0, 100)));
     ck_assert_double_eq_tol(dl_axis_unmap(&a, 75, 0, 100), 0.1, 1e-12);
-    /* Fit to whole decades, ignoring non-positive values. */
+    /* Fit out to 1-2-5 values, ignoring non-positive values. */
     float v[4] = {-1, 0, 3e-5, 0.4f};
     ck_assert_int_eq(dl_axis_fit(&a, v, 4, 1, 1), 0);
-    ck_assert_double_eq_tol(a.lo, 1e-5, 1e-15);
-    ck_assert_double_eq_tol(a.hi, 1, 1e-12);
+    ck_assert_double_eq_tol(a.lo, 2e-5, 1e-15);
+    ck_assert_double_eq_tol(a.hi, 0.5, 1e-12);
+    /* A loss from 1.3 to 4.5 gets 1..5 with ticks 1, 2, 5 (not 0.1..10 or 1..10, where the curve
+     * took a few rows), labelled as values. */
+    float loss[2] = {1.3f, 4.5f};
+    ck_assert_int_eq(dl_axis_fit(&a, loss, 2, 1, 1), 0);
+    ck_assert_double_eq_tol(a.lo, 1, 1e-12);
+    ck_assert_double_eq_tol(a.hi, 5, 1e-12);
+    double t125[DL_AXIS_MAX_TICKS];
+    ck_assert_int_eq(dl_axis_ticks(&a, 6, t125), 3);
+    ck_assert_double_eq_tol(t125[0], 1, 1e-12);
+    ck_assert_double_eq_tol(t125[1], 2, 1e-12);
+    ck_assert_double_eq_tol(t125[2], 5, 1e-12);
+    dl_axis_label(&a, t125[1], 0, buf, sizeof buf);
+    ck_assert_str_eq(buf, "2");
 }
 END_TEST
 
