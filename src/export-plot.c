@@ -1,5 +1,8 @@
 /* export-plot: figures of stored runs as PNG/SVG (cairo) and their series as CSV. See
- * src/export-plot.h. One run for confusion; up to DL_PC_MAX_LINES / 3 runs for the others.
+ * src/export-plot.h. One run for confusion (a multi-label run: per-class P/R/F1 bars and the
+ * threshold sweep); up to DL_PC_MAX_LINES / 3 runs for the others. Lines follow one convention:
+ * valid solid with a dot per epoch, smoothed train dashed. lr draws every parameter group with
+ * the momentum below (fastai's plot_sched); lrfind leaves out the last 5 points (plot_lr_find).
  * Refuses a plot with nothing to draw (e.g. lrfind on a run without an LR-finder sweep), naming
  * the run. */
 #include <errno.h>
