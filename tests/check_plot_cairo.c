@@ -2,6 +2,7 @@
  * narrow their range: 1-2-5 steps, then linear ones) and its panels. */
 #include <check.h>
 #include <math.h>
+#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,12 +72,61 @@ START_TEST(panels_and_bars_write)
 }
 END_TEST
 
+/* Pixels of the palette's first colour (the legend's sample line) in the box (x0, y0)-(x1, y1). */
+static int blue_pixels(const char *path, int x0, int y0, int x1, int y1)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    ck_assert_msg(png_image_begin_read_from_file(&im, path), "%s: %s", path, im.message);
+    im.format = PNG_FORMAT_RGB;
+    unsigned char *buf = malloc(PNG_IMAGE_SIZE(im));
+    ck_assert(png_image_finish_read(&im, NULL, buf, 0, NULL));
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            const unsigned char *p = buf + 3 * ((size_t)y * im.width + (size_t)x);
+            n += abs(p[0] - 0x1f) < 40 && abs(p[1] - 0x77) < 40 && abs(p[2] - 0xb4) < 40;
+        }
+    free(buf);
+    return n;
+}
+
+/* A suggestion's label near the right border (it turns to the left of its line there) takes the
+ * top-right corner: the legend goes elsewhere (top left: the curve stays low), not on top of it. */
+START_TEST(legend_leaves_the_labels_alone)
+{
+    char *dir = tu_mkdtemp(), path[4096];
+    double x[40], y[40];
+    for (int i = 0; i < 40; i++) {
+        x[i] = pow(10, -6 + 0.15 * i);
+        y[i] = 1 + 0.01 * i;
+    }
+    y[0] = 3; /* the y range reaches up, the curve itself stays in the bottom third */
+    dl_pc_chart c = {.xlog = true};
+    c.lines[c.nlines++] =
+        (dl_pc_line){.label = "a rather long legend entry", .x = x, .y = y, .n = 40};
+    c.vlines[c.nvlines++] = (dl_pc_vline){.x = x[38], .label = "minimum 1.00e-01", .color = 3};
+    dl_err err = {0};
+    snprintf(path, sizeof path, "%s/l.png", dir);
+    if (getenv("DLLAB_LEGEND_PNG")) /* a copy to look at */
+        snprintf(path, sizeof path, "%s", getenv("DLLAB_LEGEND_PNG"));
+    ck_assert_msg(dl_pc_chart_write(&c, DL_PC_PNG, path, 800, 500, &err) == DL_OK, "%s", err.msg);
+    int left = blue_pixels(path, 100, 20, 400, 120), right = blue_pixels(path, 420, 20, 790, 120);
+    ck_assert_msg(left > 20 && right == 0, "legend sample pixels: top left %d, top right %d", left,
+                  right);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plot_cairo");
     TCase *c = tcase_create("plot_cairo");
     tcase_add_test(c, log_ticks_over_one_decade_are_1_2_5);
     tcase_add_test(c, panels_and_bars_write);
+    tcase_add_test(c, legend_leaves_the_labels_alone);
     suite_add_tcase(s, c);
     return tu_run(s);
 }
