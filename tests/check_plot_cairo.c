@@ -120,6 +120,23 @@ START_TEST(legend_leaves_the_labels_alone)
 }
 END_TEST
 
+/* The last epoch's validation dot sits on the right border of the data area: drawn whole, not
+ * cut in half (800 px wide: the data area ends at 800 - 1.5 em = 782 px). */
+START_TEST(a_dot_on_the_border_is_whole)
+{
+    char *dir = tu_mkdtemp(), path[4096];
+    double x[3] = {1, 2, 3}, y[3] = {1.5, 1.2, 1.1};
+    dl_pc_chart c = {0};
+    c.lines[c.nlines++] = (dl_pc_line){.x = x, .y = y, .n = 3, .markers = true, .no_line = true};
+    dl_err err = {0};
+    snprintf(path, sizeof path, "%s/d.png", dir);
+    ck_assert_msg(dl_pc_chart_write(&c, DL_PC_PNG, path, 800, 500, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_gt(blue_pixels(path, 784, 0, 790, 500), 3);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plot_cairo");
@@ -127,6 +144,7 @@ int main(void)
     tcase_add_test(c, log_ticks_over_one_decade_are_1_2_5);
     tcase_add_test(c, panels_and_bars_write);
     tcase_add_test(c, legend_leaves_the_labels_alone);
+    tcase_add_test(c, a_dot_on_the_border_is_whole);
     suite_add_tcase(s, c);
     return tu_run(s);
 }
