@@ -17,24 +17,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: dllab export [--runs DIR] (RUN | --all) (--csv FOLDER | --json FILE)\n"
-        "\n"
-        "  --csv FOLDER  "
-        "FOLDER/<run>/{batches,epochs,events,lrfind,lrfind_suggestions,checkpoints,\n"
-        "                skipped}.csv and run.json (configuration and summary)\n"
-        "  --json FILE   one JSON document {\"runs\": [...]} with every series; '-' is stdout\n"
-        "  --all         every run in the store\n"
-        "\n"
-        "       dllab export RUN... --plot loss|lr|lrfind|confusion|compare (--png FILE | "
-        "--svg FILE |\n"
-        "                    --csv DIR)... [--size WxH] [--x step|epoch|time] [--ylog]\n"
-        "  --plot KIND   a figure of the runs (cairo); --csv DIR then writes its series as "
-        "DIR/KIND.csv\n"
-        "                (lr: every group and the momentum; lrfind: without the last 5 points;\n"
-        "                confusion of a multi-label run: per-class P/R/F1 and the threshold\n"
-        "                sweep, as DIR/per-class.csv and DIR/thresh-sweep.csv)\n");
+    fprintf(out,
+            "usage: dllab export [--runs DIR] (RUN | --all) (--csv FOLDER | --json FILE)\n"
+            "\n"
+            "  --csv FOLDER  "
+            "FOLDER/<run>/{batches,epochs,events,lrfind,lrfind_suggestions,checkpoints,\n"
+            "                skipped}.csv and run.json (configuration and summary)\n"
+            "  --json FILE   one JSON document {\"runs\": [...]} with every series; '-' is stdout\n"
+            "  --all         every run in the store\n"
+            "\n"
+            "       dllab export RUN... --plot loss|lr|lrfind|confusion|compare (--png FILE | "
+            "--svg FILE |\n"
+            "                    --csv DIR)... [--size WxH] [--x step|epoch|time] [--ylog]\n"
+            "  --plot KIND   a figure of the runs (cairo); --csv DIR then writes its series as "
+            "DIR/KIND.csv\n");
+    fprintf(out,
+            "                (lr: every group and the momentum; lrfind: without the last 5\n"
+            "                points; confusion of a multi-label run: per-class P/R/F1 and the\n"
+            "                threshold sweep, as DIR/per-class.csv and DIR/thresh-sweep.csv)\n");
 }
 
 static void csv_num(FILE *f, double v)
