@@ -252,13 +252,19 @@ static void draw_axes(cairo_t *cr, const frame *f, const dl_pc_chart *c, double 
             for (int i = 0; i < c->ncats && i < 64; i++)
                 t[n++] = i;
         double step = n > 1 ? t[1] - t[0] : 0;
+        /* linear ticks on a narrow log axis (3, 3.5, 4) get linear labels, all with one format */
+        bool log_labels = f->log[a];
+        for (int i = 0; log_labels && i < n; i++) {
+            double m = t[i] / pow(10, floor(log10(t[i]) + 1e-9));
+            log_labels = fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 5) < 1e-6;
+        }
         font(cr, fs, false);
         for (int i = 0; i < n; i++) {
             char lab[48];
             if (a == 0 && c->ncats > 0)
                 snprintf(lab, sizeof lab, "%.16s", c->cats[i] ? c->cats[i] : "");
             else
-                dl_pc_tick_label(t[i], f->log[a], step, lab, sizeof lab);
+                dl_pc_tick_label(t[i], log_labels, step, lab, sizeof lab);
             /* grid line, tick and label */
             cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
             cairo_set_line_width(cr, 1);
