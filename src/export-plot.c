@@ -122,6 +122,8 @@ static void add_lr_lines(figure *f, const dl_cmp_run *r, dl_cmp_xaxis xa, int i,
         if (l) {
             l->color = one ? g : i;
             l->dashed = !one && g < groups - 1; /* several runs: colour = run, dashes = body */
+            /* groups at one lr lie on each other: earlier ones wider, so each shows */
+            l->width = one ? 2 + 2.5 * (groups - 1 - g) : 0;
         }
     }
     f->on_below = true;
