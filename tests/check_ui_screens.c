@@ -469,6 +469,86 @@ START_TEST(lrfind_screen_cursor_and_suggestions)
 }
 END_TEST
 
+/* Column of glyph ch on line `line` of a rendering, within its first `width` columns (ASCII). */
+static int glyph_col(const char *t, int line, char ch, int width)
+{
+    for (int i = 0; i < line && t; i++)
+        t = strchr(t, '\n') ? strchr(t, '\n') + 1 : NULL;
+    for (int c = 0; t && c < width && t[c] && t[c] != '\n'; c++)
+        if (t[c] == ch)
+            return c;
+    return -1;
+}
+
+/* Markers sit at the lr they list (minimum included: lowest-loss lr / 10), their glyphs have a
+ * row of their own, each suggestion is explained, and v/s/m/l put the cursor on the exact value
+ * that Enter then uses. */
+START_TEST(lrfind_screen_suggestion_keys_and_markers)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    push_sweep(c, 90);
+    dl_feed feed;
+    dl_feed_init(&feed, c);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_lrfind(&s, c, &feed, 100, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    double lrs[90], losses[90];
+    for (int i = 0; i < 90; i++) {
+        lrs[i] = feed.lrfind.x[i];
+        losses[i] = feed.lrfind.y[i];
+    }
+    dl_suggestion sug[DL_SUGGEST_COUNT];
+    dl_lrfind_suggest_all(lrs, losses, 90, 100, sug);
+    for (int k = 0; k < DL_SUGGEST_COUNT; k++)
+        ck_assert(sug[k].ok && sug[k].x == sug[k].lr);
+    /* slide 1.2e-3 < valley 1.4e-3 < minimum 3.3e-3 < steep 7.6e-3: the glyphs in that order, on
+     * the row under the title (line 2), none hidden by the legend on line 1 */
+    ck_assert(sug[DL_SUGGEST_MINIMUM].lr > sug[DL_SUGGEST_VALLEY].lr &&
+              sug[DL_SUGGEST_MINIMUM].lr < sug[DL_SUGGEST_STEEP].lr);
+    char *t = render(app, 100, 30, 0);
+    int v = glyph_col(t, 2, 'v', 80), st = glyph_col(t, 2, 's', 80), m = glyph_col(t, 2, 'm', 80),
+        l = glyph_col(t, 2, 'l', 80);
+    ck_assert_msg(v > 0 && st > 0 && m > 0 && l > 0, "glyphs v%d s%d m%d l%d", v, st, m, l);
+    ck_assert_msg(l < v && v < m && m < st, "glyphs out of lr order: l%d v%d m%d s%d", l, v, m, st);
+    ck_assert_ptr_nonnull(strstr(t, "middle of the longest steep descent (fastai's default)"));
+    ck_assert_ptr_nonnull(strstr(t, "a tenth of the lr with the lowest loss"));
+    ck_assert_ptr_nonnull(strstr(t, "the cursor starts at valley"));
+    ck_assert_ptr_nonnull(strstr(t, "> v valley   1.4e-3"));
+    free(t);
+    /* m: the cursor reads the listed minimum; Enter trains at exactly that lr */
+    dl_app_key(app, 'm');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "cursor: minimum"));
+    ck_assert_ptr_nonnull(strstr(t, "lr   3.3e-3"));
+    ck_assert_ptr_nonnull(strstr(t, "> m minimum  3.3e-3"));
+    free(t);
+    dl_app_key(app, 's');
+    dl_app_key(app, 'l');
+    dl_app_key(app, 'm');
+    dl_app_key(app, DL_KEY_ENTER);
+    dl_cmd cmd[4];
+    ck_assert_int_eq(take_all(c, cmd, 4), 2);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
+    ck_assert(cmd[0].hi == sug[DL_SUGGEST_MINIMUM].lr);
+    dl_app_free(app);
+    /* s, then Left: back on the curve's points, one below steep */
+    app = dl_app_new(NULL);
+    ck_assert_int_eq(dl_screen_lrfind(&s, c, &feed, 100, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    dl_app_key(app, 's');
+    dl_app_key(app, DL_KEY_LEFT);
+    dl_app_key(app, DL_KEY_ENTER);
+    ck_assert_int_eq(take_all(c, cmd, 4), 2);
+    ck_assert_double_eq_tol(cmd[0].hi, feed.lrfind.x[sug[DL_SUGGEST_STEEP].idx - 1], 1e-12);
+    dl_app_free(app);
+    dl_feed_free(&feed);
+    dl_control_free(c);
+}
+END_TEST
+
 /* r asks a live learner for a new sweep; once the learner's job has ended it says so instead of
  * posting a command nobody reads. */
 START_TEST(lrfind_screen_rerun_only_while_the_learner_lives)
@@ -921,6 +1001,51 @@ START_TEST(multilabel_view_from_store)
     dl_app_key(app, DL_KEY_RIGHT); /* stops at the last point */
     t = render(app, 100, 30, 0);
     ck_assert_ptr_nonnull(strstr(t, "threshold 0.70: micro-F1 0.7500, accuracy 0.9200"));
+    /* stored without per-class figures per threshold: the table says which threshold it shows */
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.50"));
+    ck_assert_ptr_nonnull(strstr(t, "stored at 0.50 only"));
+    ck_assert_ptr_nonnull(strstr(t, "* best micro-F1 0.8000 at 0.50 (b jumps there)"));
+    free(t);
+    dl_app_free(app);
+
+    /* With each class's P/R/F1 at every sweep threshold the table follows the slider, and b jumps
+     * to the best micro-F1 (the first maximum, as the CLI reports it). */
+    int64_t ml2;
+    ck_assert(dl_store_run_create(st, &spec, &ml2, name, sizeof name, &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml2, 0, "per-class",
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"classes\":["
+                  "{\"class\":\"bag\",\"precision\":0.9,\"recall\":0.8,\"f1\":0.847},"
+                  "{\"class\":\"shirt\",\"precision\":0.4,\"recall\":0.3,\"f1\":0.343}]}",
+                  &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml2, 0, "thresh-sweep",
+                  "{\"points\":[{\"thresh\":0.3,\"micro_f1\":0.85,\"accuracy_multi\":0.85,"
+                  "\"prf\":[[0.61,0.95,0.743],[0.31,0.72,0.433]]},"
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"accuracy_multi\":0.9,"
+                  "\"prf\":[[0.9,0.8,0.847],[0.4,0.3,0.343]]},"
+                  "{\"thresh\":0.7,\"micro_f1\":0.75,\"accuracy_multi\":0.92,"
+                  "\"prf\":[[0.97,0.52,0.677],[0.88,0.11,0.196]]}]}",
+                  &err) == DL_OK);
+    app = dl_app_new(NULL);
+    ck_assert_int_eq(dl_ui_push_stored_confusion(app, st, ml2, msg, sizeof msg), 0);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.50 (micro-F1 0.8000)"));
+    ck_assert_ptr_nonnull(strstr(t, "shirt                 0.4000    0.3000  0.343"));
+    ck_assert_ptr_null(strstr(t, "stored at 0.50 only"));
+    free(t);
+    dl_app_key(app, DL_KEY_RIGHT);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.70 (micro-F1 0.7500)"));
+    ck_assert_ptr_nonnull(strstr(t, "shirt                 0.8800    0.1100  0.196"));
+    ck_assert_ptr_nonnull(strstr(t, "* best micro-F1 0.8500 at 0.30 (b jumps there)"));
+    free(t);
+    dl_app_key(app, 'b');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(
+        strstr(t, "per class at threshold 0.30 (micro-F1 0.8500)  * best micro-F1"));
+    ck_assert_ptr_nonnull(strstr(t, "bag                   0.6100    0.9500  0.743"));
+    ck_assert_ptr_nonnull(strstr(t, "threshold 0.30: micro-F1 0.8500, accuracy 0.8500"));
     free(t);
     /* A run with nothing stored says so. */
     dl_app_free(app);
@@ -970,6 +1095,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, train_keys_post_commands);
     tcase_add_test(c, train_screen_shows_divergence);
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
+    tcase_add_test(c, lrfind_screen_suggestion_keys_and_markers);
     tcase_add_test(c, lrfind_screen_rerun_only_while_the_learner_lives);
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
