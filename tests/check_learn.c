@@ -189,7 +189,7 @@ static dl_status probe_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
     }
     if (ev == DL_EV_AFTER_BATCH &&
         step == 3) { /* posted after batch 3 trained: applies before batch 3 (0-based) */
-        dl_cmd a = {.kind = DL_CMD_SET_LR, .hi = 1e-2};
+        dl_cmd a = {.kind = DL_CMD_SET_LR, .lr = {DL_LR_SLICE_HI, 0, 1e-2}};
         dl_cmd b = {.kind = DL_CMD_FREEZE, .arg = -1};
         dl_cmd c = {.kind = DL_CMD_SCALE_LR, .factor = 0.5};
         dl_control_post(p->c, &a, NULL);
@@ -807,6 +807,14 @@ START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
         freeze += strcmp(ev[i].kind, "freeze") == 0;
         unfreeze +=
             strcmp(ev[i].kind, "unfreeze") == 0 && strstr(ev[i].payload, "\"frozen_to\":0") != NULL;
+        /* each records the rates of the phase it starts (peak per group), not the last phase's:
+         * frozen slice(2e-3), then base_lr/2 as slice(1e-5, 1e-3) */
+        if (!strcmp(ev[i].kind, "freeze"))
+            ck_assert_msg(strstr(ev[i].payload, "\"lr\":[0.0002,0.0002,0.002]"), "%s",
+                          ev[i].payload);
+        if (!strcmp(ev[i].kind, "unfreeze"))
+            ck_assert_msg(strstr(ev[i].payload, "\"lr\":[1e-05,0.0001,0.001]"), "%s",
+                          ev[i].payload);
     }
     ck_assert_int_eq(freeze, 1);
     ck_assert_int_eq(unfreeze, 1);
@@ -914,7 +922,7 @@ static dl_status key_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err
         c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 0.5};
         break;
     case 6:
-        c = (dl_cmd){.kind = DL_CMD_SET_LR, .lo = 1e-5, .hi = 1e-3};
+        c = (dl_cmd){.kind = DL_CMD_SET_LR, .lr = {DL_LR_RANGE, 1e-5, 1e-3}};
         break;
     case 7:
         c = (dl_cmd){.kind = DL_CMD_PAUSE};

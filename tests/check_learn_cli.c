@@ -242,6 +242,50 @@ START_TEST(fine_tune_rewinds_into_either_phase)
 }
 END_TEST
 
+/* The text of FILE of run NAME's `dllab export --csv` folder (malloc'd). */
+static char *exported(const char *name, const char *file)
+{
+    char args[2200], path[2200];
+    snprintf(args, sizeof args, "export %s --csv %s/csv", name, runs);
+    ck_assert_int_eq(run(args), 0);
+    snprintf(path, sizeof path, "%s/csv/%s/%s", runs, name, file);
+    char *t = tu_slurp(path, NULL);
+    ck_assert_msg(t != NULL, "no %s", path);
+    return t;
+}
+
+/* --lr V is fastai's float (every group V), ..HI its slice(HI); fine_tune's unfreeze event records
+ * the rates of the unfrozen phase. */
+START_TEST(lr_is_every_group_and_unfreeze_records_its_rates)
+{
+    if (!setup())
+        return;
+    const char *tiny = "--limit 128 --valid-limit 64 --bs 64 --no-aug --threads 1 --epochs 1 "
+                       "--arch resnet-custom:basic:1,1,1:8,16,32:small --no-tui";
+    char args[600];
+    snprintf(args, sizeof args, "train fashion-mnist --fit --lr 2e-3 --name every %s", tiny);
+    ck_assert_int_eq(run(args), 0);
+    char *b = exported("every-1", "batches.csv");
+    ck_assert_msg(strstr(b, "\n1,0,0.002,0.002,0.002,") != NULL, "%s", b);
+    free(b);
+    snprintf(args, sizeof args, "train fashion-mnist --fit --lr ..2e-3 --name slice %s", tiny);
+    ck_assert_int_eq(run(args), 0);
+    b = exported("slice-1", "batches.csv");
+    ck_assert_msg(strstr(b, "\n1,0,0.0002,0.0002,0.002,") != NULL, "%s", b);
+    free(b);
+    /* fine_tune(1, base_lr 2e-3): frozen slice(2e-3), then slice(1e-5, 1e-3) */
+    snprintf(args, sizeof args, "train fashion-mnist --pretrained every-1 --lr 2e-3 --name ft %s",
+             tiny);
+    ck_assert_int_eq(run(args), 0);
+    char *e = exported("ft-1", "events.csv");
+    const char *u = strstr(e, ",unfreeze,");
+    ck_assert_msg(u != NULL, "%s", e);
+    ck_assert_msg(strstr(u, "\"\"lr\"\":[1e-05,0.0001,0.001]") != NULL, "%s", e);
+    free(e);
+    tu_rmtree(runs);
+}
+END_TEST
+
 /* A folder dataset of 32x32 grey PNGs: class "left" is bright on the left, "right" on the right. */
 static void write_png(const char *path, int bright_left, int seed)
 {
@@ -327,6 +371,7 @@ int main(void)
     tcase_add_test(tc, usage_errors_exit_2);
     tcase_add_test(tc, train_table_stop_resume_rewind_interpret_lrfind);
     tcase_add_test(tc, fine_tune_rewinds_into_either_phase);
+    tcase_add_test(tc, lr_is_every_group_and_unfreeze_records_its_rates);
     tcase_add_test(tc, predict_classifies_image_files);
     suite_add_tcase(s, tc);
     return tu_run(s);

@@ -306,18 +306,22 @@ START_TEST(train_keys_post_commands)
         dl_app_key(app, *k);
     ck_assert_int_eq(take_all(c, cmd, 16), 1);
     ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
-    ck_assert_double_eq_tol(cmd[0].lo, 1e-5, 1e-18);
-    ck_assert_double_eq_tol(cmd[0].hi, 1e-3, 1e-15);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_RANGE);
+    ck_assert_double_eq_tol(cmd[0].lr.lo, 1e-5, 1e-18);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, 1e-3, 1e-15);
     char *t = render(app, 80, 24, 0);
     ck_assert_ptr_nonnull(strstr(t, "'abc' is not an lr"));
     free(t);
-    /* A single lr is fastai's slice(lr); Esc cancels a prompt. */
-    const char *typed2 = "=3e-4\n=1\x1b";
+    /* A single lr is fastai's float (every group), ..HI its slice(HI), as the CLI's --lr; Esc
+     * cancels a prompt. */
+    const char *typed2 = "=3e-4\n=..2e-3\n=1\x1b";
     for (const char *k = typed2; *k; k++)
         dl_app_key(app, *k);
-    ck_assert_int_eq(take_all(c, cmd, 16), 1);
-    ck_assert_double_eq(cmd[0].lo, 0);
-    ck_assert_double_eq_tol(cmd[0].hi, 3e-4, 1e-15);
+    ck_assert_int_eq(take_all(c, cmd, 16), 2);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_CONST);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, 3e-4, 1e-15);
+    ck_assert_int_eq(cmd[1].lr.kind, DL_LR_SLICE_HI);
+    ck_assert_double_eq_tol(cmd[1].lr.hi, 2e-3, 1e-15);
     /* x/y/[ toggles only change the view. */
     dl_app_key(app, 'x');
     dl_app_key(app, 'y');
@@ -456,7 +460,8 @@ START_TEST(lrfind_screen_cursor_and_suggestions)
     dl_cmd cmd[4];
     ck_assert_int_eq(take_all(c, cmd, 4), 2);
     ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
-    ck_assert_double_eq_tol(cmd[0].hi, feed.lrfind.x[valley - 1], 1e-12);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_CONST); /* the cursor's rate for every group */
+    ck_assert_double_eq_tol(cmd[0].lr.hi, feed.lrfind.x[valley - 1], 1e-12);
     ck_assert_int_eq(cmd[1].kind, DL_CMD_RESUME);
     ck_assert_int_eq(dl_app_depth(app), 0); /* Enter closed the finder */
     /* A new sweep (step back to 0) replaces the curve. */

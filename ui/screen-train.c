@@ -5,7 +5,7 @@
  * Panels (ui/layout): header, progress bar, loss plot (train raw dim + smoothed, valid per
  * epoch; x by step/epoch, y linear/log, smoothing [ ]), lr/momentum strip with the current
  * position, fastai's epoch table, event log, key bar. Tab switches the big plot between loss, lr
- * and the last LR-finder curve. `=` opens a prompt for an exact lr or a range lo:hi. On divergence
+ * and the last LR-finder curve. `=` opens a prompt for an lr in the --lr grammar. On divergence
  * it shows a banner offering a lower lr. */
 #include <math.h>
 #include <stdio.h>
@@ -64,35 +64,6 @@ static int post(train_state *st, dl_app *app, dl_cmd cmd)
     return DL_R_REDRAW;
 }
 
-/* Parses "1e-3" or "1e-5:1e-3" (also "1e-5..1e-3"); returns 0 on success. */
-static int parse_lr(const char *s, double *lo, double *hi)
-{
-    char *end;
-    double a = strtod(s, &end);
-    if (end == s || !isfinite(a) || a <= 0)
-        return -1;
-    while (*end == ' ')
-        end++;
-    if (*end == '\0') {
-        *lo = 0;
-        *hi = a;
-        return 0;
-    }
-    if (*end == ':')
-        end++;
-    else if (end[0] == '.' && end[1] == '.')
-        end += 2;
-    else
-        return -1;
-    const char *s2 = end;
-    double b = strtod(s2, &end);
-    if (end == s2 || *end != '\0' || !isfinite(b) || b < a)
-        return -1;
-    *lo = a;
-    *hi = b;
-    return 0;
-}
-
 static int prompt_key(train_state *st, int key, dl_app *app)
 {
     if (key == DL_KEY_ESC) {
@@ -105,16 +76,17 @@ static int prompt_key(train_state *st, int key, dl_app *app)
         return DL_R_REDRAW;
     }
     if (key == DL_KEY_ENTER || key == '\r') {
-        double lo, hi;
+        dl_lr_spec lr;
         st->prompt = 0;
-        if (parse_lr(st->input, &lo, &hi) != 0) {
-            char msg[128];
+        if (dl_lr_parse(st->input, &lr, NULL) != DL_OK) { /* the --lr grammar */
+            char msg[160];
             snprintf(msg, sizeof msg,
-                     "'%s' is not an lr (e.g. 1e-3) or a range lo:hi (e.g. 1e-5:1e-3)", st->input);
+                     "'%s' is not an lr: 1e-3 (every group), ..1e-3 (slice), 1e-5..1e-3 (spread)",
+                     st->input);
             dl_app_message(app, msg);
             return DL_R_REDRAW;
         }
-        return post(st, app, (dl_cmd){.kind = DL_CMD_SET_LR, .lo = lo, .hi = hi});
+        return post(st, app, (dl_cmd){.kind = DL_CMD_SET_LR, .lr = lr});
     }
     if (key >= 32 && key < 127 && st->ninput < (int)sizeof st->input - 1) {
         st->input[st->ninput++] = (char)key;
@@ -475,7 +447,8 @@ static void train_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
     if (st->prompt) {
         dl_grid_fill(g, l.keys, ' ', DL_ROLE_DEFAULT, 0);
         dl_grid_textf(g, 0, l.keys.y, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
-                      "lr (e.g. 1e-3, or lo:hi like 1e-5:1e-3; Enter applies, Esc cancels): %s_",
+                      "lr (1e-3 every group, ..1e-3 slice, 1e-5..1e-3; Enter applies, Esc "
+                      "cancels): %s_",
                       st->input);
     } else {
         dl_draw_keybar(g, l.keys, s->id);

@@ -450,8 +450,7 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
     dl_err e2;
     switch (c->kind) {
     case DL_CMD_SET_LR: {
-        dl_lr_spec spec = {c->lo > 0 ? DL_LR_RANGE : DL_LR_SLICE_HI, c->lo, c->hi};
-        if (dl_lr_spread(&spec, l->n_groups, lr, &e2) != DL_OK) {
+        if (dl_lr_spread(&c->lr, l->n_groups, lr, &e2) != DL_OK) {
             dl_learner_log_event(l, DL_EV_WARNING, "set_lr refused: %s", e2.msg);
             return DL_OK;
         }
@@ -460,11 +459,9 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
             return DL_OK;
         }
         set_group_lrs(l, lr);
-        /* lo 0 is fastai's slice(hi) (hi/10 for the body), which "0..hi" would misreport */
-        if (c->lo > 0)
-            dl_learner_log_event(l, DL_EV_LR_CHANGE, "set %g..%g", c->lo, c->hi);
-        else
-            dl_learner_log_event(l, DL_EV_LR_CHANGE, "set slice(%g)", c->hi);
+        char text[64];
+        dl_lr_format(&c->lr, text, sizeof text); /* as typed: "3e-3", "..3e-3", "1e-5..1e-3" */
+        dl_learner_log_event(l, DL_EV_LR_CHANGE, "set %s", text);
         return DL_OK;
     }
     case DL_CMD_SCALE_LR:

@@ -120,7 +120,7 @@ typedef struct dl_fit_opts {
     int start_epoch;       /* resume: skip epochs before this one (schedule position kept) */
 } dl_fit_opts;
 
-/* Defaults with lr as slice(lr) (lr <= 0: the learner's). */
+/* Defaults with lr for every group, as fastai's float (lr <= 0: the learner's). */
 void dl_fit_opts_init(dl_fit_opts *o, dl_fit_kind kind, int epochs, double lr);
 dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err);
 /* fastai's fine_tune: freeze, one-cycle(freeze_epochs, slice(base_lr), pct 0.99), base_lr/2,

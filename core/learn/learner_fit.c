@@ -21,7 +21,7 @@ void dl_fit_opts_init(dl_fit_opts *o, dl_fit_kind kind, int epochs, double lr)
     memset(o, 0, sizeof *o);
     o->kind = kind;
     o->epochs = epochs;
-    o->lr.kind = DL_LR_SLICE_HI;
+    o->lr.kind = DL_LR_CONST; /* fastai's fit_one_cycle(n, lr): every group lr */
     o->lr.hi = lr;
 }
 
@@ -432,8 +432,12 @@ dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int fr
                 continue; /* stopped at the end of this phase: the next one starts afresh */
             st = run_fit(l, plan.phase[p].epochs, l->resume_epoch, l->resume_batch, err);
         } else {
-            dl_learner_freeze_to(l, plan.phase[p].freeze_to);
+            /* the phase's lrs first, so its freeze/unfreeze event records the rates that follow
+             * (peak per group), not the end of the previous phase */
             l->sched = plan.phase[p].sched;
+            for (int g = 0; g < l->n_groups; g++)
+                dl_optim_set_lr(&l->opt, g, plan.phase[p].lr_max[g]);
+            dl_learner_freeze_to(l, plan.phase[p].freeze_to);
             st = run_fit(l, plan.phase[p].epochs, 0, 0, err);
         }
         if (l->stopped || l->diverged)
