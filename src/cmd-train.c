@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/numfmt.h"
 #include "src/commands.h"
 #include "src/interp-report.h"
 #include "src/runs-util.h"
@@ -71,10 +72,13 @@ static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
         const dl_epoch_result *r = dl_learner_epoch_row(l);
         char tm[32];
         fmt_time(r->duration, tm, sizeof tm);
-        fprintf(t->out, "%-*d  %-*.6f  %-*.6f  ", t->width[0], r->epoch, t->width[1], r->train_loss,
-                t->width[2], r->valid_loss);
+        char a[32], b[32]; /* fixed width: a diverging loss keeps the time column in place */
+        fprintf(t->out, "%-*d  %-*s  %-*s  ", t->width[0], r->epoch, t->width[1],
+                dl_fmt_fit(r->train_loss, 6, t->width[1], a, sizeof a), t->width[2],
+                dl_fmt_fit(r->valid_loss, 6, t->width[2], b, sizeof b));
         for (int i = 0; i < nm; i++)
-            fprintf(t->out, "%-*.6f  ", t->width[3 + i], r->metrics[i]);
+            fprintf(t->out, "%-*s  ", t->width[3 + i],
+                    dl_fmt_fit(r->metrics[i], 6, t->width[3 + i], a, sizeof a));
         fprintf(t->out, "%s\n", tm);
         /* fastai prints its trackers' decisions under the row */
         if (!strncmp(dl_learner_message(l), "No improvement", 14))

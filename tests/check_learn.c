@@ -553,6 +553,43 @@ START_TEST(nan_loss_restores_last_good_weights_and_marks_diverged)
 }
 END_TEST
 
+/* A finite loss that explodes from step 7 on (1e3, 2e3, ...): caught before any NaN. */
+static dl_status explode_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    nan_probe *p = user;
+    dl_params *ps = dl_model_params(dl_learner_model(l));
+    if (ev == DL_EV_AFTER_BATCH && dl_learner_step(l) == 5)
+        memcpy(p->good, ps->data, p->n * sizeof(float));
+    if (ev == DL_EV_AFTER_LOSS && (int)dl_learner_step(l) >= p->at)
+        dl_learner_set_loss(l, 1e3 * (double)(dl_learner_step(l) - 6));
+    return DL_OK;
+}
+
+START_TEST(an_exploding_finite_loss_is_divergence_before_nan)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_params *ps = dl_model_params(f.m);
+    nan_probe p = {.at = 7, .n = ps->total};
+    p.good = malloc(ps->total * sizeof(float));
+    dl_err err;
+    dl_learner_add_callback(f.l, explode_cb, &p, &err);
+    ((dl_learner_cfg *)dl_learner_config(f.l))->snapshot_every = 5;
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 1e-3);
+    ck_assert_int_eq(dl_learner_fit(f.l, &o, &err), DL_EDIVERGED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "diverged at lr"));
+    ck_assert(dl_learner_diverged(f.l));
+    /* above 4x its best from step 7: the 5th such batch is step 11, then the fit ends */
+    ck_assert_uint_eq(dl_learner_step(f.l), 12);
+    /* the copy of step 10 was not taken (the loss was climbing): step 5's weights are back */
+    ck_assert(memcmp(p.good, ps->data, ps->total * sizeof(float)) == 0);
+    ck_assert_ptr_nonnull(strstr(dl_learner_message(f.l), "diverged"));
+    free(p.good);
+    fx_free(&f);
+}
+END_TEST
+
 static void *lower_and_resume(void *arg)
 {
     dl_control *c = arg;
@@ -1273,6 +1310,7 @@ int main(void)
     tcase_add_test(tc, lr_find_restores_weights_buffers_and_optimiser_bit_exactly);
     tcase_add_test(tc, resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses);
     tcase_add_test(tc, nan_loss_restores_last_good_weights_and_marks_diverged);
+    tcase_add_test(tc, an_exploding_finite_loss_is_divergence_before_nan);
     tcase_add_test(tc, with_a_ui_divergence_pauses_and_training_continues_after_resume);
     tcase_add_test(tc, checkpoints_each_epoch_in_the_store_with_the_best_flagged);
     tcase_add_test(tc, lrfind_command_mid_fit_leaves_the_training_unchanged);

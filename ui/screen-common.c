@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/numfmt.h"
 #include "ui/actions.h"
 #include "ui/screens.h"
 
@@ -85,11 +86,14 @@ void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n
         char t[16];
         dl_fmt_duration(e->t - prev_t, t, sizeof t);
         prev_t = e->t;
-        k = snprintf(line, sizeof line, "%-5d %10.6f %10.6f", e->epoch, e->train_loss,
-                     e->valid_loss);
+        char a[32], b[32], c[32]; /* a diverging 1553458094.0 must not push time out */
+        k = snprintf(line, sizeof line, "%-5d %10s %10s", e->epoch,
+                     dl_fmt_fit(e->train_loss, 6, 10, a, sizeof a),
+                     dl_fmt_fit(e->valid_loss, 6, 10, b, sizeof b));
         for (int m = 0; m < n_metrics && k < (int)sizeof line - 16; m++) {
             if (m < e->n_metrics)
-                k += snprintf(line + k, sizeof line - (size_t)k, " %10.6f", e->metric[m]);
+                k += snprintf(line + k, sizeof line - (size_t)k, " %10s",
+                              dl_fmt_fit(e->metric[m], 6, 10, c, sizeof c));
             else /* the UI missed that validation's snapshot */
                 k += snprintf(line + k, sizeof line - (size_t)k, " %10s", "-");
         }

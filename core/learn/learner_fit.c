@@ -7,7 +7,8 @@
  * lr is recorded and the run marked diverged. With pause_on_diverge (a UI is attached) the
  * learner pauses so the user can lower the lr and resume; otherwise the fit ends with
  * DL_EDIVERGED. A non-finite validation loss (over a non-empty validation set) ends the fit the
- * same way, without recording or checkpointing that epoch. */
+ * same way, without recording or checkpointing that epoch. So does a finite loss that explodes
+ * (core/learn/diverge.h); the last good copy is only refreshed while the loss is not climbing. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -184,6 +185,23 @@ static void on_diverged(dl_learner *l, const dl_err *why)
         l->stop_now = true;
 }
 
+/* The finite smoothed loss exploded (diverge.h): handled as a NaN loss, and the smoother starts
+ * again so the restored weights are judged by their own losses. */
+static bool exploded(dl_learner *l, dl_status *result, dl_err *err)
+{
+    if (!dl_diverge_add(&l->explode, l->smooth_value))
+        return false;
+    dl_err why;
+    dl_diverge_why(&l->explode, l->smooth_value, why.msg, sizeof why.msg);
+    on_diverged(l, &why);
+    dl_smooth_reset(&l->smooth);
+    l->smooth_value = NAN;
+    dl_diverge_rearm(&l->explode);
+    if (!l->paused)
+        *result = dl_err_set(err, DL_EDIVERGED, "%s", l->message);
+    return true;
+}
+
 /* Runs epochs [start_epoch, epochs) of the schedule in l->sched, the first one from batch skip. */
 static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, dl_err *err)
 {
@@ -218,6 +236,7 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
         l->wait = l->plateau_wait = 0;
         l->best_copy.valid = false;
     }
+    dl_diverge_reset(&l->explode);
     dl_status st = dl_state_copy_take(&l->good, l, true);
     if (st != DL_OK)
         st = dl_err_set(err, st, "out of memory for the last-good copy of the weights");
@@ -272,10 +291,14 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
             l->smooth_value = dl_smooth_add(&l->smooth, l->loss);
             l->ckpt_epoch = e;
             l->ckpt_batch = i + 1;
-            if (l->step % (uint64_t)l->cfg.snapshot_every == 0 &&
+            if (l->step % (uint64_t)l->cfg.snapshot_every == 0 && dl_diverge_healthy(&l->explode) &&
                 dl_state_copy_take(&l->good, l, true) != DL_OK)
                 dl_log(DL_LOG_WARN, "out of memory refreshing the last-good copy");
             record_batch(l, e);
+            if (exploded(l, &result, err)) {
+                dl_learner_publish(l);
+                continue;
+            }
             if ((st = dl_learner_fire(l, DL_EV_AFTER_BATCH, err)) != DL_OK)
                 break;
             dl_learner_publish(l);

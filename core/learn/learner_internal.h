@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "core/learn/diverge.h"
 #include "core/learn/learner.h"
 
 #define DL_MAX_CALLBACKS 16
@@ -69,6 +70,7 @@ struct dl_learner {
     bool paused, stop_now, stop_after_epoch, stopped;
     bool diverged;
     double diverged_lr;
+    dl_diverge explode; /* the finite smoothed loss exploding (diverge.h) */
     double
         valid_items; /* items the last validation saw: a non-finite loss over some is divergence */
     /* persistence: a checkpoint or epoch row that could not be written (e.g. a full disk) */
