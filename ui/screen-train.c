@@ -241,7 +241,9 @@ static void draw_progress(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
     const dl_snapshot *sn = &st->feed->snap;
     char left[64], right[96], eta[16];
-    snprintf(left, sizeof left, "epoch %d/%d ", sn->n_epochs ? sn->epoch + 1 : 0, sn->n_epochs);
+    /* fine_tune's frozen phase says so: "frozen epoch 1/1", then "epoch 1/N" */
+    snprintf(left, sizeof left, "%sepoch %d/%d ", sn->frozen_fit ? "frozen " : "",
+             sn->n_epochs ? sn->epoch + 1 : 0, sn->n_epochs);
     dl_fmt_duration(sn->eta_s, eta, sizeof eta);
     snprintf(right, sizeof right, " batch %d/%d  ETA %s  %.0f img/s",
              sn->n_batches ? sn->batch + 1 : 0, sn->n_batches, eta, sn->images_per_s);
@@ -279,6 +281,40 @@ static drawn view(const dl_feed_series *s, float *buf)
     return (drawn){x, y, z, n, s->sum.per_bin / 2.0};
 }
 
+/* Events the user (or the plateau tracker) steered with: ticks on the loss plot's x axis. */
+static bool steering(const char *text)
+{
+    static const char *const kinds[] = {"lr-change", "freeze", "unfreeze", "pause",
+                                        "resume",    "stop",   "save",     "lr-find-start"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        size_t n = strlen(kinds[i]);
+        if (!strncmp(text, kinds[i], n) && (text[n] == ' ' || !text[n]))
+            return true;
+    }
+    return false;
+}
+
+/* Ticks under the canvas, on the x axis, at each steering event's step. */
+static void draw_event_ticks(const train_state *st, const dl_plot *p, const dl_plot_frame *fr,
+                             dl_grid *g, int ascii)
+{
+    if (!fr->ok)
+        return;
+    double pw = fr->canvas.w * 2 - 1;
+    int axis_y = fr->canvas.y + fr->canvas.h;
+    for (int i = 0; i < dl_feed_events_kept(st->feed); i++) {
+        const dl_event *e = dl_feed_event(st->feed, i);
+        if (!steering(e->text))
+            continue;
+        double x = (double)e->step / (p->x_epochs ? p->steps_per_epoch : 1);
+        double px = dl_axis_map(&fr->xaxis, x, 0, pw);
+        if (!isfinite(px) || px < -0.5 || px > pw + 0.5)
+            continue;
+        dl_grid_put(g, fr->canvas.x + (int)lround(px) / 2, axis_y, ascii ? '^' : 0x25B2,
+                    !strncmp(e->text, "unfreeze", 8) ? DL_ROLE_MARKER : DL_ROLE_WARN, DL_ATTR_BOLD);
+    }
+}
+
 static void draw_loss(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
     const dl_feed *f = st->feed;
@@ -300,7 +336,15 @@ static void draw_loss(train_state *st, dl_grid *g, dl_rect r, int ascii)
                     (dl_plot_series){"train", t.x, t.y, t.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 1});
     dl_plot_add(&p, (dl_plot_series){"valid", f->valid.x, f->valid.y, f->valid.n, DL_ROLE_VALID, 0,
                                      DL_PLOT_LINE_POINTS, 0});
-    dl_plot_draw(&p, g, r, NULL);
+    /* where the body was unfrozen (fine_tune's second phase, or the 'u' key): a vertical line */
+    for (int i = 0; i < dl_feed_events_kept(f); i++) {
+        const dl_event *e = dl_feed_event(f, i);
+        if (!strncmp(e->text, "unfreeze", 8))
+            dl_plot_add_marker(&p, (double)e->step, DL_ROLE_MARKER, 'u');
+    }
+    dl_plot_frame fr;
+    dl_plot_draw(&p, g, r, &fr);
+    draw_event_ticks(st, &p, &fr, g, ascii);
     free(buf);
 }
 

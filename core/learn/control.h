@@ -52,7 +52,8 @@ typedef enum dl_phase {
     DL_PHASE_DONE,
     DL_PHASE_STOPPED,
     DL_PHASE_DIVERGED,
-    DL_PHASE_FAILED
+    DL_PHASE_FAILED,
+    DL_PHASE_NEXT_FIT /* a fit ended and another follows (fine_tune's unfrozen phase): not done */
 } dl_phase;
 
 const char *dl_phase_name(dl_phase p);
@@ -70,7 +71,8 @@ typedef struct dl_snapshot {
     int n_groups;
     double lr[DL_MAX_GROUPS];
     double mom;
-    int frozen_to; /* groups [0, frozen_to) frozen */
+    int frozen_to;   /* groups [0, frozen_to) frozen */
+    bool frozen_fit; /* the fit is fine_tune's frozen phase: its epochs are "frozen N" */
     double last_loss, smooth_loss;
     double valid_loss; /* NAN until the first validation */
     int n_metrics;
@@ -95,6 +97,7 @@ typedef struct dl_curve_point {
     double loss; /* smoothed train loss, valid loss, or LR-finder smoothed loss */
     double raw;  /* unsmoothed batch loss (train) */
     double mom;  /* last group's momentum (Adam's beta1, SGD's momentum) when the point was made */
+    bool frozen_fit; /* made in fine_tune's frozen phase (dl_snapshot.frozen_fit) */
 } dl_curve_point;
 
 typedef struct dl_event {

@@ -172,6 +172,7 @@ void dl_learner_set_loss(dl_learner *l, double loss) { l->loss = loss; }
 void dl_learner_set_valid_loss(dl_learner *l, double v) { l->row.valid_loss = v; }
 double dl_learner_smooth_loss(const dl_learner *l) { return l->smooth_value; }
 int dl_learner_frozen_to(const dl_learner *l) { return l->frozen_to; }
+bool dl_learner_frozen_fit(const dl_learner *l) { return l->frozen_fit; }
 bool dl_learner_diverged(const dl_learner *l) { return l->diverged; }
 const char *dl_learner_unsaved(const dl_learner *l) { return l->unsaved ? l->unsaved_why : NULL; }
 double dl_learner_diverged_lr(const dl_learner *l) { return l->diverged_lr; }
@@ -235,6 +236,12 @@ void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
     dl_learner_emit_event(l, true, true, kind, text);
 }
 
+void dl_learner_warn(dl_learner *l, const char *text)
+{
+    dl_learner_emit_event(l, true, true, DL_EV_WARNING, text);
+    dl_log(DL_LOG_WARN, "%s", text);
+}
+
 void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds)
 {
     size_t n = ds ? dl_data_n_skipped(ds) : 0;
@@ -270,6 +277,7 @@ void dl_learner_publish(dl_learner *l)
         s.lr[g] = l->opt.h[g].lr;
     s.mom = l->opt.h[l->n_groups - 1].mom;
     s.frozen_to = l->frozen_to;
+    s.frozen_fit = l->frozen_fit;
     s.last_loss = l->loss;
     s.smooth_loss = l->smooth_value;
     s.valid_loss = l->row.valid_loss;

@@ -67,8 +67,8 @@ static void track(dl_learner *l, bool *improved, bool *early)
         /* their predictions too: the interpretation after the fit then needs no pass of its own */
         if (l->cfg.load_best)
             dl_preds_cache_copy(&l->best_preds, &l->last_preds);
-        snprintf(l->message, sizeof l->message, "Better model found at epoch %d with %s value: %g.",
-                 l->row.epoch, l->monitor, v);
+        snprintf(l->message, sizeof l->message, "Better model found at %s %d with %s value: %g.",
+                 l->frozen_fit ? "frozen epoch" : "epoch", l->row.epoch, l->monitor, v);
         return;
     }
     l->wait++;
@@ -102,7 +102,8 @@ static void record_batch(dl_learner *l, int epoch)
                             .lr = lr,
                             .loss = l->smooth_value,
                             .raw = l->loss,
-                            .mom = l->opt.h[l->n_groups - 1].mom};
+                            .mom = l->opt.h[l->n_groups - 1].mom,
+                            .frozen_fit = l->frozen_fit};
         dl_control_push_point(l->control, &p);
     }
     if (l->store) {
@@ -142,7 +143,8 @@ static void record_epoch(dl_learner *l, bool improved)
                             .lr = l->opt.h[l->n_groups - 1].lr,
                             .loss = l->row.valid_loss,
                             .raw = l->row.valid_loss,
-                            .mom = l->opt.h[l->n_groups - 1].mom};
+                            .mom = l->opt.h[l->n_groups - 1].mom,
+                            .frozen_fit = l->frozen_fit};
         dl_control_push_point(l->control, &p);
     }
     if (!l->store)
@@ -365,6 +367,7 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
     l->phase = st != DL_OK                      ? DL_PHASE_FAILED
                : l->diverged && result != DL_OK ? DL_PHASE_DIVERGED
                : l->stopped                     ? DL_PHASE_STOPPED
+               : l->more_fits                   ? DL_PHASE_NEXT_FIT
                                                 : DL_PHASE_DONE;
     dl_learner_publish(l);
     return st != DL_OK ? st : result;
@@ -405,6 +408,7 @@ dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err)
     }
     int skip = resuming && o->start_epoch == l->resume_epoch ? l->resume_batch : 0;
     l->sched_loaded = false;
+    l->frozen_fit = l->more_fits = false;
     return run_fit(l, o->epochs, o->start_epoch, skip, err);
 }
 
@@ -450,6 +454,9 @@ dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int fr
             "fine_tune(%d, freeze_epochs %d)",
             l->resume_epoch, l->n_epochs, l->epochs_done, epochs, freeze_epochs);
     for (int p = first; st == DL_OK && p < plan.n_phases; p++) {
+        /* the dashboard labels the frozen phase's epochs and never calls its end "done" */
+        l->frozen_fit = plan.phase[p].freeze_to != 0;
+        l->more_fits = p + 1 < plan.n_phases;
         if (resuming && p == first) {
             if (l->resume_epoch >= plan.phase[p].epochs && p + 1 < plan.n_phases)
                 continue; /* stopped at the end of this phase: the next one starts afresh */
@@ -466,5 +473,6 @@ dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int fr
         if (l->stopped || l->diverged)
             break;
     }
+    l->frozen_fit = l->more_fits = false;
     return st;
 }

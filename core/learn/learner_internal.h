@@ -59,6 +59,8 @@ struct dl_learner {
     double loss, smooth_value;
     dl_smooth smooth;
     int frozen_to;
+    bool frozen_fit; /* this fit is fine_tune's frozen phase (epochs shown as "frozen N") */
+    bool more_fits;  /* another fit follows this one: its end is not "done" */
     dl_epoch_result row;
     double t_fit0, t_epoch0;
     uint64_t images_fit;            /* images trained since the fit began (images/s) */
