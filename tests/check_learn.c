@@ -808,6 +808,60 @@ START_TEST(fine_tune_runs_fastais_two_phases)
 }
 END_TEST
 
+/* What the dashboard reads between and during fine_tune's phases. */
+typedef struct phase_probe {
+    dl_control *c;
+    int fits;
+    dl_phase between;          /* published when the second fit begins */
+    bool frozen_tag[2];        /* the snapshot's frozen_fit during each fit */
+    int valid_points_frozen;   /* valid points tagged frozen_fit */
+    int valid_points_unfrozen; /* and not */
+} phase_probe;
+
+static dl_status phase_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    phase_probe *p = user;
+    (void)l;
+    dl_snapshot sn;
+    if (ev == DL_EV_BEFORE_FIT && p->fits++ == 1) {
+        dl_control_read(p->c, &sn);
+        p->between = sn.phase;
+    }
+    if (ev == DL_EV_AFTER_BATCH && p->fits <= 2) {
+        dl_control_read(p->c, &sn);
+        p->frozen_tag[p->fits - 1] = sn.frozen_fit;
+    }
+    return DL_OK;
+}
+
+START_TEST(fine_tune_phases_are_tagged_and_not_done_between)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    phase_probe p = {.c = f.c};
+    dl_err err;
+    dl_learner_add_callback(f.l, phase_cb, &p, &err);
+    ck_assert_msg(dl_learner_fine_tune(f.l, 2, 2e-3, 1, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(p.fits, 2);
+    ck_assert_str_eq(dl_phase_name(p.between), "next fit"); /* not "done" */
+    ck_assert(p.frozen_tag[0] && !p.frozen_tag[1]);
+    dl_curve_point pts[DL_CONTROL_POINTS];
+    uint64_t since = 0;
+    size_t n = dl_control_read_points(f.c, &since, pts, DL_CONTROL_POINTS, NULL);
+    int fz = 0, unf = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pts[i].kind == DL_POINT_VALID)
+            pts[i].frozen_fit ? fz++ : unf++;
+    ck_assert_int_eq(fz, 1);  /* frozen 0 */
+    ck_assert_int_eq(unf, 2); /* 0 1 */
+    dl_snapshot sn;
+    dl_control_read(f.c, &sn);
+    ck_assert_str_eq(dl_phase_name(sn.phase), "done"); /* after the last fit */
+    ck_assert(!sn.frozen_fit);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
 {
     fx f;
@@ -1316,6 +1370,7 @@ int main(void)
     tcase_add_test(tc, lrfind_command_mid_fit_leaves_the_training_unchanged);
     tcase_add_test(tc, fine_tune_runs_fastais_two_phases);
     tcase_add_test(tc, fine_tune_numbers_store_epochs_over_both_phases);
+    tcase_add_test(tc, fine_tune_phases_are_tagged_and_not_done_between);
     tcase_add_test(tc, fine_tune_resumes_in_either_phase_reproducing_the_losses);
     tcase_add_test(tc, every_key_is_applied_at_a_boundary_and_logged_in_the_event_log_and_store);
     tcase_add_test(tc, skipped_files_reach_the_event_log);

@@ -480,13 +480,17 @@ static void train_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
      * headless one ends the fit (phase diverged). Either way: offer a lower lr. */
     if (sn->phase == DL_PHASE_DIVERGED ||
         (sn->phase == DL_PHASE_PAUSED && strncmp(sn->message, "diverged", 8) == 0)) {
-        char lr[24], msg[400];
+        char lr[24], msg[400], offer[160];
         dl_fmt_lr(sn->lr[sn->n_groups > 0 ? sn->n_groups - 1 : 0] / 10, lr, sizeof lr);
-        snprintf(msg, sizeof msg,
-                 " diverged: %s  -> '=' to set a lower lr (try %s), '-' halves it, 'p' resumes ",
-                 sn->message[0] ? sn->message : "loss is NaN/inf", lr);
+        /* two rows, so the offer is never cut off a narrow plot */
+        snprintf(msg, sizeof msg, " %s ",
+                 sn->message[0] ? sn->message : "diverged: the loss is NaN/inf");
+        snprintf(offer, sizeof offer, " '=' sets a lower lr (try %s), '-' halves it, 'p' resumes ",
+                 lr);
         dl_grid_text(g, l.plot.x + 1, l.plot.y + 1, l.plot.w - 2, DL_ROLE_BAD,
                      DL_ATTR_BOLD | DL_ATTR_REVERSE, msg);
+        dl_grid_text(g, l.plot.x + 1, l.plot.y + 2, l.plot.w - 2, DL_ROLE_BAD,
+                     DL_ATTR_BOLD | DL_ATTR_REVERSE, offer);
     }
     if (st->prompt) {
         dl_grid_fill(g, l.keys, ' ', DL_ROLE_DEFAULT, 0);

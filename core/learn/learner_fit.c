@@ -178,6 +178,10 @@ static void on_diverged(dl_learner *l, const dl_err *why)
     l->diverged = true;
     l->diverged_lr = l->opt.h[l->n_groups - 1].lr;
     dl_state_copy_restore(&l->good, l, true);
+    /* the copy brought back its old hyper-parameters: show (and offer to lower) the rates the
+     * schedule is at, not the ones of the copy */
+    for (int g = 0; g < l->n_groups && l->in_fit; g++)
+        dl_optim_set_lr(&l->opt, g, dl_fit_sched_lr(&l->sched, g, l->pos));
     snprintf(l->message, sizeof l->message, "diverged at lr %g (step %llu): weights restored",
              l->diverged_lr, (unsigned long long)l->step);
     dl_learner_log_event(l, DL_EV_WARNING, "diverged at lr %.6g: %s", l->diverged_lr, why->msg);
