@@ -1,5 +1,5 @@
 /* diverge: telling a training loss that explodes from one that is merely noisy, before it becomes
- * NaN (docs/fastai.md §8.4). A NaN or infinite loss is caught by the learner itself; this watches
+ * NaN (docs/fastai.md §8.1). A NaN or infinite loss is caught by the learner itself; this watches
  * the finite smoothed loss of a fit.
  *
  * The rule: the smoothed loss has been above 4x the lowest smoothed loss of the fit (the LR
