@@ -260,6 +260,56 @@ START_TEST(train_event_log_shows_checkpoints_and_skipped_files)
 }
 END_TEST
 
+/* fine_tune between its phases: the frozen fit has ended and another follows. The badge is not
+ * "done", the frozen epoch is labelled, and l starts the finder (a saved run's l only shows its
+ * stored curve). */
+START_TEST(train_between_fine_tune_phases_is_not_done)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    for (int step = 1; step <= 30; step++) {
+        dl_curve_point p = {.kind = DL_POINT_TRAIN,
+                            .step = (uint64_t)step,
+                            .lr = 1e-3,
+                            .loss = 2.0 - step * 0.01,
+                            .raw = 2.0 - step * 0.01,
+                            .frozen_fit = true};
+        dl_control_push_point(c, &p);
+    }
+    dl_curve_point v = {
+        .kind = DL_POINT_VALID, .step = 30, .epoch = 0, .loss = 1.9, .frozen_fit = true};
+    dl_control_push_point(c, &v);
+    dl_snapshot sn = {.phase = DL_PHASE_NEXT_FIT,
+                      .epoch = 0,
+                      .n_epochs = 1,
+                      .batch = 29,
+                      .n_batches = 30,
+                      .n_groups = 3,
+                      .lr = {2e-4, 2e-4, 2e-3},
+                      .frozen_to = 2,
+                      .frozen_fit = true,
+                      .valid_loss = 1.9};
+    dl_control_publish(c, &sn);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_train(&s, c, NULL, NULL, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    char *t = render(app, 120, 40, 0);
+    ck_assert_msg(strstr(t, "next fit") && !strstr(t, " done"), "%s", t);
+    ck_assert_msg(strstr(t, "frozen epoch 1/1"), "%s", t);
+    ck_assert_msg(strstr(t, "frozen 0 "), "%s", t);
+    free(t);
+    dl_app_key(app, 'l');
+    ck_assert_str_eq(dl_app_top(app)->name, "lrfind");
+    dl_cmd cmd[4];
+    ck_assert_int_eq(take_all(c, cmd, 4), 1);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_LRFIND);
+    dl_app_free(app);
+    dl_control_free(c);
+}
+END_TEST
+
 START_TEST(train_keys_post_commands)
 {
     dl_control *c = fake_training();
@@ -973,6 +1023,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, train_strip_draws_lr_and_momentum);
     tcase_add_test(c, train_event_log_shows_checkpoints_and_skipped_files);
     tcase_add_test(c, train_keys_post_commands);
+    tcase_add_test(c, train_between_fine_tune_phases_is_not_done);
     tcase_add_test(c, train_screen_shows_divergence);
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
     tcase_add_test(c, lrfind_screen_rerun_only_while_the_learner_lives);

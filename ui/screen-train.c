@@ -485,8 +485,8 @@ static void train_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         /* two rows, so the offer is never cut off a narrow plot */
         snprintf(msg, sizeof msg, " %s ",
                  sn->message[0] ? sn->message : "diverged: the loss is NaN/inf");
-        snprintf(offer, sizeof offer, " '=' sets a lower lr (try %s), '-' halves it, 'p' resumes ",
-                 lr);
+        snprintf(offer, sizeof offer,
+                 " '=' to set a lower lr (try %s), '-' halves it, 'p' resumes ", lr);
         dl_grid_text(g, l.plot.x + 1, l.plot.y + 1, l.plot.w - 2, DL_ROLE_BAD,
                      DL_ATTR_BOLD | DL_ATTR_REVERSE, msg);
         dl_grid_text(g, l.plot.x + 1, l.plot.y + 2, l.plot.w - 2, DL_ROLE_BAD,

@@ -60,7 +60,7 @@ fi
 # 3. An lr of 50 for every group: diverged before NaN, paused, a lower lr offered.
 start dv 120 40 C.UTF-8 "$DLLAB train fashion-mnist --limit 1000 --valid-limit 200 --bs 32 --lr =50 --threads 1 --name dv"
 if wait_for dv " diverged at lr [0-9.]+ \\(step [0-9]+\\): weights restored" 60; then
-    wait_for dv "'=' sets a lower lr \\(try [0-9.e-]+\\)" 10
+    wait_for dv "'=' to set a lower lr \\(try [0-9.e-]+\\)" 10
     wait_for dv " paused" 10
     screen dv | grep -E "diverged|paused|lower lr" | sed 's/^/captured: /'
     refute dv "nan"
