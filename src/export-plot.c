@@ -136,6 +136,32 @@ static void add_lr_lines(figure *f, const dl_cmp_run *r, dl_cmp_xaxis xa, int i,
     f->on_below = false;
 }
 
+/* A vertical line where the body was unfrozen (fine_tune's second phase, or the dashboard's u):
+ * the event's step placed on the chosen x axis through the run's batch rows. */
+static void add_unfreeze_lines(figure *f, dl_store *st, const dl_cmp_run *r, dl_cmp_xaxis xa)
+{
+    dl_event_row *ev = NULL;
+    size_t ne = 0;
+    double *sx = NULL, *sy = NULL, *ax = NULL, *ay = NULL;
+    size_t ns = 0, na = 0;
+    if (dl_store_events(st, r->run.id, -1, &ev, &ne, NULL) != DL_OK ||
+        dl_cmp_series(r, DL_CMP_TRAIN_LOSS, NULL, DL_CMP_X_STEP, &sx, &sy, &ns, NULL) != DL_OK ||
+        dl_cmp_series(r, DL_CMP_TRAIN_LOSS, NULL, xa, &ax, &ay, &na, NULL) != DL_OK || ns != na)
+        ns = 0;
+    for (size_t e = 0; e < ne && ns > 0; e++) {
+        if (strcmp(ev[e].kind, "unfreeze") != 0 || f->chart.nvlines >= DL_PC_MAX_VLINES)
+            continue;
+        size_t i = 0;
+        while (i + 1 < ns && sx[i] < (double)ev[e].step)
+            i++;
+        int k = f->chart.nvlines++;
+        snprintf(f->vlabels[k], sizeof f->vlabels[k], "unfrozen");
+        f->chart.vlines[k] = (dl_pc_vline){.x = ax[i], .label = f->vlabels[k], .color = 7};
+    }
+    dl_events_free(ev, ne);
+    free(sx), free(sy), free(ax), free(ay);
+}
+
 static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, dl_cmp_xaxis xa,
                        bool ylog)
 {
@@ -168,6 +194,8 @@ static int build_lines(figure *f, int kind, dl_store *st, const dl_compare *c, d
                 l->color = one ? 1 : (int)i;
                 l->markers = true;
             }
+            if (one)
+                add_unfreeze_lines(f, st, r, xa);
             break;
         case K_LR: /* fastai's plot_sched: every group's lr, the momentum in a panel below */
             ch->title = "learning rate of each parameter group";

@@ -155,8 +155,20 @@ START_TEST(lr_strings)
     dl_err err;
     dl_lr_spec s;
     char buf[64];
+    /* a plain value is fastai's float: every group */
     ck_assert_int_eq(dl_lr_parse("3e-3", &s, &err), DL_OK);
+    ck_assert(s.kind == DL_LR_CONST && s.hi == 3e-3);
+    dl_lr_format(&s, buf, sizeof buf);
+    ck_assert_str_eq(buf, "0.003");
+    /* ..HI is slice(HI); ':' is an alias of '..' */
+    ck_assert_int_eq(dl_lr_parse("..3e-3", &s, &err), DL_OK);
     ck_assert(s.kind == DL_LR_SLICE_HI && s.hi == 3e-3);
+    dl_lr_format(&s, buf, sizeof buf);
+    ck_assert_str_eq(buf, "..0.003");
+    ck_assert_int_eq(dl_lr_parse(":3e-3", &s, &err), DL_OK);
+    ck_assert(s.kind == DL_LR_SLICE_HI && s.hi == 3e-3);
+    ck_assert_int_eq(dl_lr_parse("1e-5:1e-3", &s, &err), DL_OK);
+    ck_assert(s.kind == DL_LR_RANGE && s.lo == 1e-5 && s.hi == 1e-3);
     ck_assert_int_eq(dl_lr_parse("1e-6..1e-4", &s, &err), DL_OK);
     ck_assert(s.kind == DL_LR_RANGE && s.lo == 1e-6 && s.hi == 1e-4);
     dl_lr_format(&s, buf, sizeof buf);
@@ -166,9 +178,22 @@ START_TEST(lr_strings)
     ck_assert_int_eq(dl_lr_parse("=0.002", &s, &err), DL_OK);
     ck_assert(s.kind == DL_LR_CONST && s.hi == 0.002);
     dl_lr_format(&s, buf, sizeof buf);
-    ck_assert_str_eq(buf, "=0.002");
-    static const char *bad[] = {"",           "abc", "1e-3..", "..1e-3", "-1e-3",           "0",
-                                "1e-2..1e-4", "nan", "inf",    "1e-3x",  "1e-3..2e-3..3e-3"};
+    ck_assert_str_eq(buf, "0.002");
+    static const char *bad[] = {"",
+                                "abc",
+                                "1e-3..",
+                                "..",
+                                "-1e-3",
+                                "0",
+                                "1e-2..1e-4",
+                                "nan",
+                                "inf",
+                                "1e-3x",
+                                "..=1",
+                                ":",
+                                "1e-3..2e-3..3e-3",
+                                "1:2:3",
+                                "..1e-3..1"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         ck_assert_msg(dl_lr_parse(bad[k], &s, &err) == DL_EINVAL, "'%s' accepted", bad[k]);
         char quoted[64];

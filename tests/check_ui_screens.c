@@ -260,6 +260,56 @@ START_TEST(train_event_log_shows_checkpoints_and_skipped_files)
 }
 END_TEST
 
+/* fine_tune between its phases: the frozen fit has ended and another follows. The badge is not
+ * "done", the frozen epoch is labelled, and l starts the finder (a saved run's l only shows its
+ * stored curve). */
+START_TEST(train_between_fine_tune_phases_is_not_done)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    for (int step = 1; step <= 30; step++) {
+        dl_curve_point p = {.kind = DL_POINT_TRAIN,
+                            .step = (uint64_t)step,
+                            .lr = 1e-3,
+                            .loss = 2.0 - step * 0.01,
+                            .raw = 2.0 - step * 0.01,
+                            .frozen_fit = true};
+        dl_control_push_point(c, &p);
+    }
+    dl_curve_point v = {
+        .kind = DL_POINT_VALID, .step = 30, .epoch = 0, .loss = 1.9, .frozen_fit = true};
+    dl_control_push_point(c, &v);
+    dl_snapshot sn = {.phase = DL_PHASE_NEXT_FIT,
+                      .epoch = 0,
+                      .n_epochs = 1,
+                      .batch = 29,
+                      .n_batches = 30,
+                      .n_groups = 3,
+                      .lr = {2e-4, 2e-4, 2e-3},
+                      .frozen_to = 2,
+                      .frozen_fit = true,
+                      .valid_loss = 1.9};
+    dl_control_publish(c, &sn);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_train(&s, c, NULL, NULL, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    char *t = render(app, 120, 40, 0);
+    ck_assert_msg(strstr(t, "next fit") && !strstr(t, " done"), "%s", t);
+    ck_assert_msg(strstr(t, "frozen epoch 1/1"), "%s", t);
+    ck_assert_msg(strstr(t, "frozen 0 "), "%s", t);
+    free(t);
+    dl_app_key(app, 'l');
+    ck_assert_str_eq(dl_app_top(app)->name, "lrfind");
+    dl_cmd cmd[4];
+    ck_assert_int_eq(take_all(c, cmd, 4), 1);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_LRFIND);
+    dl_app_free(app);
+    dl_control_free(c);
+}
+END_TEST
+
 START_TEST(train_keys_post_commands)
 {
     dl_control *c = fake_training();
@@ -306,18 +356,22 @@ START_TEST(train_keys_post_commands)
         dl_app_key(app, *k);
     ck_assert_int_eq(take_all(c, cmd, 16), 1);
     ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
-    ck_assert_double_eq_tol(cmd[0].lo, 1e-5, 1e-18);
-    ck_assert_double_eq_tol(cmd[0].hi, 1e-3, 1e-15);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_RANGE);
+    ck_assert_double_eq_tol(cmd[0].lr.lo, 1e-5, 1e-18);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, 1e-3, 1e-15);
     char *t = render(app, 80, 24, 0);
     ck_assert_ptr_nonnull(strstr(t, "'abc' is not an lr"));
     free(t);
-    /* A single lr is fastai's slice(lr); Esc cancels a prompt. */
-    const char *typed2 = "=3e-4\n=1\x1b";
+    /* A single lr is fastai's float (every group), ..HI its slice(HI), as the CLI's --lr; Esc
+     * cancels a prompt. */
+    const char *typed2 = "=3e-4\n=..2e-3\n=1\x1b";
     for (const char *k = typed2; *k; k++)
         dl_app_key(app, *k);
-    ck_assert_int_eq(take_all(c, cmd, 16), 1);
-    ck_assert_double_eq(cmd[0].lo, 0);
-    ck_assert_double_eq_tol(cmd[0].hi, 3e-4, 1e-15);
+    ck_assert_int_eq(take_all(c, cmd, 16), 2);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_CONST);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, 3e-4, 1e-15);
+    ck_assert_int_eq(cmd[1].lr.kind, DL_LR_SLICE_HI);
+    ck_assert_double_eq_tol(cmd[1].lr.hi, 2e-3, 1e-15);
     /* x/y/[ toggles only change the view. */
     dl_app_key(app, 'x');
     dl_app_key(app, 'y');
@@ -456,7 +510,8 @@ START_TEST(lrfind_screen_cursor_and_suggestions)
     dl_cmd cmd[4];
     ck_assert_int_eq(take_all(c, cmd, 4), 2);
     ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
-    ck_assert_double_eq_tol(cmd[0].hi, feed.lrfind.x[valley - 1], 1e-12);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_CONST); /* the cursor's rate for every group */
+    ck_assert_double_eq_tol(cmd[0].lr.hi, feed.lrfind.x[valley - 1], 1e-12);
     ck_assert_int_eq(cmd[1].kind, DL_CMD_RESUME);
     ck_assert_int_eq(dl_app_depth(app), 0); /* Enter closed the finder */
     /* A new sweep (step back to 0) replaces the curve. */
@@ -1093,6 +1148,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, train_strip_draws_lr_and_momentum);
     tcase_add_test(c, train_event_log_shows_checkpoints_and_skipped_files);
     tcase_add_test(c, train_keys_post_commands);
+    tcase_add_test(c, train_between_fine_tune_phases_is_not_done);
     tcase_add_test(c, train_screen_shows_divergence);
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
     tcase_add_test(c, lrfind_screen_suggestion_keys_and_markers);

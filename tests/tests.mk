@@ -44,3 +44,8 @@ check-tsan:
 	top_srcdir='$(abs_top_srcdir)' $(SHELL) $(abs_top_srcdir)/tests/sanitize.sh tsan \
 		'$(abs_top_builddir)/build-tsan' '$(TSAN_TESTS)'
 .PHONY: check-sanitize check-tsan
+
+# Learning rates and fine_tune's phases on the dashboard, and a divergence caught before NaN (tmux;
+# skips like tests/ui/tmux.sh).
+TESTS += tests/ui/phases.sh
+EXTRA_DIST += tests/ui/phases.sh

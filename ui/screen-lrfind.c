@@ -223,7 +223,9 @@ static int lrfind_key(dl_screen *s, dl_action a, int key, dl_app *app)
         if (!st->ctl)
             return DL_R_POP;
         dl_err err;
-        dl_cmd set = {.kind = DL_CMD_SET_LR, .lo = 0, .hi = lr}, resume = {.kind = DL_CMD_RESUME};
+        /* the finder swept every group at one rate: the cursor's rate is for every group */
+        dl_cmd set = {.kind = DL_CMD_SET_LR, .lr = {DL_LR_CONST, 0, lr}},
+               resume = {.kind = DL_CMD_RESUME};
         if (dl_control_post(st->ctl, &set, &err) != DL_OK ||
             dl_control_post(st->ctl, &resume, &err) != DL_OK) {
             dl_app_message(app, err.msg);
