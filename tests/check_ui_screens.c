@@ -587,7 +587,7 @@ START_TEST(lrfind_screen_suggestion_keys_and_markers)
     dl_cmd cmd[4];
     ck_assert_int_eq(take_all(c, cmd, 4), 2);
     ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
-    ck_assert(cmd[0].hi == sug[DL_SUGGEST_MINIMUM].lr);
+    ck_assert(cmd[0].lr.kind == DL_LR_CONST && cmd[0].lr.hi == sug[DL_SUGGEST_MINIMUM].lr);
     dl_app_free(app);
     /* s, then Left: back on the curve's points, one below steep */
     app = dl_app_new(NULL);
@@ -597,7 +597,7 @@ START_TEST(lrfind_screen_suggestion_keys_and_markers)
     dl_app_key(app, DL_KEY_LEFT);
     dl_app_key(app, DL_KEY_ENTER);
     ck_assert_int_eq(take_all(c, cmd, 4), 2);
-    ck_assert_double_eq_tol(cmd[0].hi, feed.lrfind.x[sug[DL_SUGGEST_STEEP].idx - 1], 1e-12);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, feed.lrfind.x[sug[DL_SUGGEST_STEEP].idx - 1], 1e-12);
     dl_app_free(app);
     dl_feed_free(&feed);
     dl_control_free(c);
