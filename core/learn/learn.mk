@@ -5,7 +5,8 @@ core_libdlcore_a_SOURCES += \
 	core/learn/interp.c core/learn/interp.h \
 	core/learn/learner.c core/learn/learner.h core/learn/learner_internal.h \
 	core/learn/learner_fit.c core/learn/learner_state.c \
-	core/learn/learner_thread.c core/learn/learner_preds.c
+	core/learn/learner_thread.c core/learn/learner_preds.c \
+	core/learn/remote.c core/learn/remote.h
 EXTRA_DIST += core/learn/README.md
 
 check_PROGRAMS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
