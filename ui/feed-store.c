@@ -43,11 +43,12 @@ int dl_feed_load_store(dl_feed *f, dl_store *st, int64_t run_id, int64_t until_s
         f->snap.smooth_loss = b[i].smooth_loss;
         changed = 1;
     }
-    free(b);
     dl_epoch_row *e = NULL;
     size_t ne = 0;
-    if (dl_store_epochs(st, run_id, &e, &ne, err) != DL_OK)
+    if (dl_store_epochs(st, run_id, &e, &ne, err) != DL_OK) {
+        free(b);
         return -1;
+    }
     if (until_epoch >= 0)
         while (ne > 0 && e[ne - 1].epoch >= until_epoch)
             ne--;
@@ -57,7 +58,15 @@ int dl_feed_load_store(dl_feed *f, dl_store *st, int64_t run_id, int64_t until_s
              * run's summary), or after the last batch seen. */
             dl_curve_point p = {
                 .kind = DL_POINT_VALID, .epoch = e[i].epoch, .loss = e[i].valid_loss};
-            if (f->snap.n_batches > 0)
+            /* the last batch row of that epoch when it was just read (batch and epoch rows
+             * number epochs alike), else from batches per epoch */
+            int64_t last = -1;
+            for (size_t k = 0; k < nb; k++)
+                if (b[k].epoch == e[i].epoch && b[k].step > last)
+                    last = b[k].step;
+            if (last >= 0)
+                p.step = (uint64_t)last;
+            else if (f->snap.n_batches > 0)
                 p.step = (uint64_t)((int64_t)(e[i].epoch + 1) * f->snap.n_batches - 1);
             else if (f->train.n > 0)
                 p.step = (uint64_t)f->train.x[f->train.n - 1];
@@ -77,6 +86,7 @@ int dl_feed_load_store(dl_feed *f, dl_store *st, int64_t run_id, int64_t until_s
         changed = 1;
     }
     free(e);
+    free(b);
     int64_t after_ev = -1;
     int kept = dl_feed_events_kept(f);
     if (kept > 0)

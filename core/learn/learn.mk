@@ -26,3 +26,10 @@ tests_check_learn_cli_SOURCES = tests/check_learn_cli.c tests/testutil.c tests/t
 tests_check_learn_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_cli_LDADD = $(TEST_LDADD)
 TESTS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
+
+# The steering channel through the run store (commands, acknowledgements, live snapshot).
+check_PROGRAMS += tests/check_steer
+tests_check_steer_SOURCES = tests/check_steer.c tests/testutil.c tests/testutil.h
+tests_check_steer_CFLAGS = $(TEST_CFLAGS)
+tests_check_steer_LDADD = $(TEST_LDADD)
+TESTS += tests/check_steer
