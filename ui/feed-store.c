@@ -105,8 +105,16 @@ int dl_feed_load_store(dl_feed *f, dl_store *st, int64_t run_id, int64_t until_s
         json_t *j = ev[i].payload && *ev[i].payload ? json_loads(ev[i].payload, 0, NULL) : NULL;
         if (j && json_is_object(j) && json_is_string(json_object_get(j, "text")))
             text = json_string_value(json_object_get(j, "text"));
-        snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind, text && *text ? " " : "",
-                 text ? text : "");
+        /* a command from another process says whose it was, as the trainer's own log does */
+        const char *origin = j && json_is_object(j)
+                                 ? json_string_value(json_object_get(j, "origin"))
+                                 : NULL;
+        if (origin && strcmp(origin, "key") != 0)
+            snprintf(de.text, sizeof de.text, "%.40s%s%.40s (%.40s)", ev[i].kind,
+                     text && *text ? " " : "", text ? text : "", origin);
+        else
+            snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind,
+                     text && *text ? " " : "", text ? text : "");
         json_decref(j);
         dl_feed_add_event(f, &de);
         changed = 1;
