@@ -145,15 +145,24 @@ static pthread_mutex_t header_mu = PTHREAD_MUTEX_INITIALIZER;
 static int header_fd(const char *path, const struct stat *sb)
 {
     pthread_mutex_lock(&header_mu);
-    int fd = -1;
-    for (int i = 0; i < n_header_fds && fd < 0; i++)
+    int fd = -1, slot = -1;
+    for (int i = 0; i < n_header_fds && slot < 0; i++)
         if (header_fds[i].dev == sb->st_dev && header_fds[i].ino == sb->st_ino)
-            fd = header_fds[i].fd;
+            slot = i;
+    struct stat held;
+    if (slot >= 0 && fstat(header_fds[slot].fd, &held) == 0 && held.st_nlink > 0)
+        fd = header_fds[slot].fd;
+    else if (slot >= 0) /* that file was deleted and its inode number reused: nothing to keep */
+        close(header_fds[slot].fd);
     if (fd < 0) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (slot < 0 && n_header_fds < (int)(sizeof header_fds / sizeof header_fds[0]))
+            slot = n_header_fds++;
         /* beyond the table the descriptor is simply never closed */
-        if (fd >= 0 && n_header_fds < (int)(sizeof header_fds / sizeof header_fds[0]))
-            header_fds[n_header_fds++] = (held_fd){sb->st_dev, sb->st_ino, fd};
+        if (fd >= 0 && slot >= 0)
+            header_fds[slot] = (held_fd){sb->st_dev, sb->st_ino, fd};
+        else if (slot >= 0)
+            header_fds[slot].fd = -1, header_fds[slot].ino = 0;
     }
     pthread_mutex_unlock(&header_mu);
     return fd;
