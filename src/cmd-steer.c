@@ -49,8 +49,9 @@ static int check_running(dl_store *st, int64_t id, const char *query, int64_t *p
                 dl_run_status_name(r.status));
         rc = EXIT_NOT_RUNNING;
     } else if (dl_store_run_owner(st, id, pid, NULL) != DL_OK || *pid == 0) {
-        fprintf(stderr, "dllab steer: run %s is marked running but its process %lld is gone "
-                        "(dllab train --resume %s continues it)\n",
+        fprintf(stderr,
+                "dllab steer: run %s is marked running but its process %lld is gone "
+                "(dllab train --resume %s continues it)\n",
                 r.name, (long long)r.pid, query);
         rc = EXIT_NOT_RUNNING;
     }
@@ -58,8 +59,7 @@ static int check_running(dl_store *st, int64_t id, const char *query, int64_t *p
     return rc;
 }
 
-static int wait_answer(dl_store *st, int64_t run, int64_t cmd_id, const char *query,
-                       double timeout)
+static int wait_answer(dl_store *st, int64_t run, int64_t cmd_id, const char *query, double timeout)
 {
     double t0 = dl_clock_now(), last_alive = t0;
     for (;;) {

@@ -119,8 +119,8 @@ static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *
 typedef struct ui_ctx {
     const char *store_dir;
     int64_t run;
-    bool detached;      /* `d`: the training goes on in the background */
-    int64_t hist_step;  /* a resumed run: its history before this step and epoch is shown */
+    bool detached;     /* `d`: the training goes on in the background */
+    int64_t hist_step; /* a resumed run: its history before this step and epoch is shown */
     int hist_epoch;
 } ui_ctx;
 

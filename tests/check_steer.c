@@ -56,10 +56,10 @@ static size_t wait_cmds(dl_control *c, dl_cmd *out, size_t cap, double limit)
 
 START_TEST(test_words_round_trip)
 {
-    const char *cases[][2] = {{"lr", "1e-05..0.001"}, {"lr", "0.003"},   {"lr", "=0.002"},
-                              {"lr-scale", "0.5"},    {"unfreeze", ""},   {"freeze", ""},
-                              {"freeze", "2"},        {"stop", ""},       {"stop-now", ""},
-                              {"pause", ""},          {"resume", ""},     {"save", ""},
+    const char *cases[][2] = {{"lr", "1e-05..0.001"}, {"lr", "0.003"},  {"lr", "=0.002"},
+                              {"lr-scale", "0.5"},    {"unfreeze", ""}, {"freeze", ""},
+                              {"freeze", "2"},        {"stop", ""},     {"stop-now", ""},
+                              {"pause", ""},          {"resume", ""},   {"save", ""},
                               {"lrfind", ""}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dl_cmd c;

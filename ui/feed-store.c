@@ -106,15 +106,14 @@ int dl_feed_load_store(dl_feed *f, dl_store *st, int64_t run_id, int64_t until_s
         if (j && json_is_object(j) && json_is_string(json_object_get(j, "text")))
             text = json_string_value(json_object_get(j, "text"));
         /* a command from another process says whose it was, as the trainer's own log does */
-        const char *origin = j && json_is_object(j)
-                                 ? json_string_value(json_object_get(j, "origin"))
-                                 : NULL;
+        const char *origin =
+            j && json_is_object(j) ? json_string_value(json_object_get(j, "origin")) : NULL;
         if (origin && strcmp(origin, "key") != 0)
             snprintf(de.text, sizeof de.text, "%.40s%s%.40s (%.40s)", ev[i].kind,
                      text && *text ? " " : "", text ? text : "", origin);
         else
-            snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind,
-                     text && *text ? " " : "", text ? text : "");
+            snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind, text && *text ? " " : "",
+                     text ? text : "");
         json_decref(j);
         dl_feed_add_event(f, &de);
         changed = 1;
@@ -330,7 +329,7 @@ dl_status dl_feed_attach_open(dl_feed_attach **out, dl_feed *f, dl_store *st, in
     dl_store_run_owner(st, run_id, &a->pid, NULL);
     f->source = attach_pull;
     f->source_user = a;
-    attach_pull(f, a); /* the history at once */
+    attach_pull(f, a);      /* the history at once */
     a->note_new = a->ended; /* only the end is worth telling now */
     *proxy = a->proxy;
     *out = a;

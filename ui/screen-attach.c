@@ -91,8 +91,8 @@ static void at_close(void *user)
     free(u);
 }
 
-dl_status dl_screen_attach(dl_screen *out, dl_store *st, int64_t run_id,
-                           dl_attach_outcome *outcome, dl_err *err)
+dl_status dl_screen_attach(dl_screen *out, dl_store *st, int64_t run_id, dl_attach_outcome *outcome,
+                           dl_err *err)
 {
     int64_t owner = 0;
     dl_run r;

@@ -239,11 +239,11 @@ struct dl_remote {
     pthread_t th;
     int stop_pipe[2]; /* written by dl_remote_stop: the thread's poll() returns at once */
     atomic_int stopping;
-    int64_t last_id;    /* highest command id taken */
-    int64_t last_dv;    /* data_version at the last look */
-    uint64_t last_gen;  /* snapshot generation last written to the live table */
-    double last_live;   /* monotonic seconds */
-    clockid_t cpu;      /* the thread's CPU clock */
+    int64_t last_id;   /* highest command id taken */
+    int64_t last_dv;   /* data_version at the last look */
+    uint64_t last_gen; /* snapshot generation last written to the live table */
+    double last_live;  /* monotonic seconds */
+    clockid_t cpu;     /* the thread's CPU clock */
     bool have_cpu;
 };
 

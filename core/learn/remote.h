@@ -20,8 +20,8 @@
 #include "core/err.h"
 #include "core/learn/control.h"
 
-#define DL_REMOTE_POLL_MS 50   /* how often the poller looks for new commands */
-#define DL_REMOTE_LIVE_MS 500  /* how often it writes the live snapshot (when it changed) */
+#define DL_REMOTE_POLL_MS 50  /* how often the poller looks for new commands */
+#define DL_REMOTE_LIVE_MS 500 /* how often it writes the live snapshot (when it changed) */
 
 typedef struct dl_steer_word {
     const char *word;

@@ -67,8 +67,8 @@ static dl_status write_post(dl_store *st, void *arg, dl_err *err)
         return s;
     sqlite3_stmt *q;
     int rc = sqlite3_prepare_v2(
-        st->db, "INSERT INTO commands(run_id, cmd, arg, origin, created) VALUES(?,?,?,?,?)", -1,
-        &q, NULL);
+        st->db, "INSERT INTO commands(run_id, cmd, arg, origin, created) VALUES(?,?,?,?,?)", -1, &q,
+        NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_text(q, 2, a->cmd, -1, SQLITE_STATIC);
@@ -201,9 +201,9 @@ static dl_status write_finish(dl_store *st, void *arg, dl_err *err)
     a->changed = sqlite3_changes(st->db) > 0;
     if (!a->kind)
         return DL_OK;
-    rc = sqlite3_prepare_v2(
-        st->db, "INSERT INTO events(run_id, kind, step, t, payload) VALUES(?,?,?,?,?)", -1, &q,
-        NULL);
+    rc = sqlite3_prepare_v2(st->db,
+                            "INSERT INTO events(run_id, kind, step, t, payload) VALUES(?,?,?,?,?)",
+                            -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, a->run_id);
         sqlite3_bind_text(q, 2, a->kind, -1, SQLITE_STATIC);
@@ -380,8 +380,8 @@ dl_status dl_store_live_get(dl_store *st, int64_t run_id, char **json, double *t
 {
     *json = NULL;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT json, t, pid FROM live WHERE run_id=?1", -1, &q,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(st->db, "SELECT json, t, pid FROM live WHERE run_id=?1", -1, &q, NULL);
     if (rc != SQLITE_OK)
         return dl_store__sqlerr(st, rc, "reading live progress", err);
     sqlite3_bind_int64(q, 1, run_id);
