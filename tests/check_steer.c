@@ -152,6 +152,42 @@ START_TEST(test_poller_takes_once_and_resume_takes_leftovers)
 }
 END_TEST
 
+/* Two watchers (two connections, two origins) writing at once: their commands reach the queue in
+ * the order they were committed. */
+START_TEST(test_watchers_in_order)
+{
+    dl_store *a = open_rw(), *b = open_rw();
+    int64_t run = new_run(a);
+    dl_control *ctl;
+    ck_assert_int_eq(dl_control_create(&ctl, NULL), DL_OK);
+    dl_remote *rem;
+    dl_err err = {0};
+    ck_assert_int_eq(dl_remote_start(dir, run, ctl, &rem, &err), DL_OK);
+    int64_t ids[6];
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(dl_store_steer_post(i % 2 ? b : a, run, i % 2 ? "lr-scale" : "pause",
+                                             i % 2 ? "2" : "", i % 2 ? "attach pid 2" : "cli",
+                                             &ids[i], &err),
+                         DL_OK);
+    dl_cmd got[16];
+    size_t n = 0;
+    double t0 = dl_clock_now();
+    while (n < 6 && dl_clock_now() - t0 < 5) {
+        dl_control_wait(ctl, 50);
+        n += dl_control_take(ctl, got + n, 16 - n);
+    }
+    ck_assert_uint_eq(n, 6);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(got[i].remote_id, ids[i]);
+        ck_assert_str_eq(got[i].origin, i % 2 ? "attach pid 2" : "cli");
+    }
+    dl_remote_stop(rem);
+    dl_control_free(ctl);
+    dl_store_close(a);
+    dl_store_close(b);
+}
+END_TEST
+
 START_TEST(test_live_snapshot)
 {
     dl_store *st = open_rw();
@@ -209,6 +245,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_words_round_trip);
     tcase_add_test(tc, test_poller_takes_once_and_resume_takes_leftovers);
+    tcase_add_test(tc, test_watchers_in_order);
     tcase_add_test(tc, test_live_snapshot);
     suite_add_tcase(s, tc);
     return tu_run(s);
