@@ -4,7 +4,7 @@
 #     the attached screen are applied by the trainer (their events appear with the attach's pid
 #     as origin); `d` detaches and the training goes on; attach again; `e` stops it at the end
 #     of the epoch and the attached screen says the training has ended; attaching to it now says
-#     it is not training.
+#     it is not training. Enter on the running run at home attaches as well.
 #  2. a dashboard training, `d`: the training goes on in the background; the pane is killed (a
 #     hang-up); the run still finishes as `finished`.
 #  3. resume keeps the history: a dashboard run stopped with Ctrl-C prints the --resume line;
@@ -46,6 +46,15 @@ wait_for at1 "detached from run $R: it goes on training" 10
 wait_for at1 "EXIT=0" 5
 wait_status $R running 5
 kill -0 $BG || { echo "FAIL: the training stopped after detach"; fails=$((fails + 1)); }
+# Enter on the running run at home attaches too; d goes back home
+start home 120 36 C.UTF-8 "$DLLAB home --runs $RUNS"
+wait_for home "$R .*running" 20
+$T send-keys -t home Enter
+wait_for home "$R \\(attached, pid $BG\\)" 20
+$T send-keys -t home d
+wait_for home "dllab - runs" 10
+$T send-keys -t home q
+$T send-keys -t home y
 start at2 120 36 C.UTF-8 "$DLLAB attach $R"
 wait_for at2 "$R \\(attached" 20
 wait_for at2 "lr-change scale 2 \\(attach pid" 20 # the history is there
