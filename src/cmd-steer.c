@@ -62,6 +62,7 @@ static int check_running(dl_store *st, int64_t id, const char *query, int64_t *p
 static int wait_answer(dl_store *st, int64_t run, int64_t cmd_id, const char *query, double timeout)
 {
     double t0 = dl_clock_now(), last_alive = t0;
+    bool told = false;
     for (;;) {
         dl_steer_row r;
         dl_err err = {0};
@@ -80,6 +81,20 @@ static int wait_answer(dl_store *st, int64_t run, int64_t cmd_id, const char *qu
             return DL_EXIT_FAIL;
         }
         double now = dl_clock_now();
+        if (!told && r.state == DL_STEER_TAKEN && now - t0 > 1.0) {
+            /* received, but the trainer is between batches (validating, in the finder...) */
+            char *json = NULL;
+            dl_snapshot sn;
+            memset(&sn, 0, sizeof sn);
+            if (dl_store_live_get(st, run, &json, NULL, NULL, NULL) == DL_OK &&
+                dl_snapshot_from_json(json, &sn) == 0)
+                fprintf(stderr,
+                        "dllab steer: received by run %s (%s); it applies at its next "
+                        "training batch\n",
+                        query, dl_phase_name(sn.phase));
+            free(json);
+            told = true;
+        }
         if (now - last_alive >= 1.0) {
             last_alive = now;
             int64_t pid = 0;
