@@ -76,6 +76,9 @@ check kill-queued 0 "queued lr-scale 0.5" -- steer --runs "$runs" --no-wait $run
 kill -KILL $pid
 kill -CONT $pid 2>/dev/null
 wait $pid 2>/dev/null
+# a run whose process is gone is never attachable, nor steerable
+check kill-attach-dead 3 "not training \\(crashed\\)" -- attach --runs "$runs" $run
+check kill-steer-dead 3 "not training \\(crashed\\)" -- steer --runs "$runs" $run unfreeze
 "$bin" train --resume $run --no-tui --runs "$runs" >"$runs/c.log" 2>&1 &
 pids="$pids $!"
 wait_for 120 sh -c "'$bin' export --runs '$runs' $run --csv '$runs/exp2' >/dev/null 2>&1 &&
