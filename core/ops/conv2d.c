@@ -16,6 +16,7 @@
  * https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
 #include <cblas.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,11 +25,49 @@
 #include "core/ops/im2col.h"
 #include "core/ops/ops.h"
 #include "core/ops/vec.h"
+#include "core/ops/winograd.h"
 
 #define DL_CONV_TILE_COLS 256
 
 /* im2col, 1x1 stride-1 (no copy), 1x1 strided (gather), stride-1 shifted GEMMs (see below) */
 enum { PLAIN, DIRECT, GATHER, SHIFT };
+
+/* Which algorithm 3x3 stride-1 pad-1 convs run: the per-shape rule (use_winograd), or one forced
+ * for every such conv by DLLAB_CONV_ALGO=gemm|winograd (read once) or dl_conv2d_force_algo (a
+ * test and bench hook). Process-wide like the gemm's ISA: the choice is a property of the
+ * machine and of the run, and the workspace always has room for either algorithm. */
+static dl_conv_algo forced_algo;
+static pthread_once_t algo_once = PTHREAD_ONCE_INIT;
+
+static void read_algo_env(void)
+{
+    const char *e = getenv("DLLAB_CONV_ALGO");
+    if (e && strcmp(e, "gemm") == 0)
+        forced_algo = DL_CONV_ALGO_GEMM;
+    else if (e && strcmp(e, "winograd") == 0)
+        forced_algo = DL_CONV_ALGO_WINOGRAD;
+}
+
+void dl_conv2d_force_algo(dl_conv_algo a)
+{
+    pthread_once(&algo_once, read_algo_env);
+    forced_algo = a;
+}
+
+/* The rule, from bench_conv (each layer forced both ways, thread CPU time, AMD EPYC AVX-512,
+ * docs/performance.md §10): Winograd wins where the 16 GEMMs have enough channels on both sides
+ * to run near the GEMM's rate. */
+#define DL_WINO_MIN_C 16
+
+static int use_winograd(const dl_conv2d_cfg *c)
+{
+    pthread_once(&algo_once, read_algo_env);
+    if (!dl_wino_applies(c) || forced_algo == DL_CONV_ALGO_GEMM)
+        return 0;
+    if (forced_algo == DL_CONV_ALGO_WINOGRAD)
+        return 1;
+    return c->in_c >= DL_WINO_MIN_C && c->out_c >= DL_WINO_MIN_C;
+}
 
 int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
 {
@@ -90,7 +129,7 @@ const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass)
 {
     static const char *const own[DL_GEMM_ISA_COUNT] = {"dllab-portable", "dllab-avx2",
                                                        "dllab-avx512"};
-    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced()))
+    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced() && !use_winograd(c)))
         return "OpenBLAS";
     return own[dl_gemm_isa_active()];
 }
@@ -182,7 +221,17 @@ static size_t ws_cols(const dl_conv2d_cfg *c)
 size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
 {
     const size_t k = (size_t)c->in_c * c->kh * c->kw;
-    return ws_cols(c) + (dw_room(c) ? k * (size_t)c->out_c : 0);
+    const size_t gemm_ws = ws_cols(c) + (dw_room(c) ? k * (size_t)c->out_c : 0);
+    if (!dl_wino_applies(c)) /* below: room for either algorithm, whatever is forced later */
+        return gemm_ws;
+    const size_t wino_ws = dl_wino_workspace_floats(c);
+    return wino_ws > gemm_ws ? wino_ws : gemm_ws;
+}
+
+const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c)
+{
+    static const char *const kinds[] = {"im2col", "1x1", "gather", "shift"};
+    return use_winograd(c) ? "winograd" : kinds[conv_kind(c)];
 }
 
 /* Columns of images x[0..tn) side by side (row stride ld) into ws, or x itself when no copy is
@@ -264,13 +313,15 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
                        const dl_conv2d_cfg *c, int n, float *ws)
 {
-    const int kind = conv_kind(c), tile = dl_conv2d_tile_images(c);
+    const int kind = use_winograd(c) ? -1 : conv_kind(c), tile = dl_conv2d_tile_images(c);
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *out = ws + (size_t)k * tile * ohw; /* tile > 1 only */
-    if (kind == SHIFT)
+    if (kind < 0)
+        dl_wino_forward(y, x, w, c, n, ws, gemm);
+    else if (kind == SHIFT)
         shift_forward(y, x, w, c, n, ws);
-    for (int i0 = 0; kind != SHIFT && i0 < n; i0 += tile) {
+    for (int i0 = 0; kind >= 0 && kind != SHIFT && i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
         const float *col = columns(x + i0 * xs, tn, (size_t)ld, c, kind, ws);
         if (tile == 1) {
@@ -305,6 +356,10 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
     }
     if (!dx && !dw)
         return;
+    if (use_winograd(c)) {
+        dl_wino_backward(dx, dw, dy, x, w, c, n, ws, gemm);
+        return;
+    }
     for (int i0 = 0; i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
         const float *g = dy + i0 * ys;

@@ -146,6 +146,7 @@ static double cpu_seconds(void)
 
 /* Prints one model's table and returns the conv seconds of one training step (all layers). */
 static double peak_gflops; /* the 1-core FMA probe, printed once and beside every layer */
+static const char *only_layer; /* --layer: run the layers whose name contains it */
 
 static double bench_model(const char *title, const layer *ls, int nl, int batch, int reps)
 {
@@ -158,6 +159,8 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
     for (int li = 0; li < nl; li++) {
         const layer *l = &ls[li];
         run r = {.l = l, .n = batch};
+        if (only_layer && !strstr(l->name, only_layer))
+            continue;
         if (dl_conv2d_cfg_init(&r.cfg, l->c, l->h, l->w, l->oc, l->k, l->k, l->s, l->p) != 0) {
             fprintf(stderr, "bench_conv: bad geometry for %s\n", l->name);
             exit(1);
@@ -223,6 +226,8 @@ int main(int argc, char **argv)
             threads = argv[++i];
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
+        else if (!strcmp(argv[i], "--layer") && i + 1 < argc)
+            only_layer = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--reps N] [--threads 1,2] [--model resnet18|fmnist|all]\n",
                     argv[0]);

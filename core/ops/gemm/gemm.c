@@ -16,6 +16,8 @@
 #define KC_MAX 160
 #define NC_MAX 768
 #define MC_MAX 192
+/* see b_in_place in dl_sgemm */
+#define B_IN_PLACE_MAX_M 64
 
 static const dl_gemm_kernel *const kernels[DL_GEMM_ISA_COUNT] = {
     &dl_gemm_kernel_portable, &dl_gemm_kernel_avx2, &dl_gemm_kernel_avx512};
@@ -228,27 +230,39 @@ void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, i
         return;
     }
     float tile[16 * 64] __attribute__((aligned(64))); /* MR x NR of any kernel */
+    /* Few rows of A: each B panel serves only m / MR micro-kernel calls, and copying it into the
+     * panel layout costs about as much as they do (Winograd's 32 x 32 x P products: packing
+     * 10 % of the time, the micro-kernel 12 %); the kernel reads full panels of B in place
+     * instead, and only the narrower last panel is packed (zero-padded). */
+    static int lim = -2;
+    if (lim == -2) lim = getenv("XBIP") ? atoi(getenv("XBIP")) : B_IN_PLACE_MAX_M;
+    const bool b_in_place = !trans_b && m <= lim;
     for (int j0 = 0; j0 < n; j0 += nc_max) {
-        const int nc = n - j0 < nc_max ? n - j0 : nc_max;
+        const int nc = n - j0 < nc_max ? n - j0 : nc_max, nfull = b_in_place ? nc / nr * nr : 0;
         for (int p0 = 0; p0 < k; p0 += kc_max) {
             const int kc = k - p0 < kc_max ? k - p0 : kc_max;
             const int acc = p0 > 0 || beta != 0.0f;
-            pack_b_block(bp, b, ldb, trans_b, p0, kc, j0, nc, nr);
+            if (nfull < nc) /* with B in place: only its last, partial panel */
+                pack_b_block(bp + (size_t)nfull * kc, b, ldb, trans_b, p0, kc, j0 + nfull,
+                             nc - nfull, nr);
             for (int i0 = 0; i0 < m; i0 += mc_max) {
                 const int mc = m - i0 < mc_max ? m - i0 : mc_max;
                 pack_a_block(ap, a, lda, trans_a, i0, mc, p0, kc, mr);
                 for (int jb = 0; jb < nc; jb += nr) {
                     const int cols = nc - jb < nr ? nc - jb : nr;
-                    const float *bpj = bp + (size_t)jb * kc;
+                    const int direct = jb < nfull;
+                    const float *bpj =
+                        direct ? b + (size_t)p0 * ldb + j0 + jb : bp + (size_t)jb * kc;
+                    const size_t bst = direct ? (size_t)ldb : (size_t)nr;
                     for (int ib = 0; ib < mc; ib += mr) {
                         const int rows = mc - ib < mr ? mc - ib : mr;
                         const float *api = ap + (size_t)ib * kc;
                         float *cij = c + (size_t)(i0 + ib) * ldc + j0 + jb;
                         if (rows == mr && cols == nr) {
-                            kr->run(kc, api, bpj, cij, (size_t)ldc, acc);
+                            kr->run(kc, api, bpj, bst, cij, (size_t)ldc, acc);
                             continue;
                         }
-                        kr->run(kc, api, bpj, tile, (size_t)nr, 0);
+                        kr->run(kc, api, bpj, bst, tile, (size_t)nr, 0);
                         for (int r = 0; r < rows; r++)
                             for (int j = 0; j < cols; j++)
                                 cij[(size_t)r * ldc + j] =

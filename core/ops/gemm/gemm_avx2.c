@@ -7,12 +7,12 @@
 #define MR 4
 #define NR 24
 
-__attribute__((target("avx2,fma"))) static void ukr(int k, const float *a, const float *b, float *c,
-                                                    size_t ldc, int acc)
+__attribute__((target("avx2,fma"))) static void ukr(int k, const float *a, const float *b,
+                                                    size_t ldb, float *c, size_t ldc, int acc)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
     __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-    for (int p = 0; p < k; p++, a += MR, b += NR) {
+    for (int p = 0; p < k; p++, a += MR, b += ldb) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), b2 = _mm256_loadu_ps(b + 16);
         __m256 x = _mm256_broadcast_ss(a);
         c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01),
