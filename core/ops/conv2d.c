@@ -59,7 +59,7 @@ void dl_conv2d_force_algo(dl_conv_algo a)
  * to run near the GEMM's rate. */
 #define DL_WINO_MIN_C 16
 
-static int use_winograd(const dl_conv2d_cfg *c)
+static int use_winograd(const dl_conv2d_cfg *c, int pass)
 {
     pthread_once(&algo_once, read_algo_env);
     if (!dl_wino_applies(c) || forced_algo == DL_CONV_ALGO_GEMM)
@@ -129,7 +129,7 @@ const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass)
 {
     static const char *const own[DL_GEMM_ISA_COUNT] = {"dllab-portable", "dllab-avx2",
                                                        "dllab-avx512"};
-    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced() && !use_winograd(c)))
+    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced() && !use_winograd(c, 2)))
         return "OpenBLAS";
     return own[dl_gemm_isa_active()];
 }
@@ -228,10 +228,10 @@ size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
     return wino_ws > gemm_ws ? wino_ws : gemm_ws;
 }
 
-const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c)
+const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass)
 {
     static const char *const kinds[] = {"im2col", "1x1", "gather", "shift"};
-    return use_winograd(c) ? "winograd" : kinds[conv_kind(c)];
+    return use_winograd(c, pass) ? "winograd" : kinds[conv_kind(c)];
 }
 
 /* Columns of images x[0..tn) side by side (row stride ld) into ws, or x itself when no copy is
@@ -313,7 +313,7 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
                        const dl_conv2d_cfg *c, int n, float *ws)
 {
-    const int kind = use_winograd(c) ? -1 : conv_kind(c), tile = dl_conv2d_tile_images(c);
+    const int kind = use_winograd(c, 0) ? -1 : conv_kind(c), tile = dl_conv2d_tile_images(c);
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *out = ws + (size_t)k * tile * ohw; /* tile > 1 only */
@@ -348,18 +348,23 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *dyt = ws + (size_t)k * tile * ohw; /* tile > 1 only: dY of the tile as (OC, T*OHW) */
-    float *dwt = dw && dw_transposed(c) ? ws + ws_cols(c) : NULL; /* dW^T (K, OC) of this call */
     if (db) {
         for (int i = 0; i < n; i++)
             for (int o = 0; o < m; o++)
                 db[o] += dl_vec_sum(dy + i * ys + (size_t)o * ohw, (size_t)ohw);
     }
+    /* the rule chooses per pass: Winograd first (it uses the whole workspace), then the other
+     * pass, if any, on im2col + GEMM below */
+    const int wdx = dx && use_winograd(c, 1), wdw = dw && use_winograd(c, 2);
+    if (wdx || wdw)
+        dl_wino_backward(wdx ? dx : NULL, wdw ? dw : NULL, dy, x, w, c, n, ws, gemm);
+    if (wdx)
+        dx = NULL;
+    if (wdw)
+        dw = NULL;
     if (!dx && !dw)
         return;
-    if (use_winograd(c)) {
-        dl_wino_backward(dx, dw, dy, x, w, c, n, ws, gemm);
-        return;
-    }
+    float *dwt = dw && dw_transposed(c) ? ws + ws_cols(c) : NULL; /* dW^T (K, OC) of this call */
     for (int i0 = 0; i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
         const float *g = dy + i0 * ys;

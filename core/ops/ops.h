@@ -35,11 +35,11 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
 /* Which GEMM a pass (0 forward, 1 backward data, 2 backward weights) of this conv runs on:
  * "dllab-avx512" (or -avx2, -portable when forced; core/ops/gemm) or "OpenBLAS". */
 const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass);
-/* Which algorithm the conv runs: "winograd" (F(2x2, 3x3), core/ops/winograd.c: 3x3 stride-1
- * pad-1 convs where the per-shape rule picks it) or one of the im2col + GEMM flavours: "im2col",
- * "shift" (per-tap GEMMs on a padded plane), "1x1" (the input is the column matrix), "gather"
- * (1x1 strided). */
-const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c);
+/* Which algorithm a pass (0 forward, 1 backward data, 2 backward weights) of the conv runs:
+ * "winograd" (F(2x2, 3x3), core/ops/winograd.c: 3x3 stride-1 pad-1 convs where the per-shape rule
+ * picks it) or one of the im2col + GEMM flavours: "im2col", "shift" (per-tap GEMMs on a padded
+ * plane), "1x1" (the input is the column matrix), "gather" (1x1 strided). */
+const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass);
 /* Forces every 3x3 stride-1 pad-1 conv onto one algorithm (tests, benches), process-wide, like
  * the environment variable DLLAB_CONV_ALGO=gemm|winograd read at first use; AUTO restores the
  * per-shape rule. Never changes the workspace a conv needs. */

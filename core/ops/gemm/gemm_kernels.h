@@ -15,6 +15,9 @@ typedef struct dl_gemm_kernel {
     dl_gemm_ukr run;
 } dl_gemm_kernel;
 
+/* dst[p*dld + j] = src[j*sld + p] for j < 8, p < 8*blocks (AVX2; gemm_avx2.c) */
+void dl_gemm_transpose8(float *dst, size_t dld, const float *src, size_t sld, int blocks);
+
 extern const dl_gemm_kernel dl_gemm_kernel_portable, dl_gemm_kernel_avx2, dl_gemm_kernel_avx512;
 
 #endif
