@@ -36,28 +36,39 @@ enum { PLAIN, DIRECT, GATHER, SHIFT };
  * for every such conv by DLLAB_CONV_ALGO=gemm|winograd (read once) or dl_conv2d_force_algo (a
  * test and bench hook). Process-wide like the gemm's ISA: the choice is a property of the
  * machine and of the run, and the workspace always has room for either algorithm. */
-static dl_conv_algo forced_algo;
+static dl_conv_algo forced_algo, env_algo;
 static pthread_once_t algo_once = PTHREAD_ONCE_INIT;
 
 static void read_algo_env(void)
 {
     const char *e = getenv("DLLAB_CONV_ALGO");
     if (e && strcmp(e, "gemm") == 0)
-        forced_algo = DL_CONV_ALGO_GEMM;
+        env_algo = DL_CONV_ALGO_GEMM;
     else if (e && strcmp(e, "winograd") == 0)
-        forced_algo = DL_CONV_ALGO_WINOGRAD;
+        env_algo = DL_CONV_ALGO_WINOGRAD;
+    forced_algo = env_algo;
 }
 
 void dl_conv2d_force_algo(dl_conv_algo a)
 {
     pthread_once(&algo_once, read_algo_env);
-    forced_algo = a;
+    forced_algo = a == DL_CONV_ALGO_AUTO ? env_algo : a;
 }
 
-/* The rule, from bench_conv (each layer forced both ways, thread CPU time, AMD EPYC AVX-512,
- * docs/performance.md §10): Winograd wins where the 16 GEMMs have enough channels on both sides
- * to run near the GEMM's rate. */
-#define DL_WINO_MIN_C 16
+/* The rule, per pass, from bench_conv's side-by-side runs (each pass forced onto either algorithm,
+ * thread CPU time, AMD EPYC with AVX-512, dllab's gemm, two runs at load 9-12; Winograd's speed-up
+ * over im2col + GEMM):
+ *   forward     64->64 @16x16 1.51/1.40, 128 @8x8 1.29/1.17, 256 @4x4 1.34/1.51, 64 @14x14
+ *               1.30/1.39; level or slower at 32 @28x28 (0.97/0.99), 128 @7x7 (1.14/0.87),
+ *               512 @2x2 (0.99/0.86)
+ *   backward data   64 @16 1.67/1.17, 128 @8 1.07/1.24, 256 @4 1.06/1.34, 64 @14 1.00/1.44,
+ *               512 @2 1.03/1.12; slower at 32 @28 (0.82/0.88) and 128 @7 (0.80/0.81)
+ *   backward weights  256 @4 1.19/1.18, 512 @2 1.40/1.35; level or slower elsewhere (0.75-1.03):
+ *               its 16 products are small (OC x C) sums over long rows of tiles whose operands
+ *               both need transposing packs, while im2col's dW is one wide product
+ * With 32 channels the 16 products (K = 32) run far below the GEMM's rate and the transforms
+ * weigh as much as they do; odd sizes waste a third of the tiles (7x7 -> 4x4 tiles of 2x2). */
+#define DL_WINO_MIN_C 64
 
 static int use_winograd(const dl_conv2d_cfg *c, int pass)
 {
@@ -66,7 +77,10 @@ static int use_winograd(const dl_conv2d_cfg *c, int pass)
         return 0;
     if (forced_algo == DL_CONV_ALGO_WINOGRAD)
         return 1;
-    return c->in_c >= DL_WINO_MIN_C && c->out_c >= DL_WINO_MIN_C;
+    const int pixels = c->out_h * c->out_w;
+    if (c->in_c < DL_WINO_MIN_C || c->out_c < DL_WINO_MIN_C || c->out_h % 2 || c->out_w % 2)
+        return 0;
+    return pass == 0 ? pixels >= 16 : pass == 1 ? 1 : pixels <= 16;
 }
 
 int dl_conv2d_tile_images(const dl_conv2d_cfg *c)

@@ -41,8 +41,9 @@ const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass);
  * plane), "1x1" (the input is the column matrix), "gather" (1x1 strided). */
 const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass);
 /* Forces every 3x3 stride-1 pad-1 conv onto one algorithm (tests, benches), process-wide, like
- * the environment variable DLLAB_CONV_ALGO=gemm|winograd read at first use; AUTO restores the
- * per-shape rule. Never changes the workspace a conv needs. */
+ * the environment variable DLLAB_CONV_ALGO=gemm|winograd read at first use; AUTO goes back to
+ * the default: the variable's choice when it is set, else the per-shape rule. Never changes the
+ * workspace a conv needs. */
 typedef enum dl_conv_algo {
     DL_CONV_ALGO_AUTO = 0,
     DL_CONV_ALGO_GEMM,

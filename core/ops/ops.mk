@@ -25,6 +25,12 @@ tests_check_ops_fused_CFLAGS = $(TEST_CFLAGS)
 tests_check_ops_fused_LDADD = $(TEST_LDADD)
 TESTS += tests/check_ops_fused
 
+check_PROGRAMS += tests/check_ops_winograd
+tests_check_ops_winograd_SOURCES = tests/check_ops_winograd.c tests/testutil.c tests/testutil.h
+tests_check_ops_winograd_CFLAGS = $(TEST_CFLAGS)
+tests_check_ops_winograd_LDADD = $(TEST_LDADD)
+TESTS += tests/check_ops_winograd
+
 check_PROGRAMS += tests/check_ops_gemm
 tests_check_ops_gemm_SOURCES = tests/check_ops_gemm.c tests/testutil.c tests/testutil.h
 tests_check_ops_gemm_CFLAGS = $(TEST_CFLAGS)
