@@ -94,8 +94,9 @@ int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
  * AVX-512). Against OpenBLAS's AVX2 kernels (the environment pins OPENBLAS_CORETYPE=Haswell there)
  * dllab's AVX-512 gemm wins every forward and backward-data shape of resnet-xs and resnet18
  * (110-150 vs 70-100 GFLOP/s, 50-67 % of the 221 GFLOP/s 1-core FMA peak) and the dW products in
- * (OC, K) form with OC >= 64 (resnet-xs step +25-30 % CPU img/s); OpenBLAS keeps the dW of
- * OC <= 32 (its (K, OC) product, 88 vs 82). Against OpenBLAS's own AVX-512 kernels
+ * (OC, K) form with OC >= 32 (resnet-xs step +25-30 % CPU img/s; OC = 32 since its transposing
+ * packs move 8x8 blocks: stage 1's dW 104-117 vs OpenBLAS's (K, OC) product 68-80); OpenBLAS
+ * keeps the dW of OC <= 16. Against OpenBLAS's own AVX-512 kernels
  * (SkylakeX/Cooperlake, OPENBLAS_CORETYPE unset) dllab's loses (resnet-xs step 186-192 vs 209-225
  * CPU img/s), and with only AVX2 dllab's 4x24 kernel loses too (40-70 vs 70-85), so OpenBLAS runs
  * everything there. A forced ISA (a test) runs dllab's gemm everywhere. */
@@ -129,9 +130,9 @@ static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, c
 /* Convs with few output channels accumulate dW transposed: OpenBLAS runs the (K, OC) product
  * 10-25 % faster than the (OC, K) one when OC <= 64 (measured: 110 vs 87 GFLOP/s for OC 32,
  * K 288), and one transpose-add per backward call is cheap. dllab's gemm prefers (OC, K) from
- * 64 channels on. The workspace always has the room (the ISA may be forced after planning). */
+ * 32 channels on. The workspace always has the room (the ISA may be forced after planning). */
 #define DL_CONV_DWT_MAX_OC 64
-#define DL_CONV_DWT_MAX_OC_OWN 32
+#define DL_CONV_DWT_MAX_OC_OWN 16
 
 static int dw_room(const dl_conv2d_cfg *c) { return c->out_c <= DL_CONV_DWT_MAX_OC; }
 static int dw_transposed(const dl_conv2d_cfg *c)
