@@ -1,18 +1,19 @@
 /* conv2d: 2-D convolution (no groups, no dilation) as im2col + GEMM (dllab's own or OpenBLAS's,
- * see gemm()) over small tiles of images. Per tile, Y (OC, T*OH*OW) = W (OC, C*KH*KW) x col
- * (C*KH*KW, T*OH*OW). T is 1 when one image's output has >= DL_CONV_TILE_COLS pixels; deeper layers
- * with tiny outputs (resnet18@64's 2x2 layer4) put ceil(DL_CONV_TILE_COLS / (OH*OW)) images side by
- * side, because a GEMM only 4 columns wide runs at a fifth of the speed (measured 34 vs 155
- * GFLOP/s). The tile depends only on the geometry, so the workspace does too: it never grows with
- * the batch. Special cases avoid copies: a 1x1 stride-1 unpadded conv with T = 1 multiplies the
- * image in place, a 1x1 strided conv (ResNet's downsample) gathers only the sampled pixels, and a
- * stride-1 KxK conv with T = 1 runs one GEMM per tap on a padded copy of the image (SHIFT, below):
- * no column matrix, no col2im. Backward per tile: dW += dY col^T (beta = 1; with <= 64 output
- * channels dW^T is gathered in the workspace instead and added once per call; skipped when dw is
- * NULL, e.g. a frozen conv), then col = W^T dY and col2im adds it into dx (skipped when dx is
- * NULL); db by summation. Deterministic: no threads of its own, a fixed summation order for a given
- * geometry and batch. Refuses nothing at run time: dl_conv2d_cfg_init validates the geometry and
- * callers size ws with dl_conv2d_workspace_floats. Reference:
+ * see gemm()) over small tiles of images, or, for 3x3 stride-1 pad-1 convs where the per-pass
+ * rule picks it (use_winograd), as Winograd F(2x2, 3x3) (winograd.c). Per tile, Y (OC, T*OH*OW) = W
+ * (OC, C*KH*KW) x col (C*KH*KW, T*OH*OW). T is 1 when one image's output has >= DL_CONV_TILE_COLS
+ * pixels; deeper layers with tiny outputs (resnet18@64's 2x2 layer4) put ceil(DL_CONV_TILE_COLS /
+ * (OH*OW)) images side by side, because a GEMM only 4 columns wide runs at a fifth of the speed
+ * (measured 34 vs 155 GFLOP/s). The tile depends only on the geometry, so the workspace does too:
+ * it never grows with the batch. Special cases avoid copies: a 1x1 stride-1 unpadded conv with T =
+ * 1 multiplies the image in place, a 1x1 strided conv (ResNet's downsample) gathers only the
+ * sampled pixels, and a stride-1 KxK conv with T = 1 runs one GEMM per tap on a padded copy of the
+ * image (SHIFT, below): no column matrix, no col2im. Backward per tile: dW += dY col^T (beta = 1;
+ * with <= 64 output channels dW^T is gathered in the workspace instead and added once per call;
+ * skipped when dw is NULL, e.g. a frozen conv), then col = W^T dY and col2im adds it into dx
+ * (skipped when dx is NULL); db by summation. Deterministic: no threads of its own, a fixed
+ * summation order for a given geometry and batch. Refuses nothing at run time: dl_conv2d_cfg_init
+ * validates the geometry and callers size ws with dl_conv2d_workspace_floats. Reference:
  * https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
 #include <cblas.h>
 #include <pthread.h>
