@@ -448,7 +448,7 @@ static double fd_num(dl_model *m, float *p, size_t j, float hh, const float *x, 
 
 /* Whole model, train mode (BN batch statistics, dropout with rewound masks), fastai head. A ReLU
  * or max-pool kink near an element makes its numeric derivative change with the step; such
- * elements (two steps disagreeing) are skipped, as ggml's grad_expect does, and at most a quarter
+ * elements (three steps disagreeing) are skipped, as ggml's grad_expect does, and at most a quarter
  * of the sample may be skipped. */
 START_TEST(finite_differences_whole_model)
 {
@@ -475,7 +475,11 @@ START_TEST(finite_differences_whole_model)
             size_t j = ((size_t)s * 7919u + t * 31u) % e->numel;
             double n1 = fd_num(m, p, j, 2e-4f, x, n, h, w, R, k, saved);
             double n2 = fd_num(m, p, j, 1e-4f, x, n, h, w, R, k, saved), an = g[j];
-            if (fabs(n1 - n2) > 2e-3 + 2e-2 * fmax(fabs(n1), fabs(n2))) {
+            double n4 = fd_num(m, p, j, 4e-4f, x, n, h, w, R, k, saved);
+            /* three steps: two can agree by chance where kinks are dense (seen with Winograd's
+             * rounding: 2e-4 and 1e-4 agreed within 2 %, 5e-4 read -0.0008) */
+            if (fabs(n1 - n2) > 2e-3 + 2e-2 * fmax(fabs(n1), fabs(n2)) ||
+                fabs(n4 - n2) > 2e-3 + 2e-2 * fmax(fabs(n4), fabs(n2))) {
                 skipped++;
                 continue;
             }

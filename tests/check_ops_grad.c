@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/ops/ops.h"
+#include "core/ops/winograd.h"
 #include "core/rng.h"
 #include "tests/testutil.h"
 
@@ -239,19 +240,21 @@ START_TEST(conv_cfg_rejects_impossible_geometry)
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 0, 8, 8, 4, 3, 3, 1, 1), -1);
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 3, 2, 2, 4, 3, 3, 1, 1), 0);
     ck_assert_int_eq(c.out_h, 2);
-    /* one image's columns, not a batch's */
+    /* one image's columns, not a batch's; 3x3 stride-1 pad-1 convs also hold a group of images'
+     * Winograd transforms (a fixed number of tiles, never the batch) */
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 16, 16, 128, 3, 3, 1, 1), 0);
-    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)64 * 9 * 256);
+    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), dl_wino_workspace_floats(&c));
+    ck_assert_uint_ge(dl_conv2d_workspace_floats(&c), (size_t)64 * 9 * 256);
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 16, 16, 128, 1, 1, 1, 0), 0);
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), 0);
     ck_assert_int_eq(dl_conv2d_cfg_init(&c, 64, 32, 32, 128, 1, 1, 2, 0), 0);
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)64 * 256); /* strided gather only */
     /* tiny outputs tile images side by side: about 256 columns whatever the batch */
-    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 512, 2, 2, 512, 3, 3, 1, 1), 0);
+    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 512, 4, 4, 512, 3, 3, 2, 1), 0);
     ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)(4608 + 512) * 256);
     /* <= 64 output channels: plus room for dW^T (K x OC) */
-    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 32, 28, 28, 32, 3, 3, 1, 1), 0);
-    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)288 * 784 + 288 * 32);
+    ck_assert_int_eq(dl_conv2d_cfg_init(&c, 32, 28, 28, 32, 3, 3, 2, 1), 0);
+    ck_assert_uint_eq(dl_conv2d_workspace_floats(&c), (size_t)(288 + 32) * 392 + 288 * 32);
 }
 END_TEST
 

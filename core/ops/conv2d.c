@@ -1,21 +1,23 @@
 /* conv2d: 2-D convolution (no groups, no dilation) as im2col + GEMM (dllab's own or OpenBLAS's,
- * see gemm()) over small tiles of images. Per tile, Y (OC, T*OH*OW) = W (OC, C*KH*KW) x col
- * (C*KH*KW, T*OH*OW). T is 1 when one image's output has >= DL_CONV_TILE_COLS pixels; deeper layers
- * with tiny outputs (resnet18@64's 2x2 layer4) put ceil(DL_CONV_TILE_COLS / (OH*OW)) images side by
- * side, because a GEMM only 4 columns wide runs at a fifth of the speed (measured 34 vs 155
- * GFLOP/s). The tile depends only on the geometry, so the workspace does too: it never grows with
- * the batch. Special cases avoid copies: a 1x1 stride-1 unpadded conv with T = 1 multiplies the
- * image in place, a 1x1 strided conv (ResNet's downsample) gathers only the sampled pixels, and a
- * stride-1 KxK conv with T = 1 runs one GEMM per tap on a padded copy of the image (SHIFT, below):
- * no column matrix, no col2im. Backward per tile: dW += dY col^T (beta = 1; with <= 64 output
- * channels dW^T is gathered in the workspace instead and added once per call; skipped when dw is
- * NULL, e.g. a frozen conv), then col = W^T dY and col2im adds it into dx (skipped when dx is
- * NULL); db by summation. Deterministic: no threads of its own, a fixed summation order for a given
- * geometry and batch. Refuses nothing at run time: dl_conv2d_cfg_init validates the geometry and
- * callers size ws with dl_conv2d_workspace_floats. Reference:
+ * see gemm()) over small tiles of images, or, for 3x3 stride-1 pad-1 convs where the per-pass
+ * rule picks it (use_winograd), as Winograd F(2x2, 3x3) (winograd.c). Per tile, Y (OC, T*OH*OW) = W
+ * (OC, C*KH*KW) x col (C*KH*KW, T*OH*OW). T is 1 when one image's output has >= DL_CONV_TILE_COLS
+ * pixels; deeper layers with tiny outputs (resnet18@64's 2x2 layer4) put ceil(DL_CONV_TILE_COLS /
+ * (OH*OW)) images side by side, because a GEMM only 4 columns wide runs at a fifth of the speed
+ * (measured 34 vs 155 GFLOP/s). The tile depends only on the geometry, so the workspace does too:
+ * it never grows with the batch. Special cases avoid copies: a 1x1 stride-1 unpadded conv with T =
+ * 1 multiplies the image in place, a 1x1 strided conv (ResNet's downsample) gathers only the
+ * sampled pixels, and a stride-1 KxK conv with T = 1 runs one GEMM per tap on a padded copy of the
+ * image (SHIFT, below): no column matrix, no col2im. Backward per tile: dW += dY col^T (beta = 1;
+ * with <= 64 output channels dW^T is gathered in the workspace instead and added once per call;
+ * skipped when dw is NULL, e.g. a frozen conv), then col = W^T dY and col2im adds it into dx
+ * (skipped when dx is NULL); db by summation. Deterministic: no threads of its own, a fixed
+ * summation order for a given geometry and batch. Refuses nothing at run time: dl_conv2d_cfg_init
+ * validates the geometry and callers size ws with dl_conv2d_workspace_floats. Reference:
  * https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html */
 #include <cblas.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,11 +26,63 @@
 #include "core/ops/im2col.h"
 #include "core/ops/ops.h"
 #include "core/ops/vec.h"
+#include "core/ops/winograd.h"
 
 #define DL_CONV_TILE_COLS 256
 
 /* im2col, 1x1 stride-1 (no copy), 1x1 strided (gather), stride-1 shifted GEMMs (see below) */
 enum { PLAIN, DIRECT, GATHER, SHIFT };
+
+/* Which algorithm 3x3 stride-1 pad-1 convs run: the per-shape rule (use_winograd), or one forced
+ * for every such conv by DLLAB_CONV_ALGO=gemm|winograd (read once) or dl_conv2d_force_algo (a
+ * test and bench hook). Process-wide like the gemm's ISA: the choice is a property of the
+ * machine and of the run, and the workspace always has room for either algorithm. */
+static dl_conv_algo forced_algo, env_algo;
+static pthread_once_t algo_once = PTHREAD_ONCE_INIT;
+
+static void read_algo_env(void)
+{
+    const char *e = getenv("DLLAB_CONV_ALGO");
+    if (e && strcmp(e, "gemm") == 0)
+        env_algo = DL_CONV_ALGO_GEMM;
+    else if (e && strcmp(e, "winograd") == 0)
+        env_algo = DL_CONV_ALGO_WINOGRAD;
+    forced_algo = env_algo;
+}
+
+void dl_conv2d_force_algo(dl_conv_algo a)
+{
+    pthread_once(&algo_once, read_algo_env);
+    forced_algo = a == DL_CONV_ALGO_AUTO ? env_algo : a;
+}
+
+/* The rule, per pass, from bench_conv's side-by-side runs (each pass forced onto either algorithm,
+ * thread CPU time, AMD EPYC with AVX-512, dllab's gemm, two runs at load 9-12; Winograd's speed-up
+ * over im2col + GEMM):
+ *   forward     64->64 @16x16 1.51/1.40, 128 @8x8 1.29/1.17, 256 @4x4 1.34/1.51, 64 @14x14
+ *               1.30/1.39; level or slower at 32 @28x28 (0.97/0.99), 128 @7x7 (1.14/0.87),
+ *               512 @2x2 (0.99/0.86)
+ *   backward data   64 @16 1.67/1.17, 128 @8 1.07/1.24, 256 @4 1.06/1.34, 64 @14 1.00/1.44,
+ *               512 @2 1.03/1.12; slower at 32 @28 (0.82/0.88) and 128 @7 (0.80/0.81)
+ *   backward weights  256 @4 1.19/1.18, 512 @2 1.40/1.35; level or slower elsewhere (0.75-1.03):
+ *               its 16 products are small (OC x C) sums over long rows of tiles whose operands
+ *               both need transposing packs, while im2col's dW is one wide product
+ * With 32 channels the 16 products (K = 32) run far below the GEMM's rate and the transforms
+ * weigh as much as they do; odd sizes waste a third of the tiles (7x7 -> 4x4 tiles of 2x2). */
+#define DL_WINO_MIN_C 64
+
+static int use_winograd(const dl_conv2d_cfg *c, int pass)
+{
+    pthread_once(&algo_once, read_algo_env);
+    if (!dl_wino_applies(c) || forced_algo == DL_CONV_ALGO_GEMM)
+        return 0;
+    if (forced_algo == DL_CONV_ALGO_WINOGRAD)
+        return 1;
+    const int pixels = c->out_h * c->out_w;
+    if (c->in_c < DL_WINO_MIN_C || c->out_c < DL_WINO_MIN_C || c->out_h % 2 || c->out_w % 2)
+        return 0;
+    return pass == 0 ? pixels >= 16 : pass == 1 ? 1 : pixels <= 16;
+}
 
 int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
 {
@@ -41,8 +95,9 @@ int dl_conv2d_tile_images(const dl_conv2d_cfg *c)
  * AVX-512). Against OpenBLAS's AVX2 kernels (the environment pins OPENBLAS_CORETYPE=Haswell there)
  * dllab's AVX-512 gemm wins every forward and backward-data shape of resnet-xs and resnet18
  * (110-150 vs 70-100 GFLOP/s, 50-67 % of the 221 GFLOP/s 1-core FMA peak) and the dW products in
- * (OC, K) form with OC >= 64 (resnet-xs step +25-30 % CPU img/s); OpenBLAS keeps the dW of
- * OC <= 32 (its (K, OC) product, 88 vs 82). Against OpenBLAS's own AVX-512 kernels
+ * (OC, K) form with OC >= 32 (resnet-xs step +25-30 % CPU img/s; OC = 32 since its transposing
+ * packs move 8x8 blocks: stage 1's dW 104-117 vs OpenBLAS's (K, OC) product 68-80); OpenBLAS
+ * keeps the dW of OC <= 16. Against OpenBLAS's own AVX-512 kernels
  * (SkylakeX/Cooperlake, OPENBLAS_CORETYPE unset) dllab's loses (resnet-xs step 186-192 vs 209-225
  * CPU img/s), and with only AVX2 dllab's 4x24 kernel loses too (40-70 vs 70-85), so OpenBLAS runs
  * everything there. A forced ISA (a test) runs dllab's gemm everywhere. */
@@ -76,21 +131,26 @@ static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, c
 /* Convs with few output channels accumulate dW transposed: OpenBLAS runs the (K, OC) product
  * 10-25 % faster than the (OC, K) one when OC <= 64 (measured: 110 vs 87 GFLOP/s for OC 32,
  * K 288), and one transpose-add per backward call is cheap. dllab's gemm prefers (OC, K) from
- * 64 channels on. The workspace always has the room (the ISA may be forced after planning). */
+ * 32 channels on. The workspace always has the room (the ISA may be forced after planning). */
 #define DL_CONV_DWT_MAX_OC 64
-#define DL_CONV_DWT_MAX_OC_OWN 32
+#define DL_CONV_DWT_MAX_OC_OWN 16
 
 static int dw_room(const dl_conv2d_cfg *c) { return c->out_c <= DL_CONV_DWT_MAX_OC; }
 static int dw_transposed(const dl_conv2d_cfg *c)
 {
-    return c->out_c <= (own_gemm() ? DL_CONV_DWT_MAX_OC_OWN : DL_CONV_DWT_MAX_OC);
+    /* with dllab's gemm, a dW (OC, K) narrower than a micro-kernel's 48 columns (a stem: K = 9)
+     * wastes most of each tile: 13 vs 28 GFLOP/s for the transposed product on OpenBLAS */
+    const int k = c->in_c * c->kh * c->kw;
+    if (own_gemm())
+        return c->out_c <= DL_CONV_DWT_MAX_OC_OWN || (k < 48 && c->out_c <= DL_CONV_DWT_MAX_OC);
+    return c->out_c <= DL_CONV_DWT_MAX_OC;
 }
 
 const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass)
 {
     static const char *const own[DL_GEMM_ISA_COUNT] = {"dllab-portable", "dllab-avx2",
                                                        "dllab-avx512"};
-    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced()))
+    if (!own_gemm() || (pass == 2 && dw_transposed(c) && !dl_gemm_forced() && !use_winograd(c, 2)))
         return "OpenBLAS";
     return own[dl_gemm_isa_active()];
 }
@@ -182,7 +242,17 @@ static size_t ws_cols(const dl_conv2d_cfg *c)
 size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
 {
     const size_t k = (size_t)c->in_c * c->kh * c->kw;
-    return ws_cols(c) + (dw_room(c) ? k * (size_t)c->out_c : 0);
+    const size_t gemm_ws = ws_cols(c) + (dw_room(c) ? k * (size_t)c->out_c : 0);
+    if (!dl_wino_applies(c)) /* below: room for either algorithm, whatever is forced later */
+        return gemm_ws;
+    const size_t wino_ws = dl_wino_workspace_floats(c);
+    return wino_ws > gemm_ws ? wino_ws : gemm_ws;
+}
+
+const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass)
+{
+    static const char *const kinds[] = {"im2col", "1x1", "gather", "shift"};
+    return use_winograd(c, pass) ? "winograd" : kinds[conv_kind(c)];
 }
 
 /* Columns of images x[0..tn) side by side (row stride ld) into ws, or x itself when no copy is
@@ -264,13 +334,15 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
                        const dl_conv2d_cfg *c, int n, float *ws)
 {
-    const int kind = conv_kind(c), tile = dl_conv2d_tile_images(c);
+    const int kind = use_winograd(c, 0) ? -1 : conv_kind(c), tile = dl_conv2d_tile_images(c);
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *out = ws + (size_t)k * tile * ohw; /* tile > 1 only */
-    if (kind == SHIFT)
+    if (kind < 0)
+        dl_wino_forward(y, x, w, c, n, ws, gemm);
+    else if (kind == SHIFT)
         shift_forward(y, x, w, c, n, ws);
-    for (int i0 = 0; kind != SHIFT && i0 < n; i0 += tile) {
+    for (int i0 = 0; kind >= 0 && kind != SHIFT && i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
         const float *col = columns(x + i0 * xs, tn, (size_t)ld, c, kind, ws);
         if (tile == 1) {
@@ -297,14 +369,23 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
     const int m = c->out_c, k = c->in_c * c->kh * c->kw, ohw = c->out_h * c->out_w;
     const size_t xs = (size_t)c->in_c * c->in_h * c->in_w, ys = (size_t)m * ohw;
     float *dyt = ws + (size_t)k * tile * ohw; /* tile > 1 only: dY of the tile as (OC, T*OHW) */
-    float *dwt = dw && dw_transposed(c) ? ws + ws_cols(c) : NULL; /* dW^T (K, OC) of this call */
     if (db) {
         for (int i = 0; i < n; i++)
             for (int o = 0; o < m; o++)
                 db[o] += dl_vec_sum(dy + i * ys + (size_t)o * ohw, (size_t)ohw);
     }
+    /* the rule chooses per pass: Winograd first (it uses the whole workspace), then the other
+     * pass, if any, on im2col + GEMM below */
+    const int wdx = dx && use_winograd(c, 1), wdw = dw && use_winograd(c, 2);
+    if (wdx || wdw)
+        dl_wino_backward(wdx ? dx : NULL, wdw ? dw : NULL, dy, x, w, c, n, ws, gemm);
+    if (wdx)
+        dx = NULL;
+    if (wdw)
+        dw = NULL;
     if (!dx && !dw)
         return;
+    float *dwt = dw && dw_transposed(c) ? ws + ws_cols(c) : NULL; /* dW^T (K, OC) of this call */
     for (int i0 = 0; i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
         const float *g = dy + i0 * ys;

@@ -35,6 +35,21 @@ void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
 /* Which GEMM a pass (0 forward, 1 backward data, 2 backward weights) of this conv runs on:
  * "dllab-avx512" (or -avx2, -portable when forced; core/ops/gemm) or "OpenBLAS". */
 const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass);
+/* Which algorithm a pass (0 forward, 1 backward data, 2 backward weights) of the conv runs:
+ * "winograd" (F(2x2, 3x3), core/ops/winograd.c: 3x3 stride-1 pad-1 convs where the per-shape rule
+ * picks it) or one of the im2col + GEMM flavours: "im2col", "shift" (per-tap GEMMs on a padded
+ * plane), "1x1" (the input is the column matrix), "gather" (1x1 strided). */
+const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass);
+/* Forces every 3x3 stride-1 pad-1 conv onto one algorithm (tests, benches), process-wide, like
+ * the environment variable DLLAB_CONV_ALGO=gemm|winograd read at first use; AUTO goes back to
+ * the default: the variable's choice when it is set, else the per-shape rule. Never changes the
+ * workspace a conv needs. */
+typedef enum dl_conv_algo {
+    DL_CONV_ALGO_AUTO = 0,
+    DL_CONV_ALGO_GEMM,
+    DL_CONV_ALGO_WINOGRAD
+} dl_conv_algo;
+void dl_conv2d_force_algo(dl_conv_algo algo);
 /* dx += dL/dx, dw += dL/dw, db += dL/db; any of them may be NULL. */
 void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                         const float *w, const dl_conv2d_cfg *c, int n, float *ws);

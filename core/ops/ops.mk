@@ -1,6 +1,7 @@
 # core/ops: this room's sources and check suites (included by Makefile.am).
 core_libdlcore_a_SOURCES += \
 	core/ops/ops.h core/ops/vec.h core/ops/vec.c core/ops/im2col.h core/ops/im2col.c core/ops/conv2d.c \
+	core/ops/winograd.h core/ops/winograd.c \
 	core/ops/batchnorm.c core/ops/relu.c core/ops/pool.c core/ops/linear.c \
 	core/ops/dropout.c core/ops/add.c core/ops/loss.c \
 	core/ops/gemm/gemm.h core/ops/gemm/gemm.c core/ops/gemm/gemm_kernels.h \
@@ -23,6 +24,12 @@ tests_check_ops_fused_SOURCES = tests/check_ops_fused.c tests/testutil.c tests/t
 tests_check_ops_fused_CFLAGS = $(TEST_CFLAGS)
 tests_check_ops_fused_LDADD = $(TEST_LDADD)
 TESTS += tests/check_ops_fused
+
+check_PROGRAMS += tests/check_ops_winograd
+tests_check_ops_winograd_SOURCES = tests/check_ops_winograd.c tests/testutil.c tests/testutil.h
+tests_check_ops_winograd_CFLAGS = $(TEST_CFLAGS)
+tests_check_ops_winograd_LDADD = $(TEST_LDADD)
+TESTS += tests/check_ops_winograd
 
 check_PROGRAMS += tests/check_ops_gemm
 tests_check_ops_gemm_SOURCES = tests/check_ops_gemm.c tests/testutil.c tests/testutil.h

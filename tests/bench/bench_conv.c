@@ -17,6 +17,7 @@
 
 #include "core/blas_select.h"
 #include "core/ops/ops.h"
+#include "core/ops/winograd.h"
 #include "core/tensor.h"
 #include "tests/bench/fma_peak.h"
 
@@ -144,20 +145,45 @@ static double cpu_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Prints one model's table and returns the conv seconds of one training step (all layers). */
 static double peak_gflops; /* the 1-core FMA probe, printed once and beside every layer */
+
+/* For a conv either algorithm can run: each pass forced onto im2col + GEMM and onto Winograd,
+ * alternating, GFLOP/s (direct-convolution FLOPs, so the two compare) and % of the FMA peak;
+ * the rule's choice is in the row above. */
+static void compare_algos(run *r, double flops, int reps)
+{
+    static const char *const pass[] = {"fwd", "data", "weight"};
+    printf("%-22s forced:", "");
+    for (int what = FWD; what <= BWD_WEIGHT; what++) {
+        dl_conv2d_force_algo(DL_CONV_ALGO_GEMM);
+        double tg = median_seconds(r, what, CONV, reps);
+        dl_conv2d_force_algo(DL_CONV_ALGO_WINOGRAD);
+        double tw = median_seconds(r, what, CONV, reps);
+        printf(" %s gemm %.1f (%.0f%%) wino %.1f (%.0f%%) x%.2f |", pass[what], flops / tg * 1e-9,
+               100.0 * flops / tg * 1e-9 / peak_gflops, flops / tw * 1e-9,
+               100.0 * flops / tw * 1e-9 / peak_gflops, tg / tw);
+    }
+    dl_conv2d_force_algo(DL_CONV_ALGO_AUTO);
+    printf("\n");
+}
+
+/* Prints one model's table and returns the conv seconds of one training step (all layers). */
+static double peak_gflops;     /* the 1-core FMA probe, printed once and beside every layer */
+static const char *only_layer; /* --layer: run the layers whose name contains it */
 
 static double bench_model(const char *title, const layer *ls, int nl, int batch, int reps)
 {
     const double wall0 = now(), cpu0 = cpu_seconds();
     printf("\n%s, batch %d\n", title, batch);
-    printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s | %5s | %s\n", "layer", "shape",
+    printf("%-22s %-26s %5s %4s | %-19s | %-19s | %-19s | %8s | %5s | %s | %s\n", "layer", "shape",
            "count", "tile", "fwd GF/s (sgemm)", "bwd-data (sgemm)", "bwd-weight (sgemm)", "ms/step",
-           "%peak", "gemm fwd/data/weight");
+           "%peak", "algorithm fwd/data/weight (the rule's)", "gemm fwd/data/weight");
     double total = 0, total_gemm = 0, flops_total = 0;
     for (int li = 0; li < nl; li++) {
         const layer *l = &ls[li];
         run r = {.l = l, .n = batch};
+        if (only_layer && !strstr(l->name, only_layer))
+            continue;
         if (dl_conv2d_cfg_init(&r.cfg, l->c, l->h, l->w, l->oc, l->k, l->k, l->s, l->p) != 0) {
             fprintf(stderr, "bench_conv: bad geometry for %s\n", l->name);
             exit(1);
@@ -192,9 +218,13 @@ static double bench_model(const char *title, const layer *ls, int nl, int batch,
             }
         }
         const double lflops = flops * (3.0 - (li == 0)) * l->count;
-        printf(" | %8.1f | %4.0f%% | %s/%s/%s\n", step * 1e3,
-               100.0 * lflops / step * 1e-9 / peak_gflops, dl_conv2d_gemm_name(&r.cfg, 0),
-               dl_conv2d_gemm_name(&r.cfg, 1), dl_conv2d_gemm_name(&r.cfg, 2));
+        printf(" | %8.1f | %4.0f%% | %s/%s/%s | %s/%s/%s\n", step * 1e3,
+               100.0 * lflops / step * 1e-9 / peak_gflops, dl_conv2d_algo_name(&r.cfg, 0),
+               dl_conv2d_algo_name(&r.cfg, 1), dl_conv2d_algo_name(&r.cfg, 2),
+               dl_conv2d_gemm_name(&r.cfg, 0), dl_conv2d_gemm_name(&r.cfg, 1),
+               dl_conv2d_gemm_name(&r.cfg, 2));
+        if (dl_wino_applies(&r.cfg) && !getenv("DLLAB_CONV_ALGO"))
+            compare_algos(&r, flops, reps);
         fflush(stdout);
         total += step;
         total_gemm += step_gemm;
@@ -223,6 +253,8 @@ int main(int argc, char **argv)
             threads = argv[++i];
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
+        else if (!strcmp(argv[i], "--layer") && i + 1 < argc)
+            only_layer = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--reps N] [--threads 1,2] [--model resnet18|fmnist|all]\n",
                     argv[0]);

@@ -16,6 +16,8 @@
 #define KC_MAX 160
 #define NC_MAX 768
 #define MC_MAX 192
+/* see b_in_place in dl_sgemm */
+#define B_IN_PLACE_MAX_M 64
 
 static const dl_gemm_kernel *const kernels[DL_GEMM_ISA_COUNT] = {
     &dl_gemm_kernel_portable, &dl_gemm_kernel_avx2, &dl_gemm_kernel_avx512};
@@ -55,6 +57,11 @@ static packs *thread_packs(void)
 /* The ISA in use: a process-wide choice made once from cpuid (a property of the machine), which
  * only the test hook changes; every thread uses the same kernels. */
 static dl_gemm_isa active_isa;
+/* Transposing packs (A stored by rows, B transposed) move one float at a time in C; with AVX2 they
+ * move 8x8 blocks through registers (dW's products, whose operands are each used once or a few
+ * times, spent as long packing as multiplying). Set once with the ISA. */
+static bool transpose8_ok;
+
 static bool forced;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -76,6 +83,7 @@ bool dl_gemm_isa_supported(dl_gemm_isa isa)
 static void choose(void)
 {
     packs_key_ok = pthread_key_create(&packs_key, packs_free) == 0;
+    transpose8_ok = dl_gemm_isa_supported(DL_GEMM_AVX2);
     active_isa = DL_GEMM_PORTABLE;
     for (int i = DL_GEMM_ISA_COUNT - 1; i > 0; i--)
         if (dl_gemm_isa_supported((dl_gemm_isa)i)) {
@@ -133,6 +141,14 @@ static void pack_a_block(float *ap, const float *a, int lda, bool trans, int i0,
 {
     for (int ib = 0; ib < mc; ib += mr, ap += (size_t)mr * kc) {
         const int rows = mc - ib < mr ? mc - ib : mr;
+        if (!trans && transpose8_ok && mr == 8 && rows == 8 && kc >= 8) {
+            const int kb = kc / 8;
+            dl_gemm_transpose8(ap, 8, a + (size_t)(i0 + ib) * lda + p0, (size_t)lda, kb);
+            for (int r = 0; r < 8; r++)
+                for (int p = kb * 8; p < kc; p++)
+                    ap[(size_t)p * mr + r] = a[(size_t)(i0 + ib + r) * lda + p0 + p];
+            continue;
+        }
         for (int r = 0; r < mr; r++) {
             if (r >= rows) {
                 for (int p = 0; p < kc; p++)
@@ -164,6 +180,20 @@ static void pack_b_block(float *bp, const float *b, int ldb, bool trans, int p0,
                 for (int j = cols; j < nr; j++)
                     dst[j] = 0.0f;
             }
+        } else if (transpose8_ok && cols >= 8 && kc >= 8) {
+            const int kb = kc / 8;
+            int j = 0;
+            for (; j + 8 <= cols; j += 8) {
+                const float *src = b + (size_t)(j0 + jb + j) * ldb + p0;
+                dl_gemm_transpose8(bp + j, (size_t)nr, src, (size_t)ldb, kb);
+                for (int jj = j; jj < j + 8; jj++)
+                    for (int p = kb * 8; p < kc; p++)
+                        bp[(size_t)p * nr + jj] = b[(size_t)(j0 + jb + jj) * ldb + p0 + p];
+            }
+            for (; j < nr; j++)
+                for (int p = 0; p < kc; p++)
+                    bp[(size_t)p * nr + j] =
+                        j < cols ? b[(size_t)(j0 + jb + j) * ldb + p0 + p] : 0.0f;
         } else {
             for (int j = 0; j < nr; j++) {
                 if (j >= cols) {
@@ -228,27 +258,37 @@ void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, i
         return;
     }
     float tile[16 * 64] __attribute__((aligned(64))); /* MR x NR of any kernel */
+    /* Few rows of A: each B panel serves only m / MR micro-kernel calls, and copying it into the
+     * panel layout costs about as much as they do (Winograd's 32 x 32 x P products: packing
+     * 10 % of the time, the micro-kernel 12 %); the kernel reads full panels of B in place
+     * instead, and only the narrower last panel is packed (zero-padded). */
+    const bool b_in_place = !trans_b && m <= B_IN_PLACE_MAX_M;
     for (int j0 = 0; j0 < n; j0 += nc_max) {
-        const int nc = n - j0 < nc_max ? n - j0 : nc_max;
+        const int nc = n - j0 < nc_max ? n - j0 : nc_max, nfull = b_in_place ? nc / nr * nr : 0;
         for (int p0 = 0; p0 < k; p0 += kc_max) {
             const int kc = k - p0 < kc_max ? k - p0 : kc_max;
             const int acc = p0 > 0 || beta != 0.0f;
-            pack_b_block(bp, b, ldb, trans_b, p0, kc, j0, nc, nr);
+            if (nfull < nc) /* with B in place: only its last, partial panel */
+                pack_b_block(bp + (size_t)nfull * kc, b, ldb, trans_b, p0, kc, j0 + nfull,
+                             nc - nfull, nr);
             for (int i0 = 0; i0 < m; i0 += mc_max) {
                 const int mc = m - i0 < mc_max ? m - i0 : mc_max;
                 pack_a_block(ap, a, lda, trans_a, i0, mc, p0, kc, mr);
                 for (int jb = 0; jb < nc; jb += nr) {
                     const int cols = nc - jb < nr ? nc - jb : nr;
-                    const float *bpj = bp + (size_t)jb * kc;
+                    const int direct = jb < nfull;
+                    const float *bpj =
+                        direct ? b + (size_t)p0 * ldb + j0 + jb : bp + (size_t)jb * kc;
+                    const size_t bst = direct ? (size_t)ldb : (size_t)nr;
                     for (int ib = 0; ib < mc; ib += mr) {
                         const int rows = mc - ib < mr ? mc - ib : mr;
                         const float *api = ap + (size_t)ib * kc;
                         float *cij = c + (size_t)(i0 + ib) * ldc + j0 + jb;
                         if (rows == mr && cols == nr) {
-                            kr->run(kc, api, bpj, cij, (size_t)ldc, acc);
+                            kr->run(kc, api, bpj, bst, cij, (size_t)ldc, acc);
                             continue;
                         }
-                        kr->run(kc, api, bpj, tile, (size_t)nr, 0);
+                        kr->run(kc, api, bpj, bst, tile, (size_t)nr, 0);
                         for (int r = 0; r < rows; r++)
                             for (int j = 0; j < cols; j++)
                                 cij[(size_t)r * ldc + j] =

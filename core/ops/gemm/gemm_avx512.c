@@ -32,7 +32,7 @@
     } while (0)
 
 __attribute__((target("avx512f,fma"))) static void ukr(int k, const float *a, const float *b,
-                                                       float *c, size_t ldc, int accum)
+                                                       size_t ldb, float *c, size_t ldc, int accum)
 {
     DECL(0);
     DECL(1);
@@ -42,7 +42,7 @@ __attribute__((target("avx512f,fma"))) static void ukr(int k, const float *a, co
     DECL(5);
     DECL(6);
     DECL(7);
-    for (int p = 0; p < k; p++, a += MR, b += NR) {
+    for (int p = 0; p < k; p++, a += MR, b += ldb) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
         ROW(0);
         ROW(1);
