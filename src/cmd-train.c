@@ -42,6 +42,7 @@ typedef struct table {
     FILE *out;
     atomic_int on; /* off while the dashboard owns the terminal */
     int width[3 + DL_SNAP_METRICS];
+    bool header_printed; /* of the current fit */
     int n_epochs_printed;
 } table;
 
@@ -54,27 +55,42 @@ static void fmt_time(double s, char *buf, size_t cap)
         snprintf(buf, cap, "%02ld:%02ld", t / 60, t % 60);
 }
 
+/* The header and the column widths. Widths are set at every fit's start even while the dashboard
+ * owns the terminal: a detached run (or a dashboard that failed) turns the table on mid-fit, and
+ * its first row prints the header it missed. */
+static void table_header(table *t, dl_learner *l, bool print)
+{
+    int nm = dl_learner_config(l)->n_metrics;
+    const char *cols[3 + DL_SNAP_METRICS];
+    int n = 0;
+    cols[n++] = "epoch";
+    cols[n++] = "train_loss";
+    cols[n++] = "valid_loss";
+    for (int i = 0; i < nm; i++)
+        cols[n++] = dl_learner_metric_name(l, i);
+    for (int i = 0; i < n; i++) {
+        t->width[i] = (int)strlen(cols[i]) > 10 ? (int)strlen(cols[i]) : 10;
+        if (print)
+            fprintf(t->out, "%-*s  ", t->width[i], cols[i]);
+    }
+    if (print) {
+        fprintf(t->out, "time\n");
+        fflush(t->out);
+    }
+    t->header_printed = print;
+}
+
 static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
     table *t = user;
+    if (ev == DL_EV_BEFORE_FIT)
+        table_header(t, l, atomic_load(&t->on));
     if (!atomic_load(&t->on))
         return DL_OK;
     int nm = dl_learner_config(l)->n_metrics;
-    if (ev == DL_EV_BEFORE_FIT) {
-        const char *cols[3 + DL_SNAP_METRICS];
-        int n = 0;
-        cols[n++] = "epoch";
-        cols[n++] = "train_loss";
-        cols[n++] = "valid_loss";
-        for (int i = 0; i < nm; i++)
-            cols[n++] = dl_learner_metric_name(l, i);
-        for (int i = 0; i < n; i++) {
-            t->width[i] = (int)strlen(cols[i]) > 10 ? (int)strlen(cols[i]) : 10;
-            fprintf(t->out, "%-*s  ", t->width[i], cols[i]);
-        }
-        fprintf(t->out, "time\n");
-        fflush(t->out);
-    } else if (ev == DL_EV_AFTER_EPOCH) {
+    if (ev == DL_EV_AFTER_EPOCH) {
+        if (!t->header_printed)
+            table_header(t, l, true);
         const dl_epoch_result *r = dl_learner_epoch_row(l);
         char tm[32];
         fmt_time(r->duration, tm, sizeof tm);

@@ -85,6 +85,10 @@ wait_status $R2 finished 300
 [ -s "$RUNS/$R2/train.log" ] || { echo "FAIL: no $RUNS/$R2/train.log"; fails=$((fails + 1)); }
 grep -q "run $R2 finished" "$RUNS/$R2/train.log" ||
     { echo "FAIL: the log lacks the end:"; cat "$RUNS/$R2/train.log"; fails=$((fails + 1)); }
+# the epoch rows after the detach come with their header, in its columns (not squeezed to 0 width)
+grep -Eq '^epoch +train_loss +valid_loss' "$RUNS/$R2/train.log" &&
+    grep -Eq '^2 +[0-9]+\.[0-9]{6} +[0-9]+\.[0-9]{6} ' "$RUNS/$R2/train.log" ||
+    { echo "FAIL: the log's epoch table:"; cat "$RUNS/$R2/train.log"; fails=$((fails + 1)); }
 [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && sleep 2
 start fin 100 30 C.UTF-8 "$DLLAB attach $R2"
 wait_for fin "run $R2 is not training \\(finished\\): nothing to attach to" 10
