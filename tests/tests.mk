@@ -44,3 +44,6 @@ check-tsan:
 	top_srcdir='$(abs_top_srcdir)' $(SHELL) $(abs_top_srcdir)/tests/sanitize.sh tsan \
 		'$(abs_top_builddir)/build-tsan' '$(TSAN_TESTS)'
 .PHONY: check-sanitize check-tsan
+# the fastbook walk-through's command-line findings (typos, CSV rows, interpret/predict, runs kinds)
+TESTS += tests/walk-cli.sh
+EXTRA_DIST += tests/walk-cli.sh

@@ -157,6 +157,9 @@ dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels,
 void dl_rawset_free(dl_rawset *rs);
 dl_status dl_raw_skip(dl_rawset *rs, const char *path, const char *reason, dl_err *err);
 bool dl_is_image_name(const char *name);
+/* The built-in data set or sibling entry a mistyped DATA argument most likely meant, written to
+ * buf; NULL when nothing is close (core/data/suggest.c). */
+const char *dl_data_suggest(const char *arg, char *buf, size_t cap);
 
 dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs, dl_err *err);
 dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *rs, dl_err *err);

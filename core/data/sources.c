@@ -222,8 +222,12 @@ static dl_status walk(walk_ctx *w, const char *dir, const char *parent, int spli
 
 dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs, dl_err *err)
 {
-    if (!is_dir(dir))
+    if (!is_dir(dir)) {
+        char near[512];
+        if (dl_data_suggest(dir, near, sizeof near))
+            return dl_err_set(err, DL_ENOTFOUND, "%s: no such folder; did you mean %s?", dir, near);
         return dl_err_set(err, DL_ENOTFOUND, "%s: no such folder", dir);
+    }
     regex_t re;
     walk_ctx w = {.rs = rs, .top = dir};
     if (label_re) {
