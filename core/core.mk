@@ -9,4 +9,5 @@ core_libdlcore_a_SOURCES += \
 	core/blas_select.c core/blas_select.h \
 	core/file.c core/file.h \
 	core/printable.c core/printable.h \
-	core/clock.c core/clock.h
+	core/clock.c core/clock.h \
+	core/fmt.c core/fmt.h

@@ -118,6 +118,13 @@ START_TEST(train_screen_renders_a_training)
     ck_assert_ptr_nonnull(strstr(t, "frozen 0-1"));
     ck_assert_ptr_nonnull(strstr(t, "0.520000")); /* epoch table valid loss */
     ck_assert_ptr_nonnull(strstr(t, "scale_lr x2"));
+    /* the 80-column key bar: the steering keys first, "? more" for the rest */
+    const char *bar = strrchr(t, '\n') ? t : t;
+    for (const char *p = t; (p = strchr(p, '\n')) && p[1]; p++)
+        bar = p + 1;
+    ck_assert_msg(strstr(bar, "p pause") && strstr(bar, "e stop-epoch") &&
+                      strstr(bar, "= lr-set") && strstr(bar, "l lr-find") && strstr(bar, "? more"),
+                  "key bar: %s", bar);
     free(t);
     t = render(app, 120, 40, 0);
     tu_assert_golden("train-120x40.txt", t);
@@ -277,6 +284,12 @@ START_TEST(train_keys_post_commands)
     dl_app_key(app, DL_KEY_ESC);
     ck_assert_int_eq(dl_app_depth(app), 1);
     dl_app_key(app, 'e');
+    /* the status line says what will happen, not the command's internal name */
+    char *said = render(app, 120, 40, 0);
+    ck_assert_msg(strstr(said, "will stop at the end of this epoch") != NULL &&
+                      strstr(said, "stop_after_epoch") == NULL,
+                  "%s", said);
+    free(said);
     dl_cmd cmd[16];
     int n = take_all(c, cmd, 16);
     ck_assert_int_eq(n, 8);
@@ -336,8 +349,8 @@ START_TEST(train_keys_post_commands)
     dl_app_key(app, 'u');
     ck_assert_int_eq(take_all(c, cmd, 16), 1);
     t = render(app, 120, 40, 0);
-    ck_assert_msg(strstr(t, "the fit has ended") != NULL &&
-                      strstr(t, "applied at the next batch") == NULL,
+    ck_assert_msg(strstr(t, "this fit has ended") != NULL &&
+                      strstr(t, "from the next batch") == NULL,
                   "%s", t);
     free(t);
     /* q asks, y confirms: the trainer is told to stop (it saves its state). */
@@ -951,6 +964,17 @@ START_TEST(number_formats)
     ck_assert_str_eq(b, "0");
     dl_fmt_lr(NAN, b, sizeof b);
     ck_assert_str_eq(b, "-");
+    /* from 0.1 to 999 the plain decimal a fastai user types, never 3.8e0 */
+    dl_fmt_lr(3.8, b, sizeof b);
+    ck_assert_str_eq(b, "3.8");
+    dl_fmt_lr(0.25, b, sizeof b);
+    ck_assert_str_eq(b, "0.25");
+    dl_fmt_lr(50, b, sizeof b);
+    ck_assert_str_eq(b, "50");
+    dl_fmt_lr(0.1, b, sizeof b);
+    ck_assert_str_eq(b, "0.1");
+    dl_fmt_lr(1.2e-2, b, sizeof b);
+    ck_assert_str_eq(b, "1.2e-2");
     dl_fmt_duration(95, b, sizeof b);
     ck_assert_str_eq(b, "01:35");
     dl_fmt_duration(3725, b, sizeof b);

@@ -53,13 +53,8 @@ static int post(train_state *st, dl_app *app, dl_cmd cmd)
         dl_app_message(app, err.msg);
         return DL_R_REDRAW;
     }
-    char msg[128];
-    /* A fit that has ended may be the last one (no batch ever comes) or fine_tune's frozen phase
-     * (the unfrozen one follows): the command is posted either way, and the message says so. */
-    snprintf(msg, sizeof msg,
-             ended(st) ? "sent %s (the fit has ended: applied only if another one follows; q quits)"
-                       : "sent %s (applied at the next batch)",
-             dl_cmd_name(cmd.kind));
+    char msg[256];
+    dl_cmd_describe(&cmd, ended(st), msg, sizeof msg);
     dl_app_message(app, msg);
     return DL_R_REDRAW;
 }
