@@ -951,6 +951,38 @@ START_TEST(multilabel_view_from_store)
 }
 END_TEST
 
+/* The progress bar during a validation pass shows the pass and its ETA (not a frozen training
+ * bar with ETA --:--); once the fit has ended it shows no ETA. */
+START_TEST(progress_shows_the_validation_pass_and_no_eta_once_ended)
+{
+    dl_snapshot sn = {.phase = DL_PHASE_VALID,
+                      .epoch = 0,
+                      .n_epochs = 2,
+                      .batch = 62,
+                      .n_batches = 63,
+                      .valid_batch = 35,
+                      .valid_batches = 157,
+                      .images_per_s = 812,
+                      .eta_s = 40};
+    char b[96];
+    double frac = dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " valid 35/157  ETA 00:40  812 img/s");
+    ck_assert_double_eq_tol(frac, 35.0 / 157, 1e-9);
+    sn.phase = DL_PHASE_DONE;
+    sn.eta_s = NAN;
+    dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " batch 63/63  812 img/s");
+    sn.phase = DL_PHASE_PAUSED;
+    sn.eta_s = 95;
+    dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " batch 63/63  ETA 01:35  812 img/s");
+    sn.phase = DL_PHASE_FAILED; /* a saved run: no throughput recorded */
+    sn.images_per_s = 0;
+    dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " batch 63/63");
+}
+END_TEST
+
 START_TEST(number_formats)
 {
     char b[32];
@@ -999,6 +1031,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, confusion_scrolls_many_classes);
     tcase_add_test(c, run_view_from_store);
     tcase_add_test(c, number_formats);
+    tcase_add_test(c, progress_shows_the_validation_pass_and_no_eta_once_ended);
     tcase_add_test(c, multilabel_view_from_store);
     tcase_add_test(c, feed_pulls_while_a_trainer_publishes);
     tcase_add_test(c, home_lists_marks_deletes_and_requests);

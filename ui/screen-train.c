@@ -263,18 +263,13 @@ static void draw_header(train_state *st, dl_grid *g, dl_rect r)
 static void draw_progress(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
     const dl_snapshot *sn = &st->feed->snap;
-    char left[64], right[96], eta[16];
+    char left[64], right[96];
     snprintf(left, sizeof left, "epoch %d/%d ", sn->n_epochs ? sn->epoch + 1 : 0, sn->n_epochs);
-    dl_fmt_duration(sn->eta_s, eta, sizeof eta);
-    snprintf(right, sizeof right, " batch %d/%d  ETA %s  %.0f img/s",
-             sn->n_batches ? sn->batch + 1 : 0, sn->n_batches, eta, sn->images_per_s);
+    double frac = dl_progress_right(sn, right, sizeof right);
     int lw = dl_grid_text(g, r.x, r.y, r.w, DL_ROLE_DEFAULT, 0, left);
     int rw = dl_utf8_width(right);
     int bw = r.w - lw - rw;
     if (bw > 4) {
-        double frac = sn->n_batches > 0 ? (double)(sn->batch + 1) / sn->n_batches : 0;
-        if (frac > 1)
-            frac = 1;
         int fill = (int)(frac * bw + 0.5);
         for (int i = 0; i < bw; i++)
             dl_grid_put(g, r.x + lw + i, r.y,

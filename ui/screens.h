@@ -115,6 +115,9 @@ void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n
                          const char (*metric_names)[DL_SNAP_NAME], int n_metrics, int ascii);
 void dl_fmt_lr(double lr, char *buf, int cap);
 void dl_fmt_duration(double s, char *buf, int cap);
+/* The progress bar's right-hand text (batch or validation pass, ETA, img/s) in buf; returns how
+ * full the bar is, 0..1 (progress-text.c). */
+double dl_progress_right(const dl_snapshot *sn, char *buf, int cap);
 /* The key bar: the screen's keys, most useful first, as many as fit, then "? more" (keybar.c). */
 void dl_draw_keybar(dl_grid *g, dl_rect r, int screen);
 /* The status line after a steering command, in words ("will stop at the end of this epoch");

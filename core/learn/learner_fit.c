@@ -206,6 +206,8 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
     l->fit_start_epoch = start_epoch;
     l->t_fit0 = dl_learner_now();
     l->images_fit = 0;
+    l->t_paused = l->t_pause0 = l->t_valid_sum = l->t_valid0 = 0;
+    l->valid_passes = l->valid_batch = l->valid_batches = 0;
     l->stop_now = l->stop_after_epoch = l->stopped = l->diverged = false;
     l->message[0] = 0;
     l->ckpt_epoch = start_epoch;

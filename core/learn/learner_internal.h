@@ -60,7 +60,15 @@ struct dl_learner {
     int frozen_to;
     dl_epoch_result row;
     double t_fit0, t_epoch0;
-    uint64_t images_fit;            /* images trained since the fit began (images/s) */
+    uint64_t images_fit; /* images trained since the fit began (images/s) */
+    /* The clock of the fit's progress: paused time counts for nothing (img/s and the ETA stop),
+     * validation is timed apart so the ETA can add the passes still to come. */
+    double t_paused;                /* seconds paused in this fit, closed pauses */
+    double t_pause0;                /* start of the pause in progress, 0 when not paused */
+    double t_valid_sum;             /* seconds of this fit's completed validation passes */
+    int valid_passes;               /* completed validation passes in this fit */
+    double t_valid0;                /* start of the validation pass in progress, 0 outside one */
+    int valid_batch, valid_batches; /* progress of that pass (batches done, batches in all) */
     int resume_epoch, resume_batch; /* where a loaded checkpoint continues */
     int ckpt_epoch, ckpt_batch;     /* the next batch to train, recorded in checkpoints */
     bool sched_loaded;
