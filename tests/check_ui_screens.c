@@ -645,6 +645,67 @@ static dl_store *make_store(char **dir, int64_t *id)
     return st;
 }
 
+/* A run training in another process, opened from home: its header says the epoch it is in of
+ * the planned epochs (not "epoch 1/1 batch 63/63" from the rows done so far) and keeps the item
+ * counts whole; once it crashed, it says "crashed" with neither an ETA nor 0 img/s. */
+START_TEST(run_view_of_a_running_then_crashed_run)
+{
+    char *dir = tu_mkdtemp();
+    dl_store *st;
+    dl_err err;
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "fmnist-resnet-xs",
+                        .dataset = "fashion-mnist (built-in fashion-mnist)",
+                        .arch = "resnet-xs",
+                        .n_train = 60000,
+                        .n_valid = 10000,
+                        .vocab_json = "[\"a\",\"b\"]",
+                        .config_json = "{\"data\":\"fashion-mnist\",\"epochs\":3,\"bs\":3000,"
+                                       "\"schedule\":\"one-cycle\"}",
+                        .host = "testhost",
+                        .pid = 1};
+    char name[128];
+    int64_t id;
+    ck_assert_msg(dl_store_run_create(st, &spec, &id, name, sizeof name, &err) == DL_OK, "%s",
+                  err.msg);
+    for (int step = 0; step < 30; step++) { /* 20 batches an epoch: 10 into the second */
+        dl_batch_row b = {.step = step,
+                          .epoch = step / 20,
+                          .n_lr = 1,
+                          .lr = {1e-3},
+                          .loss = 1,
+                          .smooth_loss = 1,
+                          .t = 1000 + step};
+        ck_assert(dl_store_log_batch(st, id, &b, &err) == DL_OK);
+    }
+    dl_epoch_row e = {.epoch = 0, .train_loss = 1, .valid_loss = 0.9, .duration = 12, .t = 1019};
+    ck_assert(dl_store_log_epoch(st, id, &e, &err) == DL_OK);
+    dl_store_flush(st, NULL);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_msg(dl_screen_run(&s, st, id, &err) == DL_OK, "%s", err.msg);
+    dl_app_push(app, &s);
+    char *t = render(app, 80, 24, 0);
+    ck_assert_msg(strstr(t, "epoch 2/3") && strstr(t, "batch 10/20"), "%s", t);
+    ck_assert_msg(strstr(t, "fashion-mnist 60000/10000"), "%s", t);
+    free(t);
+    dl_app_free(app);
+    ck_assert(dl_store_run_finish(st, id, DL_RUN_CRASHED, &err) == DL_OK);
+    app = dl_app_new(NULL);
+    ck_assert_msg(dl_screen_run(&s, st, id, &err) == DL_OK, "%s", err.msg);
+    dl_app_push(app, &s);
+    t = render(app, 80, 24, 0);
+    ck_assert_msg(strstr(t, "crashed") && !strstr(t, "failed") && !strstr(t, "ETA") &&
+                      !strstr(t, "0 img/s"),
+                  "%s", t);
+    free(t);
+    dl_app_free(app);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(run_view_from_store)
 {
     char *dir;
@@ -1030,6 +1091,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
     tcase_add_test(c, run_view_from_store);
+    tcase_add_test(c, run_view_of_a_running_then_crashed_run);
     tcase_add_test(c, number_formats);
     tcase_add_test(c, progress_shows_the_validation_pass_and_no_eta_once_ended);
     tcase_add_test(c, multilabel_view_from_store);

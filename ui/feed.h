@@ -46,6 +46,7 @@ typedef struct dl_feed {
     int lrfind_done;    /* the sweep's points stopped (phase left LRFIND) */
     double last_smooth; /* smoothed train loss of the latest train point */
     int oom;
+    char status[16]; /* a saved run's stored status ("crashed"), shown instead of the phase */
 } dl_feed;
 
 void dl_feed_init(dl_feed *f, dl_control *ctl);

@@ -228,7 +228,7 @@ static void draw_header(train_state *st, dl_grid *g, dl_rect r)
     int x = r.x;
     x += dl_grid_text(g, x, r.y, r.w, DL_ROLE_TITLE, DL_ATTR_BOLD, st->run);
     x += 2;
-    const char *ph = dl_phase_name(sn->phase);
+    const char *ph = st->feed->status[0] ? st->feed->status : dl_phase_name(sn->phase);
     int role = sn->phase == DL_PHASE_DIVERGED || sn->phase == DL_PHASE_FAILED ? DL_ROLE_BAD
                : sn->phase == DL_PHASE_PAUSED                                 ? DL_ROLE_WARN
                                                                               : DL_ROLE_GOOD;
