@@ -105,8 +105,10 @@ int dl_ui_push_stored_confusion(dl_app *app, struct dl_store *st, int64_t run, c
 int dl_ui_push_stored_top_losses(dl_app *app, struct dl_store *st, int64_t run, char *msg, int cap);
 
 /* A page of images (half blocks) with a label under each: show-batch and top losses. Images
- * (dl_ui_image from ui/image.h) and labels are copied. */
+ * (dl_ui_image from ui/image.h) and labels are copied. A label may have a second line after
+ * '\n'; a line "a\x1fb" shows as "a/b" with both names cut evenly to the tile's width. */
 struct dl_ui_image;
+void dl_images_fit_caption(const char *line, size_t len, int w, char *out, size_t cap);
 dl_status dl_screen_images(dl_screen *out, const char *title, const struct dl_ui_image *img,
                            const char *const *labels, int n, dl_err *err);
 
