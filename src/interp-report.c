@@ -212,7 +212,14 @@ int dl_interp_report(dl_session *s, const char *cmd, const dl_report_opts *o, FI
         return DL_EXIT_FAIL;
     }
     if (out)
-        fprintf(out, "interpretation of %d validation items:\n", n);
+        fprintf(out, "interpretation of %d validation items%s%s:\n", n, o->weights ? ", " : "",
+                o->weights ? o->weights : "");
+    if (o->weights) {
+        json_t *w = json_object();
+        json_object_set_new(w, "weights", json_string(o->weights));
+        json_object_set_new(w, "epoch", json_integer(o->epoch));
+        save(s, o, "weights", w);
+    }
     if (it.multi)
         multi(s, &it, o, out);
     else

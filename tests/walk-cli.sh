@@ -18,4 +18,34 @@ check typo-folder 1 'pest: no such folder; did you mean .*pets\?' -- \
     train "$W/pest" --no-tui --runs "$W/runs"
 check typo-none 1 'zzzzqq: no such folder$' -- train "$W/zzzzqq" --no-tui --runs "$W/runs"
 
+
+if ! has_fmnist; then
+    echo "skip the trained-run checks: the fashion-mnist files are missing"
+    exit $fail
+fi
+# One small single-label run and one multi-label run serve the checks below.
+R="$W/runs"
+"$bin" train fashion-mnist --limit 256 --valid-limit 64 --epochs 2 --runs "$R" --no-tui \
+    >"$W/train.out" 2>&1 || { echo "FAIL training the fixture run:"; cat "$W/train.out"; exit 1; }
+"$bin" train fashion-mosaic --mosaic-train 64 --mosaic-valid 32 --epochs 1 --runs "$R" --no-tui \
+    >"$W/mosaic.out" 2>&1 || { echo "FAIL training the multi-label run:"; cat "$W/mosaic.out"; exit 1; }
+IMG=${srcdir:-.}/tests/fixtures/pixels/grey-31x25.jpg
+
+# interpret says which weights it used, takes --checkpoint and --no-tui like every command.
+check interpret-says-best 0 '^interpretation of 64 validation items, best checkpoint.*\(epoch [01]\):' -- \
+    interpret fmnist-resnet-xs-1 --runs "$R" --no-tui
+check interpret-last 0 '^interpretation of 64 validation items, last checkpoint \(epoch 1\):' -- \
+    interpret fmnist-resnet-xs-1 --runs "$R" --no-tui --checkpoint last
+check interpret-epoch 0 '^interpretation of 64 validation items, checkpoint epoch-0:' -- \
+    interpret fmnist-resnet-xs-1 --runs "$R" --checkpoint epoch-0
+check interpret-bad-checkpoint 2 "--checkpoint 'newest': expected best, last or epoch-K" -- \
+    interpret fmnist-resnet-xs-1 --runs "$R" --checkpoint newest
+# predict: --no-tui accepted; single- and multi-label print one format, "PATH: class p, class p".
+check predict-single 0 "^.*grey-31x25.jpg: [A-Za-z/ -]+ 0\.[0-9]{4}, [A-Za-z/ -]+ 0\.[0-9]{4}, [A-Za-z/ -]+ 0\.[0-9]{4}$" -- \
+    predict fmnist-resnet-xs-1 "$IMG" --runs "$R" --no-tui --checkpoint last
+check predict-multi 0 "^.*grey-31x25.jpg: [a-z_]+ 0\.[0-9]{4}(, [a-z_]+ 0\.[0-9]{4})*$" -- \
+    predict fmosaic-resnet-xs-1 "$IMG" --runs "$R" --no-tui --thresh 0.01
+check predict-multi-none 0 "grey-31x25.jpg: \(no label above 1\.00\)$" -- \
+    predict fmosaic-resnet-xs-1 "$IMG" --runs "$R" --thresh 1
+
 exit $fail
