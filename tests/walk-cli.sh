@@ -48,4 +48,21 @@ check predict-multi 0 "^.*grey-31x25.jpg: [a-z_]+ 0\.[0-9]{4}(, [a-z_]+ 0\.[0-9]
 check predict-multi-none 0 "grey-31x25.jpg: \(no label above 1\.00\)$" -- \
     predict fmosaic-resnet-xs-1 "$IMG" --runs "$R" --thresh 1
 
+# lrfind makes a run of kind lrfind, listed as such (no "0 epochs finished" training) and
+# filterable with --kind.
+"$bin" lrfind fashion-mnist --limit 256 --valid-limit 64 --num-it 12 --bs 16 --runs "$R" --no-tui \
+    >"$W/lrfind.out" 2>&1 || { echo "FAIL lrfind:"; cat "$W/lrfind.out"; fail=1; }
+check runs-kind-column 0 '^fmnist-resnet-xs-2 +lrfind .* resnet-xs +- +- +- +finished' -- runs --runs "$R"
+check runs-kind-lrfind 0 '^fmnist-resnet-xs-2 +lrfind ' -- runs --runs "$R" --kind lrfind
+if "$bin" runs --runs "$R" --kind lrfind | grep -q 'fmnist-resnet-xs-1 '; then
+    echo "FAIL runs-kind-lrfind: lists the training"; fail=1
+fi
+if "$bin" runs --runs "$R" --kind train | grep -q 'fmnist-resnet-xs-2 '; then
+    echo "FAIL runs-kind-train: lists the finder sweep"; fail=1
+else
+    echo "ok   runs-kind-train"
+fi
+check runs-kind-json 0 '"kind": "lrfind"' -- runs --runs "$R" --json --kind lrfind
+check runs-kind-bad 2 "--kind 'sweep': expected train or lrfind" -- runs --runs "$R" --kind sweep
+
 exit $fail
