@@ -137,6 +137,7 @@ typedef struct dl_raw_item {
     char **labels;
     int n_labels;
     int split; /* DL_RAW_* */
+    int line;  /* the CSV line that listed it (errors name it); 0 for other sources */
 } dl_raw_item;
 
 typedef struct dl_rawset {
@@ -150,6 +151,7 @@ typedef struct dl_rawset {
     size_t left_out;
     char **skipped, **skip_reason; /* files never made items (not images by their name) */
     size_t n_skipped, skip_cap;
+    char *csv_path; /* the CSV the items came from, or NULL */
 } dl_rawset;
 
 dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels, int n_labels,
