@@ -65,4 +65,22 @@ fi
 check runs-kind-json 0 '"kind": "lrfind"' -- runs --runs "$R" --json --kind lrfind
 check runs-kind-bad 2 "--kind 'sweep': expected train or lrfind" -- runs --runs "$R" --kind sweep
 
+# compare --no-tui: every figure row's cells start in the header's columns (the metric names of
+# multi-label runs are longer than the old key column), and a missing figure is "-", never "- @1".
+cmp=$("$bin" compare fmnist-resnet-xs-1 fmosaic-resnet-xs-1 --runs "$R" --no-tui --baseline fmnist-resnet-xs-1 2>&1)
+col=$(printf '%s\n' "$cmp" | head -1 | awk '{ print index($0, "fmosaic-resnet-xs-1") }')
+bad=$(printf '%s\n' "$cmp" | awk -v c="$col" '/^(best|final) / && substr($0, c - 2, 2) != "  " { print }')
+if [ -z "$col" ] || [ "$col" = 0 ] || [ -n "$bad" ] || printf '%s' "$cmp" | grep -q -- '- @'; then
+    echo "FAIL compare-aligned: column $col, misaligned rows: $bad"; printf '%s\n' "$cmp"; fail=1
+else
+    echo "ok   compare-aligned"
+fi
+check compare-multi-row 0 '^best accuracy_multi +- +0\.[0-9]{4} @0' -- \
+    compare fmnist-resnet-xs-1 fmosaic-resnet-xs-1 --runs "$R" --no-tui
+# show names the resize method of the image preparation.
+check show-resize-name 0 '"resize": "crop",' -- show fmnist-resnet-xs-1 --runs "$R" --no-tui
+if "$bin" show fmnist-resnet-xs-1 --runs "$R" --no-tui | grep -q '"resize": [0-9]'; then
+    echo "FAIL show-resize-name: a number is still printed"; fail=1
+fi
+
 exit $fail
