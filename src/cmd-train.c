@@ -1,10 +1,11 @@
 /* cmd-train: `dllab train DATA [options]` trains a classifier the fastai way on a background
  * thread and, headless (--no-tui, or stdout not a terminal), prints fastai's epoch table (epoch,
- * train_loss, valid_loss, metrics, time) and a final line naming the run; on a terminal it opens
- * the training dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has
- * ended). Each fit ends with the interpretation of the validation set saved to the run. `--resume
- * RUN` continues a run from its last checkpoint with the options it was started with (fit,
- * flat-cos, one-cycle, or fine-tune stopped in either phase); `--from-epoch K` rewinds to epoch K's
+ * train_loss, valid_loss, metrics, time) and a final line naming the run, with a progress line
+ * redrawn in place within each epoch when stdout is a terminal; otherwise it opens the training
+ * dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has ended). Each
+ * fit ends with the interpretation of the validation set saved to the run. `--resume RUN`
+ * continues a run from its last checkpoint with the options it was started with (fit, flat-cos,
+ * one-cycle, or fine-tune stopped in either phase); `--from-epoch K` rewinds to epoch K's
  * checkpoint in a new run. The dashboard's event log starts with the files the data pipeline
  * skipped. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint and mark the run
  * stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
@@ -12,6 +13,8 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include "src/interp-report.h"
 #include "src/runs-util.h"
 #include "src/train-run.h"
+#include "src/train-progress.h"
 #include "src/train-setup.h"
 #include "ui/ui.h"
 
@@ -36,6 +40,10 @@ typedef struct table {
     atomic_int on; /* off while the dashboard owns the terminal */
     int width[3 + DL_SNAP_METRICS];
     int n_epochs_printed;
+    /* On a terminal, a progress line within the epoch, drawn by the main thread from the
+     * published snapshots and erased (under mu) before the trainer's thread prints a row. */
+    dl_progress_line progress;
+    pthread_mutex_t mu;
 } table;
 
 static void fmt_time(double s, char *buf, size_t cap)
@@ -47,11 +55,23 @@ static void fmt_time(double s, char *buf, size_t cap)
         snprintf(buf, cap, "%02ld:%02ld", t / 60, t % 60);
 }
 
+static void table_print(table *t, dl_learner *l, dl_event_kind ev);
+
 static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
+    (void)err;
     table *t = user;
-    if (!atomic_load(&t->on))
+    if (!atomic_load(&t->on) || (ev != DL_EV_BEFORE_FIT && ev != DL_EV_AFTER_EPOCH))
         return DL_OK;
+    pthread_mutex_lock(&t->mu);
+    dl_progress_line_clear(&t->progress);
+    table_print(t, l, ev);
+    pthread_mutex_unlock(&t->mu);
+    return DL_OK;
+}
+
+static void table_print(table *t, dl_learner *l, dl_event_kind ev)
+{
     int nm = dl_learner_config(l)->n_metrics;
     if (ev == DL_EV_BEFORE_FIT) {
         const char *cols[3 + DL_SNAP_METRICS];
@@ -82,7 +102,6 @@ static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
         fflush(t->out);
         t->n_epochs_printed++;
     }
-    return DL_OK;
 }
 
 /* The interpretation is computed on the training thread when each fit ends (the only thread that
@@ -332,6 +351,27 @@ static int attach_run(dl_session *s, int64_t resume_run, const char *orig)
     return dl_cli_new_run(s, "train", prefix);
 }
 
+/* Headless on a terminal: redraws the progress line from what the trainer publishes until the
+ * job is done (the wake fd says when something was published; the timeout keeps the ETA
+ * ticking through a long batch). */
+static void show_progress(dl_session *s, table *t)
+{
+    struct pollfd pfd = {.fd = dl_control_wake_fd(s->ctl), .events = POLLIN};
+    while (!dl_learner_job_done(s->l)) {
+        poll(&pfd, 1, 250);
+        dl_control_drain_wake(s->ctl);
+        dl_snapshot sn;
+        dl_control_read(s->ctl, &sn);
+        pthread_mutex_lock(&t->mu);
+        if (atomic_load(&t->on) && (sn.phase == DL_PHASE_TRAIN || sn.phase == DL_PHASE_VALID))
+            dl_progress_line_draw(&t->progress, &sn, false);
+        pthread_mutex_unlock(&t->mu);
+    }
+    pthread_mutex_lock(&t->mu);
+    dl_progress_line_clear(&t->progress);
+    pthread_mutex_unlock(&t->mu);
+}
+
 /* Trains on the dashboard (or with the table) until the job ends; returns the status. */
 static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo, table *t,
                          dl_err *err)
@@ -346,6 +386,8 @@ static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo,
         fflush(stdout);
     }
     dl_status st = dl_learner_start(s->l, job, err);
+    if (st == DL_OK && s->cfg.no_tui && t->progress.tty)
+        show_progress(s, t);
     if (st == DL_OK && !s->cfg.no_tui) {
         dl_run_info info = {.run_name = s->run_name, .data = data_desc, .arch = s->cfg.arch};
         ui_ctx uc = {.store_dir = dl_store_dir(s->st), .run = s->run};
@@ -391,6 +433,8 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
         s.l, s.ds); /* the dashboard's event log lists what the data pipeline skipped */
     table t = {.out = stdout};
     atomic_init(&t.on, s.cfg.no_tui);
+    dl_progress_line_init(&t.progress, stdout);
+    pthread_mutex_init(&t.mu, NULL);
     dl_err err = {0};
     dl_learner_add_callback(s.l, table_cb, &t, &err);
     interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh};
@@ -398,6 +442,7 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
     dl_control_install_signals(s.ctl, &err);
     dl_status st = run_job(&s, &job, uo, &t, &err);
     rc = finish(&s, st, &err, t.n_epochs_printed);
+    pthread_mutex_destroy(&t.mu);
     dl_session_close(&s);
     return rc;
 }

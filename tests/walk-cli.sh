@@ -83,4 +83,26 @@ if "$bin" show fmnist-resnet-xs-1 --runs "$R" --no-tui | grep -q '"resize": [0-9
     echo "FAIL show-resize-name: a number is still printed"; fail=1
 fi
 
+# Headless training on a terminal redraws a progress line in place (batch, loss, img/s, ETA, then
+# the validation pass); without a terminal the output is the table alone, no \r.
+if command -v script >/dev/null 2>&1; then
+    script -qc "$bin train fashion-mnist --limit 256 --valid-limit 96 --bs 32 --epochs 1 --runs $R --no-tui" \
+        /dev/null >"$W/tty.out" 2>&1
+    cr=$(printf '\r')
+    if grep -q "${cr}  batch [0-9]*/8  loss [0-9.]*  [0-9]* img/s  ETA " "$W/tty.out" &&
+        grep -q "${cr}  valid [0-9]*/3  ETA " "$W/tty.out"; then
+        echo "ok   progress-line-on-a-terminal"
+    else
+        echo "FAIL progress-line-on-a-terminal:"; cat -A "$W/tty.out" | head -5; fail=1
+    fi
+else
+    echo "skip progress-line-on-a-terminal: no script(1) to make a terminal"
+fi
+"$bin" train fashion-mnist --limit 64 --valid-limit 32 --bs 32 --epochs 1 --runs "$R" --no-tui >"$W/plain.out" 2>&1
+if grep -q "$(printf '\r')" "$W/plain.out" || ! grep -q '^0  ' "$W/plain.out"; then
+    echo "FAIL progress-plain: a \\r or no table row without a terminal"; cat -A "$W/plain.out"; fail=1
+else
+    echo "ok   progress-plain"
+fi
+
 exit $fail

@@ -282,7 +282,8 @@ static void dl_learner_timing(const dl_learner *l, dl_snapshot *s)
                   : l->valid_batch > 0 && l->valid_batches > 0
                       ? in_valid / l->valid_batch * l->valid_batches
                       : per_batch / 3 * (double)(nvb > 0 ? nvb : 0);
-    int passes_left = l->n_epochs - l->epoch; /* this epoch's pass included */
+    /* this epoch's pass included, unless it has ended (phase valid until the next epoch) */
+    int passes_left = l->n_epochs - l->epoch - (l->phase == DL_PHASE_VALID && l->t_valid0 == 0);
     double eta = per_batch * (double)(total - done) + pass * passes_left - in_valid;
     s->eta_s = eta > 0 ? eta : 0;
 }

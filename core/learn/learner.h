@@ -229,5 +229,8 @@ typedef struct dl_job {
 dl_status dl_learner_start(dl_learner *l, const dl_job *job, dl_err *err);
 /* Waits for the thread; returns the job's status and message. */
 dl_status dl_learner_join(dl_learner *l, dl_err *err);
+/* Whether a started job has finished (its thread returns; join will not wait), so the caller's
+ * thread can poll the progress until then. True when no job runs. */
+bool dl_learner_job_done(dl_learner *l);
 
 #endif

@@ -3,6 +3,7 @@
 #define DL_LEARNER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "core/learn/learner.h"
 
@@ -107,6 +108,7 @@ struct dl_learner {
     /* background thread */
     pthread_t th;
     bool running;
+    atomic_bool job_done; /* the thread has finished its job (join will not block) */
     dl_job job;
     dl_status job_status;
     dl_err job_err;
