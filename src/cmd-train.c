@@ -105,25 +105,51 @@ static void table_print(table *t, dl_learner *l, dl_event_kind ev)
 }
 
 /* The interpretation is computed on the training thread when each fit ends (the only thread that
- * may run the model) and saved to the run, where the dashboard's `c` key finds it. */
+ * may run the model) and saved to the run, where the dashboard's `c` key finds it. It is the
+ * interpretation of the fit's best epoch (the checkpoint flagged best), from the predictions its
+ * validation pass made, so it costs no pass of its own; a fit stopped early is interpreted too.
+ * Headless, a summary line follows the table; the event log says which epoch it shows. */
 typedef struct interp_ctx {
     dl_session *s;
     float thresh;
+    table *t;
 } interp_ctx;
 
 static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
+    (void)err;
     interp_ctx *c = user;
-    if (ev != DL_EV_AFTER_FIT || dl_learner_stopped(l) ||
-        !isfinite(dl_learner_epoch_row(l)->valid_loss))
+    if (ev != DL_EV_AFTER_FIT)
         return DL_OK;
-    dl_report_opts ro = {.epoch = dl_learner_epoch_row(l)->epoch,
-                         .thresh = c->thresh,
+    float *lg, *tf;
+    int32_t *ti;
+    int n, k, epoch;
+    bool best;
+    if (dl_learner_fit_preds(l, &lg, &ti, &tf, &n, &k, &epoch, &best, NULL) != DL_OK)
+        return DL_OK; /* no validation pass completed: nothing to interpret */
+    free(lg), free(ti), free(tf);
+    bool table_on = atomic_load(&c->t->on);
+    dl_report_opts ro = {.thresh = c->thresh,
                          .top_k = 9,
                          .min_val = 1,
-                         .save = true};
-    dl_interp_report(c->s, "train", &ro,
-                     NULL); /* failures are reported on stderr, training is done */
+                         .save = true,
+                         .fit_pass = true,
+                         .summary = table_on ? stdout : NULL};
+    if (table_on) {
+        pthread_mutex_lock(&c->t->mu);
+        dl_progress_line_clear(&c->t->progress);
+    }
+    /* failures are reported on stderr, training is done */
+    int rc = dl_interp_report(c->s, "train", &ro, NULL);
+    if (table_on)
+        pthread_mutex_unlock(&c->t->mu);
+    if (rc == DL_EXIT_OK) {
+        char text[160];
+        snprintf(text, sizeof text,
+                 "interpretation of %s epoch %d saved: c confusion, t top losses",
+                 best ? "the best" : "the last validated", epoch);
+        dl_learner_note(l, "interpretation", text);
+    }
     return DL_OK;
 }
 
@@ -437,7 +463,7 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
     pthread_mutex_init(&t.mu, NULL);
     dl_err err = {0};
     dl_learner_add_callback(s.l, table_cb, &t, &err);
-    interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh};
+    interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh, .t = &t};
     dl_learner_add_callback(s.l, interp_cb, &ic, &err);
     dl_control_install_signals(s.ctl, &err);
     dl_status st = run_job(&s, &job, uo, &t, &err);

@@ -105,4 +105,22 @@ else
     echo "ok   progress-plain"
 fi
 
+# A training stopped after an epoch (Ctrl-C) still ends with the interpretation of its best epoch
+# (from that epoch's validation pass): the confusion figure can be exported at once.
+"$bin" train fashion-mnist --limit 256 --valid-limit 64 --epochs 30 --name stopme --runs "$R" --no-tui \
+    >"$W/stop.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q '^0  ' "$W/stop.out"; do sleep 0.2; i=$((i + 1)); done
+kill -INT $pid 2>/dev/null
+wait $pid
+if grep -q 'interpretation (best epoch 0) saved; most confused:' "$W/stop.out" &&
+    "$bin" export stopme-1 --runs "$R" --plot confusion --csv "$W/cm" >/dev/null 2>&1 &&
+    [ -s "$W/cm/confusion.csv" ]; then
+    echo "ok   interpretation-after-stop"
+else
+    echo "FAIL interpretation-after-stop:"; cat "$W/stop.out"; fail=1
+fi
+check interpretation-event 0 'interpretation of the best epoch 0 saved' -- show stopme-1 --runs "$R" --no-tui
+
 exit $fail

@@ -451,6 +451,7 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
         return dl_err_wrap(err, "validation");
     l->last_preds.valid = !l->last_preds.failed;
     l->last_preds.weights_id = l->weights_id;
+    l->last_preds.epoch = l->epochs_done; /* in a fit: the epoch being validated */
     *valid_loss = dl_wavg_value(&loss);
     l->valid_items = loss.count;
     for (int i = 0; i < l->cfg.n_metrics; i++)
@@ -484,6 +485,24 @@ dl_status dl_learner_get_preds(dl_learner *l, float **logits_out, int32_t **targ
             return dl_err_set(err, DL_ENOMEM, "out of memory collecting predictions");
     }
     return dl_preds_cache_export(c, logits_out, targets_i, targets_f, n_out, err);
+}
+
+dl_status dl_learner_fit_preds(dl_learner *l, float **logits, int32_t **targets_i,
+                               float **targets_f, int *n, int *k, int *epoch, bool *best,
+                               dl_err *err)
+{
+    *k = l->n_out;
+    const dl_preds_cache *c = l->best_preds.valid ? &l->best_preds : &l->last_preds;
+    if (!c->valid)
+        return dl_err_set(err, DL_ENOTFOUND, "no validation pass was completed");
+    *epoch = c->epoch;
+    *best = c == &l->best_preds;
+    return dl_preds_cache_export(c, logits, targets_i, targets_f, n, err);
+}
+
+void dl_learner_note(dl_learner *l, const char *kind, const char *text)
+{
+    dl_learner_emit_event(l, true, true, kind, text);
 }
 
 /* ---- commands at the batch boundary ---- */

@@ -163,6 +163,16 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
 dl_status dl_learner_get_preds(dl_learner *l, float **logits, int32_t **targets_i,
                                float **targets_f, int *n, int *k, dl_err *err);
 
+/* The predictions of the fit's best epoch (by the monitor; the pass its checkpoint flagged best
+ * was made from), else of its last validation pass: what the interpretation after a fit shows,
+ * with no pass of its own. *epoch: that epoch (the run's numbering); *best: it was the best.
+ * DL_ENOTFOUND when the fit completed no validation. */
+dl_status dl_learner_fit_preds(dl_learner *l, float **logits, int32_t **targets_i,
+                               float **targets_f, int *n, int *k, int *epoch, bool *best,
+                               dl_err *err);
+/* Records a line in the event log (the dashboard's and the run store's). */
+void dl_learner_note(dl_learner *l, const char *kind, const char *text);
+
 /* ---- state ---- */
 typedef struct dl_epoch_result {
     int epoch;

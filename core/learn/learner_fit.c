@@ -63,9 +63,9 @@ static void track(dl_learner *l, bool *improved, bool *early)
         l->plateau_wait = 0;
         if (l->cfg.load_best && dl_state_copy_take(&l->best_copy, l, false) != DL_OK)
             dl_log(DL_LOG_WARN, "out of memory keeping the best weights: load-best disabled");
-        /* their predictions too: the interpretation after the fit then needs no pass of its own */
-        if (l->cfg.load_best)
-            dl_preds_cache_copy(&l->best_preds, &l->last_preds);
+        /* their predictions too: the interpretation after the fit (of the best epoch, whose
+         * checkpoint is the one flagged best) then needs no pass of its own */
+        dl_preds_cache_copy(&l->best_preds, &l->last_preds);
         snprintf(l->message, sizeof l->message, "Better model found at epoch %d with %s value: %g.",
                  l->row.epoch, l->monitor, v);
         return;
@@ -219,6 +219,7 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
         l->best_epoch = -1;
         l->wait = l->plateau_wait = 0;
         l->best_copy.valid = false;
+        l->best_preds.valid = false;
     }
     dl_status st = dl_state_copy_take(&l->good, l, true);
     if (st != DL_OK)

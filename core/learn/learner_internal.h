@@ -25,6 +25,7 @@ typedef struct dl_preds_cache {
     int32_t *ti;                   /* class targets (NULL for multi-label) */
     size_t n, cap, cap_tf, cap_ti; /* items held; room (items) in logits, tf, ti */
     int k;
+    int epoch; /* the run's epoch (the store's numbering) whose weights made the pass */
     uint64_t weights_id;
     bool multi;  /* the pass's targets are multi-label (tf), else classes (ti) */
     bool failed; /* out of memory during the pass: it cannot be marked valid */
@@ -103,7 +104,7 @@ struct dl_learner {
      * brings back that copy's id. Predictions cached with the current id are still true. */
     uint64_t weights_id, next_weights_id;
     dl_preds_cache last_preds; /* the last complete validation pass */
-    dl_preds_cache best_preds; /* the pass of the best epoch (load_best restores its weights) */
+    dl_preds_cache best_preds; /* the pass of the best epoch: the interpretation after a fit */
 
     /* background thread */
     pthread_t th;
