@@ -145,10 +145,9 @@ static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *
         pthread_mutex_unlock(&c->t->mu);
     if (rc == DL_EXIT_OK) {
         char text[160];
-        snprintf(text, sizeof text,
-                 "interpretation of %s epoch %d saved: c confusion, t top losses",
+        snprintf(text, sizeof text, "of %s epoch %d saved: c confusion, t top losses",
                  best ? "the best" : "the last validated", epoch);
-        dl_learner_note(l, "interpretation", text);
+        dl_learner_note(l, "interpretation", text); /* reads "interpretation of the best ..." */
     }
     return DL_OK;
 }

@@ -1066,6 +1066,25 @@ START_TEST(captions_fit_the_tile)
 }
 END_TEST
 
+/* Every steering command's status line is in words; stop-after-epoch pressed while the epoch is
+ * being validated says the next epoch (commands apply at the next training batch). */
+START_TEST(steering_messages_in_words)
+{
+    char b[256];
+    for (int k = 0; k < DL_CMD_COUNT; k++) {
+        dl_cmd c = {.kind = (dl_cmd_kind)k, .hi = 1e-3, .factor = 2};
+        dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
+        ck_assert_msg(strchr(b, '_') == NULL && strncmp(b, "command", 7) != 0, "%d: %s", k, b);
+    }
+    dl_cmd c = {.kind = DL_CMD_STOP_AFTER_EPOCH};
+    dl_cmd_describe(&c, DL_PHASE_VALID, b, sizeof b);
+    ck_assert_str_eq(b, "will stop at the end of the next epoch (this one is being validated)");
+    c = (dl_cmd){.kind = DL_CMD_SET_LR, .lo = 1e-5, .hi = 3.8};
+    dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
+    ck_assert_str_eq(b, "lr will be 1e-5..3.8 from the next batch");
+}
+END_TEST
+
 START_TEST(number_formats)
 {
     char b[32];
@@ -1115,6 +1134,7 @@ static Suite *screens_suite(void)
     tcase_add_test(c, run_view_from_store);
     tcase_add_test(c, run_view_of_a_running_then_crashed_run);
     tcase_add_test(c, number_formats);
+    tcase_add_test(c, steering_messages_in_words);
     tcase_add_test(c, captions_fit_the_tile);
     tcase_add_test(c, progress_shows_the_validation_pass_and_no_eta_once_ended);
     tcase_add_test(c, multilabel_view_from_store);

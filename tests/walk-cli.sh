@@ -121,6 +121,6 @@ if grep -q 'interpretation (best epoch 0) saved; most confused:' "$W/stop.out" &
 else
     echo "FAIL interpretation-after-stop:"; cat "$W/stop.out"; fail=1
 fi
-check interpretation-event 0 'interpretation of the best epoch 0 saved' -- show stopme-1 --runs "$R" --no-tui
+check interpretation-event 0 'interpretation +\{"text":"of the best epoch 0 saved' -- show stopme-1 --runs "$R" --no-tui
 
 exit $fail

@@ -1,5 +1,6 @@
 /* cmd-text: what the status line says after a steering key, in the user's words ("will stop at
  * the end of this epoch"), never the command's internal name. One row per command. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "ui/screens.h"
@@ -22,8 +23,9 @@ static const struct {
      "the LR finder"},
 };
 
-void dl_cmd_describe(const dl_cmd *c, int ended, char *buf, int cap)
+void dl_cmd_describe(const dl_cmd *c, dl_phase phase, char *buf, int cap)
 {
+    bool ended = phase == DL_PHASE_DONE || phase == DL_PHASE_STOPPED || phase == DL_PHASE_FAILED;
     const char *text = "command sent", *noun = "the command";
     for (size_t i = 0; i < sizeof phrases / sizeof phrases[0]; i++)
         if (phrases[i].kind == c->kind)
@@ -44,6 +46,9 @@ void dl_cmd_describe(const dl_cmd *c, int ended, char *buf, int cap)
                                     : "multiplied by %g",
                  c->factor);
     }
+    /* commands apply at the next training batch: during validation that is the next epoch's */
+    if (c->kind == DL_CMD_STOP_AFTER_EPOCH && phase == DL_PHASE_VALID)
+        text = "will stop at the end of the next epoch (this one is being validated)";
     char what[192];
     snprintf(what, sizeof what, text, value);
     /* A fit that has ended may be the last one (no batch ever comes) or fine_tune's frozen phase

@@ -54,7 +54,7 @@ static int post(train_state *st, dl_app *app, dl_cmd cmd)
         return DL_R_REDRAW;
     }
     char msg[256];
-    dl_cmd_describe(&cmd, ended(st), msg, sizeof msg);
+    dl_cmd_describe(&cmd, st->feed->snap.phase, msg, sizeof msg);
     dl_app_message(app, msg);
     return DL_R_REDRAW;
 }

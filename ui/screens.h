@@ -122,9 +122,10 @@ void dl_fmt_duration(double s, char *buf, int cap);
 double dl_progress_right(const dl_snapshot *sn, char *buf, int cap);
 /* The key bar: the screen's keys, most useful first, as many as fit, then "? more" (keybar.c). */
 void dl_draw_keybar(dl_grid *g, dl_rect r, int screen);
-/* The status line after a steering command, in words ("will stop at the end of this epoch");
- * ended: the fit has ended, so it applies only if another fit follows (cmd-text.c). */
-void dl_cmd_describe(const dl_cmd *c, int ended, char *buf, int cap);
+/* The status line after a steering command, in words ("will stop at the end of this epoch"),
+ * for the trainer's phase: once a fit has ended it applies only if another fit follows
+ * (cmd-text.c). */
+void dl_cmd_describe(const dl_cmd *c, dl_phase phase, char *buf, int cap);
 /* Monotonic seconds, for the screens that reload from the store every so often. */
 double dl_ui_now(void);
 /* name cut to w cells keeping its end ("fmnist-~et-xs-3"), in buf (or name itself when it fits). */

@@ -401,12 +401,16 @@ dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err)
 /* ---- validation ---- */
 dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics, dl_err *err)
 {
-    *valid_loss = NAN;
+    /* The outputs (the epoch row, which snapshots publish) keep their last values until the pass
+     * ends: the pass publishes its progress, and a half-done pass must not blank the dashboard's
+     * last epoch row. */
     l->valid_items = 0;
-    for (int i = 0; i < l->cfg.n_metrics; i++)
-        metrics[i] = NAN;
-    if (!l->valid.next)
+    if (!l->valid.next) {
+        *valid_loss = NAN;
+        for (int i = 0; i < l->cfg.n_metrics; i++)
+            metrics[i] = NAN;
         return DL_OK;
+    }
     dl_status st = l->valid.start_epoch(l->valid.ctx, 0, err);
     dl_wavg loss, m[DL_SNAP_METRICS];
     dl_wavg_reset(&loss);
@@ -447,8 +451,12 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
         l->valid_passes++;
         l->t_valid0 = 0;
     }
-    if (st != DL_OK)
+    if (st != DL_OK) {
+        *valid_loss = NAN;
+        for (int i = 0; i < l->cfg.n_metrics; i++)
+            metrics[i] = NAN;
         return dl_err_wrap(err, "validation");
+    }
     l->last_preds.valid = !l->last_preds.failed;
     l->last_preds.weights_id = l->weights_id;
     l->last_preds.epoch = l->epochs_done; /* in a fit: the epoch being validated */
