@@ -1056,6 +1056,10 @@ START_TEST(captions_fit_the_tile)
     l = "T-shirt/top\x1fPullover";
     dl_images_fit_caption(l, strlen(l), 14, b, sizeof b);
     ck_assert_str_eq(b, "T-shir/Pullove");
+    l = "T-shirt/top\x1f"
+        "Dress";
+    dl_images_fit_caption(l, strlen(l), 14, b, sizeof b);
+    ck_assert_str_eq(b, "T-shirt/Dress"); /* not "T-shirt//Dress" */
     l = "Bag\x1f"
         "Ankle boot";
     dl_images_fit_caption(l, strlen(l), 12, b, sizeof b);

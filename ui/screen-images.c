@@ -61,6 +61,11 @@ void dl_images_fit_caption(const char *line, size_t len, int w, char *out, size_
             ha = room - b, hb = b;
         a = a < ha ? a : ha;
         b = b < hb ? b : hb;
+        /* a name cut after a separator ("T-shirt/" of "T-shirt/top") would read as two */
+        while (a > 1 && strchr("/- _", line[a - 1]))
+            a--;
+        while (b > 1 && strchr("/- _", sep[b]))
+            b--;
     }
     snprintf(out, cap, "%.*s/%.*s", a, line, b, sep + 1);
 }
