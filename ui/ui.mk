@@ -28,8 +28,8 @@ tests_check_ui_screens_CFLAGS = $(TEST_CFLAGS)
 tests_check_ui_screens_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
 TESTS += tests/check_ui_screens
 # End-to-end in a real terminal (tmux; skips when tmux or the fashion-mnist files are missing).
-TESTS += tests/ui/tmux.sh
-EXTRA_DIST += tests/ui/tmux.sh tests/ui/lib.sh
+TESTS += tests/ui/tmux.sh tests/ui/walk.sh
+EXTRA_DIST += tests/ui/tmux.sh tests/ui/walk.sh tests/ui/lib.sh
 ui_libdlui_a_SOURCES += ui/screen-compare.c ui/screen-compare.h
 # Per-frame drawing cost of the dashboard (make bench).
 EXTRA_PROGRAMS += ui/bench_ui
