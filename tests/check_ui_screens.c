@@ -767,12 +767,23 @@ START_TEST(home_long_run_names)
     char name[128];
     ck_assert(dl_store_run_create(st, &spec, &id2, name, sizeof name, &err) == DL_OK);
     ck_assert(dl_store_run_finish(st, id2, DL_RUN_FINISHED, &err) == DL_OK);
+    /* a `dllab lrfind` sweep: listed as the finder it is, not a 0-epoch training */
+    dl_run_spec fs = {.name_prefix = "sweep", .dataset = "cats", .arch = "resnet-xs", .pid = 1};
+    int64_t id3;
+    ck_assert(dl_store_run_create(st, &fs, &id3, name, sizeof name, &err) == DL_OK);
+    const double lrs[3] = {1e-5, 1e-3, 1e-1}, losses[3] = {2, 1, 3};
+    int64_t lf;
+    ck_assert(dl_store_lrfind_save(st, id3, 0, lrs, losses, 3, NULL, 0, &lf, &err) == DL_OK);
+    ck_assert(dl_store_run_finish(st, id3, DL_RUN_FINISHED, &err) == DL_OK);
     dl_app *app = dl_app_new(NULL);
     dl_screen s;
     ck_assert_msg(dl_screen_home(&s, st, NULL, &err) == DL_OK, "%s", err.msg);
     dl_app_push(app, &s);
     char *t = render(app, 120, 40, 0);
     ck_assert_msg(strstr(t, "my-very-long-experiment-name-for-cats-1 "), "%s", t);
+    const char *sw = strstr(t, "sweep-1 ");
+    ck_assert_msg(sw && strstr(sw, "lr finder") && strstr(sw, "lr finder") < strchr(sw, '\n'), "%s",
+                  t);
     free(t);
     t = render(app, 80, 24, 1);
     ck_assert_msg(strstr(t, "~"), "%s", t);
