@@ -31,6 +31,10 @@ static void usage(FILE *out)
             "                    --csv DIR)... [--size WxH] [--x step|epoch|time] [--ylog]\n"
             "  --plot KIND   a figure of the runs (cairo); --csv DIR then writes its series as "
             "DIR/KIND.csv\n");
+    fprintf(out,
+            "                (lr: every group and the momentum; lrfind: without the last 5\n"
+            "                points; confusion of a multi-label run: per-class P/R/F1 and the\n"
+            "                threshold sweep, as DIR/per-class.csv and DIR/thresh-sweep.csv)\n");
 }
 
 static void csv_num(FILE *f, double v)

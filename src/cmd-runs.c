@@ -47,8 +47,9 @@ static void print_table(const dl_run *runs, size_t n)
         const dl_run *r = &runs[i];
         char started[32], best[32], val[32];
         dl_cli_fmt_time(r->created, started, sizeof started);
-        dl_cli_fmt_num(r->best_valid_loss, "%.4f", best, sizeof best);
-        dl_cli_fmt_num(r->metric_value, "%.4f", val, sizeof val);
+        /* a diverged run's 1.5e9 keeps its column */
+        dl_cli_fmt_fit(r->best_valid_loss, 4, 10, best, sizeof best);
+        dl_cli_fmt_fit(r->metric_value, 4, 6, val, sizeof val);
         if (*r->metric_name)
             snprintf(metric, sizeof metric, "%s %s", r->metric_name, val);
         else

@@ -81,13 +81,13 @@ static void print_epochs(FILE *out, const dl_epoch_row *ep, size_t n, int best)
     fprintf(out, "  %8s\n", "time");
     for (size_t i = 0; i < n; i++) {
         char tl[32], vl[32], dur[32];
-        dl_cli_fmt_num(ep[i].train_loss, "%.6f", tl, sizeof tl);
-        dl_cli_fmt_num(ep[i].valid_loss, "%.6f", vl, sizeof vl);
+        dl_cli_fmt_fit(ep[i].train_loss, 6, 10, tl, sizeof tl);
+        dl_cli_fmt_fit(ep[i].valid_loss, 6, 10, vl, sizeof vl);
         dl_cli_fmt_duration(ep[i].duration, dur, sizeof dur);
         fprintf(out, "%5d  %10s  %10s", ep[i].epoch, tl, vl);
         for (int m = 0; m < ep[i].n_metrics; m++) {
             char v[32];
-            dl_cli_fmt_num(ep[i].metrics[m].value, "%.6f", v, sizeof v);
+            dl_cli_fmt_fit(ep[i].metrics[m].value, 6, 12, v, sizeof v);
             fprintf(out, "  %12s", v);
         }
         fprintf(out, "  %8s%s\n", dur, ep[i].epoch == best ? "  <- best valid loss" : "");

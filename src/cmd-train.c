@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/numfmt.h"
 #include "src/commands.h"
 #include "src/interp-report.h"
 #include "src/runs-util.h"
@@ -91,10 +92,15 @@ static void table_print(table *t, dl_learner *l, dl_event_kind ev)
         const dl_epoch_result *r = dl_learner_epoch_row(l);
         char tm[32];
         fmt_time(r->duration, tm, sizeof tm);
-        fprintf(t->out, "%-*d  %-*.6f  %-*.6f  ", t->width[0], r->epoch, t->width[1], r->train_loss,
-                t->width[2], r->valid_loss);
+        char a[32], b[32], ep[32]; /* fixed width: a diverging loss keeps time in place */
+        /* fine_tune's frozen phase is labelled, as on the dashboard */
+        snprintf(ep, sizeof ep, "%s%d", dl_learner_frozen_fit(l) ? "frozen " : "", r->epoch);
+        fprintf(t->out, "%-*s  %-*s  %-*s  ", t->width[0], ep, t->width[1],
+                dl_fmt_fit(r->train_loss, 6, t->width[1], a, sizeof a), t->width[2],
+                dl_fmt_fit(r->valid_loss, 6, t->width[2], b, sizeof b));
         for (int i = 0; i < nm; i++)
-            fprintf(t->out, "%-*.6f  ", t->width[3 + i], r->metrics[i]);
+            fprintf(t->out, "%-*s  ", t->width[3 + i],
+                    dl_fmt_fit(r->metrics[i], 6, t->width[3 + i], a, sizeof a));
         fprintf(t->out, "%s\n", tm);
         /* fastai prints its trackers' decisions under the row */
         if (!strncmp(dl_learner_message(l), "No improvement", 14))
@@ -331,9 +337,14 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
         /* the store counts the epochs the dashboard showed too, where no table was printed */
         if (r.n_epochs > epochs_done)
             epochs_done = r.n_epochs;
-        if (r.best_epoch >= 0)
-            snprintf(best, sizeof best, ", best valid_loss %.6f at epoch %d", r.best_valid_loss,
-                     r.best_epoch);
+        if (r.best_epoch >= 0) {
+            /* the store numbers epochs over the run; the tables restart per fit, and fine_tune's
+             * frozen ones read "frozen K": say it the way the table did */
+            int k = r.best_epoch,
+                fz = s->cfg.schedule == DL_SCHEDULE_FINE_TUNE ? s->cfg.freeze_epochs : 0;
+            snprintf(best, sizeof best, ", best valid_loss %.6f at epoch %s%d", r.best_valid_loss,
+                     k < fz ? "frozen " : "", k < fz ? k : k - fz);
+        }
         dl_run_clear(&r);
     }
     if (dl_learner_diverged(s->l))

@@ -127,13 +127,23 @@ static void multi(dl_session *s, const dl_interp *it, const dl_report_opts *o, F
     int ba, bf;
     dl_interp_sweep(it, 0.05f, 0.95f, 29, sw, &ba, &bf, NULL);
     json_t *js = json_object(), *pts = json_array();
+    dl_class_prf *cs = calloc((size_t)k, sizeof *cs);
     for (int i = 0; i < 29; i++) {
         json_t *e = json_object();
         json_object_set_new(e, "thresh", json_real(sw[i].thresh));
         json_object_set_new(e, "accuracy_multi", json_real(sw[i].acc_multi));
         json_object_set_new(e, "micro_f1", json_real(sw[i].micro_f1));
+        /* each class's [precision, recall, f1] here, so a view can follow its threshold slider */
+        if (cs && dl_interp_per_class(it, sw[i].thresh, cs, NULL, NULL) == DL_OK) {
+            json_t *prf = json_array();
+            for (int j = 0; j < k; j++)
+                json_array_append_new(prf,
+                                      json_pack("[fff]", cs[j].precision, cs[j].recall, cs[j].f1));
+            json_object_set_new(e, "prf", prf);
+        }
         json_array_append_new(pts, e);
     }
+    free(cs);
     json_object_set_new(js, "points", pts);
     json_object_set_new(js, "best_accuracy_thresh", json_real(sw[ba].thresh));
     json_object_set_new(js, "best_f1_thresh", json_real(sw[bf].thresh));

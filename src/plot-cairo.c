@@ -23,19 +23,10 @@ void dl_pc_color(int idx, double rgb[3])
     rgb[2] = (c & 255) / 255.0;
 }
 
-int dl_pc_ticks(double lo, double hi, bool log, int want, double *t, int cap)
+/* Linear "nice" ticks: 1/2/5 x 10^k steps, about `want` of them. */
+static int linear_ticks(double lo, double hi, int want, double *t, int cap)
 {
     int n = 0;
-    if (!(hi > lo) || want < 2)
-        return 0;
-    if (log) {
-        int a = (int)ceil(log10(lo) - 1e-9), b = (int)floor(log10(hi) + 1e-9);
-        int every = (b - a) / want + 1;
-        for (int e = a; e <= b && n < cap; e++)
-            if ((e - a) % every == 0)
-                t[n++] = pow(10, e);
-        return n;
-    }
     double raw = (hi - lo) / want, mag = pow(10, floor(log10(raw))), step = mag;
     double r = raw / mag;
     step = r < 1.5 ? mag : r < 3.5 ? 2 * mag : r < 7.5 ? 5 * mag : 10 * mag;
@@ -44,14 +35,47 @@ int dl_pc_ticks(double lo, double hi, bool log, int want, double *t, int cap)
     return n;
 }
 
+int dl_pc_ticks(double lo, double hi, bool log, int want, double *t, int cap)
+{
+    int n = 0;
+    if (!(hi > lo) || want < 2)
+        return 0;
+    if (!log)
+        return linear_ticks(lo, hi, want, t, cap);
+    int a = (int)ceil(log10(lo) - 1e-9), b = (int)floor(log10(hi) + 1e-9);
+    if (b - a >= 2) { /* three decades or more: decades, thinned to about `want` */
+        int every = (b - a) / want + 1;
+        for (int e = a; e <= b && n < cap; e++)
+            if ((e - a) % every == 0)
+                t[n++] = pow(10, e);
+        return n;
+    }
+    /* A narrower range (a loss from 1.3 to 4.5): 1-2-5 steps, else plain linear ticks. */
+    static const double m125[] = {1, 2, 5};
+    for (int e = (int)floor(log10(lo)) - 1; e <= b + 1 && n < cap; e++)
+        for (int k = 0; k < 3 && n < cap; k++) {
+            double v = m125[k] * pow(10, e);
+            if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9))
+                t[n++] = v;
+        }
+    if (n >= 3)
+        return n;
+    return linear_ticks(lo, hi, want, t, cap);
+}
+
 void dl_pc_tick_label(double v, bool log, double step, char *buf, size_t cap)
 {
     if (log) {
-        int e = (int)lround(log10(v));
-        if (e >= -2 && e <= 3)
-            snprintf(buf, cap, "%g", pow(10, e));
-        else
+        int e = (int)floor(log10(v) + 1e-9);
+        double m = v / pow(10, e);
+        if (fabs(m - round(m)) > 1e-6) /* a linear tick on a log axis: 1.4, 0.35 */
+            snprintf(buf, cap, "%.3g", v);
+        else if (e >= -2 && e <= 3)
+            snprintf(buf, cap, "%g", round(m) * pow(10, e));
+        else if (lround(m) == 1)
             snprintf(buf, cap, "1e%d", e);
+        else
+            snprintf(buf, cap, "%lde%d", lround(m), e);
         return;
     }
     int dec = step > 0 && step < 1 ? (int)ceil(-log10(step) - 1e-9) : 0;
@@ -204,6 +228,14 @@ static dl_status data_range(const dl_pc_chart *c, frame *f, const char *path, dl
         f->lo[a] = lo[a];
         f->hi[a] = hi[a];
     }
+    if (c->ncats > 0) { /* one slot per category, centred on 0..ncats-1 */
+        f->lo[0] = -0.5;
+        f->hi[0] = c->ncats - 0.5;
+    }
+    if (c->fixed_y && c->yhi > c->ylo && (!c->ylog || c->ylo > 0)) {
+        f->lo[1] = c->ylog ? log10(c->ylo) : c->ylo;
+        f->hi[1] = c->ylog ? log10(c->yhi) : c->yhi;
+    }
     f->log[0] = c->xlog;
     f->log[1] = c->ylog;
     return DL_OK;
@@ -215,25 +247,47 @@ static void draw_axes(cairo_t *cr, const frame *f, const dl_pc_chart *c, double 
         double lo = f->log[a] ? pow(10, f->lo[a]) : f->lo[a],
                hi = f->log[a] ? pow(10, f->hi[a]) : f->hi[a];
         double t[64];
-        int n = dl_pc_ticks(lo, hi, f->log[a], a ? 6 : 8, t, 64);
+        int n = a == 0 && c->ncats > 0 ? 0 : dl_pc_ticks(lo, hi, f->log[a], a ? 6 : 8, t, 64);
+        if (a == 0 && c->ncats > 0)
+            for (int i = 0; i < c->ncats && i < 64; i++)
+                t[n++] = i;
         double step = n > 1 ? t[1] - t[0] : 0;
+        /* linear ticks on a narrow log axis (3, 3.5, 4) get linear labels, all with one format */
+        bool log_labels = f->log[a];
+        for (int i = 0; log_labels && i < n; i++) {
+            double m = t[i] / pow(10, floor(log10(t[i]) + 1e-9));
+            log_labels = fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 5) < 1e-6;
+        }
         font(cr, fs, false);
         for (int i = 0; i < n; i++) {
-            char lab[32];
-            dl_pc_tick_label(t[i], f->log[a], step, lab, sizeof lab);
+            char lab[48];
+            if (a == 0 && c->ncats > 0)
+                snprintf(lab, sizeof lab, "%.16s", c->cats[i] ? c->cats[i] : "");
+            else
+                dl_pc_tick_label(t[i], log_labels, step, lab, sizeof lab);
             /* grid line, tick and label */
             cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
             cairo_set_line_width(cr, 1);
             if (a == 0) {
                 double x = round(fx(f, t[i])) + 0.5;
-                cairo_move_to(cr, x, f->y0);
-                cairo_line_to(cr, x, f->y1);
-                cairo_stroke(cr);
+                if (c->ncats == 0) {
+                    cairo_move_to(cr, x, f->y0);
+                    cairo_line_to(cr, x, f->y1);
+                    cairo_stroke(cr);
+                }
                 cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
                 cairo_move_to(cr, x, f->y1);
                 cairo_line_to(cr, x, f->y1 + 5);
                 cairo_stroke(cr);
-                text_at(cr, x, f->y1 + 8, lab, 0.5, 0);
+                if (c->ncats > 0) { /* class names slanted so long ones do not collide */
+                    cairo_save(cr);
+                    cairo_translate(cr, x, f->y1 + 8);
+                    cairo_rotate(cr, -M_PI / 4);
+                    text_at(cr, 0, 0, lab, 1, 0.5);
+                    cairo_restore(cr);
+                } else {
+                    text_at(cr, x, f->y1 + 8, lab, 0.5, 0);
+                }
             } else {
                 double y = round(fy(f, t[i])) + 0.5;
                 cairo_move_to(cr, f->x0, y);
@@ -252,7 +306,7 @@ static void draw_axes(cairo_t *cr, const frame *f, const dl_pc_chart *c, double 
     cairo_rectangle(cr, f->x0 + 0.5, f->y0 + 0.5, f->x1 - f->x0, f->y1 - f->y0);
     cairo_stroke(cr);
     font(cr, fs * 1.1, false);
-    if (c->xlabel)
+    if (c->xlabel && c->ncats == 0)
         text_at(cr, (f->x0 + f->x1) / 2, f->y1 + 12 + fs * 1.6, c->xlabel, 0.5, 0);
     if (c->ylabel) {
         cairo_save(cr);
@@ -281,6 +335,18 @@ static void set_line_style(cairo_t *cr, const dl_pc_line *l)
 static void draw_line(cairo_t *cr, const frame *f, const dl_pc_line *l, bool xlog, bool ylog)
 {
     set_line_style(cr, l);
+    if (l->bars) { /* a bar from 0 (or the axis bottom) to y, bar_width wide, shifted by offset */
+        double base = f->log[1] ? f->y1 : fmin(fy(f, 0), f->y1);
+        for (size_t i = 0; i < l->n; i++) {
+            if (!usable(l->x[i], xlog) || !usable(l->y[i], ylog))
+                continue;
+            double xa = fx(f, l->x[i] + l->bar_offset - l->bar_width / 2),
+                   xb = fx(f, l->x[i] + l->bar_offset + l->bar_width / 2), y = fy(f, l->y[i]);
+            cairo_rectangle(cr, xa, fmin(y, base), xb - xa, fabs(base - y));
+        }
+        cairo_fill(cr);
+        return;
+    }
     if (!l->no_line) {
         bool pen = false;
         for (size_t i = 0; i < l->n; i++) {
@@ -306,7 +372,40 @@ static void draw_line(cairo_t *cr, const frame *f, const dl_pc_line *l, bool xlo
     cairo_set_dash(cr, NULL, 0, 0);
 }
 
-static void draw_legend(cairo_t *cr, const frame *f, const dl_pc_chart *c, double fs)
+typedef struct box {
+    double x, y, w, h;
+} box;
+
+static bool overlaps(box a, box b)
+{
+    return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+/* Where each vertical line's label goes: beside its line, one row per line so labels never
+ * overlap each other, and on the line's left when it would run out of the data area. */
+static int vline_labels(cairo_t *cr, const frame *f, const dl_pc_chart *c, double fs, box *out)
+{
+    int n = 0;
+    font(cr, fs * 0.9, false);
+    for (int v = 0; v < c->nvlines; v++) {
+        const dl_pc_vline *vl = &c->vlines[v];
+        if (!vl->label || !usable(vl->x, c->xlog))
+            continue;
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, vl->label, &e);
+        double x = fx(f, vl->x), w = e.x_advance, h = fs * 1.1;
+        box b = {x + 4, f->y0 + 4 + v * fs * 1.3, w, h};
+        if (b.x + w > f->x1 - 2)
+            b.x = x - 4 - w;
+        out[n++] = b;
+    }
+    return n;
+}
+
+/* The legend goes in the corner of the data area that covers no vertical-line label and the
+ * fewest data points (matplotlib's "best"); top right on ties. */
+static void draw_legend(cairo_t *cr, const frame *f, const dl_pc_chart *c, double fs,
+                        const box *avoid, int navoid)
 {
     int n = 0;
     double wmax = 0;
@@ -321,7 +420,30 @@ static void draw_legend(cairo_t *cr, const frame *f, const dl_pc_chart *c, doubl
     if (n == 0)
         return;
     double row = fs * 1.5, bw = wmax + 44, bh = n * row + 8;
-    double x = f->x1 - bw - 8, y = f->y0 + 8;
+    box corners[4] = {{f->x1 - bw - 8, f->y0 + 8, bw, bh},
+                      {f->x0 + 8, f->y0 + 8, bw, bh},
+                      {f->x1 - bw - 8, f->y1 - bh - 8, bw, bh},
+                      {f->x0 + 8, f->y1 - bh - 8, bw, bh}};
+    double best_score = INFINITY;
+    box pick = corners[0];
+    for (int k = 0; k < 4; k++) {
+        double score = 0;
+        for (int a = 0; a < navoid; a++)
+            score += overlaps(corners[k], avoid[a]) ? 1e9 : 0;
+        for (int l = 0; l < c->nlines; l++)
+            for (size_t i = 0; i < c->lines[l].n; i++) {
+                double x = c->lines[l].x[i], y = c->lines[l].y[i];
+                if (!usable(x, c->xlog) || !usable(y, c->ylog))
+                    continue;
+                box p = {fx(f, x) - 2, fy(f, y) - 2, 4, 4};
+                score += overlaps(corners[k], p);
+            }
+        if (score < best_score) {
+            best_score = score;
+            pick = corners[k];
+        }
+    }
+    double x = pick.x, y = pick.y;
     cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
     cairo_rectangle(cr, x, y, bw, bh);
     cairo_fill_preserve(cr);
@@ -335,7 +457,10 @@ static void draw_legend(cairo_t *cr, const frame *f, const dl_pc_chart *c, doubl
             continue;
         double cy = y + 4 + row * (k + 0.5);
         set_line_style(cr, ln);
-        if (!ln->no_line) {
+        if (ln->bars) {
+            cairo_rectangle(cr, x + 12, cy - fs * 0.4, 16, fs * 0.8);
+            cairo_fill(cr);
+        } else if (!ln->no_line) {
             cairo_move_to(cr, x + 8, cy);
             cairo_line_to(cr, x + 32, cy);
             cairo_stroke(cr);
@@ -351,52 +476,92 @@ static void draw_legend(cairo_t *cr, const frame *f, const dl_pc_chart *c, doubl
     }
 }
 
-dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *path, int w, int h,
-                            dl_err *err)
+/* The chart's data area inside the panel (px, py, pw, ph). */
+static void place(frame *f, const dl_pc_chart *c, double px, double py, double pw, double ph,
+                  double fs)
 {
-    dl_status s = check_size(path, w, h, err);
-    if (s != DL_OK)
-        return s;
-    frame f = {0};
-    if ((s = data_range(c, &f, path, err)) != DL_OK)
-        return s;
-    double fs = fmin(w, h) / 42.0;
-    fs = fs < 9 ? 9 : fs > 18 ? 18 : fs;
-    f.x0 = fs * 7;
-    f.x1 = w - fs * 1.5;
-    f.y0 = c->title ? fs * 3 : fs;
-    f.y1 = h - fs * 4.2;
-    cairo_surface_t *surf = surface_new(fmt, path, w, h);
-    cairo_t *cr = cairo_create(surf);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
-    draw_axes(cr, &f, c, fs);
+    double bottom = fs * 4.2;
+    if (c->ncats > 0) { /* slanted class names need about 0.5 em per character */
+        size_t longest = 0;
+        for (int i = 0; i < c->ncats; i++)
+            longest = c->cats[i] && strlen(c->cats[i]) > longest ? strlen(c->cats[i]) : longest;
+        bottom = fs * (1.5 + 0.5 * (double)(longest < 16 ? longest : 16));
+    }
+    f->x0 = px + fs * 7;
+    f->x1 = px + pw - fs * 1.5;
+    f->y0 = py + (c->title ? fs * 3 : fs);
+    f->y1 = py + ph - bottom;
+}
+
+static void draw_chart(cairo_t *cr, const frame *f, const dl_pc_chart *c, double fs)
+{
+    draw_axes(cr, f, c, fs);
     cairo_save(cr);
-    cairo_rectangle(cr, f.x0, f.y0, f.x1 - f.x0, f.y1 - f.y0);
+    /* a marker on the border (the last epoch's validation dot) is drawn whole */
+    cairo_rectangle(cr, f->x0 - 5, f->y0 - 5, f->x1 - f->x0 + 10, f->y1 - f->y0 + 10);
     cairo_clip(cr);
-    for (int v = 0; v < c->nvlines; v++) {
+    box labels[DL_PC_MAX_VLINES];
+    int nlabels = vline_labels(cr, f, c, fs, labels);
+    for (int v = 0, k = 0; v < c->nvlines; v++) {
         const dl_pc_vline *vl = &c->vlines[v];
         if (!usable(vl->x, c->xlog))
             continue;
-        double rgb[3], x = fx(&f, vl->x), dash[2] = {3, 3};
+        double rgb[3], x = fx(f, vl->x), dash[2] = {3, 3};
         dl_pc_color(vl->color, rgb);
         cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
         cairo_set_line_width(cr, 1.2);
         cairo_set_dash(cr, dash, 2, 0);
-        cairo_move_to(cr, x, f.y0);
-        cairo_line_to(cr, x, f.y1);
+        cairo_move_to(cr, x, f->y0);
+        cairo_line_to(cr, x, f->y1);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
         if (vl->label) {
             font(cr, fs * 0.9, false);
-            text_at(cr, x + 4, f.y0 + 4 + v * fs * 1.3, vl->label, 0, 0);
+            text_at(cr, labels[k].x, labels[k].y, vl->label, 0, 0);
+            k++;
         }
     }
     for (int l = 0; l < c->nlines; l++)
-        draw_line(cr, &f, &c->lines[l], c->xlog, c->ylog);
+        draw_line(cr, f, &c->lines[l], c->xlog, c->ylog);
     cairo_restore(cr);
-    draw_legend(cr, &f, c, fs);
+    draw_legend(cr, f, c, fs, labels, nlabels);
+}
+
+static double font_size(int w, int h)
+{
+    double fs = fmin(w, h) / 42.0;
+    return fs < 9 ? 9 : fs > 18 ? 18 : fs;
+}
+
+dl_status dl_pc_charts_write(const dl_pc_chart *const *cs, int n, bool stacked, dl_pc_format fmt,
+                             const char *path, int w, int h, dl_err *err)
+{
+    dl_status s = check_size(path, w, h, err);
+    if (s != DL_OK)
+        return s;
+    if (n < 1 || n > 4)
+        return dl_err_set(err, DL_EINVAL, "%s: %d panels (1 to 4 fit a figure)", path, n);
+    frame f[4] = {{0}};
+    double fs = font_size(w, h) * (n > 1 ? 0.85 : 1); /* one type size across the panels */
+    for (int i = 0; i < n; i++) {
+        if ((s = data_range(cs[i], &f[i], path, err)) != DL_OK)
+            return s;
+        double pw = stacked ? w : (double)w / n, ph = stacked ? (double)h / n : h;
+        place(&f[i], cs[i], stacked ? 0 : i * pw, stacked ? i * ph : 0, pw, ph, fs);
+    }
+    cairo_surface_t *surf = surface_new(fmt, path, w, h);
+    cairo_t *cr = cairo_create(surf);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    for (int i = 0; i < n; i++)
+        draw_chart(cr, &f[i], cs[i], fs);
     return surface_finish(surf, cr, fmt, path, err);
+}
+
+dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *path, int w, int h,
+                            dl_err *err)
+{
+    return dl_pc_charts_write(&c, 1, false, fmt, path, w, h, err);
 }
 
 /* ---- heat map ---- */

@@ -26,8 +26,11 @@ typedef struct dl_pc_line {
     double alpha; /* 0 = opaque */
     double width; /* line width in px, 0 = 2 */
     bool dashed;
-    bool markers; /* a dot at every point */
-    bool no_line; /* markers only */
+    bool markers;      /* a dot at every point */
+    bool no_line;      /* markers only */
+    bool bars;         /* a bar from 0 to y at every x (grouped bars: shift each by bar_offset) */
+    double bar_offset; /* in x units */
+    double bar_width;  /* in x units */
 } dl_pc_line;
 
 typedef struct dl_pc_vline {
@@ -43,17 +46,26 @@ typedef struct dl_pc_chart {
     int nlines;
     dl_pc_vline vlines[DL_PC_MAX_VLINES];
     int nvlines;
+    const char *const *cats; /* ncats > 0: x is categorical, x = 0..ncats-1 labelled cats[x] */
+    int ncats;
+    bool fixed_y; /* y from ylo to yhi instead of fitting the data */
+    double ylo, yhi;
 } dl_pc_chart;
 
 /* Ticks for [lo, hi]: linear 1/2/5 x 10^k steps, about `want` of them; log: every decade (or
- * every k-th when there are many). Returns the count (<= cap). */
+ * every k-th when there are many) over three decades or more, 1-2-5 steps below that, and linear
+ * ticks when even those give fewer than three. Returns the count (<= cap). */
 int dl_pc_ticks(double lo, double hi, bool log, int want, double *ticks, int cap);
-/* A tick label: "0.5", "1e-3", "100". */
+/* A tick label: "0.5", "1e-3", "2e-5", "100". */
 void dl_pc_tick_label(double v, bool log, double step, char *buf, size_t cap);
 
-/* Draws the chart into a w x h file. */
+/* Draws the chart into a w x h file. The legend takes the corner that hides no vertical-line
+ * label and the fewest points; markers on the border are drawn whole. */
 dl_status dl_pc_chart_write(const dl_pc_chart *c, dl_pc_format fmt, const char *path, int w, int h,
                             dl_err *err);
+/* n (1..4) charts in one file: side by side, or one above the other when stacked. */
+dl_status dl_pc_charts_write(const dl_pc_chart *const *cs, int n, bool stacked, dl_pc_format fmt,
+                             const char *path, int w, int h, dl_err *err);
 
 /* A k x k heat map of m (row-major; rows = actual, columns = predicted) with the counts written
  * in the cells, names (k, may be NULL) on both axes and a colour bar from 0 to max. */

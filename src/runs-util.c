@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/numfmt.h"
 #include "src/commands.h"
 
 int dl_cli_runs_opt(const char *cmd, int argc, char **argv, int *i, const char **dir)
@@ -118,6 +119,14 @@ void dl_cli_fmt_num(double v, const char *fmt, char *buf, size_t cap)
         snprintf(buf, cap, "-");
     else
         snprintf(buf, cap, fmt, v);
+}
+
+void dl_cli_fmt_fit(double v, int decimals, int width, char *buf, size_t cap)
+{
+    if (isnan(v))
+        snprintf(buf, cap, "-");
+    else
+        dl_fmt_fit(v, decimals, width, buf, cap);
 }
 
 void dl_cli_csv_str(FILE *f, const char *s)

@@ -30,6 +30,8 @@ void dl_cli_fmt_time(double t, char *buf, size_t cap);
 void dl_cli_fmt_duration(double seconds, char *buf, size_t cap);
 /* A number, or "-" when NaN. */
 void dl_cli_fmt_num(double v, const char *fmt, char *buf, size_t cap);
+/* v in at most width characters (core/numfmt.h: "%.{decimals}f", else "%g"), "-" when NaN. */
+void dl_cli_fmt_fit(double v, int decimals, int width, char *buf, size_t cap);
 /* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
 void dl_cli_csv_str(FILE *f, const char *s);
 /* Opens DIR/NAME for writing (core/file.h's dl_file_create: a temporary renamed over it by

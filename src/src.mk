@@ -12,3 +12,10 @@ src_dllab_SOURCES += src/cmd-train.c src/cmd-lrfind.c src/cmd-interpret.c src/cm
 src_dllab_SOURCES += src/cmd-home.c src/cmd-show-batch.c
 src_dllab_SOURCES += src/cmd-compare.c src/export-plot.c src/export-plot.h src/plot-cairo.c src/plot-cairo.h
 src_dllab_SOURCES += src/cmd-sweep.c src/sweep-grid.c src/sweep-grid.h
+# the figure writer's pure parts (ticks, labels) and its files, without the rest of dllab
+check_PROGRAMS += tests/check_plot_cairo
+tests_check_plot_cairo_SOURCES = tests/check_plot_cairo.c src/plot-cairo.c src/plot-cairo.h \
+	tests/testutil.c tests/testutil.h
+tests_check_plot_cairo_CFLAGS = $(TEST_CFLAGS)
+tests_check_plot_cairo_LDADD = $(TEST_LDADD) $(CAIRO_LIBS)
+TESTS += tests/check_plot_cairo

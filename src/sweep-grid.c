@@ -1,32 +1,18 @@
 /* sweep-grid: expanding a sweep's lists into points and naming them (see src/sweep-grid.h). */
 #include "src/sweep-grid.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/store/store.h"
+#include "core/train/sched.h"
 
-static int number_ok(const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    return end != s && !*end && errno == 0 && v > 0;
-}
-
-/* An lr as `dllab train --lr` takes it: V, =V or LO..HI with positive numbers. */
+/* An lr as `dllab train --lr` takes it (the one grammar, dl_lr_parse): V, =V, ..HI, LO..HI. */
 static int lr_ok(const char *s)
 {
-    if (*s == '=')
-        return number_ok(s + 1);
-    const char *dots = strstr(s, "..");
-    if (!dots)
-        return number_ok(s);
-    char lo[DL_SWEEP_ITEM_MAX];
-    snprintf(lo, sizeof lo, "%.*s", (int)(dots - s), s);
-    return number_ok(lo) && number_ok(dots + 2);
+    dl_lr_spec lr;
+    return dl_lr_parse(s, &lr, NULL) == DL_OK;
 }
 
 static int epochs_ok(const char *s)
@@ -60,7 +46,7 @@ static int split(const char *what, const char *list, char (*items)[DL_SWEEP_ITEM
         snprintf(items[n], DL_SWEEP_ITEM_MAX, "%.*s", (int)len, p);
         if (ok && !ok(items[n])) {
             snprintf(msg, mcap, "--%s: '%s' is not %s", what, items[n],
-                     ok == lr_ok ? "a positive learning rate (V, =V or LO..HI)"
+                     ok == lr_ok ? "a learning rate (V every group, ..HI, LO..HI)"
                                  : "a positive whole number");
             return -1;
         }

@@ -326,6 +326,154 @@ START_TEST(plot_csv_and_errors)
 }
 END_TEST
 
+/* Dashed paths (cairo SVG: "stroke-dasharray:6,4") by their number of segments: *train counts
+ * those of 5 or more (per-batch train curves), *other those of 2..4 (a per-epoch valid line);
+ * legend samples (1 segment) are left out. */
+static void dashed_paths(const char *svg, int *train, int *other)
+{
+    *train = *other = 0;
+    for (const char *p = strstr(svg, "<path"); p; p = strstr(p + 1, "<path")) {
+        const char *end = strchr(p, '>'), *dash = strstr(p, "stroke-dasharray:6,4");
+        if (!end || !dash || dash > end)
+            continue;
+        int seg = 0;
+        for (const char *q = strstr(p, " d=\""); q && q < end; q++)
+            seg += q[0] == 'L' && q[-1] == ' ';
+        *train += seg >= 5;
+        *other += seg >= 2 && seg < 5;
+    }
+}
+
+/* One convention in every figure: valid solid, smoothed train dashed (--plot loss with several runs
+ * had it the other way round from --plot compare). */
+START_TEST(plot_line_convention_is_the_same_everywhere)
+{
+    char cmd[8192], svg[4096];
+    const char *kinds[] = {"loss", "compare"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(svg, sizeof svg, "%s/%s.svg", dir, kinds[k]);
+        snprintf(cmd, sizeof cmd, "export lr-a-1 lr-b-1 --plot %s --svg %s", kinds[k], svg);
+        ck_assert_msg(dllab(cmd) == 0, "%s", out);
+        char *s = tu_slurp(svg, NULL);
+        ck_assert_msg(s != NULL, "cannot read %s", svg);
+        int train, other;
+        dashed_paths(s, &train, &other);
+        ck_assert_msg(train == 2 && other == 0, "--plot %s: %d dashed train lines, %d other",
+                      kinds[k], train, other);
+        free(s);
+    }
+}
+END_TEST
+
+/* fastai's plot_sched: --plot lr draws every parameter group's lr and, below, the momentum. */
+START_TEST(plot_lr_has_every_group_and_the_momentum)
+{
+    dl_store *st;
+    dl_err err = {0};
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "groups", .dataset = "fake", .arch = "resnet-xs"};
+    int64_t id;
+    char name[DL_STORE_NAME_MAX];
+    ck_assert(dl_store_run_create(st, &spec, &id, name, sizeof name, &err) == DL_OK);
+    for (int b = 0; b < 6; b++) {
+        dl_batch_row row = {.step = b,
+                            .epoch = 0,
+                            .n_lr = 3,
+                            .lr = {1e-5 * (b + 1), 1e-4 * (b + 1), 1e-3 * (b + 1)},
+                            .mom = 0.95 - 0.01 * b,
+                            .loss = 1,
+                            .smooth_loss = 1,
+                            .t = 1e9 + b};
+        ck_assert(dl_store_log_batch(st, id, &row, &err) == DL_OK);
+    }
+    dl_store_close(st);
+    char cmd[8192], path[4096];
+    snprintf(cmd, sizeof cmd, "export groups-1 --plot lr --csv %s/lr --png %s/lr.png", dir, dir);
+    ck_assert_msg(dllab(cmd) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/lr/lr.csv", dir);
+    char *s = tu_slurp(path, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
+    ck_assert_ptr_nonnull(strstr(s, "groups-1,lr_group0,5,6e-05\n"));
+    ck_assert_ptr_nonnull(strstr(s, "groups-1,lr_group1,5,0.0006\n"));
+    ck_assert_ptr_nonnull(strstr(s, "groups-1,lr_group2,5,0.006\n"));
+    ck_assert_ptr_nonnull(strstr(s, "groups-1,mom,5,0.9\n"));
+    free(s);
+}
+END_TEST
+
+/* fastai's plot_lr_find(skip_end=5): the exported curve leaves out the sweep's last five points
+ * (the fixture's 20-point sweep rises steeply over its last four). */
+START_TEST(plot_lrfind_skips_the_last_five_points)
+{
+    char cmd[8192], path[4096];
+    snprintf(cmd, sizeof cmd, "export lr-a-1 --plot lrfind --csv %s/lf --svg %s/lf.svg", dir, dir);
+    ck_assert_msg(dllab(cmd) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/lf/lrfind.csv", dir);
+    char *s = tu_slurp(path, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
+    int rows = 0;
+    double x = 0, y = 0, ymax = 0;
+    for (char *l = strchr(s, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        rows++;
+        const char *xy = strchr(strchr(l + 1, ',') + 1, ',') + 1; /* run,series,x,y */
+        ck_assert_int_eq(sscanf(xy, "%lf,%lf", &x, &y), 2);
+        ymax = y > ymax ? y : ymax;
+    }
+    ck_assert_int_eq(rows, 15);
+    ck_assert_double_eq_tol(x / (1e-6 * pow(10, 14 * 0.3)), 1, 1e-9); /* the last point drawn */
+    ck_assert_double_eq_tol(ymax, 2.5, 1e-9);                         /* no divergence tail */
+    free(s);
+}
+END_TEST
+
+/* A multi-label run (per-class figures and a threshold sweep, as interpret stores them) exports
+ * its "confusion" figure: P/R/F1 bars and micro-F1 against the threshold. */
+START_TEST(plot_confusion_of_a_multi_label_run)
+{
+    dl_store *st;
+    dl_err err = {0};
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    int64_t id = cf_run(st, "ml", "{\"arch\":\"resnet-xs\"}", 2, 1);
+    ck_assert(
+        dl_store_interp_save(st, id, 1, "per-class",
+                             "{\"thresh\":0.5,\"micro_f1\":0.6,\"classes\":["
+                             "{\"class\":\"cat\",\"precision\":0.9,\"recall\":0.5,\"f1\":0.643},"
+                             "{\"class\":\"dog\",\"precision\":0.4,\"recall\":0.8,\"f1\":0.533},"
+                             "{\"class\":\"owl\",\"precision\":0.7,\"recall\":0.7,\"f1\":0.7}]}",
+                             &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, id, 1, "thresh-sweep",
+                  "{\"points\":[{\"thresh\":0.05,\"micro_f1\":0.7586,\"accuracy_multi\":0.6},"
+                  "{\"thresh\":0.5,\"micro_f1\":0.6,\"accuracy_multi\":0.8},"
+                  "{\"thresh\":0.95,\"micro_f1\":0.2,\"accuracy_multi\":0.7}]}",
+                  &err) == DL_OK);
+    dl_store_close(st);
+    char cmd[8192], png[4096], path[4096];
+    snprintf(png, sizeof png, "%s/ml.png", dir);
+    snprintf(cmd, sizeof cmd, "export ml-1 --plot confusion --png %s --csv %s/ml --size 900x600",
+             png, dir);
+    ck_assert_msg(dllab(cmd) == 0, "%s", out);
+    int w, h, coloured;
+    double ink = png_ink(png, &w, &h, &coloured);
+    ck_assert(w == 900 && h == 600);
+    ck_assert_msg(ink > 0.02 && coloured > 500, "ink %.3f, %d coloured", ink, coloured);
+    snprintf(path, sizeof path, "%s/ml/per-class.csv", dir);
+    char *s = tu_slurp(path, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
+    ck_assert_ptr_nonnull(strstr(s, "class,threshold,precision,recall,f1\n"));
+    ck_assert_ptr_nonnull(strstr(s, "dog,0.5,0.4,0.8,0.533\n"));
+    free(s);
+    snprintf(path, sizeof path, "%s/ml/thresh-sweep.csv", dir);
+    s = tu_slurp(path, NULL);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
+    ck_assert_ptr_nonnull(strstr(s, "0.05,0.7586,0.6\n"));
+    free(s);
+    /* a run with neither a matrix nor per-class figures is still refused, by name */
+    ck_assert_int_eq(dllab("export lr-b-1 --plot confusion --png x.png"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "lr-b-1"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("compare_cli");
@@ -337,6 +485,10 @@ int main(void)
     tcase_add_test(tc, plot_png_sizes_and_content);
     tcase_add_test(tc, plot_svg_wellformed_with_series);
     tcase_add_test(tc, plot_csv_and_errors);
+    tcase_add_test(tc, plot_lrfind_skips_the_last_five_points);
+    tcase_add_test(tc, plot_lr_has_every_group_and_the_momentum);
+    tcase_add_test(tc, plot_line_convention_is_the_same_everywhere);
+    tcase_add_test(tc, plot_confusion_of_a_multi_label_run);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -7,6 +7,7 @@
 
 #include "core/blas_select.h"
 #include "core/file.h"
+#include "core/numfmt.h"
 #include "core/params.h"
 #include "core/rng.h"
 #include "core/tensor_map.h"
@@ -354,6 +355,23 @@ START_TEST(file_read_whole_capped_and_refusing)
 }
 END_TEST
 
+/* Table cells keep their width whatever the number: a diverging loss must not push the columns
+ * after it (the dashboard's time column, `dllab runs`) out of line. */
+START_TEST(fmt_fit_keeps_table_columns)
+{
+    char b[64];
+    ck_assert_str_eq(dl_fmt_fit(0.297996, 6, 10, b, sizeof b), "0.297996");
+    ck_assert_str_eq(dl_fmt_fit(161566.111051, 6, 10, b, sizeof b), "161566.111"); /* %.10g */
+    ck_assert_str_eq(dl_fmt_fit(1553458094.0, 6, 10, b, sizeof b), "1553458094");
+    ck_assert_str_eq(dl_fmt_fit(15534580940.0, 6, 10, b, sizeof b), "1.5535e+10");
+    ck_assert_str_eq(dl_fmt_fit(1.5e300, 4, 10, b, sizeof b), "1.5e+300");
+    ck_assert_str_eq(dl_fmt_fit(2.5, 4, 6, b, sizeof b), "2.5000");
+    ck_assert_str_eq(dl_fmt_fit(NAN, 6, 10, b, sizeof b), "nan");
+    for (double v = 1e-3; v < 1e30; v *= 7.3)
+        ck_assert_msg(strlen(dl_fmt_fit(v, 6, 10, b, sizeof b)) <= 10, "%g: '%s'", v, b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -369,6 +387,7 @@ int main(void)
     tcase_add_test(tc, blas_decision_respects_the_user);
     tcase_add_test(tc, blas_kernel_on_this_machine);
     tcase_add_test(tc, file_read_whole_capped_and_refusing);
+    tcase_add_test(tc, fmt_fit_keeps_table_columns);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -1,4 +1,4 @@
-/* check_faults: the faults of issue 19 (and the full-disk cases of issue 17), end to end through
+/* check_faults: faults end to end (bad values, hostile names, full disks), through
  * the built dllab. diverged: a NaN validation loss marks the run diverged, no NaN checkpoint is
  * kept, predict / interpret refuse NaN outputs. names: class names that are not UTF-8 are
  * refused at data-open time; control characters in class and tensor names are printed escaped.
@@ -247,7 +247,7 @@ START_TEST(predict_and_interpret_refuse_nan_outputs)
 }
 END_TEST
 
-/* ---- item 4 (and issue 17): a full disk, on a small tmpfs in the test's own folder ---------- */
+/* ---- a full disk, on a small tmpfs in the test's own folder -------------------------------- */
 
 /* Mounts a tmpfs of size (e.g. "14m") at dir/full with the store at dir/full/r; false (the test
  * then returns, saying why) when not root or the mount is refused (a container). */

@@ -189,7 +189,7 @@ static dl_status probe_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *e
     }
     if (ev == DL_EV_AFTER_BATCH &&
         step == 3) { /* posted after batch 3 trained: applies before batch 3 (0-based) */
-        dl_cmd a = {.kind = DL_CMD_SET_LR, .hi = 1e-2};
+        dl_cmd a = {.kind = DL_CMD_SET_LR, .lr = {DL_LR_SLICE_HI, 0, 1e-2}};
         dl_cmd b = {.kind = DL_CMD_FREEZE, .arg = -1};
         dl_cmd c = {.kind = DL_CMD_SCALE_LR, .factor = 0.5};
         dl_control_post(p->c, &a, NULL);
@@ -662,6 +662,43 @@ START_TEST(nan_loss_restores_last_good_weights_and_marks_diverged)
 }
 END_TEST
 
+/* A finite loss that explodes from step 7 on (1e3, 2e3, ...): caught before any NaN. */
+static dl_status explode_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    nan_probe *p = user;
+    dl_params *ps = dl_model_params(dl_learner_model(l));
+    if (ev == DL_EV_AFTER_BATCH && dl_learner_step(l) == 5)
+        memcpy(p->good, ps->data, p->n * sizeof(float));
+    if (ev == DL_EV_AFTER_LOSS && (int)dl_learner_step(l) >= p->at)
+        dl_learner_set_loss(l, 1e3 * (double)(dl_learner_step(l) - 6));
+    return DL_OK;
+}
+
+START_TEST(an_exploding_finite_loss_is_divergence_before_nan)
+{
+    fx f;
+    fx_init(&f, false, false, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    dl_params *ps = dl_model_params(f.m);
+    nan_probe p = {.at = 7, .n = ps->total};
+    p.good = malloc(ps->total * sizeof(float));
+    dl_err err;
+    dl_learner_add_callback(f.l, explode_cb, &p, &err);
+    ((dl_learner_cfg *)dl_learner_config(f.l))->snapshot_every = 5;
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 1e-3);
+    ck_assert_int_eq(dl_learner_fit(f.l, &o, &err), DL_EDIVERGED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "diverged at lr"));
+    ck_assert(dl_learner_diverged(f.l));
+    /* above 4x its best from step 7: the 5th such batch is step 11, then the fit ends */
+    ck_assert_uint_eq(dl_learner_step(f.l), 12);
+    /* the copy of step 10 was not taken (the loss was climbing): step 5's weights are back */
+    ck_assert(memcmp(p.good, ps->data, ps->total * sizeof(float)) == 0);
+    ck_assert_ptr_nonnull(strstr(dl_learner_message(f.l), "diverged"));
+    free(p.good);
+    fx_free(&f);
+}
+END_TEST
+
 static void *lower_and_resume(void *arg)
 {
     dl_control *c = arg;
@@ -880,6 +917,60 @@ START_TEST(fine_tune_runs_fastais_two_phases)
 }
 END_TEST
 
+/* What the dashboard reads between and during fine_tune's phases. */
+typedef struct phase_probe {
+    dl_control *c;
+    int fits;
+    dl_phase between;          /* published when the second fit begins */
+    bool frozen_tag[2];        /* the snapshot's frozen_fit during each fit */
+    int valid_points_frozen;   /* valid points tagged frozen_fit */
+    int valid_points_unfrozen; /* and not */
+} phase_probe;
+
+static dl_status phase_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
+{
+    phase_probe *p = user;
+    (void)l;
+    dl_snapshot sn;
+    if (ev == DL_EV_BEFORE_FIT && p->fits++ == 1) {
+        dl_control_read(p->c, &sn);
+        p->between = sn.phase;
+    }
+    if (ev == DL_EV_AFTER_BATCH && p->fits <= 2) {
+        dl_control_read(p->c, &sn);
+        p->frozen_tag[p->fits - 1] = sn.frozen_fit;
+    }
+    return DL_OK;
+}
+
+START_TEST(fine_tune_phases_are_tagged_and_not_done_between)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ACCURACY, DL_HEAD_TORCHVISION);
+    phase_probe p = {.c = f.c};
+    dl_err err;
+    dl_learner_add_callback(f.l, phase_cb, &p, &err);
+    ck_assert_msg(dl_learner_fine_tune(f.l, 2, 2e-3, 1, &err) == DL_OK, "%s", err.msg);
+    ck_assert_int_eq(p.fits, 2);
+    ck_assert_str_eq(dl_phase_name(p.between), "next fit"); /* not "done" */
+    ck_assert(p.frozen_tag[0] && !p.frozen_tag[1]);
+    dl_curve_point pts[DL_CONTROL_POINTS];
+    uint64_t since = 0;
+    size_t n = dl_control_read_points(f.c, &since, pts, DL_CONTROL_POINTS, NULL);
+    int fz = 0, unf = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pts[i].kind == DL_POINT_VALID)
+            pts[i].frozen_fit ? fz++ : unf++;
+    ck_assert_int_eq(fz, 1);  /* frozen 0 */
+    ck_assert_int_eq(unf, 2); /* 0 1 */
+    dl_snapshot sn;
+    dl_control_read(f.c, &sn);
+    ck_assert_str_eq(dl_phase_name(sn.phase), "done"); /* after the last fit */
+    ck_assert(!sn.frozen_fit);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
 {
     fx f;
@@ -916,6 +1007,14 @@ START_TEST(fine_tune_numbers_store_epochs_over_both_phases)
         freeze += strcmp(ev[i].kind, "freeze") == 0;
         unfreeze +=
             strcmp(ev[i].kind, "unfreeze") == 0 && strstr(ev[i].payload, "\"frozen_to\":0") != NULL;
+        /* each records the rates of the phase it starts (peak per group), not the last phase's:
+         * frozen slice(2e-3), then base_lr/2 as slice(1e-5, 1e-3) */
+        if (!strcmp(ev[i].kind, "freeze"))
+            ck_assert_msg(strstr(ev[i].payload, "\"lr\":[0.0002,0.0002,0.002]"), "%s",
+                          ev[i].payload);
+        if (!strcmp(ev[i].kind, "unfreeze"))
+            ck_assert_msg(strstr(ev[i].payload, "\"lr\":[1e-05,0.0001,0.001]"), "%s",
+                          ev[i].payload);
     }
     ck_assert_int_eq(freeze, 1);
     ck_assert_int_eq(unfreeze, 1);
@@ -1023,7 +1122,7 @@ static dl_status key_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err
         c = (dl_cmd){.kind = DL_CMD_SCALE_LR, .factor = 0.5};
         break;
     case 6:
-        c = (dl_cmd){.kind = DL_CMD_SET_LR, .lo = 1e-5, .hi = 1e-3};
+        c = (dl_cmd){.kind = DL_CMD_SET_LR, .lr = {DL_LR_RANGE, 1e-5, 1e-3}};
         break;
     case 7:
         c = (dl_cmd){.kind = DL_CMD_PAUSE};
@@ -1340,6 +1439,7 @@ START_TEST(get_preds_after_a_fit_reuses_the_last_validation_pass)
         preds_eq(&a, &b);
         /* a checkpoint load replaces the weights: the cache no longer answers */
         dl_tensor_map map;
+        dl_tensor_map_init(&map);
         ck_assert_msg(dl_learner_state_to_map(f.l, &map, &err) == DL_OK, "%s", err.msg);
         ck_assert_msg(dl_learner_state_from_map(f.l, &map, &err) == DL_OK, "%s", err.msg);
         dl_tensor_map_free(&map);
@@ -1376,11 +1476,13 @@ int main(void)
     tcase_add_test(tc, lr_find_restores_weights_buffers_and_optimiser_bit_exactly);
     tcase_add_test(tc, resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses);
     tcase_add_test(tc, nan_loss_restores_last_good_weights_and_marks_diverged);
+    tcase_add_test(tc, an_exploding_finite_loss_is_divergence_before_nan);
     tcase_add_test(tc, with_a_ui_divergence_pauses_and_training_continues_after_resume);
     tcase_add_test(tc, checkpoints_each_epoch_in_the_store_with_the_best_flagged);
     tcase_add_test(tc, lrfind_command_mid_fit_leaves_the_training_unchanged);
     tcase_add_test(tc, fine_tune_runs_fastais_two_phases);
     tcase_add_test(tc, fine_tune_numbers_store_epochs_over_both_phases);
+    tcase_add_test(tc, fine_tune_phases_are_tagged_and_not_done_between);
     tcase_add_test(tc, fine_tune_resumes_in_either_phase_reproducing_the_losses);
     tcase_add_test(tc, every_key_is_applied_at_a_boundary_and_logged_in_the_event_log_and_store);
     tcase_add_test(tc, skipped_files_reach_the_event_log);

@@ -242,28 +242,83 @@ START_TEST(fine_tune_rewinds_into_either_phase)
 }
 END_TEST
 
-/* A folder dataset of 32x32 grey PNGs: class "left" is bright on the left, "right" on the right. */
-static void write_png(const char *path, int bright_left, int seed)
+/* The text of FILE of run NAME's `dllab export --csv` folder (malloc'd). */
+static char *exported(const char *name, const char *file)
+{
+    char args[2200], path[2200];
+    snprintf(args, sizeof args, "export %s --csv %s/csv", name, runs);
+    ck_assert_int_eq(run(args), 0);
+    snprintf(path, sizeof path, "%s/csv/%s/%s", runs, name, file);
+    char *t = tu_slurp(path, NULL);
+    ck_assert_msg(t != NULL, "no %s", path);
+    return t;
+}
+
+/* --lr V is fastai's float (every group V), ..HI its slice(HI); fine_tune's unfreeze event records
+ * the rates of the unfrozen phase. */
+START_TEST(lr_is_every_group_and_unfreeze_records_its_rates)
+{
+    if (!setup())
+        return;
+    const char *tiny = "--limit 128 --valid-limit 64 --bs 64 --no-aug --threads 1 --epochs 1 "
+                       "--arch resnet-custom:basic:1,1,1:8,16,32:small --no-tui";
+    char args[600];
+    snprintf(args, sizeof args, "train fashion-mnist --fit --lr 2e-3 --name every %s", tiny);
+    ck_assert_int_eq(run(args), 0);
+    char *b = exported("every-1", "batches.csv");
+    ck_assert_msg(strstr(b, "\n1,0,0.002,0.002,0.002,") != NULL, "%s", b);
+    free(b);
+    snprintf(args, sizeof args, "train fashion-mnist --fit --lr ..2e-3 --name slice %s", tiny);
+    ck_assert_int_eq(run(args), 0);
+    b = exported("slice-1", "batches.csv");
+    ck_assert_msg(strstr(b, "\n1,0,0.0002,0.0002,0.002,") != NULL, "%s", b);
+    free(b);
+    /* fine_tune(1, base_lr 2e-3): frozen slice(2e-3), then slice(1e-5, 1e-3) */
+    snprintf(args, sizeof args, "train fashion-mnist --pretrained every-1 --lr 2e-3 --name ft %s",
+             tiny);
+    ck_assert_int_eq(run(args), 0);
+    char *e = exported("ft-1", "events.csv");
+    const char *u = strstr(e, ",unfreeze,");
+    ck_assert_msg(u != NULL, "%s", e);
+    ck_assert_msg(strstr(u, "\"\"lr\"\":[1e-05,0.0001,0.001]") != NULL, "%s", e);
+    free(e);
+    tu_rmtree(runs);
+}
+END_TEST
+
+/* A folder dataset of 32x32 PNGs, grey or (rgb) coloured: class "left" is bright on the left,
+ * "right" on the right. */
+static void write_png_as(const char *path, int bright_left, int seed, int rgb)
 {
     FILE *fp = fopen(path, "wb");
     ck_assert_ptr_nonnull(fp);
     png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png_create_info_struct(p);
     png_init_io(p, fp);
-    png_set_IHDR(p, info, 32, 32, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(p, info, 32, 32, 8, rgb ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(p, info);
-    unsigned char row[32];
+    unsigned char row[32 * 3];
     for (int y = 0; y < 32; y++) {
         for (int x = 0; x < 32; x++) {
             int on = (x < 16) == bright_left;
-            row[x] = (unsigned char)((on ? 200 : 40) + ((x * 7 + y * 13 + seed * 31) % 40));
+            unsigned char v =
+                (unsigned char)((on ? 200 : 40) + ((x * 7 + y * 13 + seed * 31) % 40));
+            if (rgb) /* the class is in the brightness; red and blue differ per side */
+                row[3 * x] = on ? v : 30, row[3 * x + 1] = v, row[3 * x + 2] = on ? 30 : v;
+            else
+                row[x] = v;
         }
         png_write_row(p, row);
     }
     png_write_end(p, NULL);
     png_destroy_write_struct(&p, &info);
     fclose(fp);
+}
+
+static void write_png(const char *path, int bright_left, int seed)
+{
+    write_png_as(path, bright_left, seed, 0);
 }
 
 START_TEST(predict_classifies_image_files)
@@ -313,6 +368,28 @@ START_TEST(predict_classifies_image_files)
              "--no-tui",
              data);
     ck_assert_int_eq(run(args), 1);
+
+    /* RGB images from the 1-channel f-1: the stem is adapted (timm's rule), the images stay in
+     * colour (3 channels stored) and the run's events say so */
+    char *rgb = tu_mkdtemp();
+    for (int c = 0; c < 2; c++) {
+        snprintf(path, sizeof path, "%s/%s", rgb, c ? "right" : "left");
+        mkdir(path, 0755);
+        for (int i = 0; i < 32; i++) {
+            snprintf(path, sizeof path, "%s/%s/img%02d.png", rgb, c ? "right" : "left", i);
+            write_png_as(path, !c, i, 1);
+        }
+    }
+    snprintf(args, sizeof args,
+             "train %s --size 32 --epochs 1 --bs 16 --no-aug --threads 1 "
+             "--arch resnet-custom:basic:1,1:8,16:small --pretrained f-1 --name rgb --no-tui",
+             rgb);
+    ck_assert_int_eq(run(args), 0);
+    ck_assert_int_eq(run("show rgb-1 --no-tui"), 0);
+    ck_assert_msg(strstr(out, "\"channels\": 3") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "repeated over R,G,B and divided by 3") != NULL, "%s", out);
+    tu_rmtree(rgb);
+    free(rgb);
     tu_rmtree(data);
     free(data);
     tu_rmtree(runs);
@@ -327,6 +404,7 @@ int main(void)
     tcase_add_test(tc, usage_errors_exit_2);
     tcase_add_test(tc, train_table_stop_resume_rewind_interpret_lrfind);
     tcase_add_test(tc, fine_tune_rewinds_into_either_phase);
+    tcase_add_test(tc, lr_is_every_group_and_unfreeze_records_its_rates);
     tcase_add_test(tc, predict_classifies_image_files);
     suite_add_tcase(s, tc);
     return tu_run(s);

@@ -51,7 +51,7 @@ static void *poster(void *p)
 {
     poster_arg *a = p;
     for (int i = 0; i < a->n; i++) {
-        dl_cmd cmd = {.kind = DL_CMD_SET_LR, .hi = i};
+        dl_cmd cmd = {.kind = DL_CMD_SET_LR, .lr.hi = i};
         while (dl_control_post(a->c, &cmd, NULL) == DL_ENOSPC)
             sched_yield();
     }
@@ -71,7 +71,7 @@ START_TEST(commands_from_another_thread_arrive_in_order)
         dl_control_wait(c, 100);
         size_t n = dl_control_take(c, out, DL_CONTROL_QUEUE);
         for (size_t i = 0; i < n; i++)
-            ck_assert_double_eq(out[i].hi, expect++);
+            ck_assert_double_eq(out[i].lr.hi, expect++);
     }
     pthread_join(th, NULL);
     ck_assert_uint_eq(dl_control_take(c, out, 1), 0);

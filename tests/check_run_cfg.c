@@ -250,7 +250,7 @@ static void lr_is(const char *text, dl_lr_kind kind, double lo, double hi, const
 
 START_TEST(lr_grammar)
 {
-    lr_is("3e-3", DL_LR_SLICE_HI, 0, 3e-3, "..0.003"); /* the CLI's shorthand, stored explicitly */
+    lr_is("3e-3", DL_LR_CONST, 0, 3e-3, "=0.003"); /* fastai's float, stored explicitly */
     lr_is("..3e-3", DL_LR_SLICE_HI, 0, 3e-3, "..0.003");
     lr_is("=2e-3", DL_LR_CONST, 0, 2e-3, "=0.002");
     lr_is("1e-5..1e-3", DL_LR_RANGE, 1e-5, 1e-3, "1e-05..0.001");
@@ -356,7 +356,24 @@ START_TEST(compare_defaults_and_one_lr)
     dl_run_cfg c;
     ck_assert(dl_run_cfg_from_json(&c, old_lr, NULL) == DL_OK);
     ck_assert_int_eq(c.lr.kind, DL_LR_SLICE_HI);
+    ck_assert_double_eq(c.lr.hi, 1e-2);
     ck_assert_str_eq(c.data, "fashion-mnist");
+    const char *old_lr_eq = "{\"argv\":[\"train\",\"--lr=3e-3\",\"--fit\",\"fashion-mnist\"]}";
+    ck_assert(dl_run_cfg_from_json(&c, old_lr_eq, NULL) == DL_OK);
+    ck_assert_int_eq(c.lr.kind, DL_LR_SLICE_HI);
+    ck_assert_double_eq(c.lr.hi, 3e-3);
+    /* a schema-2 configuration was written when a bare V meant slice(V): it keeps that meaning;
+     * what dllab writes now is marked schema 3, where a bare V is every group */
+    ck_assert(dl_run_cfg_from_json(&c, "{\"schema\":2,\"data\":\"x\",\"lr\":\"2e-3\"}", NULL) ==
+              DL_OK);
+    ck_assert_int_eq(c.lr.kind, DL_LR_SLICE_HI);
+    ck_assert(dl_run_cfg_from_json(&c, "{\"schema\":3,\"data\":\"x\",\"lr\":\"2e-3\"}", NULL) ==
+              DL_OK);
+    ck_assert_int_eq(c.lr.kind, DL_LR_CONST);
+    char *now = dl_run_cfg_to_json(&c);
+    ck_assert_ptr_nonnull(strstr(now, "\"schema\":3"));
+    ck_assert_ptr_nonnull(strstr(now, "\"lr\":\"=0.002\""));
+    free(now);
     /* a stored configuration that is not valid names its key */
     dl_err err = {0};
     ck_assert(dl_run_cfg_from_json(&c, "{\"schema\":2,\"epochs\":0}", &err) != DL_OK);

@@ -334,11 +334,24 @@ START_TEST(log_axis_ticks_and_mapping)
     ck_assert_double_eq_tol(dl_axis_map(&a, 1e-3, 0, 100), 25, 1e-9);
     ck_assert(isnan(dl_axis_map(&a, 0, 0, 100)));
     ck_assert_double_eq_tol(dl_axis_unmap(&a, 75, 0, 100), 0.1, 1e-12);
-    /* Fit to whole decades, ignoring non-positive values. */
+    /* Fit out to 1-2-5 values, ignoring non-positive values. */
     float v[4] = {-1, 0, 3e-5, 0.4f};
     ck_assert_int_eq(dl_axis_fit(&a, v, 4, 1, 1), 0);
-    ck_assert_double_eq_tol(a.lo, 1e-5, 1e-15);
-    ck_assert_double_eq_tol(a.hi, 1, 1e-12);
+    ck_assert_double_eq_tol(a.lo, 2e-5, 1e-15);
+    ck_assert_double_eq_tol(a.hi, 0.5, 1e-12);
+    /* A loss from 1.3 to 4.5 gets 1..5 with ticks 1, 2, 5 (not 0.1..10 or 1..10, where the curve
+     * took a few rows), labelled as values. */
+    float loss[2] = {1.3f, 4.5f};
+    ck_assert_int_eq(dl_axis_fit(&a, loss, 2, 1, 1), 0);
+    ck_assert_double_eq_tol(a.lo, 1, 1e-12);
+    ck_assert_double_eq_tol(a.hi, 5, 1e-12);
+    double t125[DL_AXIS_MAX_TICKS];
+    ck_assert_int_eq(dl_axis_ticks(&a, 6, t125), 3);
+    ck_assert_double_eq_tol(t125[0], 1, 1e-12);
+    ck_assert_double_eq_tol(t125[1], 2, 1e-12);
+    ck_assert_double_eq_tol(t125[2], 5, 1e-12);
+    dl_axis_label(&a, t125[1], 0, buf, sizeof buf);
+    ck_assert_str_eq(buf, "2");
 }
 END_TEST
 
@@ -551,6 +564,11 @@ static const struct {
     {DL_SCR_CONFUSION, 'n', DL_ACT_NORMALISE},
     {DL_SCR_CONFUSION, DL_KEY_DOWN, DL_ACT_DOWN},
     {DL_SCR_CONFUSION, DL_KEY_RIGHT, DL_ACT_THRESH_UP},
+    {DL_SCR_MULTILABEL, 'b', DL_ACT_THRESH_BEST},
+    {DL_SCR_CONFUSION, 'b', DL_ACT_NONE},
+    {DL_SCR_LRFIND, 'm', DL_ACT_SUGGEST_MINIMUM},
+    {DL_SCR_LRFIND, 'l', DL_ACT_SUGGEST_SLIDE},
+    {DL_SCR_TRAIN, 'l', DL_ACT_LRFIND},
     {DL_SCR_HOME, DL_KEY_ENTER, DL_ACT_OPEN},
     {DL_SCR_HOME, ' ', DL_ACT_MARK},
     {DL_SCR_HOME, 'c', DL_ACT_COMPARE},
@@ -863,8 +881,8 @@ START_TEST(help_overlay_lists_every_action_of_a_screen)
 {
     int n;
     const dl_action_info *t = dl_actions(&n);
-    int screens[] = {DL_SCR_HOME,   DL_SCR_TRAIN, DL_SCR_LRFIND, DL_SCR_CONFUSION,
-                     DL_SCR_IMAGES, DL_SCR_RUN,   DL_SCR_COMPARE};
+    int screens[] = {DL_SCR_HOME,   DL_SCR_TRAIN, DL_SCR_LRFIND,  DL_SCR_CONFUSION,
+                     DL_SCR_IMAGES, DL_SCR_RUN,   DL_SCR_COMPARE, DL_SCR_MULTILABEL};
     dl_grid *g = dl_grid_new(120, 40);
     for (size_t k = 0; k < sizeof screens / sizeof screens[0]; k++) {
         int want = 0;

@@ -267,6 +267,56 @@ START_TEST(train_event_log_shows_checkpoints_and_skipped_files)
 }
 END_TEST
 
+/* fine_tune between its phases: the frozen fit has ended and another follows. The badge is not
+ * "done", the frozen epoch is labelled, and l starts the finder (a saved run's l only shows its
+ * stored curve). */
+START_TEST(train_between_fine_tune_phases_is_not_done)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    for (int step = 1; step <= 30; step++) {
+        dl_curve_point p = {.kind = DL_POINT_TRAIN,
+                            .step = (uint64_t)step,
+                            .lr = 1e-3,
+                            .loss = 2.0 - step * 0.01,
+                            .raw = 2.0 - step * 0.01,
+                            .frozen_fit = true};
+        dl_control_push_point(c, &p);
+    }
+    dl_curve_point v = {
+        .kind = DL_POINT_VALID, .step = 30, .epoch = 0, .loss = 1.9, .frozen_fit = true};
+    dl_control_push_point(c, &v);
+    dl_snapshot sn = {.phase = DL_PHASE_NEXT_FIT,
+                      .epoch = 0,
+                      .n_epochs = 1,
+                      .batch = 29,
+                      .n_batches = 30,
+                      .n_groups = 3,
+                      .lr = {2e-4, 2e-4, 2e-3},
+                      .frozen_to = 2,
+                      .frozen_fit = true,
+                      .valid_loss = 1.9};
+    dl_control_publish(c, &sn);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_train(&s, c, NULL, NULL, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    char *t = render(app, 120, 40, 0);
+    ck_assert_msg(strstr(t, "next fit") && !strstr(t, " done"), "%s", t);
+    ck_assert_msg(strstr(t, "frozen epoch 1/1"), "%s", t);
+    ck_assert_msg(strstr(t, "frozen 0 "), "%s", t);
+    free(t);
+    dl_app_key(app, 'l');
+    ck_assert_str_eq(dl_app_top(app)->name, "lrfind");
+    dl_cmd cmd[4];
+    ck_assert_int_eq(take_all(c, cmd, 4), 1);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_LRFIND);
+    dl_app_free(app);
+    dl_control_free(c);
+}
+END_TEST
+
 START_TEST(train_keys_post_commands)
 {
     dl_control *c = fake_training();
@@ -319,18 +369,22 @@ START_TEST(train_keys_post_commands)
         dl_app_key(app, *k);
     ck_assert_int_eq(take_all(c, cmd, 16), 1);
     ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
-    ck_assert_double_eq_tol(cmd[0].lo, 1e-5, 1e-18);
-    ck_assert_double_eq_tol(cmd[0].hi, 1e-3, 1e-15);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_RANGE);
+    ck_assert_double_eq_tol(cmd[0].lr.lo, 1e-5, 1e-18);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, 1e-3, 1e-15);
     char *t = render(app, 80, 24, 0);
     ck_assert_ptr_nonnull(strstr(t, "'abc' is not an lr"));
     free(t);
-    /* A single lr is fastai's slice(lr); Esc cancels a prompt. */
-    const char *typed2 = "=3e-4\n=1\x1b";
+    /* A single lr is fastai's float (every group), ..HI its slice(HI), as the CLI's --lr; Esc
+     * cancels a prompt. */
+    const char *typed2 = "=3e-4\n=..2e-3\n=1\x1b";
     for (const char *k = typed2; *k; k++)
         dl_app_key(app, *k);
-    ck_assert_int_eq(take_all(c, cmd, 16), 1);
-    ck_assert_double_eq(cmd[0].lo, 0);
-    ck_assert_double_eq_tol(cmd[0].hi, 3e-4, 1e-15);
+    ck_assert_int_eq(take_all(c, cmd, 16), 2);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_CONST);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, 3e-4, 1e-15);
+    ck_assert_int_eq(cmd[1].lr.kind, DL_LR_SLICE_HI);
+    ck_assert_double_eq_tol(cmd[1].lr.hi, 2e-3, 1e-15);
     /* x/y/[ toggles only change the view. */
     dl_app_key(app, 'x');
     dl_app_key(app, 'y');
@@ -469,13 +523,94 @@ START_TEST(lrfind_screen_cursor_and_suggestions)
     dl_cmd cmd[4];
     ck_assert_int_eq(take_all(c, cmd, 4), 2);
     ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
-    ck_assert_double_eq_tol(cmd[0].hi, feed.lrfind.x[valley - 1], 1e-12);
+    ck_assert_int_eq(cmd[0].lr.kind, DL_LR_CONST); /* the cursor's rate for every group */
+    ck_assert_double_eq_tol(cmd[0].lr.hi, feed.lrfind.x[valley - 1], 1e-12);
     ck_assert_int_eq(cmd[1].kind, DL_CMD_RESUME);
     ck_assert_int_eq(dl_app_depth(app), 0); /* Enter closed the finder */
     /* A new sweep (step back to 0) replaces the curve. */
     push_sweep(c, 10);
     dl_feed_pull(&feed);
     ck_assert_int_eq(feed.lrfind.n, 10);
+    dl_app_free(app);
+    dl_feed_free(&feed);
+    dl_control_free(c);
+}
+END_TEST
+
+/* Column of glyph ch on line `line` of a rendering, within its first `width` columns (ASCII). */
+static int glyph_col(const char *t, int line, char ch, int width)
+{
+    for (int i = 0; i < line && t; i++)
+        t = strchr(t, '\n') ? strchr(t, '\n') + 1 : NULL;
+    for (int c = 0; t && c < width && t[c] && t[c] != '\n'; c++)
+        if (t[c] == ch)
+            return c;
+    return -1;
+}
+
+/* Markers sit at the lr they list (minimum included: lowest-loss lr / 10), their glyphs have a
+ * row of their own, each suggestion is explained, and v/s/m/l put the cursor on the exact value
+ * that Enter then uses. */
+START_TEST(lrfind_screen_suggestion_keys_and_markers)
+{
+    dl_control *c;
+    ck_assert_int_eq(dl_control_create(&c, NULL), DL_OK);
+    push_sweep(c, 90);
+    dl_feed feed;
+    dl_feed_init(&feed, c);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_int_eq(dl_screen_lrfind(&s, c, &feed, 100, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    s.tick(dl_app_top(app), app);
+    double lrs[90], losses[90];
+    for (int i = 0; i < 90; i++) {
+        lrs[i] = feed.lrfind.x[i];
+        losses[i] = feed.lrfind.y[i];
+    }
+    dl_suggestion sug[DL_SUGGEST_COUNT];
+    dl_lrfind_suggest_all(lrs, losses, 90, 100, sug);
+    for (int k = 0; k < DL_SUGGEST_COUNT; k++)
+        ck_assert(sug[k].ok && sug[k].x == sug[k].lr);
+    /* slide 1.2e-3 < valley 1.4e-3 < minimum 3.3e-3 < steep 7.6e-3: the glyphs in that order, on
+     * the row under the title (line 2), none hidden by the legend on line 1 */
+    ck_assert(sug[DL_SUGGEST_MINIMUM].lr > sug[DL_SUGGEST_VALLEY].lr &&
+              sug[DL_SUGGEST_MINIMUM].lr < sug[DL_SUGGEST_STEEP].lr);
+    char *t = render(app, 100, 30, 0);
+    int v = glyph_col(t, 2, 'v', 80), st = glyph_col(t, 2, 's', 80), m = glyph_col(t, 2, 'm', 80),
+        l = glyph_col(t, 2, 'l', 80);
+    ck_assert_msg(v > 0 && st > 0 && m > 0 && l > 0, "glyphs v%d s%d m%d l%d", v, st, m, l);
+    ck_assert_msg(l < v && v < m && m < st, "glyphs out of lr order: l%d v%d m%d s%d", l, v, m, st);
+    ck_assert_ptr_nonnull(strstr(t, "middle of the longest steep descent (fastai's default)"));
+    ck_assert_ptr_nonnull(strstr(t, "a tenth of the lr with the lowest loss"));
+    ck_assert_ptr_nonnull(strstr(t, "the cursor starts at valley"));
+    ck_assert_ptr_nonnull(strstr(t, "> v valley   1.4e-3"));
+    free(t);
+    /* m: the cursor reads the listed minimum; Enter trains at exactly that lr */
+    dl_app_key(app, 'm');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "cursor: minimum"));
+    ck_assert_ptr_nonnull(strstr(t, "lr   3.3e-3"));
+    ck_assert_ptr_nonnull(strstr(t, "> m minimum  3.3e-3"));
+    free(t);
+    dl_app_key(app, 's');
+    dl_app_key(app, 'l');
+    dl_app_key(app, 'm');
+    dl_app_key(app, DL_KEY_ENTER);
+    dl_cmd cmd[4];
+    ck_assert_int_eq(take_all(c, cmd, 4), 2);
+    ck_assert_int_eq(cmd[0].kind, DL_CMD_SET_LR);
+    ck_assert(cmd[0].lr.kind == DL_LR_CONST && cmd[0].lr.hi == sug[DL_SUGGEST_MINIMUM].lr);
+    dl_app_free(app);
+    /* s, then Left: back on the curve's points, one below steep */
+    app = dl_app_new(NULL);
+    ck_assert_int_eq(dl_screen_lrfind(&s, c, &feed, 100, NULL, NULL), DL_OK);
+    dl_app_push(app, &s);
+    dl_app_key(app, 's');
+    dl_app_key(app, DL_KEY_LEFT);
+    dl_app_key(app, DL_KEY_ENTER);
+    ck_assert_int_eq(take_all(c, cmd, 4), 2);
+    ck_assert_double_eq_tol(cmd[0].lr.hi, feed.lrfind.x[sug[DL_SUGGEST_STEEP].idx - 1], 1e-12);
     dl_app_free(app);
     dl_feed_free(&feed);
     dl_control_free(c);
@@ -1007,6 +1142,51 @@ START_TEST(multilabel_view_from_store)
     dl_app_key(app, DL_KEY_RIGHT); /* stops at the last point */
     t = render(app, 100, 30, 0);
     ck_assert_ptr_nonnull(strstr(t, "threshold 0.70: micro-F1 0.7500, accuracy 0.9200"));
+    /* stored without per-class figures per threshold: the table says which threshold it shows */
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.50"));
+    ck_assert_ptr_nonnull(strstr(t, "stored at 0.50 only"));
+    ck_assert_ptr_nonnull(strstr(t, "* best micro-F1 0.8000 at 0.50 (b jumps there)"));
+    free(t);
+    dl_app_free(app);
+
+    /* With each class's P/R/F1 at every sweep threshold the table follows the slider, and b jumps
+     * to the best micro-F1 (the first maximum, as the CLI reports it). */
+    int64_t ml2;
+    ck_assert(dl_store_run_create(st, &spec, &ml2, name, sizeof name, &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml2, 0, "per-class",
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"classes\":["
+                  "{\"class\":\"bag\",\"precision\":0.9,\"recall\":0.8,\"f1\":0.847},"
+                  "{\"class\":\"shirt\",\"precision\":0.4,\"recall\":0.3,\"f1\":0.343}]}",
+                  &err) == DL_OK);
+    ck_assert(dl_store_interp_save(
+                  st, ml2, 0, "thresh-sweep",
+                  "{\"points\":[{\"thresh\":0.3,\"micro_f1\":0.85,\"accuracy_multi\":0.85,"
+                  "\"prf\":[[0.61,0.95,0.743],[0.31,0.72,0.433]]},"
+                  "{\"thresh\":0.5,\"micro_f1\":0.8,\"accuracy_multi\":0.9,"
+                  "\"prf\":[[0.9,0.8,0.847],[0.4,0.3,0.343]]},"
+                  "{\"thresh\":0.7,\"micro_f1\":0.75,\"accuracy_multi\":0.92,"
+                  "\"prf\":[[0.97,0.52,0.677],[0.88,0.11,0.196]]}]}",
+                  &err) == DL_OK);
+    app = dl_app_new(NULL);
+    ck_assert_int_eq(dl_ui_push_stored_confusion(app, st, ml2, msg, sizeof msg), 0);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.50 (micro-F1 0.8000)"));
+    ck_assert_ptr_nonnull(strstr(t, "shirt                 0.4000    0.3000  0.343"));
+    ck_assert_ptr_null(strstr(t, "stored at 0.50 only"));
+    free(t);
+    dl_app_key(app, DL_KEY_RIGHT);
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(strstr(t, "per class at threshold 0.70 (micro-F1 0.7500)"));
+    ck_assert_ptr_nonnull(strstr(t, "shirt                 0.8800    0.1100  0.196"));
+    ck_assert_ptr_nonnull(strstr(t, "* best micro-F1 0.8500 at 0.30 (b jumps there)"));
+    free(t);
+    dl_app_key(app, 'b');
+    t = render(app, 100, 30, 0);
+    ck_assert_ptr_nonnull(
+        strstr(t, "per class at threshold 0.30 (micro-F1 0.8500)  * best micro-F1"));
+    ck_assert_ptr_nonnull(strstr(t, "bag                   0.6100    0.9500  0.743"));
+    ck_assert_ptr_nonnull(strstr(t, "threshold 0.30: micro-F1 0.8500, accuracy 0.8500"));
     free(t);
     /* A run with nothing stored says so. */
     dl_app_free(app);
@@ -1087,16 +1267,19 @@ START_TEST(steering_messages_in_words)
 {
     char b[256];
     for (int k = 0; k < DL_CMD_COUNT; k++) {
-        dl_cmd c = {.kind = (dl_cmd_kind)k, .hi = 1e-3, .factor = 2};
+        dl_cmd c = {.kind = (dl_cmd_kind)k, .lr = {DL_LR_CONST, 0, 1e-3}, .factor = 2};
         dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
         ck_assert_msg(strchr(b, '_') == NULL && strncmp(b, "command", 7) != 0, "%d: %s", k, b);
     }
     dl_cmd c = {.kind = DL_CMD_STOP_AFTER_EPOCH};
     dl_cmd_describe(&c, DL_PHASE_VALID, b, sizeof b);
     ck_assert_str_eq(b, "will stop at the end of the next epoch (this one is being validated)");
-    c = (dl_cmd){.kind = DL_CMD_SET_LR, .lo = 1e-5, .hi = 3.8};
+    c = (dl_cmd){.kind = DL_CMD_SET_LR, .lr = {DL_LR_RANGE, 1e-5, 3.8}};
     dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
     ck_assert_str_eq(b, "lr will be 1e-5..3.8 from the next batch");
+    c = (dl_cmd){.kind = DL_CMD_SET_LR, .lr = {DL_LR_CONST, 0, 3e-3}};
+    dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
+    ck_assert_str_eq(b, "lr will be 3e-3 for every group from the next batch");
 }
 END_TEST
 
@@ -1141,8 +1324,10 @@ static Suite *screens_suite(void)
     tcase_add_test(c, train_strip_draws_lr_and_momentum);
     tcase_add_test(c, train_event_log_shows_checkpoints_and_skipped_files);
     tcase_add_test(c, train_keys_post_commands);
+    tcase_add_test(c, train_between_fine_tune_phases_is_not_done);
     tcase_add_test(c, train_screen_shows_divergence);
     tcase_add_test(c, lrfind_screen_cursor_and_suggestions);
+    tcase_add_test(c, lrfind_screen_suggestion_keys_and_markers);
     tcase_add_test(c, lrfind_screen_rerun_only_while_the_learner_lives);
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);

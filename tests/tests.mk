@@ -47,3 +47,8 @@ check-tsan:
 # the fastbook walk-through's command-line findings (typos, CSV rows, interpret/predict, runs kinds)
 TESTS += tests/walk-cli.sh
 EXTRA_DIST += tests/walk-cli.sh
+
+# Learning rates and fine_tune's phases on the dashboard, and a divergence caught before NaN (tmux;
+# skips like tests/ui/tmux.sh).
+TESTS += tests/ui/phases.sh
+EXTRA_DIST += tests/ui/phases.sh

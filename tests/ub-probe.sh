@@ -1,5 +1,5 @@
 #!/bin/sh
-# ub-probe: issue 19's UBSan finding "load of value 64, which is not a valid value for type
+# ub-probe: a UBSan finding, "load of value 64, which is not a valid value for type
 # '_Bool'" (core/data/dataset.c, a flag the image probe leaves unset when it fails) made
 # deterministic: dataset.c is compiled with clang's -fsanitize=bool and -ftrivial-auto-var-init=
 # pattern (every uninitialised local holds 0xAA bytes, never a valid bool), linked into

@@ -15,8 +15,9 @@ enum {
     DL_SCR_IMAGES = 1 << 4,
     DL_SCR_RUN = 1 << 5,
     DL_SCR_COMPARE = 1 << 6,
-    DL_SCR_FORM = 1 << 7, /* the new-run form: text input, no bindings of its own */
-    DL_SCR_LAST = DL_SCR_FORM,
+    DL_SCR_FORM = 1 << 7,       /* the new-run form: text input, no bindings of its own */
+    DL_SCR_MULTILABEL = 1 << 8, /* c on a multi-label run: per-class table + threshold sweep */
+    DL_SCR_LAST = DL_SCR_MULTILABEL,
     DL_SCR_ALL = (DL_SCR_LAST << 1) - 1 /* derives from the list: a new screen goes above */
 };
 

@@ -52,6 +52,23 @@ void dl_axis_include(dl_axis *a, const float *v, size_t n)
     }
 }
 
+/* The nearest value of the 1, 2, 5 x 10^k series at or below (dir < 0) or above (dir > 0) v > 0. */
+static double nice125(double v, int dir)
+{
+    static const double m[] = {1, 2, 5, 10};
+    double d = pow(10, floor(log10(v) + 1e-9));
+    if (dir < 0) {
+        for (int i = 3; i >= 0; i--)
+            if (m[i] * d <= v * (1 + 1e-9))
+                return m[i] * d;
+        return d;
+    }
+    for (int i = 0; i < 4; i++)
+        if (m[i] * d >= v * (1 - 1e-9))
+            return m[i] * d;
+    return 10 * d;
+}
+
 int dl_axis_fit(dl_axis *a, const float *v, size_t n, int log, int nice)
 {
     double lo = INFINITY, hi = -INFINITY;
@@ -67,10 +84,12 @@ int dl_axis_fit(dl_axis *a, const float *v, size_t n, int log, int nice)
         return -1;
     if (nice) {
         if (log) {
-            a->lo = pow(10, floor(log10(a->lo) + 1e-9));
-            a->hi = pow(10, ceil(log10(a->hi) - 1e-9));
-            if (a->lo == a->hi)
-                a->hi *= 10;
+            /* Out to the next 1-2-5 value, not the next decade: a loss from 1.3 to 4.5 gets 1..5,
+             * not 1..10 with the curve squeezed into a third of the rows. */
+            a->lo = nice125(a->lo, -1);
+            a->hi = nice125(a->hi, +1);
+            if (a->lo >= a->hi)
+                a->hi = nice125(a->hi * 1.01, +1);
         } else {
             double step = dl_nice_step(a->lo, a->hi, 5);
             a->lo = floor(a->lo / step + 1e-9) * step;

@@ -18,7 +18,7 @@ typedef struct dl_axis {
  * when the bounds are not finite or (log) not positive. */
 int dl_axis_set(dl_axis *a, double lo, double hi, int log);
 /* Fits the axis to finite values of v (and positive ones for log), then rounds the ends outward
- * to nice numbers (linear) or whole decades (log) when `nice`. Returns -1 when nothing fits. */
+ * to nice numbers (linear) or 1-2-5 values (log) when `nice`. Returns -1 when nothing fits. */
 int dl_axis_fit(dl_axis *a, const float *v, size_t n, int log, int nice);
 /* Extends the axis to include the finite values of v (no rounding). */
 void dl_axis_include(dl_axis *a, const float *v, size_t n);

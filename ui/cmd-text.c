@@ -2,6 +2,7 @@
  * the end of this epoch"), never the command's internal name. One row per command. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ui/screens.h"
 
@@ -31,14 +32,13 @@ void dl_cmd_describe(const dl_cmd *c, dl_phase phase, char *buf, int cap)
         if (phrases[i].kind == c->kind)
             text = phrases[i].text, noun = phrases[i].noun;
     char value[64] = "", lo[24], hi[24];
-    if (c->kind == DL_CMD_SET_LR) {
-        dl_fmt_lr(c->hi, hi, sizeof hi);
-        if (c->lo > 0) {
-            dl_fmt_lr(c->lo, lo, sizeof lo);
-            snprintf(value, sizeof value, "%s..%s", lo, hi);
-        } else {
-            snprintf(value, sizeof value, "%s", hi);
-        }
+    if (c->kind == DL_CMD_SET_LR) { /* in the --lr grammar: 3e-3, ..3e-3, 1e-5..1e-3 */
+        dl_fmt_lr(c->lr.hi, hi, sizeof hi);
+        dl_fmt_lr(c->lr.lo, lo, sizeof lo);
+        snprintf(value, sizeof value, "%s%s%s", c->lr.kind == DL_LR_RANGE ? lo : "",
+                 c->lr.kind == DL_LR_CONST ? "" : "..", hi);
+        if (c->lr.kind == DL_LR_CONST)
+            snprintf(value + strlen(value), sizeof value - strlen(value), " for every group");
     } else if (c->kind == DL_CMD_SCALE_LR) {
         snprintf(value, sizeof value,
                  c->factor == 2     ? "doubled"

@@ -82,6 +82,7 @@ void dl_feed_add_point(dl_feed *f, const dl_curve_point *p)
         dl_feed_epoch *e = &f->epochs[f->n_epochs++];
         memset(e, 0, sizeof *e);
         e->epoch = p->epoch;
+        e->frozen_fit = p->frozen_fit;
         e->valid_loss = p->loss;
         /* The smoothed train loss at the end of the epoch is what fastai's table shows. */
         e->train_loss = f->train.n ? f->last_smooth : NAN;

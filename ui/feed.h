@@ -24,7 +24,8 @@ typedef struct dl_feed_series {
 } dl_feed_series;
 
 typedef struct dl_feed_epoch {
-    int epoch;
+    int epoch;       /* within its fit, as fastai's tables number it */
+    bool frozen_fit; /* fine_tune's frozen phase: shown as "frozen N" */
     double train_loss, valid_loss;
     int n_metrics;
     double metric[DL_SNAP_METRICS];

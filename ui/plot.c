@@ -99,8 +99,13 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
             *frame = fr;
         return 0;
     }
-    /* Title row, then canvas rows, then the axis line and the tick-label row. */
-    int title_y = r.y, canvas_rows = r.h - 3, axis_y = r.y + 1 + canvas_rows, label_y = axis_y + 1;
+    /* Title row (title and legend), a row for the markers' glyphs when there are any (so they
+     * never hide under the legend), then canvas rows, then the axis line and the tick labels. */
+    int glyph_rows = 0;
+    for (int m = 0; m < p->nmarkers; m++)
+        glyph_rows = glyph_rows || p->markers[m].glyph;
+    int title_y = r.y, glyph_y = r.y + 1, canvas_rows = r.h - 3 - glyph_rows,
+        axis_y = r.y + 1 + glyph_rows + canvas_rows, label_y = axis_y + 1;
     int tx = r.x + dl_grid_text(g, r.x, title_y, r.w, DL_ROLE_TITLE, DL_ATTR_BOLD,
                                 p->title ? p->title : "");
 
@@ -156,7 +161,7 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
         if (w > margin)
             margin = w;
     }
-    int cx = r.x + margin + 1, cw = r.w - margin - 1, cy = title_y + 1;
+    int cx = r.x + margin + 1, cw = r.w - margin - 1, cy = title_y + 1 + glyph_rows;
     dl_canvas *cv = dl_canvas_new(cw, canvas_rows);
     if (!cv) {
         status = -1;
@@ -218,6 +223,7 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
             }
         }
     }
+    char glyph_taken[512] = {0}; /* columns of the glyph row already labelled */
     for (int m = 0; m <= p->nmarkers; m++) {
         int is_cursor = m == p->nmarkers;
         if (is_cursor && !p->has_cursor)
@@ -232,9 +238,20 @@ int dl_plot_draw(const dl_plot *p, dl_grid *g, dl_rect r, dl_plot_frame *frame)
         /* Dotted: every other dot, so the curve under it stays readable. */
         for (int py = 0; py <= (int)ph; py += 2)
             dl_canvas_dot(cv, (int)lround(px), py, role, DL_ATTR_BOLD);
-        if (!is_cursor && p->markers[m].glyph)
-            dl_grid_put(g, cx + (int)lround(px) / 2, title_y, (uint32_t)p->markers[m].glyph, role,
-                        DL_ATTR_BOLD);
+        if (!is_cursor && p->markers[m].glyph) {
+            /* Two markers in one column: the later glyph takes the nearest free column. */
+            int col = (int)lround(px) / 2;
+            for (int d = 0; d < cw; d++) {
+                int c = col + (d % 2 ? (d + 1) / 2 : -(d / 2));
+                if (c >= 0 && c < cw && c < (int)sizeof glyph_taken && !glyph_taken[c]) {
+                    col = c;
+                    break;
+                }
+            }
+            if (col >= 0 && col < (int)sizeof glyph_taken)
+                glyph_taken[col] = 1;
+            dl_grid_put(g, cx + col, glyph_y, (uint32_t)p->markers[m].glyph, role, DL_ATTR_BOLD);
+        }
     }
     dl_canvas_render(cv, g, cx, cy, p->ascii);
     dl_canvas_free(cv);

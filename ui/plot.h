@@ -27,7 +27,7 @@ typedef struct dl_plot_series {
 typedef struct dl_plot_marker {
     double x;
     int role;
-    char glyph; /* shown in the legend and at the top of the line, e.g. 'v' valley */
+    char glyph; /* on a row of its own above the canvas (never under the legend), e.g. v */
 } dl_plot_marker;
 
 #define DL_PLOT_MAX_SERIES 8

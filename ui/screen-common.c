@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/fmt.h"
+#include "core/numfmt.h"
 #include "ui/actions.h"
 #include "ui/screens.h"
 
@@ -34,6 +35,20 @@ void dl_fmt_lr(double lr, char *buf, int cap) { dl_fmt_lr_text(lr, buf, (size_t)
 
 void dl_fmt_duration(double s, char *buf, int cap) { dl_fmt_duration_text(s, buf, (size_t)cap); }
 
+/* A column heading in cw cells: whole when it fits, else without its underscores
+ * ("trainloss"), cut to cw. */
+static const char *heading(const char *name, int cw, char *buf, size_t cap)
+{
+    if ((int)strlen(name) <= cw)
+        return name;
+    size_t j = 0;
+    for (const char *p = name; *p && j + 1 < cap && (int)j < cw; p++)
+        if (*p != '_')
+            buf[j++] = *p;
+    buf[j] = 0;
+    return buf;
+}
+
 void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n,
                          const char (*metric_names)[DL_SNAP_NAME], int n_metrics, int ascii)
 {
@@ -41,10 +56,24 @@ void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n
     int x = r.x + 1, w = r.w - 2, y = r.y + 1, h = r.h - 2;
     if (w < 10 || h < 1)
         return;
-    char line[256];
-    int k = snprintf(line, sizeof line, "%-5s %10s %10s", "epoch", "train_loss", "valid_loss");
+    char line[256], hb[3][24];
+    /* fine_tune's frozen epochs read "frozen 0", then the unfrozen ones "0 1 2" (as the headless
+     * tables); the column widens only when such a row is there */
+    int ew = 5;
+    for (int i = 0; i < n; i++)
+        if (rows[i].frozen_fit && ew < 9)
+            ew = rows[i].epoch < 10 ? 8 : 9;
+    /* Number columns are 10 wide ("%.6f" as fastai); narrower when the panel would otherwise
+     * cut the time column off (a wide epoch label). */
+    int cols = 2 + n_metrics, cw = 10;
+    while (cw > 8 && ew + cols * (cw + 1) + 7 > w)
+        cw--;
+    int k = snprintf(line, sizeof line, "%-*s %*s %*s", ew, "epoch", cw,
+                     heading("train_loss", cw, hb[0], sizeof hb[0]), cw,
+                     heading("valid_loss", cw, hb[1], sizeof hb[1]));
     for (int m = 0; m < n_metrics && k < (int)sizeof line - 16; m++)
-        k += snprintf(line + k, sizeof line - (size_t)k, " %*.*s", 10, 10, metric_names[m]);
+        k += snprintf(line + k, sizeof line - (size_t)k, " %*.*s", cw, cw,
+                      heading(metric_names[m], cw, hb[2], sizeof hb[2]));
     snprintf(line + k, sizeof line - (size_t)k, " %6s", "time");
     dl_grid_text(g, x, y, w, DL_ROLE_TITLE, DL_ATTR_BOLD, line);
     /* Newest rows win when they do not all fit. */
@@ -55,13 +84,17 @@ void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n
         char t[16];
         dl_fmt_duration(e->t - prev_t, t, sizeof t);
         prev_t = e->t;
-        k = snprintf(line, sizeof line, "%-5d %10.6f %10.6f", e->epoch, e->train_loss,
-                     e->valid_loss);
+        char a[32], b[32], c[32], ep[24]; /* a diverging 1553458094.0 must not push time out */
+        snprintf(ep, sizeof ep, "%s%d", e->frozen_fit ? "frozen " : "", e->epoch);
+        k = snprintf(line, sizeof line, "%-*s %*s %*s", ew, ep, cw,
+                     dl_fmt_fit(e->train_loss, 6, cw, a, sizeof a), cw,
+                     dl_fmt_fit(e->valid_loss, 6, cw, b, sizeof b));
         for (int m = 0; m < n_metrics && k < (int)sizeof line - 16; m++) {
             if (m < e->n_metrics)
-                k += snprintf(line + k, sizeof line - (size_t)k, " %10.6f", e->metric[m]);
+                k += snprintf(line + k, sizeof line - (size_t)k, " %*s", cw,
+                              dl_fmt_fit(e->metric[m], 6, cw, c, sizeof c));
             else /* the UI missed that validation's snapshot */
-                k += snprintf(line + k, sizeof line - (size_t)k, " %10s", "-");
+                k += snprintf(line + k, sizeof line - (size_t)k, " %*s", cw, "-");
         }
         snprintf(line + k, sizeof line - (size_t)k, " %6s", t);
         dl_grid_text(g, x, y + 1 + i - first, w, DL_ROLE_DEFAULT, 0, line);

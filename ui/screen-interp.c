@@ -1,10 +1,11 @@
 /* screen-interp: interpretation results as screens. From plain arrays: the multi-label view, a
- * per-class precision/recall/F1 table at the threshold the results were computed with, beside
- * the threshold sweep (micro-F1 and accuracy_multi against the threshold) with a slider moved by
- * Left/Right that reads out the sweep at each threshold. From the store (what `dllab train` and
- * `dllab interpret` save for a run): "confusion" ({"vocab":[..], "matrix":[[..]]}), "per-class"
- * and "thresh-sweep" (multi-label), and "top-losses" (images loaded from their recorded paths;
- * items without a path, e.g. Fashion-MNIST's IDX records, are listed as text labels only). */
+ * per-class precision/recall/F1 table at the slider's threshold, beside the threshold sweep
+ * (micro-F1 and accuracy_multi against the threshold, the best micro-F1 marked *) with a slider
+ * moved by Left/Right (b: to the best micro-F1) that reads out the sweep at each threshold. From
+ * the store (what `dllab train` and `dllab interpret` save for a run): "confusion" ({"vocab":[..],
+ * "matrix":[[..]]}), "per-class" and "thresh-sweep" (multi-label), and "top-losses" (images loaded
+ * from their recorded paths; items without a path, e.g. Fashion-MNIST's IDX records, are listed as
+ * text labels only). */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,18 +21,34 @@
 typedef struct ml_state {
     int k;
     char **names;
-    double *p, *r, *f1;
+    double *p, *r, *f1; /* at thresh */
     double thresh, micro;
     float *st, *sf1, *sacc;
-    int ns, cursor, scroll;
+    double *sprf; /* NULL or ns x 3 x k */
+    int ns, cursor, scroll, best;
 } ml_state;
 
 static void ml_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
 {
     ml_state *m = s->self;
+    /* The table shows the slider's threshold when the per-class figures of the sweep exist. */
+    int follow = m->sprf && m->ns > 0;
+    const double *P = m->p, *R = m->r, *F = m->f1;
+    double th = m->thresh, micro = m->micro;
+    if (follow) {
+        P = m->sprf + (size_t)m->cursor * 3 * m->k;
+        R = P + m->k;
+        F = R + m->k;
+        th = m->st[m->cursor];
+        micro = m->sf1[m->cursor];
+    }
     dl_grid_textf(g, 0, 0, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
-                  "multi-label: per class at threshold %.2f (micro-F1 %.4f)", m->thresh, m->micro);
+                  "multi-label: per class at threshold %.2f (micro-F1 %.4f)%s", th, micro,
+                  follow && m->cursor == m->best ? "  * best micro-F1" : "");
     int tw = 46;
+    if (!follow && m->ns > 0)
+        dl_grid_textf(g, 0, 1, tw, DL_ROLE_DIM, 0, "stored at %.2f only: rerun dllab interpret",
+                      m->thresh);
     dl_grid_textf(g, 0, 2, tw, DL_ROLE_AXIS, DL_ATTR_BOLD, "%-18s %9s %9s %6s", "class",
                   "precision", "recall", "f1");
     int rows = g->rows - 4;
@@ -39,8 +56,8 @@ static void ml_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
         m->scroll = m->k - rows > 0 ? m->k - rows : 0;
     for (int i = 0; i < rows && m->scroll + i < m->k; i++) {
         int c = m->scroll + i;
-        dl_grid_textf(g, 0, 3 + i, tw, m->f1[c] < 0.5 ? DL_ROLE_WARN : DL_ROLE_DEFAULT, 0,
-                      "%-18.18s %9.4f %9.4f %6.3f", m->names[c], m->p[c], m->r[c], m->f1[c]);
+        dl_grid_textf(g, 0, 3 + i, tw, F[c] < 0.5 ? DL_ROLE_WARN : DL_ROLE_DEFAULT, 0,
+                      "%-18.18s %9.4f %9.4f %6.3f", m->names[c], P[c], R[c], F[c]);
     }
     if (m->ns > 0) {
         dl_plot p;
@@ -51,15 +68,19 @@ static void ml_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
                                          DL_PLOT_LINE, 0});
         dl_plot_add(&p, (dl_plot_series){"accuracy", m->st, m->sacc, m->ns, DL_ROLE_VALID, 0,
                                          DL_PLOT_LINE, 0});
+        dl_plot_add_marker(&p, m->st[m->best], DL_ROLE_MARKER, '*');
         p.has_cursor = 1;
         p.cursor_x = m->st[m->cursor];
-        dl_rect pr = {tw + 1, 1, g->cols - tw - 1, g->rows - 4};
+        dl_rect pr = {tw + 1, 1, g->cols - tw - 1, g->rows - 5};
         dl_plot_draw(&p, g, pr, NULL);
+        dl_grid_textf(g, tw + 1, g->rows - 4, g->cols - tw - 1, DL_ROLE_MARKER, 0,
+                      "* best micro-F1 %.4f at %.2f (b jumps there)", m->sf1[m->best],
+                      m->st[m->best]);
         dl_grid_textf(g, tw + 1, g->rows - 3, g->cols - tw - 1, DL_ROLE_CURSOR, DL_ATTR_BOLD,
                       "threshold %.2f: micro-F1 %.4f, accuracy %.4f", m->st[m->cursor],
                       m->sf1[m->cursor], m->sacc[m->cursor]);
     }
-    dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_CONFUSION);
+    dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_MULTILABEL);
 }
 
 static int ml_key(dl_screen *s, dl_action a, int key, dl_app *app)
@@ -75,6 +96,9 @@ static int ml_key(dl_screen *s, dl_action a, int key, dl_app *app)
     case DL_ACT_THRESH_UP:
         if (m->cursor < m->ns - 1)
             m->cursor++;
+        return DL_R_REDRAW;
+    case DL_ACT_THRESH_BEST:
+        m->cursor = m->best;
         return DL_R_REDRAW;
     case DL_ACT_UP:
         if (m->scroll > 0)
@@ -100,13 +124,15 @@ static void ml_close(dl_screen *s)
     free(m->st);
     free(m->sf1);
     free(m->sacc);
+    free(m->sprf);
     free(m);
 }
 
 dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const double *prec,
                                const double *rec, const double *f1, int k, double thresh,
                                double micro, const float *sweep_thresh, const float *sweep_f1,
-                               const float *sweep_acc, int n_sweep, dl_err *err)
+                               const float *sweep_acc, int n_sweep, const double *sweep_prf,
+                               dl_err *err)
 {
     if (k < 1 || !prec || !rec || !f1 || n_sweep < 0 ||
         (n_sweep > 0 && (!sweep_thresh || !sweep_f1 || !sweep_acc)))
@@ -127,11 +153,17 @@ dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const d
     m->st = malloc(sizeof(float) * (n_sweep + 1));
     m->sf1 = malloc(sizeof(float) * (n_sweep + 1));
     m->sacc = malloc(sizeof(float) * (n_sweep + 1));
+    size_t nprf = (size_t)n_sweep * 3 * k;
+    if (sweep_prf && n_sweep > 0)
+        m->sprf = malloc(sizeof(double) * nprf);
     dl_screen tmp = {.self = m};
-    if (!m->names || !m->p || !m->r || !m->f1 || !m->st || !m->sf1 || !m->sacc) {
+    if (!m->names || !m->p || !m->r || !m->f1 || !m->st || !m->sf1 || !m->sacc ||
+        (sweep_prf && n_sweep > 0 && !m->sprf)) {
         ml_close(&tmp);
         return dl_err_set(err, DL_ENOMEM, "no memory for the multi-label view");
     }
+    if (m->sprf)
+        memcpy(m->sprf, sweep_prf, sizeof(double) * nprf);
     for (int i = 0; i < k; i++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%d", i);
@@ -147,9 +179,12 @@ dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const d
         /* The slider starts at the threshold the table was computed with. */
         if (fabs(sweep_thresh[i] - thresh) < fabs(m->st[m->cursor] - thresh))
             m->cursor = i;
+        /* the first maximum, as the CLI's "best micro-F1 ... at ..." */
+        if (sweep_f1[i] > m->sf1[m->best])
+            m->best = i;
     }
     *out = (dl_screen){.name = "multilabel",
-                       .id = DL_SCR_CONFUSION,
+                       .id = DL_SCR_MULTILABEL,
                        .self = m,
                        .draw = ml_draw,
                        .key = ml_key,
@@ -196,6 +231,21 @@ static int open_multilabel(dl_app *app, json_t *pc, json_t *sweep, char *msg, in
     json_t *pts = sweep ? json_object_get(sweep, "points") : NULL;
     int ns = json_is_array(pts) ? (int)json_array_size(pts) : 0;
     float *sw = calloc((size_t)ns * 3 + 1, sizeof *sw);
+    /* Per-class precision, recall, F1 at each sweep threshold ("prf": [[p, r, f1], ...] per point)
+     * when the run was interpreted by a dllab that stores them: every point must have all k. */
+    double *prf = ns > 0 ? calloc((size_t)ns * 3 * k, sizeof *prf) : NULL;
+    for (int i = 0; prf && i < ns; i++) {
+        json_t *cl = json_object_get(json_array_get(pts, (size_t)i), "prf");
+        if (!json_is_array(cl) || (int)json_array_size(cl) != k) {
+            free(prf);
+            prf = NULL;
+            break;
+        }
+        double *P = prf + (size_t)i * 3 * k;
+        for (int j = 0; j < k; j++)
+            for (int q = 0; q < 3; q++)
+                P[q * k + j] = json_number_value(json_array_get(json_array_get(cl, (size_t)j), q));
+    }
     int rc = -1;
     if (names && v && sw) {
         for (int i = 0; i < k; i++) {
@@ -213,9 +263,10 @@ static int open_multilabel(dl_app *app, json_t *pc, json_t *sweep, char *msg, in
         }
         dl_screen s;
         dl_err err;
-        dl_status st = dl_screen_multilabel(
-            &s, names, v, v + k, v + 2 * k, k, json_number_value(json_object_get(pc, "thresh")),
-            json_number_value(json_object_get(pc, "micro_f1")), sw, sw + ns, sw + 2 * ns, ns, &err);
+        dl_status st = dl_screen_multilabel(&s, names, v, v + k, v + 2 * k, k,
+                                            json_number_value(json_object_get(pc, "thresh")),
+                                            json_number_value(json_object_get(pc, "micro_f1")), sw,
+                                            sw + ns, sw + 2 * ns, ns, prf, &err);
         rc = push(app, &s, st, &err, msg, cap);
     } else {
         snprintf(msg, (size_t)cap, "out of memory");
@@ -223,6 +274,7 @@ static int open_multilabel(dl_app *app, json_t *pc, json_t *sweep, char *msg, in
     free(names);
     free(v);
     free(sw);
+    free(prf);
     return rc;
 }
 

@@ -5,7 +5,7 @@
  * Panels (ui/layout): header, progress bar, loss plot (train raw dim + smoothed, valid per
  * epoch; x by step/epoch, y linear/log, smoothing [ ]), lr/momentum strip with the current
  * position, fastai's epoch table, event log, key bar. Tab switches the big plot between loss, lr
- * and the last LR-finder curve. `=` opens a prompt for an exact lr or a range lo:hi. On divergence
+ * and the last LR-finder curve. `=` opens a prompt for an lr in the --lr grammar. On divergence
  * it shows a banner offering a lower lr. */
 #include <math.h>
 #include <stdio.h>
@@ -59,35 +59,6 @@ static int post(train_state *st, dl_app *app, dl_cmd cmd)
     return DL_R_REDRAW;
 }
 
-/* Parses "1e-3" or "1e-5:1e-3" (also "1e-5..1e-3"); returns 0 on success. */
-static int parse_lr(const char *s, double *lo, double *hi)
-{
-    char *end;
-    double a = strtod(s, &end);
-    if (end == s || !isfinite(a) || a <= 0)
-        return -1;
-    while (*end == ' ')
-        end++;
-    if (*end == '\0') {
-        *lo = 0;
-        *hi = a;
-        return 0;
-    }
-    if (*end == ':')
-        end++;
-    else if (end[0] == '.' && end[1] == '.')
-        end += 2;
-    else
-        return -1;
-    const char *s2 = end;
-    double b = strtod(s2, &end);
-    if (end == s2 || *end != '\0' || !isfinite(b) || b < a)
-        return -1;
-    *lo = a;
-    *hi = b;
-    return 0;
-}
-
 static int prompt_key(train_state *st, int key, dl_app *app)
 {
     if (key == DL_KEY_ESC) {
@@ -100,16 +71,17 @@ static int prompt_key(train_state *st, int key, dl_app *app)
         return DL_R_REDRAW;
     }
     if (key == DL_KEY_ENTER || key == '\r') {
-        double lo, hi;
+        dl_lr_spec lr;
         st->prompt = 0;
-        if (parse_lr(st->input, &lo, &hi) != 0) {
-            char msg[128];
+        if (dl_lr_parse(st->input, &lr, NULL) != DL_OK) { /* the --lr grammar */
+            char msg[160];
             snprintf(msg, sizeof msg,
-                     "'%s' is not an lr (e.g. 1e-3) or a range lo:hi (e.g. 1e-5:1e-3)", st->input);
+                     "'%s' is not an lr: 1e-3 (every group), ..1e-3 (slice), 1e-5..1e-3 (spread)",
+                     st->input);
             dl_app_message(app, msg);
             return DL_R_REDRAW;
         }
-        return post(st, app, (dl_cmd){.kind = DL_CMD_SET_LR, .lo = lo, .hi = hi});
+        return post(st, app, (dl_cmd){.kind = DL_CMD_SET_LR, .lr = lr});
     }
     if (key >= 32 && key < 127 && st->ninput < (int)sizeof st->input - 1) {
         st->input[st->ninput++] = (char)key;
@@ -264,7 +236,9 @@ static void draw_progress(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
     const dl_snapshot *sn = &st->feed->snap;
     char left[64], right[96];
-    snprintf(left, sizeof left, "epoch %d/%d ", sn->n_epochs ? sn->epoch + 1 : 0, sn->n_epochs);
+    /* fine_tune's frozen phase says so: "frozen epoch 1/1", then "epoch 1/N" */
+    snprintf(left, sizeof left, "%sepoch %d/%d ", sn->frozen_fit ? "frozen " : "",
+             sn->n_epochs ? sn->epoch + 1 : 0, sn->n_epochs);
     double frac = dl_progress_right(sn, right, sizeof right);
     int lw = dl_grid_text(g, r.x, r.y, r.w, DL_ROLE_DEFAULT, 0, left);
     int rw = dl_utf8_width(right);
@@ -297,6 +271,40 @@ static drawn view(const dl_feed_series *s, float *buf)
     return (drawn){x, y, z, n, s->sum.per_bin / 2.0};
 }
 
+/* Events the user (or the plateau tracker) steered with: ticks on the loss plot's x axis. */
+static bool steering(const char *text)
+{
+    static const char *const kinds[] = {"lr-change", "freeze", "unfreeze", "pause",
+                                        "resume",    "stop",   "save",     "lr-find-start"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        size_t n = strlen(kinds[i]);
+        if (!strncmp(text, kinds[i], n) && (text[n] == ' ' || !text[n]))
+            return true;
+    }
+    return false;
+}
+
+/* Ticks under the canvas, on the x axis, at each steering event's step. */
+static void draw_event_ticks(const train_state *st, const dl_plot *p, const dl_plot_frame *fr,
+                             dl_grid *g, int ascii)
+{
+    if (!fr->ok)
+        return;
+    double pw = fr->canvas.w * 2 - 1;
+    int axis_y = fr->canvas.y + fr->canvas.h;
+    for (int i = 0; i < dl_feed_events_kept(st->feed); i++) {
+        const dl_event *e = dl_feed_event(st->feed, i);
+        if (!steering(e->text))
+            continue;
+        double x = (double)e->step / (p->x_epochs ? p->steps_per_epoch : 1);
+        double px = dl_axis_map(&fr->xaxis, x, 0, pw);
+        if (!isfinite(px) || px < -0.5 || px > pw + 0.5)
+            continue;
+        dl_grid_put(g, fr->canvas.x + (int)lround(px) / 2, axis_y, ascii ? '^' : 0x25B2,
+                    !strncmp(e->text, "unfreeze", 8) ? DL_ROLE_MARKER : DL_ROLE_WARN, DL_ATTR_BOLD);
+    }
+}
+
 static void draw_loss(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
     const dl_feed *f = st->feed;
@@ -318,7 +326,15 @@ static void draw_loss(train_state *st, dl_grid *g, dl_rect r, int ascii)
                     (dl_plot_series){"train", t.x, t.y, t.n, DL_ROLE_TRAIN, 0, DL_PLOT_LINE, 1});
     dl_plot_add(&p, (dl_plot_series){"valid", f->valid.x, f->valid.y, f->valid.n, DL_ROLE_VALID, 0,
                                      DL_PLOT_LINE_POINTS, 0});
-    dl_plot_draw(&p, g, r, NULL);
+    /* where the body was unfrozen (fine_tune's second phase, or the 'u' key): a vertical line */
+    for (int i = 0; i < dl_feed_events_kept(f); i++) {
+        const dl_event *e = dl_feed_event(f, i);
+        if (!strncmp(e->text, "unfreeze", 8))
+            dl_plot_add_marker(&p, (double)e->step, DL_ROLE_MARKER, 'u');
+    }
+    dl_plot_frame fr;
+    dl_plot_draw(&p, g, r, &fr);
+    draw_event_ticks(st, &p, &fr, g, ascii);
     free(buf);
 }
 
@@ -454,18 +470,23 @@ static void train_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
      * headless one ends the fit (phase diverged). Either way: offer a lower lr. */
     if (sn->phase == DL_PHASE_DIVERGED ||
         (sn->phase == DL_PHASE_PAUSED && strncmp(sn->message, "diverged", 8) == 0)) {
-        char lr[24], msg[400];
+        char lr[24], msg[400], offer[160];
         dl_fmt_lr(sn->lr[sn->n_groups > 0 ? sn->n_groups - 1 : 0] / 10, lr, sizeof lr);
-        snprintf(msg, sizeof msg,
-                 " diverged: %s  -> '=' to set a lower lr (try %s), '-' halves it, 'p' resumes ",
-                 sn->message[0] ? sn->message : "loss is NaN/inf", lr);
+        /* two rows, so the offer is never cut off a narrow plot */
+        snprintf(msg, sizeof msg, " %s ",
+                 sn->message[0] ? sn->message : "diverged: the loss is NaN/inf");
+        snprintf(offer, sizeof offer,
+                 " '=' to set a lower lr (try %s), '-' halves it, 'p' resumes ", lr);
         dl_grid_text(g, l.plot.x + 1, l.plot.y + 1, l.plot.w - 2, DL_ROLE_BAD,
                      DL_ATTR_BOLD | DL_ATTR_REVERSE, msg);
+        dl_grid_text(g, l.plot.x + 1, l.plot.y + 2, l.plot.w - 2, DL_ROLE_BAD,
+                     DL_ATTR_BOLD | DL_ATTR_REVERSE, offer);
     }
     if (st->prompt) {
         dl_grid_fill(g, l.keys, ' ', DL_ROLE_DEFAULT, 0);
         dl_grid_textf(g, 0, l.keys.y, g->cols, DL_ROLE_TITLE, DL_ATTR_BOLD,
-                      "lr (e.g. 1e-3, or lo:hi like 1e-5:1e-3; Enter applies, Esc cancels): %s_",
+                      "lr (1e-3 every group, ..1e-3 slice, 1e-5..1e-3; Enter applies, Esc "
+                      "cancels): %s_",
                       st->input);
     } else {
         dl_draw_keybar(g, l.keys, s->id);

@@ -92,12 +92,16 @@ void dl_home_select(dl_screen *home, const char *name, const char *message);
  * writes the configuration to *result, sets *done and ends the UI; Esc closes the form. */
 dl_status dl_screen_new_run(dl_screen *out, struct dl_run_cfg *result, int *done, dl_err *err);
 
-/* The multi-label view: per-class precision/recall/F1 at `thresh` beside the threshold sweep
- * (n_sweep points of threshold, micro-F1, accuracy_multi) with a slider (Left/Right). */
+/* The multi-label view: per-class precision/recall/F1 beside the threshold sweep (n_sweep points
+ * of threshold, micro-F1, accuracy_multi) with a slider (Left/Right, b: best micro-F1). With
+ * sweep_prf (n_sweep x 3 x k: precision, recall and F1 of each class at each sweep threshold) the
+ * table follows the slider; without it (runs interpreted before it was stored) the table stays
+ * at `thresh` and says so. */
 dl_status dl_screen_multilabel(dl_screen *out, const char *const *names, const double *prec,
                                const double *rec, const double *f1, int k, double thresh,
                                double micro, const float *sweep_thresh, const float *sweep_f1,
-                               const float *sweep_acc, int n_sweep, dl_err *err);
+                               const float *sweep_acc, int n_sweep, const double *sweep_prf,
+                               dl_err *err);
 /* Push the stored interpretation of a run: the confusion matrix (or the multi-label view), or the
  * top-losses images. Return 0, or -1 with a message in msg when the store has none. Usable as
  * the training screen's hooks with a reader connection to the run's store. */

@@ -30,6 +30,9 @@ TESTS += tests/check_ui_screens
 # End-to-end in a real terminal (tmux; skips when tmux or the fashion-mnist files are missing).
 TESTS += tests/ui/tmux.sh tests/ui/walk.sh
 EXTRA_DIST += tests/ui/tmux.sh tests/ui/walk.sh tests/ui/lib.sh
+# The LR finder's suggestion keys (v s m l) and markers in a real terminal.
+TESTS += tests/ui/lrfind.sh
+EXTRA_DIST += tests/ui/lrfind.sh
 ui_libdlui_a_SOURCES += ui/screen-compare.c ui/screen-compare.h
 # Per-frame drawing cost of the dashboard (make bench).
 EXTRA_PROGRAMS += ui/bench_ui

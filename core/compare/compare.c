@@ -180,12 +180,26 @@ static double steps_at_epoch_end(const dl_cmp_run *r, int epoch, double spe)
     return last >= 0 ? (double)(last + 1) : (epoch + 1) * spe;
 }
 
-dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa,
-                        double **x, double **y, size_t *n, dl_err *err)
+/* A batch row's value for kind; group selects the lr's parameter group (-1: the last, the head). */
+static double batch_value(const dl_batch_row *row, dl_cmp_kind kind, int group)
+{
+    if (kind == DL_CMP_TRAIN_LOSS)
+        return row->loss;
+    if (kind == DL_CMP_TRAIN_SMOOTH)
+        return row->smooth_loss;
+    if (kind == DL_CMP_MOM)
+        return row->mom;
+    int g = group < 0 ? row->n_lr - 1 : group;
+    return g >= 0 && g < row->n_lr ? row->lr[g] : NAN;
+}
+
+static dl_status series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, int group,
+                        dl_cmp_xaxis xa, double **x, double **y, size_t *n, dl_err *err)
 {
     *x = *y = NULL;
     *n = 0;
-    bool per_batch = kind == DL_CMP_TRAIN_LOSS || kind == DL_CMP_TRAIN_SMOOTH || kind == DL_CMP_LR;
+    bool per_batch = kind == DL_CMP_TRAIN_LOSS || kind == DL_CMP_TRAIN_SMOOTH ||
+                     kind == DL_CMP_LR || kind == DL_CMP_MOM;
     if (kind == DL_CMP_METRIC && !metric)
         return dl_err_set(err, DL_EINVAL, "a metric series needs a metric name");
     size_t cap = per_batch ? r->n_batches : r->n_epochs;
@@ -210,10 +224,7 @@ dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metri
                 cur_epoch = row->epoch;
                 first_step = row->step;
             }
-            double v = kind == DL_CMP_TRAIN_LOSS ? row->loss
-                       : kind == DL_CMP_TRAIN_SMOOTH
-                           ? row->smooth_loss
-                           : (row->n_lr > 0 ? row->lr[row->n_lr - 1] : NAN);
+            double v = batch_value(row, kind, group);
             if (!isfinite(v))
                 continue;
             double xv = xa == DL_CMP_X_STEP ? (double)row->step
@@ -247,6 +258,26 @@ dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metri
     *y = ys;
     *n = k;
     return DL_OK;
+}
+
+dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa,
+                        double **x, double **y, size_t *n, dl_err *err)
+{
+    return series(r, kind, metric, -1, xa, x, y, n, err);
+}
+
+dl_status dl_cmp_lr_series(const dl_cmp_run *r, int group, dl_cmp_xaxis xa, double **x, double **y,
+                           size_t *n, dl_err *err)
+{
+    return series(r, DL_CMP_LR, NULL, group, xa, x, y, n, err);
+}
+
+int dl_cmp_n_groups(const dl_cmp_run *r)
+{
+    int g = 0;
+    for (size_t b = 0; b < r->n_batches; b++)
+        g = r->batches[b].n_lr > g ? r->batches[b].n_lr : g;
+    return g;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -37,7 +37,8 @@ typedef enum dl_cmp_kind {
     DL_CMP_VALID_LOSS,     /* per epoch */
     DL_CMP_EPOCH_TRAIN,    /* per-epoch train loss */
     DL_CMP_METRIC,         /* per epoch, metric by name */
-    DL_CMP_LR              /* per-batch lr of the last parameter group (the head) */
+    DL_CMP_LR,             /* per-batch lr of the last parameter group (the head) */
+    DL_CMP_MOM             /* per-batch momentum (beta1 for Adam) */
 } dl_cmp_kind;
 
 typedef struct dl_cmp_run {
@@ -77,6 +78,13 @@ double dl_cmp_steps_per_epoch(const dl_cmp_run *r);
  * t - created. */
 dl_status dl_cmp_series(const dl_cmp_run *r, dl_cmp_kind kind, const char *metric, dl_cmp_xaxis xa,
                         double **x, double **y, size_t *n, dl_err *err);
+
+/* The per-batch lr of parameter group `group` (0 = the body's first; batches with fewer groups
+ * are left out), like dl_cmp_series. */
+dl_status dl_cmp_lr_series(const dl_cmp_run *r, int group, dl_cmp_xaxis xa, double **x, double **y,
+                           size_t *n, dl_err *err);
+/* The most parameter groups any batch of the run recorded (0 without batches). */
+int dl_cmp_n_groups(const dl_cmp_run *r);
 
 /* Every run's series on the union of their x values (sorted, duplicates merged):
  * x[0..n), y[run * n + i] = run's value at x[i] or NaN. Malloc'd. */

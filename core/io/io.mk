@@ -28,9 +28,11 @@ TESTS += tests/check_pth
 # fuzz/<target>/ in the build folder. Reproduce a crash with
 # `fuzz/fuzz_<target> fuzz/<target>/crash-...`. FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION shrinks
 # image.c's memory limits (same checks, faster runs).
+# `make fuzz FUZZ_RUNS=10000000` runs each target for that many executions instead of a time.
 # make fuzz-build only builds them (make check does, through tests/fuzz-build.sh, so that a
 # missing source cannot break `make fuzz` unnoticed).
 FUZZ_TIME = 60
+FUZZ_RUNS =
 FUZZ_CC = clang
 FUZZ_TARGETS = safetensors zip pickle image
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -g -O1 \
@@ -57,8 +59,10 @@ fuzz-build: $(addprefix fuzz/fuzz_,$(FUZZ_TARGETS))
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/$$t; \
-	  echo "fuzz: running fuzz_$$t for $(FUZZ_TIME) s"; \
-	  UBSAN_OPTIONS=halt_on_error=1 fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=65536 -rss_limit_mb=2048 \
+	  if [ -n "$(FUZZ_RUNS)" ]; then limit="-runs=$(FUZZ_RUNS)"; what="$(FUZZ_RUNS) executions"; \
+	  else limit="-max_total_time=$(FUZZ_TIME)"; what="$(FUZZ_TIME) s"; fi; \
+	  echo "fuzz: running fuzz_$$t for $$what"; \
+	  UBSAN_OPTIONS=halt_on_error=1 fuzz/fuzz_$$t $$limit -max_len=65536 -rss_limit_mb=2048 \
 	    -artifact_prefix=fuzz/$$t/ fuzz/$$t $(top_srcdir)/tests/fuzz/seeds/$$t 2>fuzz/$$t.log \
 	    || { tail -40 fuzz/$$t.log; exit 1; }; \
 	  tail -1 fuzz/$$t.log; \

@@ -47,8 +47,8 @@ const char *dl_cmd_name(dl_cmd_kind k)
 const char *dl_phase_name(dl_phase p)
 {
     static const char *const names[] = {"idle", "train",   "valid",    "lrfind", "paused",
-                                        "done", "stopped", "diverged", "failed"};
-    _Static_assert(sizeof names / sizeof *names == DL_PHASE_FAILED + 1,
+                                        "done", "stopped", "diverged", "failed", "next fit"};
+    _Static_assert(sizeof names / sizeof *names == DL_PHASE_NEXT_FIT + 1,
                    "phase names"); /* tripwire */
     return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "unknown";
 }

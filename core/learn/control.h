@@ -18,9 +18,10 @@
 
 #include "core/err.h"
 #include "core/params.h"
+#include "core/train/sched.h" /* dl_lr_spec */
 
 typedef enum dl_cmd_kind {
-    DL_CMD_SET_LR = 0, /* lo..hi spread over groups (lo == 0: fastai's slice(hi)) */
+    DL_CMD_SET_LR = 0, /* lr spread over groups (every group, slice(hi) or slice(lo, hi)) */
     DL_CMD_SCALE_LR,   /* multiply every group's lr by factor */
     DL_CMD_FREEZE,     /* freeze_to(arg) */
     DL_CMD_UNFREEZE,
@@ -35,7 +36,7 @@ typedef enum dl_cmd_kind {
 
 typedef struct dl_cmd {
     dl_cmd_kind kind;
-    double lo, hi; /* SET_LR */
+    dl_lr_spec lr; /* SET_LR, in the --lr grammar (dl_lr_parse) */
     double factor; /* SCALE_LR */
     int arg; /* FREEZE: freeze_to(arg); 0 or -1 = fastai's freeze() (all groups but the head) */
 } dl_cmd;
@@ -51,7 +52,8 @@ typedef enum dl_phase {
     DL_PHASE_DONE,
     DL_PHASE_STOPPED,
     DL_PHASE_DIVERGED,
-    DL_PHASE_FAILED
+    DL_PHASE_FAILED,
+    DL_PHASE_NEXT_FIT /* a fit ended and another follows (fine_tune's unfrozen phase): not done */
 } dl_phase;
 
 const char *dl_phase_name(dl_phase p);
@@ -69,7 +71,8 @@ typedef struct dl_snapshot {
     int n_groups;
     double lr[DL_MAX_GROUPS];
     double mom;
-    int frozen_to; /* groups [0, frozen_to) frozen */
+    int frozen_to;   /* groups [0, frozen_to) frozen */
+    bool frozen_fit; /* the fit is fine_tune's frozen phase: its epochs are "frozen N" */
     double last_loss, smooth_loss;
     double valid_loss; /* NAN until the first validation */
     int n_metrics;
@@ -95,6 +98,7 @@ typedef struct dl_curve_point {
     double loss; /* smoothed train loss, valid loss, or LR-finder smoothed loss */
     double raw;  /* unsmoothed batch loss (train) */
     double mom;  /* last group's momentum (Adam's beta1, SGD's momentum) when the point was made */
+    bool frozen_fit; /* made in fine_tune's frozen phase (dl_snapshot.frozen_fit) */
 } dl_curve_point;
 
 typedef struct dl_event {
@@ -104,7 +108,7 @@ typedef struct dl_event {
     int n_groups;
     double lr[DL_MAX_GROUPS];
     int frozen_to;
-    char text[128]; /* "set_lr 1e-05..0.001", "diverged at lr 3.2", ... */
+    char text[128]; /* "lr-change set 1e-05..0.001", "diverged at lr 3.2", ... */
 } dl_event;
 
 typedef struct dl_control dl_control;

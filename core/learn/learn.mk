@@ -5,10 +5,14 @@ core_libdlcore_a_SOURCES += \
 	core/learn/interp.c core/learn/interp.h \
 	core/learn/learner.c core/learn/learner.h core/learn/learner_internal.h \
 	core/learn/learner_fit.c core/learn/learner_state.c \
-	core/learn/learner_thread.c core/learn/learner_preds.c
+	core/learn/learner_thread.c core/learn/learner_preds.c \
+	core/learn/diverge.c core/learn/diverge.h
 EXTRA_DIST += core/learn/README.md
 
-check_PROGRAMS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
+check_PROGRAMS += tests/check_learn_diverge tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
+tests_check_learn_diverge_SOURCES = tests/check_learn_diverge.c tests/testutil.c tests/testutil.h
+tests_check_learn_diverge_CFLAGS = $(TEST_CFLAGS)
+tests_check_learn_diverge_LDADD = $(TEST_LDADD)
 tests_check_learn_control_SOURCES = tests/check_learn_control.c tests/testutil.c tests/testutil.h
 tests_check_learn_control_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_control_LDADD = $(TEST_LDADD)
@@ -24,4 +28,4 @@ tests_check_learn_e2e_LDADD = $(TEST_LDADD)
 tests_check_learn_cli_SOURCES = tests/check_learn_cli.c tests/testutil.c tests/testutil.h
 tests_check_learn_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_cli_LDADD = $(TEST_LDADD)
-TESTS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
+TESTS += tests/check_learn_diverge tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli

@@ -172,6 +172,7 @@ void dl_learner_set_loss(dl_learner *l, double loss) { l->loss = loss; }
 void dl_learner_set_valid_loss(dl_learner *l, double v) { l->row.valid_loss = v; }
 double dl_learner_smooth_loss(const dl_learner *l) { return l->smooth_value; }
 int dl_learner_frozen_to(const dl_learner *l) { return l->frozen_to; }
+bool dl_learner_frozen_fit(const dl_learner *l) { return l->frozen_fit; }
 bool dl_learner_diverged(const dl_learner *l) { return l->diverged; }
 const char *dl_learner_unsaved(const dl_learner *l) { return l->unsaved ? l->unsaved_why : NULL; }
 double dl_learner_diverged_lr(const dl_learner *l) { return l->diverged_lr; }
@@ -233,6 +234,12 @@ void dl_learner_log_event(dl_learner *l, const char *kind, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     dl_learner_emit_event(l, true, true, kind, text);
+}
+
+void dl_learner_warn(dl_learner *l, const char *text)
+{
+    dl_learner_emit_event(l, true, true, DL_EV_WARNING, text);
+    dl_log(DL_LOG_WARN, "%s", text);
 }
 
 void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds)
@@ -305,6 +312,7 @@ void dl_learner_publish(dl_learner *l)
         s.lr[g] = l->opt.h[g].lr;
     s.mom = l->opt.h[l->n_groups - 1].mom;
     s.frozen_to = l->frozen_to;
+    s.frozen_fit = l->frozen_fit;
     s.last_loss = l->loss;
     s.smooth_loss = l->smooth_value;
     s.valid_loss = l->row.valid_loss;
@@ -526,8 +534,7 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
     dl_err e2;
     switch (c->kind) {
     case DL_CMD_SET_LR: {
-        dl_lr_spec spec = {c->lo > 0 ? DL_LR_RANGE : DL_LR_SLICE_HI, c->lo, c->hi};
-        if (dl_lr_spread(&spec, l->n_groups, lr, &e2) != DL_OK) {
+        if (dl_lr_spread(&c->lr, l->n_groups, lr, &e2) != DL_OK) {
             dl_learner_log_event(l, DL_EV_WARNING, "set_lr refused: %s", e2.msg);
             return DL_OK;
         }
@@ -536,11 +543,9 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
             return DL_OK;
         }
         set_group_lrs(l, lr);
-        /* lo 0 is fastai's slice(hi) (hi/10 for the body), which "0..hi" would misreport */
-        if (c->lo > 0)
-            dl_learner_log_event(l, DL_EV_LR_CHANGE, "set %g..%g", c->lo, c->hi);
-        else
-            dl_learner_log_event(l, DL_EV_LR_CHANGE, "set slice(%g)", c->hi);
+        char text[64];
+        dl_lr_format(&c->lr, text, sizeof text); /* as typed: "3e-3", "..3e-3", "1e-5..1e-3" */
+        dl_learner_log_event(l, DL_EV_LR_CHANGE, "set %s", text);
         return DL_OK;
     }
     case DL_CMD_SCALE_LR:

@@ -120,7 +120,7 @@ typedef struct dl_fit_opts {
     int start_epoch;       /* resume: skip epochs before this one (schedule position kept) */
 } dl_fit_opts;
 
-/* Defaults with lr as slice(lr) (lr <= 0: the learner's). */
+/* Defaults with lr for every group, as fastai's float (lr <= 0: the learner's). */
 void dl_fit_opts_init(dl_fit_opts *o, dl_fit_kind kind, int epochs, double lr);
 dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err);
 /* fastai's fine_tune: freeze, one-cycle(freeze_epochs, slice(base_lr), pct 0.99), base_lr/2,
@@ -192,6 +192,8 @@ void dl_learner_set_loss(dl_learner *l, double loss);
 void dl_learner_set_valid_loss(dl_learner *l, double valid_loss);
 double dl_learner_smooth_loss(const dl_learner *l);
 int dl_learner_frozen_to(const dl_learner *l);
+/* The fit running (or last run) is fine_tune's frozen phase: its epochs print as "frozen N". */
+bool dl_learner_frozen_fit(const dl_learner *l);
 bool dl_learner_diverged(const dl_learner *l);
 /* Why the run's saved state lags behind the training (the last checkpoint or an epoch row could
  * not be written, e.g. on a full disk), or NULL when everything trained so far is saved. */
@@ -208,10 +210,14 @@ const char *dl_learner_metric_name(const dl_learner *l, int i);
  * first three names), for the dashboard's event log; the run store lists them all
  * (dl_store_skipped_add). Nothing when ds skipped nothing. */
 void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds);
+/* A warning about the run's setup (e.g. an adapted pretrained stem): one "warning" event on the
+ * control and in the store, and a warning line in the log. */
+void dl_learner_warn(dl_learner *l, const char *text);
 
 /* ---- checkpoints ---- */
 /* The full training state as a tensor map: model state dict, optimiser state ("opt.*") and the
- * learner's own ("learner.*": step, epoch, fit position, peak lrs, smoothing, tracker). */
+ * learner's own ("learner.*": step, epoch, fit position, peak lrs, smoothing, tracker), added to
+ * `out`, which the caller has initialised (dl_tensor_map_init) and frees. */
 dl_status dl_learner_state_to_map(const dl_learner *l, dl_tensor_map *out, dl_err *err);
 dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_err *err);
 /* The model's part of a checkpoint map (everything but "opt.*" and "learner.*"), as a copy

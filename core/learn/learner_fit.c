@@ -7,7 +7,8 @@
  * lr is recorded and the run marked diverged. With pause_on_diverge (a UI is attached) the
  * learner pauses so the user can lower the lr and resume; otherwise the fit ends with
  * DL_EDIVERGED. A non-finite validation loss (over a non-empty validation set) ends the fit the
- * same way, without recording or checkpointing that epoch. */
+ * same way, without recording or checkpointing that epoch. So does a finite loss that explodes
+ * (core/learn/diverge.h); the last good copy is only refreshed while the loss is not climbing. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,7 @@ void dl_fit_opts_init(dl_fit_opts *o, dl_fit_kind kind, int epochs, double lr)
     memset(o, 0, sizeof *o);
     o->kind = kind;
     o->epochs = epochs;
-    o->lr.kind = DL_LR_SLICE_HI;
+    o->lr.kind = DL_LR_CONST; /* fastai's fit_one_cycle(n, lr): every group lr */
     o->lr.hi = lr;
 }
 
@@ -66,8 +67,8 @@ static void track(dl_learner *l, bool *improved, bool *early)
         /* their predictions too: the interpretation after the fit (of the best epoch, whose
          * checkpoint is the one flagged best) then needs no pass of its own */
         dl_preds_cache_copy(&l->best_preds, &l->last_preds);
-        snprintf(l->message, sizeof l->message, "Better model found at epoch %d with %s value: %g.",
-                 l->row.epoch, l->monitor, v);
+        snprintf(l->message, sizeof l->message, "Better model found at %s %d with %s value: %g.",
+                 l->frozen_fit ? "frozen epoch" : "epoch", l->row.epoch, l->monitor, v);
         return;
     }
     l->wait++;
@@ -101,7 +102,8 @@ static void record_batch(dl_learner *l, int epoch)
                             .lr = lr,
                             .loss = l->smooth_value,
                             .raw = l->loss,
-                            .mom = l->opt.h[l->n_groups - 1].mom};
+                            .mom = l->opt.h[l->n_groups - 1].mom,
+                            .frozen_fit = l->frozen_fit};
         dl_control_push_point(l->control, &p);
     }
     if (l->store) {
@@ -141,7 +143,8 @@ static void record_epoch(dl_learner *l, bool improved)
                             .lr = l->opt.h[l->n_groups - 1].lr,
                             .loss = l->row.valid_loss,
                             .raw = l->row.valid_loss,
-                            .mom = l->opt.h[l->n_groups - 1].mom};
+                            .mom = l->opt.h[l->n_groups - 1].mom,
+                            .frozen_fit = l->frozen_fit};
         dl_control_push_point(l->control, &p);
     }
     if (!l->store)
@@ -175,6 +178,10 @@ static void on_diverged(dl_learner *l, const dl_err *why)
     l->diverged = true;
     l->diverged_lr = l->opt.h[l->n_groups - 1].lr;
     dl_state_copy_restore(&l->good, l, true);
+    /* the copy brought back its old hyper-parameters: show (and offer to lower) the rates the
+     * schedule is at, not the ones of the copy */
+    for (int g = 0; g < l->n_groups && l->in_fit; g++)
+        dl_optim_set_lr(&l->opt, g, dl_fit_sched_lr(&l->sched, g, l->pos));
     snprintf(l->message, sizeof l->message, "diverged at lr %g (step %llu): weights restored",
              l->diverged_lr, (unsigned long long)l->step);
     dl_learner_log_event(l, DL_EV_WARNING, "diverged at lr %.6g: %s", l->diverged_lr, why->msg);
@@ -182,6 +189,23 @@ static void on_diverged(dl_learner *l, const dl_err *why)
         l->paused = true;
     else
         l->stop_now = true;
+}
+
+/* The finite smoothed loss exploded (diverge.h): handled as a NaN loss, and the smoother starts
+ * again so the restored weights are judged by their own losses. */
+static bool exploded(dl_learner *l, dl_status *result, dl_err *err)
+{
+    if (!dl_diverge_add(&l->explode, l->smooth_value))
+        return false;
+    dl_err why;
+    dl_diverge_why(&l->explode, l->smooth_value, why.msg, sizeof why.msg);
+    on_diverged(l, &why);
+    dl_smooth_reset(&l->smooth);
+    l->smooth_value = NAN;
+    dl_diverge_rearm(&l->explode);
+    if (!l->paused)
+        *result = dl_err_set(err, DL_EDIVERGED, "%s", l->message);
+    return true;
 }
 
 /* Runs epochs [start_epoch, epochs) of the schedule in l->sched, the first one from batch skip. */
@@ -221,6 +245,7 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
         l->best_copy.valid = false;
         l->best_preds.valid = false;
     }
+    dl_diverge_reset(&l->explode);
     dl_status st = dl_state_copy_take(&l->good, l, true);
     if (st != DL_OK)
         st = dl_err_set(err, st, "out of memory for the last-good copy of the weights");
@@ -275,10 +300,14 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
             l->smooth_value = dl_smooth_add(&l->smooth, l->loss);
             l->ckpt_epoch = e;
             l->ckpt_batch = i + 1;
-            if (l->step % (uint64_t)l->cfg.snapshot_every == 0 &&
+            if (l->step % (uint64_t)l->cfg.snapshot_every == 0 && dl_diverge_healthy(&l->explode) &&
                 dl_state_copy_take(&l->good, l, true) != DL_OK)
                 dl_log(DL_LOG_WARN, "out of memory refreshing the last-good copy");
             record_batch(l, e);
+            if (exploded(l, &result, err)) {
+                dl_learner_publish(l);
+                continue;
+            }
             if ((st = dl_learner_fire(l, DL_EV_AFTER_BATCH, err)) != DL_OK)
                 break;
             dl_learner_publish(l);
@@ -345,6 +374,7 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
     l->phase = st != DL_OK                      ? DL_PHASE_FAILED
                : l->diverged && result != DL_OK ? DL_PHASE_DIVERGED
                : l->stopped                     ? DL_PHASE_STOPPED
+               : l->more_fits                   ? DL_PHASE_NEXT_FIT
                                                 : DL_PHASE_DONE;
     dl_learner_publish(l);
     return st != DL_OK ? st : result;
@@ -385,6 +415,7 @@ dl_status dl_learner_fit(dl_learner *l, const dl_fit_opts *o, dl_err *err)
     }
     int skip = resuming && o->start_epoch == l->resume_epoch ? l->resume_batch : 0;
     l->sched_loaded = false;
+    l->frozen_fit = l->more_fits = false;
     return run_fit(l, o->epochs, o->start_epoch, skip, err);
 }
 
@@ -430,17 +461,25 @@ dl_status dl_learner_fine_tune(dl_learner *l, int epochs, double base_lr, int fr
             "fine_tune(%d, freeze_epochs %d)",
             l->resume_epoch, l->n_epochs, l->epochs_done, epochs, freeze_epochs);
     for (int p = first; st == DL_OK && p < plan.n_phases; p++) {
+        /* the dashboard labels the frozen phase's epochs and never calls its end "done" */
+        l->frozen_fit = plan.phase[p].freeze_to != 0;
+        l->more_fits = p + 1 < plan.n_phases;
         if (resuming && p == first) {
             if (l->resume_epoch >= plan.phase[p].epochs && p + 1 < plan.n_phases)
                 continue; /* stopped at the end of this phase: the next one starts afresh */
             st = run_fit(l, plan.phase[p].epochs, l->resume_epoch, l->resume_batch, err);
         } else {
-            dl_learner_freeze_to(l, plan.phase[p].freeze_to);
+            /* the phase's lrs first, so its freeze/unfreeze event records the rates that follow
+             * (peak per group), not the end of the previous phase */
             l->sched = plan.phase[p].sched;
+            for (int g = 0; g < l->n_groups; g++)
+                dl_optim_set_lr(&l->opt, g, plan.phase[p].lr_max[g]);
+            dl_learner_freeze_to(l, plan.phase[p].freeze_to);
             st = run_fit(l, plan.phase[p].epochs, 0, 0, err);
         }
         if (l->stopped || l->diverged)
             break;
     }
+    l->frozen_fit = l->more_fits = false;
     return st;
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "core/learn/diverge.h"
 #include "core/learn/learner.h"
 
 #define DL_MAX_CALLBACKS 16
@@ -60,6 +61,8 @@ struct dl_learner {
     double loss, smooth_value;
     dl_smooth smooth;
     int frozen_to;
+    bool frozen_fit; /* this fit is fine_tune's frozen phase (epochs shown as "frozen N") */
+    bool more_fits;  /* another fit follows this one: its end is not "done" */
     dl_epoch_result row;
     double t_fit0, t_epoch0;
     uint64_t images_fit; /* images trained since the fit began (images/s) */
@@ -79,6 +82,7 @@ struct dl_learner {
     bool paused, stop_now, stop_after_epoch, stopped;
     bool diverged;
     double diverged_lr;
+    dl_diverge explode; /* the finite smoothed loss exploding (diverge.h) */
     double
         valid_items; /* items the last validation saw: a non-finite loss over some is divergence */
     /* persistence: a checkpoint or epoch row that could not be written (e.g. a full disk) */

@@ -68,8 +68,8 @@ typedef enum dl_suggest_kind {
 typedef struct dl_suggestion {
     bool ok;
     double lr;        /* the suggested learning rate */
-    double x, y;      /* the plot marker (lr, loss) */
-    int idx;          /* index in the window of the marker point (slide: of the suggested lr) */
+    double x, y;      /* the plot marker (lr, loss): always x == lr */
+    int idx;          /* index in the window of the point nearest the marker */
     char reason[160]; /* why there is no suggestion (when !ok) */
 } dl_suggestion;
 
@@ -83,7 +83,9 @@ void dl_lrfind_window(const double *losses, int n, int num_it, int *start, int *
 /* Each works on a window (lrs, losses of n points) as fastai's suggester of the same name. */
 dl_suggestion dl_suggest_valley(const double *lrs, const double *losses, int n);
 dl_suggestion dl_suggest_steep(const double *lrs, const double *losses, int n);
-dl_suggestion dl_suggest_minimum(const double *lrs, const double *losses, int n); /* lr_min / 10 */
+/* lr_min / 10; the marker (x, y, idx) is at that lr on the curve (y interpolated on log lr, idx
+ * the nearest point), not at the lowest point, so it shows where the value it lists lies. */
+dl_suggestion dl_suggest_minimum(const double *lrs, const double *losses, int n);
 /* fastai defaults: lr_diff 15, thresh 0.005, adjust_value 1. */
 dl_suggestion dl_suggest_slide(const double *lrs, const double *losses, int n, int lr_diff,
                                double thresh, double adjust_value);

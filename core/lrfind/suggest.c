@@ -163,17 +163,6 @@ dl_suggestion dl_suggest_steep(const double *lrs, const double *losses, int n)
     return at(lrs, losses, best, lrs[best]);
 }
 
-dl_suggestion dl_suggest_minimum(const double *lrs, const double *losses, int n)
-{
-    if (n < 1)
-        return none("curve too short: %d points in the window, minimum needs 1", n);
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (losses[i] < losses[best])
-            best = i;
-    return at(lrs, losses, best, lrs[best] / 10.0);
-}
-
 /* np.interp(x, xs, ys) for increasing xs, clamped at both ends. */
 static double interp(double x, const double *xs, const double *ys, int n)
 {
@@ -186,6 +175,47 @@ static double interp(double x, const double *xs, const double *ys, int n)
         k++;
     double t = (x - xs[k]) / (xs[k + 1] - xs[k]);
     return ys[k] + t * (ys[k + 1] - ys[k]);
+}
+
+/* The loss on the curve at lr (interpolated on log lr) and the index of the nearest point. */
+static void on_curve(const double *lrs, const double *losses, int n, double lr, double *y, int *idx)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (fabs(log(lrs[i] / lr)) < fabs(log(lrs[best] / lr)))
+            best = i;
+    *idx = best;
+    if (n < 2) {
+        *y = losses[0];
+        return;
+    }
+    double *loglr = malloc((size_t)n * sizeof *loglr);
+    if (!loglr) {
+        *y = losses[best];
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        loglr[i] = log10(lrs[i]);
+    *y = interp(log10(lr), loglr, losses, n);
+    free(loglr);
+}
+
+dl_suggestion dl_suggest_minimum(const double *lrs, const double *losses, int n)
+{
+    if (n < 1)
+        return none("curve too short: %d points in the window, minimum needs 1", n);
+    if (bad_lrs(lrs, n))
+        return none("learning rates must be > 0 (%d points)", n);
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (losses[i] < losses[best])
+            best = i;
+    /* The marker sits at the lr it suggests (a tenth of the lowest-loss lr), not at the lowest
+     * point: a marker that reads 10x its listed value is what confused users. */
+    dl_suggestion s = {.ok = true, .lr = lrs[best] / 10.0};
+    s.x = s.lr;
+    on_curve(lrs, losses, n, s.lr, &s.y, &s.idx);
+    return s;
 }
 
 dl_suggestion dl_suggest_slide(const double *lrs, const double *losses, int n, int lr_diff,

@@ -9,7 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DL_CFG_SCHEMA 2
+/* 3: a bare lr "V" means every group (fastai's float). Schemas 1 (argv) and 2 were written when
+ * it meant slice(V); dllab only ever stored explicit forms in 2, but a bare V read from either is
+ * given its old meaning, so a stored run keeps its recorded per-group rates. */
+#define DL_CFG_SCHEMA 3
+
+/* A bare "V" of the grammar before schema 3 as the explicit "..V" it meant (else unchanged). */
+static const char *legacy_lr(const char *text, char *buf, size_t cap)
+{
+    if (!text[0] || text[0] == '=' || strstr(text, "..") || strchr(text, ':'))
+        return text;
+    snprintf(buf, cap, "..%s", text);
+    return buf;
+}
 
 static json_t *value_json(const dl_run_cfg *c, const dl_opt *o)
 {
@@ -83,6 +95,7 @@ static bool value_text(const dl_opt *o, json_t *v, char *buf, size_t cap)
 
 static dl_status from_current(dl_run_cfg *c, json_t *root, dl_err *err)
 {
+    json_int_t schema = json_integer_value(json_object_get(root, "schema"));
     json_t *d = json_object_get(root, "data");
     if (json_is_string(d))
         snprintf(c->data, sizeof c->data, "%s", json_string_value(d));
@@ -95,7 +108,10 @@ static dl_status from_current(dl_run_cfg *c, json_t *root, dl_err *err)
             continue;
         if (o->type == DL_OPT_REAL && !json_is_number(v))
             return dl_err_set(err, DL_EFORMAT, "configuration key '%s' is not a number", o->name);
-        if (dl_run_cfg_set(c, o, text, err) != DL_OK)
+        char old[DL_CFG_STR + 64];
+        const char *t =
+            o->type == DL_OPT_LR && schema < 3 ? legacy_lr(text, old, sizeof old) : text;
+        if (dl_run_cfg_set(c, o, t, err) != DL_OK)
             return dl_err_wrap(err, "stored configuration");
     }
     return DL_OK;
@@ -111,10 +127,20 @@ static dl_status from_argv(dl_run_cfg *c, json_t *root, json_t *av, dl_err *err)
     bool help;
     if (!argv)
         return dl_err_set(err, DL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        argv[i] = (char *)(json_is_string(json_array_get(av, i))
-                               ? json_string_value(json_array_get(av, i))
-                               : "");
+    char lr_old[4][128]; /* --lr values with their old meaning (the last --lr wins, as parsed) */
+    int n_lr = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(av, i);
+        const char *a = json_is_string(x) ? json_string_value(x) : "";
+        argv[i] = (char *)a;
+        bool value = i > 0 && !strcmp(argv[i - 1], "--lr"), inline_value = !strncmp(a, "--lr=", 5);
+        if ((value || inline_value) && n_lr < 4) {
+            char *b = lr_old[n_lr++], tmp[128];
+            snprintf(b, sizeof lr_old[0], "%s%s", inline_value ? "--lr=" : "",
+                     legacy_lr(inline_value ? a + 5 : a, tmp, sizeof tmp));
+            argv[i] = b;
+        }
+    }
     const char *cmd = n && dl_cmd_bit(argv[0]) ? argv[0] : "train";
     dl_status st = dl_run_cfg_parse(c, cmd, (int)n, argv, pos, 2, &n_pos, &help, err);
     if (st == DL_OK && n_pos == 1)

@@ -101,7 +101,7 @@ static const dl_opt table[] = {
     {"epochs", 0, DL_OPT_INT, F(epochs), "1", 1, 100000, NULL, NULL, RUN_CMDS, HS,
      "model and training", "N", "epochs"},
     {"lr", 0, DL_OPT_LR, F(lr), NULL, 0, 0, NULL, NULL, RUN_CMDS, HS, "model and training", "LR",
-     "V: slice(V), LO..HI spread, ..HI slice(HI), =V every group (default =1e-3)"},
+     "V every group, ..HI slice(HI), LO..HI spread (default 1e-3; fine-tune ..2e-3)"},
     {"schedule", 0, DL_OPT_ENUM, F(schedule), "auto", 0, 0, schedule_names, NULL, RUN_CMDS, HS,
      "model and training", "S",
      "fit, flat-cos, one-cycle, fine-tune (auto: fine-tune if pretrained)"},
@@ -304,30 +304,17 @@ static dl_status set_metrics(dl_run_cfg *c, const char *s, dl_err *err)
     return DL_OK;
 }
 
-/* "=V", "..HI", "LO..HI", bare "V" (the CLI's shorthand, slice(V)); ':' works as '..'. */
+/* The one lr grammar (dl_lr_parse): "V" and "=V" every group, "..HI" slice(HI), "LO..HI"
+ * slice(LO, HI); ':' works as '..'. */
 static dl_status set_lr(dl_run_cfg *c, const char *s, dl_err *err)
 {
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *colon = strchr(buf, ':');
-    if (colon && !strstr(buf, "..") && strlen(buf) + 1 < sizeof buf) {
-        memmove(colon + 1, colon, strlen(colon) + 1); /* LO:HI -> LO..HI */
-        colon[0] = colon[1] = '.';
-    }
     dl_lr_spec lr;
     dl_err e2 = {0};
-    dl_status st;
-    if (buf[0] == '.' && buf[1] == '.') {
-        st = dl_lr_parse(buf + 2, &lr, &e2);
-        if (st == DL_OK && lr.kind != DL_LR_SLICE_HI)
-            st = DL_EINVAL;
-    } else {
-        st = dl_lr_parse(buf, &lr, &e2);
-    }
-    if (st != DL_OK || !(lr.hi > 0) || (lr.kind == DL_LR_RANGE && !(lr.lo > 0)))
+    if (dl_lr_parse(s, &lr, &e2) != DL_OK || !(lr.hi > 0) ||
+        (lr.kind == DL_LR_RANGE && !(lr.lo > 0)))
         return dl_err_set(
             err, DL_EINVAL,
-            "--lr: '%s' is not a learning rate (V, =V for every group, ..HI for slice(HI), "
+            "--lr: '%s' is not a learning rate (V or =V for every group, ..HI for slice(HI), "
             "LO..HI with LO <= HI)",
             s);
     c->lr = lr;

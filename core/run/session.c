@@ -2,6 +2,7 @@
  * is the configuration's JSON (core/run/cfg_json.c) plus the image preparation ("prep", which
  * `dllab predict` reads to prepare images as the validation split was) and "multi_label". */
 #include "core/run/session.h"
+#include "core/run/stem.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -223,11 +224,12 @@ static dl_status open_all(dl_session *s, dl_err *err)
         bool from_file;
         if ((st = read_pretrained(s, &body, &from_file, err)) != DL_OK)
             return st;
-        /* The images must have the channels the body was trained on; a foreign (ImageNet) body also
+        /* An RGB body makes grey images RGB (fastai's rule); a 1-channel body takes the data's
+         * channels and its stem is adapted below (core/run/stem.h). A foreign (ImageNet) body also
          * wants ImageNet's normalisation, as fastai adds it for pretrained models. */
         const dl_named_tensor *c1 = dl_tensor_map_get(&body, "conv1.weight");
-        if (c1 && c1->ndim == 4 && c->channels == 0 && (c1->shape[1] == 1 || c1->shape[1] == 3))
-            c->channels = (int)c1->shape[1];
+        if (c1 && c1->ndim == 4 && c->channels == 0 && c1->shape[1] == 3)
+            c->channels = 3;
         if (from_file && c1 && c1->ndim == 4 && c1->shape[1] == 3)
             c->imagenet_stats = true;
     }
@@ -237,7 +239,10 @@ static dl_status open_all(dl_session *s, dl_err *err)
                            .n_out = dl_data_n_classes(s->ds),
                            .head = c->head,
                            .seed = (uint64_t)c->seed};
-        st = dl_model_create(&s->model, &mc, err);
+        if (c->pretrained[0])
+            st = dl_stem_adapt(&body, c->channels, s->stem_note, sizeof s->stem_note, err);
+        if (st == DL_OK)
+            st = dl_model_create(&s->model, &mc, err);
         if (st == DL_OK && c->pretrained[0] &&
             (st = dl_model_load_body(s->model, &body, err)) != DL_OK)
             dl_err_wrap(err, "--pretrained %s", c->pretrained);
@@ -345,6 +350,8 @@ dl_status dl_session_new_run(dl_session *s, const char *prefix_override, dl_err 
         dl_store_skipped_add(s->st, s->run, path, reason, NULL);
     }
     dl_learner_attach_store(s->l, s->st, s->run);
+    if (s->stem_note[0]) /* in the dashboard's log, the headless output and the run's events */
+        dl_learner_warn(s->l, s->stem_note);
     return DL_OK;
 }
 

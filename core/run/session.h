@@ -24,6 +24,7 @@ typedef struct dl_session {
     int64_t run;
     char run_name[DL_STORE_NAME_MAX];
     bool multi;
+    char stem_note[200]; /* how a pretrained stem was adapted to the data's channels, or "" */
 } dl_session;
 
 /* Opens everything cfg describes (the store at cfg->runs, or the default one). On failure the

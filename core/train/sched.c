@@ -248,25 +248,36 @@ dl_status dl_lr_parse(const char *s, dl_lr_spec *out, dl_err *err)
 {
     if (!s)
         return dl_err_set(err, DL_EINVAL, "learning rate missing");
-    const char *dots = strstr(s, "..");
+    /* ':' is an alias of '..' (the dashboard's old form LO:HI) */
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *colon = strchr(buf, ':');
+    if (colon && !strstr(buf, "..") && !strchr(colon + 1, ':') && strlen(buf) + 1 < sizeof buf) {
+        memmove(colon + 1, colon, strlen(colon) + 1);
+        colon[0] = colon[1] = '.';
+    }
+    const char *t = buf, *end = t + strlen(t), *dots = strstr(t, "..");
     dl_lr_spec r = {0};
-    bool ok;
-    if (s[0] == '=') {
-        r.kind = DL_LR_CONST;
-        ok = read_num(s + 1, s + strlen(s), &r.hi);
+    bool ok = strlen(s) < sizeof buf - 1;
+    if (t[0] == '=') {
+        r.kind = DL_LR_CONST; /* the explicit form of a plain value */
+        ok = ok && read_num(t + 1, end, &r.hi);
+    } else if (dots == t) {
+        r.kind = DL_LR_SLICE_HI;
+        ok = ok && !strstr(t + 2, "..") && read_num(t + 2, end, &r.hi);
     } else if (dots) {
         r.kind = DL_LR_RANGE;
-        ok = read_num(s, dots, &r.lo) && read_num(dots + 2, s + strlen(s), &r.hi) && r.lo <= r.hi;
+        ok = ok && !strstr(dots + 2, "..") && read_num(t, dots, &r.lo) &&
+             read_num(dots + 2, end, &r.hi) && r.lo <= r.hi;
     } else {
-        r.kind = DL_LR_SLICE_HI;
-        ok = read_num(s, s + strlen(s), &r.hi);
+        r.kind = DL_LR_CONST; /* fastai's float: every group */
+        ok = ok && read_num(t, end, &r.hi);
     }
     if (!ok)
-        return dl_err_set(
-            err, DL_EINVAL,
-            "cannot read learning rate '%s' (expected a positive number such as 3e-3, "
-            "a range LO..HI with LO <= HI such as 1e-6..1e-4, or =V for one value in every group)",
-            s);
+        return dl_err_set(err, DL_EINVAL,
+                          "cannot read learning rate '%s' (expected V for every group such as "
+                          "3e-3, ..HI for slice(HI), or LO..HI with LO <= HI such as 1e-6..1e-4)",
+                          s);
     *out = r;
     return DL_OK;
 }
@@ -274,11 +285,11 @@ dl_status dl_lr_parse(const char *s, dl_lr_spec *out, dl_err *err)
 int dl_lr_format(const dl_lr_spec *spec, char *buf, size_t cap)
 {
     switch (spec->kind) {
-    case DL_LR_CONST:
-        return snprintf(buf, cap, "=%g", spec->hi);
     case DL_LR_RANGE:
         return snprintf(buf, cap, "%g..%g", spec->lo, spec->hi);
     case DL_LR_SLICE_HI:
+        return snprintf(buf, cap, "..%g", spec->hi);
+    case DL_LR_CONST:
     default:
         return snprintf(buf, cap, "%g", spec->hi);
     }

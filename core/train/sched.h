@@ -116,10 +116,14 @@ typedef struct dl_lr_spec {
 /* Geometric spread: out[i] = lo * (hi/lo)^(i/(n-1)); n == 1 gives hi (as fastai's even_mults). */
 void dl_even_mults(double lo, double hi, int n, double *out);
 dl_status dl_lr_spread(const dl_lr_spec *spec, int n_groups, double *out, dl_err *err);
-/* Reads the command-line form: "3e-3" -> DL_LR_SLICE_HI (dllab's single value, as the issue asks),
- * "1e-6..1e-4" -> DL_LR_RANGE (lo < hi or equal), "=3e-3" -> DL_LR_CONST. */
+/* Reads the one learning-rate grammar (the CLI's --lr, the dashboard's '=' key, sweep lists):
+ *   "3e-3" or "=3e-3"  DL_LR_CONST, every group 3e-3 (fastai's float)
+ *   "..3e-3"           DL_LR_SLICE_HI, fastai's slice(3e-3)
+ *   "1e-6..1e-4"       DL_LR_RANGE, slice(1e-6, 1e-4) (lo <= hi)
+ * ':' is accepted for '..' ("1e-6:1e-4", ":3e-3"). DL_EINVAL quoting the text otherwise. */
 dl_status dl_lr_parse(const char *s, dl_lr_spec *out, dl_err *err);
-/* Writes the same form back ("%g"); returns what snprintf returns. */
+/* Writes the same grammar back ("%g": "0.003", "..0.003", "1e-06..0.0001"); returns what
+ * snprintf returns. */
 int dl_lr_format(const dl_lr_spec *spec, char *buf, size_t cap);
 
 /* ---- fine_tune (docs/fastai.md §3) ---- */

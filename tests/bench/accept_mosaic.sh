@@ -1,5 +1,5 @@
 #!/bin/sh
-# Acceptance run 2 of issue 5: fashion-mosaic (multi-label, 2000 train / 500 valid 64x64 mosaics),
+# Acceptance run 2: fashion-mosaic (multi-label, 2000 train / 500 valid 64x64 mosaics),
 # resnet-xs, fit_one_cycle for EPOCHS (4) epochs, dllab then PyTorch CPU (accept_mosaic_torch.py,
 # reading the very mosaic files dllab generated) in the same invocation, one after the other.
 # Both: no augmentation, batch BS (64), one learning rate LR (3e-3) for every group, fastai's

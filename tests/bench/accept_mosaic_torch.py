@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Acceptance run, PyTorch side (issue 5): the twin of `dllab train fashion-mosaic --arch resnet-xs
+"""Acceptance run, PyTorch side: the twin of `dllab train fashion-mosaic --arch resnet-xs
 --head torchvision --no-aug --lr =LR --bs BS` (multi-label), run by accept_mosaic.sh after dllab.
 
 It trains on the very files dllab trained on: the mosaic folder dllab generated in its cache

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Acceptance run 3 of issue 5: transfer. The body of a resnet-xs trained on Fashion-MNIST (one run,
+# Acceptance run 3: transfer. The body of a resnet-xs trained on Fashion-MNIST (one run,
 # PRETRAINED, by default the accept-fmnist-1 run accept_fmnist.sh leaves in RUNS) is fine-tuned on
 # a small labelled subset of fashion-mosaic (the first LIMIT (400) training mosaics; all 500
 # validation mosaics), against the same network from a random initialisation trained the same

@@ -31,8 +31,9 @@ tests_bench_bench_train_LDADD = core/libdlcore.a $(CORE_LIBS)
 CLEANFILES += tests/bench/bench_train
 bench: tests/bench/bench_train
 
-# Acceptance runs of issue 5 (accept): shell scripts over the dllab binary and their PyTorch twins,
+# Acceptance runs (accept): shell scripts over the dllab binary and their PyTorch twins,
 # run by hand from the build folder (nothing to build beyond src/dllab; minutes each on one core):
 #   sh tests/bench/accept_fmnist.sh     Fashion-MNIST resnet-xs one-cycle: accuracy + wall time vs PyTorch
 #   sh tests/bench/accept_mosaic.sh     fashion-mosaic multi-label: accuracy_multi + micro-F1 vs PyTorch
 #   sh tests/bench/accept_transfer.sh   fine_tune from the accept_fmnist body vs scratch, 3 seeds
+#   sh tests/bench/suite_under_load.sh 5   the whole make check 5 times while two trainings load both cores

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""stress_train: SIGKILLs at random moments of real dllab trainings (issue 17, `make stress-store`).
+"""stress_train: SIGKILLs at random moments of real dllab trainings (`make stress-store`).
 
 A small Fashion-MNIST training (3 epochs of 4 batches, 128 validation items so validation takes a
 good share of each epoch) is killed again and again: during its batches, its validation, its

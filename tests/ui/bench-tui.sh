@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench-tui.sh: training throughput with the dashboard open against --no-tui (issue 6: within
+# bench-tui.sh: training throughput with the dashboard open against --no-tui (the target: within
 # 3 %). Runs the same small Fashion-MNIST training headless and inside a tmux terminal, ROUNDS
 # times each, interleaved, and prints the wall times and the ratio of the medians. With GNU time
 # (/usr/bin/time) it also prints the CPU seconds (user + sys) of the dllab process in both modes:

@@ -30,7 +30,7 @@ done
 start cmp 120 40 C.UTF-8 "$DLLAB compare tm-1-1 tm-2-1 live-1"
 wait_for cmp "compare 3 runs \\(3 shown\\)"
 wait_for cmp "live-1 +running"
-wait_for cmp "lr +[.][.]0[.]001"
+wait_for cmp "lr +=0[.]001"
 # curves are drawn in braille (literal bytes: the test may run in the C locale)
 wait_for cmp "⣀|⠉|⠒|⠤|⡇|⢸"
 # the live run finishes while we watch
