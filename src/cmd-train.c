@@ -11,22 +11,28 @@
  * stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/numfmt.h"
+#include "core/file.h"
+#include "core/learn/remote.h"
 #include "src/commands.h"
 #include "src/interp-report.h"
 #include "src/runs-util.h"
 #include "src/train-run.h"
 #include "src/train-progress.h"
 #include "src/train-setup.h"
+#include "ui/feed-store.h"
 #include "ui/ui.h"
 
 #define SYNOPSIS                                                                                   \
@@ -163,7 +169,64 @@ static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *
 typedef struct ui_ctx {
     const char *store_dir;
     int64_t run;
+    bool detached;     /* `d`: the training goes on in the background */
+    int64_t hist_step; /* a resumed run: its history before this step and epoch is shown */
+    int hist_epoch;
 } ui_ctx;
+
+/* A resumed run's dashboard starts with everything the run did before (batches, epochs,
+ * events), read from the store up to where this process continues. */
+static void history_hook(void *user, dl_feed *feed)
+{
+    ui_ctx *u = user;
+    dl_store *st;
+    if (u->hist_step <= 0 || dl_store_open(u->store_dir, DL_STORE_READONLY, &st, NULL) != DL_OK)
+        return;
+    dl_feed_load_store(feed, st, u->run, u->hist_step, u->hist_epoch, NULL);
+    if (feed->n_epochs > 0)
+        feed->t_offset = feed->epochs[feed->n_epochs - 1].t;
+    dl_store_close(st);
+}
+
+static int detach_hook(void *user, dl_app *app)
+{
+    ui_ctx *u = user;
+    (void)app;
+    u->detached = true;
+    return DL_R_QUIT;
+}
+
+/* After `d`: the terminal is let go and the training goes on headless. SIGHUP (the window
+ * closing) is ignored, the terminal's descriptors are replaced by /dev/null and the run's log
+ * (DIR/RUN/train.log, where the epoch table goes from now on), so nothing writes to a terminal
+ * that may be gone. */
+static void go_background(dl_session *s, table *t)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dl_store_dir(s->st), s->run_name);
+    dl_mkdir_p(path, NULL);
+    snprintf(path + strlen(path), sizeof path - strlen(path), "/train.log");
+    printf("run %s goes on in the background (pid %ld): dllab attach %s brings it back; its "
+           "output goes to %s\n",
+           s->run_name, (long)getpid(), s->run_name, path);
+    fflush(stdout);
+    fflush(stderr);
+    signal(SIGHUP, SIG_IGN);
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (nul >= 0)
+        dup2(nul, 0);
+    if (log < 0)
+        log = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (log >= 0) {
+        dup2(log, 1);
+        dup2(log, 2);
+        close(log);
+    }
+    if (nul >= 0)
+        close(nul);
+    atomic_store(&t->on, 1);
+}
 
 static int push_stored(ui_ctx *u, dl_app *app, char *msg, int cap,
                        int (*push)(dl_app *, dl_store *, int64_t, char *, int))
@@ -324,6 +387,9 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     }
     dl_err e2;
     bool recorded = dl_store_run_finish(s->st, s->run, rs, &e2) == DL_OK;
+    /* commands that came too late get their answer, so no one waits for them */
+    dl_store_steer_close(s->st, s->run, "the training ended before applying it",
+                         (int64_t)dl_learner_step(s->l), NULL, NULL);
     if (!recorded) {
         fprintf(stderr,
                 "dllab train: the end of the run could not be recorded (the store will show it as "
@@ -367,6 +433,9 @@ static int finish(dl_session *s, dl_status st, const dl_err *err, int epochs_don
     }
     printf("run %s %s (%d epoch%s%s) in %s\n", s->run_name, word, epochs_done,
            epochs_done == 1 ? "" : "s", best, dl_store_dir(s->st));
+    if (rs == DL_RUN_STOPPED || rs == DL_RUN_CRASHED) /* it continues where it stopped */
+        printf("continue it with: dllab train --resume %s%s%s\n", s->run_name,
+               s->cfg.runs[0] ? " --runs " : "", s->cfg.runs);
     return rc;
 }
 
@@ -427,13 +496,22 @@ static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo,
     if (st == DL_OK && !s->cfg.no_tui) {
         dl_run_info info = {.run_name = s->run_name, .data = data_desc, .arch = s->cfg.arch};
         ui_ctx uc = {.store_dir = dl_store_dir(s->st), .run = s->run};
-        dl_train_hooks hooks = {
-            .user = &uc, .confusion = confusion_hook, .top_losses = top_losses_hook};
+        if (s->cfg.resume[0] && s->cfg.from_epoch < 0) {
+            uc.hist_step = (int64_t)dl_learner_step(s->l);
+            uc.hist_epoch = dl_learner_epochs_done(s->l);
+        }
+        dl_train_hooks hooks = {.user = &uc,
+                                .confusion = confusion_hook,
+                                .top_losses = top_losses_hook,
+                                .history = history_hook,
+                                .detach = detach_hook};
         dl_err uerr = {0};
         if (dl_ui_train(s->ctl, &info, &hooks, uo, NULL, &uerr) != DL_OK) {
             /* No usable terminal after all: the table takes over from the next epoch. */
             fprintf(stderr, "dllab train: %s; printing the epoch table\n", uerr.msg);
             atomic_store(&t->on, 1);
+        } else if (uc.detached) {
+            go_background(s, t);
         }
     }
     if (st == DL_OK)
@@ -476,7 +554,13 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
     interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh, .t = &t};
     dl_learner_add_callback(s.l, interp_cb, &ic, &err);
     dl_control_install_signals(s.ctl, &err);
+    /* Other processes steer this run through the store (dllab steer, dllab attach). */
+    dl_remote *remote = NULL;
+    dl_err rerr = {0};
+    if (dl_remote_start(dl_store_dir(s.st), s.run, s.ctl, &remote, &rerr) != DL_OK)
+        fprintf(stderr, "dllab train: steering from other processes is off: %s\n", rerr.msg);
     dl_status st = run_job(&s, &job, uo, &t, &err);
+    dl_remote_stop(remote);
     rc = finish(&s, st, &err, t.n_epochs_printed);
     pthread_mutex_destroy(&t.mu);
     dl_session_close(&s);

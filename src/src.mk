@@ -6,7 +6,7 @@ src_dllab_SOURCES += src/cmd-data.c
 src_dllab_SOURCES += src/runs-util.c src/runs-util.h src/show-text.h src/cmd-runs.c src/cmd-show.c \
 	src/cmd-export.c src/cmd-tag.c src/cmd-note.c src/cmd-baseline.c src/cmd-rm.c
 src_dllab_SOURCES += src/cmd-weights.c src/weights-arch.c src/weights-arch.h
-src_dllab_SOURCES += src/cmd-train.c src/cmd-lrfind.c src/cmd-interpret.c src/cmd-predict.c \
+src_dllab_SOURCES += src/cmd-train.c src/cmd-attach.c src/cmd-steer.c src/cmd-lrfind.c src/cmd-interpret.c src/cmd-predict.c \
 	src/train-setup.c src/train-setup.h src/train-run.h \
 	src/train-progress.c src/train-progress.h src/interp-report.c src/interp-report.h
 src_dllab_SOURCES += src/cmd-home.c src/cmd-show-batch.c

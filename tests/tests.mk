@@ -4,8 +4,8 @@ check_PROGRAMS += tests/check_core
 tests_check_core_SOURCES = tests/check_core.c tests/testutil.c tests/testutil.h
 tests_check_core_CFLAGS = $(TEST_CFLAGS)
 tests_check_core_LDADD = $(TEST_LDADD)
-TESTS += tests/check_core tests/no-curses-in-core.sh tests/cli.sh
-EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh tests/cli-lib.sh
+TESTS += tests/check_core tests/no-curses-in-core.sh tests/cli.sh tests/steer.sh
+EXTRA_DIST += tests/no-curses-in-core.sh tests/cli.sh tests/cli-lib.sh tests/steer.sh
 # outputs never replace a device, FIFO or folder (core/file.h's writer and the commands using it)
 check_PROGRAMS += tests/check_outputs
 tests_check_outputs_SOURCES = tests/check_outputs.c tests/check_compare_fixture.h \

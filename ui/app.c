@@ -122,6 +122,8 @@ int dl_app_key(dl_app *app, int key)
     if (app->confirming) {
         app->confirming = 0;
         app->dirty = 1;
+        if (s && s->quit_prompt && s->key)
+            return apply(app, s->key(s, DL_ACT_QUIT, key, app));
         if (key == 'y' || key == 'Y' || key == 'q') {
             int r = s && s->key ? s->key(s, DL_ACT_QUIT, key, app) : DL_R_NONE;
             return apply(app, r | DL_R_QUIT);
@@ -190,7 +192,7 @@ void dl_app_draw(dl_app *app, dl_grid *g)
         dl_actions_help(g, (dl_rect){(g->cols - w) / 2, 1, w, h}, s->id, app->env.ascii);
     }
     if (app->confirming) {
-        const char *q = "Quit dllab? (y/n)";
+        const char *q = s && s->quit_prompt ? s->quit_prompt : "Quit dllab? (y/n)";
         int w = dl_utf8_width(q) + 4, x = (g->cols - w) / 2, y = g->rows / 2 - 1;
         if (x < 0)
             x = 0;

@@ -60,6 +60,9 @@ struct dl_screen {
     /* Set by a screen that takes text (a form): every key goes to key() as DL_ACT_NONE, before
      * the app's own bindings (q, ?, Esc), so a path may contain them. */
     int text_input;
+    /* The question q asks (NULL: "Quit dllab? (y/n)"). With one, the answer key goes to key() as
+     * DL_ACT_QUIT and the screen decides (DL_R_QUIT leaves, anything else stays). */
+    const char *quit_prompt;
 };
 
 dl_app *dl_app_new(const dl_ui_opts *opts);

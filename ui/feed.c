@@ -86,7 +86,7 @@ void dl_feed_add_point(dl_feed *f, const dl_curve_point *p)
         e->valid_loss = p->loss;
         /* The smoothed train loss at the end of the epoch is what fastai's table shows. */
         e->train_loss = f->train.n ? f->last_smooth : NAN;
-        e->t = f->ctl ? dl_control_elapsed(f->ctl) : 0;
+        e->t = f->t_offset + (f->ctl ? dl_control_elapsed(f->ctl) : 0);
         break;
     }
     case DL_POINT_LRFIND:
@@ -124,6 +124,8 @@ const dl_event *dl_feed_event(const dl_feed *f, int i)
 
 int dl_feed_pull(dl_feed *f)
 {
+    if (f->source)
+        return f->source(f, f->source_user);
     if (!f->ctl)
         return 0;
     int changed = 0;

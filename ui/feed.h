@@ -32,7 +32,8 @@ typedef struct dl_feed_epoch {
     double t; /* seconds since the control started, when the row was made */
 } dl_feed_epoch;
 
-typedef struct dl_feed {
+typedef struct dl_feed dl_feed;
+struct dl_feed {
     dl_control *ctl; /* not owned; NULL for a feed filled by hand (tests, saved runs) */
     dl_snapshot snap;
     uint64_t point_seq, event_seq, dropped;
@@ -48,7 +49,13 @@ typedef struct dl_feed {
     double last_smooth; /* smoothed train loss of the latest train point */
     int oom;
     char status[16]; /* a saved run's stored status ("crashed"), shown instead of the phase */
-} dl_feed;
+    /* Seconds added to the epoch rows' times: a resumed run's history came first. */
+    double t_offset;
+    /* Another source than ctl (ui/feed-store.h: the run store of a training elsewhere): when set,
+     * dl_feed_pull calls it instead of reading ctl; it returns 1 when anything changed. */
+    int (*source)(dl_feed *f, void *user);
+    void *source_user;
+};
 
 void dl_feed_init(dl_feed *f, dl_control *ctl);
 void dl_feed_free(dl_feed *f);

@@ -188,6 +188,15 @@ static int home_key(dl_screen *s, dl_action a, int key, dl_app *app)
         if (!cur)
             return DL_R_NONE;
         dl_screen rs;
+        int64_t owner = 0;
+        /* a run another process trains opens attached (steerable); any other, the run view */
+        if (cur->status == DL_RUN_RUNNING &&
+            dl_store_run_owner(h->st, cur->id, &owner, NULL) == DL_OK && owner &&
+            dl_screen_attach(&rs, h->st, cur->id, NULL, &err) == DL_OK) {
+            if (dl_app_push(app, &rs) != 0)
+                rs.close(&rs);
+            return DL_R_REDRAW;
+        }
         if (dl_screen_run(&rs, h->st, cur->id, &err) != DL_OK) {
             dl_app_message(app, err.msg);
             return DL_R_REDRAW;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/store/store.h"
+#include "ui/feed-store.h"
 #include "ui/screens.h"
 
 typedef struct run_view {
@@ -22,92 +23,6 @@ typedef struct run_view {
     int64_t lrfind_id;
     double last_poll;
 } run_view;
-
-int dl_feed_from_store(dl_feed *f, dl_store *st, int64_t run_id, dl_err *err)
-{
-    int changed = 0;
-    int64_t after = f->train.n ? (int64_t)f->train.x[f->train.n - 1] : -1;
-    dl_batch_row *b = NULL;
-    size_t nb = 0;
-    if (dl_store_batches(st, run_id, after, &b, &nb, err) != DL_OK)
-        return -1;
-    for (size_t i = 0; i < nb; i++) {
-        dl_curve_point p = {.kind = DL_POINT_TRAIN,
-                            .step = (uint64_t)b[i].step,
-                            .epoch = b[i].epoch,
-                            .lr = b[i].n_lr > 0 ? b[i].lr[b[i].n_lr - 1] : NAN,
-                            .loss = b[i].smooth_loss,
-                            .raw = b[i].loss,
-                            .mom = b[i].mom};
-        dl_feed_add_point(f, &p);
-        f->snap.step = (uint64_t)b[i].step;
-        f->snap.epoch = b[i].epoch;
-        f->snap.n_groups = b[i].n_lr;
-        for (int g = 0; g < b[i].n_lr && g < DL_MAX_GROUPS; g++)
-            f->snap.lr[g] = b[i].lr[g];
-        f->snap.mom = b[i].mom;
-        f->snap.last_loss = b[i].loss;
-        f->snap.smooth_loss = b[i].smooth_loss;
-        changed = 1;
-    }
-    free(b);
-    dl_epoch_row *e = NULL;
-    size_t ne = 0;
-    if (dl_store_epochs(st, run_id, &e, &ne, err) != DL_OK)
-        return -1;
-    if (ne > (size_t)f->n_epochs) {
-        for (size_t i = (size_t)f->n_epochs; i < ne; i++) {
-            /* The valid point sits at the last batch of its epoch (batches per epoch from the
-             * run's summary), or after the last batch seen. */
-            dl_curve_point p = {
-                .kind = DL_POINT_VALID, .epoch = e[i].epoch, .loss = e[i].valid_loss};
-            if (f->snap.n_batches > 0)
-                p.step = (uint64_t)((int64_t)(e[i].epoch + 1) * f->snap.n_batches - 1);
-            else if (f->train.n > 0)
-                p.step = (uint64_t)f->train.x[f->train.n - 1];
-            dl_feed_add_point(f, &p);
-            dl_feed_epoch *row = &f->epochs[f->n_epochs - 1];
-            row->train_loss = e[i].train_loss;
-            row->n_metrics = e[i].n_metrics < DL_SNAP_METRICS ? e[i].n_metrics : DL_SNAP_METRICS;
-            for (int m = 0; m < row->n_metrics; m++) {
-                row->metric[m] = e[i].metrics[m].value;
-                snprintf(f->snap.metric_name[m], DL_SNAP_NAME, "%s", e[i].metrics[m].name);
-            }
-            /* Durations: the table prints differences of t. */
-            row->t = (f->n_epochs > 1 ? f->epochs[f->n_epochs - 2].t : 0) + e[i].duration;
-            f->snap.n_metrics = row->n_metrics;
-            f->snap.valid_loss = e[i].valid_loss;
-        }
-        changed = 1;
-    }
-    free(e);
-    int64_t after_ev = -1;
-    int kept = dl_feed_events_kept(f);
-    if (kept > 0)
-        after_ev = (int64_t)dl_feed_event(f, kept - 1)->seq;
-    dl_event_row *ev = NULL;
-    size_t nev = 0;
-    if (dl_store_events(st, run_id, after_ev, &ev, &nev, err) != DL_OK)
-        return -1;
-    for (size_t i = 0; i < nev; i++) {
-        dl_event de;
-        memset(&de, 0, sizeof de);
-        de.seq = (uint64_t)ev[i].id;
-        de.step = (uint64_t)(ev[i].step > 0 ? ev[i].step : 0);
-        de.t = ev[i].t;
-        const char *text = NULL;
-        json_t *j = ev[i].payload && *ev[i].payload ? json_loads(ev[i].payload, 0, NULL) : NULL;
-        if (j && json_is_object(j) && json_is_string(json_object_get(j, "text")))
-            text = json_string_value(json_object_get(j, "text"));
-        snprintf(de.text, sizeof de.text, "%.63s%s%.62s", ev[i].kind, text && *text ? " " : "",
-                 text ? text : "");
-        json_decref(j);
-        dl_feed_add_event(f, &de);
-        changed = 1;
-    }
-    dl_events_free(ev, nev);
-    return changed;
-}
 
 /* The epochs the run plans (fine_tune: its frozen epochs too) and its batches per epoch
  * (drop_last: n_train / bs), from the stored configuration; 0 when it does not say. */

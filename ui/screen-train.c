@@ -97,6 +97,8 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
         return prompt_key(st, key, app);
     switch (a) {
     case DL_ACT_QUIT:
+        if (st->hooks.quit) /* an attached screen asks: stop the training, or only detach? */
+            return st->hooks.quit(st->hooks.user, key, app);
         /* The app asked already (or Ctrl-C, key -1): stop now; the trainer saves its state at
          * the boundary. A signal also raises the control's flag, as the trainer expects. */
         if (key < 0 && st->ctl)
@@ -145,6 +147,12 @@ static int train_key(dl_screen *s, dl_action a, int key, dl_app *app)
     }
     case DL_ACT_STOP_EPOCH:
         return post(st, app, (dl_cmd){.kind = DL_CMD_STOP_AFTER_EPOCH});
+    case DL_ACT_DETACH:
+        if (st->hooks.detach && !ended(st))
+            return st->hooks.detach(st->hooks.user, app);
+        dl_app_message(app, ended(st) ? "the training has ended: nothing to detach from"
+                                      : "this screen cannot detach (q quits)");
+        return DL_R_REDRAW;
     case DL_ACT_LR_SET:
         st->prompt = 1;
         st->ninput = 0;
@@ -520,12 +528,15 @@ dl_status dl_screen_train(dl_screen *out, dl_control *ctl, dl_feed *feed, const 
     if (hooks)
         st->hooks = *hooks;
     st->beta_i = 5; /* 0.98, fastai's */
+    if (st->hooks.history)
+        st->hooks.history(st->hooks.user, st->feed);
     *out = (dl_screen){.name = "train",
                        .id = DL_SCR_TRAIN,
                        .self = st,
                        .draw = train_draw,
                        .key = train_key,
                        .tick = train_tick,
-                       .close = train_close};
+                       .close = train_close,
+                       .quit_prompt = st->hooks.quit_prompt};
     return DL_OK;
 }

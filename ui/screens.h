@@ -34,6 +34,14 @@ typedef struct dl_train_hooks {
     int (*tick)(void *user, dl_feed *feed, dl_app *app);
     /* Called when the screen closes (frees user). */
     void (*close)(void *user);
+    /* Fills the feed with what came before (a resumed run's history), once, at creation. */
+    void (*history)(void *user, dl_feed *feed);
+    /* `d`: leave the training running without this screen; returns DL_R_* (NULL: not possible
+     * here, the screen says so). */
+    int (*detach)(void *user, dl_app *app);
+    /* q's question (NULL: the app's own) and its answer (key; -1 for a signal); returns DL_R_*. */
+    const char *quit_prompt;
+    int (*quit)(void *user, int key, dl_app *app);
 } dl_train_hooks;
 
 /* The training dashboard. ctl is not owned; feed may be NULL (the screen makes its own over ctl)
@@ -69,6 +77,18 @@ dl_status dl_screen_run(dl_screen *out, struct dl_store *st, int64_t run_id, dl_
 /* Fills feed (initialised, ctl NULL) with what the store holds for the run beyond what the feed
  * already has; returns 1 when anything was added. Used by the run view and its tests. */
 int dl_feed_from_store(dl_feed *feed, struct dl_store *st, int64_t run_id, dl_err *err);
+
+/* The dashboard over a run another process trains (ui/screen-attach.c): the store feeds it, its
+ * keys go into the store's steering channel. st (writable; owned by the caller) must outlive the
+ * screen. Refused (DL_EINVAL, saying why) when the run is not training or its process is gone.
+ * *outcome (may be NULL) tells how the screen was left. */
+typedef enum dl_attach_outcome {
+    DL_ATTACH_DETACHED = 0, /* d, or q then d: the training goes on */
+    DL_ATTACH_STOPPED,      /* q then s: asked the training to stop now */
+    DL_ATTACH_ENDED         /* the training ended while attached */
+} dl_attach_outcome;
+dl_status dl_screen_attach(dl_screen *out, struct dl_store *st, int64_t run_id,
+                           dl_attach_outcome *outcome, dl_err *err);
 
 /* The home screen: the store's runs (name, date, data, arch, best metric, status). Enter opens
  * the run view, Space marks runs, c compares the marked ones (hook), d deletes (asks), b makes

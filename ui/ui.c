@@ -83,6 +83,16 @@ dl_status dl_ui_show_run(dl_store *store, int64_t run_id, const dl_ui_opts *opts
     return run_one(&s, opts, -1, NULL, NULL, NULL, err);
 }
 
+dl_status dl_ui_attach(dl_store *store, int64_t run_id, const dl_ui_opts *opts,
+                       dl_attach_outcome *outcome, dl_err *err)
+{
+    dl_screen s;
+    dl_status st = dl_screen_attach(&s, store, run_id, outcome, err);
+    if (st != DL_OK)
+        return st;
+    return run_one(&s, opts, -1, NULL, NULL, NULL, err);
+}
+
 dl_status dl_ui_home(dl_store *store, const dl_home_hooks *hooks, const dl_ui_opts *opts,
                      const char *select, const char *message, struct dl_run_cfg *request,
                      int *asked, dl_err *err)

@@ -32,6 +32,9 @@ dl_status dl_ui_lrfind(dl_control *ctl, int num_it, const dl_lrfind_hooks *hooks
                        const dl_ui_opts *opts, const char *stderr_log, dl_err *err);
 /* The run view of one stored run. */
 dl_status dl_ui_show_run(dl_store *st, int64_t run_id, const dl_ui_opts *opts, dl_err *err);
+/* The dashboard attached to a run trained by another process (see dl_screen_attach). */
+dl_status dl_ui_attach(dl_store *st, int64_t run_id, const dl_ui_opts *opts,
+                       dl_attach_outcome *outcome, dl_err *err);
 /* The home screen, the run named select selected (NULL: the newest) and message on its bottom
  * line (NULL: none). When the user asked for a new run, *request gets its configuration and
  * *asked is set. */

@@ -39,6 +39,11 @@ typedef struct dl_cmd {
     dl_lr_spec lr; /* SET_LR, in the --lr grammar (dl_lr_parse) */
     double factor; /* SCALE_LR */
     int arg; /* FREEZE: freeze_to(arg); 0 or -1 = fastai's freeze() (all groups but the head) */
+    /* Where it came from: 0 and "" for a key of this process's dashboard; a command read from the
+     * run store's steering channel (core/learn/remote.h) carries its row id and origin ("cli",
+     * "attach pid 123"), and the trainer acknowledges that row when it applies or refuses it. */
+    int64_t remote_id;
+    char origin[48];
 } dl_cmd;
 
 const char *dl_cmd_name(dl_cmd_kind k); /* "set_lr", "scale_lr", ... */

@@ -6,7 +6,8 @@ core_libdlcore_a_SOURCES += \
 	core/learn/learner.c core/learn/learner.h core/learn/learner_internal.h \
 	core/learn/learner_fit.c core/learn/learner_state.c \
 	core/learn/learner_thread.c core/learn/learner_preds.c \
-	core/learn/diverge.c core/learn/diverge.h
+	core/learn/diverge.c core/learn/diverge.h \
+	core/learn/remote.c core/learn/remote.h
 EXTRA_DIST += core/learn/README.md
 
 check_PROGRAMS += tests/check_learn_diverge tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
@@ -29,3 +30,10 @@ tests_check_learn_cli_SOURCES = tests/check_learn_cli.c tests/testutil.c tests/t
 tests_check_learn_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_cli_LDADD = $(TEST_LDADD)
 TESTS += tests/check_learn_diverge tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
+
+# The steering channel through the run store (commands, acknowledgements, live snapshot).
+check_PROGRAMS += tests/check_steer
+tests_check_steer_SOURCES = tests/check_steer.c tests/testutil.c tests/testutil.h
+tests_check_steer_CFLAGS = $(TEST_CFLAGS)
+tests_check_steer_LDADD = $(TEST_LDADD)
+TESTS += tests/check_steer

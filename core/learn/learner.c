@@ -197,7 +197,12 @@ void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const 
     for (int g = 0; g < l->n_groups; g++)
         e.lr[g] = l->opt.h[g].lr;
     e.frozen_to = l->frozen_to;
-    snprintf(e.text, sizeof e.text, "%s%s%.100s", kind, text[0] ? " " : "", text);
+    const dl_cmd *cmd = l->cmd;
+    if (cmd && cmd->origin[0]) /* a command from another process says whose it was */
+        snprintf(e.text, sizeof e.text, "%s%s%.70s (%.40s)", kind, text[0] ? " " : "", text,
+                 cmd->origin);
+    else
+        snprintf(e.text, sizeof e.text, "%s%s%.100s", kind, text[0] ? " " : "", text);
     if (to_control && l->control)
         dl_control_push_event(l->control, &e);
     if (to_store && l->store) {
@@ -217,10 +222,24 @@ void dl_learner_emit_event(dl_learner *l, bool to_control, bool to_store, const 
                          l->frozen_to);
         for (int g = 0; g < l->n_groups && k < (int)sizeof payload - 40; g++)
             k += snprintf(payload + k, sizeof payload - (size_t)k, "%s%.9g", g ? "," : "", e.lr[g]);
-        snprintf(payload + k, sizeof payload - (size_t)k, "]}");
+        k += snprintf(payload + k, sizeof payload - (size_t)k, "]");
+        if (cmd && k < (int)sizeof payload - 60) /* origin: only printable ASCII gets this far */
+            k += snprintf(payload + k, sizeof payload - (size_t)k, ",\"origin\":\"%s\"",
+                          cmd->origin[0] ? cmd->origin : "key");
+        snprintf(payload + k, sizeof payload - (size_t)k, "}");
         dl_err err;
-        if (dl_store_log_event(l->store, l->run_id, kind, (int64_t)l->step, 0, payload, &err) !=
-            DL_OK)
+        dl_status s;
+        if (cmd && cmd->remote_id && !l->cmd_acked) {
+            /* the event and the command's acknowledgement commit together */
+            s = dl_store_log_event_steer(l->store, l->run_id, kind, (int64_t)l->step, payload,
+                                         cmd->remote_id,
+                                         l->cmd_refused ? DL_STEER_REFUSED : DL_STEER_APPLIED,
+                                         l->cmd_refused ? l->cmd_reason : "", &err);
+            l->cmd_acked = s == DL_OK;
+        } else {
+            s = dl_store_log_event(l->store, l->run_id, kind, (int64_t)l->step, 0, payload, &err);
+        }
+        if (s != DL_OK)
             dl_log(DL_LOG_WARN, "recording event '%s': %s", kind, err.msg);
     }
     dl_log(DL_LOG_DEBUG, "event at step %llu: %s", (unsigned long long)l->step, e.text);
@@ -528,6 +547,14 @@ static void set_group_lrs(dl_learner *l, const double *lr)
         dl_optim_set_lr(&l->opt, g, lr[g]);
 }
 
+/* A command that cannot be applied: its acknowledgement carries the reason. */
+static void refuse(dl_learner *l, const char *what, const char *why)
+{
+    l->cmd_refused = true;
+    snprintf(l->cmd_reason, sizeof l->cmd_reason, "%.150s", why);
+    dl_learner_log_event(l, DL_EV_WARNING, "%s refused: %s", what, why);
+}
+
 static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
 {
     double lr[DL_MAX_GROUPS];
@@ -535,11 +562,11 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
     switch (c->kind) {
     case DL_CMD_SET_LR: {
         if (dl_lr_spread(&c->lr, l->n_groups, lr, &e2) != DL_OK) {
-            dl_learner_log_event(l, DL_EV_WARNING, "set_lr refused: %s", e2.msg);
+            refuse(l, "set_lr", e2.msg);
             return DL_OK;
         }
         if (l->in_fit && dl_fit_sched_set_lr(&l->sched, l->pos, lr, &e2) != DL_OK) {
-            dl_learner_log_event(l, DL_EV_WARNING, "set_lr refused: %s", e2.msg);
+            refuse(l, "set_lr", e2.msg);
             return DL_OK;
         }
         set_group_lrs(l, lr);
@@ -550,11 +577,13 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
     }
     case DL_CMD_SCALE_LR:
         if (!(c->factor > 0 && isfinite(c->factor))) {
-            dl_learner_log_event(l, DL_EV_WARNING, "scale_lr refused: factor %g", c->factor);
+            char why[64];
+            snprintf(why, sizeof why, "factor %g", c->factor);
+            refuse(l, "scale_lr", why);
             return DL_OK;
         }
         if (l->in_fit && dl_fit_sched_scale_lr(&l->sched, c->factor, &e2) != DL_OK) {
-            dl_learner_log_event(l, DL_EV_WARNING, "scale_lr refused: %s", e2.msg);
+            refuse(l, "scale_lr", e2.msg);
             return DL_OK;
         }
         for (int g = 0; g < l->n_groups; g++)
@@ -616,7 +645,19 @@ dl_status dl_learner_boundary(dl_learner *l, dl_err *err)
         dl_cmd cmds[DL_CONTROL_QUEUE];
         size_t n = l->control ? dl_control_take(l->control, cmds, DL_CONTROL_QUEUE) : 0;
         for (size_t i = 0; i < n; i++) {
+            l->cmd = &cmds[i];
+            l->cmd_acked = l->cmd_refused = false;
+            l->cmd_reason[0] = 0;
             dl_status st = apply(l, &cmds[i], err);
+            if (!l->cmd_acked && cmds[i].remote_id && l->store) {
+                /* applied without an event of its own (pause while paused, ...) */
+                dl_err e2;
+                if (dl_store_steer_finish(l->store, cmds[i].remote_id,
+                                          l->cmd_refused ? DL_STEER_REFUSED : DL_STEER_APPLIED,
+                                          l->cmd_reason, (int64_t)l->step, NULL, &e2) != DL_OK)
+                    dl_log(DL_LOG_WARN, "acknowledging a steering command: %s", e2.msg);
+            }
+            l->cmd = NULL;
             if (st != DL_OK)
                 return st;
         }

@@ -230,6 +230,8 @@ dl_status dl_checkpoint_model_map(const dl_tensor_map *ckpt, dl_tensor_map *out,
 dl_status dl_learner_save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err);
 /* Epoch after the one stored in a checkpoint loaded by dl_learner_state_from_map (resume point). */
 int dl_learner_resume_epoch(const dl_learner *l);
+/* Epochs completed over the whole run (the store's epoch numbers of the next epoch row). */
+int dl_learner_epochs_done(const dl_learner *l);
 
 /* ---- background thread ---- */
 typedef enum dl_job_kind { DL_JOB_FIT = 0, DL_JOB_FINE_TUNE, DL_JOB_LRFIND } dl_job_kind;

@@ -92,6 +92,11 @@ struct dl_learner {
     char unsaved_why[DL_ERR_MSG_MAX];
     dl_phase phase;
     char message[160];
+    /* the command being applied at this boundary: its origin goes into the events it causes,
+     * and a command from the store's steering channel is acknowledged with the first of them */
+    const dl_cmd *cmd;
+    bool cmd_acked, cmd_refused;
+    char cmd_reason[160];
 
     /* tracker (docs/fastai.md §8) */
     bool lower_better;

@@ -295,6 +295,7 @@ dl_status dl_learner_state_from_map(dl_learner *l, const dl_tensor_map *m, dl_er
 }
 
 int dl_learner_resume_epoch(const dl_learner *l) { return l->resume_epoch; }
+int dl_learner_epochs_done(const dl_learner *l) { return l->epochs_done; }
 
 static dl_status save_checkpoint(dl_learner *l, const char *file, bool best, dl_err *err);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,47 @@ static uint32_t be32(const unsigned char *b)
     return (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
 }
 
+/* The descriptor check_file reads a store's header through, one per database file, kept open for
+ * the life of the process. Closing any descriptor of a file drops every POSIX lock this process
+ * holds on it, including the locks of SQLite connections to it (SQLite's documented pitfall): a
+ * second store opened in a training process (the steering poller, a UI reader) would otherwise
+ * strip the trainer's locks, and another process could then delete the WAL under it. Mutable and
+ * global because locks are per process; guarded by its mutex. */
+typedef struct held_fd {
+    dev_t dev;
+    ino_t ino;
+    int fd;
+} held_fd;
+static held_fd header_fds[32];
+static int n_header_fds;
+static pthread_mutex_t header_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int header_fd(const char *path, const struct stat *sb)
+{
+    pthread_mutex_lock(&header_mu);
+    int fd = -1, slot = -1;
+    for (int i = 0; i < n_header_fds && slot < 0; i++)
+        if (header_fds[i].dev == sb->st_dev && header_fds[i].ino == sb->st_ino)
+            slot = i;
+    struct stat held;
+    if (slot >= 0 && fstat(header_fds[slot].fd, &held) == 0 && held.st_nlink > 0)
+        fd = header_fds[slot].fd;
+    else if (slot >= 0) /* that file was deleted and its inode number reused: nothing to keep */
+        close(header_fds[slot].fd);
+    if (fd < 0) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (slot < 0 && n_header_fds < (int)(sizeof header_fds / sizeof header_fds[0]))
+            slot = n_header_fds++;
+        /* beyond the table the descriptor is simply never closed */
+        if (fd >= 0 && slot >= 0)
+            header_fds[slot] = (held_fd){sb->st_dev, sb->st_ino, fd};
+        else if (slot >= 0)
+            header_fds[slot].fd = -1, header_fds[slot].ino = 0;
+    }
+    pthread_mutex_unlock(&header_mu);
+    return fd;
+}
+
 /* Looks at the file before SQLite does: SQLite would happily turn a garbage file or a truncated
  * one into errors only later, and a write could then damage what is left of it. */
 static dl_status check_file(const char *path, bool *exists, dl_err *err)
@@ -142,12 +184,11 @@ static dl_status check_file(const char *path, bool *exists, dl_err *err)
     *exists = true;
     if (sb.st_size == 0)
         return DL_OK; /* SQLite treats an empty file as an empty database */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = header_fd(path, &sb);
     if (fd < 0)
         return dl_err_set(err, DL_EIO, "run store %s: cannot read: %s", path, strerror(errno));
     unsigned char h[100];
-    ssize_t got = read(fd, h, sizeof h);
-    close(fd);
+    ssize_t got = pread(fd, h, sizeof h, 0);
     if (got <= 0 || memcmp(h, "SQLite format 3", got < 16 ? (size_t)got : 16) != 0)
         return dl_err_set(
             err, DL_EFORMAT,

@@ -1,7 +1,9 @@
 /* schema: the run store's tables, as forward migrations. Version 1 was the first release (runs,
  * batches, epochs with metrics, events, checkpoints); version 2 added tags, notes, the baseline
- * flag, LR-finder sweeps, interpretation results and skipped files. Old stores are upgraded on
- * open; a released entry is never edited. */
+ * flag, LR-finder sweeps, interpretation results and skipped files; version 3 added the steering
+ * channel (commands written by any process for a run's trainer, with their acknowledgement) and
+ * each live run's latest progress snapshot. Old stores are upgraded on open; a released entry is
+ * never edited. */
 #include "core/store/internal.h"
 
 const char *const dl_store_migrations[DL_STORE_SCHEMA_VERSION] = {
@@ -79,4 +81,16 @@ const char *const dl_store_migrations[DL_STORE_SCHEMA_VERSION] = {
     " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
     " path TEXT NOT NULL, reason TEXT NOT NULL);"
     "CREATE INDEX skipped_run ON skipped(run_id);",
+    /* 2 -> 3 */
+    "CREATE TABLE commands("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " cmd TEXT NOT NULL, arg TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending',"
+    " reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT -1,"
+    " created REAL NOT NULL, done REAL NOT NULL DEFAULT 0);"
+    "CREATE INDEX commands_open ON commands(run_id, id) WHERE state IN ('pending','taken');"
+    "CREATE TABLE live("
+    " run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " pid INTEGER NOT NULL, t REAL NOT NULL, json TEXT NOT NULL);",
 };

@@ -26,7 +26,7 @@
 #include "core/err.h"
 #include "core/tensor_map.h"
 
-#define DL_STORE_SCHEMA_VERSION 2
+#define DL_STORE_SCHEMA_VERSION 3
 #define DL_STORE_DB_NAME "runs.db"
 #define DL_STORE_DEFAULT_DIR "dllab-runs"
 #define DL_STORE_MAX_GROUPS 8  /* learning rates per batch row (parameter groups) */
@@ -201,6 +201,66 @@ dl_status dl_store_run_owner(dl_store *st, int64_t run_id, int64_t *pid, dl_err 
 /* Takes over run_id for this process (a resume): status running, this host, pid and start time,
  * in one transaction. Refused (DL_EINVAL, *owner = its pid) while another live process owns it. */
 dl_status dl_store_run_claim(dl_store *st, int64_t run_id, int64_t *owner, dl_err *err);
+
+/* ---- steering: the command channel (any process writes, the run's trainer applies) -------- */
+/* A steering command travels as a word and an argument ("lr" "1e-5..1e-3", "unfreeze" "") with
+ * its origin ("cli", "attach pid 123"). Its state goes pending -> taken (the trainer's process read
+ * it) -> applied or refused (with the reason and the step). Rows are never deleted before their
+ * run; a trainer that dies leaves its pending and taken rows, which a --resume picks up, while
+ * applied and refused ones are never applied again. */
+typedef enum dl_steer_state {
+    DL_STEER_PENDING = 0,
+    DL_STEER_TAKEN,
+    DL_STEER_APPLIED,
+    DL_STEER_REFUSED
+} dl_steer_state;
+
+const char *dl_steer_state_name(dl_steer_state s); /* "pending", "taken", ... */
+
+typedef struct dl_steer_row {
+    int64_t id, run_id;
+    char cmd[32], arg[64], origin[48];
+    dl_steer_state state;
+    char reason[160];
+    int64_t step; /* where it was applied or refused; -1 before */
+    double created, done;
+} dl_steer_row;
+
+/* Queues a command for run_id (state pending); *id (may be NULL) receives its id. */
+dl_status dl_store_steer_post(dl_store *st, int64_t run_id, const char *cmd, const char *arg,
+                              const char *origin, int64_t *id, dl_err *err);
+/* The trainer's side: in one write transaction, every command of run_id that is pending or taken
+ * with id > after_id is marked taken and returned in id order (taken ones again: their previous
+ * taker died). Free with free(). */
+dl_status dl_store_steer_take(dl_store *st, int64_t run_id, int64_t after_id, dl_steer_row **rows,
+                              size_t *n, dl_err *err);
+/* Marks command id applied or refused (with reason, may be NULL) at step; only while it is still
+ * pending or taken (so an acknowledgement is written once). *changed (may be NULL) tells. */
+dl_status dl_store_steer_finish(dl_store *st, int64_t id, dl_steer_state state, const char *reason,
+                                int64_t step, bool *changed, dl_err *err);
+/* dl_store_log_event and dl_store_steer_finish in one transaction: the event that records a
+ * command and its acknowledgement are written together or not at all. */
+dl_status dl_store_log_event_steer(dl_store *st, int64_t run_id, const char *kind, int64_t step,
+                                   const char *payload_json, int64_t cmd_id, dl_steer_state state,
+                                   const char *reason, dl_err *err);
+dl_status dl_store_steer_get(dl_store *st, int64_t id, dl_steer_row *out, dl_err *err);
+/* Refuses every pending or taken command of run_id with reason (the training ended); returns how
+ * many in *n (may be NULL). */
+dl_status dl_store_steer_close(dl_store *st, int64_t run_id, const char *reason, int64_t step,
+                               int *n, dl_err *err);
+/* Every command of the run in id order (for show, tests). Free with free(). */
+dl_status dl_store_steer_list(dl_store *st, int64_t run_id, dl_steer_row **rows, size_t *n,
+                              dl_err *err);
+
+/* The live run's latest progress snapshot as JSON, written by its training process (replaced each
+ * time) and read by attached screens. */
+dl_status dl_store_live_put(dl_store *st, int64_t run_id, const char *json, dl_err *err);
+/* *json malloc'd; DL_ENOTFOUND when the run never published one. t: when it was written. */
+dl_status dl_store_live_get(dl_store *st, int64_t run_id, char **json, double *t, int64_t *pid,
+                            dl_err *err);
+/* SQLite's PRAGMA data_version: changes when another connection commits. A cheap "anything
+ * new?" check before a query. -1 on error. */
+int64_t dl_store_data_version(dl_store *st);
 
 /* ---- reading (any connection) ------------------------------------------------------------- */
 

@@ -2,7 +2,8 @@
 core_libdlcore_a_SOURCES += \
 	core/store/store.h core/store/internal.h \
 	core/store/schema.c core/store/db.c core/store/write.c core/store/read.c \
-	core/store/checkpoint.c core/store/manage.c core/store/owner.c
+	core/store/checkpoint.c core/store/manage.c core/store/owner.c \
+	core/store/steer.c
 
 check_PROGRAMS += tests/check_store
 tests_check_store_SOURCES = tests/check_store.c tests/testutil.c tests/testutil.h

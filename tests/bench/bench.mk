@@ -37,3 +37,10 @@ bench: tests/bench/bench_train
 #   sh tests/bench/accept_mosaic.sh     fashion-mosaic multi-label: accuracy_multi + micro-F1 vs PyTorch
 #   sh tests/bench/accept_transfer.sh   fine_tune from the accept_fmnist body vs scratch, 3 seeds
 #   sh tests/bench/suite_under_load.sh 5   the whole make check 5 times while two trainings load both cores
+
+# bench_channel (steering): the store poller's CPU per resnet-xs step and its pickup latency.
+EXTRA_PROGRAMS += tests/bench/bench_channel
+tests_bench_bench_channel_SOURCES = tests/bench/bench_channel.c
+tests_bench_bench_channel_LDADD = core/libdlcore.a $(CORE_LIBS)
+CLEANFILES += tests/bench/bench_channel
+bench: tests/bench/bench_channel
