@@ -117,7 +117,7 @@ START_TEST(test_poller_takes_once_and_resume_takes_leftovers)
     n = wait_cmds(ctl, got, 8, 5);
     ck_assert_uint_eq(n, 1);
     ck_assert_int_eq(got[0].remote_id, id2);
-    ck_assert(got[0].lo == 1e-5 && got[0].hi == 1e-3);
+    ck_assert(got[0].lr.kind == DL_LR_RANGE && got[0].lr.lo == 1e-5 && got[0].lr.hi == 1e-3);
     /* the trainer answers the second with its event, in one transaction */
     ck_assert_int_eq(dl_store_log_event_steer(st, run, "lr-change", 12, "{\"origin\":\"x\"}", id2,
                                               DL_STEER_APPLIED, "", &err),
