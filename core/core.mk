@@ -10,4 +10,5 @@ core_libdlcore_a_SOURCES += \
 	core/file.c core/file.h \
 	core/printable.c core/printable.h \
 	core/clock.c core/clock.h \
+	core/fmt.c core/fmt.h \
 	core/numfmt.c core/numfmt.h

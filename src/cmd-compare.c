@@ -54,7 +54,7 @@ static void fig_cell(const dl_compare *c, const dl_cmp_figure *f, size_t i, char
 {
     char v[48], d[48];
     fmt_fig(f, f->value[i], v, sizeof v);
-    if (f->epoch[i] >= 0)
+    if (f->epoch[i] >= 0 && isfinite(f->value[i])) /* a missing value has no epoch: "-" */
         snprintf(v + strlen(v), sizeof v - strlen(v), " @%d", f->epoch[i]);
     d[0] = 0;
     if (c->baseline >= 0 && (size_t)c->baseline != i)
@@ -74,9 +74,13 @@ static int print_text(const dl_compare *c, const dl_cmp_figure *f, size_t nf, co
                       size_t np, bool all)
 {
     int kw = 18, cw = 12;
+    /* the key column fits the longest key and figure name ("final accuracy_multi") */
     for (size_t k = 0; k < np; k++)
         if ((int)strlen(p[k].key) > kw)
             kw = (int)strlen(p[k].key);
+    for (size_t k = 0; k < nf; k++)
+        if ((int)strlen(f[k].name) > kw)
+            kw = (int)strlen(f[k].name);
     for (size_t i = 0; i < c->n; i++) {
         int w = (int)strlen(c->runs[i].run.name) + 2;
         cw = w > cw ? w : cw;

@@ -1,8 +1,8 @@
 /* cmd-interpret: `dllab interpret RUN [options]` reopens the data a run was trained on (its stored
- * command line), loads the run's best checkpoint (or --epoch K's), predicts the validation split
- * and prints fastai's interpretation: confusion matrix, most_confused(--min-val), top losses;
- * multi-label: per-class precision/recall/F1 at --thresh and the threshold sweep. The results are
- * saved to the run. Exit codes: 0 ok, 1 failure, 2 usage. */
+ * command line), loads the run's best checkpoint (--checkpoint best|last|epoch-K chooses) and says
+ * which, predicts the validation split and prints fastai's interpretation: confusion matrix,
+ * most_confused(--min-val), top losses; multi-label: per-class precision/recall/F1 at --thresh and
+ * the threshold sweep. The results are saved to the run. Exit codes: 0 ok, 1 failure, 2 usage. */
 #include "config.h"
 
 #include <stdio.h>
@@ -15,7 +15,8 @@
 #include "src/train-setup.h"
 
 #define SYNOPSIS                                                                                   \
-    "usage: dllab interpret RUN [--runs DIR] [--epoch K] [--thresh T] [--top K] [--min-val N]\n\n"
+    "usage: dllab interpret RUN [--runs DIR] [--checkpoint best|last|epoch-K] [--thresh T]\n"      \
+    "                           [--top K] [--min-val N] [--no-tui]\n\n"
 
 /* The run's stored configuration with this command line's --runs and --thresh. */
 static int run_cfg(dl_run_cfg *c, const dl_run_cfg *cli, const char *run_arg, int64_t *run)
@@ -62,7 +63,12 @@ int cmd_interpret(int argc, char **argv)
     s.run = run;
     dl_tensor_map m, sd;
     dl_err err = {0};
-    dl_status ds = dl_run_checkpoint_read(s.st, run, cli.ck_epoch, true, &m, &err);
+    char which[32] = "", said[128] = "";
+    if (cli.ck_epoch >= 0) /* --epoch K, the older spelling of --checkpoint epoch-K */
+        snprintf(which, sizeof which, "epoch-%d", cli.ck_epoch);
+    int epoch = 0;
+    dl_status ds = dl_run_checkpoint_choose(s.st, run, which[0] ? which : cli.checkpoint, &m, said,
+                                            sizeof said, &epoch, &err);
     if (ds == DL_OK) {
         ds = dl_checkpoint_model_map(&m, &sd, &err);
         dl_tensor_map_free(&m);
@@ -74,13 +80,14 @@ int cmd_interpret(int argc, char **argv)
     if (ds != DL_OK) {
         fprintf(stderr, "dllab interpret: %s: %s\n", run_arg, err.msg);
         dl_session_close(&s);
-        return DL_EXIT_FAIL;
+        return ds == DL_EINVAL ? DL_EXIT_USAGE : DL_EXIT_FAIL;
     }
-    dl_report_opts ro = {.epoch = cli.ck_epoch >= 0 ? cli.ck_epoch : 0,
+    dl_report_opts ro = {.epoch = epoch,
                          .thresh = (float)s.cfg.thresh,
                          .top_k = cli.top,
                          .min_val = cli.min_val,
-                         .save = true};
+                         .save = true,
+                         .weights = said};
     rc = dl_interp_report(&s, "interpret", &ro, stdout);
     dl_session_close(&s);
     return rc;

@@ -1,8 +1,9 @@
-/* cmd-predict: `dllab predict RUN IMAGE...` loads a run's best (else latest) checkpoint, prepares
- * each image as the run's validation split was prepared (size, channels, resize, normalisation,
- * all recorded in the run) and prints the top classes with their probabilities, or for a
- * multi-label run the labels whose probability is above the threshold. No dataset is needed.
- * Exit codes: 0 ok, 1 failure (a bad image is reported and the others still run), 2 usage. */
+/* cmd-predict: `dllab predict RUN IMAGE...` loads a run's best (else latest, or --checkpoint's)
+ * checkpoint, prepares each image as the run's validation split was prepared (size, channels,
+ * resize, normalisation, all recorded in the run) and prints the top classes with their
+ * probabilities, or for a multi-label run the labels whose probability is above the threshold. No
+ * dataset is needed. Exit codes: 0 ok, 1 failure (a bad image is reported and the others still
+ * run), 2 usage. */
 #include "config.h"
 
 #include <getopt.h>
@@ -23,11 +24,14 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o,
-            "usage: dllab predict RUN IMAGE... [--runs DIR] [--top K] [--thresh T] [--epoch K]\n\n"
-            "  --top K       classes to show per image (default 3)\n"
-            "  --thresh T    multi-label threshold (default: the run's)\n"
-            "  --epoch K     use the checkpoint of epoch K (default: the best, else the latest)\n");
+    fprintf(o, "usage: dllab predict RUN IMAGE... [--runs DIR] [--top K] [--thresh T]\n"
+               "                                  [--checkpoint best|last|epoch-K] [--no-tui]\n\n"
+               "Prints one line per image: PATH: class probability, ... (most probable first).\n"
+               "  --top K             single-label: classes to show per image (default 3)\n"
+               "  --thresh T          multi-label: show labels above T (default: the run's)\n"
+               "  --checkpoint WHICH  best, last or epoch-K (default: the best, else the last)\n"
+               "  --epoch K           the same as --checkpoint epoch-K\n"
+               "  --no-tui            accepted as by every command (predict always prints text)\n");
 }
 
 typedef struct model_info {
@@ -96,22 +100,19 @@ static int read_info(dl_store *st, int64_t run, model_info *mi)
     return rc;
 }
 
+/* One format for both kinds: "PATH: class prob, class prob" with classes by falling probability;
+ * single-label: the top K of the softmax; multi-label: every label whose sigmoid is above the
+ * threshold, or "(no label above T)". */
 static void print_prediction(const char *path, const float *logits, const model_info *mi, int top)
 {
     int k = mi->k;
     char shown[1024]; /* class names come from the data: escaped for the terminal */
     double *p = malloc((size_t)k * sizeof *p);
+    if (!p)
+        return;
     if (mi->multi) {
-        printf("%s:", path);
-        int any = 0;
-        for (int j = 0; j < k; j++) {
+        for (int j = 0; j < k; j++)
             p[j] = 1.0 / (1.0 + exp(-(double)logits[j]));
-            if (p[j] > mi->thresh) {
-                printf(" %s (%.3f)", dl_printable(mi->vocab[j], shown, sizeof shown), p[j]);
-                any = 1;
-            }
-        }
-        printf("%s\n", any ? "" : " (no label above the threshold)");
     } else {
         double mx = logits[0], s = 0;
         for (int j = 1; j < k; j++)
@@ -120,28 +121,35 @@ static void print_prediction(const char *path, const float *logits, const model_
             s += p[j] = exp((double)logits[j] - mx);
         for (int j = 0; j < k; j++)
             p[j] /= s;
-        printf("%s:", path);
-        for (int r = 0; r < top && r < k; r++) {
-            int b = -1;
-            for (int j = 0; j < k; j++)
-                if (p[j] >= 0 && (b < 0 || p[j] > p[b]))
-                    b = j;
-            printf("%s %s %.4f", r ? "," : "", dl_printable(mi->vocab[b], shown, sizeof shown),
-                   p[b]);
-            p[b] = -1;
-        }
-        printf("\n");
     }
+    printf("%s:", path);
+    int shown_n = 0;
+    for (int r = 0; r < (mi->multi ? k : top) && r < k; r++) {
+        int b = -1;
+        for (int j = 0; j < k; j++)
+            if (p[j] >= 0 && (b < 0 || p[j] > p[b]))
+                b = j;
+        if (b < 0 || (mi->multi && !(p[b] > mi->thresh)))
+            break;
+        printf("%s %s %.4f", shown_n++ ? "," : "", dl_printable(mi->vocab[b], shown, sizeof shown),
+               p[b]);
+        p[b] = -1;
+    }
+    if (shown_n == 0)
+        printf(" (no label above %.2f)", mi->thresh);
+    printf("\n");
     free(p);
 }
 
 int cmd_predict(int argc, char **argv)
 {
-    static const struct option opts[] = {{"runs", 1, 0, 'r'},   {"top", 1, 0, 'k'},
-                                         {"thresh", 1, 0, 't'}, {"epoch", 1, 0, 'e'},
-                                         {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+    static const struct option opts[] = {{"runs", 1, 0, 'r'},       {"top", 1, 0, 'k'},
+                                         {"thresh", 1, 0, 't'},     {"epoch", 1, 0, 'e'},
+                                         {"checkpoint", 1, 0, 'c'}, {"no-tui", 0, 0, 'n'},
+                                         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     const char *runs = NULL;
     int top = 3, epoch = -1;
+    char which[64] = "";
     double thresh = -1;
     optind = 1;
     opterr = 0;
@@ -162,6 +170,11 @@ int cmd_predict(int argc, char **argv)
         case 'e':
             if (dl_cli_int_arg("predict", "--epoch", optarg, 0, INT_MAX, &epoch))
                 return DL_EXIT_USAGE;
+            break;
+        case 'c':
+            snprintf(which, sizeof which, "%s", optarg);
+            break;
+        case 'n':
             break;
         case 'h':
             usage(stdout);
@@ -191,7 +204,14 @@ int cmd_predict(int argc, char **argv)
     dl_err err = {0};
     if (rc == 0) {
         dl_tensor_map ck, sd;
-        dl_status s = dl_run_checkpoint_read(st, run, epoch, true, &ck, &err);
+        char said[128];
+        int ck_epoch;
+        if (epoch >= 0)
+            snprintf(which, sizeof which, "epoch-%d", epoch);
+        dl_status s =
+            dl_run_checkpoint_choose(st, run, which, &ck, said, sizeof said, &ck_epoch, &err);
+        bool bad_which = s == DL_EINVAL; /* a usage error: not best, last or epoch-K */
+
         if (s == DL_OK) {
             s = dl_checkpoint_model_map(&ck, &sd, &err);
             dl_tensor_map_free(&ck);
@@ -204,7 +224,7 @@ int cmd_predict(int argc, char **argv)
         }
         if (s != DL_OK) {
             fprintf(stderr, "dllab predict: %s: %s\n", argv[optind], err.msg);
-            rc = DL_EXIT_FAIL;
+            rc = bad_which ? DL_EXIT_USAGE : DL_EXIT_FAIL;
         }
     }
     dl_store_close(st);

@@ -1,6 +1,7 @@
-/* cmd-runs: `dllab runs` lists the runs of a store as a table (name, started, data, arch, epochs,
- * best valid loss and its metric, status, tags; '*' marks the baseline) or as JSON (--json), with
- * filters --tag T and --status S. */
+/* cmd-runs: `dllab runs` lists the runs of a store as a table (name, kind, started, data, arch,
+ * epochs, best valid loss and its metric, status, tags; '*' marks the baseline) or as JSON
+ * (--json), with filters --tag T, --status S and --kind train|lrfind (an LR-finder sweep from
+ * `dllab lrfind` is a run of kind lrfind, not a 0-epoch training). */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,12 +11,13 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: dllab runs [--runs DIR] [--json] [--tag TAG] [--status STATUS]\n"
+            "usage: dllab runs [--runs DIR] [--json] [--tag TAG] [--status STATUS] [--kind KIND]\n"
             "\n"
             "Lists the runs in the store (DIR/runs.db; default $DLLAB_RUNS, then ./dllab-runs).\n"
             "  --json           one JSON array, one object per run\n"
             "  --tag TAG        only runs tagged TAG\n"
-            "  --status STATUS  only running, finished, stopped, diverged or crashed runs\n");
+            "  --status STATUS  only running, finished, stopped, diverged or crashed runs\n"
+            "  --kind KIND      only trainings (train) or LR-finder sweeps (lrfind)\n");
 }
 
 static int max_width(int w, const char *s)
@@ -39,8 +41,8 @@ static void print_table(const dl_run *runs, size_t n)
         wm = max_width(wm, *r->metric_name ? r->metric_name : "-");
     }
     wm += 7; /* " 0.1234" */
-    printf("%-*s %-16s %-*s %-*s %6s %10s %-*s %-9s %s\n", wn, "NAME", "STARTED", wd, "DATA", wa,
-           "ARCH", "EPOCHS", "BEST VALID", wm, "METRIC", "STATUS", "TAGS");
+    printf("%-*s %-6s %-16s %-*s %-*s %6s %10s %-*s %-9s %s\n", wn, "NAME", "KIND", "STARTED", wd,
+           "DATA", wa, "ARCH", "EPOCHS", "BEST VALID", wm, "METRIC", "STATUS", "TAGS");
     for (size_t i = 0; i < n; i++) {
         const dl_run *r = &runs[i];
         char started[32], best[32], val[32];
@@ -53,8 +55,12 @@ static void print_table(const dl_run *runs, size_t n)
         else
             snprintf(metric, sizeof metric, "-");
         snprintf(name, sizeof name, "%s%s", r->name, r->baseline ? " *" : "");
-        printf("%-*s %-16s %-*s %-*s %6d %10s %-*s %-9s %s\n", wn, name, started, wd,
-               *r->dataset ? r->dataset : "-", wa, *r->arch ? r->arch : "-", r->n_epochs, best, wm,
+        const char *kind = dl_run_kind(r);
+        char epochs[16] = "-"; /* a finder sweep trains no epoch: not a 0-epoch training */
+        if (strcmp(kind, "lrfind") != 0)
+            snprintf(epochs, sizeof epochs, "%d", r->n_epochs);
+        printf("%-*s %-6s %-16s %-*s %-*s %6s %10s %-*s %-9s %s\n", wn, name, kind, started, wd,
+               *r->dataset ? r->dataset : "-", wa, *r->arch ? r->arch : "-", epochs, best, wm,
                metric, dl_run_status_name(r->status), r->tags);
     }
 }
@@ -77,6 +83,12 @@ int cmd_runs(int argc, char **argv)
             json = true;
         } else if (strcmp(argv[i], "--tag") == 0 && i + 1 < argc) {
             f.tag = argv[++i];
+        } else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc) {
+            f.kind = argv[++i];
+            if (strcmp(f.kind, "train") != 0 && strcmp(f.kind, "lrfind") != 0) {
+                fprintf(stderr, "dllab runs: --kind '%s': expected train or lrfind\n", f.kind);
+                return DL_EXIT_USAGE;
+            }
         } else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
             dl_run_status s;
             dl_err err = {0};
@@ -111,7 +123,8 @@ int cmd_runs(int argc, char **argv)
         printf("\n");
         json_decref(arr);
     } else if (n == 0) {
-        printf("no runs%s in %s\n", f.tag || f.status >= 0 ? " match" : " yet", dl_store_path(st));
+        printf("no runs%s in %s\n", f.tag || f.status >= 0 || f.kind ? " match" : " yet",
+               dl_store_path(st));
     } else {
         print_table(runs, n);
     }

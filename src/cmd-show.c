@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/data/data.h"
 #include "src/commands.h"
 #include "ui/ui.h"
 #include "src/runs-util.h"
@@ -52,6 +53,12 @@ static void print_config(FILE *out, const dl_run *r)
         json_decref(cfg);
         return;
     }
+    /* the image preparation stores the resize method as its enum value (predict reads it):
+     * a reader gets its name */
+    json_t *prep = json_object_get(cfg, "prep"), *rz = json_object_get(prep, "resize");
+    if (json_is_integer(rz))
+        json_object_set_new(prep, "resize",
+                            json_string(dl_resize_name((dl_resize_method)json_integer_value(rz))));
     char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(8));
     fprintf(out, "\nconfiguration\n");
     for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {

@@ -1,10 +1,11 @@
 /* cmd-train: `dllab train DATA [options]` trains a classifier the fastai way on a background
  * thread and, headless (--no-tui, or stdout not a terminal), prints fastai's epoch table (epoch,
- * train_loss, valid_loss, metrics, time) and a final line naming the run; on a terminal it opens
- * the training dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has
- * ended). Each fit ends with the interpretation of the validation set saved to the run. `--resume
- * RUN` continues a run from its last checkpoint with the options it was started with (fit,
- * flat-cos, one-cycle, or fine-tune stopped in either phase); `--from-epoch K` rewinds to epoch K's
+ * train_loss, valid_loss, metrics, time) and a final line naming the run, with a progress line
+ * redrawn in place within each epoch when stdout is a terminal; otherwise it opens the training
+ * dashboard (`c` and `t` show the confusion matrix and the top losses once a fit has ended). Each
+ * fit ends with the interpretation of the validation set saved to the run. `--resume RUN`
+ * continues a run from its last checkpoint with the options it was started with (fit, flat-cos,
+ * one-cycle, or fine-tune stopped in either phase); `--from-epoch K` rewinds to epoch K's
  * checkpoint in a new run. The dashboard's event log starts with the files the data pipeline
  * skipped. Ctrl-C / SIGTERM stop at the next batch boundary, save a checkpoint and mark the run
  * stopped. Exit codes: 0 finished, 1 failure / stopped / diverged, 2 usage. */
@@ -13,6 +14,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include "src/interp-report.h"
 #include "src/runs-util.h"
 #include "src/train-run.h"
+#include "src/train-progress.h"
 #include "src/train-setup.h"
 #include "ui/feed-store.h"
 #include "ui/ui.h"
@@ -44,6 +48,10 @@ typedef struct table {
     int width[3 + DL_SNAP_METRICS];
     bool header_printed; /* of the current fit */
     int n_epochs_printed;
+    /* On a terminal, a progress line within the epoch, drawn by the main thread from the
+     * published snapshots and erased (under mu) before the trainer's thread prints a row. */
+    dl_progress_line progress;
+    pthread_mutex_t mu;
 } table;
 
 static void fmt_time(double s, char *buf, size_t cap)
@@ -80,59 +88,97 @@ static void table_header(table *t, dl_learner *l, bool print)
     t->header_printed = print;
 }
 
+static void table_row(table *t, dl_learner *l)
+{
+    int nm = dl_learner_config(l)->n_metrics;
+    if (!t->header_printed)
+        table_header(t, l, true);
+    const dl_epoch_result *r = dl_learner_epoch_row(l);
+    char tm[32];
+    fmt_time(r->duration, tm, sizeof tm);
+    char a[32], b[32], ep[32]; /* fixed width: a diverging loss keeps time in place */
+    /* fine_tune's frozen phase is labelled, as on the dashboard */
+    snprintf(ep, sizeof ep, "%s%d", dl_learner_frozen_fit(l) ? "frozen " : "", r->epoch);
+    fprintf(t->out, "%-*s  %-*s  %-*s  ", t->width[0], ep, t->width[1],
+            dl_fmt_fit(r->train_loss, 6, t->width[1], a, sizeof a), t->width[2],
+            dl_fmt_fit(r->valid_loss, 6, t->width[2], b, sizeof b));
+    for (int i = 0; i < nm; i++)
+        fprintf(t->out, "%-*s  ", t->width[3 + i],
+                dl_fmt_fit(r->metrics[i], 6, t->width[3 + i], a, sizeof a));
+    fprintf(t->out, "%s\n", tm);
+    /* fastai prints its trackers' decisions under the row */
+    if (!strncmp(dl_learner_message(l), "No improvement", 14))
+        fprintf(t->out, "%s\n", dl_learner_message(l));
+    fflush(t->out);
+    t->n_epochs_printed++;
+}
+
 static dl_status table_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
+    (void)err;
     table *t = user;
-    if (ev == DL_EV_BEFORE_FIT)
-        table_header(t, l, atomic_load(&t->on));
-    if (!atomic_load(&t->on))
+    if (ev != DL_EV_BEFORE_FIT && ev != DL_EV_AFTER_EPOCH)
         return DL_OK;
-    int nm = dl_learner_config(l)->n_metrics;
-    if (ev == DL_EV_AFTER_EPOCH) {
-        if (!t->header_printed)
-            table_header(t, l, true);
-        const dl_epoch_result *r = dl_learner_epoch_row(l);
-        char tm[32];
-        fmt_time(r->duration, tm, sizeof tm);
-        char a[32], b[32], ep[32]; /* fixed width: a diverging loss keeps time in place */
-        /* fine_tune's frozen phase is labelled, as on the dashboard */
-        snprintf(ep, sizeof ep, "%s%d", dl_learner_frozen_fit(l) ? "frozen " : "", r->epoch);
-        fprintf(t->out, "%-*s  %-*s  %-*s  ", t->width[0], ep, t->width[1],
-                dl_fmt_fit(r->train_loss, 6, t->width[1], a, sizeof a), t->width[2],
-                dl_fmt_fit(r->valid_loss, 6, t->width[2], b, sizeof b));
-        for (int i = 0; i < nm; i++)
-            fprintf(t->out, "%-*s  ", t->width[3 + i],
-                    dl_fmt_fit(r->metrics[i], 6, t->width[3 + i], a, sizeof a));
-        fprintf(t->out, "%s\n", tm);
-        /* fastai prints its trackers' decisions under the row */
-        if (!strncmp(dl_learner_message(l), "No improvement", 14))
-            fprintf(t->out, "%s\n", dl_learner_message(l));
-        fflush(t->out);
-        t->n_epochs_printed++;
-    }
+    bool on = atomic_load(&t->on);
+    if (!on && ev == DL_EV_BEFORE_FIT)
+        table_header(t, l, false); /* widths only: the table may be turned on mid-fit */
+    if (!on)
+        return DL_OK;
+    pthread_mutex_lock(&t->mu);
+    dl_progress_line_clear(&t->progress);
+    if (ev == DL_EV_BEFORE_FIT)
+        table_header(t, l, true);
+    else
+        table_row(t, l);
+    pthread_mutex_unlock(&t->mu);
     return DL_OK;
 }
 
 /* The interpretation is computed on the training thread when each fit ends (the only thread that
- * may run the model) and saved to the run, where the dashboard's `c` key finds it. */
+ * may run the model) and saved to the run, where the dashboard's `c` key finds it. It is the
+ * interpretation of the fit's best epoch (the checkpoint flagged best), from the predictions its
+ * validation pass made, so it costs no pass of its own; a fit stopped early is interpreted too.
+ * Headless, a summary line follows the table; the event log says which epoch it shows. */
 typedef struct interp_ctx {
     dl_session *s;
     float thresh;
+    table *t;
 } interp_ctx;
 
 static dl_status interp_cb(dl_learner *l, dl_event_kind ev, void *user, dl_err *err)
 {
+    (void)err;
     interp_ctx *c = user;
-    if (ev != DL_EV_AFTER_FIT || dl_learner_stopped(l) ||
-        !isfinite(dl_learner_epoch_row(l)->valid_loss))
+    if (ev != DL_EV_AFTER_FIT)
         return DL_OK;
-    dl_report_opts ro = {.epoch = dl_learner_epoch_row(l)->epoch,
-                         .thresh = c->thresh,
+    float *lg, *tf;
+    int32_t *ti;
+    int n, k, epoch;
+    bool best;
+    if (dl_learner_fit_preds(l, &lg, &ti, &tf, &n, &k, &epoch, &best, NULL) != DL_OK)
+        return DL_OK; /* no validation pass completed: nothing to interpret */
+    free(lg), free(ti), free(tf);
+    bool table_on = atomic_load(&c->t->on);
+    dl_report_opts ro = {.thresh = c->thresh,
                          .top_k = 9,
                          .min_val = 1,
-                         .save = true};
-    dl_interp_report(c->s, "train", &ro,
-                     NULL); /* failures are reported on stderr, training is done */
+                         .save = true,
+                         .fit_pass = true,
+                         .summary = table_on ? stdout : NULL};
+    if (table_on) {
+        pthread_mutex_lock(&c->t->mu);
+        dl_progress_line_clear(&c->t->progress);
+    }
+    /* failures are reported on stderr, training is done */
+    int rc = dl_interp_report(c->s, "train", &ro, NULL);
+    if (table_on)
+        pthread_mutex_unlock(&c->t->mu);
+    if (rc == DL_EXIT_OK) {
+        char text[160];
+        snprintf(text, sizeof text, "of %s epoch %d saved: c confusion, t top losses",
+                 best ? "the best" : "the last validated", epoch);
+        dl_learner_note(l, "interpretation", text); /* reads "interpretation of the best ..." */
+    }
     return DL_OK;
 }
 
@@ -428,6 +474,27 @@ static int attach_run(dl_session *s, int64_t resume_run, const char *orig)
     return dl_cli_new_run(s, "train", prefix);
 }
 
+/* Headless on a terminal: redraws the progress line from what the trainer publishes until the
+ * job is done (the wake fd says when something was published; the timeout keeps the ETA
+ * ticking through a long batch). */
+static void show_progress(dl_session *s, table *t)
+{
+    struct pollfd pfd = {.fd = dl_control_wake_fd(s->ctl), .events = POLLIN};
+    while (!dl_learner_job_done(s->l)) {
+        poll(&pfd, 1, 250);
+        dl_control_drain_wake(s->ctl);
+        dl_snapshot sn;
+        dl_control_read(s->ctl, &sn);
+        pthread_mutex_lock(&t->mu);
+        if (atomic_load(&t->on) && (sn.phase == DL_PHASE_TRAIN || sn.phase == DL_PHASE_VALID))
+            dl_progress_line_draw(&t->progress, &sn, false);
+        pthread_mutex_unlock(&t->mu);
+    }
+    pthread_mutex_lock(&t->mu);
+    dl_progress_line_clear(&t->progress);
+    pthread_mutex_unlock(&t->mu);
+}
+
 /* Trains on the dashboard (or with the table) until the job ends; returns the status. */
 static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo, table *t,
                          dl_err *err)
@@ -442,6 +509,8 @@ static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo,
         fflush(stdout);
     }
     dl_status st = dl_learner_start(s->l, job, err);
+    if (st == DL_OK && s->cfg.no_tui && t->progress.tty)
+        show_progress(s, t);
     if (st == DL_OK && !s->cfg.no_tui) {
         dl_run_info info = {.run_name = s->run_name, .data = data_desc, .arch = s->cfg.arch};
         ui_ctx uc = {.store_dir = dl_store_dir(s->st), .run = s->run};
@@ -496,9 +565,11 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
         s.l, s.ds); /* the dashboard's event log lists what the data pipeline skipped */
     table t = {.out = stdout};
     atomic_init(&t.on, s.cfg.no_tui);
+    dl_progress_line_init(&t.progress, stdout);
+    pthread_mutex_init(&t.mu, NULL);
     dl_err err = {0};
     dl_learner_add_callback(s.l, table_cb, &t, &err);
-    interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh};
+    interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh, .t = &t};
     dl_learner_add_callback(s.l, interp_cb, &ic, &err);
     dl_control_install_signals(s.ctl, &err);
     /* Other processes steer this run through the store (dllab steer, dllab attach). */
@@ -509,6 +580,7 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
     dl_status st = run_job(&s, &job, uo, &t, &err);
     dl_remote_stop(remote);
     rc = finish(&s, st, &err, t.n_epochs_printed);
+    pthread_mutex_destroy(&t.mu);
     dl_session_close(&s);
     return rc;
 }

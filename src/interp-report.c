@@ -80,6 +80,14 @@ static void single(dl_session *s, const dl_interp *it, const dl_report_opts *o, 
                     dl_data_class_name(s->ds, mc[i].predicted), (long long)mc[i].count);
     }
     save(s, o, "most-confused", jm);
+    if (o->summary) {
+        fprintf(o->summary, "interpretation (%s) saved; most confused:", o->weights);
+        for (size_t i = 0; i < n && i < 3; i++)
+            fprintf(o->summary, "%s %s -> %s %lld", i ? "," : "",
+                    dl_data_class_name(s->ds, mc[i].actual),
+                    dl_data_class_name(s->ds, mc[i].predicted), (long long)mc[i].count);
+        fprintf(o->summary, "%s\n", n ? "" : " none");
+    }
     free(mc);
 }
 
@@ -140,6 +148,10 @@ static void multi(dl_session *s, const dl_interp *it, const dl_report_opts *o, F
     json_object_set_new(js, "best_accuracy_thresh", json_real(sw[ba].thresh));
     json_object_set_new(js, "best_f1_thresh", json_real(sw[bf].thresh));
     save(s, o, "thresh-sweep", js);
+    if (o->summary)
+        fprintf(o->summary,
+                "interpretation (%s) saved; micro-F1 %.4f at threshold %.2f, best %.4f at %.2f\n",
+                o->weights, micro, o->thresh, sw[bf].micro_f1, sw[bf].thresh);
     if (out)
         fprintf(
             out,
@@ -202,13 +214,26 @@ static void top_losses(dl_session *s, const dl_interp *it, const dl_report_opts 
     free(tl);
 }
 
-int dl_interp_report(dl_session *s, const char *cmd, const dl_report_opts *o, FILE *out)
+int dl_interp_report(dl_session *s, const char *cmd, const dl_report_opts *opts, FILE *out)
 {
     float *logits, *tf;
     int32_t *ti;
     int n, k;
     dl_err err = {0};
-    if (dl_learner_get_preds(s->l, &logits, &ti, &tf, &n, &k, &err) != DL_OK) {
+    dl_report_opts own = *opts;
+    const dl_report_opts *o = &own;
+    char weights[96];
+    dl_status ps;
+    if (opts->fit_pass) {
+        bool best;
+        ps = dl_learner_fit_preds(s->l, &logits, &ti, &tf, &n, &k, &own.epoch, &best, &err);
+        snprintf(weights, sizeof weights, "%s epoch %d", best ? "best" : "last validated",
+                 own.epoch);
+        own.weights = weights;
+    } else {
+        ps = dl_learner_get_preds(s->l, &logits, &ti, &tf, &n, &k, &err);
+    }
+    if (ps != DL_OK) {
         fprintf(stderr, "dllab %s: predictions: %s\n", cmd, err.msg);
         return DL_EXIT_FAIL;
     }
@@ -222,7 +247,14 @@ int dl_interp_report(dl_session *s, const char *cmd, const dl_report_opts *o, FI
         return DL_EXIT_FAIL;
     }
     if (out)
-        fprintf(out, "interpretation of %d validation items:\n", n);
+        fprintf(out, "interpretation of %d validation items%s%s:\n", n, o->weights ? ", " : "",
+                o->weights ? o->weights : "");
+    if (o->weights) {
+        json_t *w = json_object();
+        json_object_set_new(w, "weights", json_string(o->weights));
+        json_object_set_new(w, "epoch", json_integer(o->epoch));
+        save(s, o, "weights", w);
+    }
     if (it.multi)
         multi(s, &it, o, out);
     else

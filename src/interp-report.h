@@ -11,11 +11,16 @@
 #include "src/train-setup.h"
 
 typedef struct dl_report_opts {
-    int epoch;    /* recorded with the results */
-    float thresh; /* multi-label threshold */
-    int top_k;    /* top losses to list (default 9) */
-    int min_val;  /* most_confused minimum count (default 1) */
-    bool save;    /* write the JSON results to the store */
+    int epoch;           /* recorded with the results */
+    float thresh;        /* multi-label threshold */
+    int top_k;           /* top losses to list (default 9) */
+    int min_val;         /* most_confused minimum count (default 1) */
+    bool save;           /* write the JSON results to the store */
+    bool fit_pass;       /* the fit's own best (else last) validation pass, no new one; epoch and
+                            weights are then filled in from it */
+    FILE *summary;       /* a one-line summary (most confused pairs / micro-F1), or NULL */
+    const char *weights; /* which weights were interpreted ("best checkpoint (epoch 3)"): printed
+                            and saved as kind "weights"; NULL: not said */
 } dl_report_opts;
 
 /* Returns an exit code (errors printed as "dllab CMD: ..."). */

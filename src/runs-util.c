@@ -184,6 +184,7 @@ json_t *dl_cli_run_json(const dl_run *r)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(r->id));
     json_object_set_new(o, "name", json_string(r->name));
+    json_object_set_new(o, "kind", json_string(dl_run_kind(r)));
     json_object_set_new(o, "status", json_string(dl_run_status_name(r->status)));
     json_object_set_new(o, "created", json_real(r->created));
     json_object_set_new(o, "finished", r->finished > 0 ? json_real(r->finished) : json_null());

@@ -7,7 +7,8 @@ src_dllab_SOURCES += src/runs-util.c src/runs-util.h src/show-text.h src/cmd-run
 	src/cmd-export.c src/cmd-tag.c src/cmd-note.c src/cmd-baseline.c src/cmd-rm.c
 src_dllab_SOURCES += src/cmd-weights.c src/weights-arch.c src/weights-arch.h
 src_dllab_SOURCES += src/cmd-train.c src/cmd-attach.c src/cmd-steer.c src/cmd-lrfind.c src/cmd-interpret.c src/cmd-predict.c \
-	src/train-setup.c src/train-setup.h src/train-run.h src/interp-report.c src/interp-report.h
+	src/train-setup.c src/train-setup.h src/train-run.h \
+	src/train-progress.c src/train-progress.h src/interp-report.c src/interp-report.h
 src_dllab_SOURCES += src/cmd-home.c src/cmd-show-batch.c
 src_dllab_SOURCES += src/cmd-compare.c src/export-plot.c src/export-plot.h src/plot-cairo.c src/plot-cairo.h
 src_dllab_SOURCES += src/cmd-sweep.c src/sweep-grid.c src/sweep-grid.h

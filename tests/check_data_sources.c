@@ -312,7 +312,7 @@ START_TEST(csv_source_errors)
         {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\n\"000002.jpg,a,1\n",
          ":4: unclosed quote"},
         {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\n000002.jpg,zebra,1\n",
-         "Label 'zebra' was not included in the training dataset"},
+         ":4: label 'zebra' was not included in the training dataset"},
         {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,a,0\n000002.jpg,a,1\n",
          "only one class ('a')"},
         {"fname,labels,is_valid\n000000.jpg,a,0\n000001.jpg,b,0\n", "no validation items"},
@@ -327,6 +327,44 @@ START_TEST(csv_source_errors)
             ck_assert_msg(strstr(e.msg, path), "'%s' lacks %s", e.msg, path);
         }
     }
+    tu_rmtree(d);
+    free(d);
+}
+END_TEST
+
+/* The README's rule for bad files holds for CSV rows naming missing images: skipped with a
+ * warning naming the CSV line, an error only above 5 % of the rows. */
+START_TEST(csv_rows_naming_missing_images_are_skipped_up_to_5_percent)
+{
+    char *d = tu_mkdtemp();
+    voc_tree(d);
+    char text[4096] = "fname,labels,is_valid\n";
+    for (int i = 0; i < 24; i++) {
+        size_t k = strlen(text);
+        snprintf(text + k, sizeof text - k, "%06d.jpg,%s,%d\n", i % 8, i % 2 ? "a" : "b",
+                 i % 8 >= 6);
+    }
+    strcat(text, "gone.jpg,a,0\n"); /* line 26: 1 of 25 rows */
+    du_write_text(d, "rows.csv", text);
+    dl_data_config cfg;
+    dl_data_config_init(&cfg);
+    cfg.source = d;
+    cfg.size = 16;
+    cfg.folder = "train";
+    cfg.valid_col = "is_valid";
+    cfg.csv = "rows.csv";
+    dl_dataset *ds = open_ok(&cfg);
+    ck_assert_uint_eq(dl_data_n_skipped(ds), 1);
+    const char *why, *file = dl_data_skipped(ds, 0, &why);
+    ck_assert_ptr_nonnull(strstr(file, "gone.jpg"));
+    ck_assert_msg(strstr(why, "rows.csv:26") != NULL, "%s", why);
+    ck_assert_uint_eq(dl_data_count(ds, DL_SPLIT_TRAIN) + dl_data_count(ds, DL_SPLIT_VALID), 24);
+    dl_data_close(ds);
+    /* two missing of 26 rows: 7.7 %, refused, naming the first one's line */
+    strcat(text, "gone2.jpg,b,0\n");
+    du_write_text(d, "rows.csv", text);
+    open_fails(&cfg, "2 of 26 rows name images that do not exist (more than 5 %); first: ");
+    open_fails(&cfg, "rows.csv:26: image 'gone.jpg' does not exist");
     tu_rmtree(d);
     free(d);
 }
@@ -549,6 +587,7 @@ int main(void)
     tcase_add_test(tc, regex_labels_pets_layout);
     tcase_add_test(tc, csv_source_multi_label_and_valid_column);
     tcase_add_test(tc, csv_source_errors);
+    tcase_add_test(tc, csv_rows_naming_missing_images_are_skipped_up_to_5_percent);
     tcase_add_test(tc, folder_errors);
     tcase_add_test(tc, bad_image_files_skipped_up_to_5_percent);
     tcase_add_test(tc, archives_extract_once_and_damage_is_an_error);

@@ -321,6 +321,115 @@ START_TEST(pause_blocks_until_resume_and_stop_now_ends_the_fit)
 }
 END_TEST
 
+/* While paused, img/s and the ETA stand still: the paused seconds leave the fit's clock. */
+typedef struct pause_clock {
+    dl_control *c;
+    dl_snapshot a, b;
+    bool ok;
+} pause_clock;
+
+static void *watch_pause(void *arg)
+{
+    pause_clock *pc = arg;
+    struct timespec ts = {0, 5000000};
+    for (int i = 0; i < 2000 && pc->a.phase != DL_PHASE_PAUSED; i++) {
+        dl_control_read(pc->c, &pc->a);
+        nanosleep(&ts, NULL);
+    }
+    /* the paused trainer republishes every 250 ms: wait for a later snapshot */
+    for (int i = 0; i < 2000; i++) {
+        dl_control_read(pc->c, &pc->b);
+        if (pc->b.gen > pc->a.gen + 1)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    pc->ok = pc->a.phase == DL_PHASE_PAUSED && pc->b.phase == DL_PHASE_PAUSED;
+    dl_cmd r = {.kind = DL_CMD_RESUME};
+    dl_control_post(pc->c, &r, NULL);
+    return NULL;
+}
+
+START_TEST(paused_training_stops_the_clock_of_img_s_and_eta)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ERROR_RATE, DL_HEAD_TORCHVISION);
+    dl_err err;
+    dl_learner_add_callback(f.l, pause_cb, f.c, &err);
+    pause_clock pc = {.c = f.c};
+    pthread_t th;
+    pthread_create(&th, NULL, watch_pause, &pc);
+    dl_job job = {.kind = DL_JOB_FIT};
+    dl_fit_opts_init(&job.fit, DL_FIT_ONE_CYCLE, 2, 1e-3);
+    ck_assert_int_eq(dl_learner_start(f.l, &job, &err), DL_OK);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(dl_learner_join(f.l, &err), DL_OK);
+    ck_assert_msg(pc.ok, "never saw two paused snapshots");
+    ck_assert_uint_gt(pc.b.gen, pc.a.gen);
+    ck_assert(pc.a.images_per_s > 0 && isfinite(pc.a.eta_s));
+    ck_assert_double_eq_tol(pc.b.images_per_s, pc.a.images_per_s, 1e-6 * pc.a.images_per_s);
+    ck_assert_double_eq_tol(pc.b.eta_s, pc.a.eta_s, 1e-6 * (1 + pc.a.eta_s));
+    fx_free(&f);
+}
+END_TEST
+
+/* A validation pass publishes its progress (batch k of n) and a finite ETA, batch by batch: the
+ * valid source reads what the trainer published before each of its batches. */
+typedef struct valid_watch {
+    synth *s;
+    dl_control *c;
+    int max_batch, batches, with_eta, seen;
+    int blanked; /* second-epoch passes whose snapshot lost the first epoch's row */
+} valid_watch;
+
+static int64_t vw_nb(void *ctx) { return s_nb(((valid_watch *)ctx)->s); }
+static dl_status vw_start(void *ctx, int epoch, dl_err *err)
+{
+    return s_start(((valid_watch *)ctx)->s, epoch, err);
+}
+static dl_status vw_next(void *ctx, dl_batch *b, dl_err *err)
+{
+    valid_watch *w = ctx;
+    dl_snapshot sn;
+    dl_control_read(w->c, &sn);
+    if (sn.phase == DL_PHASE_VALID) {
+        w->seen++;
+        w->max_batch = sn.valid_batch > w->max_batch ? sn.valid_batch : w->max_batch;
+        w->batches = sn.valid_batches;
+        w->with_eta += isfinite(sn.eta_s);
+        if (sn.epoch >= 1 && (!isfinite(sn.metric[0]) || !isfinite(sn.valid_loss)))
+            w->blanked++;
+    }
+    return s_next(w->s, b, err);
+}
+
+START_TEST(validation_publishes_its_progress_and_eta)
+{
+    fx f;
+    fx_init(&f, false, true, DL_METRIC_ERROR_RATE, DL_HEAD_TORCHVISION);
+    dl_learner_free(f.l);
+    valid_watch w = {.s = &f.va, .c = f.c};
+    dl_batch_source vs = {&w, vw_nb, vw_start, vw_next};
+    dl_learner_cfg lc;
+    dl_learner_cfg_init(&lc);
+    lc.n_metrics = 1;
+    lc.metrics[0] = DL_METRIC_ERROR_RATE;
+    dl_err err;
+    ck_assert_int_eq(dl_learner_create(&f.l, &lc, f.m, src(&f.tr), vs, f.c, &err), DL_OK);
+    dl_fit_opts o;
+    dl_fit_opts_init(&o, DL_FIT_ONE_CYCLE, 2, 1e-3);
+    ck_assert_int_eq(dl_learner_fit(f.l, &o, &err), DL_OK);
+    /* 64 items in batches of 32: 2 batches a pass, the second read sees the first done */
+    ck_assert_int_eq(w.batches, 2);
+    ck_assert_int_eq(w.max_batch, 2); /* the pass's end is read by the empty batch */
+    ck_assert_int_gt(w.seen, 0);
+    ck_assert_int_eq(w.with_eta, w.seen);
+    /* a pass in progress keeps the last epoch's loss and metrics in the snapshot (the dashboard's
+     * epoch table takes its row's metrics from it) */
+    ck_assert_int_eq(w.blanked, 0);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- freeze ---- */
 START_TEST(freeze_keeps_frozen_convs_bit_identical_while_bn_and_head_move)
 {
@@ -1361,6 +1470,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, commands_apply_at_the_next_boundary_and_are_logged);
     tcase_add_test(tc, pause_blocks_until_resume_and_stop_now_ends_the_fit);
+    tcase_add_test(tc, paused_training_stops_the_clock_of_img_s_and_eta);
+    tcase_add_test(tc, validation_publishes_its_progress_and_eta);
     tcase_add_test(tc, freeze_keeps_frozen_convs_bit_identical_while_bn_and_head_move);
     tcase_add_test(tc, lr_find_restores_weights_buffers_and_optimiser_bit_exactly);
     tcase_add_test(tc, resume_from_a_mid_epoch_stop_reproduces_the_uninterrupted_losses);

@@ -118,6 +118,13 @@ START_TEST(train_screen_renders_a_training)
     ck_assert_ptr_nonnull(strstr(t, "frozen 0-1"));
     ck_assert_ptr_nonnull(strstr(t, "0.520000")); /* epoch table valid loss */
     ck_assert_ptr_nonnull(strstr(t, "scale_lr x2"));
+    /* the 80-column key bar: the steering keys first, "? more" for the rest */
+    const char *bar = strrchr(t, '\n') ? t : t;
+    for (const char *p = t; (p = strchr(p, '\n')) && p[1]; p++)
+        bar = p + 1;
+    ck_assert_msg(strstr(bar, "p pause") && strstr(bar, "e stop-epoch") &&
+                      strstr(bar, "= lr-set") && strstr(bar, "l lr-find") && strstr(bar, "? more"),
+                  "key bar: %s", bar);
     free(t);
     t = render(app, 120, 40, 0);
     tu_assert_golden("train-120x40.txt", t);
@@ -327,6 +334,12 @@ START_TEST(train_keys_post_commands)
     dl_app_key(app, DL_KEY_ESC);
     ck_assert_int_eq(dl_app_depth(app), 1);
     dl_app_key(app, 'e');
+    /* the status line says what will happen, not the command's internal name */
+    char *said = render(app, 120, 40, 0);
+    ck_assert_msg(strstr(said, "will stop at the end of this epoch") != NULL &&
+                      strstr(said, "stop_after_epoch") == NULL,
+                  "%s", said);
+    free(said);
     dl_cmd cmd[16];
     int n = take_all(c, cmd, 16);
     ck_assert_int_eq(n, 8);
@@ -390,8 +403,8 @@ START_TEST(train_keys_post_commands)
     dl_app_key(app, 'u');
     ck_assert_int_eq(take_all(c, cmd, 16), 1);
     t = render(app, 120, 40, 0);
-    ck_assert_msg(strstr(t, "the fit has ended") != NULL &&
-                      strstr(t, "applied at the next batch") == NULL,
+    ck_assert_msg(strstr(t, "this fit has ended") != NULL &&
+                      strstr(t, "from the next batch") == NULL,
                   "%s", t);
     free(t);
     /* q asks, y confirms: the trainer is told to stop (it saves its state). */
@@ -767,6 +780,67 @@ static dl_store *make_store(char **dir, int64_t *id)
     return st;
 }
 
+/* A run training in another process, opened from home: its header says the epoch it is in of
+ * the planned epochs (not "epoch 1/1 batch 63/63" from the rows done so far) and keeps the item
+ * counts whole; once it crashed, it says "crashed" with neither an ETA nor 0 img/s. */
+START_TEST(run_view_of_a_running_then_crashed_run)
+{
+    char *dir = tu_mkdtemp();
+    dl_store *st;
+    dl_err err;
+    ck_assert_msg(dl_store_open(dir, 0, &st, &err) == DL_OK, "%s", err.msg);
+    dl_run_spec spec = {.name_prefix = "fmnist-resnet-xs",
+                        .dataset = "fashion-mnist (built-in fashion-mnist)",
+                        .arch = "resnet-xs",
+                        .n_train = 60000,
+                        .n_valid = 10000,
+                        .vocab_json = "[\"a\",\"b\"]",
+                        .config_json = "{\"data\":\"fashion-mnist\",\"epochs\":3,\"bs\":3000,"
+                                       "\"schedule\":\"one-cycle\"}",
+                        .host = "testhost",
+                        .pid = 1};
+    char name[128];
+    int64_t id;
+    ck_assert_msg(dl_store_run_create(st, &spec, &id, name, sizeof name, &err) == DL_OK, "%s",
+                  err.msg);
+    for (int step = 0; step < 30; step++) { /* 20 batches an epoch: 10 into the second */
+        dl_batch_row b = {.step = step,
+                          .epoch = step / 20,
+                          .n_lr = 1,
+                          .lr = {1e-3},
+                          .loss = 1,
+                          .smooth_loss = 1,
+                          .t = 1000 + step};
+        ck_assert(dl_store_log_batch(st, id, &b, &err) == DL_OK);
+    }
+    dl_epoch_row e = {.epoch = 0, .train_loss = 1, .valid_loss = 0.9, .duration = 12, .t = 1019};
+    ck_assert(dl_store_log_epoch(st, id, &e, &err) == DL_OK);
+    dl_store_flush(st, NULL);
+    dl_app *app = dl_app_new(NULL);
+    dl_screen s;
+    ck_assert_msg(dl_screen_run(&s, st, id, &err) == DL_OK, "%s", err.msg);
+    dl_app_push(app, &s);
+    char *t = render(app, 80, 24, 0);
+    ck_assert_msg(strstr(t, "epoch 2/3") && strstr(t, "batch 10/20"), "%s", t);
+    ck_assert_msg(strstr(t, "fashion-mnist 60000/10000"), "%s", t);
+    free(t);
+    dl_app_free(app);
+    ck_assert(dl_store_run_finish(st, id, DL_RUN_CRASHED, &err) == DL_OK);
+    app = dl_app_new(NULL);
+    ck_assert_msg(dl_screen_run(&s, st, id, &err) == DL_OK, "%s", err.msg);
+    dl_app_push(app, &s);
+    t = render(app, 80, 24, 0);
+    ck_assert_msg(strstr(t, "crashed") && !strstr(t, "failed") && !strstr(t, "ETA") &&
+                      !strstr(t, "0 img/s"),
+                  "%s", t);
+    free(t);
+    dl_app_free(app);
+    dl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(run_view_from_store)
 {
     char *dir;
@@ -783,7 +857,7 @@ START_TEST(run_view_from_store)
     ck_assert_ptr_nonnull(strstr(t, "error_rate"));
     ck_assert_ptr_nonnull(strstr(t, "0.600000"));
     ck_assert_ptr_nonnull(strstr(t, "unfreeze all groups"));
-    ck_assert_ptr_nonnull(strstr(t, "done"));
+    ck_assert_ptr_nonnull(strstr(t, "finished"));
     /* A saved run has no steering keys (f is not bound on the run view); c opens the stored
      * confusion matrix. */
     ck_assert_int_eq(dl_action_for_key(DL_SCR_RUN, 'f'), DL_ACT_NONE);
@@ -802,7 +876,8 @@ START_TEST(run_view_from_store)
     ck_assert_int_eq(dl_app_depth(app), 2);
     ck_assert_str_eq(dl_app_top(app)->name, "images");
     t = render(app, 80, 24, 0);
-    ck_assert_ptr_nonnull(strstr(t, "dog/cat 2.41 0.91"));
+    /* fastai's caption: prediction/actual, then loss / probability, none of it cut */
+    ck_assert_msg(strstr(t, "cat/dog") && strstr(t, "2.41 / 0.91"), "%s", t);
     free(t);
     dl_app_free(app);
     dl_store_close(st);
@@ -827,12 +902,23 @@ START_TEST(home_long_run_names)
     char name[128];
     ck_assert(dl_store_run_create(st, &spec, &id2, name, sizeof name, &err) == DL_OK);
     ck_assert(dl_store_run_finish(st, id2, DL_RUN_FINISHED, &err) == DL_OK);
+    /* a `dllab lrfind` sweep: listed as the finder it is, not a 0-epoch training */
+    dl_run_spec fs = {.name_prefix = "sweep", .dataset = "cats", .arch = "resnet-xs", .pid = 1};
+    int64_t id3;
+    ck_assert(dl_store_run_create(st, &fs, &id3, name, sizeof name, &err) == DL_OK);
+    const double lrs[3] = {1e-5, 1e-3, 1e-1}, losses[3] = {2, 1, 3};
+    int64_t lf;
+    ck_assert(dl_store_lrfind_save(st, id3, 0, lrs, losses, 3, NULL, 0, &lf, &err) == DL_OK);
+    ck_assert(dl_store_run_finish(st, id3, DL_RUN_FINISHED, &err) == DL_OK);
     dl_app *app = dl_app_new(NULL);
     dl_screen s;
     ck_assert_msg(dl_screen_home(&s, st, NULL, &err) == DL_OK, "%s", err.msg);
     dl_app_push(app, &s);
     char *t = render(app, 120, 40, 0);
     ck_assert_msg(strstr(t, "my-very-long-experiment-name-for-cats-1 "), "%s", t);
+    const char *sw = strstr(t, "sweep-1 ");
+    ck_assert_msg(sw && strstr(sw, "lr finder") && strstr(sw, "lr finder") < strchr(sw, '\n'), "%s",
+                  t);
     free(t);
     t = render(app, 80, 24, 1);
     ck_assert_msg(strstr(t, "~"), "%s", t);
@@ -1118,6 +1204,85 @@ START_TEST(multilabel_view_from_store)
 }
 END_TEST
 
+/* The progress bar during a validation pass shows the pass and its ETA (not a frozen training
+ * bar with ETA --:--); once the fit has ended it shows no ETA. */
+START_TEST(progress_shows_the_validation_pass_and_no_eta_once_ended)
+{
+    dl_snapshot sn = {.phase = DL_PHASE_VALID,
+                      .epoch = 0,
+                      .n_epochs = 2,
+                      .batch = 62,
+                      .n_batches = 63,
+                      .valid_batch = 35,
+                      .valid_batches = 157,
+                      .images_per_s = 812,
+                      .eta_s = 40};
+    char b[96];
+    double frac = dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " valid 35/157  ETA 00:40  812 img/s");
+    ck_assert_double_eq_tol(frac, 35.0 / 157, 1e-9);
+    sn.phase = DL_PHASE_DONE;
+    sn.eta_s = NAN;
+    dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " batch 63/63  812 img/s");
+    sn.phase = DL_PHASE_PAUSED;
+    sn.eta_s = 95;
+    dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " batch 63/63  ETA 01:35  812 img/s");
+    sn.phase = DL_PHASE_FAILED; /* a saved run: no throughput recorded */
+    sn.images_per_s = 0;
+    dl_progress_right(&sn, b, sizeof b);
+    ck_assert_str_eq(b, " batch 63/63");
+}
+END_TEST
+
+/* Top-loss captions fit their tile: two names share the width evenly, a short one lends its
+ * spare cells to the other. */
+START_TEST(captions_fit_the_tile)
+{
+    char b[64];
+    const char *l = "Trouser\x1fSandal";
+    dl_images_fit_caption(l, strlen(l), 14, b, sizeof b);
+    ck_assert_str_eq(b, "Trouser/Sandal");
+    l = "T-shirt/top\x1fPullover";
+    dl_images_fit_caption(l, strlen(l), 14, b, sizeof b);
+    ck_assert_str_eq(b, "T-shir/Pullove");
+    l = "T-shirt/top\x1f"
+        "Dress";
+    dl_images_fit_caption(l, strlen(l), 14, b, sizeof b);
+    ck_assert_str_eq(b, "T-shirt/Dress"); /* not "T-shirt//Dress" */
+    l = "Bag\x1f"
+        "Ankle boot";
+    dl_images_fit_caption(l, strlen(l), 12, b, sizeof b);
+    ck_assert_str_eq(b, "Bag/Ankle bo");
+    l = "8.95 / 0.00";
+    dl_images_fit_caption(l, strlen(l), 12, b, sizeof b);
+    ck_assert_str_eq(b, "8.95 / 0.00");
+}
+END_TEST
+
+/* Every steering command's status line is in words; stop-after-epoch pressed while the epoch is
+ * being validated says the next epoch (commands apply at the next training batch). */
+START_TEST(steering_messages_in_words)
+{
+    char b[256];
+    for (int k = 0; k < DL_CMD_COUNT; k++) {
+        dl_cmd c = {.kind = (dl_cmd_kind)k, .lr = {DL_LR_CONST, 0, 1e-3}, .factor = 2};
+        dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
+        ck_assert_msg(strchr(b, '_') == NULL && strncmp(b, "command", 7) != 0, "%d: %s", k, b);
+    }
+    dl_cmd c = {.kind = DL_CMD_STOP_AFTER_EPOCH};
+    dl_cmd_describe(&c, DL_PHASE_VALID, b, sizeof b);
+    ck_assert_str_eq(b, "will stop at the end of the next epoch (this one is being validated)");
+    c = (dl_cmd){.kind = DL_CMD_SET_LR, .lr = {DL_LR_RANGE, 1e-5, 3.8}};
+    dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
+    ck_assert_str_eq(b, "lr will be 1e-5..3.8 from the next batch");
+    c = (dl_cmd){.kind = DL_CMD_SET_LR, .lr = {DL_LR_CONST, 0, 3e-3}};
+    dl_cmd_describe(&c, DL_PHASE_TRAIN, b, sizeof b);
+    ck_assert_str_eq(b, "lr will be 3e-3 for every group from the next batch");
+}
+END_TEST
+
 START_TEST(number_formats)
 {
     char b[32];
@@ -1131,6 +1296,17 @@ START_TEST(number_formats)
     ck_assert_str_eq(b, "0");
     dl_fmt_lr(NAN, b, sizeof b);
     ck_assert_str_eq(b, "-");
+    /* from 0.1 to 999 the plain decimal a fastai user types, never 3.8e0 */
+    dl_fmt_lr(3.8, b, sizeof b);
+    ck_assert_str_eq(b, "3.8");
+    dl_fmt_lr(0.25, b, sizeof b);
+    ck_assert_str_eq(b, "0.25");
+    dl_fmt_lr(50, b, sizeof b);
+    ck_assert_str_eq(b, "50");
+    dl_fmt_lr(0.1, b, sizeof b);
+    ck_assert_str_eq(b, "0.1");
+    dl_fmt_lr(1.2e-2, b, sizeof b);
+    ck_assert_str_eq(b, "1.2e-2");
     dl_fmt_duration(95, b, sizeof b);
     ck_assert_str_eq(b, "01:35");
     dl_fmt_duration(3725, b, sizeof b);
@@ -1156,7 +1332,11 @@ static Suite *screens_suite(void)
     tcase_add_test(c, confusion_screen);
     tcase_add_test(c, confusion_scrolls_many_classes);
     tcase_add_test(c, run_view_from_store);
+    tcase_add_test(c, run_view_of_a_running_then_crashed_run);
     tcase_add_test(c, number_formats);
+    tcase_add_test(c, steering_messages_in_words);
+    tcase_add_test(c, captions_fit_the_tile);
+    tcase_add_test(c, progress_shows_the_validation_pass_and_no_eta_once_ended);
     tcase_add_test(c, multilabel_view_from_store);
     tcase_add_test(c, feed_pulls_while_a_trainer_publishes);
     tcase_add_test(c, home_lists_marks_deletes_and_requests);

@@ -44,6 +44,9 @@ check-tsan:
 	top_srcdir='$(abs_top_srcdir)' $(SHELL) $(abs_top_srcdir)/tests/sanitize.sh tsan \
 		'$(abs_top_builddir)/build-tsan' '$(TSAN_TESTS)'
 .PHONY: check-sanitize check-tsan
+# the fastbook walk-through's command-line findings (typos, CSV rows, interpret/predict, runs kinds)
+TESTS += tests/walk-cli.sh
+EXTRA_DIST += tests/walk-cli.sh
 
 # Learning rates and fine_tune's phases on the dashboard, and a divergence caught before NaN (tmux;
 # skips like tests/ui/tmux.sh).

@@ -48,6 +48,7 @@ struct dl_feed {
     int lrfind_done;    /* the sweep's points stopped (phase left LRFIND) */
     double last_smooth; /* smoothed train loss of the latest train point */
     int oom;
+    char status[16]; /* a saved run's stored status ("crashed"), shown instead of the phase */
     /* Seconds added to the epoch rows' times: a resumed run's history came first. */
     double t_offset;
     /* Another source than ctl (ui/feed-store.h: the run store of a training elsewhere): when set,

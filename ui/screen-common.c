@@ -1,5 +1,5 @@
 /* screen-common: drawing pieces shared by the training, run and compare screens: number
- * formats, the fastai epoch table and the key bar (generated from the action table); the clock
+ * formats, the fastai epoch table (the key bar is ui/keybar.c); the clock
  * the home, run and compare screens time their store reloads with; run names cut to a column. */
 #include <math.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/fmt.h"
 #include "core/numfmt.h"
 #include "ui/actions.h"
 #include "ui/screens.h"
@@ -29,41 +30,10 @@ const char *dl_ui_fit_name(const char *name, int w, char *buf, size_t cap)
     return buf;
 }
 
-void dl_fmt_lr(double lr, char *buf, int cap)
-{
-    if (!isfinite(lr)) {
-        snprintf(buf, (size_t)cap, "-");
-        return;
-    }
-    if (lr == 0) {
-        snprintf(buf, (size_t)cap, "0");
-        return;
-    }
-    int e = (int)floor(log10(fabs(lr)));
-    double m = lr / pow(10, e);
-    /* 9.96e-6 rounds to 10.0e-6: carry into the exponent so it reads 1e-5. */
-    if (fabs(m) >= 9.95) {
-        m /= 10;
-        e++;
-    }
-    if (fabs(m - round(m)) < 0.05)
-        snprintf(buf, (size_t)cap, "%de%d", (int)round(m), e);
-    else
-        snprintf(buf, (size_t)cap, "%.1fe%d", m, e);
-}
+/* The formats are core's (core/fmt.h), so commands print what the screens show. */
+void dl_fmt_lr(double lr, char *buf, int cap) { dl_fmt_lr_text(lr, buf, (size_t)cap); }
 
-void dl_fmt_duration(double s, char *buf, int cap)
-{
-    if (!isfinite(s) || s < 0) {
-        snprintf(buf, (size_t)cap, "--:--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, (size_t)cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, (size_t)cap, "%02ld:%02ld", t / 60, t % 60);
-}
+void dl_fmt_duration(double s, char *buf, int cap) { dl_fmt_duration_text(s, buf, (size_t)cap); }
 
 /* A column heading in cw cells: whole when it fits, else without its underscores
  * ("trainloss"), cut to cw. */
@@ -128,24 +98,5 @@ void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n
         }
         snprintf(line + k, sizeof line - (size_t)k, " %6s", t);
         dl_grid_text(g, x, y + 1 + i - first, w, DL_ROLE_DEFAULT, 0, line);
-    }
-}
-
-void dl_draw_keybar(dl_grid *g, dl_rect r, int screen)
-{
-    int n, x = r.x;
-    const dl_action_info *t = dl_actions(&n);
-    for (int i = 0; i < n; i++) {
-        if (!(t[i].screens & screen) || t[i].id == DL_ACT_BACK || t[i].id == DL_ACT_UP ||
-            t[i].id == DL_ACT_DOWN)
-            continue;
-        const char *k = dl_key_name(t[i].key);
-        int need = dl_utf8_width(k) + 1 + dl_utf8_width(t[i].name) + 2;
-        if (x + need > r.x + r.w)
-            break;
-        x += dl_grid_text(g, x, r.y, -1, DL_ROLE_SELECT, 0, k);
-        x += 1;
-        x += dl_grid_text(g, x, r.y, -1, DL_ROLE_DIM, 0, t[i].name);
-        x += 2;
     }
 }

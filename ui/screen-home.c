@@ -125,6 +125,8 @@ static void home_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
             snprintf(best, sizeof best, "%.10s %.4f", run->metric_name, run->metric_value);
         else if (run->best_valid_loss == run->best_valid_loss)
             snprintf(best, sizeof best, "valid %.4f", run->best_valid_loss);
+        else if (strcmp(dl_run_kind(run), "lrfind") == 0) /* a sweep, not a 0-epoch training */
+            snprintf(best, sizeof best, "lr finder");
         char cut[128];
         snprintf(line, sizeof line, "%c %-*.*s %-11s %-*.*s%s%-10.10s %-17.17s %s%s",
                  is_marked(h, run->id) ? '*' : ' ', name_w, name_w,

@@ -17,12 +17,21 @@ typedef struct images_state {
     int page, per_page;
 } images_state;
 
+/* Label rows under each image: two when any label has a second line (top losses' captions). */
+static int label_rows(const images_state *st)
+{
+    for (int i = 0; i < st->n; i++)
+        if (strchr(st->label[i], '\n'))
+            return 2;
+    return 1;
+}
+
 /* Tile width in cells for a grid of `want` images inside cols x rows (image h = w/2 rows for
- * square pictures, plus a label row and a gap). */
-static int tile_width(int cols, int rows, int want, int *ncols, int *nrows)
+ * square pictures, plus the label rows and a gap). */
+static int tile_width(int cols, int rows, int want, int lrows, int *ncols, int *nrows)
 {
     for (int w = 32; w >= 6; w -= 2) {
-        int nc = cols / (w + 2), nr = rows / (w / 2 + 2);
+        int nc = cols / (w + 2), nr = rows / (w / 2 + 1 + lrows);
         if (nc * nr >= want || w == 6) {
             *ncols = nc > 0 ? nc : 1;
             *nrows = nr > 0 ? nr : 1;
@@ -32,11 +41,53 @@ static int tile_width(int cols, int rows, int want, int *ncols, int *nrows)
     return 6;
 }
 
+/* One label line fitted to w cells: "a\x1fb" is two names shown as "a/b", each cut evenly when
+ * both do not fit (fastai's "prediction/actual" with long class names); other text is cut at the
+ * end by the grid. */
+void dl_images_fit_caption(const char *line, size_t len, int w, char *out, size_t cap)
+{
+    const char *sep = memchr(line, '\x1f', len);
+    if (!sep) {
+        snprintf(out, cap, "%.*s", (int)len, line);
+        return;
+    }
+    int a = (int)(sep - line), b = (int)(len - (size_t)a - 1);
+    int room = w - 1; /* the slash */
+    if (a + b > room && room >= 2) {
+        int ha = room / 2, hb = room - ha;
+        if (a < ha) /* a short name gives its spare cells to the other */
+            hb = room - a, ha = a;
+        else if (b < hb)
+            ha = room - b, hb = b;
+        a = a < ha ? a : ha;
+        b = b < hb ? b : hb;
+        /* a name cut after a separator ("T-shirt/" of "T-shirt/top") would read as two */
+        while (a > 1 && strchr("/- _", line[a - 1]))
+            a--;
+        while (b > 1 && strchr("/- _", sep[b]))
+            b--;
+    }
+    snprintf(out, cap, "%.*s/%.*s", a, line, b, sep + 1);
+}
+
+static void draw_label(dl_grid *g, int x, int y, int w, const char *label, int lrows)
+{
+    char buf[256];
+    const char *nl = strchr(label, '\n');
+    size_t len = nl ? (size_t)(nl - label) : strlen(label);
+    dl_images_fit_caption(label, len, w, buf, sizeof buf);
+    dl_grid_text(g, x, y, w, DL_ROLE_DEFAULT, 0, buf);
+    if (nl && lrows > 1) {
+        dl_images_fit_caption(nl + 1, strlen(nl + 1), w, buf, sizeof buf);
+        dl_grid_text(g, x, y + 1, w, DL_ROLE_DIM, 0, buf);
+    }
+}
+
 static void images_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
 {
     images_state *st = s->self;
-    int nc, nr, want = st->n < 12 ? st->n : 12;
-    int w = tile_width(g->cols, g->rows - 2, want > 0 ? want : 1, &nc, &nr);
+    int nc, nr, want = st->n < 12 ? st->n : 12, lrows = label_rows(st);
+    int w = tile_width(g->cols, g->rows - 2, want > 0 ? want : 1, lrows, &nc, &nr);
     st->per_page = nc * nr;
     int pages = (st->n + st->per_page - 1) / st->per_page;
     if (st->page >= pages)
@@ -45,10 +96,12 @@ static void images_draw(dl_screen *s, dl_grid *g, const dl_ui_env *env)
                   st->title, st->page + 1, pages > 0 ? pages : 1, st->n);
     int first = st->page * st->per_page;
     for (int t = 0; t < st->per_page && first + t < st->n; t++) {
-        int i = first + t, cx = (t % nc) * (w + 2), cy = 1 + (t / nc) * (w / 2 + 2);
+        int i = first + t, cx = (t % nc) * (w + 2), cy = 1 + (t / nc) * (w / 2 + 1 + lrows);
         /* Without colour half blocks carry no picture: shades do. */
-        dl_image_draw(g, (dl_rect){cx, cy, w, w / 2 + 1}, &st->img[i], st->label[i],
-                      DL_ROLE_DEFAULT, env->ascii || env->depth == DL_COLOR_MONO);
+        int ow = dl_image_draw(g, (dl_rect){cx, cy, w, w / 2}, &st->img[i], NULL, DL_ROLE_DEFAULT,
+                               env->ascii || env->depth == DL_COLOR_MONO);
+        (void)ow;
+        draw_label(g, cx, cy + w / 2, w, st->label[i], lrows);
     }
     dl_draw_keybar(g, (dl_rect){0, g->rows - 1, g->cols, 1}, DL_SCR_IMAGES);
 }

@@ -358,8 +358,10 @@ int dl_ui_push_stored_top_losses(dl_app *app, dl_store *st, int64_t run, char *m
         const char *pred = json_string_value(json_object_get(e, "predicted"));
         labels[i] = malloc(128);
         if (labels[i])
-            snprintf(labels[i], 128, "%s/%s %.2f %.2f", act ? act : "?", pred ? pred : "?",
-                     json_number_value(json_object_get(e, "loss")),
+            /* fastai's plot_top_losses caption: prediction/actual, loss / probability (of
+             * the prediction), on two lines so neither is cut off */
+            snprintf(labels[i], 128, "%.50s\x1f%.50s\n%.2f / %.2f", pred ? pred : "?",
+                     act ? act : "?", json_number_value(json_object_get(e, "loss")),
                      json_number_value(json_object_get(e, "prob")));
         uint8_t *p = pix + i * SIDE * SIDE * 3;
         /* Unreadable or missing files stay black: the label still says what it was. */
@@ -378,7 +380,7 @@ int dl_ui_push_stored_top_losses(dl_app *app, dl_store *st, int64_t run, char *m
     dl_screen s;
     dl_err err;
     rc = push(app, &s,
-              dl_screen_images(&s, "top losses (actual/predicted loss probability)", img,
+              dl_screen_images(&s, "top losses: prediction/actual, loss / probability", img,
                                (const char *const *)labels, (int)n, &err),
               &err, msg, cap);
 out:

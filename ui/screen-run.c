@@ -3,6 +3,7 @@
  * asks the store for rows newer than the ones it has, so a run training in another process keeps
  * moving. Events show their payload's "text" when there is one, else their kind. `c` and `t` open
  * the run's stored interpretation (ui/screen-interp). */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,27 @@ typedef struct run_view {
     double last_poll;
 } run_view;
 
+/* The epochs the run plans (fine_tune: its frozen epochs too) and its batches per epoch
+ * (drop_last: n_train / bs), from the stored configuration; 0 when it does not say. */
+static void planned(const dl_run *r, int *epochs, int *per_epoch, int *bs_out)
+{
+    *epochs = *per_epoch = *bs_out = 0;
+    json_t *c = r->config_json ? json_loads(r->config_json, 0, NULL) : NULL;
+    if (!json_is_object(c)) {
+        json_decref(c);
+        return;
+    }
+    json_int_t e = json_integer_value(json_object_get(c, "epochs")),
+               bs = json_integer_value(json_object_get(c, "bs"));
+    const char *sched = json_string_value(json_object_get(c, "schedule"));
+    if (sched && strcmp(sched, "fine-tune") == 0)
+        e += json_integer_value(json_object_get(c, "freeze-epochs"));
+    *epochs = e > 0 && e < 1000000 ? (int)e : 0;
+    *per_epoch = bs > 0 && r->n_train >= bs ? (int)(r->n_train / bs) : 0;
+    *bs_out = bs > 0 && bs < 1000000 ? (int)bs : 0;
+    json_decref(c);
+}
+
 static int load_summary(run_view *rv, dl_err *err)
 {
     dl_run r;
@@ -35,12 +57,36 @@ static int load_summary(run_view *rv, dl_err *err)
                 : r.status == DL_RUN_DIVERGED ? DL_PHASE_DIVERGED
                 : r.status == DL_RUN_CRASHED  ? DL_PHASE_FAILED
                                               : DL_PHASE_STOPPED;
-    /* Batches per epoch from the rows seen so far. */
-    sn->n_epochs = r.n_epochs;
-    if (r.n_epochs > 0 && r.n_batches > 0)
-        sn->n_batches = (int)(r.n_batches / (r.n_epochs > 0 ? r.n_epochs : 1));
-    sn->batch = sn->n_batches > 0 ? sn->n_batches - 1 : 0;
-    sn->epoch = r.n_epochs > 0 ? r.n_epochs - 1 : 0;
+    /* the header says the store's word for a run that is not training ("crashed") */
+    snprintf(rv->feed.status, sizeof rv->feed.status, "%s",
+             r.status == DL_RUN_RUNNING ? "" : dl_run_status_name(r.status));
+    int plan, per_epoch, bs;
+    planned(&r, &plan, &per_epoch, &bs);
+    if (per_epoch <= 0 && r.n_epochs > 0 && r.n_batches > 0)
+        per_epoch = (int)(r.n_batches / r.n_epochs);
+    sn->n_batches = per_epoch;
+    if (r.status == DL_RUN_RUNNING && r.n_batches > 0 && per_epoch > 0) {
+        /* in the epoch of the last batch row, that many batches into it */
+        int64_t last =
+            rv->feed.train.n ? (int64_t)rv->feed.train.x[rv->feed.train.n - 1] + 1 : r.n_batches;
+        sn->epoch = (int)((last - 1) / per_epoch);
+        sn->batch = (int)((last - 1) % per_epoch);
+    } else {
+        sn->epoch = r.n_epochs > 0 ? r.n_epochs - 1 : 0;
+        sn->batch = per_epoch > 0 ? per_epoch - 1 : 0;
+    }
+    sn->n_epochs = plan > sn->epoch ? plan : sn->epoch + 1; /* the planned epochs */
+    /* A run training elsewhere: its pace so far from the rows' wall times (validation and
+     * start-up included, so a rough figure); a saved run has neither. */
+    sn->eta_s = NAN;
+    sn->images_per_s = 0;
+    int64_t done = (int64_t)sn->epoch * per_epoch + sn->batch + 1;
+    double el = r.last_t - r.created;
+    if (r.status == DL_RUN_RUNNING && r.n_batches > 0 && el > 0 && plan > 0 && per_epoch > 0) {
+        double left = (double)plan * per_epoch - (double)done;
+        sn->eta_s = left > 0 ? el / (double)done * left : 0;
+        sn->images_per_s = bs > 0 ? (double)done * bs / el : 0;
+    }
     dl_run_clear(&r);
     return 0;
 }
@@ -121,9 +167,16 @@ dl_status dl_screen_run(dl_screen *out, dl_store *st, int64_t run_id, dl_err *er
         free(rv);
         return err ? err->code : DL_ENOTFOUND;
     }
-    char data[160];
-    snprintf(data, sizeof data, "%s %lld/%lld", r.dataset ? r.dataset : "?", (long long)r.n_train,
-             (long long)r.n_valid);
+    /* The data as it was typed (the config's "data"; "fashion-mnist", not its description), cut
+     * in the middle so the item counts always show. */
+    char data[160], cut[48];
+    json_t *cfg = r.config_json ? json_loads(r.config_json, 0, NULL) : NULL;
+    const char *dname = json_string_value(json_object_get(cfg, "data"));
+    if (!dname || !*dname)
+        dname = r.dataset && *r.dataset ? r.dataset : "?";
+    snprintf(data, sizeof data, "%s %lld/%lld", dl_ui_fit_name(dname, 32, cut, sizeof cut),
+             (long long)r.n_train, (long long)r.n_valid);
+    json_decref(cfg);
     dl_run_info info = {r.name, data, r.arch};
     if (load_summary(rv, err) != 0 || dl_feed_from_store(&rv->feed, st, run_id, err) < 0) {
         dl_run_clear(&r);

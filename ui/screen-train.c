@@ -53,13 +53,8 @@ static int post(train_state *st, dl_app *app, dl_cmd cmd)
         dl_app_message(app, err.msg);
         return DL_R_REDRAW;
     }
-    char msg[128];
-    /* A fit that has ended may be the last one (no batch ever comes) or fine_tune's frozen phase
-     * (the unfrozen one follows): the command is posted either way, and the message says so. */
-    snprintf(msg, sizeof msg,
-             ended(st) ? "sent %s (the fit has ended: applied only if another one follows; q quits)"
-                       : "sent %s (applied at the next batch)",
-             dl_cmd_name(cmd.kind));
+    char msg[256];
+    dl_cmd_describe(&cmd, st->feed->snap.phase, msg, sizeof msg);
     dl_app_message(app, msg);
     return DL_R_REDRAW;
 }
@@ -213,7 +208,7 @@ static void draw_header(train_state *st, dl_grid *g, dl_rect r)
     int x = r.x;
     x += dl_grid_text(g, x, r.y, r.w, DL_ROLE_TITLE, DL_ATTR_BOLD, st->run);
     x += 2;
-    const char *ph = dl_phase_name(sn->phase);
+    const char *ph = st->feed->status[0] ? st->feed->status : dl_phase_name(sn->phase);
     int role = sn->phase == DL_PHASE_DIVERGED || sn->phase == DL_PHASE_FAILED ? DL_ROLE_BAD
                : sn->phase == DL_PHASE_PAUSED                                 ? DL_ROLE_WARN
                                                                               : DL_ROLE_GOOD;
@@ -248,20 +243,15 @@ static void draw_header(train_state *st, dl_grid *g, dl_rect r)
 static void draw_progress(train_state *st, dl_grid *g, dl_rect r, int ascii)
 {
     const dl_snapshot *sn = &st->feed->snap;
-    char left[64], right[96], eta[16];
+    char left[64], right[96];
     /* fine_tune's frozen phase says so: "frozen epoch 1/1", then "epoch 1/N" */
     snprintf(left, sizeof left, "%sepoch %d/%d ", sn->frozen_fit ? "frozen " : "",
              sn->n_epochs ? sn->epoch + 1 : 0, sn->n_epochs);
-    dl_fmt_duration(sn->eta_s, eta, sizeof eta);
-    snprintf(right, sizeof right, " batch %d/%d  ETA %s  %.0f img/s",
-             sn->n_batches ? sn->batch + 1 : 0, sn->n_batches, eta, sn->images_per_s);
+    double frac = dl_progress_right(sn, right, sizeof right);
     int lw = dl_grid_text(g, r.x, r.y, r.w, DL_ROLE_DEFAULT, 0, left);
     int rw = dl_utf8_width(right);
     int bw = r.w - lw - rw;
     if (bw > 4) {
-        double frac = sn->n_batches > 0 ? (double)(sn->batch + 1) / sn->n_batches : 0;
-        if (frac > 1)
-            frac = 1;
         int fill = (int)(frac * bw + 0.5);
         for (int i = 0; i < bw; i++)
             dl_grid_put(g, r.x + lw + i, r.y,

@@ -129,8 +129,10 @@ int dl_ui_push_stored_confusion(dl_app *app, struct dl_store *st, int64_t run, c
 int dl_ui_push_stored_top_losses(dl_app *app, struct dl_store *st, int64_t run, char *msg, int cap);
 
 /* A page of images (half blocks) with a label under each: show-batch and top losses. Images
- * (dl_ui_image from ui/image.h) and labels are copied. */
+ * (dl_ui_image from ui/image.h) and labels are copied. A label may have a second line after
+ * '\n'; a line "a\x1fb" shows as "a/b" with both names cut evenly to the tile's width. */
 struct dl_ui_image;
+void dl_images_fit_caption(const char *line, size_t len, int w, char *out, size_t cap);
 dl_status dl_screen_images(dl_screen *out, const char *title, const struct dl_ui_image *img,
                            const char *const *labels, int n, dl_err *err);
 
@@ -139,7 +141,15 @@ void dl_draw_epoch_table(dl_grid *g, dl_rect r, const dl_feed_epoch *rows, int n
                          const char (*metric_names)[DL_SNAP_NAME], int n_metrics, int ascii);
 void dl_fmt_lr(double lr, char *buf, int cap);
 void dl_fmt_duration(double s, char *buf, int cap);
+/* The progress bar's right-hand text (batch or validation pass, ETA, img/s) in buf; returns how
+ * full the bar is, 0..1 (progress-text.c). */
+double dl_progress_right(const dl_snapshot *sn, char *buf, int cap);
+/* The key bar: the screen's keys, most useful first, as many as fit, then "? more" (keybar.c). */
 void dl_draw_keybar(dl_grid *g, dl_rect r, int screen);
+/* The status line after a steering command, in words ("will stop at the end of this epoch"),
+ * for the trainer's phase: once a fit has ended it applies only if another fit follows
+ * (cmd-text.c). */
+void dl_cmd_describe(const dl_cmd *c, dl_phase phase, char *buf, int cap);
 /* Monotonic seconds, for the screens that reload from the store every so often. */
 double dl_ui_now(void);
 /* name cut to w cells keeping its end ("fmnist-~et-xs-3"), in buf (or name itself when it fits). */

@@ -21,15 +21,15 @@ tests_check_ui_CFLAGS = $(TEST_CFLAGS)
 tests_check_ui_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
 TESTS += tests/check_ui
 ui_libdlui_a_SOURCES += ui/feed.c ui/feed.h ui/feed-store.c ui/feed-store.h
-ui_libdlui_a_SOURCES += ui/screens.h ui/screen-common.c ui/screen-train.c ui/screen-lrfind.c ui/screen-confusion.c ui/screen-run.c ui/screen-attach.c ui/screen-home.c ui/screen-newrun.c ui/screen-images.c ui/screen-interp.c ui/ui.c ui/ui.h
+ui_libdlui_a_SOURCES += ui/screens.h ui/screen-common.c ui/keybar.c ui/cmd-text.c ui/progress-text.c ui/screen-train.c ui/screen-lrfind.c ui/screen-confusion.c ui/screen-run.c ui/screen-attach.c ui/screen-home.c ui/screen-newrun.c ui/screen-images.c ui/screen-interp.c ui/ui.c ui/ui.h
 check_PROGRAMS += tests/check_ui_screens
 tests_check_ui_screens_SOURCES = tests/check_ui_screens.c tests/golden.c tests/golden.h tests/testutil.c tests/testutil.h
 tests_check_ui_screens_CFLAGS = $(TEST_CFLAGS)
 tests_check_ui_screens_LDADD = ui/libdlui.a $(TEST_LDADD) $(NCURSES_LIBS)
 TESTS += tests/check_ui_screens
 # End-to-end in a real terminal (tmux; skips when tmux or the fashion-mnist files are missing).
-TESTS += tests/ui/tmux.sh tests/ui/attach.sh
-EXTRA_DIST += tests/ui/tmux.sh tests/ui/lib.sh tests/ui/attach.sh
+TESTS += tests/ui/tmux.sh tests/ui/walk.sh tests/ui/attach.sh
+EXTRA_DIST += tests/ui/tmux.sh tests/ui/walk.sh tests/ui/lib.sh tests/ui/attach.sh
 # The LR finder's suggestion keys (v s m l) and markers in a real terminal.
 TESTS += tests/ui/lrfind.sh
 EXTRA_DIST += tests/ui/lrfind.sh

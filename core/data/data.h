@@ -34,6 +34,8 @@ typedef enum dl_resize_method {
     DL_RESIZE_PAD_ZEROS,   /* fit inside, pad with zeros (fastbook ch. 2) */
     DL_RESIZE_SQUISH       /* whole image to the target size, aspect ignored */
 } dl_resize_method;
+/* "crop", "pad", "pad-zeros", "squish" (the --resize spellings); "?" outside the enum. */
+const char *dl_resize_name(dl_resize_method m);
 
 typedef enum dl_source_kind {
     DL_SOURCE_FOLDER = 0,  /* DIR/<class>/image, random split */

@@ -3,7 +3,7 @@ core_libdlcore_a_SOURCES += \
 	core/data/data.h core/data/internal.h \
 	core/data/image.c core/data/jpeg_meta.c core/data/resize.c core/data/augment.c core/data/csv.c \
 	core/data/sources.c core/data/idx.c core/data/mosaic.c core/data/archive.c \
-	core/data/dataset.c core/data/loader.c
+	core/data/dataset.c core/data/loader.c core/data/suggest.c
 
 DATA_TEST_UTIL = tests/check_data_util.c tests/data_testutil.h tests/testutil.c tests/testutil.h
 check_PROGRAMS += tests/check_data_sources

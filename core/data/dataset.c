@@ -566,6 +566,12 @@ static dl_status encode_labels(dl_dataset *ds, dl_err *err)
                         if (!strcmp(ds->vocab[q], ri->labels[l]))
                             v = q;
                 }
+                if (v < 0 && ri->line > 0 && rs->csv_path)
+                    return dl_err_set(err, DL_EINVAL,
+                                      "%s:%d: label '%s' was not included in the training dataset "
+                                      "(validation item %s)",
+                                      rs->csv_path, ri->line, ri->labels[l],
+                                      ri->path ? ri->path : "?");
                 if (v < 0)
                     return dl_err_set(
                         err, DL_EINVAL,

@@ -137,6 +137,7 @@ typedef struct dl_raw_item {
     char **labels;
     int n_labels;
     int split; /* DL_RAW_* */
+    int line;  /* the CSV line that listed it (errors name it); 0 for other sources */
 } dl_raw_item;
 
 typedef struct dl_rawset {
@@ -150,6 +151,7 @@ typedef struct dl_rawset {
     size_t left_out;
     char **skipped, **skip_reason; /* files never made items (not images by their name) */
     size_t n_skipped, skip_cap;
+    char *csv_path; /* the CSV the items came from, or NULL */
 } dl_rawset;
 
 dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels, int n_labels,
@@ -157,6 +159,9 @@ dl_status dl_raw_add(dl_rawset *rs, const char *path, const char *const *labels,
 void dl_rawset_free(dl_rawset *rs);
 dl_status dl_raw_skip(dl_rawset *rs, const char *path, const char *reason, dl_err *err);
 bool dl_is_image_name(const char *name);
+/* The built-in data set or sibling entry a mistyped DATA argument most likely meant, written to
+ * buf; NULL when nothing is close (core/data/suggest.c). */
+const char *dl_data_suggest(const char *arg, char *buf, size_t cap);
 
 dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs, dl_err *err);
 dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *rs, dl_err *err);

@@ -405,3 +405,9 @@ void dl_img_resize_box(const dl_img *src, double x0, double y0, double bw, doubl
         hrow(tmp, c, &tx, ow, dst->px + (size_t)y * ow * c);
     }
 }
+
+const char *dl_resize_name(dl_resize_method m)
+{
+    static const char *const names[] = {"crop", "pad", "pad-zeros", "squish"};
+    return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "?";
+}

@@ -3,7 +3,8 @@
  * neither are left out and counted), labels from file names by a POSIX ERE (group 1), and CSVs
  * (file name, delimited labels, optional validity column). Walks are sorted by name so item order
  * never depends on the file system. Refuses: a regex that does not match a file name, unknown CSV
- * columns, empty file names, validity values other than true/false/1/0, missing files. */
+ * columns, empty file names, validity values other than true/false/1/0. A CSV row naming a
+ * missing file is skipped with a warning naming its line; more than 5 % such rows is an error. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -96,6 +97,7 @@ void dl_rawset_free(dl_rawset *rs)
         free(rs->items[i].path);
     }
     free(rs->items);
+    free(rs->csv_path);
     free(rs->root);
     free(rs->blob);
     free(rs->blob2);
@@ -222,8 +224,12 @@ static dl_status walk(walk_ctx *w, const char *dir, const char *parent, int spli
 
 dl_status dl_source_folder(const char *dir, const char *label_re, dl_rawset *rs, dl_err *err)
 {
-    if (!is_dir(dir))
+    if (!is_dir(dir)) {
+        char near[512];
+        if (dl_data_suggest(dir, near, sizeof near))
+            return dl_err_set(err, DL_ENOTFOUND, "%s: no such folder; did you mean %s?", dir, near);
         return dl_err_set(err, DL_ENOTFOUND, "%s: no such folder", dir);
+    }
     regex_t re;
     walk_ctx w = {.rs = rs, .top = dir};
     if (label_re) {
@@ -358,7 +364,8 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
         dl_csv_free(&c);
         return st;
     }
-    char img[PATH_MAX];
+    char img[PATH_MAX], first_missing[PATH_MAX + 600] = "";
+    size_t missing = 0;
     char **labs = NULL;
     size_t labcap = 0;
     for (size_t r = 1; r < c.rows && !st; r++) {
@@ -394,9 +401,15 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
             snprintf(img, sizeof img, "%s/%s", root, row[fc]);
         struct stat sb;
         if (stat(img, &sb) != 0) {
-            st = dl_err_set(err, DL_ENOTFOUND, "%s:%d: image '%s' does not exist (%s)", path, line,
-                            row[fc], img);
-            break;
+            /* the README's rule for bad files: skipped with a warning naming the CSV line; more
+             * than 5 % of the rows is an error (below) */
+            char why[PATH_MAX + 64], shown[512];
+            snprintf(why, sizeof why, "listed at %s:%d but missing", path, line);
+            if (missing++ == 0)
+                snprintf(first_missing, sizeof first_missing, "%s:%d: image '%s' does not exist",
+                         path, line, dl_printable(row[fc], shown, sizeof shown));
+            st = dl_raw_skip(rs, img, why, err);
+            continue;
         }
         /* Split the label cell on the delimiter; empty pieces are dropped (an empty cell = no
          * label). */
@@ -425,13 +438,20 @@ dl_status dl_source_csv(const dl_data_config *cfg, const char *root, dl_rawset *
                 break;
             p = q + 1;
         }
-        if (!st)
-            st = dl_raw_add(rs, img, (const char *const *)labs, nl, split, err);
+        if (!st && (st = dl_raw_add(rs, img, (const char *const *)labs, nl, split, err)) == DL_OK)
+            rs->items[rs->n - 1].line = line;
     }
     free(labs);
+    size_t rows = c.rows > 0 ? c.rows - 1 : 0;
     dl_csv_free(&c);
+    if (!st && missing * 20 > rows)
+        st = dl_err_set(err, DL_ENOTFOUND,
+                        "%zu of %zu rows name images that do not exist (more than 5 %%); first: %s",
+                        missing, rows, first_missing);
     if (!st && rs->n == 0)
         st = dl_err_set(err, DL_ENOTFOUND, "%s: no rows", path);
+    if (!st && !(rs->csv_path = strdup(path)))
+        st = dl_err_set(err, DL_ENOMEM, "out of memory");
     return st;
 }
 

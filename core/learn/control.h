@@ -83,8 +83,9 @@ typedef struct dl_snapshot {
     int n_metrics;
     char metric_name[DL_SNAP_METRICS][DL_SNAP_NAME];
     double metric[DL_SNAP_METRICS];
-    double images_per_s, eta_s;
-    char message[160]; /* last notable thing (diverged at lr ..., early stop, ...) */
+    double images_per_s, eta_s;     /* training throughput and time left, pauses excluded */
+    int valid_batch, valid_batches; /* phase VALID: batches of the validation pass done / in all */
+    char message[160];              /* last notable thing (diverged at lr ..., early stop, ...) */
 } dl_snapshot;
 
 typedef enum dl_point_kind {

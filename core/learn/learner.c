@@ -279,6 +279,41 @@ void dl_learner_note_skipped(dl_learner *l, const dl_dataset *ds)
     dl_learner_emit_event(l, true, false, DL_EV_WARNING, text);
 }
 
+/* Throughput and time left of the fit in progress. Paused seconds are taken out of the clock;
+ * validation is timed apart: the ETA is the training batches left at the training rate plus the
+ * validation passes left (this one's rest included) at the measured pass time, or, before any
+ * pass finished, at the rate of the pass in progress, or a third of a training batch per
+ * validation batch (a forward pass without the backward) when none has started. */
+static void dl_learner_timing(const dl_learner *l, dl_snapshot *s)
+{
+    double now = dl_learner_now();
+    double paused = l->t_paused + (l->t_pause0 > 0 ? now - l->t_pause0 : 0);
+    double in_valid = l->t_valid0 > 0 ? now - l->t_valid0 : 0;
+    double train_s = now - l->t_fit0 - paused - l->t_valid_sum - in_valid;
+    s->images_per_s = train_s > 0 ? (double)l->images_fit / train_s : 0;
+    s->valid_batch = l->valid_batch;
+    s->valid_batches = l->valid_batches;
+    long done = (long)(l->epoch - l->fit_start_epoch) * l->n_iter + l->batch;
+    if (l->phase == DL_PHASE_VALID)
+        done = (long)(l->epoch + 1 - l->fit_start_epoch) * l->n_iter;
+    long total = (long)(l->n_epochs - l->fit_start_epoch) * l->n_iter;
+    if (!l->in_fit || done <= 0 || train_s <= 0 ||
+        (l->phase != DL_PHASE_TRAIN && l->phase != DL_PHASE_VALID)) {
+        s->eta_s = NAN;
+        return;
+    }
+    double per_batch = train_s / (double)done;
+    int64_t nvb = l->valid.n_batches ? l->valid.n_batches(l->valid.ctx) : 0;
+    double pass = l->valid_passes > 0 ? l->t_valid_sum / l->valid_passes
+                  : l->valid_batch > 0 && l->valid_batches > 0
+                      ? in_valid / l->valid_batch * l->valid_batches
+                      : per_batch / 3 * (double)(nvb > 0 ? nvb : 0);
+    /* this epoch's pass included, unless it has ended (phase valid until the next epoch) */
+    int passes_left = l->n_epochs - l->epoch - (l->phase == DL_PHASE_VALID && l->t_valid0 == 0);
+    double eta = per_batch * (double)(total - done) + pass * passes_left - in_valid;
+    s->eta_s = eta > 0 ? eta : 0;
+}
+
 void dl_learner_publish(dl_learner *l)
 {
     if (!l->control)
@@ -305,11 +340,7 @@ void dl_learner_publish(dl_learner *l)
         snprintf(s.metric_name[i], DL_SNAP_NAME, "%s", dl_learner_metric_name(l, i));
         s.metric[i] = l->row.metrics[i];
     }
-    double el = dl_learner_now() - l->t_fit0;
-    s.images_per_s = el > 0 ? (double)l->images_fit / el : 0;
-    long done = (long)(l->epoch - l->fit_start_epoch) * l->n_iter + l->batch;
-    long total = (long)(l->n_epochs - l->fit_start_epoch) * l->n_iter;
-    s.eta_s = done > 0 && l->phase == DL_PHASE_TRAIN ? el / done * (double)(total - done) : NAN;
+    dl_learner_timing(l, &s);
     snprintf(s.message, sizeof s.message, "%s", l->message);
     dl_control_publish(l->control, &s);
 }
@@ -397,12 +428,16 @@ dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err)
 /* ---- validation ---- */
 dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics, dl_err *err)
 {
-    *valid_loss = NAN;
+    /* The outputs (the epoch row, which snapshots publish) keep their last values until the pass
+     * ends: the pass publishes its progress, and a half-done pass must not blank the dashboard's
+     * last epoch row. */
     l->valid_items = 0;
-    for (int i = 0; i < l->cfg.n_metrics; i++)
-        metrics[i] = NAN;
-    if (!l->valid.next)
+    if (!l->valid.next) {
+        *valid_loss = NAN;
+        for (int i = 0; i < l->cfg.n_metrics; i++)
+            metrics[i] = NAN;
         return DL_OK;
+    }
     dl_status st = l->valid.start_epoch(l->valid.ctx, 0, err);
     dl_wavg loss, m[DL_SNAP_METRICS];
     dl_wavg_reset(&loss);
@@ -410,6 +445,15 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
         dl_wavg_reset(&m[i]);
     dl_batch b;
     dl_preds_cache_reset(&l->last_preds, l->n_out);
+    /* Progress of the pass, published per batch while a fit runs (10 000 images take minutes on
+     * a CPU: the dashboard shows the pass and its ETA instead of a frozen bar). */
+    bool timed = l->in_fit;
+    if (timed) {
+        l->t_valid0 = dl_learner_now();
+        l->valid_batch = 0;
+        int64_t nvb = l->valid.n_batches ? l->valid.n_batches(l->valid.ctx) : 0;
+        l->valid_batches = nvb > 0 ? (int)nvb : 0;
+    }
     while (st == DL_OK && (st = l->valid.next(l->valid.ctx, &b, err)) == DL_OK && b.n > 0) {
         const float *logits;
         if ((st = check_batch(l, &b, err)) != DL_OK)
@@ -418,6 +462,10 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
             DL_OK)
             break;
         dl_preds_cache_add(&l->last_preds, &b, logits);
+        if (timed) {
+            l->valid_batch++;
+            dl_learner_publish(l);
+        }
         dl_wavg_add(&loss, batch_loss(l, &b, logits, NULL), b.n);
         for (int i = 0; i < l->cfg.n_metrics; i++)
             dl_wavg_add(&m[i],
@@ -425,10 +473,20 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
                                        l->n_out, l->cfg.thresh),
                         b.n);
     }
-    if (st != DL_OK)
+    if (timed) {
+        l->t_valid_sum += dl_learner_now() - l->t_valid0;
+        l->valid_passes++;
+        l->t_valid0 = 0;
+    }
+    if (st != DL_OK) {
+        *valid_loss = NAN;
+        for (int i = 0; i < l->cfg.n_metrics; i++)
+            metrics[i] = NAN;
         return dl_err_wrap(err, "validation");
+    }
     l->last_preds.valid = !l->last_preds.failed;
     l->last_preds.weights_id = l->weights_id;
+    l->last_preds.epoch = l->epochs_done; /* in a fit: the epoch being validated */
     *valid_loss = dl_wavg_value(&loss);
     l->valid_items = loss.count;
     for (int i = 0; i < l->cfg.n_metrics; i++)
@@ -462,6 +520,24 @@ dl_status dl_learner_get_preds(dl_learner *l, float **logits_out, int32_t **targ
             return dl_err_set(err, DL_ENOMEM, "out of memory collecting predictions");
     }
     return dl_preds_cache_export(c, logits_out, targets_i, targets_f, n_out, err);
+}
+
+dl_status dl_learner_fit_preds(dl_learner *l, float **logits, int32_t **targets_i,
+                               float **targets_f, int *n, int *k, int *epoch, bool *best,
+                               dl_err *err)
+{
+    *k = l->n_out;
+    const dl_preds_cache *c = l->best_preds.valid ? &l->best_preds : &l->last_preds;
+    if (!c->valid)
+        return dl_err_set(err, DL_ENOTFOUND, "no validation pass was completed");
+    *epoch = c->epoch;
+    *best = c == &l->best_preds;
+    return dl_preds_cache_export(c, logits, targets_i, targets_f, n, err);
+}
+
+void dl_learner_note(dl_learner *l, const char *kind, const char *text)
+{
+    dl_learner_emit_event(l, true, true, kind, text);
 }
 
 /* ---- commands at the batch boundary ---- */
@@ -591,8 +667,15 @@ dl_status dl_learner_boundary(dl_learner *l, dl_err *err)
         }
         if (!l->control)
             l->paused = false; /* nobody could resume us */
-        if (!l->paused || l->stop_now)
+        if (!l->paused || l->stop_now) {
+            if (l->t_pause0 > 0) { /* the pause is over: its seconds leave the fit's clock */
+                l->t_paused += dl_learner_now() - l->t_pause0;
+                l->t_pause0 = 0;
+            }
             return DL_OK;
+        }
+        if (l->t_pause0 == 0)
+            l->t_pause0 = dl_learner_now();
         dl_learner_publish(l);
         dl_control_wait(l->control, 250);
     }

@@ -163,6 +163,16 @@ dl_status dl_learner_validate(dl_learner *l, double *valid_loss, double *metrics
 dl_status dl_learner_get_preds(dl_learner *l, float **logits, int32_t **targets_i,
                                float **targets_f, int *n, int *k, dl_err *err);
 
+/* The predictions of the fit's best epoch (by the monitor; the pass its checkpoint flagged best
+ * was made from), else of its last validation pass: what the interpretation after a fit shows,
+ * with no pass of its own. *epoch: that epoch (the run's numbering); *best: it was the best.
+ * DL_ENOTFOUND when the fit completed no validation. */
+dl_status dl_learner_fit_preds(dl_learner *l, float **logits, int32_t **targets_i,
+                               float **targets_f, int *n, int *k, int *epoch, bool *best,
+                               dl_err *err);
+/* Records a line in the event log (the dashboard's and the run store's). */
+void dl_learner_note(dl_learner *l, const char *kind, const char *text);
+
 /* ---- state ---- */
 typedef struct dl_epoch_result {
     int epoch;
@@ -237,5 +247,8 @@ typedef struct dl_job {
 dl_status dl_learner_start(dl_learner *l, const dl_job *job, dl_err *err);
 /* Waits for the thread; returns the job's status and message. */
 dl_status dl_learner_join(dl_learner *l, dl_err *err);
+/* Whether a started job has finished (its thread returns; join will not wait), so the caller's
+ * thread can poll the progress until then. True when no job runs. */
+bool dl_learner_job_done(dl_learner *l);
 
 #endif

@@ -64,9 +64,9 @@ static void track(dl_learner *l, bool *improved, bool *early)
         l->plateau_wait = 0;
         if (l->cfg.load_best && dl_state_copy_take(&l->best_copy, l, false) != DL_OK)
             dl_log(DL_LOG_WARN, "out of memory keeping the best weights: load-best disabled");
-        /* their predictions too: the interpretation after the fit then needs no pass of its own */
-        if (l->cfg.load_best)
-            dl_preds_cache_copy(&l->best_preds, &l->last_preds);
+        /* their predictions too: the interpretation after the fit (of the best epoch, whose
+         * checkpoint is the one flagged best) then needs no pass of its own */
+        dl_preds_cache_copy(&l->best_preds, &l->last_preds);
         snprintf(l->message, sizeof l->message, "Better model found at %s %d with %s value: %g.",
                  l->frozen_fit ? "frozen epoch" : "epoch", l->row.epoch, l->monitor, v);
         return;
@@ -230,6 +230,8 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
     l->fit_start_epoch = start_epoch;
     l->t_fit0 = dl_learner_now();
     l->images_fit = 0;
+    l->t_paused = l->t_pause0 = l->t_valid_sum = l->t_valid0 = 0;
+    l->valid_passes = l->valid_batch = l->valid_batches = 0;
     l->stop_now = l->stop_after_epoch = l->stopped = l->diverged = false;
     l->message[0] = 0;
     l->ckpt_epoch = start_epoch;
@@ -241,6 +243,7 @@ static dl_status run_fit(dl_learner *l, int epochs, int start_epoch, int skip, d
         l->best_epoch = -1;
         l->wait = l->plateau_wait = 0;
         l->best_copy.valid = false;
+        l->best_preds.valid = false;
     }
     dl_diverge_reset(&l->explode);
     dl_status st = dl_state_copy_take(&l->good, l, true);

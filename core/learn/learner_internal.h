@@ -3,6 +3,7 @@
 #define DL_LEARNER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "core/learn/diverge.h"
 #include "core/learn/learner.h"
@@ -25,6 +26,7 @@ typedef struct dl_preds_cache {
     int32_t *ti;                   /* class targets (NULL for multi-label) */
     size_t n, cap, cap_tf, cap_ti; /* items held; room (items) in logits, tf, ti */
     int k;
+    int epoch; /* the run's epoch (the store's numbering) whose weights made the pass */
     uint64_t weights_id;
     bool multi;  /* the pass's targets are multi-label (tf), else classes (ti) */
     bool failed; /* out of memory during the pass: it cannot be marked valid */
@@ -63,7 +65,15 @@ struct dl_learner {
     bool more_fits;  /* another fit follows this one: its end is not "done" */
     dl_epoch_result row;
     double t_fit0, t_epoch0;
-    uint64_t images_fit;            /* images trained since the fit began (images/s) */
+    uint64_t images_fit; /* images trained since the fit began (images/s) */
+    /* The clock of the fit's progress: paused time counts for nothing (img/s and the ETA stop),
+     * validation is timed apart so the ETA can add the passes still to come. */
+    double t_paused;                /* seconds paused in this fit, closed pauses */
+    double t_pause0;                /* start of the pause in progress, 0 when not paused */
+    double t_valid_sum;             /* seconds of this fit's completed validation passes */
+    int valid_passes;               /* completed validation passes in this fit */
+    double t_valid0;                /* start of the validation pass in progress, 0 outside one */
+    int valid_batch, valid_batches; /* progress of that pass (batches done, batches in all) */
     int resume_epoch, resume_batch; /* where a loaded checkpoint continues */
     int ckpt_epoch, ckpt_batch;     /* the next batch to train, recorded in checkpoints */
     bool sched_loaded;
@@ -103,11 +113,12 @@ struct dl_learner {
      * brings back that copy's id. Predictions cached with the current id are still true. */
     uint64_t weights_id, next_weights_id;
     dl_preds_cache last_preds; /* the last complete validation pass */
-    dl_preds_cache best_preds; /* the pass of the best epoch (load_best restores its weights) */
+    dl_preds_cache best_preds; /* the pass of the best epoch: the interpretation after a fit */
 
     /* background thread */
     pthread_t th;
     bool running;
+    atomic_bool job_done; /* the thread has finished its job (join will not block) */
     dl_job job;
     dl_status job_status;
     dl_err job_err;

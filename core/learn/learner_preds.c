@@ -89,6 +89,7 @@ bool dl_preds_cache_copy(dl_preds_cache *dst, const dl_preds_cache *src)
     dst->cap_tf = src->multi ? src->n : 0;
     dst->cap_ti = src->multi ? 0 : src->n;
     dst->k = src->k;
+    dst->epoch = src->epoch;
     dst->multi = src->multi;
     dst->weights_id = src->weights_id;
     dst->valid = true;

@@ -30,6 +30,7 @@ static void *job_main(void *arg)
     if (l->job_status != DL_OK)
         snprintf(l->message, sizeof l->message, "%.150s", err->msg);
     dl_learner_publish(l);
+    atomic_store(&l->job_done, true);
     return NULL;
 }
 
@@ -40,6 +41,7 @@ dl_status dl_learner_start(dl_learner *l, const dl_job *job, dl_err *err)
     if (job->kind == DL_JOB_LRFIND && !job->curve)
         return dl_err_set(err, DL_EINVAL, "an LR-finder job needs a curve to fill");
     l->job = *job;
+    atomic_store(&l->job_done, false);
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -64,3 +66,5 @@ dl_status dl_learner_join(dl_learner *l, dl_err *err)
         *err = l->job_err;
     return l->job_status;
 }
+
+bool dl_learner_job_done(dl_learner *l) { return !l->running || atomic_load(&l->job_done); }

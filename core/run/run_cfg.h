@@ -93,10 +93,11 @@ typedef struct dl_run_cfg {
     char runs[DL_CFG_STR], resume[DL_CFG_STR];
     int from_epoch; /* -1: the latest checkpoint */
     bool no_tui;
-    int show_n;                 /* show-batch -n */
-    bool show_valid;            /* show-batch --valid */
-    int jobs;                   /* sweep --jobs */
-    int ck_epoch, top, min_val; /* interpret --epoch, --top, --min-val */
+    int show_n;                  /* show-batch -n */
+    bool show_valid;             /* show-batch --valid */
+    int jobs;                    /* sweep --jobs */
+    int ck_epoch, top, min_val;  /* interpret --epoch, --top, --min-val */
+    char checkpoint[DL_CFG_STR]; /* interpret --checkpoint: best, last or epoch-K ("": default) */
     /* which options were given (by row index), so a stored run's config can take overrides */
     bool given[DL_CFG_MAX_OPTS];
 } dl_run_cfg;

@@ -52,6 +52,57 @@ dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want
     return dl_safetensors_read(path, map, err);
 }
 
+dl_status dl_run_checkpoint_choose(dl_store *st, int64_t run, const char *which, dl_tensor_map *map,
+                                   char *said, size_t cap, int *epoch, dl_err *err)
+{
+    dl_checkpoint_row row, last;
+    memset(&row, 0, sizeof row);
+    memset(&last, 0, sizeof last);
+    dl_status rc;
+    int k = -1;
+    char tail;
+    bool dflt = !which || !*which, best = dflt || strcmp(which, "best") == 0;
+    if (!best && strcmp(which, "last") != 0 &&
+        (sscanf(which, "epoch-%d%c", &k, &tail) != 1 || k < 0))
+        return dl_err_set(err, DL_EINVAL,
+                          "--checkpoint '%s': expected best, last or epoch-K (e.g. epoch-2)",
+                          which);
+    if (k >= 0) {
+        rc = dl_run_checkpoint_read(st, run, k, false, map, err);
+        if (rc == DL_OK) {
+            snprintf(said, cap, "checkpoint epoch-%d", k);
+            *epoch = k;
+        }
+        return rc;
+    }
+    rc = best ? dl_store_checkpoint_best(st, run, &row, err) : DL_ENOTFOUND;
+    if (rc == DL_ENOTFOUND && !dflt && best)
+        return dl_err_set(err, DL_ENOTFOUND,
+                          "the run has no best checkpoint (no epoch was validated): use "
+                          "--checkpoint last");
+    if (rc == DL_ENOTFOUND) {
+        best = false;
+        rc = dl_store_checkpoint_latest(st, run, &row, err);
+    }
+    if (rc != DL_OK)
+        return rc;
+    /* the best checkpoint may also be the last one: say both */
+    bool is_last = dl_store_checkpoint_latest(st, run, &last, NULL) == DL_OK && last.id == row.id;
+    if (best)
+        snprintf(said, cap, "best checkpoint%s (epoch %d)", is_last ? ", also the last" : "",
+                 row.epoch);
+    else
+        snprintf(said, cap, "last checkpoint (epoch %d%s)", row.epoch,
+                 dflt ? "; no best one was flagged" : "");
+    *epoch = row.epoch;
+    char path[4096];
+    dl_store_checkpoint_abspath(st, row.path, path, sizeof path);
+    dl_checkpoint_row_clear(&row);
+    dl_checkpoint_row_clear(&last);
+    dl_tensor_map_init(map);
+    return dl_safetensors_read(path, map, err);
+}
+
 dl_status dl_run_cfg_from_run(dl_run_cfg *c, dl_store *st, int64_t run, dl_err *err)
 {
     dl_run r;

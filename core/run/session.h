@@ -41,6 +41,11 @@ void dl_run_cfg_prefix(const dl_run_cfg *c, char *out, size_t cap);
 /* A stored run's configuration (any schema dllab wrote). */
 dl_status dl_run_cfg_from_run(dl_run_cfg *c, dl_store *st, int64_t run, dl_err *err);
 
+/* Loads the checkpoint `which` names into *map: "best", "last", "epoch-K", or NULL/"" for the
+ * best else the last. said gets what was loaded, for the user ("best checkpoint (epoch 3)");
+ * *epoch its epoch. A bad name is DL_EINVAL naming the choices. */
+dl_status dl_run_checkpoint_choose(dl_store *st, int64_t run, const char *which, dl_tensor_map *map,
+                                   char *said, size_t cap, int *epoch, dl_err *err);
 /* Loads a run's checkpoint (best if want_best, else latest, or epoch >= 0) into *map. */
 dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want_best,
                                  dl_tensor_map *map, dl_err *err);

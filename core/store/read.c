@@ -24,9 +24,18 @@
     " (SELECT value FROM metrics WHERE run_id=r.id AND epoch=b.epoch ORDER BY idx LIMIT 1),"       \
     " max(r.created, coalesce((SELECT t FROM batches WHERE run_id=r.id ORDER BY step DESC LIMIT "  \
     "1),0),"                                                                                       \
-    "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0)), r.pid_start"                    \
+    "  coalesce((SELECT max(t) FROM epochs WHERE run_id=r.id),0)), r.pid_start,"                   \
+    " (SELECT count(*) FROM lrfinds WHERE run_id=r.id)"                                            \
+    " + (SELECT count(*) FROM events WHERE run_id=r.id AND kind='lr-find-start')"                  \
     " FROM runs r LEFT JOIN (SELECT run_id, epoch, valid_loss, min(valid_loss) FROM epochs"        \
     "  WHERE valid_loss IS NOT NULL GROUP BY run_id) b ON b.run_id=r.id"
+
+const char *dl_run_kind(const dl_run *r)
+{
+    /* Derived from what the store holds: a run that swept the lr and never trained a batch was
+     * started by `dllab lrfind` (a training's own finder, the `l` key, comes with batches). */
+    return r->n_lrfinds > 0 && r->n_batches == 0 && r->n_epochs == 0 ? "lrfind" : "train";
+}
 
 static void run_from_row(sqlite3_stmt *q, dl_run *r)
 {
@@ -60,6 +69,7 @@ static void run_from_row(sqlite3_stmt *q, dl_run *r)
     r->metric_name = dl_store__col_text(q, 22);
     r->metric_value = dl_store__col_double(q, 23);
     r->last_t = sqlite3_column_double(q, 24);
+    r->n_lrfinds = sqlite3_column_int(q, 26);
     /* A read-only connection cannot mark a killed run crashed (dl_store_open does when it may
      * write): it reports it so, so `dllab runs` on a full disk still tells the truth. */
     char host[256] = "";
@@ -168,8 +178,20 @@ dl_status dl_store_runs_list(dl_store *st, const dl_run_filter *f, dl_run **runs
                       SQLITE_STATIC);
     if (f && f->name_like)
         sqlite3_bind_text(q, 4, f->name_like, -1, SQLITE_STATIC);
-    return dl_store__read_rows(st, q, sizeof **runs, run_fill, runs_drop, SIZE_MAX, "listing runs",
-                               (void **)runs, n, err);
+    dl_status ds = dl_store__read_rows(st, q, sizeof **runs, run_fill, runs_drop, SIZE_MAX,
+                                       "listing runs", (void **)runs, n, err);
+    if (ds != DL_OK || !f || !f->kind)
+        return ds;
+    /* the kind is derived from the summary columns, so it is filtered here */
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(dl_run_kind(&(*runs)[i]), f->kind) == 0)
+            (*runs)[kept++] = (*runs)[i];
+        else
+            dl_run_clear(&(*runs)[i]);
+    }
+    *n = kept;
+    return DL_OK;
 }
 
 dl_status dl_store_run_get(dl_store *st, int64_t run_id, dl_run *out, dl_err *err)

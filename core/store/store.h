@@ -285,12 +285,17 @@ typedef struct dl_run {
     char *metric_name;      /* first metric of the best epoch, "" if none */
     double metric_value;    /* its value, NaN if none */
     double last_t;          /* wall time of the last batch/epoch/event row, or created */
+    int n_lrfinds;          /* LR-finder sweeps recorded (curves, or started) */
 } dl_run;
+
+/* What made the run: "lrfind" (`dllab lrfind`: sweeps and not one trained batch) or "train". */
+const char *dl_run_kind(const dl_run *r);
 
 typedef struct dl_run_filter {
     const char *tag;       /* only runs with this tag, or NULL */
     int status;            /* a dl_run_status, or -1 for any */
     const char *name_like; /* name prefix, or NULL */
+    const char *kind;      /* only runs of this dl_run_kind ("train", "lrfind"), or NULL */
 } dl_run_filter;
 
 /* Runs matching filter (NULL = all), oldest first. Free with dl_runs_free. */

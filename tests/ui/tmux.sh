@@ -105,7 +105,7 @@ if wait_for tr "loss \\(smoothing" 60; then
     $T send-keys -t tr p
     wait_for tr "resume" 30
     $T send-keys -t tr s
-    wait_for tr "sent save"
+    wait_for tr "will save a checkpoint after this batch"
     wait_for tr "checkpoint step-[0-9]" 30
     # Too small while training: the notice, then a full redraw at the old size.
     $T resize-window -t tr -x 70 -y 20
