@@ -26,12 +26,13 @@ fails=0
 # Precondition: tmux can start a server here. When it cannot (e.g. /dev/null is no longer a
 # device: "fatal: No such device: daemon failed"), every case below would time out; say tmux's
 # own reason once and fail instead.
-if ! why=$($T new-session -d -s probe -x 20 -y 5 "sleep 30" 2>&1); then
+# The probe session stays until cleanup's kill-server: killing it would make the server exit
+# while the first `start` connects ("server exited unexpectedly", seen under load).
+if ! why=$($T new-session -d -s probe -x 20 -y 5 "sleep 3600" 2>&1); then
     echo "FAIL: tmux cannot start a server, so no screen test can run; tmux said:"
     echo "$why"
     exit 1
 fi
-$T kill-session -t probe >/dev/null 2>&1
 
 # start NAME W H LANG COMMAND: a session running COMMAND under sh, then a marker line and the
 # terminal modes, so we can see the command ended and what it left the terminal in.
