@@ -5,7 +5,9 @@ core_libdlcore_a_SOURCES += \
 	core/learn/interp.c core/learn/interp.h \
 	core/learn/learner.c core/learn/learner.h core/learn/learner_internal.h \
 	core/learn/learner_fit.c core/learn/learner_state.c \
-	core/learn/learner_thread.c core/learn/learner_preds.c
+	core/learn/learner_thread.c core/learn/learner_preds.c \
+	core/learn/dist.c core/learn/dist.h core/learn/dist_mpi.c \
+	core/learn/replicas.c core/learn/replicas.h core/learn/learner_dist.c
 EXTRA_DIST += core/learn/README.md
 
 check_PROGRAMS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
@@ -25,3 +27,9 @@ tests_check_learn_cli_SOURCES = tests/check_learn_cli.c tests/testutil.c tests/t
 tests_check_learn_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_learn_cli_LDADD = $(TEST_LDADD)
 TESTS += tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
+
+check_PROGRAMS += tests/check_replicas
+tests_check_replicas_SOURCES = tests/check_replicas.c tests/testutil.c tests/testutil.h
+tests_check_replicas_CFLAGS = $(TEST_CFLAGS)
+tests_check_replicas_LDADD = $(TEST_LDADD)
+TESTS += tests/check_replicas

@@ -230,4 +230,12 @@ dl_status dl_learner_start(dl_learner *l, const dl_job *job, dl_err *err);
 /* Waits for the thread; returns the job's status and message. */
 dl_status dl_learner_join(dl_learner *l, dl_err *err);
 
+/* Data parallelism (core/learn/replicas.h): training batches go through r (not owned; NULL: the
+ * model alone). */
+struct dl_replicas;
+void dl_learner_set_replicas(dl_learner *l, struct dl_replicas *r);
+/* In an mpirun job: rank 0's weights, optimiser state, schedule and counters to every rank. Call
+ * on every rank before the job starts (after a resume's checkpoint was loaded on rank 0). */
+void dl_learner_dist_share_state(dl_learner *l);
+
 #endif

@@ -157,7 +157,11 @@ static void bn_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     int hw = nd->in[1] * nd->in[2];
     const float *g = dl_params_data(ps, (size_t)b->w), *be = dl_params_data(ps, (size_t)b->b);
     float *rm = dl_params_buf(ps, (size_t)b->rm), *rv = dl_params_buf(ps, (size_t)b->rv);
-    if (c->train) { /* a fused ReLU clamps in BN's own output pass */
+    if (c->train && c->bn_sync) {
+        dl_batchnorm_forward_train_sync(nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw,
+                                        BN_MOMENTUM, BN_EPS, b->relu, c->bn_sync);
+        dl_params_ibuf(ps, (size_t)b->nbt)[0] += 1;
+    } else if (c->train) { /* a fused ReLU clamps in BN's own output pass */
         (b->relu ? dl_batchnorm_relu_forward_train : dl_batchnorm_forward_train)(
             nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw, BN_MOMENTUM, BN_EPS);
         dl_params_ibuf(ps, (size_t)b->nbt)[0] += 1;
@@ -175,7 +179,10 @@ static void bn_backward_mode(dl_node *nd, dl_nn_ctx *c, const float *x, float *d
     const float *g = dl_params_data(c->ps, (size_t)b->w);
     const int hw = nd->in[1] * nd->in[2];
     /* fused ReLU: our own gradient is masked in place inside BN's gradient-sum pass */
-    if (set)
+    if (c->bn_sync)
+        dl_batchnorm_backward_sync(dx, dg, db, dy, b->relu ? nd->y : NULL, x, b->mean, b->rstd, g,
+                                   c->n, b->c, hw, set, c->bn_sync);
+    else if (set)
         dl_batchnorm_backward_set(dx, dg, db, dy, b->relu ? nd->y : NULL, x, b->mean, b->rstd, g,
                                   c->n, b->c, hw);
     else if (b->relu)
