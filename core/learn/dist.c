@@ -33,6 +33,7 @@ void dl_dist_sum_f64(double *v, size_t n) { (void)v, (void)n; }
 void dl_dist_bcast(void *p, size_t bytes) { (void)p, (void)bytes; }
 void dl_dist_isum_f32(float *v, size_t n) { (void)v, (void)n; }
 void dl_dist_wait_all(void) {}
+void dl_dist_set_abort_hook(dl_dist_abort_hook fn, void *user) { (void)fn, (void)user; }
 void dl_dist_abort(const char *why)
 {
     dl_log(DL_LOG_ERROR, "%s", why);

@@ -39,11 +39,17 @@ void dl_dist_bcast(void *p, size_t bytes);
 void dl_dist_isum_f32(float *v, size_t n);
 void dl_dist_wait_all(void);
 
+/* Called once, with the reason, before dl_dist_abort ends the job (rank 0 marks its run crashed
+ * there); NULL removes it. The hook runs on whichever thread aborts. */
+typedef void (*dl_dist_abort_hook)(void *user, const char *why);
+void dl_dist_set_abort_hook(dl_dist_abort_hook fn, void *user);
+
 /* Ends every rank: a rank that cannot go on (its reason is logged first). */
 void dl_dist_abort(const char *why) __attribute__((noreturn));
 
-/* The watchdog: a collective running longer than this many seconds aborts the job (0: off).
- * Default 120, or $DLLAB_DIST_TIMEOUT. */
+/* The watchdog: a sum of the training step running longer than this many seconds aborts the job
+ * (0: off); default 120, or $DLLAB_DIST_TIMEOUT. A stop signal (mpirun forwards SIGTERM when a
+ * rank died) while this rank waits in any collective for 5 s aborts it too. */
 void dl_dist_set_timeout(double seconds);
 
 /* Seconds spent inside gradient sums (started to completed, and waiting), since the start. */

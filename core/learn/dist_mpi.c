@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/learn/control.h"
 #include "core/log.h"
 
 /* Process-wide: MPI's world is one per process, so its rank and size are too. */
@@ -28,7 +29,12 @@ static int rank_, size_ = 1, local_size = 1;
 static MPI_Request pending[DL_DIST_MAX_PENDING];
 static int n_pending;
 static double t_wait;            /* seconds blocked on gradient sums (trainer thread only) */
-static _Atomic double t_entered; /* when the current watched collective began, 0: none */
+static _Atomic double t_entered; /* when the current sum of the step began, 0: none */
+static _Atomic double t_any;     /* when the current collective of any kind began, 0: none */
+#define SIGNAL_GRACE 5.0         /* seconds in a collective with a stop signal pending */
+static dl_dist_abort_hook hook;  /* set by the trainer's owner before training, read on abort */
+static void *hook_user;
+static atomic_flag aborting = ATOMIC_FLAG_INIT;
 static _Atomic double timeout_s = 120;
 
 static int env_int(const char *name, int dflt)
@@ -42,8 +48,20 @@ static bool launched_by_mpirun(void)
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
+void dl_dist_set_abort_hook(dl_dist_abort_hook fn, void *user)
+{
+    hook_user = user;
+    hook = fn;
+}
+
 void dl_dist_abort(const char *why)
 {
+    if (atomic_flag_test_and_set(&aborting)) { /* another thread is aborting already */
+        for (;;)
+            pause();
+    }
+    if (hook)
+        hook(hook_user, why);
     fprintf(stderr, "dllab: rank %d of %d: %s: ending every rank\n", rank_, size_, why);
     fflush(stderr);
     if (on)
@@ -68,6 +86,14 @@ static void *watchdog(void *arg)
     for (;;) {
         sleep(1);
         double t0 = atomic_load(&t_entered), lim = atomic_load(&timeout_s);
+        double ta = atomic_load(&t_any);
+        if (ta > 0 && dl_control_signal_pending() && dl_clock_now() - ta > SIGNAL_GRACE) {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "stopped by a signal while waiting %.0f s for the other ranks (one has ended)",
+                     SIGNAL_GRACE);
+            dl_dist_abort(why);
+        }
         if (t0 > 0 && lim > 0 && dl_clock_now() - t0 > lim) {
             char why[128];
             snprintf(why, sizeof why, "no progress in a collective of the training step for %.0f s",
@@ -126,8 +152,17 @@ void dl_dist_set_timeout(double seconds) { atomic_store(&timeout_s, seconds); }
 double dl_dist_allreduce_seconds(void) { return t_wait; }
 double dl_dist_wait_seconds(void) { return t_wait; }
 
-static void enter(void) { atomic_store(&t_entered, dl_clock_now()); }
-static void leave(void) { atomic_store(&t_entered, 0.0); }
+static void enter(void)
+{
+    double t = dl_clock_now();
+    atomic_store(&t_entered, t);
+    atomic_store(&t_any, t);
+}
+static void leave(void)
+{
+    atomic_store(&t_entered, 0.0);
+    atomic_store(&t_any, 0.0);
+}
 
 /* MPI counts are ints: long blocks go in pieces. */
 #define PIECE (1 << 30)
@@ -159,10 +194,12 @@ void dl_dist_bcast(void *p, size_t bytes)
 {
     if (!on || size_ == 1)
         return;
+    atomic_store(&t_any, dl_clock_now());
     for (size_t o = 0; o < bytes; o += PIECE) {
         int k = bytes - o < PIECE ? (int)(bytes - o) : PIECE;
         MPI_Bcast((char *)p + o, k, MPI_BYTE, 0, MPI_COMM_WORLD);
     }
+    atomic_store(&t_any, 0.0);
 }
 
 void dl_dist_isum_f32(float *v, size_t n)
