@@ -55,7 +55,6 @@ int main(int argc, char **argv)
 
 static int dispatch(int argc, char **argv)
 {
-
     if (argc < 2) {
         /* On a terminal, no command means the home screen (the usage says so); in a pipe, usage. */
         if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))

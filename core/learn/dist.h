@@ -48,8 +48,8 @@ void dl_dist_set_abort_hook(dl_dist_abort_hook fn, void *user);
 void dl_dist_abort(const char *why) __attribute__((noreturn));
 
 /* The watchdog: a sum of the training step running longer than this many seconds aborts the job
- * (0: off); default 120, or $DLLAB_DIST_TIMEOUT. A stop signal (mpirun forwards SIGTERM when a
- * rank died) while this rank waits in any collective for 5 s aborts it too. */
+ * (0: off); default 120, or $DLLAB_DIST_TIMEOUT. On rank 0 a stop signal (mpirun's SIGTERM after
+ * a rank died) while a sum waits for 1 s aborts too, so its hook can say why. */
 void dl_dist_set_timeout(double seconds);
 
 /* Seconds spent inside gradient sums (started to completed, and waiting), since the start. */
