@@ -33,3 +33,12 @@ tests_check_replicas_SOURCES = tests/check_replicas.c tests/testutil.c tests/tes
 tests_check_replicas_CFLAGS = $(TEST_CFLAGS)
 tests_check_replicas_LDADD = $(TEST_LDADD)
 TESTS += tests/check_replicas
+
+check_PROGRAMS += tests/check_replicas_cli tests/check_replicas_mpi
+tests_check_replicas_cli_SOURCES = tests/check_replicas_cli.c tests/replicas_testutil.h tests/testutil.c tests/testutil.h
+tests_check_replicas_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_replicas_cli_LDADD = $(TEST_LDADD)
+tests_check_replicas_mpi_SOURCES = tests/check_replicas_mpi.c tests/replicas_testutil.h tests/testutil.c tests/testutil.h
+tests_check_replicas_mpi_CFLAGS = $(TEST_CFLAGS)
+tests_check_replicas_mpi_LDADD = $(TEST_LDADD)
+TESTS += tests/check_replicas_cli tests/check_replicas_mpi
