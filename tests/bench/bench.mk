@@ -36,3 +36,12 @@ bench: tests/bench/bench_train
 #   sh tests/bench/accept_fmnist.sh     Fashion-MNIST resnet-xs one-cycle: accuracy + wall time vs PyTorch
 #   sh tests/bench/accept_mosaic.sh     fashion-mosaic multi-label: accuracy_multi + micro-F1 vs PyTorch
 #   sh tests/bench/accept_transfer.sh   fine_tune from the accept_fmnist body vs scratch, 3 seeds
+
+# bench_replicas (replicas): data-parallel img/s with N replicas and under mpirun, the step split
+# into compute / replica reduce / all-reduce, and a 1- vs 2-thread FMA probe (--fma).
+# Run: make bench && sh tests/bench/bench_replicas.sh
+EXTRA_PROGRAMS += tests/bench/bench_replicas
+tests_bench_bench_replicas_SOURCES = tests/bench/bench_replicas.c tests/bench/fma_peak.h
+tests_bench_bench_replicas_LDADD = core/libdlcore.a $(CORE_LIBS)
+CLEANFILES += tests/bench/bench_replicas
+bench: tests/bench/bench_replicas
