@@ -68,6 +68,21 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* a /proc file (its size is not known in advance), NUL-separated fields */
+static char *read_proc(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16;
+    char *buf = malloc(cap + 1);
+    *n = fread(buf, 1, cap, f);
+    buf[*n] = 0;
+    fclose(f);
+    return buf;
+}
+
 /* the pid of this job's rank `rank` (its environment says so; its command line names dir) */
 static pid_t find_rank(int rank)
 {
@@ -83,7 +98,7 @@ static pid_t find_rank(int rank)
         char path[64];
         size_t n;
         snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-        char *cmd = tu_slurp(path, &n);
+        char *cmd = read_proc(path, &n);
         bool ours = false;
         for (size_t i = 0; cmd && i < n; i += strlen(cmd + i) + 1)
             if (!strcmp(cmd + i, dir))
@@ -92,9 +107,9 @@ static pid_t find_rank(int rank)
         if (!ours)
             continue;
         snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-        char *env = tu_slurp(path, &n);
+        char *env = read_proc(path, &n);
         for (size_t i = 0; env && i < n; i += strlen(env + i) + 1)
-            if (!strcmp(env + i, want) && strstr(tu_dllab(), "dllab"))
+            if (!strcmp(env + i, want))
                 found = pid;
         free(env);
     }

@@ -53,7 +53,49 @@ struct dl_replicas {
     double *slots, *total;
     size_t slot_cap;
     dl_replicas_times times;
+    /* overlap (one replica per rank): buckets of the gradient block summed over the ranks as soon
+     * as backward has finished them. Parameters are stored in forward order and backward runs
+     * backwards, so the finished part is a suffix [off(ready), total) that grows down. */
+    bool overlap;
+    bool *entry_done; /* per entry: its gradient is final (non-parameters and frozen: always) */
+    size_t ready;    /* entries [ready, n) are all done */
+    size_t sent_off; /* floats [sent_off, total) are being summed already */
+    size_t bucket;   /* floats per bucket */
 };
+
+/* DDP's idea with a smaller bucket: this project's models are small. */
+#define BUCKET_FLOATS (256 * 1024)
+
+static void bucket_reset(struct dl_replicas *o)
+{
+    const dl_params *ps = dl_model_params(o->master);
+    for (size_t i = 0; i < ps->n; i++)
+        o->entry_done[i] = !dl_params_trainable(ps, i);
+    o->ready = ps->n;
+    o->sent_off = ps->total;
+}
+
+/* offset where entry i's block begins, or the end of the block for i == n */
+static size_t entry_off(const dl_params *ps, size_t i)
+{
+    while (i < ps->n && ps->e[i].kind != DL_ENTRY_PARAM)
+        i++;
+    return i < ps->n ? ps->e[i].offset : ps->total;
+}
+
+static void on_grad_ready(void *user, long entry)
+{
+    struct dl_replicas *o = user;
+    const dl_params *ps = dl_model_params(o->master);
+    o->entry_done[entry] = true;
+    while (o->ready > 0 && o->entry_done[o->ready - 1])
+        o->ready--;
+    size_t off = entry_off(ps, o->ready);
+    if (o->sent_off - off >= o->bucket) {
+        dl_dist_isum_f32(ps->grad + off, o->sent_off - off);
+        o->sent_off = off;
+    }
+}
 
 int dl_replicas_auto(int bs, int ranks, int cores)
 {
@@ -265,6 +307,15 @@ dl_status dl_replicas_create(dl_replicas **out, dl_model *master, int n, bool sy
             rp->started = true;
         }
     }
+    /* overlap needs one replica (several sum among themselves after backward) and ranks */
+    o->overlap = n == 1 && dl_dist_size() > 1 && !getenv("DLLAB_NO_OVERLAP");
+    o->bucket = BUCKET_FLOATS;
+    if (st == DL_OK && o->overlap) {
+        if (!(o->entry_done = calloc(mp->n ? mp->n : 1, sizeof *o->entry_done)))
+            st = dl_err_set(err, DL_ENOMEM, "out of memory for replicas");
+        else
+            dl_model_set_grad_hook(master, on_grad_ready, o);
+    }
     if (st != DL_OK) {
         dl_replicas_free(o);
         return st;
@@ -287,8 +338,10 @@ void dl_replicas_free(dl_replicas *o)
             pthread_join(rp->th, NULL);
         if (k > 0)
             dl_model_free(rp->m);
-        else if (rp->m)
+        else if (rp->m) {
             dl_model_set_bn_sync(rp->m, NULL);
+            dl_model_set_grad_hook(rp->m, NULL, NULL);
+        }
         free(rp->dlogits);
         free(rp->sync.scratch);
     }
@@ -298,6 +351,7 @@ void dl_replicas_free(dl_replicas *o)
     pthread_mutex_destroy(&o->mu);
     free(o->slots);
     free(o->total);
+    free(o->entry_done);
     free(o->r);
     free(o);
 }
@@ -313,6 +367,8 @@ dl_status dl_replicas_step(dl_replicas *o, const dl_batch *b, double *loss, dl_e
     o->rank = dl_dist_rank();
     o->ranks = dl_dist_size();
     atomic_store(&o->failed, false);
+    if (o->overlap)
+        bucket_reset(o);
     if (o->ranks > 1) { /* rank 0's running statistics everywhere (DDP's broadcast_buffers) */
         dl_params *mp = dl_model_params(o->master);
         dl_dist_bcast(mp->buf, mp->buf_total * sizeof(float));
@@ -344,7 +400,13 @@ dl_status dl_replicas_step(dl_replicas *o, const dl_batch *b, double *loss, dl_e
         l += o->r[k].loss;
     if (o->ranks > 1) {
         dl_params *mp = dl_model_params(o->master);
-        dl_dist_sum_f32(mp->grad, mp->total);
+        if (o->overlap) { /* the rest of the block, then wait for every bucket */
+            if (o->sent_off > 0)
+                dl_dist_isum_f32(mp->grad, o->sent_off);
+            dl_dist_wait_all();
+        } else {
+            dl_dist_sum_f32(mp->grad, mp->total);
+        }
         dl_dist_sum_f64(&l, 1);
     }
     *loss = l;

@@ -162,7 +162,9 @@ dl_status dl_model_backward(dl_model *m, const float *dlogits, dl_err *err)
                    .train = true,
                    .ws = m->ws,
                    .rng = &m->drop_rng,
-                   .bn_sync = m->bn_sync};
+                   .bn_sync = m->bn_sync,
+                   .grad_ready = m->grad_ready,
+                   .grad_user = m->grad_user};
     m->root->vt->backward(m->root, &c, m->last_x, NULL, m->dlog);
     return DL_OK;
 }
@@ -237,3 +239,9 @@ dl_status dl_model_load_body(dl_model *m, const dl_tensor_map *sd, dl_err *err)
 }
 
 void dl_model_set_bn_sync(dl_model *m, const dl_bn_sync *s) { m->bn_sync = s; }
+
+void dl_model_set_grad_hook(dl_model *m, void (*fn)(void *user, long entry), void *user)
+{
+    m->grad_ready = fn;
+    m->grad_user = user;
+}

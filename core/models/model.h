@@ -93,6 +93,10 @@ void dl_model_walk_convs(const dl_model *m, dl_model_conv_visit visit, void *use
 typedef struct dl_bn_sync dl_bn_sync;
 void dl_model_set_bn_sync(dl_model *m, const dl_bn_sync *s);
 
+/* fn(user, entry) after each layer's backward, for each of its parameter entries whose gradient
+ * is now final (NULL: none). Data parallelism sums finished buckets while backward goes on. */
+void dl_model_set_grad_hook(dl_model *m, void (*fn)(void *user, long entry), void *user);
+
 /* Lists the architectures the zoo knows, NULL-terminated. */
 const char *const *dl_model_arch_names(void);
 

@@ -39,6 +39,10 @@ typedef struct dl_nn_ctx {
     dl_rng *rng; /* dropout stream */
     /* non-NULL: train-mode BatchNorm takes its statistics over every replica's slice */
     const dl_bn_sync *bn_sync;
+    /* non-NULL: told, after a layer's backward, that its parameter entries' gradients are final
+     * (data parallelism starts summing a bucket over the ranks while backward goes on) */
+    void (*grad_ready)(void *user, long entry);
+    void *grad_user;
 } dl_nn_ctx;
 
 #define DL_NN_MAX_DEPTH 16
