@@ -58,9 +58,9 @@ struct dl_replicas {
      * backwards, so the finished part is a suffix [off(ready), total) that grows down. */
     bool overlap;
     bool *entry_done; /* per entry: its gradient is final (non-parameters and frozen: always) */
-    size_t ready;    /* entries [ready, n) are all done */
-    size_t sent_off; /* floats [sent_off, total) are being summed already */
-    size_t bucket;   /* floats per bucket */
+    size_t ready;     /* entries [ready, n) are all done */
+    size_t sent_off;  /* floats [sent_off, total) are being summed already */
+    size_t bucket;    /* floats per bucket */
 };
 
 /* DDP's idea with a smaller bucket: this project's models are small. */
