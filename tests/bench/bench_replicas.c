@@ -75,6 +75,28 @@ static int probe(void)
     return 0;
 }
 
+/* ---- the transport alone: an in-place sum of `mb` megabytes over the ranks, best of 5 ---- */
+static int allreduce_only(double mb)
+{
+    size_t n = (size_t)(mb * 1e6 / 4);
+    float *v = calloc(n ? n : 1, sizeof *v);
+    double best = 1e30;
+    for (int r = 0; r < 6; r++) {
+        double t0 = now();
+        dl_dist_sum_f32(v, n);
+        double t = now() - t0;
+        if (r > 0 && t < best)
+            best = t;
+    }
+    if (dl_dist_rank() == 0)
+        printf("allreduce ranks=%d transport=%s mb=%.1f ms=%.1f algbw_gbit=%.2f busbw_gbit=%.2f\n",
+               dl_dist_size(), dl_dist_transport(), mb, 1e3 * best, mb * 8e-3 / best,
+               mb * 8e-3 / best * 2.0 * (dl_dist_size() - 1) / dl_dist_size());
+    free(v);
+    dl_dist_finalize();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *arch = "resnet-xs";
@@ -87,6 +109,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--fma"))
             return probe();
+        else if (!strcmp(argv[i], "--allreduce") && i + 1 < argc)
+            return allreduce_only(atof(argv[++i]));
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             arch = argv[++i];
         else if (!strcmp(argv[i], "--replicas") && i + 1 < argc)
@@ -96,7 +120,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
             warmup = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_replicas [--fma] [--model resnet18|resnet-xs] "
+            fprintf(stderr, "usage: bench_replicas [--fma | --allreduce MB] [--model resnet18|resnet-xs] "
                             "[--replicas N] [--steps N] [--warmup W]\n");
             return 2;
         }
