@@ -124,6 +124,8 @@ static json_t *migrated(json_t *root)
  * threads, the name), or repeat a table row inside another object (prep.size is "size"). */
 static bool left_out(const json_t *root, const char *prefix, const char *key)
 {
+    if (!*prefix && !strcmp(key, "parallel"))
+        return true; /* how many replicas and ranks computed it: a resume may use others */
     const dl_opt *o = dl_opt_find(key);
     if (!o)
         return false;

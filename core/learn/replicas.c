@@ -310,6 +310,9 @@ dl_status dl_replicas_create(dl_replicas **out, dl_model *master, int n, bool sy
     /* overlap needs one replica (several sum among themselves after backward) and ranks */
     o->overlap = n == 1 && dl_dist_size() > 1 && !getenv("DLLAB_NO_OVERLAP");
     o->bucket = BUCKET_FLOATS;
+    const char *bmb = getenv("DLLAB_BUCKET_MB"); /* bigger buckets for many ranks (scaling.md) */
+    if (bmb && atof(bmb) > 0)
+        o->bucket = (size_t)(atof(bmb) * 1e6 / 4);
     if (st == DL_OK && o->overlap) {
         if (!(o->entry_done = calloc(mp->n ? mp->n : 1, sizeof *o->entry_done)))
             st = dl_err_set(err, DL_ENOMEM, "out of memory for replicas");

@@ -139,7 +139,7 @@ static const dl_opt table[] = {
      "model and training", "N", "loader threads (0: every core); BLAS is single-threaded"},
     {"replicas", 0, DL_OPT_INT, F(replicas), "0", 1, 1024, NULL, NULL, FIT_CMDS, ST,
      "model and training", "N",
-     "data-parallel replicas, one thread each, splitting --bs (0: the cores the batch allows)"},
+     "data-parallel replicas, one thread each, splitting --bs (0: as many as cores)"},
     {"sync-bn", 0, DL_OPT_FLAG, F(sync_bn), NULL, 0, 0, NULL, NULL, FIT_CMDS, HS,
      "model and training", NULL, "BatchNorm statistics over the whole batch, not per replica"},
     {"name", 0, DL_OPT_STR, F(name), NULL, 0, 0, NULL, NULL, FIT_CMDS, ST, "model and training",
