@@ -120,8 +120,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
             warmup = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_replicas [--fma | --allreduce MB] [--model resnet18|resnet-xs] "
-                            "[--replicas N] [--steps N] [--warmup W]\n");
+            fprintf(stderr,
+                    "usage: bench_replicas [--fma | --allreduce MB] [--model resnet18|resnet-xs] "
+                    "[--replicas N] [--steps N] [--warmup W]\n");
             return 2;
         }
     }
