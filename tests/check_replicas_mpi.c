@@ -2,7 +2,8 @@
  * and two ranks of two replicas each, with --sync-bn reproduce one replica's per-batch losses
  * over 20 steps within 1e-5 relative and its weights within 1e-5, as ONE run recording its ranks;
  * SIGKILL on one rank mid-epoch ends the other within 10 s, the run is marked crashed with the
- * reason, and it resumes (here in one process: another rank count). Skipped (77) when dllab was
+ * reason, and it resumes (here in one process: another rank count); a stop signal stops every
+ * rank at the same batch boundary (rank 0's decision, broadcast). Skipped (77) when dllab was
  * built without MPI or mpirun is missing. */
 #include <dirent.h>
 #include <signal.h>
@@ -188,6 +189,29 @@ START_TEST(killed_rank_ends_the_job_and_the_run_resumes)
 }
 END_TEST
 
+/* Steering reaches every rank through rank 0: mpirun passes SIGTERM on to the ranks, rank 0 stops
+ * at the next batch boundary and broadcasts it, and the run is stopped with its checkpoint. */
+START_TEST(stop_signal_stops_every_rank_at_a_boundary)
+{
+    char cmd[8192], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "%s %s train fashion-mnist --limit 6400 --valid-limit 64 --arch resnet-xs --bs 64 "
+             "--epochs 2 --no-tui --runs '%s' --name stop >'%s/out.txt' 2>&1 & p=$!; "
+             "until [ -f '%s/runs.db' ] && %s runs --runs '%s' 2>/dev/null | grep -q stop-1; do "
+             "sleep 1; done; sleep 8; kill -TERM $p; wait $p; echo rc=$?",
+             MPIRUN, tu_dllab(), dir, dir, dir, tu_dllab(), dir);
+    ck_assert_int_eq(tu_sh(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(rt_status(dir, "stop-1", NULL), DL_RUN_STOPPED);
+    dl_store *st = rt_open(dir);
+    dl_checkpoint_row ck;
+    ck_assert_msg(dl_store_checkpoint_latest(st, rt_run(st, "stop-1"), &ck, NULL) == DL_OK,
+                  "no checkpoint at the stop");
+    ck_assert_msg(strstr(ck.path, "stopped"), "%s", ck.path);
+    dl_checkpoint_row_clear(&ck);
+    dl_store_close(st);
+}
+END_TEST
+
 int main(void)
 {
     if (!dl_dist_built()) {
@@ -204,6 +228,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, two_ranks_reproduce_one_replica);
     tcase_add_test(tc, killed_rank_ends_the_job_and_the_run_resumes);
+    tcase_add_test(tc, stop_signal_stops_every_rank_at_a_boundary);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
