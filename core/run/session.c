@@ -109,6 +109,8 @@ static dl_status open_data(dl_session *s, dl_err *err)
         (st = dl_loader_create(s->ds, DL_SPLIT_VALID, c->bs, false, false, (uint64_t)c->seed,
                                c->threads, &s->va, err)) != DL_OK)
         return st; /* the loader's messages start with "loader:" */
+    /* each rank decodes only its share of every training batch (replicas.c trains on it) */
+    dl_loader_set_shard(s->tr, dl_dist_rank(), dl_dist_size());
     if (dl_loader_batches(s->tr) < 1)
         return dl_err_set(err, DL_EINVAL,
                           "%zu training items make no full batch of %d (lower --bs)",
