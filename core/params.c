@@ -16,7 +16,8 @@ void dl_params_init(dl_params *ps)
 void dl_params_free(dl_params *ps)
 {
     free(ps->e);
-    dl_free_aligned(ps->data);
+    if (!ps->data_shared)
+        dl_free_aligned(ps->data);
     dl_free_aligned(ps->grad);
     dl_free_aligned(ps->state0);
     dl_free_aligned(ps->state1);
@@ -138,6 +139,24 @@ size_t dl_params_count(const dl_params *ps)
 }
 
 void dl_params_zero_grad(dl_params *ps) { memset(ps->grad, 0, ps->total * sizeof(float)); }
+
+dl_status dl_params_share_data(dl_params *replica, const dl_params *master, dl_err *err)
+{
+    if (replica->n != master->n || replica->total != master->total ||
+        replica->buf_total != master->buf_total)
+        return dl_err_set(err, DL_ESHAPE,
+                          "replica's parameters (%zu entries, %zu floats) differ from the model's "
+                          "(%zu entries, %zu floats)",
+                          replica->n, replica->total, master->n, master->total);
+    if (!replica->data_shared)
+        dl_free_aligned(replica->data);
+    dl_free_aligned(replica->state0);
+    dl_free_aligned(replica->state1);
+    replica->state0 = replica->state1 = NULL;
+    replica->data = master->data;
+    replica->data_shared = true;
+    return DL_OK;
+}
 
 void dl_params_freeze_to(dl_params *ps, int n)
 {

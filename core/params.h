@@ -72,6 +72,7 @@ typedef struct dl_params {
     int n_groups;
     bool frozen[DL_MAX_GROUPS]; /* group frozen: its non-norm params get no grads and no updates */
     bool finalized;
+    bool data_shared; /* data belongs to another store (a replica's view): never freed here */
 } dl_params;
 
 void dl_params_init(dl_params *ps);
@@ -110,6 +111,11 @@ bool dl_params_trainable(const dl_params *ps, size_t i);
 long dl_params_find(const dl_params *ps, const char *name);
 size_t dl_params_count(const dl_params *ps); /* learnable scalars (sum of param numel) */
 void dl_params_zero_grad(dl_params *ps);
+/* Makes replica (a store of the same architecture) read master's parameter block instead of its
+ * own: data-parallel replicas share one copy of the weights and keep their own gradients and BN
+ * buffers. Its optimiser-state blocks are released (a replica never steps). Fails, naming the
+ * sizes, when the layouts differ. */
+dl_status dl_params_share_data(dl_params *replica, const dl_params *master, dl_err *err);
 /* Freezes groups [0, n) and unfreezes the rest (fastai's freeze_to; negative n counts from the
  * end). */
 void dl_params_freeze_to(dl_params *ps, int n);

@@ -259,6 +259,8 @@ static char *point_json(const sweep *w, int k)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (w->base.jobs > 1 && !dl_run_cfg_given(&w->base, "threads"))
         c.threads = ncpu > w->base.jobs ? (int)(ncpu / w->base.jobs) : 1;
+    if (w->base.jobs > 1 && !dl_run_cfg_given(&w->base, "replicas")) /* the cores are shared */
+        c.replicas = ncpu > w->base.jobs ? (int)(ncpu / w->base.jobs) : 1;
     return dl_run_cfg_to_json(&c);
 }
 

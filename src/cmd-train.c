@@ -26,6 +26,7 @@
 #include "core/numfmt.h"
 #include "core/file.h"
 #include "core/learn/remote.h"
+#include "core/learn/dist.h"
 #include "src/commands.h"
 #include "src/interp-report.h"
 #include "src/runs-util.h"
@@ -502,17 +503,23 @@ static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo,
     char data_desc[256];
     snprintf(data_desc, sizeof data_desc, "%.200s, %zu/%zu", s->cfg.data,
              dl_data_count(s->ds, DL_SPLIT_TRAIN), dl_data_count(s->ds, DL_SPLIT_VALID));
-    if (s->cfg.no_tui) {
-        printf("run %s: %s on %s, %zu train / %zu valid items\n", s->run_name, s->cfg.arch,
+    char par[160];
+    snprintf(par, sizeof par, "%d replica%s x %d rank%s (%s)%s", s->cfg.replicas,
+             s->cfg.replicas == 1 ? "" : "s", dl_dist_size(), dl_dist_size() == 1 ? "" : "s",
+             dl_dist_size() > 1 ? "mpi" : "threads", s->cfg.sync_bn ? ", sync-bn" : "");
+    if (s->cfg.no_tui && dl_dist_rank() == 0) {
+        printf("run %s: %s on %s, %zu train / %zu valid items, %s\n", s->run_name, s->cfg.arch,
                s->cfg.data, dl_data_count(s->ds, DL_SPLIT_TRAIN),
-               dl_data_count(s->ds, DL_SPLIT_VALID));
+               dl_data_count(s->ds, DL_SPLIT_VALID), par);
         fflush(stdout);
     }
     dl_status st = dl_learner_start(s->l, job, err);
     if (st == DL_OK && s->cfg.no_tui && t->progress.tty)
         show_progress(s, t);
     if (st == DL_OK && !s->cfg.no_tui) {
-        dl_run_info info = {.run_name = s->run_name, .data = data_desc, .arch = s->cfg.arch};
+        char arch[DL_CFG_STR + 200]; /* the header names the model and how it is parallel */
+        snprintf(arch, sizeof arch, "%s, %s", s->cfg.arch, par);
+        dl_run_info info = {.run_name = s->run_name, .data = data_desc, .arch = arch};
         ui_ctx uc = {.store_dir = dl_store_dir(s->st), .run = s->run};
         if (s->cfg.resume[0] && s->cfg.from_epoch < 0) {
             uc.hist_step = (int64_t)dl_learner_step(s->l);
@@ -537,49 +544,126 @@ static dl_status run_job(dl_session *s, const dl_job *job, const dl_ui_opts *uo,
     return st;
 }
 
+/* In an mpirun job every rank must take the same road: rank 0's verdict (an exit code, or -1 to
+ * go on) becomes everyone's. Outside a job it is rc itself. */
+static int agree_rc(int rc)
+{
+    if (dl_dist_size() < 2)
+        return rc;
+    dl_dist_bcast(&rc, sizeof rc);
+    return rc;
+}
+
+/* Every rank opened its session (a rank without the data cannot train): else all stop. */
+static bool all_ranks_ok(int rc)
+{
+    if (dl_dist_size() < 2)
+        return rc == DL_EXIT_OK;
+    double failed = rc != DL_EXIT_OK;
+    dl_dist_sum_f64(&failed, 1);
+    if (failed > 0 && rc == DL_EXIT_OK)
+        fprintf(stderr, "dllab train: rank %d: %g other rank(s) could not start\n", dl_dist_rank(),
+                failed);
+    return failed == 0;
+}
+
+/* Rank 0 of an mpirun job marks its run crashed, naming why, before the job is aborted. */
+typedef struct crash_ctx {
+    char store_dir[4096];
+    int64_t run;
+} crash_ctx;
+
+static void mark_crashed(void *user, const char *why)
+{
+    crash_ctx *cc = user;
+    dl_store *st;
+    if (dl_store_open(cc->store_dir, 0, &st, NULL) != DL_OK)
+        return;
+    char payload[600];
+    json_t *o = json_pack("{s:s,s:i}", "text", why, "ranks", dl_dist_size());
+    char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    snprintf(payload, sizeof payload, "%s", txt ? txt : "{}");
+    free(txt);
+    json_decref(o);
+    dl_store_log_event(st, cc->run, "crashed", 0, 0, payload, NULL);
+    dl_store_run_finish(st, cc->run, DL_RUN_CRASHED, NULL);
+    dl_store_close(st);
+}
+
 int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap)
 {
     int64_t resume_run = 0;
     char orig[DL_STORE_NAME_MAX] = "";
     bool resumed = c->resume[0] != 0;
-    int rc;
-    if (resumed && (rc = resume_cfg(c, &resume_run, orig, sizeof orig)) >= 0)
+    const bool lead = dl_dist_rank() == 0, dist = dl_dist_size() > 1;
+    int rc = -1;
+    if (dist)
+        c->no_tui = true; /* an mpirun job has no terminal */
+    if (resumed && lead)
+        rc = resume_cfg(c, &resume_run, orig, sizeof orig);
+    if ((rc = agree_rc(rc)) >= 0)
         return rc;
+    if (dist) { /* rank 0's effective configuration (a resume's stored one) is everyone's */
+        dl_dist_bcast(c, sizeof *c);
+        c->no_tui = true;
+    }
     dl_session s;
-    if ((rc = dl_cli_session_open(&s, c, "train")) != DL_EXIT_OK)
-        return rc;
-    if ((rc = attach_run(&s, resume_run, orig)) != DL_EXIT_OK ||
-        (resumed && (rc = load_resume(&s, resume_run)) != DL_EXIT_OK)) {
+    rc = dl_cli_session_open(&s, c, "train");
+    if (!all_ranks_ok(rc)) {
+        if (rc == DL_EXIT_OK)
+            dl_session_close(&s);
+        return DL_EXIT_FAIL;
+    }
+    rc = -1;
+    if (lead) {
+        if ((rc = attach_run(&s, resume_run, orig)) == DL_EXIT_OK &&
+            (!resumed || (rc = load_resume(&s, resume_run)) == DL_EXIT_OK) &&
+            (!resumed || s.cfg.from_epoch >= 0 || (rc = claim_run(&s)) == DL_EXIT_OK))
+            rc = -1;
+    }
+    if ((rc = agree_rc(rc)) >= 0) {
         dl_session_close(&s);
         return rc;
     }
+    dl_learner_dist_share_state(s.l); /* weights, optimiser and counters: rank 0's */
     if (run_name)
         snprintf(run_name, cap, "%s", s.run_name);
     dl_job job;
     build_job(&s.cfg, &s, resumed, &job);
-    if (resumed && s.cfg.from_epoch < 0 && (rc = claim_run(&s)) != DL_EXIT_OK) {
-        dl_session_close(&s);
-        return rc;
+    crash_ctx cc = {.run = s.run};
+    if (dist && lead) {
+        snprintf(cc.store_dir, sizeof cc.store_dir, "%s", dl_store_dir(s.st));
+        dl_dist_set_abort_hook(mark_crashed, &cc);
     }
     dl_learner_note_skipped(
         s.l, s.ds); /* the dashboard's event log lists what the data pipeline skipped */
     table t = {.out = stdout};
-    atomic_init(&t.on, s.cfg.no_tui);
+    atomic_init(&t.on, s.cfg.no_tui && lead);
     dl_progress_line_init(&t.progress, stdout);
     pthread_mutex_init(&t.mu, NULL);
     dl_err err = {0};
-    dl_learner_add_callback(s.l, table_cb, &t, &err);
     interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh, .t = &t};
-    dl_learner_add_callback(s.l, interp_cb, &ic, &err);
+    if (lead) { /* the other ranks compute and follow: no table, store or report of their own */
+        dl_learner_add_callback(s.l, table_cb, &t, &err);
+        dl_learner_add_callback(s.l, interp_cb, &ic, &err);
+    }
     dl_control_install_signals(s.ctl, &err);
-    /* Other processes steer this run through the store (dllab steer, dllab attach). */
+    /* Other processes steer this run through the store (dllab steer, dllab attach). Under mpirun
+     * only rank 0 polls: it applies commands at the batch boundary and broadcasts the result. */
     dl_remote *remote = NULL;
     dl_err rerr = {0};
-    if (dl_remote_start(dl_store_dir(s.st), s.run, s.ctl, &remote, &rerr) != DL_OK)
+    if (lead && dl_remote_start(dl_store_dir(s.st), s.run, s.ctl, &remote, &rerr) != DL_OK)
         fprintf(stderr, "dllab train: steering from other processes is off: %s\n", rerr.msg);
     dl_status st = run_job(&s, &job, uo, &t, &err);
     dl_remote_stop(remote);
-    rc = finish(&s, st, &err, t.n_epochs_printed);
+    if (lead) {
+        rc = finish(&s, st, &err, t.n_epochs_printed);
+    } else {
+        rc = st == DL_OK ? DL_EXIT_OK : DL_EXIT_FAIL;
+        if (st != DL_OK && st != DL_EDIVERGED)
+            fprintf(stderr, "dllab train: rank %d: %s\n", dl_dist_rank(), err.msg);
+    }
+    dl_dist_set_abort_hook(NULL, NULL);
     pthread_mutex_destroy(&t.mu);
     dl_session_close(&s);
     return rc;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/blas_select.h"
+#include "core/learn/dist.h"
+#include "core/run/session.h"
 #include "src/commands.h"
 
 int cmd_version(int argc, char **argv)
@@ -34,6 +36,12 @@ int cmd_version(int argc, char **argv)
     printf("dllab %s\n", PACKAGE_VERSION);
     printf("blas: OpenBLAS, kernel %s\n", dl_blas_describe(kernel, sizeof kernel));
     printf("cpu: best vector kernel %s\n", best ? best : "none above SSE");
-    printf("threads: %d\n", dl_blas_threads());
+    printf("threads: %d (OpenBLAS; training runs it on 1 thread per replica)\n", dl_blas_threads());
+    /* what `train` would use by default here: replicas per process x processes, and the transport
+     */
+    int ranks = dl_dist_size(), cores = dl_session_usable_cores();
+    printf("parallel: %d replica%s x %d rank%s, transport %s (MPI %s)\n", cores,
+           cores == 1 ? "" : "s", ranks, ranks == 1 ? "" : "s", ranks > 1 ? "mpi" : "threads",
+           dl_dist_built() ? "built in: mpirun -np N dllab train ... --no-tui" : "not built in");
     return DL_EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/blas_select.h"
+#include "core/learn/dist.h"
 #include "core/log.h"
 #include "src/commands.h"
 
@@ -36,11 +37,24 @@ static void usage(FILE *out)
     fprintf(out, "\n'dllab COMMAND --help' describes a command.\n");
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     dl_blas_reexec_if_weak(argv); /* OpenBLAS reads its kernel choice only when it loads */
     dl_log_set_sink(dl_log_stderr_sink, NULL);
+    dl_err derr = {0};
+    if (dl_dist_init(&argc, &argv, &derr) != DL_OK) { /* launched by mpirun, and MPI failed */
+        fprintf(stderr, "dllab: %s\n", derr.msg);
+        return DL_EXIT_FAIL;
+    }
+    int rc = dispatch(argc, argv);
+    dl_dist_finalize();
+    return rc;
+}
 
+static int dispatch(int argc, char **argv)
+{
     if (argc < 2) {
         /* On a terminal, no command means the home screen (the usage says so); in a pipe, usage. */
         if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))

@@ -172,6 +172,36 @@ START_TEST(batches_do_not_depend_on_worker_count)
 }
 END_TEST
 
+/* A shard (one mpirun rank's share) decodes only its items, exactly as the whole batch would;
+ * every item keeps its label and index, the other positions are not rendered. */
+START_TEST(shard_decodes_only_its_share_of_each_batch)
+{
+    dl_dataset *ds = fmnist(256, 16, true);
+    const int bs = 64;
+    size_t chw = 28 * 28;
+    dl_loader *full = loader(ds, DL_SPLIT_TRAIN, bs, true, true, 2),
+              *part = loader(ds, DL_SPLIT_TRAIN, bs, true, true, 2);
+    dl_loader_set_shard(part, 1, 4);
+    ck_assert(dl_loader_start_epoch(full, 1, NULL) == DL_OK); /* epoch 1: nothing prefetched */
+    ck_assert(dl_loader_start_epoch(part, 1, NULL) == DL_OK);
+    dl_batch a, b;
+    int others_differ = 0, batches = 0;
+    while (dl_loader_next(full, &a, NULL) == DL_OK && a.n) {
+        ck_assert(dl_loader_next(part, &b, NULL) == DL_OK && b.n == a.n);
+        ck_assert_mem_eq(a.targets, b.targets, sizeof(int32_t) * (size_t)a.n);
+        ck_assert_mem_eq(a.items, b.items, sizeof(uint32_t) * (size_t)a.n);
+        ck_assert_mem_eq(a.images + 16 * chw, b.images + 16 * chw, sizeof(float) * 16 * chw);
+        others_differ += memcmp(a.images, b.images, sizeof(float) * 16 * chw) != 0;
+        batches++;
+    }
+    ck_assert_int_eq(batches, 4);
+    ck_assert_int_eq(others_differ, batches);
+    dl_loader_destroy(full);
+    dl_loader_destroy(part);
+    dl_data_close(ds);
+}
+END_TEST
+
 START_TEST(augmentation_is_seeded_per_item_with_fastai_probabilities)
 {
     dl_aug_params a, b;
@@ -388,6 +418,7 @@ int main(void)
     tcase_add_test(tc, valid_loader_in_order_keeps_last_batch);
     tcase_add_test(tc, train_loader_shuffles_per_epoch_and_drops_last);
     tcase_add_test(tc, batches_do_not_depend_on_worker_count);
+    tcase_add_test(tc, shard_decodes_only_its_share_of_each_batch);
     tcase_add_test(tc, augmentation_is_seeded_per_item_with_fastai_probabilities);
     tcase_add_test(tc, flip_and_lighting_render_exactly);
     tcase_add_test(tc, cache_means_second_epoch_reads_no_file);

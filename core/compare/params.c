@@ -126,6 +126,8 @@ static bool left_out(const json_t *root, const char *prefix, const char *key)
 {
     if (!*prefix && !strcmp(key, "schema")) /* how the JSON is written, not what the run learns */
         return true;
+    if (!*prefix && !strcmp(key, "parallel"))
+        return true; /* how many replicas and ranks computed it: a resume may use others */
     const dl_opt *o = dl_opt_find(key);
     if (!o)
         return false;

@@ -150,6 +150,10 @@ dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool 
                            dl_err *err);
 /* Batches per epoch (drop_last: floor, else ceil). */
 int64_t dl_loader_batches(const dl_loader *l);
+/* Data parallelism across processes: from now on only items [n*shard/shards, n*(shard+1)/shards)
+ * of each batch of n get their images (every item keeps its label and index); the batch is
+ * otherwise the same global batch in every process. (0, 1): every item, the default. */
+void dl_loader_set_shard(dl_loader *l, int shard, int shards);
 /* Starts (or restarts) epoch `epoch`: reshuffles from (seed, epoch) and wakes the workers. The
  * first dl_loader_next without a start begins epoch 0. Workers prefetch epoch 0 at creation and
  * epoch e+1 once epoch e is over; starting that same epoch keeps the prefetched batches. */

@@ -6,6 +6,7 @@
  * last partial batch. Epoch 0 is prefetched at creation and epoch e+1 as soon as epoch e has been
  * handed out. Signals are blocked in the workers. Refuses: batch size < 1, an empty split. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,10 @@ struct dl_loader {
     pthread_t *th;
     int nth;
     double wait;
+    /* this process's share of every batch (data parallelism across processes): only its images
+     * are decoded; the others' positions keep stale pixels nobody reads. Atomic: set while the
+     * workers prefetch, and a batch filled before it is merely decoded in full. */
+    atomic_int shard, shards;
 };
 
 static double now(void) { return dl_clock_now(); }
@@ -64,10 +69,25 @@ static void fill(dl_loader *l, slot *s, int64_t b, int epoch)
     size_t chw = (size_t)l->c * l->size * l->size;
     s->n = (int)(end - start);
     s->st = DL_OK;
+    const int shard = atomic_load(&l->shard), shards = atomic_load(&l->shards);
+    const size_t lo = shards > 1 ? (size_t)s->n * (size_t)shard / (size_t)shards : 0;
+    const size_t hi =
+        shards > 1 ? (size_t)s->n * (size_t)(shard + 1) / (size_t)shards : (size_t)s->n;
     for (size_t j = 0; j < (size_t)s->n; j++) {
         uint32_t idx = l->order[start + j];
         dl_ditem *it = &ds->items[l->split][idx];
         s->items[j] = idx;
+        const int *labs = ds->labels + it->label_off;
+        if (j < lo || j >= hi) { /* another process's item: its labels only */
+            if (ds->multi) {
+                float *oh = s->onehot + j * l->nc;
+                memset(oh, 0, sizeof(float) * l->nc);
+                for (int k = 0; k < it->n_labels; k++)
+                    oh[labs[k]] = 1.0f;
+            } else
+                s->targets[j] = labs[0];
+            continue;
+        }
         dl_aug_params p;
         dl_aug_draw(&p, l->seed, (uint64_t)epoch, idx, l->train, l->aug, ds->cfg.min_scale);
         dl_img img;
@@ -83,7 +103,6 @@ static void fill(dl_loader *l, slot *s, int64_t b, int epoch)
                       s->images + j * chw);
         if (owned)
             free(img.px);
-        const int *labs = ds->labels + it->label_off;
         if (ds->multi) {
             float *oh = s->onehot + j * l->nc;
             memset(oh, 0, sizeof(float) * l->nc);
@@ -200,6 +219,14 @@ dl_status dl_loader_create(dl_dataset *ds, dl_split split, int batch_size, bool 
 }
 
 int64_t dl_loader_batches(const dl_loader *l) { return l->nbatches; }
+
+void dl_loader_set_shard(dl_loader *l, int shard, int shards)
+{
+    if (shards < 1 || shard < 0 || shard >= shards)
+        shard = 0, shards = 1;
+    atomic_store(&l->shard, shard);
+    atomic_store(&l->shards, shards);
+}
 
 static void start_locked(dl_loader *l, int epoch)
 {

@@ -7,7 +7,9 @@ core_libdlcore_a_SOURCES += \
 	core/learn/learner_fit.c core/learn/learner_state.c \
 	core/learn/learner_thread.c core/learn/learner_preds.c \
 	core/learn/diverge.c core/learn/diverge.h \
-	core/learn/remote.c core/learn/remote.h
+	core/learn/remote.c core/learn/remote.h \
+	core/learn/dist.c core/learn/dist.h core/learn/dist_mpi.c \
+	core/learn/replicas.c core/learn/replicas.h core/learn/learner_dist.c
 EXTRA_DIST += core/learn/README.md
 
 check_PROGRAMS += tests/check_learn_diverge tests/check_learn_control tests/check_learn_metrics tests/check_learn tests/check_learn_e2e tests/check_learn_cli
@@ -37,3 +39,18 @@ tests_check_steer_SOURCES = tests/check_steer.c tests/testutil.c tests/testutil.
 tests_check_steer_CFLAGS = $(TEST_CFLAGS)
 tests_check_steer_LDADD = $(TEST_LDADD)
 TESTS += tests/check_steer
+
+check_PROGRAMS += tests/check_replicas
+tests_check_replicas_SOURCES = tests/check_replicas.c tests/testutil.c tests/testutil.h
+tests_check_replicas_CFLAGS = $(TEST_CFLAGS)
+tests_check_replicas_LDADD = $(TEST_LDADD)
+TESTS += tests/check_replicas
+
+check_PROGRAMS += tests/check_replicas_cli tests/check_replicas_mpi
+tests_check_replicas_cli_SOURCES = tests/check_replicas_cli.c tests/replicas_testutil.h tests/testutil.c tests/testutil.h
+tests_check_replicas_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_replicas_cli_LDADD = $(TEST_LDADD)
+tests_check_replicas_mpi_SOURCES = tests/check_replicas_mpi.c tests/replicas_testutil.h tests/testutil.c tests/testutil.h
+tests_check_replicas_mpi_CFLAGS = $(TEST_CFLAGS)
+tests_check_replicas_mpi_LDADD = $(TEST_LDADD)
+TESTS += tests/check_replicas_cli tests/check_replicas_mpi

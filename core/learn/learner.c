@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/learn/dist.h"
 #include "core/learn/learner_internal.h"
 #include "core/log.h"
 #include "core/ops/ops.h"
@@ -355,6 +356,7 @@ void dl_learner_freeze_to(dl_learner *l, int n)
         dl_log(DL_LOG_WARN, "freezing %d groups; the model has %d: the whole model is frozen", idx,
                l->n_groups);
     dl_params_freeze_to(l->ps, idx);
+    l->freeze_gen++;
     l->frozen_to = idx > l->n_groups ? l->n_groups : idx;
     dl_optim_clear(&l->opt); /* fastai wipes the optimiser state on every freeze/unfreeze */
     /* the last good state must not resurrect old optimiser moments */
@@ -402,6 +404,8 @@ dl_status dl_learner_train_batch(dl_learner *l, const dl_batch *b, dl_err *err)
     dl_status st = check_batch(l, b, err);
     const float *logits;
     l->weights_id = ++l->next_weights_id; /* even a diverged batch moved the BN running stats */
+    if (st == DL_OK && l->rep)
+        return dl_learner_train_batch_dp(l, b, err);
     if (st == DL_OK)
         st = dl_model_forward(l->model, b->images, b->n, b->h, b->w, true, &logits, err);
     if (st == DL_OK)
@@ -633,13 +637,19 @@ static dl_status apply(dl_learner *l, const dl_cmd *c, dl_err *err)
         return DL_OK;
     }
     case DL_CMD_LRFIND:
+        if (dl_dist_size() > 1) { /* its batches would be rank 0's alone */
+            dl_learner_log_event(l, DL_EV_WARNING, "%s",
+                                 "the LR finder is not available in an mpirun job");
+            return DL_OK;
+        }
         return dl_learner_lrfind_now(l, err);
     default:
         return DL_OK;
     }
 }
 
-dl_status dl_learner_boundary(dl_learner *l, dl_err *err)
+/* The boundary as this process sees it; across ranks, rank 0's result wins (learner_dist.c). */
+static dl_status boundary_local(dl_learner *l, dl_err *err)
 {
     for (;;) {
         dl_cmd cmds[DL_CONTROL_QUEUE];
@@ -679,4 +689,11 @@ dl_status dl_learner_boundary(dl_learner *l, dl_err *err)
         dl_learner_publish(l);
         dl_control_wait(l->control, 250);
     }
+}
+
+dl_status dl_learner_boundary(dl_learner *l, dl_err *err)
+{
+    dl_status st = boundary_local(l, err);
+    dl_learner_dist_boundary(l, &st);
+    return dl_dist_rank() == 0 ? st : DL_OK;
 }

@@ -251,4 +251,12 @@ dl_status dl_learner_join(dl_learner *l, dl_err *err);
  * thread can poll the progress until then. True when no job runs. */
 bool dl_learner_job_done(dl_learner *l);
 
+/* Data parallelism (core/learn/replicas.h): training batches go through r (not owned; NULL: the
+ * model alone). */
+struct dl_replicas;
+void dl_learner_set_replicas(dl_learner *l, struct dl_replicas *r);
+/* In an mpirun job: rank 0's weights, optimiser state, schedule and counters to every rank. Call
+ * on every rank before the job starts (after a resume's checkpoint was loaded on rank 0). */
+void dl_learner_dist_share_state(dl_learner *l);
+
 #endif

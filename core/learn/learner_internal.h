@@ -115,6 +115,12 @@ struct dl_learner {
     dl_preds_cache last_preds; /* the last complete validation pass */
     dl_preds_cache best_preds; /* the pass of the best epoch: the interpretation after a fit */
 
+    /* data parallelism (learner_dist.c): the replicas a batch goes through, NULL: the model alone
+     */
+    struct dl_replicas *rep;
+    unsigned
+        freeze_gen; /* counts freezes: ranks > 0 repeat rank 0's (which also clear the optimiser) */
+
     /* background thread */
     pthread_t th;
     bool running;
@@ -140,6 +146,12 @@ bool dl_preds_cache_copy(dl_preds_cache *dst, const dl_preds_cache *src);
 dl_status dl_preds_cache_export(const dl_preds_cache *c, float **logits, int32_t **ti, float **tf,
                                 int *n, dl_err *err);
 void dl_preds_cache_free(dl_preds_cache *c);
+
+/* learner_dist.c */
+/* dl_learner_train_batch through the replicas (check_batch done). */
+dl_status dl_learner_train_batch_dp(dl_learner *l, const dl_batch *b, dl_err *err);
+/* After rank 0's boundary: its decisions (schedule, lrs, frozen groups, stop) to every rank. */
+void dl_learner_dist_boundary(dl_learner *l, dl_status *st);
 
 /* learner.c, used by the other learner files */
 double dl_learner_now(void); /* monotonic seconds */

@@ -109,12 +109,8 @@ static dl_status plan(dl_model *m, int n, int h, int w, dl_err *err)
     return DL_OK;
 }
 
-dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, bool train,
-                           const float **logits, dl_err *err)
+dl_status dl_model_prepare(dl_model *m, int n, int h, int w, bool train, dl_err *err)
 {
-    if (!x || !logits)
-        return dl_err_set(err, DL_EINVAL, "model '%s': forward needs an input and a logits pointer",
-                          m->arch);
     if (n < 1 || h < 1 || w < 1)
         return dl_err_set(err, DL_EINVAL, "model '%s': bad input size %dx%dx%d", m->arch, n, h, w);
     dl_status st = plan(m, n, h, w, err);
@@ -126,7 +122,24 @@ dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, boo
             "model '%s': layer '%s' would normalise over a single value in train mode (batch %d, "
             "input %dx%d); hint: use a batch of at least 2",
             m->arch, m->bn_min_name, n, h, w);
-    dl_nn_ctx c = {.ps = &m->ps, .n = n, .train = train, .ws = m->ws, .rng = &m->drop_rng};
+    return DL_OK;
+}
+
+dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, bool train,
+                           const float **logits, dl_err *err)
+{
+    if (!x || !logits)
+        return dl_err_set(err, DL_EINVAL, "model '%s': forward needs an input and a logits pointer",
+                          m->arch);
+    dl_status st = dl_model_prepare(m, n, h, w, train, err);
+    if (st != DL_OK)
+        return st;
+    dl_nn_ctx c = {.ps = &m->ps,
+                   .n = n,
+                   .train = train,
+                   .ws = m->ws,
+                   .rng = &m->drop_rng,
+                   .bn_sync = m->bn_sync};
     m->root->vt->forward(m->root, &c, x);
     m->last_x = x;
     m->last_n = n;
@@ -144,7 +157,14 @@ dl_status dl_model_backward(dl_model *m, const float *dlogits, dl_err *err)
                           m->arch);
     size_t k = (size_t)m->last_n * (size_t)m->cfg.n_out;
     memcpy(m->dlog, dlogits, k * sizeof(float)); /* the backward clobbers its incoming gradient */
-    dl_nn_ctx c = {.ps = &m->ps, .n = m->last_n, .train = true, .ws = m->ws, .rng = &m->drop_rng};
+    dl_nn_ctx c = {.ps = &m->ps,
+                   .n = m->last_n,
+                   .train = true,
+                   .ws = m->ws,
+                   .rng = &m->drop_rng,
+                   .bn_sync = m->bn_sync,
+                   .grad_ready = m->grad_ready,
+                   .grad_user = m->grad_user};
     m->root->vt->backward(m->root, &c, m->last_x, NULL, m->dlog);
     return DL_OK;
 }
@@ -216,4 +236,12 @@ dl_status dl_model_load_body(dl_model *m, const dl_tensor_map *sd, dl_err *err)
     if (st != DL_OK)
         return dl_err_wrap(err, "model '%s' (body)", m->arch);
     return DL_OK;
+}
+
+void dl_model_set_bn_sync(dl_model *m, const dl_bn_sync *s) { m->bn_sync = s; }
+
+void dl_model_set_grad_hook(dl_model *m, void (*fn)(void *user, long entry), void *user)
+{
+    m->grad_ready = fn;
+    m->grad_user = user;
 }

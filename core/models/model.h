@@ -49,6 +49,9 @@ void dl_model_free(dl_model *m);
  * *logits points into model-owned memory (N, n_out), valid until the next forward. */
 dl_status dl_model_forward(dl_model *m, const float *x, int n, int h, int w, bool train,
                            const float **logits, dl_err *err);
+/* What forward checks and plans before it runs (sizes, activation memory): after it succeeds, a
+ * forward of the same shape cannot fail. */
+dl_status dl_model_prepare(dl_model *m, int n, int h, int w, bool train, dl_err *err);
 /* Back-propagates dlogits (N, n_out) of the last train forward; ACCUMULATES parameter gradients
  * into the store (call dl_params_zero_grad first). Frozen non-norm parameters get no gradient and
  * their weight-gradient GEMMs are skipped. It reads the x of that forward again: keep x alive and
@@ -84,6 +87,15 @@ size_t dl_model_activation_bytes(const dl_model *m);
 typedef void (*dl_model_conv_visit)(void *user, const char *name, int in_c, int in_h, int in_w,
                                     int out_c, int k, int stride, int pad);
 void dl_model_walk_convs(const dl_model *m, dl_model_conv_visit visit, void *user);
+
+/* Synchronised BatchNorm for a data-parallel replica (core/learn/replicas.c): train-mode BN
+ * statistics over every replica's slice of the batch; NULL turns it off. s must outlive its use. */
+typedef struct dl_bn_sync dl_bn_sync;
+void dl_model_set_bn_sync(dl_model *m, const dl_bn_sync *s);
+
+/* fn(user, entry) after each layer's backward, for each of its parameter entries whose gradient
+ * is now final (NULL: none). Data parallelism sums finished buckets while backward goes on. */
+void dl_model_set_grad_hook(dl_model *m, void (*fn)(void *user, long entry), void *user);
 
 /* Lists the architectures the zoo knows, NULL-terminated. */
 const char *const *dl_model_arch_names(void);

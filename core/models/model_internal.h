@@ -24,6 +24,9 @@ struct dl_model {
     int bn_min_hw; /* smallest plane a BatchNorm normalises over in this plan */
     char bn_min_name[DL_NAME_MAX];
     dl_rng drop_rng;
+    const dl_bn_sync *bn_sync; /* synchronised BatchNorm of a data-parallel replica, else NULL */
+    void (*grad_ready)(void *user, long entry); /* dl_model_set_grad_hook */
+    void *grad_user;
     /* last forward, for backward */
     const float *last_x;
     int last_n;

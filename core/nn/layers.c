@@ -50,6 +50,17 @@ static float *grad_or_null(const dl_params *ps, long i)
     return i >= 0 && dl_params_trainable(ps, (size_t)i) ? dl_params_grad(ps, (size_t)i) : NULL;
 }
 
+/* the entries' gradients are final: tell the context's hook */
+static void grads_done(const dl_nn_ctx *c, long a, long b)
+{
+    if (!c->grad_ready)
+        return;
+    if (a >= 0)
+        c->grad_ready(c->grad_user, a);
+    if (b >= 0)
+        c->grad_ready(c->grad_user, b);
+}
+
 /* ---- conv2d ------------------------------------------------------------------------------ */
 static size_t conv_fold_floats(const dl_nn_conv *cv)
 {
@@ -94,6 +105,7 @@ static void conv_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, 
         return;
     dl_conv2d_backward(dx, dw, NULL, dy, x, dl_params_data(c->ps, (size_t)cv->w), &cv->cfg, c->n,
                        c->ws);
+    grads_done(c, cv->w, -1);
 }
 
 const dl_node_vt dl_nn_conv_vt = {
@@ -157,7 +169,11 @@ static void bn_forward(dl_node *nd, dl_nn_ctx *c, const float *x)
     int hw = nd->in[1] * nd->in[2];
     const float *g = dl_params_data(ps, (size_t)b->w), *be = dl_params_data(ps, (size_t)b->b);
     float *rm = dl_params_buf(ps, (size_t)b->rm), *rv = dl_params_buf(ps, (size_t)b->rv);
-    if (c->train) { /* a fused ReLU clamps in BN's own output pass */
+    if (c->train && c->bn_sync) {
+        dl_batchnorm_forward_train_sync(nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw,
+                                        BN_MOMENTUM, BN_EPS, b->relu, c->bn_sync);
+        dl_params_ibuf(ps, (size_t)b->nbt)[0] += 1;
+    } else if (c->train) { /* a fused ReLU clamps in BN's own output pass */
         (b->relu ? dl_batchnorm_relu_forward_train : dl_batchnorm_forward_train)(
             nd->y, b->mean, b->rstd, rm, rv, x, g, be, c->n, b->c, hw, BN_MOMENTUM, BN_EPS);
         dl_params_ibuf(ps, (size_t)b->nbt)[0] += 1;
@@ -175,13 +191,17 @@ static void bn_backward_mode(dl_node *nd, dl_nn_ctx *c, const float *x, float *d
     const float *g = dl_params_data(c->ps, (size_t)b->w);
     const int hw = nd->in[1] * nd->in[2];
     /* fused ReLU: our own gradient is masked in place inside BN's gradient-sum pass */
-    if (set)
+    if (c->bn_sync)
+        dl_batchnorm_backward_sync(dx, dg, db, dy, b->relu ? nd->y : NULL, x, b->mean, b->rstd, g,
+                                   c->n, b->c, hw, set, c->bn_sync);
+    else if (set)
         dl_batchnorm_backward_set(dx, dg, db, dy, b->relu ? nd->y : NULL, x, b->mean, b->rstd, g,
                                   c->n, b->c, hw);
     else if (b->relu)
         dl_batchnorm_relu_backward(dx, dg, db, dy, nd->y, x, b->mean, b->rstd, g, c->n, b->c, hw);
     else
         dl_batchnorm_backward(dx, dg, db, dy, x, b->mean, b->rstd, g, c->n, b->c, hw);
+    grads_done(c, b->w, b->b);
 }
 
 static void bn_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, float *dy)
@@ -296,6 +316,7 @@ static void lin_backward(dl_node *nd, dl_nn_ctx *c, const float *x, float *dx, f
         return;
     dl_linear_backward(dx, dw, db, dy, x, dl_params_data(c->ps, (size_t)l->w), c->n, l->in_f,
                        l->out_f);
+    grads_done(c, l->w, l->b);
 }
 
 const dl_node_vt dl_nn_linear_vt = {

@@ -28,6 +28,8 @@
 #include "core/params.h"
 #include "core/rng.h"
 
+typedef struct dl_bn_sync dl_bn_sync; /* core/ops/ops.h */
+
 /* What every forward/backward needs besides its own node. */
 typedef struct dl_nn_ctx {
     dl_params *ps;
@@ -35,6 +37,12 @@ typedef struct dl_nn_ctx {
     bool train;  /* BN batch statistics + running-stat update, dropout active */
     float *ws;   /* shared conv workspace (dl_nn_planner.ws_floats) */
     dl_rng *rng; /* dropout stream */
+    /* non-NULL: train-mode BatchNorm takes its statistics over every replica's slice */
+    const dl_bn_sync *bn_sync;
+    /* non-NULL: told, after a layer's backward, that its parameter entries' gradients are final
+     * (data parallelism starts summing a bucket over the ranks while backward goes on) */
+    void (*grad_ready)(void *user, long entry);
+    void *grad_user;
 } dl_nn_ctx;
 
 #define DL_NN_MAX_DEPTH 16

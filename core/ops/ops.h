@@ -88,6 +88,28 @@ void dl_batchnorm_backward_set(float *dx, float *dgamma, float *dbeta, float *dy
                                const float *x, const float *save_mean, const float *save_rstd,
                                const float *gamma, int n, int c, int hw);
 
+/* Synchronised BatchNorm (data-parallel replicas normalising over the global batch): every
+ * replica holding a slice of the batch calls the same kernels in the same order; `sum` replaces
+ * v[0..n) by its total over all replicas (and ranks) before returning. scratch holds at least
+ * 2*C+1 doubles of this replica's own. The statistics are the single-replica ones up to the order
+ * of the double sums; dgamma/dbeta receive this replica's share only (the gradient reduction adds
+ * the shares), while dx uses the global sums. */
+typedef struct dl_bn_sync {
+    void (*sum)(void *user, double *v, int n);
+    void *user;
+    double *scratch;
+    size_t scratch_cap; /* doubles */
+} dl_bn_sync;
+void dl_batchnorm_forward_train_sync(float *y, float *save_mean, float *save_rstd,
+                                     float *running_mean, float *running_var, const float *x,
+                                     const float *gamma, const float *beta, int n, int c, int hw,
+                                     float momentum, float eps, int relu, const dl_bn_sync *s);
+/* y != NULL: fused ReLU (dy masked in place); set: dx written instead of accumulated. */
+void dl_batchnorm_backward_sync(float *dx, float *dgamma, float *dbeta, float *dy, const float *y,
+                                const float *x, const float *save_mean, const float *save_rstd,
+                                const float *gamma, int n, int c, int hw, int set,
+                                const dl_bn_sync *s);
+
 /* ---- relu ----------------------------------------------------------------------------- */
 void dl_relu_forward(float *y, const float *x, size_t n); /* y may equal x */
 void dl_relu_backward(float *dx, const float *dy, const float *y,

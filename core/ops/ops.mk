@@ -2,7 +2,7 @@
 core_libdlcore_a_SOURCES += \
 	core/ops/ops.h core/ops/vec.h core/ops/vec.c core/ops/im2col.h core/ops/im2col.c core/ops/conv2d.c \
 	core/ops/winograd.h core/ops/winograd.c \
-	core/ops/batchnorm.c core/ops/relu.c core/ops/pool.c core/ops/linear.c \
+	core/ops/batchnorm.c core/ops/batchnorm_sync.c core/ops/relu.c core/ops/pool.c core/ops/linear.c \
 	core/ops/dropout.c core/ops/add.c core/ops/loss.c \
 	core/ops/gemm/gemm.h core/ops/gemm/gemm.c core/ops/gemm/gemm_kernels.h \
 	core/ops/gemm/gemm_portable.c core/ops/gemm/gemm_avx2.c core/ops/gemm/gemm_avx512.c

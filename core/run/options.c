@@ -136,7 +136,12 @@ static const dl_opt table[] = {
     {"num-it", 0, DL_OPT_INT, F(num_it), "100", 6, DL_LRFIND_MAX, NULL, NULL, DL_USE_LRFIND, HS,
      "model and training", "N", "LR-finder batches"},
     {"threads", 0, DL_OPT_INT, F(threads), "0", 1, 1024, NULL, NULL, FIT_CMDS, ST,
-     "model and training", "N", "BLAS and loader threads (0: every core)"},
+     "model and training", "N", "loader threads (0: every core); BLAS is single-threaded"},
+    {"replicas", 0, DL_OPT_INT, F(replicas), "0", 1, 1024, NULL, NULL, FIT_CMDS, ST,
+     "model and training", "N",
+     "data-parallel replicas, one thread each, splitting --bs (0: as many as cores)"},
+    {"sync-bn", 0, DL_OPT_FLAG, F(sync_bn), NULL, 0, 0, NULL, NULL, FIT_CMDS, HS,
+     "model and training", NULL, "BatchNorm statistics over the whole batch, not per replica"},
     {"name", 0, DL_OPT_STR, F(name), NULL, 0, 0, NULL, NULL, FIT_CMDS, ST, "model and training",
      "NAME", "run name prefix (default DATA-ARCH)"},
     /* this invocation */

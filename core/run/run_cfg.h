@@ -87,7 +87,9 @@ typedef struct dl_run_cfg {
     double min_delta, plateau; /* plateau 0: off */
     bool load_best;
     int num_it;            /* LR finder batches */
-    int threads;           /* 0: automatic */
+    int threads;           /* loader workers, 0: automatic */
+    int replicas;          /* data-parallel replicas per process, 0: automatic */
+    bool sync_bn;          /* BatchNorm over the global batch */
     char name[DL_CFG_STR]; /* run name prefix ("" = DATA-ARCH) */
     /* this invocation only (never stored) */
     char runs[DL_CFG_STR], resume[DL_CFG_STR];

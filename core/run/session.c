@@ -5,6 +5,7 @@
 #include "core/run/stem.h"
 
 #include <jansson.h>
+#include <sched.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "core/io/names.h"
 #include "core/io/safetensors.h"
 #include "core/io/weights.h"
+#include "core/learn/dist.h"
+#include "core/learn/replicas.h"
 
 dl_status dl_run_checkpoint_read(dl_store *st, int64_t run, int epoch, bool want_best,
                                  dl_tensor_map *map, dl_err *err)
@@ -158,6 +161,8 @@ static dl_status open_data(dl_session *s, dl_err *err)
         (st = dl_loader_create(s->ds, DL_SPLIT_VALID, c->bs, false, false, (uint64_t)c->seed,
                                c->threads, &s->va, err)) != DL_OK)
         return st; /* the loader's messages start with "loader:" */
+    /* each rank decodes only its share of every training batch (replicas.c trains on it) */
+    dl_loader_set_shard(s->tr, dl_dist_rank(), dl_dist_size());
     if (dl_loader_batches(s->tr) < 1)
         return dl_err_set(err, DL_EINVAL,
                           "%zu training items make no full batch of %d (lower --bs)",
@@ -181,6 +186,38 @@ static void note_weak_user_blas_kernel(dl_control *ctl)
     snprintf(e.text, sizeof e.text, "BLAS kernel %s set by OPENBLAS_CORETYPE; this CPU supports %s",
              kernel, best);
     dl_control_push_event(ctl, &e);
+}
+
+int dl_session_usable_cores(void)
+{
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                         : sysconf(_SC_NPROCESSORS_ONLN);
+    n /= dl_dist_local_size();
+    return n < 1 ? 1 : (int)n;
+}
+
+/* --replicas (0: as many as the usable cores and the batch allow), split of the global --bs over
+ * replicas x ranks, and the replicas themselves when there is more than one part. */
+static dl_status open_replicas(dl_session *s, dl_err *err)
+{
+    dl_run_cfg *c = &s->cfg;
+    int ranks = dl_dist_size();
+    if (c->replicas <= 0)
+        c->replicas = dl_replicas_auto(c->bs, ranks, dl_session_usable_cores());
+    int parts = c->replicas * ranks;
+    if (c->bs % parts != 0)
+        return dl_err_set(err, DL_EINVAL,
+                          "--bs %d does not split evenly over %d replica%s x %d rank%s (%d parts): "
+                          "give a batch size divisible by %d",
+                          c->bs, c->replicas, c->replicas == 1 ? "" : "s", ranks,
+                          ranks == 1 ? "" : "s", parts, parts);
+    if (parts == 1)
+        return DL_OK; /* one replica, one process: the learner's own path, bit for bit */
+    dl_status st = dl_replicas_create(&s->rep, s->model, c->replicas, c->sync_bn, err);
+    if (st == DL_OK)
+        dl_learner_set_replicas(s->l, s->rep);
+    return st;
 }
 
 static dl_status open_learner(dl_session *s, dl_err *err)
@@ -207,14 +244,15 @@ static dl_status open_learner(dl_session *s, dl_err *err)
                            dl_batch_source_loader(s->va), s->ctl, err);
     if (st == DL_OK && c->pretrained[0])
         dl_learner_freeze(s->l); /* fastai creates a pretrained learner frozen */
-    return st;
+    return st == DL_OK ? open_replicas(s, err) : st;
 }
 
 static dl_status open_all(dl_session *s, dl_err *err)
 {
     dl_run_cfg *c = &s->cfg;
-    if (c->threads > 0)
-        dl_blas_set_threads(c->threads);
+    /* One BLAS thread: parallelism comes from the replicas (docs/performance.md), and OpenBLAS's
+     * own threads only slow this project's small GEMMs down. --threads is the loader's. */
+    dl_blas_set_threads(1);
     dl_status st = dl_store_open(dl_store_dir_default(c->runs[0] ? c->runs : NULL), 0, &s->st, err);
     if (st != DL_OK)
         return st;
@@ -303,6 +341,13 @@ static char *config_json(const dl_session *s)
     json_object_set_new(prep, "std", std);
     json_object_set_new(o, "prep", prep);
     json_object_set_new(o, "multi_label", json_boolean(s->multi));
+    /* how it was trained (not options: a resume may use other counts) */
+    json_t *par = json_object();
+    json_object_set_new(par, "replicas", json_integer(s->cfg.replicas));
+    json_object_set_new(par, "ranks", json_integer(dl_dist_size()));
+    json_object_set_new(par, "transport", json_string(dl_dist_transport()));
+    json_object_set_new(par, "sync_bn", json_boolean(s->cfg.sync_bn));
+    json_object_set_new(o, "parallel", par);
     char *txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return txt;
@@ -358,11 +403,13 @@ dl_status dl_session_new_run(dl_session *s, const char *prefix_override, dl_err 
 void dl_session_close(dl_session *s)
 {
     dl_learner_free(s->l);
+    dl_replicas_free(s->rep);
     dl_control_free(s->ctl);
     dl_model_free(s->model);
     dl_loader_destroy(s->tr);
     dl_loader_destroy(s->va);
     dl_data_close(s->ds);
     dl_store_close(s->st);
-    s->l = NULL, s->ctl = NULL, s->model = NULL, s->tr = s->va = NULL, s->ds = NULL, s->st = NULL;
+    s->l = NULL, s->rep = NULL, s->ctl = NULL, s->model = NULL, s->tr = s->va = NULL, s->ds = NULL,
+    s->st = NULL;
 }

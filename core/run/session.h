@@ -20,6 +20,7 @@ typedef struct dl_session {
     dl_model *model;
     dl_control *ctl;
     dl_learner *l;
+    struct dl_replicas *rep; /* data-parallel replicas (NULL: one, and no other rank) */
     dl_store *st;
     int64_t run;
     char run_name[DL_STORE_NAME_MAX];
@@ -30,6 +31,9 @@ typedef struct dl_session {
 /* Opens everything cfg describes (the store at cfg->runs, or the default one). On failure the
  * session is closed and err says why. */
 dl_status dl_session_open(dl_session *s, const dl_run_cfg *cfg, dl_err *err);
+/* Cores this process may run on (its affinity mask), shared among the job's ranks on this
+ * machine: what --replicas 0 uses. */
+int dl_session_usable_cores(void);
 void dl_session_close(dl_session *s);
 /* Creates the session's run in the store, named prefix-N (prefix NULL: --name or DATA-ARCH),
  * recording the effective configuration, the image preparation and the vocabulary, and

@@ -44,3 +44,12 @@ tests_bench_bench_channel_SOURCES = tests/bench/bench_channel.c
 tests_bench_bench_channel_LDADD = core/libdlcore.a $(CORE_LIBS)
 CLEANFILES += tests/bench/bench_channel
 bench: tests/bench/bench_channel
+
+# bench_replicas (replicas): data-parallel img/s with N replicas and under mpirun, the step split
+# into compute / replica reduce / all-reduce, and a 1- vs 2-thread FMA probe (--fma).
+# Run: make bench && sh tests/bench/bench_replicas.sh
+EXTRA_PROGRAMS += tests/bench/bench_replicas
+tests_bench_bench_replicas_SOURCES = tests/bench/bench_replicas.c tests/bench/fma_peak.h
+tests_bench_bench_replicas_LDADD = core/libdlcore.a $(CORE_LIBS)
+CLEANFILES += tests/bench/bench_replicas
+bench: tests/bench/bench_replicas
