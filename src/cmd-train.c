@@ -640,6 +640,8 @@ int dl_train_cfg(dl_run_cfg *c, const dl_ui_opts *uo, char *run_name, size_t cap
     table t = {.out = stdout};
     atomic_init(&t.on, s.cfg.no_tui && lead);
     dl_progress_line_init(&t.progress, stdout);
+    if (dist) /* mpirun hands its ranks a pty even when the job's output goes to a file */
+        t.progress.tty = false;
     pthread_mutex_init(&t.mu, NULL);
     dl_err err = {0};
     interp_ctx ic = {.s = &s, .thresh = (float)s.cfg.thresh, .t = &t};

@@ -37,7 +37,7 @@ END_TEST
 START_TEST(per_replica_bn_accuracy_within_noise)
 {
     const char *args = "fashion-mnist --limit 1920 --valid-limit 1000 --arch resnet-xs --head "
-                       "torchvision --bs 64 --epochs 1 --lr 0.003 --no-tui --metric error_rate";
+                       "torchvision --bs 64 --epochs 1 --lr ..0.003 --no-tui --metric error_rate";
     char a[512];
     snprintf(a, sizeof a, "%s --replicas 1", args);
     ck_assert_int_eq(rt_train(NULL, dir, "one", a), 0);
@@ -82,7 +82,7 @@ START_TEST(resume_with_another_replica_count)
 {
     const char *args =
         "fashion-mnist --limit 640 --valid-limit 64 --arch resnet-xs --head "
-        "torchvision --bs 64 --epochs 2 --opt sgd --lr 0.001 --fit --no-tui --sync-bn";
+        "torchvision --bs 64 --epochs 2 --opt sgd --lr ..0.001 --fit --no-tui --sync-bn";
     char a[512];
     snprintf(a, sizeof a, "%s --replicas 2", args);
     ck_assert_int_eq(rt_train(NULL, dir, "two", a), 0);

@@ -212,6 +212,48 @@ START_TEST(stop_signal_stops_every_rank_at_a_boundary)
 }
 END_TEST
 
+/* The steering channel reaches every rank: `dllab steer` writes to the store, rank 0's poller
+ * posts the command, rank 0 applies it at a batch boundary and broadcasts the result. The lr set
+ * from the command line is in the batch rows after it, the event names its origin, and at the end
+ * the ranks check together that they hold the same weights (they would not if rank 1 had kept the
+ * old lr). */
+START_TEST(steering_from_the_store_reaches_every_rank)
+{
+    char cmd[8192], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "%s %s train fashion-mnist --limit 1920 --valid-limit 64 --arch resnet-xs --bs 64 "
+             "--epochs 2 --replicas 1 --no-tui --runs '%s' --name steer >'%s/out.txt' 2>&1 & p=$!; "
+             "until [ -f '%s/runs.db' ] && %s runs --runs '%s' 2>/dev/null | grep -q steer-1; do "
+             "sleep 0.5; done; "
+             "%s steer steer-1 lr 1e-5..1e-3 --runs '%s' --timeout 300 || echo steer-failed; "
+             "%s steer steer-1 freeze --runs '%s' --timeout 300 || echo steer-failed; "
+             "wait $p; echo rc=$?",
+             MPIRUN, tu_dllab(), dir, dir, dir, tu_dllab(), dir, tu_dllab(), dir, tu_dllab(), dir);
+    ck_assert_int_eq(tu_sh(cmd, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "rc=0") && !strstr(out, "steer-failed"), "%s", out);
+    int n_epochs;
+    ck_assert_int_eq(rt_status(dir, "steer-1", &n_epochs), DL_RUN_FINISHED);
+    dl_store *st = rt_open(dir);
+    int64_t run = rt_run(st, "steer-1");
+    dl_event_row *ev;
+    size_t n_ev;
+    ck_assert(dl_store_events(st, run, -1, &ev, &n_ev, NULL) == DL_OK);
+    int64_t lr_step = -1;
+    bool froze = false, agree = false;
+    for (size_t i = 0; i < n_ev; i++) {
+        if (!strcmp(ev[i].kind, "lr-change") && strstr(ev[i].payload, "cli"))
+            lr_step = ev[i].step;
+        froze |= !strcmp(ev[i].kind, "freeze") && strstr(ev[i].payload, "cli") != NULL;
+        agree |= !strcmp(ev[i].kind, DL_EV_RANKS_AGREE);
+    }
+    dl_events_free(ev, n_ev);
+    ck_assert_msg(lr_step >= 0, "no lr-change event from the command line");
+    ck_assert_msg(froze, "no freeze event from the command line");
+    ck_assert_msg(agree, "the ranks did not report the same weights at the end");
+    dl_store_close(st);
+}
+END_TEST
+
 int main(void)
 {
     if (!dl_dist_built()) {
@@ -229,6 +271,7 @@ int main(void)
     tcase_add_test(tc, two_ranks_reproduce_one_replica);
     tcase_add_test(tc, killed_rank_ends_the_job_and_the_run_resumes);
     tcase_add_test(tc, stop_signal_stops_every_rank_at_a_boundary);
+    tcase_add_test(tc, steering_from_the_store_reaches_every_rank);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

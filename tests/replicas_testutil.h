@@ -19,7 +19,7 @@
  * constant 1e-3. Adam's default one-cycle amplifies float noise chaotically (docs/scaling.md). */
 #define RT_REPRO                                                                                   \
     "fashion-mnist --limit 1280 --valid-limit 64 --arch resnet-xs --head torchvision "             \
-    "--bs 64 --epochs 1 --opt sgd --lr 0.001 --fit --no-tui"
+    "--bs 64 --epochs 1 --opt sgd --lr ..0.001 --fit --no-tui"
 
 /* Runs `[prefix] dllab train ARGS --runs DIR --name NAME`; returns its exit code. */
 static int rt_train(const char *prefix, const char *dir, const char *name, const char *args)

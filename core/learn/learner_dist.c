@@ -143,3 +143,43 @@ void dl_learner_dist_share_state(dl_learner *l)
     l->plateau_wait = s.plateau_wait;
     *dl_model_dropout_rng(l->model) = s.drop;
 }
+
+/* FNV-1a over the bytes: a checksum of the weights, equal on ranks that took the same steps. */
+static uint64_t fnv1a64(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+bool dl_learner_dist_check_weights(dl_learner *l)
+{
+    if (dl_dist_size() < 2)
+        return true;
+    uint64_t h = fnv1a64(l->ps->data, l->ps->total * sizeof(float));
+    /* All equal iff n * sum(x^2) == sum(x)^2 for each 16-bit piece x of the checksum: exact in
+     * doubles for up to ~1400 ranks, and it needs only the watched sum collective. */
+    double v[8];
+    for (int i = 0; i < 4; i++) {
+        double x = (double)((h >> (16 * i)) & 0xffff);
+        v[i] = x;
+        v[4 + i] = x * x;
+    }
+    dl_dist_sum_f64(v, 8);
+    double n = (double)dl_dist_size();
+    bool same = true;
+    for (int i = 0; i < 4; i++)
+        same &= v[i] * v[i] == n * v[4 + i];
+    if (dl_dist_rank() == 0) {
+        if (same)
+            dl_learner_log_event(l, DL_EV_RANKS_AGREE,
+                                 "the %d ranks hold the same weights (checksum %016llx)",
+                                 dl_dist_size(), (unsigned long long)h);
+        else
+            dl_learner_warn(l, "the ranks' weights differ at the end of the job: a rank took "
+                               "other steps than rank 0");
+    }
+    return same;
+}

@@ -152,6 +152,10 @@ void dl_preds_cache_free(dl_preds_cache *c);
 dl_status dl_learner_train_batch_dp(dl_learner *l, const dl_batch *b, dl_err *err);
 /* After rank 0's boundary: its decisions (schedule, lrs, frozen groups, stop) to every rank. */
 void dl_learner_dist_boundary(dl_learner *l, dl_status *st);
+/* At the end of a job in an mpirun run: do all ranks hold the same weights? (a collective: every
+ * rank calls it). Rank 0 records the answer as an event ("ranks-agree" with the checksum, or a
+ * warning). True outside mpirun. */
+bool dl_learner_dist_check_weights(dl_learner *l);
 
 /* learner.c, used by the other learner files */
 double dl_learner_now(void); /* monotonic seconds */

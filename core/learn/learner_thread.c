@@ -25,6 +25,10 @@ static void *job_main(void *arg)
         l->phase = l->job_status == DL_OK ? DL_PHASE_DONE : DL_PHASE_FAILED;
         break;
     }
+    /* every rank ends its job at the same boundary (rank 0's decision, broadcast): they check
+     * together that they took the same steps */
+    if (l->job_status == DL_OK)
+        dl_learner_dist_check_weights(l);
     if (l->job_status != DL_OK && l->job_status != DL_EDIVERGED)
         l->phase = DL_PHASE_FAILED;
     if (l->job_status != DL_OK)

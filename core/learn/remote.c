@@ -25,7 +25,7 @@
 static const dl_steer_word words[] = {
     {"freeze", DL_CMD_FREEZE, 0, "freeze the body (train the head only)"},
     {"unfreeze", DL_CMD_UNFREEZE, 0, "unfreeze every layer group"},
-    {"lr", DL_CMD_SET_LR, 1, "set the lr: V (slice(V)), LO..HI, =V (every group V)"},
+    {"lr", DL_CMD_SET_LR, 1, "set the lr: V (every group), ..HI (slice(HI)), LO..HI"},
     {"lr-scale", DL_CMD_SCALE_LR, 1, "multiply every group's lr by F"},
     {"pause", DL_CMD_PAUSE, 0, "pause at the next batch"},
     {"resume", DL_CMD_RESUME, 0, "resume a paused training"},

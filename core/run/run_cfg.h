@@ -10,9 +10,9 @@
  * uses it.
  *
  * Learning rates are written in one grammar: "=V" one value for every group, "..HI" fastai's
- * slice(HI), "LO..HI" slice(LO, HI); ':' is accepted for '..'. A bare "V" is the CLI's shorthand
- * (today slice(V)); the JSON always stores one of the explicit forms, so a stored run keeps its
- * meaning whatever the shorthand comes to mean.
+ * slice(HI), "LO..HI" slice(LO, HI); ':' is accepted for '..'. A bare "V" is every group V, as
+ * fastai's float (it meant slice(V) before schema 3: see cfg_json.c); the JSON stores explicit
+ * forms, so a stored run keeps its meaning.
  *
  * Core never prints: every function reports through dl_err with messages in one style,
  * "--epochs: '0' is not a positive integer". */

@@ -132,6 +132,8 @@ dl_status dl_store_log_epoch(dl_store *st, int64_t run_id, const dl_epoch_row *r
 #define DL_EV_LRFIND_END "lr-find-end"
 #define DL_EV_WARNING "warning"
 #define DL_EV_KEY "key"
+#define DL_EV_RANKS_AGREE                                                                          \
+    "ranks-agree" /* an mpirun job ended with the same weights on every rank */
 
 /* Records an event (buffered batches first, then the event, one commit). payload_json: a JSON
  * value or NULL. t <= 0 means now. */
