@@ -226,7 +226,7 @@ static void go_background(dl_session *s, table *t)
     dl_mkdir_p(path, NULL);
     snprintf(path + strlen(path), sizeof path - strlen(path), "/train.log");
     printf("run %s goes on in the background (pid %ld): dllab attach %s brings it back; its "
-           "output goes to %s\n",
+           "output goes to %s\n(this shell waits for it: Ctrl-Z then bg gives the prompt back)\n",
            s->run_name, (long)getpid(), s->run_name, path);
     fflush(stdout);
     fflush(stderr);
