@@ -179,6 +179,26 @@ START_TEST(mixed_passes_match_double_direct)
 }
 END_TEST
 
+/* The GEMM path's shifted GEMMs (2-32 input channels, one image per GEMM) with dW read from the
+ * padded planes in place (more than 16 output channels, dllab's gemm): forward, both gradients
+ * and "+=" against the double-precision direct convolution, square, odd and non-square, 8 and
+ * 5 channels (whose row runs cross the 8-row transposes). */
+START_TEST(shifted_gemm_matches_double_direct)
+{
+    static const geo gs[] = {{2, 8, 16, 16, 24}, {3, 5, 17, 19, 20}, {1, 32, 28, 28, 32}};
+    for (size_t i = 0; i < sizeof gs / sizeof *gs; i++) {
+        dl_conv2d_cfg cfg;
+        ck_assert_int_eq(dl_conv2d_cfg_init(&cfg, gs[i].c, gs[i].h, gs[i].w, gs[i].oc, 3, 3, 1, 1),
+                         0);
+        dl_conv2d_force_algo(DL_CONV_ALGO_GEMM); /* DLLAB_CONV_ALGO may force Winograd */
+        ck_assert_str_eq(dl_conv2d_algo_name(&cfg, 2), "shift");
+        dl_conv2d_force_algo(DL_CONV_ALGO_AUTO);
+        check_geo(&gs[i], DL_CONV_ALGO_GEMM, 0.0f);
+        check_geo(&gs[i], DL_CONV_ALGO_GEMM, -0.25f);
+    }
+}
+END_TEST
+
 /* L = <conv(x, w), r>: central differences on a few elements of x and w (h = 1e-2; L is linear
  * in each, so the difference is exact up to float rounding). */
 START_TEST(winograd_finite_differences)
@@ -281,6 +301,7 @@ int main(void)
     tcase_add_test(tc, winograd_matches_double_direct);
     tcase_add_test(tc, winograd_backward_accumulates);
     tcase_add_test(tc, mixed_passes_match_double_direct);
+    tcase_add_test(tc, shifted_gemm_matches_double_direct);
     tcase_add_test(tc, winograd_finite_differences);
     tcase_add_test(tc, rule_and_forcing);
     tcase_add_test(tc, rounding_is_measured);

@@ -331,6 +331,58 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
     dl_plane_rows_add(dx, dxp, g.pp, g.wp, c->pad, c->pad, ch, c->in_h, c->in_w);
 }
 
+/* dW of a SHIFT conv without a column matrix: with the taps' order outside the channels', the
+ * column matrix's row (t, i) is padded plane i at tap t's offset, so dW' (OC, KH*KW*C) = dY'
+ * (OC, Q) x those rows^T, read in place by dllab's gemm (dl_sgemm_bt_rows); dY' is zero in the
+ * WP - OW extra columns, so they add nothing. Saves im2col's write and re-read of a 288 x 784
+ * column matrix per image of resnet-xs's stage 1. Needs dllab's gemm, a dW in (OC, K) form, at
+ * most 9 taps (the row table is on the stack) and room for dW' after SHIFT's buffers. */
+#define DL_CONV_SHIFT_DW_MAX_TAPS 9
+
+static int shift_dw_fused(const dl_conv2d_cfg *c)
+{
+    shift_geo g;
+    const size_t k = (size_t)c->in_c * c->kh * c->kw;
+    if (!own_gemm() || dw_transposed(c) || c->kh * c->kw > DL_CONV_SHIFT_DW_MAX_TAPS)
+        return 0;
+    shift_geometry(c, &g);
+    return g.need + k * c->out_c <= k * c->out_h * c->out_w;
+}
+
+/* The whole backward of a SHIFT conv (tile 1) when shift_dw_fused: per image, dW' += dY' x rows^T,
+ * then the input gradient as shift_backward_data; dw += dW' reordered once at the end. */
+static void shift_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
+                           const dl_conv2d_cfg *c, int n, float *ws)
+{
+    shift_geo g;
+    shift_geometry(c, &g);
+    const int m = c->out_c, ch = c->in_c, taps = c->kh * c->kw, k = ch * taps;
+    const size_t xs = (size_t)ch * c->in_h * c->in_w, ys = (size_t)m * c->out_h * c->out_w;
+    float *xp = ws, *wt = xp + ch * g.pp, *dyp = wt + (size_t)taps * m * ch;
+    float *dwp = ws + g.need;
+    const float *rows[DL_CONV_SHIFT_MAX_C * DL_CONV_SHIFT_DW_MAX_TAPS];
+    memset(xp, 0, sizeof(float) * ch * g.pp);
+    for (int t = 0; t < taps; t++)
+        for (int i = 0; i < ch; i++)
+            rows[t * ch + i] = xp + tap_offset(t, c, g.wp) + (size_t)i * g.pp;
+    for (int i = 0; i < n; i++) {
+        if (dw) {
+            if (i == 0) /* the padding columns of dY', which shift_backward_data keeps zero */
+                memset(dyp, 0, sizeof(float) * m * (size_t)g.q);
+            dl_plane_rows_copy(dyp, (size_t)g.q, g.wp, 0, 0, dy + i * ys, m, c->out_h, c->out_w);
+            dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
+            dl_sgemm_bt_rows(m, k, g.q, dyp, g.q, rows, i ? 1.0f : 0.0f, dwp, k);
+        }
+        if (dx)
+            shift_backward_data(dx + i * xs, dy + i * ys, w, c, ws, i == 0);
+    }
+    if (dw && n > 0)
+        for (int o = 0; o < m; o++)
+            for (int i = 0; i < ch; i++)
+                for (int t = 0; t < taps; t++)
+                    dw[((size_t)o * ch + i) * taps + t] += dwp[(size_t)o * k + (size_t)t * ch + i];
+}
+
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
                        const dl_conv2d_cfg *c, int n, float *ws)
 {
@@ -385,6 +437,10 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
         dw = NULL;
     if (!dx && !dw)
         return;
+    if (kind == SHIFT && (!dw || shift_dw_fused(c))) {
+        shift_backward(dx, dw, dy, x, w, c, n, ws);
+        return;
+    }
     float *dwt = dw && dw_transposed(c) ? ws + ws_cols(c) : NULL; /* dW^T (K, OC) of this call */
     for (int i0 = 0; i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;
