@@ -179,22 +179,32 @@ START_TEST(mixed_passes_match_double_direct)
 }
 END_TEST
 
-/* The GEMM path's shifted GEMMs (2-32 input channels, one image per GEMM) with dW read from the
- * padded planes in place (more than 16 output channels, dllab's gemm): forward, both gradients
- * and "+=" against the double-precision direct convolution, square, odd and non-square, 8 and
- * 5 channels (whose row runs cross the 8-row transposes). */
-START_TEST(shifted_gemm_matches_double_direct)
+/* The GEMM path's variants: shifted GEMMs (2-32 input channels, one image per GEMM) and, with
+ * dllab's gemm and more than 16 output channels, dW read from padded planes in place ("rows",
+ * also under im2col's forward: 40 channels at 14x14, two images a tile): forward, both gradients
+ * and "+=" against the double-precision direct convolution, square, odd and non-square, 8, 6 and
+ * 40 channels (6 and 40: row runs that cross the 8-row transposes). */
+START_TEST(gemm_variants_match_double_direct)
 {
-    static const geo gs[] = {{2, 8, 16, 16, 24}, {3, 5, 17, 19, 20}, {1, 32, 28, 28, 32}};
-    for (size_t i = 0; i < sizeof gs / sizeof *gs; i++) {
+    static const struct {
+        geo g;
+        const char *fwd;
+    } cases[] = {{{2, 8, 16, 16, 24}, "shift"},
+                 {{3, 6, 17, 19, 20}, "shift"},
+                 {{1, 32, 28, 28, 32}, "shift"},
+                 {{3, 40, 14, 14, 24}, "im2col"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const geo *g = &cases[i].g;
         dl_conv2d_cfg cfg;
-        ck_assert_int_eq(dl_conv2d_cfg_init(&cfg, gs[i].c, gs[i].h, gs[i].w, gs[i].oc, 3, 3, 1, 1),
-                         0);
+        ck_assert_int_eq(dl_conv2d_cfg_init(&cfg, g->c, g->h, g->w, g->oc, 3, 3, 1, 1), 0);
         dl_conv2d_force_algo(DL_CONV_ALGO_GEMM); /* DLLAB_CONV_ALGO may force Winograd */
-        ck_assert_str_eq(dl_conv2d_algo_name(&cfg, 2), "shift");
+        ck_assert_str_eq(dl_conv2d_algo_name(&cfg, 0), cases[i].fwd);
+        printf("check_ops_winograd: %d->%d @%dx%d: %s/%s/%s\n", g->c, g->oc, g->h, g->w,
+               dl_conv2d_algo_name(&cfg, 0), dl_conv2d_algo_name(&cfg, 1),
+               dl_conv2d_algo_name(&cfg, 2));
         dl_conv2d_force_algo(DL_CONV_ALGO_AUTO);
-        check_geo(&gs[i], DL_CONV_ALGO_GEMM, 0.0f);
-        check_geo(&gs[i], DL_CONV_ALGO_GEMM, -0.25f);
+        check_geo(g, DL_CONV_ALGO_GEMM, 0.0f);
+        check_geo(g, DL_CONV_ALGO_GEMM, -0.25f);
     }
 }
 END_TEST
@@ -301,7 +311,7 @@ int main(void)
     tcase_add_test(tc, winograd_matches_double_direct);
     tcase_add_test(tc, winograd_backward_accumulates);
     tcase_add_test(tc, mixed_passes_match_double_direct);
-    tcase_add_test(tc, shifted_gemm_matches_double_direct);
+    tcase_add_test(tc, gemm_variants_match_double_direct);
     tcase_add_test(tc, winograd_finite_differences);
     tcase_add_test(tc, rule_and_forcing);
     tcase_add_test(tc, rounding_is_measured);

@@ -249,10 +249,14 @@ size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
     return wino_ws > gemm_ws ? wino_ws : gemm_ws;
 }
 
+static int dw_rows_ok(const dl_conv2d_cfg *c); /* below, with the ROWS dW */
+
 const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass)
 {
     static const char *const kinds[] = {"im2col", "1x1", "gather", "shift"};
-    return use_winograd(c, pass) ? "winograd" : kinds[conv_kind(c)];
+    if (use_winograd(c, pass))
+        return "winograd";
+    return pass == 2 && dw_rows_ok(c) ? "rows" : kinds[conv_kind(c)];
 }
 
 /* Columns of images x[0..tn) side by side (row stride ld) into ws, or x itself when no copy is
@@ -331,56 +335,55 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
     dl_plane_rows_add(dx, dxp, g.pp, g.wp, c->pad, c->pad, ch, c->in_h, c->in_w);
 }
 
-/* dW of a SHIFT conv without a column matrix: with the taps' order outside the channels', the
- * column matrix's row (t, i) is padded plane i at tap t's offset, so dW' (OC, KH*KW*C) = dY'
- * (OC, Q) x those rows^T, read in place by dllab's gemm (dl_sgemm_bt_rows); dY' is zero in the
- * WP - OW extra columns, so they add nothing. Saves im2col's write and re-read of a 288 x 784
- * column matrix per image of resnet-xs's stage 1. Needs dllab's gemm, a dW in (OC, K) form, at
- * most 9 taps (the row table is on the stack) and room for dW' after SHIFT's buffers. */
-#define DL_CONV_SHIFT_DW_MAX_TAPS 9
+/* dW of a stride-1 conv without a column matrix (ROWS): with the taps' order outside the
+ * channels', the column matrix's row (t, i) is padded plane i at tap t's offset, the SHIFT trick,
+ * so per image dW' (OC, KH*KW*C) += dY' (OC, Q) x those rows^T, read in place by dllab's gemm
+ * (dl_sgemm_bt_rows); dY' is zero in the WP - OW extra columns, so they add nothing. It saves
+ * im2col's write and re-read of the column matrix (288 x 784 floats per image of resnet-xs's
+ * stage 1: its dW 118-123 -> 138-141 GFLOP/s). Needs dllab's gemm, a dW in (OC, K) form, at most
+ * 9 taps and 64 input channels (the row table is on the stack), an image per GEMM at least
+ * DL_CONV_ROWS_MIN_Q columns wide (7x7 images would give 63) and room in the column matrix's
+ * place for [padded x][dY'][dW']. */
+#define DL_CONV_ROWS_MAX_TAPS 9
+#define DL_CONV_ROWS_MAX_C 64
+#define DL_CONV_ROWS_MIN_Q 192
 
-static int shift_dw_fused(const dl_conv2d_cfg *c)
+static int dw_rows_ok(const dl_conv2d_cfg *c)
 {
-    shift_geo g;
     const size_t k = (size_t)c->in_c * c->kh * c->kw;
-    if (!own_gemm() || dw_transposed(c) || c->kh * c->kw > DL_CONV_SHIFT_DW_MAX_TAPS)
+    if (!own_gemm() || dw_transposed(c) || c->stride != 1 || c->kh * c->kw == 1 ||
+        c->kh * c->kw > DL_CONV_ROWS_MAX_TAPS || c->in_c > DL_CONV_ROWS_MAX_C)
         return 0;
+    shift_geo g;
     shift_geometry(c, &g);
-    return g.need + k * c->out_c <= k * c->out_h * c->out_w;
+    const size_t need = (size_t)c->in_c * g.pp + (size_t)c->out_c * g.q + k * c->out_c;
+    return g.q >= DL_CONV_ROWS_MIN_Q && need <= ws_cols(c);
 }
 
-/* The whole backward of a SHIFT conv (tile 1) when shift_dw_fused: per image, dW' += dY' x rows^T,
- * then the input gradient as shift_backward_data; dw += dW' reordered once at the end. */
-static void shift_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
-                           const dl_conv2d_cfg *c, int n, float *ws)
+/* dw += dL/dw over n images, ROWS (above); ws: [padded x][dY'][dW'] */
+static void rows_backward_weights(float *dw, const float *dy, const float *x,
+                                  const dl_conv2d_cfg *c, int n, float *ws)
 {
     shift_geo g;
     shift_geometry(c, &g);
     const int m = c->out_c, ch = c->in_c, taps = c->kh * c->kw, k = ch * taps;
     const size_t xs = (size_t)ch * c->in_h * c->in_w, ys = (size_t)m * c->out_h * c->out_w;
-    float *xp = ws, *wt = xp + ch * g.pp, *dyp = wt + (size_t)taps * m * ch;
-    float *dwp = ws + g.need;
-    const float *rows[DL_CONV_SHIFT_MAX_C * DL_CONV_SHIFT_DW_MAX_TAPS];
-    memset(xp, 0, sizeof(float) * ch * g.pp);
+    float *xp = ws, *dyp = xp + ch * g.pp, *dwp = dyp + (size_t)m * g.q;
+    const float *rows[DL_CONV_ROWS_MAX_C * DL_CONV_ROWS_MAX_TAPS];
+    memset(xp, 0, sizeof(float) * ch * g.pp);        /* the padding, never written after */
+    memset(dyp, 0, sizeof(float) * m * (size_t)g.q); /* the WP - OW columns: zero products */
     for (int t = 0; t < taps; t++)
         for (int i = 0; i < ch; i++)
             rows[t * ch + i] = xp + tap_offset(t, c, g.wp) + (size_t)i * g.pp;
     for (int i = 0; i < n; i++) {
-        if (dw) {
-            if (i == 0) /* the padding columns of dY', which shift_backward_data keeps zero */
-                memset(dyp, 0, sizeof(float) * m * (size_t)g.q);
-            dl_plane_rows_copy(dyp, (size_t)g.q, g.wp, 0, 0, dy + i * ys, m, c->out_h, c->out_w);
-            dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
-            dl_sgemm_bt_rows(m, k, g.q, dyp, g.q, rows, i ? 1.0f : 0.0f, dwp, k);
-        }
-        if (dx)
-            shift_backward_data(dx + i * xs, dy + i * ys, w, c, ws, i == 0);
+        dl_plane_rows_copy(dyp, (size_t)g.q, g.wp, 0, 0, dy + i * ys, m, c->out_h, c->out_w);
+        dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
+        dl_sgemm_bt_rows(m, k, g.q, dyp, g.q, rows, i ? 1.0f : 0.0f, dwp, k);
     }
-    if (dw && n > 0)
-        for (int o = 0; o < m; o++)
-            for (int i = 0; i < ch; i++)
-                for (int t = 0; t < taps; t++)
-                    dw[((size_t)o * ch + i) * taps + t] += dwp[(size_t)o * k + (size_t)t * ch + i];
+    for (int o = 0; o < m && n > 0; o++)
+        for (int i = 0; i < ch; i++)
+            for (int t = 0; t < taps; t++)
+                dw[((size_t)o * ch + i) * taps + t] += dwp[(size_t)o * k + (size_t)t * ch + i];
 }
 
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
@@ -437,9 +440,11 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
         dw = NULL;
     if (!dx && !dw)
         return;
-    if (kind == SHIFT && (!dw || shift_dw_fused(c))) {
-        shift_backward(dx, dw, dy, x, w, c, n, ws);
-        return;
+    if (dw && dw_rows_ok(c)) { /* before the data pass: both use the columns' room */
+        rows_backward_weights(dw, dy, x, c, n, ws);
+        dw = NULL;
+        if (!dx)
+            return;
     }
     float *dwt = dw && dw_transposed(c) ? ws + ws_cols(c) : NULL; /* dW^T (K, OC) of this call */
     for (int i0 = 0; i0 < n; i0 += tile) {
