@@ -335,49 +335,74 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
     dl_plane_rows_add(dx, dxp, g.pp, g.wp, c->pad, c->pad, ch, c->in_h, c->in_w);
 }
 
-/* dW of a stride-1 conv without a column matrix (ROWS): with the taps' order outside the
- * channels', the column matrix's row (t, i) is padded plane i at tap t's offset, the SHIFT trick,
- * so per image dW' (OC, KH*KW*C) += dY' (OC, Q) x those rows^T, read in place by dllab's gemm
- * (dl_sgemm_bt_rows); dY' is zero in the WP - OW extra columns, so they add nothing. It saves
- * im2col's write and re-read of the column matrix (288 x 784 floats per image of resnet-xs's
- * stage 1: its dW 118-123 -> 138-141 GFLOP/s). Needs dllab's gemm, a dW in (OC, K) form, at most
- * 9 taps and 64 input channels (the row table is on the stack), an image per GEMM at least
- * DL_CONV_ROWS_MIN_Q columns wide (7x7 images would give 63) and room in the column matrix's
- * place for [padded x][dY'][dW']. */
+/* dW without a column matrix (ROWS): with the taps' order outside the channels', the column
+ * matrix's row (t, i) is padded plane i at tap t's offset, the SHIFT trick, so per image dW'
+ * (OC, KH*KW*C) += dY' (OC, Q) x those rows^T, read in place by dllab's gemm (dl_sgemm_bt_rows);
+ * dY' is zero in the WP - OW extra columns, so they add nothing. It saves im2col's write and
+ * re-read of the column matrix (288 x 784 floats per image of resnet-xs's stage 1: its dW
+ * 118-123 -> 138-141 GFLOP/s). Stride s > 1 splits the padded image into s*s phase planes by row
+ * and column residue (dl_phase_planes_copy): tap (ki, kj) reads plane (ki % s, kj % s) at offset
+ * (ki / s) * WP + kj / s, WP = ceil((W + 2p) / s). Needs dllab's gemm, a dW in (OC, K) form, at
+ * most 9 taps and 64 input channels (the row table is on the stack), s <= the kernel, an image
+ * per GEMM at least DL_CONV_ROWS_MIN_Q columns wide (7x7 outputs would give 63) and room in the
+ * column matrix's place for [planes][dY'][dW']. */
 #define DL_CONV_ROWS_MAX_TAPS 9
 #define DL_CONV_ROWS_MAX_C 64
 #define DL_CONV_ROWS_MIN_Q 192
 
-static int dw_rows_ok(const dl_conv2d_cfg *c)
+typedef struct rows_geo {
+    int s, wp, q; /* stride, (phase) plane row width, output columns per image (OH*WP) */
+    size_t pp;    /* floats per plane (+ (KW-1)/s: the last tap reads past the last row) */
+    size_t need;  /* workspace floats: s*s*C planes, dY' (OC, Q), dW' (OC, K) */
+} rows_geo;
+
+static void rows_geometry(const dl_conv2d_cfg *c, rows_geo *g)
 {
-    const size_t k = (size_t)c->in_c * c->kh * c->kw;
-    if (!own_gemm() || dw_transposed(c) || c->stride != 1 || c->kh * c->kw == 1 ||
-        c->kh * c->kw > DL_CONV_ROWS_MAX_TAPS || c->in_c > DL_CONV_ROWS_MAX_C)
-        return 0;
-    shift_geo g;
-    shift_geometry(c, &g);
-    const size_t need = (size_t)c->in_c * g.pp + (size_t)c->out_c * g.q + k * c->out_c;
-    return g.q >= DL_CONV_ROWS_MIN_Q && need <= ws_cols(c);
+    const int s = c->stride, hs = (c->in_h + 2 * c->pad + s - 1) / s;
+    g->s = s;
+    g->wp = (c->in_w + 2 * c->pad + s - 1) / s;
+    g->q = c->out_h * g->wp;
+    g->pp = (size_t)hs * g->wp + (size_t)(c->kw - 1) / s;
+    g->need = (size_t)s * s * c->in_c * g->pp + (size_t)c->out_c * g->q +
+              (size_t)c->in_c * c->kh * c->kw * c->out_c;
 }
 
-/* dw += dL/dw over n images, ROWS (above); ws: [padded x][dY'][dW'] */
+static int dw_rows_ok(const dl_conv2d_cfg *c)
+{
+    rows_geo g;
+    if (!own_gemm() || dw_transposed(c) || c->stride > c->kh || c->stride > c->kw ||
+        c->kh * c->kw == 1 || c->kh * c->kw > DL_CONV_ROWS_MAX_TAPS || c->in_c > DL_CONV_ROWS_MAX_C)
+        return 0;
+    rows_geometry(c, &g);
+    return g.q >= DL_CONV_ROWS_MIN_Q && g.need <= ws_cols(c);
+}
+
+/* dw += dL/dw over n images, ROWS (above); ws: [planes][dY'][dW'] */
 static void rows_backward_weights(float *dw, const float *dy, const float *x,
                                   const dl_conv2d_cfg *c, int n, float *ws)
 {
-    shift_geo g;
-    shift_geometry(c, &g);
-    const int m = c->out_c, ch = c->in_c, taps = c->kh * c->kw, k = ch * taps;
+    rows_geo g;
+    rows_geometry(c, &g);
+    const int m = c->out_c, ch = c->in_c, taps = c->kh * c->kw, k = ch * taps, s = g.s;
     const size_t xs = (size_t)ch * c->in_h * c->in_w, ys = (size_t)m * c->out_h * c->out_w;
-    float *xp = ws, *dyp = xp + ch * g.pp, *dwp = dyp + (size_t)m * g.q;
+    const size_t planes = (size_t)s * s * ch * g.pp;
+    float *xp = ws, *dyp = xp + planes, *dwp = dyp + (size_t)m * g.q;
     const float *rows[DL_CONV_ROWS_MAX_C * DL_CONV_ROWS_MAX_TAPS];
-    memset(xp, 0, sizeof(float) * ch * g.pp);        /* the padding, never written after */
+    memset(xp, 0, sizeof(float) * planes);           /* the padding, never written after */
     memset(dyp, 0, sizeof(float) * m * (size_t)g.q); /* the WP - OW columns: zero products */
-    for (int t = 0; t < taps; t++)
+    for (int t = 0; t < taps; t++) {
+        const int ki = t / c->kw, kj = t % c->kw;
+        const size_t at = ((size_t)(ki % s) * s + kj % s) * ch * g.pp + (size_t)(ki / s) * g.wp +
+                          (size_t)(kj / s);
         for (int i = 0; i < ch; i++)
-            rows[t * ch + i] = xp + tap_offset(t, c, g.wp) + (size_t)i * g.pp;
+            rows[t * ch + i] = xp + at + (size_t)i * g.pp;
+    }
     for (int i = 0; i < n; i++) {
         dl_plane_rows_copy(dyp, (size_t)g.q, g.wp, 0, 0, dy + i * ys, m, c->out_h, c->out_w);
-        dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
+        if (s == 1)
+            dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
+        else
+            dl_phase_planes_copy(xp, g.pp, g.wp, s, c->pad, x + i * xs, ch, c->in_h, c->in_w);
         dl_sgemm_bt_rows(m, k, g.q, dyp, g.q, rows, i ? 1.0f : 0.0f, dwp, k);
     }
     for (int o = 0; o < m && n > 0; o++)
