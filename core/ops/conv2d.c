@@ -8,8 +8,10 @@
  * it never grows with the batch. Special cases avoid copies: a 1x1 stride-1 unpadded conv with T =
  * 1 multiplies the image in place, a 1x1 strided conv (ResNet's downsample) gathers only the
  * sampled pixels, and a stride-1 KxK conv with T = 1 runs one GEMM per tap on a padded copy of the
- * image (SHIFT, below): no column matrix, no col2im. Backward per tile: dW += dY col^T (beta = 1;
- * with <= 64 output channels dW^T is gathered in the workspace instead and added once per call;
+ * image (SHIFT, below): no column matrix, no col2im; with dllab's gemm, dW of convs with up to 64
+ * input channels reads its rows from padded planes in place too (ROWS, below). Backward per
+ * tile otherwise: dW += dY col^T (beta = 1; with <= 64 output channels dW^T is gathered in the
+ * workspace instead and added once per call;
  * skipped when dw is NULL, e.g. a frozen conv), then col = W^T dY and col2im adds it into dx
  * (skipped when dx is NULL); db by summation. Deterministic: no threads of its own, a fixed
  * summation order for a given geometry and batch. Refuses nothing at run time: dl_conv2d_cfg_init
