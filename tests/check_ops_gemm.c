@@ -2,7 +2,7 @@
  * every instruction set this CPU supports (the others are skipped with a message): all four
  * transpose combinations, edges that are not multiples of the micro-tile or of the cache blocks,
  * leading dimensions wider than the matrix, beta 0 over a NaN-filled C (never read), beta 1 and
- * another beta, and the conv shapes of resnet-xs. */
+ * another beta, and the conv shapes of resnet-xs; B^T's rows from a table (dl_sgemm_bt_rows). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -77,6 +77,62 @@ static void all_shapes(void)
             }
 }
 
+/* dl_sgemm_bt_rows: B^T's rows taken from a table. Rows in blocks of `run` equally spaced ones
+ * (conv2d's taps: channel planes `stride` apart, a jump between taps), and, with run 1, no two
+ * alike (the packs' per-row path). Against the same product on a copied B^T. */
+static double check_rows(int m, int n, int k, int run, int stride, float beta)
+{
+    dl_rng r;
+    dl_rng_seed(&r, 7, (uint64_t)(m * 131 + n * 7 + k + run), 1);
+    const size_t pool_n = (size_t)n * (stride + k) + 64;
+    float *pool = malloc(sizeof(float) * pool_n), *a = malloc(sizeof(float) * m * k);
+    float *bt = malloc(sizeof(float) * n * k), *c = malloc(sizeof(float) * m * n);
+    float *want = malloc(sizeof(float) * m * n);
+    const float **rows = malloc(sizeof(float *) * n);
+    fill(pool, pool_n, &r), fill(a, (size_t)m * k, &r), fill(want, (size_t)m * n, &r);
+    for (int j = 0; j < n; j++) {
+        /* block j / run starts (k + 3) * run * (j / run) + (j / run) % 5 floats in */
+        const size_t blk = (size_t)(j / run),
+                     at = blk * ((size_t)k + 3) * run + blk % 5 + (size_t)(j % run) * stride;
+        rows[j] = pool + at % (pool_n - k);
+        for (int p = 0; p < k; p++)
+            bt[(size_t)j * k + p] = rows[j][p];
+    }
+    for (size_t i = 0; i < (size_t)m * n; i++)
+        c[i] = beta == 0.0f ? NAN : want[i];
+    dl_sgemm(false, true, m, n, k, a, k, bt, k, beta, want, n);
+    dl_sgemm_bt_rows(m, n, k, a, k, rows, beta, c, n);
+    double worst = 0;
+    for (size_t i = 0; i < (size_t)m * n; i++) {
+        const double e = fabs((double)c[i] - want[i]) / (1.0 + fabs(want[i]));
+        worst = e > worst || isnan(e) ? (isnan(e) ? INFINITY : e) : worst;
+    }
+    free(pool), free(a), free(bt), free(c), free(want), free(rows);
+    return worst;
+}
+
+START_TEST(rows_from_a_table_match_the_copied_matrix)
+{
+    static const int cases[][5] = {/* m, n, k, run, stride */
+                                   {32, 288, 840, 32, 902}, {32, 288, 840, 32, 840},
+                                   {24, 90, 100, 3, 110},   {8, 50, 37, 1, 0},
+                                   {17, 61, 9, 8, 9},       {64, 18, 200, 2, 300}};
+    for (int i = 0; i < DL_GEMM_ISA_COUNT; i++) {
+        if (!dl_gemm_force_isa((dl_gemm_isa)i))
+            continue;
+        for (size_t t = 0; t < sizeof cases / sizeof *cases; t++)
+            for (int b = 0; b < 2; b++) {
+                const int *q = cases[t];
+                /* the same packs and kernel, so the same arithmetic: equal up to the
+                 * summation order, which the table does not change */
+                double e = check_rows(q[0], q[1], q[2], q[3], q[4], b ? 1.0f : 0.0f);
+                ck_assert_msg(e <= 1e-6, "%s: %dx%dx%d run %d: error %g",
+                              dl_gemm_isa_name((dl_gemm_isa)i), q[0], q[1], q[2], q[3], e);
+            }
+    }
+}
+END_TEST
+
 START_TEST(matches_the_reference_on_every_supported_isa)
 {
     int ran = 0;
@@ -113,6 +169,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, the_default_is_the_best_supported_isa);
     tcase_add_test(tc, matches_the_reference_on_every_supported_isa);
+    tcase_add_test(tc, rows_from_a_table_match_the_copied_matrix);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -179,6 +179,84 @@ START_TEST(mixed_passes_match_double_direct)
 }
 END_TEST
 
+/* The GEMM path's variants: shifted GEMMs (2-32 input channels, one image per GEMM) and, with
+ * dllab's gemm and more than 16 output channels, dW read from padded planes in place ("rows",
+ * also under im2col's forward: 40 channels at 14x14, two images a tile): forward, both gradients
+ * and "+=" against the double-precision direct convolution, square, odd and non-square, 8, 6 and
+ * 40 channels (6 and 40: row runs that cross the 8-row transposes). */
+START_TEST(gemm_variants_match_double_direct)
+{
+    static const struct {
+        geo g;
+        const char *fwd;
+    } cases[] = {{{2, 8, 16, 16, 24}, "shift"},
+                 {{3, 6, 17, 19, 20}, "shift"},
+                 {{1, 32, 28, 28, 32}, "shift"},
+                 {{3, 40, 14, 14, 24}, "im2col"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const geo *g = &cases[i].g;
+        dl_conv2d_cfg cfg;
+        ck_assert_int_eq(dl_conv2d_cfg_init(&cfg, g->c, g->h, g->w, g->oc, 3, 3, 1, 1), 0);
+        dl_conv2d_force_algo(DL_CONV_ALGO_GEMM); /* DLLAB_CONV_ALGO may force Winograd */
+        ck_assert_str_eq(dl_conv2d_algo_name(&cfg, 0), cases[i].fwd);
+        printf("check_ops_winograd: %d->%d @%dx%d: %s/%s/%s\n", g->c, g->oc, g->h, g->w,
+               dl_conv2d_algo_name(&cfg, 0), dl_conv2d_algo_name(&cfg, 1),
+               dl_conv2d_algo_name(&cfg, 2));
+        dl_conv2d_force_algo(DL_CONV_ALGO_AUTO);
+        check_geo(g, DL_CONV_ALGO_GEMM, 0.0f);
+        check_geo(g, DL_CONV_ALGO_GEMM, -0.25f);
+    }
+}
+END_TEST
+
+/* dW of strided 3x3 convs (stride 2, pad 1; even and odd sizes) on the phase-plane rows when
+ * dllab's gemm runs it, against a double-precision sum; dw starts at 0.5 (the "+=" contract). */
+START_TEST(strided_weight_gradient_matches_double)
+{
+    static const int cases[][5] = {{2, 32, 28, 28, 64}, {3, 7, 31, 33, 24}}; /* n, c, h, w, oc */
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        const int n = cases[t][0], c = cases[t][1], h = cases[t][2], wd = cases[t][3],
+                  oc = cases[t][4];
+        dl_conv2d_cfg cfg;
+        ck_assert_int_eq(dl_conv2d_cfg_init(&cfg, c, h, wd, oc, 3, 3, 2, 1), 0);
+        const int oh = cfg.out_h, ow = cfg.out_w;
+        if (strncmp(dl_conv2d_gemm_name(&cfg, 2), "dllab", 5) == 0)
+            ck_assert_str_eq(dl_conv2d_algo_name(&cfg, 2), "rows");
+        const size_t nx = (size_t)n * c * h * wd, ny = (size_t)n * oc * oh * ow,
+                     nw = (size_t)oc * c * 9, nws = dl_conv2d_workspace_floats(&cfg);
+        float *x = rand_floats(nx, -1, 1, 11), *r = rand_floats(ny, -1, 1, 12);
+        float *w = rand_floats(nw, -1, 1, 13), *dw = malloc(nw * sizeof *dw);
+        float *ws = malloc(nws * sizeof *ws);
+        double *want = calloc(nw, sizeof *want);
+        for (size_t i = 0; i < nws; i++)
+            ws[i] = NAN;
+        for (size_t i = 0; i < nw; i++)
+            dw[i] = 0.5f;
+        for (int b = 0; b < n; b++)
+            for (int o = 0; o < oc; o++)
+                for (int y = 0; y < oh; y++)
+                    for (int xo = 0; xo < ow; xo++) {
+                        const double g = r[(((size_t)b * oc + o) * oh + y) * ow + xo];
+                        for (int i = 0; i < c; i++)
+                            for (int ky = 0; ky < 3; ky++)
+                                for (int kx = 0; kx < 3; kx++) {
+                                    const int iy = 2 * y + ky - 1, ix = 2 * xo + kx - 1;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
+                                        continue;
+                                    want[(((size_t)o * c + i) * 3 + ky) * 3 + kx] +=
+                                        g * x[(((size_t)b * c + i) * h + iy) * wd + ix];
+                                }
+                    }
+        dl_conv2d_backward(NULL, dw, NULL, r, x, w, &cfg, n, ws);
+        for (size_t i = 0; i < nw; i++)
+            dw[i] -= 0.5f;
+        const double e = rel_err(dw, want, nw);
+        ck_assert_msg(e <= TOL, "stride 2 %d->%d @%dx%d: dw relative error %.3g", c, oc, h, wd, e);
+        free(x), free(r), free(w), free(dw), free(ws), free(want);
+    }
+}
+END_TEST
+
 /* L = <conv(x, w), r>: central differences on a few elements of x and w (h = 1e-2; L is linear
  * in each, so the difference is exact up to float rounding). */
 START_TEST(winograd_finite_differences)
@@ -281,6 +359,8 @@ int main(void)
     tcase_add_test(tc, winograd_matches_double_direct);
     tcase_add_test(tc, winograd_backward_accumulates);
     tcase_add_test(tc, mixed_passes_match_double_direct);
+    tcase_add_test(tc, gemm_variants_match_double_direct);
+    tcase_add_test(tc, strided_weight_gradient_matches_double);
     tcase_add_test(tc, winograd_finite_differences);
     tcase_add_test(tc, rule_and_forcing);
     tcase_add_test(tc, rounding_is_measured);

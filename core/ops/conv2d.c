@@ -8,8 +8,10 @@
  * it never grows with the batch. Special cases avoid copies: a 1x1 stride-1 unpadded conv with T =
  * 1 multiplies the image in place, a 1x1 strided conv (ResNet's downsample) gathers only the
  * sampled pixels, and a stride-1 KxK conv with T = 1 runs one GEMM per tap on a padded copy of the
- * image (SHIFT, below): no column matrix, no col2im. Backward per tile: dW += dY col^T (beta = 1;
- * with <= 64 output channels dW^T is gathered in the workspace instead and added once per call;
+ * image (SHIFT, below): no column matrix, no col2im; with dllab's gemm, dW of convs with up to 64
+ * input channels reads its rows from padded planes in place too (ROWS, below). Backward per
+ * tile otherwise: dW += dY col^T (beta = 1; with <= 64 output channels dW^T is gathered in the
+ * workspace instead and added once per call;
  * skipped when dw is NULL, e.g. a frozen conv), then col = W^T dY and col2im adds it into dx
  * (skipped when dx is NULL); db by summation. Deterministic: no threads of its own, a fixed
  * summation order for a given geometry and batch. Refuses nothing at run time: dl_conv2d_cfg_init
@@ -249,10 +251,14 @@ size_t dl_conv2d_workspace_floats(const dl_conv2d_cfg *c)
     return wino_ws > gemm_ws ? wino_ws : gemm_ws;
 }
 
+static int dw_rows_ok(const dl_conv2d_cfg *c); /* below, with the ROWS dW */
+
 const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass)
 {
     static const char *const kinds[] = {"im2col", "1x1", "gather", "shift"};
-    return use_winograd(c, pass) ? "winograd" : kinds[conv_kind(c)];
+    if (use_winograd(c, pass))
+        return "winograd";
+    return pass == 2 && dw_rows_ok(c) ? "rows" : kinds[conv_kind(c)];
 }
 
 /* Columns of images x[0..tn) side by side (row stride ld) into ws, or x itself when no copy is
@@ -331,6 +337,82 @@ static void shift_backward_data(float *dx, const float *dy, const float *w, cons
     dl_plane_rows_add(dx, dxp, g.pp, g.wp, c->pad, c->pad, ch, c->in_h, c->in_w);
 }
 
+/* dW without a column matrix (ROWS): with the taps' order outside the channels', the column
+ * matrix's row (t, i) is padded plane i at tap t's offset, the SHIFT trick, so per image dW'
+ * (OC, KH*KW*C) += dY' (OC, Q) x those rows^T, read in place by dllab's gemm (dl_sgemm_bt_rows);
+ * dY' is zero in the WP - OW extra columns, so they add nothing. It saves im2col's write and
+ * re-read of the column matrix (288 x 784 floats per image of resnet-xs's stage 1: its dW
+ * 118-123 -> 138-141 GFLOP/s). Stride s > 1 splits the padded image into s*s phase planes by row
+ * and column residue (dl_phase_planes_copy): tap (ki, kj) reads plane (ki % s, kj % s) at offset
+ * (ki / s) * WP + kj / s, WP = ceil((W + 2p) / s). Needs dllab's gemm, a dW in (OC, K) form, at
+ * most 9 taps and 64 input channels (the row table is on the stack), s <= the kernel, an image
+ * per GEMM at least DL_CONV_ROWS_MIN_Q columns wide (7x7 outputs would give 63) and room in the
+ * column matrix's place for [planes][dY'][dW']. */
+#define DL_CONV_ROWS_MAX_TAPS 9
+#define DL_CONV_ROWS_MAX_C 64
+#define DL_CONV_ROWS_MIN_Q 192
+
+typedef struct rows_geo {
+    int s, wp, q; /* stride, (phase) plane row width, output columns per image (OH*WP) */
+    size_t pp;    /* floats per plane (+ (KW-1)/s: the last tap reads past the last row) */
+    size_t need;  /* workspace floats: s*s*C planes, dY' (OC, Q), dW' (OC, K) */
+} rows_geo;
+
+static void rows_geometry(const dl_conv2d_cfg *c, rows_geo *g)
+{
+    const int s = c->stride, hs = (c->in_h + 2 * c->pad + s - 1) / s;
+    g->s = s;
+    g->wp = (c->in_w + 2 * c->pad + s - 1) / s;
+    g->q = c->out_h * g->wp;
+    g->pp = (size_t)hs * g->wp + (size_t)(c->kw - 1) / s;
+    g->need = (size_t)s * s * c->in_c * g->pp + (size_t)c->out_c * g->q +
+              (size_t)c->in_c * c->kh * c->kw * c->out_c;
+}
+
+static int dw_rows_ok(const dl_conv2d_cfg *c)
+{
+    rows_geo g;
+    if (!own_gemm() || dw_transposed(c) || c->stride > c->kh || c->stride > c->kw ||
+        c->kh * c->kw == 1 || c->kh * c->kw > DL_CONV_ROWS_MAX_TAPS || c->in_c > DL_CONV_ROWS_MAX_C)
+        return 0;
+    rows_geometry(c, &g);
+    return g.q >= DL_CONV_ROWS_MIN_Q && g.need <= ws_cols(c);
+}
+
+/* dw += dL/dw over n images, ROWS (above); ws: [planes][dY'][dW'] */
+static void rows_backward_weights(float *dw, const float *dy, const float *x,
+                                  const dl_conv2d_cfg *c, int n, float *ws)
+{
+    rows_geo g;
+    rows_geometry(c, &g);
+    const int m = c->out_c, ch = c->in_c, taps = c->kh * c->kw, k = ch * taps, s = g.s;
+    const size_t xs = (size_t)ch * c->in_h * c->in_w, ys = (size_t)m * c->out_h * c->out_w;
+    const size_t planes = (size_t)s * s * ch * g.pp;
+    float *xp = ws, *dyp = xp + planes, *dwp = dyp + (size_t)m * g.q;
+    const float *rows[DL_CONV_ROWS_MAX_C * DL_CONV_ROWS_MAX_TAPS];
+    memset(xp, 0, sizeof(float) * planes);           /* the padding, never written after */
+    memset(dyp, 0, sizeof(float) * m * (size_t)g.q); /* the WP - OW columns: zero products */
+    for (int t = 0; t < taps; t++) {
+        const int ki = t / c->kw, kj = t % c->kw;
+        const size_t at = ((size_t)(ki % s) * s + kj % s) * ch * g.pp + (size_t)(ki / s) * g.wp +
+                          (size_t)(kj / s);
+        for (int i = 0; i < ch; i++)
+            rows[t * ch + i] = xp + at + (size_t)i * g.pp;
+    }
+    for (int i = 0; i < n; i++) {
+        dl_plane_rows_copy(dyp, (size_t)g.q, g.wp, 0, 0, dy + i * ys, m, c->out_h, c->out_w);
+        if (s == 1)
+            dl_plane_rows_copy(xp, g.pp, g.wp, c->pad, c->pad, x + i * xs, ch, c->in_h, c->in_w);
+        else
+            dl_phase_planes_copy(xp, g.pp, g.wp, s, c->pad, x + i * xs, ch, c->in_h, c->in_w);
+        dl_sgemm_bt_rows(m, k, g.q, dyp, g.q, rows, i ? 1.0f : 0.0f, dwp, k);
+    }
+    for (int o = 0; o < m && n > 0; o++)
+        for (int i = 0; i < ch; i++)
+            for (int t = 0; t < taps; t++)
+                dw[((size_t)o * ch + i) * taps + t] += dwp[(size_t)o * k + (size_t)t * ch + i];
+}
+
 void dl_conv2d_forward(float *y, const float *x, const float *w, const float *b,
                        const dl_conv2d_cfg *c, int n, float *ws)
 {
@@ -385,6 +467,12 @@ void dl_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
         dw = NULL;
     if (!dx && !dw)
         return;
+    if (dw && dw_rows_ok(c)) { /* before the data pass: both use the columns' room */
+        rows_backward_weights(dw, dy, x, c, n, ws);
+        dw = NULL;
+        if (!dx)
+            return;
+    }
     float *dwt = dw && dw_transposed(c) ? ws + ws_cols(c) : NULL; /* dW^T (K, OC) of this call */
     for (int i0 = 0; i0 < n; i0 += tile) {
         const int tn = n - i0 < tile ? n - i0 : tile, ld = tn * ohw;

@@ -235,3 +235,23 @@ void dl_plane_rows_add(float *dst, const float *src, size_t ld, int wp, int r0, 
             dl_vec_add(dst + ((size_t)i * h + r) * w, src + i * ld + (size_t)(r + r0) * wp + c0,
                        (size_t)w);
 }
+
+/* The residue of (ih + p) selects a row of s plane sets; within it the columns of residue b are
+ * every s-th pixel from the first iw with (iw + p) % s == b, and land side by side. */
+void dl_phase_planes_copy(float *dst, size_t ld, int wp, int s, int p, const float *src, int planes,
+                          int h, int w)
+{
+    const size_t phase = (size_t)planes * ld;
+    for (int i = 0; i < planes; i++)
+        for (int ih = 0; ih < h; ih++) {
+            const int r = ih + p;
+            float *row = dst + (size_t)(r % s) * s * phase + i * ld + (size_t)(r / s) * wp;
+            const float *in = src + ((size_t)i * h + ih) * w;
+            for (int b = 0; b < s; b++) {
+                const int iw0 = ((b - p) % s + s) % s;
+                float *out = row + (size_t)b * phase + (iw0 + p) / s;
+                for (int iw = iw0, x = 0; iw < w; iw += s, x++)
+                    out[x] = in[iw];
+            }
+        }
+}

@@ -35,4 +35,12 @@ void dl_plane_rows_crop(float *dst, const float *src, size_t ld, int wp, int r0,
 void dl_plane_rows_add(float *dst, const float *src, size_t ld, int wp, int r0, int c0, int planes,
                        int h, int w);
 
+/* Phase planes at stride s > 1 (conv2d's dW from rows): the zero-padded image (pad p) split by
+ * row and column residue mod s into s*s sets of planes, so every tap of a strided kernel reads
+ * one plane at a constant offset. Padded pixel (r, j) = (ih + p, iw + p) of plane i lands at
+ * dst[((r % s) * s + j % s) * planes * ld + i * ld + (r / s) * wp + j / s]; like the row copies,
+ * only the image's pixels are written, so padding zeroed once stays zero. */
+void dl_phase_planes_copy(float *dst, size_t ld, int wp, int s, int p, const float *src, int planes,
+                          int h, int w);
+
 #endif

@@ -38,7 +38,8 @@ const char *dl_conv2d_gemm_name(const dl_conv2d_cfg *c, int pass);
 /* Which algorithm a pass (0 forward, 1 backward data, 2 backward weights) of the conv runs:
  * "winograd" (F(2x2, 3x3), core/ops/winograd.c: 3x3 stride-1 pad-1 convs where the per-shape rule
  * picks it) or one of the im2col + GEMM flavours: "im2col", "shift" (per-tap GEMMs on a padded
- * plane), "1x1" (the input is the column matrix), "gather" (1x1 strided). */
+ * plane), "1x1" (the input is the column matrix), "gather" (1x1 strided), and for the weights
+ * "rows" (dW from padded planes read in place, dllab's gemm: conv2d.c's ROWS). */
 const char *dl_conv2d_algo_name(const dl_conv2d_cfg *c, int pass);
 /* Forces every 3x3 stride-1 pad-1 conv onto one algorithm (tests, benches), process-wide, like
  * the environment variable DLLAB_CONV_ALGO=gemm|winograd read at first use; AUTO goes back to

@@ -48,7 +48,7 @@ while [ "$i" -le "$rounds" ]; do
     else
         verdict=FAIL
         cp "$tmp/round-$i.log" "$top/suite-under-load-round-$i.log"
-        [ -f tests/test-suite.log ] && cp tests/test-suite.log "$top/suite-under-load-round-$i.suite.log"
+        [ -f test-suite.log ] && cp test-suite.log "$top/suite-under-load-round-$i.suite.log" # the failed suites' logs
     fi
     printf 'round %d: %s in %d min %02d s, load %s, %s\n' "$i" "$verdict" $((secs / 60)) \
         $((secs % 60)) "$(cut -d' ' -f1-3 /proc/loadavg)" "$summary"

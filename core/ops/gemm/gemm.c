@@ -167,8 +167,28 @@ static void pack_a_block(float *ap, const float *a, int lda, bool trans, int i0,
 }
 
 /* B rows [p0, p0+kc) x cols [j0, j0+nc) into NR-column micro-panels: bp[blk][p][j] */
-static void pack_b_block(float *bp, const float *b, int ldb, bool trans, int p0, int kc, int j0,
-                         int nc, int nr)
+/* B^T's row j (trans only): at rows[j] when a table is given, else at b + j*ldb */
+static const float *bt_row(const float *b, int ldb, const float *const *rows, int j)
+{
+    return rows ? rows[j] : b + (size_t)j * ldb;
+}
+
+/* The 8 rows from j on, equally spaced (their stride in *sld)? Always with a fixed ldb. */
+static bool bt_rows_strided(const float *b, int ldb, const float *const *rows, int j, size_t *sld)
+{
+    *sld = (size_t)ldb;
+    if (!rows)
+        return true;
+    const ptrdiff_t d = rows[j + 1] - rows[j];
+    for (int r = 1; r < 8; r++)
+        if (rows[j + r] - rows[j + r - 1] != d || d <= 0)
+            return false;
+    *sld = (size_t)d;
+    return true;
+}
+
+static void pack_b_block(float *bp, const float *b, int ldb, const float *const *rows, bool trans,
+                         int p0, int kc, int j0, int nc, int nr)
 {
     for (int jb = 0; jb < nc; jb += nr, bp += (size_t)nr * kc) {
         const int cols = nc - jb < nr ? nc - jb : nr;
@@ -183,17 +203,23 @@ static void pack_b_block(float *bp, const float *b, int ldb, bool trans, int p0,
         } else if (transpose8_ok && cols >= 8 && kc >= 8) {
             const int kb = kc / 8;
             int j = 0;
+            size_t sld;
             for (; j + 8 <= cols; j += 8) {
-                const float *src = b + (size_t)(j0 + jb + j) * ldb + p0;
-                dl_gemm_transpose8(bp + j, (size_t)nr, src, (size_t)ldb, kb);
+                if (bt_rows_strided(b, ldb, rows, j0 + jb + j, &sld))
+                    dl_gemm_transpose8(bp + j, (size_t)nr, bt_row(b, ldb, rows, j0 + jb + j) + p0,
+                                       sld, kb);
+                else
+                    for (int jj = j; jj < j + 8; jj++)
+                        for (int p = 0; p < kb * 8; p++)
+                            bp[(size_t)p * nr + jj] = bt_row(b, ldb, rows, j0 + jb + jj)[p0 + p];
                 for (int jj = j; jj < j + 8; jj++)
                     for (int p = kb * 8; p < kc; p++)
-                        bp[(size_t)p * nr + jj] = b[(size_t)(j0 + jb + jj) * ldb + p0 + p];
+                        bp[(size_t)p * nr + jj] = bt_row(b, ldb, rows, j0 + jb + jj)[p0 + p];
             }
             for (; j < nr; j++)
                 for (int p = 0; p < kc; p++)
                     bp[(size_t)p * nr + j] =
-                        j < cols ? b[(size_t)(j0 + jb + j) * ldb + p0 + p] : 0.0f;
+                        j < cols ? bt_row(b, ldb, rows, j0 + jb + j)[p0 + p] : 0.0f;
         } else {
             for (int j = 0; j < nr; j++) {
                 if (j >= cols) {
@@ -201,7 +227,7 @@ static void pack_b_block(float *bp, const float *b, int ldb, bool trans, int p0,
                         bp[(size_t)p * nr + j] = 0.0f;
                     continue;
                 }
-                const float *src = b + (size_t)(j0 + jb + j) * ldb + p0;
+                const float *src = bt_row(b, ldb, rows, j0 + jb + j) + p0;
                 for (int p = 0; p < kc; p++)
                     bp[(size_t)p * nr + j] = src[p];
             }
@@ -223,8 +249,8 @@ static void scale_c(float *c, int ldc, int m, int n, float beta)
             c[(size_t)i * ldc + j] *= beta;
 }
 
-void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda,
-              const float *b, int ldb, float beta, float *c, int ldc)
+static void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda,
+                  const float *b, int ldb, const float *const *rows, float beta, float *c, int ldc)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -252,7 +278,7 @@ void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, i
                 float s = 0.0f;
                 for (int p = 0; p < k; p++)
                     s += (trans_a ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p]) *
-                         (trans_b ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
+                         (trans_b ? bt_row(b, ldb, rows, j)[p] : b[(size_t)p * ldb + j]);
                 c[(size_t)i * ldc + j] = beta == 0.0f ? s : c[(size_t)i * ldc + j] + s;
             }
         return;
@@ -269,7 +295,7 @@ void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, i
             const int kc = k - p0 < kc_max ? k - p0 : kc_max;
             const int acc = p0 > 0 || beta != 0.0f;
             if (nfull < nc) /* with B in place: only its last, partial panel */
-                pack_b_block(bp + (size_t)nfull * kc, b, ldb, trans_b, p0, kc, j0 + nfull,
+                pack_b_block(bp + (size_t)nfull * kc, b, ldb, rows, trans_b, p0, kc, j0 + nfull,
                              nc - nfull, nr);
             for (int i0 = 0; i0 < m; i0 += mc_max) {
                 const int mc = m - i0 < mc_max ? m - i0 : mc_max;
@@ -299,4 +325,16 @@ void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, i
             }
         }
     }
+}
+
+void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc)
+{
+    sgemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, beta, c, ldc);
+}
+
+void dl_sgemm_bt_rows(int m, int n, int k, const float *a, int lda, const float *const *rows,
+                      float beta, float *c, int ldc)
+{
+    sgemm(false, true, m, n, k, a, lda, NULL, 0, rows, beta, c, ldc);
 }

@@ -21,6 +21,12 @@ typedef enum dl_gemm_isa {
 void dl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
 
+/* C (M, N) = beta * C + A (M, K) x B, where row j of B^T (K floats) is at rows[j]: operands that
+ * are rows of other arrays need no copy into one matrix first (conv2d's dW reads its input's
+ * shifted rows in place). Same conventions as dl_sgemm with trans_a false, trans_b true. */
+void dl_sgemm_bt_rows(int m, int n, int k, const float *a, int lda, const float *const *rows,
+                      float beta, float *c, int ldc);
+
 /* The instruction set in use: the best the CPU (and OS) supports, unless forced (below). */
 dl_gemm_isa dl_gemm_isa_active(void);
 bool dl_gemm_isa_supported(dl_gemm_isa isa);
