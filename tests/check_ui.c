@@ -533,7 +533,7 @@ END_TEST
 
 /* ---- actions ---- */
 
-/* Every key issue 6 documents, with the screen it must work on. */
+/* Every documented key, with the screen it must work on. */
 static const struct {
     int screen, key;
     dl_action want;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Acceptance run 1 of issue 5: Fashion-MNIST, resnet-xs, fit_one_cycle for EPOCHS (1) epoch(s),
+# Acceptance run 1: Fashion-MNIST, resnet-xs, fit_one_cycle for EPOCHS (1) epoch(s),
 # dllab then PyTorch CPU (accept_fmnist_torch.py) in the same invocation, one after the other.
 # Both: train = the 60k training set, valid = t10k, no augmentation, batch BS (128), one learning
 # rate LR (3e-3) for every parameter group (dllab --lr =LR), fastai's Adam (wd 0.01, none on BN and

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Acceptance run, PyTorch side (issue 5): the twin of `dllab train fashion-mnist --arch resnet-xs
+"""Acceptance run, PyTorch side: the twin of `dllab train fashion-mnist --arch resnet-xs
 --head torchvision --no-aug --lr =LR --bs BS`, run by accept_fmnist.sh right after dllab.
 
 Same data (Debian's Fashion-MNIST IDX files; train = the 60k training set, valid = t10k), same
