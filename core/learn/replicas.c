@@ -172,16 +172,19 @@ static void run_part(replica *rp)
     }
     if (rp->st != DL_OK)
         atomic_store(&o->failed, true);
-    pthread_barrier_wait(&o->bar);
-    if (atomic_load(&o->failed))
-        return;
-    if (rp->k > 0) { /* the master's buffers and frozen groups, as DDP broadcasts buffers */
+    /* The master's buffers and frozen groups, as DDP broadcasts buffers. Copied before the
+     * barrier: past it the master's forward updates its BN running statistics (TSan saw a replica
+     * read them half-written when this copy came after it). */
+    if (rp->k > 0) {
         const dl_params *mp = dl_model_params(o->master);
         memcpy(rp->ps->buf, mp->buf, mp->buf_total * sizeof(float));
         memcpy(rp->ps->ibuf, mp->ibuf, mp->ibuf_total * sizeof(int64_t));
         memcpy(rp->ps->frozen, mp->frozen, sizeof mp->frozen);
     }
-    derive_dropout(rp, part);
+    derive_dropout(rp, part); /* also before: the master's forward draws from its stream */
+    pthread_barrier_wait(&o->bar);
+    if (atomic_load(&o->failed))
+        return;
     const size_t chw = (size_t)b->c * b->h * b->w;
     const float *logits;
     dl_model_forward(rp->m, b->images + (size_t)lo * chw, m, b->h, b->w, true, &logits, NULL);
